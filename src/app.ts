@@ -1,0 +1,201 @@
+import { randomUUID } from "node:crypto";
+import rateLimit from "@fastify/rate-limit";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from "fastify";
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  type FastifyPluginAsyncZod,
+  type ZodTypeProvider,
+} from "fastify-type-provider-zod";
+import { apiModules } from "./api-modules.js";
+import type { AppContext } from "./context.js";
+import { secretKeyHook } from "./http/api-auth.js";
+import { errorBody } from "./http/envelope.js";
+import { ERROR_STATUS, OkroError, type ErrorCode } from "./http/errors.js";
+import { loggerOptions } from "./http/logging.js";
+import { postgresRateLimitStore } from "./http/rate-limit.js";
+import { parseFormBody, validatorCompiler } from "./http/validation.js";
+import { createMetrics } from "./ops/metrics.js";
+import { opsRoutes } from "./ops/routes.js";
+import { dashboardRoutes } from "./platform/routes.js";
+import { landingPage } from "./ops/pages.js";
+
+export const API_PREFIXES = [
+  { prefix: "/v2", sandboxOnly: false },
+  { prefix: "/v2/sandbox", sandboxOnly: true },
+  { prefix: "/sandbox/v2", sandboxOnly: true },
+] as const;
+
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export interface BuildOptions {
+  /** pino logger options, a ready logger (tests capture output), or false. */
+  logger?: FastifyServerOptions["loggerInstance"] | false;
+}
+
+/** The API and dashboard origin: everything a merchant's server and operators talk to. */
+export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(options.logger === false
+      ? { logger: false }
+      : options.logger
+        ? { loggerInstance: options.logger }
+        : { logger: loggerOptions(ctx.config.logLevel) }),
+    bodyLimit: ctx.config.bodyLimitBytes,
+    // Honour a caller's X-Request-Id when it is sane, so ids can be followed across services.
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const incoming = req.headers["x-request-id"];
+      return typeof incoming === "string" && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
+    },
+    return503OnClosing: true,
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_req, body, done) => {
+    try {
+      done(null, parseFormBody(body as string));
+    } catch {
+      done(new OkroError("INVALID_BODY", "body: malformed form-encoded body"), undefined);
+    }
+  });
+  app.addHook("onRequest", async (req, reply) => {
+    reply.header("x-request-id", req.id);
+  });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((req, reply) => {
+    reply.code(404).send(errorBody("NOT_FOUND", `Route ${req.method} ${req.url.split("?")[0]} not found`, { request_id: req.id }));
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: {
+        title: "Okro API",
+        version: "2.0.0",
+        description: API_DESCRIPTION,
+      },
+      components: {
+        securitySchemes: {
+          secretKey: { type: "http", scheme: "bearer", description: "Your secret key: sk_test_… (sandbox) or sk_live_… (production)" },
+          session: { type: "apiKey", in: "cookie", name: "okro_session", description: "Dashboard session (see /dashboard/api/login)" },
+        },
+      },
+      tags: [
+        { name: "Banks", description: "The bank directory" },
+        { name: "Dashboard", description: "JSON API behind the dashboard: users, sessions, keys, apps" },
+        { name: "Operations", description: "Health, readiness, metrics" },
+      ],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs", uiConfig: { docExpansion: "list", deepLinking: true } });
+  app.get("/v2/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+
+  const metrics = createMetrics();
+  metrics.instrument(app);
+  await app.register(opsRoutes, { ctx, metrics });
+
+  const Store = postgresRateLimitStore(ctx);
+  for (const { prefix, sandboxOnly } of API_PREFIXES) {
+    await app.register(
+      (async (api) => {
+        api.addHook("onRoute", (route) => {
+          route.schema = { ...route.schema, security: [{ secretKey: [] }] };
+          if (sandboxOnly) {
+            route.schema.description = `${route.schema.description ?? ""}\n\nSandbox path: sandbox secret keys only.`.trim();
+          }
+        });
+        api.addHook("onRequest", secretKeyHook(ctx, { sandboxOnly }));
+        await api.register(rateLimit, {
+          global: true,
+          hook: "preValidation",
+          max: ctx.config.rateLimit.max,
+          timeWindow: ctx.config.rateLimit.windowMs,
+          store: Store,
+          keyGenerator: (req) => `key:${req.tenant.keyId}`,
+          enableDraftSpec: true,
+          errorResponseBuilder: (_req, context) =>
+            new OkroError("RATE_LIMIT_EXCEEDED", `Rate limit of ${context.max} requests per ${context.after} exceeded for this key; retry after the RateLimit-Reset header`),
+        });
+        for (const module of apiModules) await api.register(module, { ctx });
+      }) as FastifyPluginAsyncZod,
+      { prefix },
+    );
+  }
+
+  await app.register(dashboardRoutes, { ctx, prefix: "/dashboard/api" });
+  app.get("/", { schema: { hide: true } }, async (_req, reply) => reply.type("text/html").send(landingPage(ctx)));
+
+  return app;
+}
+
+const API_DESCRIPTION = `Okro's API is wire-compatible with Okra's v2 API.
+
+- **Authentication**: \`Authorization: Bearer <secret key>\`. The key decides the company and the environment.
+  \`/v2/sandbox/…\` and \`/sandbox/v2/…\` are the same API for sandbox keys only (a production key there gets 403 \`SANDBOX_ONLY\`).
+- **Bodies**: JSON, or form-encoded. Money is integer kobo. Ids are 24 hex characters.
+- **Envelope**: \`{"status":"success","message":…,"data":…}\`; errors \`{"status":"error","error":CODE,"message":…,"data":…}\`;
+  the message names the offending field.
+- **Lists**: \`page\`/\`limit\` in the body or query; \`data.pagination\` = {totalDocs, limit, page, totalPages, pagingCounter, hasNextPage, nextPage, hasPrevPage, prevPage}.
+- **Idempotency**: every mutating call accepts \`Idempotency-Key\` (≤255 printable characters): the same key and request replays the
+  first response (with \`Idempotent-Replayed: true\`); the same key with a different request is 409 \`IDEMPOTENCY_KEY_REUSED\`. Keys live 24 hours.
+- **Rate limits**: per key, shared by every API process; \`RateLimit-Limit\`, \`RateLimit-Remaining\`, \`RateLimit-Reset\` on every response, 429 \`RATE_LIMIT_EXCEEDED\` with \`Retry-After\` when exceeded.
+- **Request ids**: every response has \`X-Request-Id\` (yours, if you send a sane one).
+
+Error codes and HTTP statuses:
+${Object.entries(ERROR_STATUS)
+  .map(([code, status]) => `- \`${code}\` → ${status}`)
+  .join("\n")}`;
+
+/** Maps Fastify's own client errors onto our closed list. */
+function codeForFastifyError(error: FastifyError): ErrorCode {
+  switch (error.code) {
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return "PAYLOAD_TOO_LARGE";
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return "UNSUPPORTED_MEDIA_TYPE";
+    default:
+      break;
+  }
+  switch (error.statusCode) {
+    case 401:
+      return "UNAUTHORIZED";
+    case 403:
+      return "FORBIDDEN";
+    case 404:
+      return "NOT_FOUND";
+    case 405:
+      return "METHOD_NOT_ALLOWED";
+    case 413:
+      return "PAYLOAD_TOO_LARGE";
+    case 415:
+      return "UNSUPPORTED_MEDIA_TYPE";
+    case 429:
+      return "RATE_LIMIT_EXCEEDED";
+    default:
+      return "INVALID_BODY";
+  }
+}
+
+function errorHandler(this: FastifyInstance, error: FastifyError | OkroError, req: Parameters<Parameters<FastifyInstance["setErrorHandler"]>[0]>[1], reply: Parameters<Parameters<FastifyInstance["setErrorHandler"]>[0]>[2]) {
+  if (error instanceof OkroError) {
+    if (error.statusCode >= 500) req.log.error({ err: error }, "request failed");
+    return reply.code(error.statusCode).send(errorBody(error.code, error.message, { ...error.data, request_id: req.id }));
+  }
+  const status = typeof error.statusCode === "number" ? error.statusCode : 500;
+  if (status >= 400 && status < 500) {
+    const code = codeForFastifyError(error);
+    const message = code === "INVALID_BODY" ? `body: ${error.message}` : error.message;
+    return reply.code(ERROR_STATUS[code]).send(errorBody(code, message, { request_id: req.id }));
+  }
+  req.log.error({ err: error }, "unhandled error");
+  return reply
+    .code(500)
+    .send(errorBody("INTERNAL_ERROR", `Something went wrong on our side; quote request id ${req.id} if you contact support`, { request_id: req.id }));
+}

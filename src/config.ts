@@ -1,0 +1,64 @@
+import path from "node:path";
+import { z } from "zod";
+
+const port = z.coerce.number().int().min(0).max(65535);
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+/** Every setting Okro reads from the environment. The README's configuration table mirrors this. */
+const EnvSchema = z.object({
+  PORT: port.default(4000),
+  WIDGET_PORT: port.default(4001),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  OKRO_DATA_DIR: z.string().min(1).default("./.okro"),
+  DATABASE_URL: z.string().url().optional(),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  OKRO_PUBLIC_URL: z.string().url().optional(),
+  OKRO_WIDGET_URL: z.string().url().optional(),
+  RATE_LIMIT_MAX: z.coerce.number().int().positive().default(600),
+  RATE_LIMIT_WINDOW_MS: z.coerce.number().int().positive().default(60_000),
+  BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
+  OKRO_SEED_DEMO: bool.default(true),
+});
+
+export interface Config {
+  port: number;
+  widgetPort: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  logLevel: z.infer<typeof EnvSchema>["LOG_LEVEL"];
+  /** Base URL people use to reach the API/dashboard origin; derived from host and port when unset. */
+  publicUrl: string | undefined;
+  widgetUrl: string | undefined;
+  rateLimit: { max: number; windowMs: number };
+  bodyLimitBytes: number;
+  seedDemo: boolean;
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings mean "unset" (a common shell habit: `DATABASE_URL= npm start`).
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    widgetPort: e.WIDGET_PORT,
+    host: e.HOST,
+    dataDir: path.resolve(e.OKRO_DATA_DIR),
+    databaseUrl: e.DATABASE_URL,
+    logLevel: e.LOG_LEVEL,
+    publicUrl: e.OKRO_PUBLIC_URL?.replace(/\/$/, ""),
+    widgetUrl: e.OKRO_WIDGET_URL?.replace(/\/$/, ""),
+    rateLimit: { max: e.RATE_LIMIT_MAX, windowMs: e.RATE_LIMIT_WINDOW_MS },
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    seedDemo: e.OKRO_SEED_DEMO,
+  };
+}

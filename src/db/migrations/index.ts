@@ -1,0 +1,10 @@
+import type { Migration } from "kysely";
+import * as m0001 from "./0001_platform.js";
+
+/**
+ * Every migration, in order. Versioned files, imported statically so the same list works under
+ * tsx, in a bundle and in tests. Add a file, then add it here; never edit a released one.
+ */
+export const migrations: Record<string, Migration> = {
+  "0001_platform": m0001,
+};

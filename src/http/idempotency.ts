@@ -1,0 +1,133 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { Transaction } from "kysely";
+import type { AppContext } from "../context.js";
+import type { DB } from "../db/schema.js";
+import { canonicalJson, sha256Hex } from "../lib/secrets.js";
+import { OkroError } from "./errors.js";
+
+/**
+ * Idempotency-Key, Stripe-style, with the key row in the same transaction as the effect:
+ *
+ *  1. A stored key for this scope replays the stored response (same request) or is a 409
+ *     (different request).
+ *  2. Otherwise the transaction first inserts the key row, then runs the mutation, then stores the
+ *     response in that row, and commits. A concurrent duplicate blocks on the primary key until
+ *     the first commits, then finds the key and replays; if the first rolled back, it proceeds.
+ *     So no "in progress" state exists outside a transaction, and a crash leaves nothing behind.
+ *  3. A mutation that fails (any error) rolls back with its key: a retry runs it again, which is
+ *     safe because nothing happened.
+ *
+ * Keys are kept for IDEMPOTENCY_TTL_MS; after that the same key starts over.
+ */
+export const IDEMPOTENCY_HEADER = "idempotency-key";
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+const MAX_KEY_LENGTH = 255;
+const UNIQUE_VIOLATION = "23505";
+
+export interface MutationResult {
+  statusCode?: number;
+  body: unknown;
+}
+
+export type Trx = Transaction<DB>;
+
+function readKey(req: FastifyRequest): string | undefined {
+  const raw = req.headers[IDEMPOTENCY_HEADER];
+  if (raw === undefined) return undefined;
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  if (!value || value.length > MAX_KEY_LENGTH || !/^[\x21-\x7e]+$/.test(value)) {
+    throw new OkroError(
+      "INVALID_HEADERS",
+      `Idempotency-Key: must be 1–${MAX_KEY_LENGTH} printable ASCII characters without spaces`,
+      { field: "Idempotency-Key" },
+    );
+  }
+  return value;
+}
+
+function fingerprint(req: FastifyRequest): string {
+  return sha256Hex(
+    canonicalJson({ method: req.method, route: req.routeOptions.url, query: req.query ?? null, body: req.body ?? null }),
+  );
+}
+
+/**
+ * Runs `fn` in one transaction (so a failure writes nothing), honouring Idempotency-Key within
+ * `scope` (a tenant: company and environment, or a dashboard company).
+ */
+export async function runMutation(
+  ctx: AppContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  scope: string,
+  fn: (trx: Trx) => Promise<MutationResult>,
+): Promise<unknown> {
+  const key = readKey(req);
+  if (!key) {
+    const result = await ctx.db.transaction().execute(fn);
+    reply.code(result.statusCode ?? 200);
+    return result.body;
+  }
+  const hash = fingerprint(req);
+  const now = ctx.clock.now();
+  const cutoff = new Date(now.getTime() - IDEMPOTENCY_TTL_MS);
+
+  const stored = await findStored(ctx, scope, key, cutoff);
+  if (stored) return replay(reply, stored, hash);
+
+  try {
+    const result = await ctx.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom("idempotency_keys").where("scope", "=", scope).where("key", "=", key).where("created_at", "<", cutoff).execute();
+      await trx
+        .insertInto("idempotency_keys")
+        .values({ scope, key, request_hash: hash, response_status: 0, response_body: "null", created_at: now })
+        .execute();
+      const out = await fn(trx);
+      const statusCode = out.statusCode ?? 200;
+      await trx
+        .updateTable("idempotency_keys")
+        .set({ response_status: statusCode, response_body: JSON.stringify(out.body) })
+        .where("scope", "=", scope)
+        .where("key", "=", key)
+        .execute();
+      return { statusCode, body: out.body };
+    });
+    reply.code(result.statusCode);
+    return result.body;
+  } catch (error) {
+    if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+    // Lost the race to a concurrent request with the same key, which has now committed.
+    const winner = await findStored(ctx, scope, key, cutoff);
+    if (!winner) throw error;
+    return replay(reply, winner, hash);
+  }
+}
+
+interface StoredResponse {
+  request_hash: string;
+  response_status: number;
+  response_body: unknown;
+}
+
+async function findStored(ctx: AppContext, scope: string, key: string, cutoff: Date): Promise<StoredResponse | undefined> {
+  return ctx.db
+    .selectFrom("idempotency_keys")
+    .select(["request_hash", "response_status", "response_body"])
+    .where("scope", "=", scope)
+    .where("key", "=", key)
+    .where("created_at", ">=", cutoff)
+    .executeTakeFirst();
+}
+
+function replay(reply: FastifyReply, stored: StoredResponse, hash: string): unknown {
+  if (stored.request_hash !== hash) {
+    throw new OkroError(
+      "IDEMPOTENCY_KEY_REUSED",
+      "Idempotency-Key: this key was already used with a different request; use a new key for a new request",
+      { field: "Idempotency-Key" },
+    );
+  }
+  reply.header("idempotent-replayed", "true");
+  reply.code(stored.response_status);
+  return stored.response_body;
+}

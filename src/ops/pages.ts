@@ -1,0 +1,19 @@
+import type { AppContext } from "../context.js";
+
+/** The API origin's front page: where things are, for a person who opened it in a browser. */
+export function landingPage(ctx: AppContext): string {
+  const db = ctx.dbKind === "pglite" ? "embedded PGlite (for development; use PostgreSQL for real money)" : "PostgreSQL";
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Okro</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:42rem;margin:3rem auto;padding:0 1rem;color:#1c2b27}
+h1{color:#3AB795}code{background:#eef6f3;padding:.1rem .3rem;border-radius:4px}li{margin:.3rem 0}</style></head>
+<body><h1>Okro</h1>
+<p>Open banking and direct debit, wire-compatible with Okra's v2 API. Storage: ${db}.</p>
+<ul>
+<li><a href="/docs">API reference</a> · <a href="/v2/openapi.json">OpenAPI 3.1 document</a></li>
+<li>API base: <code>/v2</code> (sandbox-only: <code>/v2/sandbox</code>, <code>/sandbox/v2</code>)</li>
+<li>Dashboard JSON API: <code>/dashboard/api</code></li>
+<li><a href="/health">/health</a> · <a href="/ready">/ready</a> · <a href="/metrics">/metrics</a></li>
+</ul></body></html>`;
+}

@@ -1,0 +1,76 @@
+import type { Database } from "../db/index.js";
+import type { Env } from "../db/schema.js";
+import { newId } from "../lib/ids.js";
+import { DEFAULT_APP_COLOR, ENVIRONMENTS, PRODUCTS } from "./domain.js";
+import { issueKey } from "./keys.js";
+
+type Executor = Pick<Database, "selectFrom" | "insertInto" | "updateTable">;
+
+/** The credentials one environment of a new company starts with. Keys are in clear only here. */
+export interface EnvironmentCredentials {
+  secret_key: string;
+  public_key: string;
+  token: string;
+  app_id: string;
+}
+
+export interface NewCompany {
+  id: string;
+  name: string;
+  sandbox: EnvironmentCredentials;
+  production: EnvironmentCredentials;
+}
+
+/**
+ * Creates a company with both environments, a secret and a public key and a client token in
+ * each, and one app per environment with every product enabled. Run inside a transaction.
+ */
+export async function createCompany(
+  db: Executor,
+  input: { name: string; isDemo?: boolean },
+  now: Date,
+): Promise<NewCompany> {
+  const id = newId(now);
+  await db.insertInto("companies").values({ id, name: input.name, is_demo: input.isDemo ?? false, created_at: now }).execute();
+  const creds = {} as Record<Env, EnvironmentCredentials>;
+  for (const env of ENVIRONMENTS) {
+    const token = newId(now);
+    await db.insertInto("environments").values({ company_id: id, env, client_token: token, created_at: now }).execute();
+    const secret = await issueKey(db, id, env, "secret", now);
+    const pub = await issueKey(db, id, env, "public", now);
+    const appId = newId(now);
+    await db
+      .insertInto("apps")
+      .values({
+        id: appId,
+        company_id: id,
+        env,
+        name: input.name,
+        products: [...PRODUCTS],
+        logo: null,
+        color: DEFAULT_APP_COLOR,
+        bank_filter: [],
+        callback_url: null,
+        redirect_url: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+    creds[env] = { secret_key: secret.key, public_key: pub.key, token, app_id: appId };
+  }
+  return { id, name: input.name, sandbox: creds.sandbox, production: creds.production };
+}
+
+export async function getCompany(db: Executor, id: string) {
+  return db.selectFrom("companies").select(["id", "name", "created_at"]).where("id", "=", id).executeTakeFirst();
+}
+
+export async function clientToken(db: Executor, companyId: string, env: Env): Promise<string | undefined> {
+  const row = await db
+    .selectFrom("environments")
+    .select("client_token")
+    .where("company_id", "=", companyId)
+    .where("env", "=", env)
+    .executeTakeFirst();
+  return row?.client_token;
+}
