@@ -29,6 +29,17 @@ export const API_PREFIXES = [
   { prefix: "/sandbox/v2", sandboxOnly: true },
 ] as const;
 
+export interface RouteEntry {
+  method: string;
+  url: string;
+  hidden: boolean;
+}
+declare module "fastify" {
+  interface FastifyInstance {
+    routeTable: RouteEntry[];
+  }
+}
+
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export interface BuildOptions {
@@ -53,6 +64,15 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     },
     return503OnClosing: true,
   }).withTypeProvider<ZodTypeProvider>();
+
+  // Every route, as registered (method and full URL). The security suite checks that each /v2
+  // route has a case, and the OpenAPI test that each is documented.
+  const routeTable: RouteEntry[] = [];
+  app.decorate("routeTable", routeTable);
+  app.addHook("onRoute", (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) routeTable.push({ method, url: route.url, hidden: Boolean(route.schema?.hide) });
+  });
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
