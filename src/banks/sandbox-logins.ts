@@ -1,0 +1,14 @@
+/**
+ * The magic credentials every sandbox bank accepts (DESIGN.md §4.4). Printed in the start
+ * banner and README, shown as a hint in the sandbox widget; the sandbox bank network
+ * implements them.
+ */
+export const SANDBOX_LOGINS = [
+  { username: "okro_good", password: "pass_good", outcome: "logs in" },
+  { username: "okro_otp", password: "pass_good", outcome: "asked for an OTP: 123456" },
+  { username: "okro_question", password: "pass_good", outcome: "asked a security question: answer okro" },
+  { username: "okro_locked", password: "pass_good", outcome: "account locked" },
+  { username: "okro_good", password: "(anything else)", outcome: "invalid credentials" },
+] as const;
+
+export const SANDBOX_PAYMENT_AUTH = { otp: "123456", pin: "1234" } as const;

@@ -1,0 +1,38 @@
+import { SANDBOX_LOGINS, SANDBOX_PAYMENT_AUTH } from "./banks/sandbox-logins.js";
+import type { DatabaseKind } from "./db/index.js";
+import type { DemoInfo } from "./seed.js";
+
+/** The start banner: where everything is, the sandbox keys, and how to log in to a sandbox bank. */
+export function banner(demo: DemoInfo, db: { kind: DatabaseKind; location: string }, demoFile: string, startMs: number): string {
+  const storage =
+    db.kind === "pglite"
+      ? `embedded PGlite in ${db.location}\n  (for trying and developing: survives an Okro crash, not a machine crash; set DATABASE_URL to use PostgreSQL for real money)`
+      : `PostgreSQL ${db.location}`;
+  const width = Math.max(...SANDBOX_LOGINS.map((l) => `${l.username} / ${l.password}`.length));
+  return [
+    "",
+    `  Okro is running (ready in ${startMs} ms)`,
+    `  Storage: ${storage}`,
+    "",
+    `  API          ${demo.api}/v2`,
+    `  Sandbox API  ${demo.api}/v2/sandbox`,
+    `  Widget       ${demo.widget}`,
+    `  Dashboard    ${demo.dashboard}`,
+    `  API docs     ${demo.docs}`,
+    "",
+    `  Demo company "${demo.company_name}" (${demo.company_id})`,
+    `  Sandbox secret key  ${demo.sandbox.secret_key}`,
+    `  Sandbox public key  ${demo.sandbox.public_key}`,
+    `  Client token        ${demo.sandbox.token}`,
+    `  App id              ${demo.sandbox.app_id}`,
+    `  Production keys, and all of the above as JSON: ${demoFile}`,
+    "",
+    "  Sandbox bank logins (every sandbox bank):",
+    ...SANDBOX_LOGINS.map((l) => `    ${`${l.username} / ${l.password}`.padEnd(width)}  ${l.outcome}`),
+    `    Payments are authorised with OTP ${SANDBOX_PAYMENT_AUTH.otp} or PIN ${SANDBOX_PAYMENT_AUTH.pin}`,
+    "",
+    "  Try it:",
+    `    curl -X POST ${demo.api}/v2/sandbox/banks/list -H "Authorization: Bearer ${demo.sandbox.secret_key}"`,
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,74 @@
+import type { AddressInfo } from "node:net";
+import type { FastifyInstance } from "fastify";
+import { buildApp } from "./app.js";
+import { banner } from "./banner.js";
+import { bootStorage } from "./boot.js";
+import type { Config } from "./config.js";
+import { lockDataDir } from "./lib/data-dir-lock.js";
+import { systemClock } from "./lib/clock.js";
+import { demoFilePath, ensureDemo } from "./seed.js";
+import { buildWidgetApp } from "./widget/app.js";
+
+/** How long in-flight requests get to finish after SIGINT/SIGTERM before we exit anyway. */
+export const SHUTDOWN_GRACE_MS = 20_000;
+
+export interface ServeOptions {
+  /** `all` is `okro serve` (everything, seeds the demo); `api` is `okro api` (no demo seed). */
+  role: "all" | "api";
+}
+
+function urlOf(server: FastifyInstance, host: string): string {
+  const { port } = server.server.address() as AddressInfo;
+  const shown = host === "0.0.0.0" || host === "::" || host === "127.0.0.1" || host === "::1" ? "localhost" : host;
+  return `http://${shown}:${port}`;
+}
+
+/**
+ * Runs Okro: storage (migrated), the API and dashboard origin on PORT, the widget origin on
+ * WIDGET_PORT; seeds the demo company and prints the banner. Stops gracefully on SIGINT/SIGTERM:
+ * stop accepting, let in-flight requests finish, close the database, exit 0.
+ */
+export async function serve(config: Config, options: ServeOptions): Promise<void> {
+  const startedAt = performance.now();
+  // The embedded database belongs to one process; PostgreSQL is shared on purpose.
+  const unlock = config.databaseUrl ? () => {} : lockDataDir(config.dataDir);
+  let storage: Awaited<ReturnType<typeof bootStorage>>;
+  try {
+    storage = await bootStorage(config, systemClock);
+  } catch (error) {
+    unlock();
+    throw error;
+  }
+  const { handle, ctx } = storage;
+  const api = await buildApp(ctx);
+  const widget = await buildWidgetApp(ctx);
+  await api.listen({ port: config.port, host: config.host });
+  await widget.listen({ port: config.widgetPort, host: config.host });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    api.log.info({ signal }, "shutting down: finishing in-flight requests");
+    setTimeout(() => {
+      api.log.error("in-flight requests did not finish in time; exiting");
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS).unref();
+    await Promise.allSettled([api.close(), widget.close()]);
+    await handle.close();
+    unlock();
+    api.log.info("stopped");
+    process.exit(0);
+  };
+  process.once("SIGINT", () => void stop("SIGINT"));
+  process.once("SIGTERM", () => void stop("SIGTERM"));
+
+  const urls = { api: config.publicUrl ?? urlOf(api, config.host), widget: config.widgetUrl ?? urlOf(widget, config.host) };
+  if (options.role === "all" && config.seedDemo) {
+    const demo = await ensureDemo(ctx, config.dataDir, urls);
+    const elapsed = Math.round(performance.now() - startedAt);
+    process.stdout.write(banner(demo, handle, demoFilePath(config.dataDir), elapsed) + "\n");
+  } else {
+    api.log.info({ api: urls.api, widget: urls.widget, storage: handle.kind }, "okro api listening");
+  }
+}

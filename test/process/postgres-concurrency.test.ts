@@ -1,0 +1,102 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { BANK_DIRECTORY } from "../../src/banks/directory.js";
+import { openDatabase } from "../../src/db/index.js";
+import { migrations } from "../../src/db/migrations/index.js";
+import { createCompany } from "../../src/platform/companies.js";
+import { freshPostgresDatabase, startOkro, stop, tempDir, waitFor, type Running } from "./spawn.js";
+
+/**
+ * Horizontal scale: several Okro processes on one PostgreSQL. These need a real server, so they
+ * run only when DATABASE_URL is set (.ci/run always sets it for its second pass).
+ */
+const baseUrl = process.env.DATABASE_URL;
+if (!baseUrl) {
+  console.warn("\n*** SKIPPED: multi-process PostgreSQL tests (set DATABASE_URL; .ci/run does) ***\n");
+}
+const drops: Array<() => Promise<void>> = [];
+afterAll(async () => {
+  for (const drop of drops) await drop();
+});
+
+async function freshDb(prefix: string) {
+  const db = await freshPostgresDatabase(baseUrl!, prefix);
+  drops.push(db.drop);
+  return db.url;
+}
+
+async function startApi(databaseUrl: string, env: Record<string, string> = {}): Promise<{ running: Running; url: string }> {
+  const running = startOkro("api", { DATABASE_URL: databaseUrl, OKRO_DATA_DIR: tempDir("okro-api-"), ...env });
+  let url = "";
+  await waitFor(
+    () => {
+      const match = /"msg":"okro api listening"/.test(running.stdout()) && /"api":"([^"]+)"/.exec(running.stdout());
+      if (match) url = match[1]!.replace("localhost", "127.0.0.1");
+      return Boolean(url) || running.child.exitCode !== null;
+    },
+    "okro api to listen",
+    60_000,
+    running,
+  );
+  expect(running.child.exitCode, running.stderr()).toBeNull();
+  return { running, url };
+}
+
+describe.skipIf(!baseUrl)("several processes on one PostgreSQL", () => {
+  it("runs migrations once when four processes start migrating at the same moment", async () => {
+    const url = await freshDb("okro_race");
+    const racers = Array.from({ length: 4 }, () => startOkro("migrate", { DATABASE_URL: url }));
+    const codes = await Promise.all(racers.map((r) => r.exited));
+    expect(codes, racers.map((r) => r.stderr()).join("\n")).toEqual([0, 0, 0, 0]);
+    const handle = await openDatabase({ databaseUrl: url });
+    try {
+      const applied = await handle.db.selectFrom("okro_migrations" as never).selectAll().execute();
+      expect(applied).toHaveLength(Object.keys(migrations).length);
+      const banks = await handle.db.selectFrom("banks").select("id").execute();
+      expect(banks).toHaveLength(BANK_DIRECTORY.length);
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it("seeds one demo company when three `okro serve` start at once", async () => {
+    const url = await freshDb("okro_seed");
+    const servers = Array.from({ length: 3 }, () => startOkro("serve", { DATABASE_URL: url, OKRO_DATA_DIR: tempDir("okro-seed-") }));
+    for (const s of servers) {
+      await waitFor(() => s.stdout().includes("Okro is running") || s.child.exitCode !== null, "banner", 90_000, s);
+    }
+    const codes = await Promise.all(servers.map(stop));
+    expect(codes, servers.map((s) => s.stderr()).join("\n")).toEqual([0, 0, 0]);
+    const handle = await openDatabase({ databaseUrl: url });
+    try {
+      const companies = await handle.db.selectFrom("companies").select(["id", "is_demo"]).execute();
+      expect(companies).toHaveLength(1);
+      const apps = await handle.db.selectFrom("apps").select("id").execute();
+      expect(apps).toHaveLength(2);
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it("shares one rate-limit count per key between two API processes", async () => {
+    const url = await freshDb("okro_rl");
+    // Migrate once, then make a tenant to call with.
+    expect(await startOkro("migrate", { DATABASE_URL: url }).exited).toBe(0);
+    const handle = await openDatabase({ databaseUrl: url });
+    const tenant = await handle.db.transaction().execute((trx) => createCompany(trx, { name: "RL" }, new Date()));
+    await handle.close();
+
+    const a = await startApi(url, { RATE_LIMIT_MAX: "5", RATE_LIMIT_WINDOW_MS: "600000" });
+    const b = await startApi(url, { RATE_LIMIT_MAX: "5", RATE_LIMIT_WINDOW_MS: "600000" });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        const target = i % 2 === 0 ? a.url : b.url;
+        const res = await fetch(`${target}/v2/banks/list`, { headers: { authorization: `Bearer ${tenant.sandbox.secret_key}` } });
+        statuses.push(res.status);
+      }
+      expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429, 429]);
+    } finally {
+      await Promise.all([stop(a.running), stop(b.running)]);
+    }
+  });
+});

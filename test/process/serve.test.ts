@@ -1,0 +1,134 @@
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openDatabase } from "../../src/db/index.js";
+import { freshPostgresDatabase, startOkro, stop, tempDir, waitFor, type Running } from "./spawn.js";
+
+/**
+ * `npm start` as a user runs it: a real `okro serve` process on free ports, on the embedded
+ * database (or a fresh PostgreSQL database when DATABASE_URL is set).
+ */
+const baseUrl = process.env.DATABASE_URL;
+let dataDir: string;
+let databaseUrl: string | undefined;
+let dropDatabase: (() => Promise<void>) | undefined;
+
+interface Demo {
+  api: string;
+  widget: string;
+  dashboard: string;
+  company_id: string;
+  sandbox: Record<"secret_key" | "public_key" | "token" | "app_id", string>;
+  production: Record<"secret_key" | "public_key" | "token" | "app_id", string>;
+}
+
+const local = (url: string) => url.replace("localhost", "127.0.0.1");
+const readDemo = (): Demo => JSON.parse(fs.readFileSync(path.join(dataDir, "demo.json"), "utf8")) as Demo;
+
+async function startServe(): Promise<Running> {
+  const running = startOkro("serve", { OKRO_DATA_DIR: dataDir, DATABASE_URL: databaseUrl });
+  await waitFor(() => running.stdout().includes("Okro is running") || running.child.exitCode !== null, "the start banner", 90_000, running);
+  expect(running.child.exitCode, running.stderr()).toBeNull();
+  return running;
+}
+
+beforeAll(async () => {
+  dataDir = tempDir("okro-serve-");
+  if (baseUrl) {
+    const db = await freshPostgresDatabase(baseUrl, "okro_serve");
+    databaseUrl = db.url;
+    dropDatabase = db.drop;
+  }
+});
+afterAll(async () => {
+  await dropDatabase?.();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe("okro serve", () => {
+  it("prints the banner and writes demo.json with working sandbox keys; a second start reuses everything", async () => {
+    const first = await startServe();
+    const demo = readDemo();
+    expect(demo).toMatchObject({ company_id: expect.stringMatching(/^[0-9a-f]{24}$/) });
+    for (const env of ["sandbox", "production"] as const) {
+      expect(demo[env].secret_key).toMatch(env === "sandbox" ? /^sk_test_/ : /^sk_live_/);
+      expect(demo[env].public_key).toMatch(env === "sandbox" ? /^pk_test_/ : /^pk_live_/);
+      expect(demo[env].token).toMatch(/^[0-9a-f]{24}$/);
+      expect(demo[env].app_id).toMatch(/^[0-9a-f]{24}$/);
+    }
+    expect(first.stdout()).toContain(demo.sandbox.secret_key);
+    expect(first.stdout()).toContain("okro_good / pass_good");
+    expect(first.stdout()).not.toContain(demo.production.secret_key);
+    expect(fs.statSync(path.join(dataDir, "demo.json")).mode & 0o077).toBe(0);
+
+    const banks = await fetch(`${local(demo.api)}/v2/sandbox/banks/list`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${demo.sandbox.secret_key}` },
+    });
+    expect(banks.status).toBe(200);
+    expect((await banks.json()).data.banks.length).toBeGreaterThan(20);
+    const widget = await fetch(`${local(demo.widget)}/`);
+    expect(widget.status).toBe(200);
+    expect(await stop(first)).toBe(0);
+
+    const second = await startServe();
+    const again = readDemo();
+    expect(again.company_id).toBe(demo.company_id);
+    expect(again.sandbox).toEqual(demo.sandbox);
+    expect(again.production).toEqual(demo.production);
+    expect(second.stdout()).toContain(demo.sandbox.secret_key);
+    expect(await stop(second)).toBe(0);
+
+    // Nothing was created twice.
+    const handle = await openDatabase({ databaseUrl, dataDir: databaseUrl ? undefined : dataDir });
+    try {
+      const companies = await handle.db.selectFrom("companies").select("id").execute();
+      const keys = await handle.db.selectFrom("api_keys").select("id").execute();
+      const apps = await handle.db.selectFrom("apps").select("id").execute();
+      expect(companies).toHaveLength(1);
+      expect(keys).toHaveLength(4);
+      expect(apps).toHaveLength(2);
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it("finishes an in-flight request on SIGTERM, then refuses new connections and exits 0", async () => {
+    const running = await startServe();
+    const demo = readDemo();
+    const api = new URL(local(demo.api));
+    const body = JSON.stringify({ page: 1, limit: 2 });
+    const socket = net.connect(Number(api.port), api.hostname);
+    await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+    let response = "";
+    socket.on("data", (d: Buffer) => (response += d.toString()));
+    // Send the headers and half the body: the request is now in flight.
+    socket.write(
+      `POST /v2/sandbox/banks/list HTTP/1.1\r\nHost: ${api.host}\r\nAuthorization: Bearer ${demo.sandbox.secret_key}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body.slice(0, 5)}`,
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    running.child.kill("SIGTERM");
+    await waitFor(() => running.stdout().includes("shutting down"), "shutdown to begin", 10_000, running);
+    const refused = await fetch(`${local(demo.api)}/health`).then(
+      () => false,
+      () => true,
+    );
+    expect(refused).toBe(true);
+    socket.write(body.slice(5));
+    await new Promise<void>((resolve) => socket.once("close", () => resolve()));
+    expect(response).toMatch(/^HTTP\/1\.1 200/);
+    expect(response).toContain('"status":"success"');
+    expect(await running.exited).toBe(0);
+    expect(running.stdout()).toContain('"msg":"stopped"');
+  });
+
+  it.skipIf(Boolean(baseUrl))("refuses to share the embedded database with a second process", async () => {
+    const first = await startServe();
+    const second = startOkro("serve", { OKRO_DATA_DIR: dataDir });
+    expect(await second.exited).toBe(1);
+    expect(second.stderr()).toMatch(/Another Okro process \(pid \d+\) is using the embedded database/);
+    expect(await stop(first)).toBe(0);
+  });
+});
