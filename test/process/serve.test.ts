@@ -67,7 +67,7 @@ describe("okro serve", () => {
       headers: { authorization: `Bearer ${demo.sandbox.secret_key}` },
     });
     expect(banks.status).toBe(200);
-    expect((await banks.json()).data.banks.length).toBeGreaterThan(20);
+    expect(((await banks.json()) as { data: { banks: unknown[] } }).data.banks.length).toBeGreaterThan(20);
     const widget = await fetch(`${local(demo.widget)}/`);
     expect(widget.status).toBe(200);
     expect(await stop(first)).toBe(0);
