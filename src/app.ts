@@ -114,7 +114,12 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     transform: jsonSchemaTransform,
     transformObject: jsonSchemaTransformObject,
   });
-  await app.register(swaggerUi, { routePrefix: "/docs", uiConfig: { docExpansion: "list", deepLinking: true } });
+  await app.register(swaggerUi, {
+    routePrefix: "/docs",
+    uiConfig: { docExpansion: "list", deepLinking: true },
+    logo: { type: "image/svg+xml", content: Buffer.from(DOCS_LOGO_SVG), href: "/docs", target: "_self" },
+    theme: { title: "Okro API reference" },
+  });
   app.get("/v2/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
   const metrics = createMetrics();
@@ -154,6 +159,10 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
 
   return app;
 }
+
+const DOCS_LOGO_SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="32" viewBox="0 0 120 32">' +
+  '<text x="0" y="25" font-family="system-ui,sans-serif" font-size="26" font-weight="700" fill="#3AB795">okro</text></svg>';
 
 const API_DESCRIPTION = `Okro's API is wire-compatible with Okra's v2 API.
 
