@@ -44,14 +44,15 @@ async function main(argv: string[]): Promise<number> {
 
 main(process.argv.slice(2)).then(
   (code) => {
-    if (code >= 0) process.exit(code);
+    // Let stdout drain (it is asynchronous when piped) instead of exiting on the spot.
+    if (code >= 0) process.exitCode = code;
   },
   (error: unknown) => {
     const known = error instanceof ConfigError || error instanceof DataDirLockedError;
-    process.stderr.write(`okro: ${known ? (error as Error).message : (error as Error).stack ?? String(error)}\n`);
+    let message = `okro: ${known ? (error as Error).message : (error as Error).stack ?? String(error)}\n`;
     if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
-      process.stderr.write("okro: a port is taken; set PORT and WIDGET_PORT to free ports\n");
+      message += "okro: a port is taken; set PORT and WIDGET_PORT to free ports\n";
     }
-    process.exit(1);
+    process.stderr.write(message, () => process.exit(1));
   },
 );
