@@ -80,11 +80,20 @@ export function bankView(b: Bank) {
 export type BankView = ReturnType<typeof bankView>;
 
 export async function listBanks(db: Database, page: number, limit: number) {
-  const [rows, count] = await Promise.all([
-    db.selectFrom("banks").selectAll().orderBy("sort_order").orderBy("id").limit(limit).offset(offsetOf(page, limit)).execute(),
-    db.selectFrom("banks").select(sql<number>`count(*)::int`.as("n")).executeTakeFirstOrThrow(),
-  ]);
-  return { banks: rows.map(bankView), pagination: paginate(count.n, page, limit) };
+  // One round trip: the total rides along on every row (a page past the end has no rows, so
+  // only then is it counted separately).
+  const rows = await db
+    .selectFrom("banks")
+    .selectAll()
+    .select(sql<number>`count(*) over ()::int`.as("total"))
+    .orderBy("sort_order")
+    .orderBy("id")
+    .limit(limit)
+    .offset(offsetOf(page, limit))
+    .execute();
+  const total =
+    rows[0]?.total ?? (await db.selectFrom("banks").select(sql<number>`count(*)::int`.as("n")).executeTakeFirstOrThrow()).n;
+  return { banks: rows.map(bankView), pagination: paginate(total, page, limit) };
 }
 
 export async function getBank(db: Database, id: string): Promise<BankView> {
