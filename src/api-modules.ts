@@ -1,10 +1,11 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { bankRoutes } from "./banks/routes.js";
 import type { AppContext } from "./context.js";
+import { appApiRoutes } from "./platform/api-routes.js";
 
 /**
  * Every domain module's `/v2` routes. Each is mounted three times: at `/v2` (the key decides
  * the environment), and at `/v2/sandbox` and `/sandbox/v2` (sandbox keys only). A new module adds
  * its plugin here and its routes to test/security/route-registry.ts.
  */
-export const apiModules: FastifyPluginAsyncZod<{ ctx: AppContext }>[] = [bankRoutes];
+export const apiModules: FastifyPluginAsyncZod<{ ctx: AppContext }>[] = [bankRoutes, appApiRoutes];

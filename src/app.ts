@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import cookie from "@fastify/cookie";
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
@@ -63,6 +64,8 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
       return typeof incoming === "string" && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
     },
     return503OnClosing: true,
+    // Behind a reverse proxy, client IPs (login rate limits, logs) come from X-Forwarded-For.
+    trustProxy: ctx.config.trustProxy,
   }).withTypeProvider<ZodTypeProvider>();
 
   // Every route, as registered (method and full URL). The security suite checks that each /v2
@@ -107,6 +110,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
       },
       tags: [
         { name: "Banks", description: "The bank directory" },
+        { name: "Apps", description: "Widget configurations (Okro extension to Okra's API)" },
         { name: "Dashboard", description: "JSON API behind the dashboard: users, sessions, keys, apps" },
         { name: "Operations", description: "Health, readiness, metrics" },
       ],
@@ -154,6 +158,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     );
   }
 
+  await app.register(cookie);
   await app.register(dashboardRoutes, { ctx, prefix: "/dashboard/api" });
   app.get("/", { schema: { hide: true } }, async (_req, reply) => reply.type("text/html").send(landingPage(ctx)));
 

@@ -20,6 +20,7 @@ const EnvSchema = z.object({
   RATE_LIMIT_WINDOW_MS: z.coerce.number().int().positive().default(60_000),
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
   OKRO_SEED_DEMO: bool.default(true),
+  TRUST_PROXY: bool.default(false),
 });
 
 export interface Config {
@@ -35,6 +36,8 @@ export interface Config {
   rateLimit: { max: number; windowMs: number };
   bodyLimitBytes: number;
   seedDemo: boolean;
+  /** Trust X-Forwarded-* (set when Okro runs behind a reverse proxy). */
+  trustProxy: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -60,5 +63,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimit: { max: e.RATE_LIMIT_MAX, windowMs: e.RATE_LIMIT_WINDOW_MS },
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     seedDemo: e.OKRO_SEED_DEMO,
+    trustProxy: e.TRUST_PROXY,
   };
 }

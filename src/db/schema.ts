@@ -37,18 +37,23 @@ export interface ApiKeysTable {
   revoked_at: NullableTimestamp;
 }
 
+export type UserRole = "owner" | "member";
 export interface UsersTable {
   id: string;
   company_id: string;
+  /** Lower-cased; unique across the installation. */
   email: string;
   name: string;
+  /** argon2id PHC string; never the password. */
   password_hash: string;
+  role: ColumnType<UserRole, UserRole | undefined, UserRole>;
   created_at: Timestamp;
 }
 
 export interface SessionsTable {
   id: string;
   user_id: string;
+  /** SHA-256 hex of the cookie's token; the token itself is never stored. */
   token_hash: string;
   created_at: Timestamp;
   expires_at: Timestamp;

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { Transaction } from "kysely";
+import { sql, type Transaction } from "kysely";
 import type { AppContext } from "../context.js";
 import type { DB } from "../db/schema.js";
 import { canonicalJson, sha256Hex } from "../lib/secrets.js";
@@ -45,10 +45,25 @@ function readKey(req: FastifyRequest): string | undefined {
   return value;
 }
 
+/** `/v2/sandbox/…`, `/sandbox/v2/…` and `/v2/…` are one API: a key means the same on each. */
+const API_PREFIX = /^\/(?:v2\/sandbox|sandbox\/v2|v2)(?=\/)/;
+
 function fingerprint(req: FastifyRequest): string {
+  const route = (req.routeOptions.url ?? req.url).replace(API_PREFIX, "");
   return sha256Hex(
-    canonicalJson({ method: req.method, route: req.routeOptions.url, query: req.query ?? null, body: req.body ?? null }),
+    canonicalJson({ method: req.method, route, params: req.params ?? null, query: req.query ?? null, body: req.body ?? null }),
   );
+}
+
+/** Expired keys are purged by one mutation in PURGE_EVERY_N, a bounded batch at a time. */
+const PURGE_EVERY_N = 100;
+const PURGE_BATCH = 500;
+let mutations = 0;
+
+async function purgeExpired(ctx: AppContext, cutoff: Date): Promise<void> {
+  await sql`
+    DELETE FROM idempotency_keys WHERE (scope, key) IN (
+      SELECT scope, key FROM idempotency_keys WHERE created_at < ${cutoff} LIMIT ${PURGE_BATCH})`.execute(ctx.db);
 }
 
 /**
@@ -63,6 +78,10 @@ export async function runMutation(
   fn: (trx: Trx) => Promise<MutationResult>,
 ): Promise<unknown> {
   const key = readKey(req);
+  if (++mutations % PURGE_EVERY_N === 0) {
+    const cutoff = new Date(ctx.clock.now().getTime() - IDEMPOTENCY_TTL_MS);
+    await purgeExpired(ctx, cutoff).catch((error: unknown) => req.log.warn({ err: error }, "idempotency purge failed"));
+  }
   if (!key) {
     const result = await ctx.db.transaction().execute(fn);
     reply.code(result.statusCode ?? 200);
@@ -130,4 +149,19 @@ function replay(reply: FastifyReply, stored: StoredResponse, hash: string): unkn
   reply.header("idempotent-replayed", "true");
   reply.code(stored.response_status);
   return stored.response_body;
+}
+
+/**
+ * `runMutation` for handlers whose result is the whole 200 body, keeping its type so the handler
+ * type-checks against its response schema. The cast is sound: a replay returns the stored body
+ * of this same route (the fingerprint includes the route), which was a `T` when it was stored.
+ */
+export function mutate<T>(
+  ctx: AppContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  scope: string,
+  fn: (trx: Trx) => Promise<T>,
+): Promise<T> {
+  return runMutation(ctx, req, reply, scope, async (trx) => ({ body: await fn(trx) })) as Promise<T>;
 }

@@ -30,9 +30,20 @@ export const REDACT_PATHS = [
   ].flatMap((field) => [field, `*.${field}`, `*.*.${field}`]),
 ];
 
+/**
+ * Requests are logged by path only: a query string can carry anything a caller put there
+ * (Okra's v1 `callback?record=…` style), and we never want to find a key in a log line.
+ */
+const serializers = {
+  req(req: { method: string; url: string; id: string; ip?: string }) {
+    return { method: req.method, path: req.url.split("?")[0], id: req.id, remoteAddress: req.ip };
+  },
+};
+
 export function loggerOptions(level: string): LoggerOptions {
   return {
     level,
+    serializers,
     redact: { paths: REDACT_PATHS, censor: "[redacted]" },
     base: { service: "okro" },
     timestamp: () => `,"time":"${new Date().toISOString()}"`,

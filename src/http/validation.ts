@@ -73,8 +73,21 @@ export function coerceFormValue(schema: z.ZodType, value: unknown): unknown {
   }
 }
 
-/** Turns zod issues into one OkroError whose message names every offending field. */
-export function zodToOkroError(error: z.ZodError, part: string): OkroError {
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let current: unknown = input;
+  for (const key of path) {
+    if (current === null || typeof current !== "object") return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
+
+/**
+ * Turns zod issues into one OkroError whose message names every offending field. A field is
+ * "missing" when the input has nothing at its path, whatever the field's type (zod words a
+ * missing enum as "Invalid option", a missing string as "expected string").
+ */
+export function zodToOkroError(error: z.ZodError, part: string, input?: unknown): OkroError {
   const fields = error.issues.flatMap((issue) => {
     const base = issue.path.map(String).join(".");
     if (issue.code === "unrecognized_keys") {
@@ -84,12 +97,16 @@ export function zodToOkroError(error: z.ZodError, part: string): OkroError {
         code: "UNKNOWN_FIELDS" as ErrorCode,
       }));
     }
-    const missing = issue.code === "invalid_type" && /received undefined/.test(issue.message);
+    const missing =
+      issue.path.length > 0 && issue.code !== "custom" && valueAt(input, issue.path) === undefined;
+    // The body itself has the wrong type (an array, a string…): ERROR_STATUS documents that as
+    // INVALID_BODY, not as a field error.
+    const notAnObject = issue.code === "invalid_type" && issue.path.length === 0 && part === "body";
     return [
       {
         field: base || part,
         message: missing ? "is required" : issue.message.replace(/^Invalid input: /, ""),
-        code: (missing ? "MISSING_FIELDS" : "INVALID_FIELD") as ErrorCode,
+        code: (missing ? "MISSING_FIELDS" : notAnObject ? "INVALID_BODY" : "INVALID_FIELD") as ErrorCode,
       },
     ];
   });
@@ -110,5 +127,5 @@ export const validatorCompiler: FastifySchemaCompiler<z.ZodType> =
     const input = isForm(body) ? coerceFormValue(schema, body) : body;
     const result = schema.safeParse(input);
     if (result.success) return { value: result.data };
-    return { error: zodToOkroError(result.error, httpPart ?? "body") };
+    return { error: zodToOkroError(result.error, httpPart ?? "body", input) };
   };

@@ -74,3 +74,14 @@ export async function clientToken(db: Executor, companyId: string, env: Env): Pr
     .executeTakeFirst();
   return row?.client_token;
 }
+
+/**
+ * Replaces an environment's client token (the widget's `token`). It is not a secret — it sits in
+ * merchants' web pages — so it is shown, and kept, in clear; rotating it is for a token that is
+ * being abused. The old one stops working at once.
+ */
+export async function rotateClientToken(db: Executor, companyId: string, env: Env, now: Date): Promise<string> {
+  const token = newId(now);
+  await db.updateTable("environments").set({ client_token: token }).where("company_id", "=", companyId).where("env", "=", env).execute();
+  return token;
+}

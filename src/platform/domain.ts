@@ -53,3 +53,54 @@ export const PRODUCTS = ["auth", "balance", "transactions", "identity", "income"
 export type Product = (typeof PRODUCTS)[number];
 
 export const DEFAULT_APP_COLOR = "#3AB795";
+
+/**
+ * An app's products as stored: `auth` first and always (Okra: free and always on), then the
+ * others in the canonical PRODUCTS order, each once, so equal sets compare equal.
+ */
+export function normalizeProducts(requested: readonly Product[]): Product[] {
+  const wanted = new Set<Product>(["auth", ...requested]);
+  return PRODUCTS.filter((p) => wanted.has(p));
+}
+
+export const APP_NAME_MAX = 100;
+export const URL_MAX_LENGTH = 2048;
+/** A logo sent inline as a data URL, counted in characters of the URL (≈ bytes: it is ASCII). */
+export const LOGO_DATA_URL_MAX_BYTES = 100 * 1024;
+export const COLOR_PATTERN = /^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/;
+/** Bank directory slugs: lower-case words joined by dashes ("guaranty-trust-bank"). */
+export const BANK_SLUG_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+// SVG is left out of inline logos on purpose: an SVG document can carry script, and a data URL
+// is one mistaken `<object>` or top-level open away from running it on someone's origin.
+const LOGO_DATA_URL = /^data:image\/(?:png|jpeg|gif|webp);base64,[A-Za-z0-9+/]+={0,2}$/;
+
+/** True for an absolute http(s) URL with a host (callback and redirect URLs). */
+export function isHttpUrl(value: string, options: { httpsOnly?: boolean } = {}): boolean {
+  if (value.length > URL_MAX_LENGTH) return false;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  const allowed = options.httpsOnly ? ["https:"] : ["http:", "https:"];
+  return allowed.includes(url.protocol) && url.hostname.length > 0;
+}
+
+/** Why a logo is refused, or null when it is an https URL or a small inline raster image. */
+export function logoProblem(value: string): string | null {
+  if (value.startsWith("data:")) {
+    if (value.length > LOGO_DATA_URL_MAX_BYTES) return `must be at most ${LOGO_DATA_URL_MAX_BYTES / 1024} KB as a data URL`;
+    return LOGO_DATA_URL.test(value) ? null : "must be a base64 data:image/png, jpeg, gif or webp URL";
+  }
+  return isHttpUrl(value, { httpsOnly: true }) ? null : "must be an https URL or a data:image/… URL";
+}
+
+/** Dashboard sessions last this long from login, whatever the activity (no sliding renewal). */
+export const SESSION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+export const SESSION_COOKIE = "okro_session";
+export const SESSION_TOKEN_BYTES = 32;
+export const PASSWORD_MIN_LENGTH = 10;
+export const PASSWORD_MAX_LENGTH = 256;
+/** Longest key rotation grace: a week is enough to redeploy everything that holds the old key. */
+export const MAX_ROTATION_GRACE_SECONDS = 7 * 24 * 60 * 60;

@@ -1,5 +1,242 @@
+import type {} from "@fastify/cookie";
+import rateLimit from "@fastify/rate-limit";
+import type { FastifyReply, FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { AppContext } from "../context.js";
+import { ok } from "../http/envelope.js";
+import { OkroError } from "../http/errors.js";
+import { postgresRateLimitStore } from "../http/rate-limit.js";
+import { accountOverview, revokeCompanyKey, rotateCompanyClientToken, rotateEnvironmentKey } from "./access.js";
+import { createApp, deleteApp, getApp, listApps, updateApp } from "./apps.js";
+import { csrfGuard } from "./csrf.js";
+import { SESSION_COOKIE, SESSION_TTL_MS } from "./domain.js";
+import { listKeys } from "./keys.js";
+import { mutate } from "../http/idempotency.js";
+import { dummyPasswordHash } from "./passwords.js";
+import {
+  AppResponse,
+  DashboardAppIdBody,
+  DashboardCreateAppBody,
+  DashboardGetAppParams,
+  DashboardGetAppQuery,
+  DashboardListAppsQuery,
+  DashboardUpdateAppBody,
+  EmptyBody,
+  ListAppsResponse,
+  ListKeysQuery,
+  ListKeysResponse,
+  LoginBody,
+  LoginResponse,
+  LogoutResponse,
+  MeResponse,
+  RevokeKeyBody,
+  RevokeKeyResponse,
+  RotateClientTokenBody,
+  RotateClientTokenResponse,
+  RotateKeyBody,
+  RotateKeyResponse,
+  SignupBody,
+  SignupResponse,
+} from "./schemas.js";
+import { endSession, resolveSession, type DashboardPrincipal } from "./sessions.js";
+import { logIn, signUp, type NewSession } from "./users.js";
 
-/** Dashboard JSON API (being written). */
-export const dashboardRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async () => {};
+declare module "fastify" {
+  interface FastifyRequest {
+    /** Set on session-authenticated dashboard routes: who is signed in, and their company. */
+    dashboard: DashboardPrincipal;
+  }
+}
+
+const tags = ["Dashboard"];
+const session = [{ session: [] }];
+
+/** Login and signup attempts allowed per client address per window: enough for a person, not for guessing. */
+const AUTH_ATTEMPTS_PER_WINDOW = 10;
+const AUTH_WINDOW_MS = 60_000;
+
+/**
+ * The dashboard's JSON API, under /dashboard/api. Cookie sessions (okro_session), every
+ * state-changing route behind the CSRF guard (csrf.ts), login and signup rate-limited per address.
+ */
+export const dashboardRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
+  // Computed once in the background so the first login for an unknown email is not slower.
+  dummyPasswordHash().catch(() => {});
+
+  app.addHook("onRequest", csrfGuard(ctx.config.publicUrl));
+  // Every answer here is one user's (and signup's and rotation's carry keys in clear): no cache,
+  // shared or private, may keep it.
+  app.addHook("onSend", async (_req, reply) => {
+    reply.header("cache-control", "no-store");
+  });
+  // Only routes that opt in (login, signup) are limited. Counted in PostgreSQL like the API's
+  // limits, so every process shares the count. Keyed by route and client address: req.ip is the
+  // socket's peer unless the operator configures Fastify's trustProxy.
+  await app.register(rateLimit, {
+    global: false,
+    store: postgresRateLimitStore(ctx),
+    keyGenerator: (req) => `dashboard:${req.routeOptions.url}:ip:${req.ip}`,
+    enableDraftSpec: true,
+    errorResponseBuilder: (_req, context) =>
+      new OkroError("RATE_LIMIT_EXCEEDED", `Too many attempts from this address: at most ${context.max} per ${context.after}; retry after the Retry-After header's seconds`),
+  });
+  const authLimit = { rateLimit: { max: AUTH_ATTEMPTS_PER_WINDOW, timeWindow: AUTH_WINDOW_MS } };
+
+  const secure = ctx.config.publicUrl?.startsWith("https:") ?? false;
+  const cookieOptions = { httpOnly: true, sameSite: "lax" as const, path: "/", secure };
+  const startSession = (reply: FastifyReply, s: NewSession) =>
+    reply.setCookie(SESSION_COOKIE, s.token, { ...cookieOptions, maxAge: Math.floor(SESSION_TTL_MS / 1000) });
+
+  // signup, login and logout do not take Idempotency-Key. Their responses start or end a
+  // session (Set-Cookie): a stored login response replayed to whoever presents the same key
+  // would hand them the session, and signup's carries both environments' keys in clear, which
+  // must not sit in the idempotency table. Repeating them is harmless anyway: a second signup
+  // is a 409 (email taken), a second login another session, a second logout a no-op.
+  app.post(
+    "/signup",
+    {
+      config: authLimit,
+      schema: {
+        tags,
+        summary: "Create a company and its owner, and sign in",
+        description: "Returns both environments' secret and public keys in clear: the only time they are shown. Not idempotency-keyed.",
+        security: [],
+        body: SignupBody,
+        response: { 200: SignupResponse },
+      },
+    },
+    async (req, reply) => {
+      const { session: s, ...account } = await signUp(ctx.db, req.body, ctx.clock.now());
+      startSession(reply, s);
+      return ok("Account created; store your secret keys now, they are not shown again", account);
+    },
+  );
+
+  app.post(
+    "/login",
+    {
+      config: authLimit,
+      schema: { tags, summary: "Sign in with email and password", security: [], body: LoginBody, response: { 200: LoginResponse } },
+    },
+    async (req, reply) => {
+      const { session: s, ...account } = await logIn(ctx.db, req.body, ctx.clock.now());
+      startSession(reply, s);
+      return ok("Logged in", account);
+    },
+  );
+
+  app.post(
+    "/logout",
+    { schema: { tags, summary: "Sign out (ends the session, clears the cookie)", security: session, body: EmptyBody, response: { 200: LogoutResponse } } },
+    async (req, reply) => {
+      const token = req.cookies[SESSION_COOKIE];
+      if (token) await endSession(ctx.db, token);
+      reply.clearCookie(SESSION_COOKIE, cookieOptions);
+      return ok("Logged out", {});
+    },
+  );
+
+  await app.register(async (authed) => {
+    authed.addHook("onRequest", requireSession(ctx));
+    authed.addHook("onRoute", (route) => {
+      route.schema = { ...route.schema, tags, security: session };
+    });
+    await authed.register(accountRoutes, { ctx });
+  });
+};
+
+function requireSession(ctx: AppContext) {
+  return async (req: FastifyRequest) => {
+    const token = req.cookies[SESSION_COOKIE];
+    const principal = token ? await resolveSession(ctx.db, token, ctx.clock.now()) : null;
+    if (!principal) {
+      throw new OkroError("UNAUTHORIZED", "session: not logged in, or the session expired; log in with POST /dashboard/api/login", {
+        field: SESSION_COOKIE,
+      });
+    }
+    req.dashboard = principal;
+  };
+}
+
+/** Idempotency scope of a dashboard user's mutations: their company (both environments). */
+const dashboardScope = (req: FastifyRequest) => `dashboard:${req.dashboard.companyId}`;
+
+/** Session-authenticated routes: the account, keys, client tokens, apps. */
+const accountRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
+  app.get("/me", { schema: { summary: "The signed-in user, their company, and each environment's client token and keys", response: { 200: MeResponse } } }, async (req) => {
+    return ok("Account retrieved", await accountOverview(ctx.db, req.dashboard, ctx.clock.now()));
+  });
+
+  // ----- keys --------------------------------------------------------------------------------
+  app.get("/keys", { schema: { summary: "List API keys (never the keys themselves)", querystring: ListKeysQuery, response: { 200: ListKeysResponse } } }, async (req) => {
+    const keys = await listKeys(ctx.db, req.dashboard.companyId, ctx.clock.now());
+    return ok("Keys retrieved", { keys: req.query.env ? keys.filter((k) => k.env === req.query.env) : keys });
+  });
+
+  app.post(
+    "/keys/rotate",
+    {
+      schema: {
+        summary: "Issue a new key and retire the current one (at once, or after a grace period)",
+        description:
+          "The new key is in this response only. Not idempotency-keyed: a replay would need the new key stored in clear; rotating again is harmless (it retires the key a lost response carried).",
+        body: RotateKeyBody,
+        response: { 200: RotateKeyResponse },
+      },
+    },
+    async (req) => {
+      const rotated = await rotateEnvironmentKey(ctx.db, req.dashboard.companyId, req.body, ctx.clock.now());
+      return ok("Key rotated; store the new key now, it is not shown again", rotated);
+    },
+  );
+
+  app.post("/keys/revoke", { schema: { summary: "Revoke a key at once", body: RevokeKeyBody, response: { 200: RevokeKeyResponse } } }, async (req, reply) =>
+    mutate(ctx, req, reply, dashboardScope(req), async (trx) =>
+      ok("Key revoked", { key: await revokeCompanyKey(trx, req.dashboard.companyId, req.body.id, ctx.clock.now()) }),
+    ),
+  );
+
+  app.post(
+    "/client-token/rotate",
+    { schema: { summary: "Replace an environment's client token (the widget's `token`)", body: RotateClientTokenBody, response: { 200: RotateClientTokenResponse } } },
+    async (req, reply) =>
+      mutate(ctx, req, reply, dashboardScope(req), async (trx) =>
+        ok("Client token rotated", await rotateCompanyClientToken(trx, req.dashboard.companyId, req.body.env, ctx.clock.now())),
+      ),
+  );
+
+  // ----- apps: the same service as /v2/apps/*, with the environment chosen in the dashboard -----
+  app.get("/apps", { schema: { summary: "List an environment's apps", querystring: DashboardListAppsQuery, response: { 200: ListAppsResponse } } }, async (req) => {
+    const { env, page, limit } = req.query;
+    return ok("Apps retrieved", await listApps(ctx.db, { companyId: req.dashboard.companyId, env }, page, limit));
+  });
+
+  app.get(
+    "/apps/:id",
+    { schema: { summary: "Get one app", params: DashboardGetAppParams, querystring: DashboardGetAppQuery, response: { 200: AppResponse } } },
+    async (req) => {
+      return ok("App retrieved", { app: await getApp(ctx.db, { companyId: req.dashboard.companyId, env: req.query.env }, req.params.id) });
+    },
+  );
+
+  app.post("/apps/create", { schema: { summary: "Create an app (widget configuration)", body: DashboardCreateAppBody, response: { 200: AppResponse } } }, async (req, reply) =>
+    mutate(ctx, req, reply, dashboardScope(req), async (trx) => {
+      const { env, ...fields } = req.body;
+      return ok("App created", { app: await createApp(trx, { companyId: req.dashboard.companyId, env }, fields, ctx.clock.now()) });
+    }),
+  );
+
+  app.post("/apps/update", { schema: { summary: "Change an app's settings", body: DashboardUpdateAppBody, response: { 200: AppResponse } } }, async (req, reply) => {
+    return mutate(ctx, req, reply, dashboardScope(req), async (trx) => {
+      const { env, id, ...patch } = req.body;
+      return ok("App updated", { app: await updateApp(trx, { companyId: req.dashboard.companyId, env }, id, patch, ctx.clock.now()) });
+    });
+  });
+
+  app.post("/apps/delete", { schema: { summary: "Delete an app", body: DashboardAppIdBody, response: { 200: AppResponse } } }, async (req, reply) =>
+    mutate(ctx, req, reply, dashboardScope(req), async (trx) =>
+      ok("App deleted", { app: await deleteApp(trx, { companyId: req.dashboard.companyId, env: req.body.env }, req.body.id) }),
+    ),
+  );
+};
+

@@ -1,4 +1,5 @@
 import type { Env } from "../../src/db/schema.js";
+import { createApp } from "../../src/platform/apps.js";
 import type { NewCompany } from "../../src/platform/companies.js";
 import type { Harness } from "../harness.js";
 
@@ -29,4 +30,16 @@ export const routeCases: RouteCase[] = [
   { method: "POST", path: "/banks/list", valid: { body: {} } },
   { method: "GET", path: "/banks/getById", valid: { query: "id=5d6fe57a4099cc4b210bbeb3" } },
   { method: "POST", path: "/banks/getById", valid: { body: { id: "5d6fe57a4099cc4b210bbeb3" } } },
+  // Apps (platform/api-routes.ts): an Okro extension for managing widget configurations.
+  { method: "POST", path: "/apps/create", valid: { body: { name: "Security widget", products: ["balance"] } } },
+  { method: "POST", path: "/apps/list", valid: { body: { page: 1, limit: 5 } } },
+  { method: "POST", path: "/apps/get", owned: { create: ownedApp, request: (id) => ({ body: { id } }) } },
+  { method: "POST", path: "/apps/update", owned: { create: ownedApp, request: (id) => ({ body: { id, color: "#123456" } }) } },
+  { method: "POST", path: "/apps/delete", owned: { create: ownedApp, request: (id) => ({ body: { id } }) } },
 ];
+
+/** An app of `tenant` in `env`, made through the service (not the route under test). */
+async function ownedApp(h: Harness, tenant: NewCompany, env: Env): Promise<string> {
+  const app = await createApp(h.ctx.db, { companyId: tenant.id, env }, { name: "Owned widget" }, h.clock.now());
+  return app.id;
+}

@@ -1,0 +1,191 @@
+import { sql, type Kysely, type Updateable } from "kysely";
+import { listBanks } from "../banks/service.js";
+import type { App, AppsTable, DB, Env } from "../db/schema.js";
+import { OkroError } from "../http/errors.js";
+import { offsetOf, paginate, type Pagination } from "../http/pagination.js";
+import { newId } from "../lib/ids.js";
+import { DEFAULT_APP_COLOR, normalizeProducts, PRODUCTS, wireEnv, type Product } from "./domain.js";
+
+/**
+ * Apps: widget configurations (products, branding, bank filter, callback and redirect URLs),
+ * one company's, in one environment. Used by the dashboard and by the `/v2/apps/*` API, which
+ * differ only in where the environment comes from (the session's chosen env, or the key's).
+ *
+ * Shapes (lengths, URL and colour formats, product names) are checked by the routes' zod
+ * schemas; this service adds what needs the database (bank slugs) and the rules (auth always on).
+ */
+type Executor = Kysely<DB>;
+
+/** Whose apps: one company in one environment. Everything here is filtered by both. */
+export interface AppScope {
+  companyId: string;
+  env: Env;
+}
+
+export interface AppFields {
+  name: string;
+  products?: Product[] | undefined;
+  logo?: string | null | undefined;
+  color?: string | undefined;
+  bank_filter?: string[] | undefined;
+  callback_url?: string | null | undefined;
+  redirect_url?: string | null | undefined;
+}
+
+/** An update: every field optional; `null` clears logo and URLs, `[]` clears the bank filter. */
+export type AppPatch = Partial<Omit<AppFields, "name">> & { name?: string | undefined };
+
+export interface AppView {
+  _id: string;
+  id: string;
+  /** The app id the widget takes as `app_id`. */
+  app_id: string;
+  owner: string;
+  name: string;
+  env: "production" | "production-sandbox";
+  products: Product[];
+  logo: string | null;
+  color: string;
+  bank_filter: string[];
+  callback_url: string | null;
+  redirect_url: string | null;
+  created_at: string;
+  last_updated: string;
+}
+
+export function appView(row: App): AppView {
+  return {
+    _id: row.id,
+    id: row.id,
+    app_id: row.id,
+    owner: row.company_id,
+    name: row.name,
+    env: wireEnv(row.env),
+    products: normalizeProducts(row.products.filter((p): p is Product => (PRODUCTS as readonly string[]).includes(p))),
+    logo: row.logo,
+    color: row.color,
+    bank_filter: row.bank_filter,
+    callback_url: row.callback_url,
+    redirect_url: row.redirect_url,
+    created_at: row.created_at.toISOString(),
+    last_updated: row.updated_at.toISOString(),
+  };
+}
+
+const appNotFound = () => new OkroError("NOT_FOUND", "app not found", { field: "id" });
+
+/** The filter as stored: each slug once, in the order given; unknown slugs are a 400 naming the field. */
+async function checkedBankFilter(db: Executor, slugs: string[]): Promise<string[]> {
+  const unique = [...new Set(slugs)];
+  if (unique.length === 0) return unique;
+  // Through the banks module's service, not its table. The directory is a few dozen banks, so
+  // one page of all of them is cheap.
+  const { banks } = await listBanks(db, 1, 10_000);
+  const known = new Set(banks.map((b) => b.slug));
+  const unknown = unique.filter((s) => !known.has(s));
+  if (unknown.length > 0) {
+    throw new OkroError("INVALID_FIELD", `bank_filter: unknown bank slug${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} (see /v2/banks/list)`, {
+      field: "bank_filter",
+    });
+  }
+  return unique;
+}
+
+export async function createApp(db: Executor, scope: AppScope, input: AppFields, now: Date): Promise<AppView> {
+  const bankFilter = await checkedBankFilter(db, input.bank_filter ?? []);
+  const row = await db
+    .insertInto("apps")
+    .values({
+      id: newId(now),
+      company_id: scope.companyId,
+      env: scope.env,
+      name: input.name,
+      products: normalizeProducts(input.products ?? PRODUCTS),
+      logo: input.logo ?? null,
+      color: input.color ?? DEFAULT_APP_COLOR,
+      bank_filter: bankFilter,
+      callback_url: input.callback_url ?? null,
+      redirect_url: input.redirect_url ?? null,
+      created_at: now,
+      updated_at: now,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return appView(row);
+}
+
+export async function listApps(
+  db: Executor,
+  scope: AppScope,
+  page: number,
+  limit: number,
+): Promise<{ apps: AppView[]; pagination: Pagination }> {
+  const [rows, count] = await Promise.all([
+    db
+      .selectFrom("apps")
+      .selectAll()
+      .where("company_id", "=", scope.companyId)
+      .where("env", "=", scope.env)
+      .orderBy("created_at", "desc")
+      .orderBy("id", "desc")
+      .limit(limit)
+      .offset(offsetOf(page, limit))
+      .execute(),
+    db
+      .selectFrom("apps")
+      .select(sql<number>`count(*)::int`.as("n"))
+      .where("company_id", "=", scope.companyId)
+      .where("env", "=", scope.env)
+      .executeTakeFirstOrThrow(),
+  ]);
+  return { apps: rows.map(appView), pagination: paginate(count.n, page, limit) };
+}
+
+/** Another company's app, or one of the other environment, is "not found", exactly like a missing one. */
+export async function getApp(db: Executor, scope: AppScope, id: string): Promise<AppView> {
+  const row = await db
+    .selectFrom("apps")
+    .selectAll()
+    .where("id", "=", id)
+    .where("company_id", "=", scope.companyId)
+    .where("env", "=", scope.env)
+    .executeTakeFirst();
+  if (!row) throw appNotFound();
+  return appView(row);
+}
+
+export async function updateApp(db: Executor, scope: AppScope, id: string, patch: AppPatch, now: Date): Promise<AppView> {
+  if (Object.values(patch).every((v) => v === undefined)) {
+    throw new OkroError("MISSING_FIELDS", "body: nothing to update; send at least one of name, products, logo, color, bank_filter, callback_url, redirect_url");
+  }
+  const set: Updateable<AppsTable> = { updated_at: now };
+  if (patch.name !== undefined) set.name = patch.name;
+  if (patch.products !== undefined) set.products = normalizeProducts(patch.products);
+  if (patch.logo !== undefined) set.logo = patch.logo;
+  if (patch.color !== undefined) set.color = patch.color;
+  if (patch.bank_filter !== undefined) set.bank_filter = await checkedBankFilter(db, patch.bank_filter);
+  if (patch.callback_url !== undefined) set.callback_url = patch.callback_url;
+  if (patch.redirect_url !== undefined) set.redirect_url = patch.redirect_url;
+  const row = await db
+    .updateTable("apps")
+    .set(set)
+    .where("id", "=", id)
+    .where("company_id", "=", scope.companyId)
+    .where("env", "=", scope.env)
+    .returningAll()
+    .executeTakeFirst();
+  if (!row) throw appNotFound();
+  return appView(row);
+}
+
+export async function deleteApp(db: Executor, scope: AppScope, id: string): Promise<AppView> {
+  const row = await db
+    .deleteFrom("apps")
+    .where("id", "=", id)
+    .where("company_id", "=", scope.companyId)
+    .where("env", "=", scope.env)
+    .returningAll()
+    .executeTakeFirst();
+  if (!row) throw appNotFound();
+  return appView(row);
+}
