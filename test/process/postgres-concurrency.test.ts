@@ -99,4 +99,35 @@ describe.skipIf(!baseUrl)("several processes on one PostgreSQL", () => {
       await Promise.all([stop(a.running), stop(b.running)]);
     }
   });
+
+  it("creates one app for concurrent duplicates with one Idempotency-Key sent to two API processes", async () => {
+    const url = await freshDb("okro_idem");
+    expect(await startOkro("migrate", { DATABASE_URL: url }).exited).toBe(0);
+    const handle = await openDatabase({ databaseUrl: url });
+    const tenant = await handle.db.transaction().execute((trx) => createCompany(trx, { name: "Idem" }, new Date()));
+    const a = await startApi(url);
+    const b = await startApi(url);
+    try {
+      for (let round = 0; round < 3; round++) {
+        const key = `dup-${round}-${Date.now()}`;
+        const name = `Checkout widget ${round}`;
+        const answers = await Promise.all(
+          Array.from({ length: 12 }, (_, i) =>
+            fetch(`${i % 2 === 0 ? a.url : b.url}/v2/apps/create`, {
+              method: "POST",
+              headers: { authorization: `Bearer ${tenant.sandbox.secret_key}`, "content-type": "application/json", "idempotency-key": key },
+              body: JSON.stringify({ name, products: ["balance"] }),
+            }).then(async (res) => ({ status: res.status, body: await res.text() })),
+          ),
+        );
+        for (const answer of answers) expect(answer.status, answer.body).toBe(200);
+        expect(new Set(answers.map((x) => x.body)).size).toBe(1);
+        const apps = await handle.db.selectFrom("apps").select("id").where("company_id", "=", tenant.id).where("name", "=", name).execute();
+        expect(apps).toHaveLength(1);
+      }
+    } finally {
+      await Promise.all([stop(a.running), stop(b.running)]);
+      await handle.close();
+    }
+  });
 });
