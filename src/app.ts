@@ -23,6 +23,7 @@ import { createMetrics } from "./ops/metrics.js";
 import { opsRoutes } from "./ops/routes.js";
 import { dashboardRoutes } from "./platform/routes.js";
 import { landingPage } from "./ops/pages.js";
+import { dashboardPages } from "./dashboard/routes.js";
 
 export const API_PREFIXES = [
   { prefix: "/v2", sandboxOnly: false },
@@ -160,6 +161,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
 
   await app.register(cookie);
   await app.register(dashboardRoutes, { ctx, prefix: "/dashboard/api" });
+  await app.register(dashboardPages);
   app.get("/", { schema: { hide: true } }, async (_req, reply) => reply.type("text/html").send(landingPage(ctx)));
 
   return app;

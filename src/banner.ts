@@ -25,6 +25,7 @@ export function banner(demo: DemoInfo, db: { kind: DatabaseKind; location: strin
     `  Sandbox public key  ${demo.sandbox.public_key}`,
     `  Client token        ${demo.sandbox.token}`,
     `  App id              ${demo.sandbox.app_id}`,
+    ...(demo.dashboard_login ? [`  Dashboard login     ${demo.dashboard_login.email} / ${demo.dashboard_login.password}`] : []),
     `  Production keys, and all of the above as JSON: ${demoFile}`,
     "",
     "  Sandbox bank logins (every sandbox bank):",

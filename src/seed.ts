@@ -5,6 +5,11 @@ import type { AppContext } from "./context.js";
 import type { Env } from "./db/schema.js";
 import { createCompany, type EnvironmentCredentials } from "./platform/companies.js";
 import { findActiveKey, issueKey } from "./platform/keys.js";
+import { hashPassword, verifyPassword } from "./platform/passwords.js";
+import { newId } from "./lib/ids.js";
+import { randomToken } from "./lib/secrets.js";
+import type { Transaction } from "kysely";
+import type { DB } from "./db/schema.js";
 
 /** What `okro serve` prints and writes to `$OKRO_DATA_DIR/demo.json`. */
 export interface DemoInfo {
@@ -16,6 +21,8 @@ export interface DemoInfo {
   company_name: string;
   sandbox: EnvironmentCredentials;
   production: EnvironmentCredentials;
+  /** The demo company's dashboard user. */
+  dashboard_login: { email: string; password: string } | null;
 }
 
 export interface Urls {
@@ -24,6 +31,7 @@ export interface Urls {
 }
 
 export const DEMO_COMPANY_NAME = "Demo Store";
+export const DEMO_USER_EMAIL = "demo@okro.local";
 const DEMO_FILE = "demo.json";
 /** Any 64-bit number unique to this lock; hashtext would differ between PG versions. */
 const SEED_LOCK = 7_242_001_001;
@@ -47,7 +55,8 @@ export async function ensureDemo(ctx: AppContext, dataDir: string, urls: Urls): 
     const existing = await trx.selectFrom("companies").select(["id", "name"]).where("is_demo", "=", true).executeTakeFirst();
     if (!existing) {
       const created = await createCompany(trx, { name: DEMO_COMPANY_NAME, isDemo: true }, now);
-      return { company_id: created.id, company_name: created.name, sandbox: created.sandbox, production: created.production };
+      const dashboard_login = await ensureDemoUser(trx, created.id, undefined, now);
+      return { company_id: created.id, company_name: created.name, sandbox: created.sandbox, production: created.production, dashboard_login };
     }
     const creds = {} as Record<Env, EnvironmentCredentials>;
     for (const env of ["sandbox", "production"] as const) {
@@ -80,7 +89,8 @@ export async function ensureDemo(ctx: AppContext, dataDir: string, urls: Urls): 
         app_id: app?.id ?? "",
       };
     }
-    return { company_id: existing.id, company_name: existing.name, ...creds };
+    const dashboard_login = await ensureDemoUser(trx, existing.id, saved?.company_id === existing.id ? saved.dashboard_login : undefined, now);
+    return { company_id: existing.id, company_name: existing.name, ...creds, dashboard_login };
   });
   const demo: DemoInfo = {
     api: urls.api,
@@ -91,6 +101,33 @@ export async function ensureDemo(ctx: AppContext, dataDir: string, urls: Urls): 
   };
   writeSaved(dataDir, demo);
   return demo;
+}
+
+/**
+ * The demo dashboard user: its password is random, known only through demo.json. If the saved
+ * one no longer works (lost demo.json), the demo user gets a new random password. If someone
+ * else took the email, there is no demo login (null) rather than a takeover.
+ */
+async function ensureDemoUser(
+  trx: Transaction<DB>,
+  companyId: string,
+  saved: { email: string; password: string } | null | undefined,
+  now: Date,
+): Promise<{ email: string; password: string } | null> {
+  const user = await trx.selectFrom("users").select(["id", "company_id", "password_hash"]).where("email", "=", DEMO_USER_EMAIL).executeTakeFirst();
+  if (user && user.company_id !== companyId) return null;
+  if (user && saved?.password && (await verifyPassword(user.password_hash, saved.password))) return saved;
+  const password = randomToken(12);
+  const password_hash = await hashPassword(password);
+  if (user) {
+    await trx.updateTable("users").set({ password_hash }).where("id", "=", user.id).execute();
+  } else {
+    await trx
+      .insertInto("users")
+      .values({ id: newId(now), company_id: companyId, email: DEMO_USER_EMAIL, name: "Demo Owner", password_hash, role: "owner", created_at: now })
+      .execute();
+  }
+  return { email: DEMO_USER_EMAIL, password };
 }
 
 function readSaved(dataDir: string): DemoInfo | undefined {

@@ -13,7 +13,7 @@ h1{color:#3AB795}code{background:#eef6f3;padding:.1rem .3rem;border-radius:4px}l
 <ul>
 <li><a href="/docs">API reference</a> · <a href="/v2/openapi.json">OpenAPI 3.1 document</a></li>
 <li>API base: <code>/v2</code> (sandbox-only: <code>/v2/sandbox</code>, <code>/sandbox/v2</code>)</li>
-<li>Dashboard JSON API: <code>/dashboard/api</code></li>
+<li><a href="/dashboard">Dashboard</a> (JSON API: <code>/dashboard/api</code>)</li>
 <li><a href="/health">/health</a> · <a href="/ready">/ready</a> · <a href="/metrics">/metrics</a></li>
 </ul></body></html>`;
 }

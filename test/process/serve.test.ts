@@ -21,6 +21,7 @@ interface Demo {
   company_id: string;
   sandbox: Record<"secret_key" | "public_key" | "token" | "app_id", string>;
   production: Record<"secret_key" | "public_key" | "token" | "app_id", string>;
+  dashboard_login: { email: string; password: string };
 }
 
 const local = (url: string) => url.replace("localhost", "127.0.0.1");
@@ -70,6 +71,13 @@ describe("okro serve", () => {
     expect(((await banks.json()) as { data: { banks: unknown[] } }).data.banks.length).toBeGreaterThan(20);
     const widget = await fetch(`${local(demo.widget)}/`);
     expect(widget.status).toBe(200);
+    const login = await fetch(`${local(demo.api)}/dashboard/api/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(demo.dashboard_login),
+    });
+    expect(login.status).toBe(200);
+    expect(first.stdout()).toContain(demo.dashboard_login.password);
     expect(await stop(first)).toBe(0);
 
     const second = await startServe();
@@ -77,6 +85,7 @@ describe("okro serve", () => {
     expect(again.company_id).toBe(demo.company_id);
     expect(again.sandbox).toEqual(demo.sandbox);
     expect(again.production).toEqual(demo.production);
+    expect(again.dashboard_login).toEqual(demo.dashboard_login);
     expect(second.stdout()).toContain(demo.sandbox.secret_key);
     expect(await stop(second)).toBe(0);
 
@@ -89,6 +98,7 @@ describe("okro serve", () => {
       expect(companies).toHaveLength(1);
       expect(keys).toHaveLength(4);
       expect(apps).toHaveLength(2);
+      expect(await handle.db.selectFrom("users").select("id").execute()).toHaveLength(1);
     } finally {
       await handle.close();
     }
