@@ -61,7 +61,7 @@ describe.skipIf(!chromiumPath)("the dashboard's first screen (Chromium)", () => 
     expect(call.statusCode).toBe(200);
 
     await page.getByRole("tab", { name: "Production" }).click();
-    await page.waitForFunction(() => document.querySelector("#keys")?.textContent?.includes("sk_live_"));
+    await page.locator("#keys", { hasText: "sk_live_" }).waitFor();
 
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByRole("heading", { name: "Sign in" }).waitFor();
