@@ -60,8 +60,11 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     api.log.info("stopped");
     process.exit(0);
   };
-  process.once("SIGINT", () => void stop("SIGINT"));
-  process.once("SIGTERM", () => void stop("SIGTERM"));
+  // `on`, not `once`: Ctrl-C in a terminal signals the whole process group, so under npm and tsx
+  // the same SIGINT arrives twice (directly, and relayed by tsx). A second signal must not fall
+  // through to Node's default handler and kill us halfway through closing the database.
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
 
   const urls = { api: config.publicUrl ?? urlOf(api, config.host), widget: config.widgetUrl ?? urlOf(widget, config.host) };
   if (options.role === "all" && config.seedDemo) {

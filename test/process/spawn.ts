@@ -13,9 +13,18 @@ export interface Running {
   exited: Promise<number | null>;
 }
 
-/** Starts `okro <command>` as a real process (node + tsx, as `npm start` does). */
-export function startOkro(command: string, env: Record<string, string | undefined>): Running {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "src/cli.ts"), command], {
+/**
+ * Starts `okro <command>` as a real process. By default `node --import tsx` (one process). With
+ * `asTerminal`, the way a person runs it — npm, which runs the `tsx` CLI, which runs node; npm
+ * and tsx both relay signals — in its own process group, so `interrupt()` does what Ctrl-C does
+ * in a terminal.
+ */
+export function startOkro(command: string, env: Record<string, string | undefined>, options: { asTerminal?: boolean } = {}): Running {
+  const [file, args] = options.asTerminal
+    ? ["npm", ["run", "--silent", "okro", "--", command]]
+    : [process.execPath, ["--import", "tsx", path.join(ROOT, "src/cli.ts"), command]];
+  const child = spawn(file, args, {
+    detached: Boolean(options.asTerminal),
     cwd: ROOT,
     env: { ...process.env, PORT: "0", WIDGET_PORT: "0", LOG_LEVEL: "info", DATABASE_URL: undefined, ...env } as NodeJS.ProcessEnv,
     stdio: ["ignore", "pipe", "pipe"],
@@ -36,6 +45,11 @@ export async function waitFor(check: () => boolean, what: string, timeoutMs = 60
     }
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Ctrl-C: SIGINT to the whole process group (tsx and its node child both receive it). */
+export function interrupt(running: Running): void {
+  process.kill(-running.child.pid!, "SIGINT");
 }
 
 export async function stop(running: Running): Promise<number | null> {
