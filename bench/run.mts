@@ -49,7 +49,7 @@ async function okroTarget(databaseUrl: string | undefined): Promise<Result> {
   const config = {
     ...loadConfig({ DATABASE_URL: databaseUrl, LOG_LEVEL: "silent", RATE_LIMIT_MAX: "100000000" }),
   };
-  const { handle, ctx } = await bootStorage(config, systemClock);
+  const { handle, ctx } = await bootStorage(config, systemClock, { embeddedInMemory: true });
   const tenant = await ctx.db.transaction().execute((trx) => createCompany(trx, { name: "Bench" }, new Date()));
   const app = await buildApp(ctx, { logger: false });
   const base = await listen(app);
@@ -63,7 +63,7 @@ async function okroTarget(databaseUrl: string | undefined): Promise<Result> {
 
 async function main() {
   // The baseline answers with exactly what Okro would, computed once.
-  const { handle, ctx } = await bootStorage(loadConfig({ LOG_LEVEL: "silent" }), systemClock);
+  const { handle, ctx } = await bootStorage(loadConfig({ LOG_LEVEL: "silent" }), systemClock, { embeddedInMemory: true });
   const payload = { status: "success", message: "Banks retrieved successfully", data: await listBanks(ctx.db, 1, 100) };
   await handle.close();
   const bare = Fastify();

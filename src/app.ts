@@ -17,7 +17,7 @@ import { secretKeyHook } from "./http/api-auth.js";
 import { errorBody } from "./http/envelope.js";
 import { ERROR_STATUS, OkroError, type ErrorCode } from "./http/errors.js";
 import { loggerOptions } from "./http/logging.js";
-import { postgresRateLimitStore } from "./http/rate-limit.js";
+import { describeMs, postgresRateLimitStore } from "./http/rate-limit.js";
 import { parseFormBody, validatorCompiler } from "./http/validation.js";
 import { createMetrics } from "./ops/metrics.js";
 import { opsRoutes } from "./ops/routes.js";
@@ -131,7 +131,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   metrics.instrument(app);
   await app.register(opsRoutes, { ctx, metrics });
 
-  const Store = postgresRateLimitStore(ctx);
+  const Store = postgresRateLimitStore(ctx, "api");
   for (const { prefix, sandboxOnly } of API_PREFIXES) {
     await app.register(
       (async (api) => {
@@ -144,14 +144,19 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
         api.addHook("onRequest", secretKeyHook(ctx, { sandboxOnly }));
         await api.register(rateLimit, {
           global: true,
-          hook: "preValidation",
+          // onRequest, after the key hook: every authenticated request counts and gets the
+          // RateLimit-* headers, including ones whose body turns out unparseable or invalid.
+          hook: "onRequest",
           max: ctx.config.rateLimit.max,
           timeWindow: ctx.config.rateLimit.windowMs,
           store: Store,
           keyGenerator: (req) => `key:${req.tenant.keyId}`,
           enableDraftSpec: true,
           errorResponseBuilder: (_req, context) =>
-            new OkroError("RATE_LIMIT_EXCEEDED", `Rate limit of ${context.max} requests per ${context.after} exceeded for this key; retry after the RateLimit-Reset header`),
+            new OkroError(
+              "RATE_LIMIT_EXCEEDED",
+              `Rate limit of ${context.max} requests per ${describeMs(ctx.config.rateLimit.windowMs)} exceeded for this key; retry in ${context.after} (Retry-After)`,
+            ),
         });
         for (const module of apiModules) await api.register(module, { ctx });
       }) as FastifyPluginAsyncZod,

@@ -9,8 +9,15 @@ import type { Clock } from "./lib/clock.js";
  * by an advisory lock), then the static bank directory. Shared by `okro serve`, `okro migrate`
  * and the test harness, so tests boot exactly what production boots.
  */
-export async function bootStorage(config: Config, clock: Clock): Promise<{ handle: DatabaseHandle; ctx: AppContext }> {
-  const handle = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : config.dataDir });
+export async function bootStorage(
+  config: Config,
+  clock: Clock,
+  options: { embeddedInMemory?: boolean } = {},
+): Promise<{ handle: DatabaseHandle; ctx: AppContext }> {
+  // Tests and benchmarks use a throwaway in-memory PGlite: never the data directory that
+  // `npm start` owns (PGlite is single-process; two writers on one directory lose data).
+  const dataDir = config.databaseUrl || options.embeddedInMemory ? undefined : config.dataDir;
+  const handle = await openDatabase({ databaseUrl: config.databaseUrl, dataDir });
   try {
     await migrateToLatest(handle.db);
     await syncBankDirectory(handle.db, clock.now());

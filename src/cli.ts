@@ -1,6 +1,6 @@
 import { bootStorage } from "./boot.js";
 import { ConfigError, loadConfig } from "./config.js";
-import { DataDirLockedError } from "./lib/data-dir-lock.js";
+import { DataDirLockedError, lockDataDir } from "./lib/data-dir-lock.js";
 import { systemClock } from "./lib/clock.js";
 import { serve } from "./server.js";
 
@@ -31,9 +31,15 @@ async function main(argv: string[]): Promise<number> {
       await serve(config, { role: "api" });
       return -1;
     case "migrate": {
-      const { handle } = await bootStorage(config, systemClock);
-      await handle.close();
-      process.stdout.write(`migrations applied (${handle.kind})\n`);
+      // The embedded database belongs to one process: refuse while `okro serve` holds it.
+      const unlock = config.databaseUrl ? () => {} : lockDataDir(config.dataDir);
+      try {
+        const { handle } = await bootStorage(config, systemClock);
+        await handle.close();
+        process.stdout.write(`migrations applied (${handle.kind})\n`);
+      } finally {
+        unlock();
+      }
       return 0;
     }
     default:

@@ -27,7 +27,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
 }
 
 async function sharedStorage() {
-  shared ??= bootStorage(testConfig(), new ManualClock());
+  shared ??= bootStorage(testConfig(), new ManualClock(), { embeddedInMemory: true });
   return shared;
 }
 

@@ -118,6 +118,21 @@ export function zodToOkroError(error: z.ZodError, part: string, input?: unknown)
   });
 }
 
+/**
+ * PostgreSQL text cannot hold U+0000 (both drivers fail with an error, which would be a 500), and
+ * no Okra field has a use for it: refused up front, naming the field.
+ */
+function pathOfNul(value: unknown, path: string[] = [], depth = 0): string[] | null {
+  if (typeof value === "string") return value.includes("\u0000") ? path : null;
+  if (depth > 20 || value === null || typeof value !== "object") return null;
+  for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+    if (key.includes("\u0000")) return [...path, key.replace(/\u0000/g, "\\0")];
+    const found = pathOfNul(item, [...path, key], depth + 1);
+    if (found) return found;
+  }
+  return null;
+}
+
 export const validatorCompiler: FastifySchemaCompiler<z.ZodType> =
   ({ schema, httpPart }) =>
   (data) => {
@@ -125,6 +140,11 @@ export const validatorCompiler: FastifySchemaCompiler<z.ZodType> =
     // the missing fields rather than saying "body: expected object".
     const body = httpPart === "body" && (data === null || data === undefined) ? {} : data;
     const input = isForm(body) ? coerceFormValue(schema, body) : body;
+    const nul = pathOfNul(input);
+    if (nul) {
+      const field = nul.join(".") || (httpPart ?? "body");
+      return { error: new OkroError("INVALID_FIELD", `${field}: must not contain NUL (\\u0000) characters`, { field }) };
+    }
     const result = schema.safeParse(input);
     if (result.success) return { value: result.data };
     return { error: zodToOkroError(result.error, httpPart ?? "body", input) };

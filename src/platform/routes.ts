@@ -5,7 +5,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { AppContext } from "../context.js";
 import { ok } from "../http/envelope.js";
 import { OkroError } from "../http/errors.js";
-import { postgresRateLimitStore } from "../http/rate-limit.js";
+import { describeMs, postgresRateLimitStore } from "../http/rate-limit.js";
 import { accountOverview, revokeCompanyKey, rotateCompanyClientToken, rotateEnvironmentKey } from "./access.js";
 import { createApp, deleteApp, getApp, listApps, updateApp } from "./apps.js";
 import { csrfGuard } from "./csrf.js";
@@ -74,11 +74,14 @@ export const dashboardRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
   // socket's peer unless the operator configures Fastify's trustProxy.
   await app.register(rateLimit, {
     global: false,
-    store: postgresRateLimitStore(ctx),
+    store: postgresRateLimitStore(ctx, "dashboard"),
     keyGenerator: (req) => `dashboard:${req.routeOptions.url}:ip:${req.ip}`,
     enableDraftSpec: true,
     errorResponseBuilder: (_req, context) =>
-      new OkroError("RATE_LIMIT_EXCEEDED", `Too many attempts from this address: at most ${context.max} per ${context.after}; retry after the Retry-After header's seconds`),
+      new OkroError(
+        "RATE_LIMIT_EXCEEDED",
+        `Too many attempts from this address: at most ${context.max} per ${describeMs(AUTH_WINDOW_MS)}; retry in ${context.after} (Retry-After)`,
+      ),
   });
   const authLimit = { rateLimit: { max: AUTH_ATTEMPTS_PER_WINDOW, timeWindow: AUTH_WINDOW_MS } };
 

@@ -5,7 +5,8 @@ import { expectError, expectSuccess } from "./envelope-assertions.js";
 
 /**
  * Invariant 8 (DESIGN.md §5): bad input gets a 4xx in the envelope naming the problem, never a
- * 500. Exercised on the bank directory, the one /v2 module with bodies so far.
+ * 500. Exercised on the bank directory and, for text that reaches the database, on apps and the
+ * dashboard.
  */
 const BODY_LIMIT_BYTES = 512;
 
@@ -175,5 +176,37 @@ describe("JSON bodies are not coerced", () => {
   it("refuses a number where the schema says string", async () => {
     const res = await h.request({ method: "POST", url: "/v2/banks/getById", headers: key, payload: { id: 12345678901234567890 } });
     expect(expectError(res, 400, "INVALID_FIELD").message).toMatch(/^id: /);
+  });
+});
+
+describe("text the database cannot store", () => {
+  const nul = "a\u0000b";
+  it.each([
+    ["/v2/apps/create", { name: nul }, "name"],
+    ["/v2/apps/create", { name: "ok", callback_url: `https://example.com/${nul}` }, "callback_url"],
+    ["/v2/apps/create", { name: "ok", bank_filter: [nul] }, "bank_filter.0"],
+    ["/v2/banks/getById", { id: nul }, "id"],
+  ])("refuses a NUL character in %s with 400 naming the field (%j)", async (url, payload, field) => {
+    const res = await h.request({ method: "POST", url, headers: { ...key, ...json }, payload });
+    expect(expectError(res, 400, "INVALID_FIELD").message).toMatch(new RegExp(`^${field.replace(".", "\\.")}: must not contain NUL`));
+  });
+
+  it("refuses a NUL character in a form body and in a query string", async () => {
+    const formRes = await h.request({ method: "POST", url: "/v2/apps/create", headers: { ...key, ...form }, payload: "name=a%00b" });
+    expect(expectError(formRes, 400, "INVALID_FIELD").message).toMatch(/^name: /);
+    const queryRes = await h.request({ method: "GET", url: "/v2/banks/getById?id=a%00b", headers: key });
+    expect(expectError(queryRes, 400, "INVALID_FIELD").message).toMatch(/^id: /);
+  });
+
+  it("refuses a NUL character at dashboard signup and login without a 500", async () => {
+    const signup = await h.request({
+      method: "POST",
+      url: "/dashboard/api/signup",
+      headers: json,
+      payload: { company_name: nul, name: "N", email: "nul@example.com", password: "long enough password" },
+    });
+    expect(expectError(signup, 400, "INVALID_FIELD").message).toMatch(/^company_name: /);
+    const login = await h.request({ method: "POST", url: "/dashboard/api/login", headers: json, payload: { email: `x${nul}@example.com`, password: "whatever password" } });
+    expect(expectError(login, 400, "INVALID_FIELD").message).toMatch(/^email: /);
   });
 });

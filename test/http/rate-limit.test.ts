@@ -53,7 +53,7 @@ describe("per-key rate limit", () => {
     }
     const refused = await list(h, key);
     const { message } = expectError(refused, 429, "RATE_LIMIT_EXCEEDED");
-    expect(message).toMatch(new RegExp(`${MAX} requests`));
+    expect(message).toMatch(new RegExp(`${MAX} requests per 1 minute`));
     expectRateHeaders(refused, 0);
     const retryAfter = Number(refused.headers["retry-after"]);
     expect(retryAfter).toBeGreaterThan(0);
@@ -67,6 +67,23 @@ describe("per-key rate limit", () => {
     const res = await h.request({ method: "POST", url: "/v2/banks/getById", headers: bearer(fresh.sandbox.secret_key), payload: {} });
     expectError(res, 400, "MISSING_FIELDS");
     expectRateHeaders(res, MAX - 1);
+  });
+
+  it("counts requests whose body cannot even be parsed, and limits them too", async () => {
+    const fresh = await h.newTenant("Rate Co bad JSON");
+    const bad = () =>
+      h.request({
+        method: "POST",
+        url: "/v2/banks/getById",
+        headers: { ...bearer(fresh.sandbox.secret_key), "content-type": "application/json" },
+        payload: "{bad",
+      });
+    for (let i = 1; i <= MAX; i++) {
+      const res = await bad();
+      expectError(res, 400, "INVALID_BODY");
+      expectRateHeaders(res, MAX - i);
+    }
+    expectError(await bad(), 429, "RATE_LIMIT_EXCEEDED");
   });
 
   it("counts another key of the same company separately", async () => {
