@@ -1,9 +1,8 @@
-import { randomUUID } from "node:crypto";
 import cookie from "@fastify/cookie";
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import {
   jsonSchemaTransform,
   jsonSchemaTransformObject,
@@ -14,8 +13,8 @@ import {
 import { apiModules } from "./api-modules.js";
 import type { AppContext } from "./context.js";
 import { secretKeyHook } from "./http/api-auth.js";
-import { errorBody } from "./http/envelope.js";
-import { ERROR_STATUS, OkroError, type ErrorCode } from "./http/errors.js";
+import { ERROR_STATUS, OkroError } from "./http/errors.js";
+import { applyHttpBasics, requestIdOptions } from "./http/basics.js";
 import { loggerOptions } from "./http/logging.js";
 import { describeMs, postgresRateLimitStore } from "./http/rate-limit.js";
 import { parseFormBody, validatorCompiler } from "./http/validation.js";
@@ -42,8 +41,6 @@ declare module "fastify" {
   }
 }
 
-const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
-
 export interface BuildOptions {
   /** pino logger options, a ready logger (tests capture output), or false. */
   logger?: FastifyServerOptions["loggerInstance"] | false;
@@ -58,13 +55,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
         ? { loggerInstance: options.logger }
         : { logger: loggerOptions(ctx.config.logLevel) }),
     bodyLimit: ctx.config.bodyLimitBytes,
-    // Honour a caller's X-Request-Id when it is sane, so ids can be followed across services.
-    requestIdHeader: false,
-    genReqId: (req) => {
-      const incoming = req.headers["x-request-id"];
-      return typeof incoming === "string" && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
-    },
-    return503OnClosing: true,
+    ...requestIdOptions,
     // Behind a reverse proxy, client IPs (login rate limits, logs) come from X-Forwarded-For.
     trustProxy: ctx.config.trustProxy,
   }).withTypeProvider<ZodTypeProvider>();
@@ -87,13 +78,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
       done(new OkroError("INVALID_BODY", "body: malformed form-encoded body"), undefined);
     }
   });
-  app.addHook("onRequest", async (req, reply) => {
-    reply.header("x-request-id", req.id);
-  });
-  app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((req, reply) => {
-    reply.code(404).send(errorBody("NOT_FOUND", `Route ${req.method} ${req.url.split("?")[0]} not found`, { request_id: req.id }));
-  });
+  applyHttpBasics(app);
 
   await app.register(swagger, {
     openapi: {
@@ -193,50 +178,3 @@ Error codes and HTTP statuses:
 ${Object.entries(ERROR_STATUS)
   .map(([code, status]) => `- \`${code}\` → ${status}`)
   .join("\n")}`;
-
-/** Maps Fastify's own client errors onto our closed list. */
-function codeForFastifyError(error: FastifyError): ErrorCode {
-  switch (error.code) {
-    case "FST_ERR_CTP_BODY_TOO_LARGE":
-      return "PAYLOAD_TOO_LARGE";
-    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
-      return "UNSUPPORTED_MEDIA_TYPE";
-    default:
-      break;
-  }
-  switch (error.statusCode) {
-    case 401:
-      return "UNAUTHORIZED";
-    case 403:
-      return "FORBIDDEN";
-    case 404:
-      return "NOT_FOUND";
-    case 405:
-      return "METHOD_NOT_ALLOWED";
-    case 413:
-      return "PAYLOAD_TOO_LARGE";
-    case 415:
-      return "UNSUPPORTED_MEDIA_TYPE";
-    case 429:
-      return "RATE_LIMIT_EXCEEDED";
-    default:
-      return "INVALID_BODY";
-  }
-}
-
-function errorHandler(this: FastifyInstance, error: FastifyError | OkroError, req: Parameters<Parameters<FastifyInstance["setErrorHandler"]>[0]>[1], reply: Parameters<Parameters<FastifyInstance["setErrorHandler"]>[0]>[2]) {
-  if (error instanceof OkroError) {
-    if (error.statusCode >= 500) req.log.error({ err: error }, "request failed");
-    return reply.code(error.statusCode).send(errorBody(error.code, error.message, { ...error.data, request_id: req.id }));
-  }
-  const status = typeof error.statusCode === "number" ? error.statusCode : 500;
-  if (status >= 400 && status < 500) {
-    const code = codeForFastifyError(error);
-    const message = code === "INVALID_BODY" ? `body: ${error.message}` : error.message;
-    return reply.code(ERROR_STATUS[code]).send(errorBody(code, message, { request_id: req.id }));
-  }
-  req.log.error({ err: error }, "unhandled error");
-  return reply
-    .code(500)
-    .send(errorBody("INTERNAL_ERROR", `Something went wrong on our side; quote request id ${req.id} if you contact support`, { request_id: req.id }));
-}

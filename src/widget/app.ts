@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from "fastify";
 import type { AppContext } from "../context.js";
+import { applyHttpBasics, requestIdOptions } from "../http/basics.js";
 import { loggerOptions } from "../http/logging.js";
 
 /**
@@ -10,8 +11,9 @@ import { loggerOptions } from "../http/logging.js";
 export async function buildWidgetApp(ctx: AppContext, options: { logger?: boolean } = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger === false ? false : loggerOptions(ctx.config.logLevel),
-    return503OnClosing: true,
+    ...requestIdOptions,
   });
+  applyHttpBasics(app);
   app.get("/health", async () => ({ status: "ok" }));
   app.get("/", async (_req, reply) =>
     reply
