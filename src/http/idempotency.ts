@@ -27,6 +27,11 @@ const UNIQUE_VIOLATION = "23505";
 export interface MutationResult {
   statusCode?: number;
   body: unknown;
+  /**
+   * What a replay answers, when it must not be the response itself: a response that carries a
+   * secret shown once (a new API key) is never stored, so its replay says what happened instead.
+   */
+  replayAs?: { statusCode: number; body: unknown };
 }
 
 export type Trx = Transaction<DB>;
@@ -103,9 +108,10 @@ export async function runMutation(
         .execute();
       const out = await fn(trx);
       const statusCode = out.statusCode ?? 200;
+      const stored = out.replayAs ?? { statusCode, body: out.body };
       await trx
         .updateTable("idempotency_keys")
-        .set({ response_status: statusCode, response_body: JSON.stringify(out.body) })
+        .set({ response_status: stored.statusCode, response_body: JSON.stringify(stored.body) })
         .where("scope", "=", scope)
         .where("key", "=", key)
         .execute();
@@ -148,7 +154,10 @@ function replay(reply: FastifyReply, stored: StoredResponse, hash: string): unkn
   }
   reply.header("idempotent-replayed", "true");
   reply.code(stored.response_status);
-  return stored.response_body;
+  const body = stored.response_body as { status?: unknown; data?: Record<string, unknown> } | null;
+  // A stored error names the request that made it; the replay names this one, like every error.
+  if (body && body.status === "error") return { ...body, data: { ...body.data, request_id: reply.request.id } };
+  return body;
 }
 
 /**

@@ -49,12 +49,12 @@ export async function accountOverview(
  * only the keys it saw and both new keys would stay active.
  */
 export async function rotateEnvironmentKey(
-  db: Database,
+  trx: Trx,
   companyId: string,
   input: { env: Env; kind: ApiKeyKind; grace_seconds: number },
   now: Date,
 ): Promise<{ key: KeyView & { key: string }; retired_key_ids: string[]; retired_at: string }> {
-  return db.transaction().execute(async (trx) => {
+  {
     await trx.selectFrom("environments").select("env").where("company_id", "=", companyId).where("env", "=", input.env).forUpdate().execute();
     const issued = await rotateKey(trx, companyId, input.env, input.kind, input.grace_seconds, now);
     return {
@@ -72,7 +72,7 @@ export async function rotateEnvironmentKey(
       retired_key_ids: issued.retired,
       retired_at: new Date(now.getTime() + input.grace_seconds * 1000).toISOString(),
     };
-  });
+  }
 }
 
 /** Revokes one of the company's keys at once; another company's key id is a 404. */

@@ -3,15 +3,16 @@ import rateLimit from "@fastify/rate-limit";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { AppContext } from "../context.js";
-import { ok } from "../http/envelope.js";
-import { OkroError } from "../http/errors.js";
+import { errorBody, ok } from "../http/envelope.js";
+import { ERROR_STATUS, OkroError } from "../http/errors.js";
 import { describeMs, postgresRateLimitStore } from "../http/rate-limit.js";
 import { accountOverview, revokeCompanyKey, rotateCompanyClientToken, rotateEnvironmentKey } from "./access.js";
 import { createApp, deleteApp, getApp, listApps, updateApp } from "./apps.js";
 import { csrfGuard } from "./csrf.js";
 import { SESSION_COOKIE, SESSION_TTL_MS } from "./domain.js";
 import { listKeys } from "./keys.js";
-import { mutate } from "../http/idempotency.js";
+import { mutate, runMutation } from "../http/idempotency.js";
+import type { z } from "zod";
 import { dummyPasswordHash } from "./passwords.js";
 import {
   AppResponse,
@@ -182,15 +183,27 @@ const accountRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { 
       schema: {
         summary: "Issue a new key and retire the current one (at once, or after a grace period)",
         description:
-          "The new key is in this response only. Not idempotency-keyed: a replay would need the new key stored in clear; rotating again is harmless (it retires the key a lost response carried).",
+          "The new key is in this response only. With an Idempotency-Key, a repeat does not rotate again (which would retire the key a lost response carried): it answers 409 CONFLICT naming the key that was issued, since the key itself is never stored in clear.",
         body: RotateKeyBody,
         response: { 200: RotateKeyResponse },
       },
     },
-    async (req) => {
-      const rotated = await rotateEnvironmentKey(ctx.db, req.dashboard.companyId, req.body, ctx.clock.now());
-      return ok("Key rotated; store the new key now, it is not shown again", rotated);
-    },
+    async (req, reply) =>
+      runMutation(ctx, req, reply, dashboardScope(req), async (trx) => {
+        const rotated = await rotateEnvironmentKey(trx, req.dashboard.companyId, req.body, ctx.clock.now());
+        const issued = rotated.key;
+        return {
+          body: ok("Key rotated; store the new key now, it is not shown again", rotated),
+          replayAs: {
+            statusCode: ERROR_STATUS.CONFLICT,
+            body: errorBody(
+              "CONFLICT",
+              `Idempotency-Key: this rotation already happened; it issued key ${issued.id} (${issued.display_prefix}…), which was shown only in the first response. Rotate again with a new key if it was lost.`,
+              { key_id: issued.id, display_prefix: issued.display_prefix },
+            ),
+          },
+        };
+      }) as Promise<z.infer<typeof RotateKeyResponse>>,
   );
 
   app.post("/keys/revoke", { schema: { summary: "Revoke a key at once", body: RevokeKeyBody, response: { 200: RevokeKeyResponse } } }, async (req, reply) =>

@@ -149,6 +149,20 @@ describe("revoking keys", () => {
     expect(again.headers["idempotent-replayed"]).toBe("true");
     expect(again.body).toBe(first.body);
   });
+
+  it("does not rotate twice for one Idempotency-Key, and never stores the new key in clear", async () => {
+    const { client } = await signedUp(h);
+    const first = expectSuccess(await client.post("/keys/rotate", { env: "sandbox", kind: "secret" }, { "idempotency-key": "rotate-1" }));
+    const again = await client.post("/keys/rotate", { env: "sandbox", kind: "secret" }, { "idempotency-key": "rotate-1" });
+    const { message, data } = expectError(again, 409, "CONFLICT");
+    expect(again.headers["idempotent-replayed"]).toBe("true");
+    expect(message).toContain(first.key.id);
+    expect(data.key_id).toBe(first.key.id);
+    // The key the first response carried still works: the repeat did not retire it.
+    expect(await apiStatus(h, first.key.key)).toBe(200);
+    const stored = await h.ctx.db.selectFrom("idempotency_keys").select("response_body").where("key", "=", "rotate-1").execute();
+    expect(JSON.stringify(stored)).not.toContain(first.key.key);
+  });
 });
 
 describe("client tokens", () => {
