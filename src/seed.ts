@@ -4,7 +4,8 @@ import { sql } from "kysely";
 import type { AppContext } from "./context.js";
 import type { Env } from "./db/schema.js";
 import { createCompany, type EnvironmentCredentials } from "./platform/companies.js";
-import { findActiveKey, issueKey } from "./platform/keys.js";
+import { createApp } from "./platform/apps.js";
+import { findActiveKey, rotateKey } from "./platform/keys.js";
 import { hashPassword, verifyPassword } from "./platform/passwords.js";
 import { newId } from "./lib/ids.js";
 import { randomToken } from "./lib/secrets.js";
@@ -80,13 +81,16 @@ export async function ensureDemo(ctx: AppContext, dataDir: string, urls: Urls): 
           const principal = await findActiveKey(trx, clear, now);
           if (principal && principal.companyId === existing.id && principal.env === env && principal.kind === kind) return clear;
         }
-        return (await issueKey(trx, existing.id, env, kind, now)).key;
+        // Lost (a new data directory against the same PostgreSQL, say): rotate, so the demo
+        // company's keys nobody holds any more stop working instead of piling up.
+        return (await rotateKey(trx, existing.id, env, kind, 0, now)).key;
       };
       creds[env] = {
         secret_key: await keyFor("secret", previous?.secret_key),
         public_key: await keyFor("public", previous?.public_key),
         token: env_.client_token,
-        app_id: app?.id ?? "",
+        // Someone deleted the demo app: give the demo a new one rather than an empty app_id.
+        app_id: app?.id ?? (await createApp(trx, { companyId: existing.id, env }, { name: existing.name }, now)).id,
       };
     }
     const dashboard_login = await ensureDemoUser(trx, existing.id, saved?.company_id === existing.id ? saved.dashboard_login : undefined, now);

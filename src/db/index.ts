@@ -86,8 +86,9 @@ function migrator(db: Database): Migrator {
 
 /**
  * Applies pending migrations. Safe when several processes start at once against one
- * PostgreSQL: Kysely's Postgres adapter takes a transaction-scoped advisory lock, so one process
- * migrates while the others wait and then find nothing to do.
+ * PostgreSQL: Kysely's Postgres adapter holds an advisory lock while it migrates (tested with
+ * four racing processes in test/process), so one process migrates while the others wait and
+ * then find nothing to do.
  */
 export async function migrateToLatest(db: Database): Promise<MigrationResultSet> {
   const result = await migrator(db).migrateToLatest();

@@ -11,7 +11,7 @@ declare module "fastify" {
   }
 }
 
-/** Idempotency and rate-limit scope of an API caller: one company in one environment. */
+/** Idempotency scope of an API caller: one company in one environment. (Rate limits are per key.) */
 export const tenantScope = (t: { companyId: string; env: Env }) => `${t.companyId}:${t.env}`;
 
 function presentedKey(req: FastifyRequest): string {

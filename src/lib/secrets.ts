@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 
 /** SHA-256 hex digest. Used for what we only ever compare (API keys, session tokens). */
 export function sha256Hex(value: string): string {
@@ -8,12 +8,6 @@ export function sha256Hex(value: string): string {
 /** `bytes` cryptographically random bytes, base64url (no padding). 32 bytes → 43 chars. */
 export function randomToken(bytes = 32): string {
   return randomBytes(bytes).toString("base64url");
-}
-
-export function constantTimeEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
 }
 
 /**

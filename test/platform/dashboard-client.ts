@@ -9,7 +9,7 @@ import type { Harness } from "../harness.js";
  * A browser, as far as the dashboard API can tell: a client address, a session cookie, JSON
  * bodies. Every client gets its own random address, because login and signup are rate-limited
  * per address and the test database (and its rate-limit counters) is shared by every test file
- * in a worker — and, on PostgreSQL, by earlier runs.
+ * in a worker (and, on PostgreSQL, by earlier runs).
  */
 export const uniqueEmail = () => `user-${randomUUID()}@Example.COM`;
 export const uniqueIp = () => `10.${randomBytes(3).join(".")}`;

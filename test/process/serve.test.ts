@@ -111,6 +111,28 @@ describe("okro serve", () => {
     }
   });
 
+  it("replaces the demo keys when demo.json is lost: the old ones stop working, active keys don't pile up", async () => {
+    const before = readDemo();
+    fs.rmSync(path.join(dataDir, "demo.json"));
+    const running = await startServe();
+    const after = readDemo();
+    expect(after.company_id).toBe(before.company_id);
+    expect(after.sandbox.secret_key).not.toBe(before.sandbox.secret_key);
+    expect(after.sandbox.app_id).toBe(before.sandbox.app_id);
+    const call = (key: string) =>
+      fetch(`${local(after.api)}/v2/sandbox/banks/list`, { method: "POST", headers: { authorization: `Bearer ${key}` } }).then((r) => r.status);
+    expect(await call(after.sandbox.secret_key)).toBe(200);
+    expect(await call(before.sandbox.secret_key)).toBe(401);
+    expect(await stop(running)).toBe(0);
+    const handle = await openDatabase({ databaseUrl, dataDir: databaseUrl ? undefined : dataDir });
+    try {
+      const active = await handle.db.selectFrom("api_keys").select("id").where("revoked_at", "is", null).execute();
+      expect(active).toHaveLength(4);
+    } finally {
+      await handle.close();
+    }
+  });
+
   it("finishes an in-flight request on SIGTERM, then refuses new connections and exits 0", async () => {
     const running = await startServe();
     const demo = readDemo();
