@@ -13,6 +13,7 @@ import {
 import { apiModules } from "./api-modules.js";
 import type { AppContext } from "./context.js";
 import { secretKeyHook } from "./http/api-auth.js";
+import { ErrorEnvelope } from "./http/envelope.js";
 import { ERROR_STATUS, OkroError } from "./http/errors.js";
 import { applyHttpBasics, requestIdOptions } from "./http/basics.js";
 import { loggerOptions } from "./http/logging.js";
@@ -67,6 +68,14 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   app.addHook("onRoute", (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const method of methods) routeTable.push({ method, url: route.url, hidden: Boolean(route.schema?.hide) });
+    // Documented once for every API and dashboard route: errors come in Okra's envelope, and
+    // /v2 bodies may be form-encoded.
+    if (route.schema?.response && /^\/(v2|sandbox\/v2|dashboard\/api)\//.test(route.url)) {
+      route.schema = { ...route.schema, response: { ...(route.schema.response as object), "4XX": ErrorEnvelope } };
+      if (route.schema.body && !route.url.startsWith("/dashboard/")) {
+        route.schema.consumes = ["application/json", "application/x-www-form-urlencoded"];
+      }
+    }
   });
 
   app.setValidatorCompiler(validatorCompiler);
