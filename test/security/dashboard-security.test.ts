@@ -5,10 +5,11 @@ import { ManualClock } from "../../src/lib/clock.js";
 import { randomToken } from "../../src/lib/secrets.js";
 import { createApp } from "../../src/platform/apps.js";
 import { SESSION_COOKIE, SESSION_TTL_MS } from "../../src/platform/domain.js";
+import { normalizeEmail } from "../../src/platform/users.js";
 import { issueKey } from "../../src/platform/keys.js";
 import { expectError, expectSuccess, type Answer } from "../http/envelope-assertions.js";
 import { createHarness, type Harness } from "../harness.js";
-import { DashboardClient, signedUp } from "../platform/dashboard-client.js";
+import { DashboardClient, PASSWORD, signedUp, uniqueEmail, type InjectResponseExtras } from "../platform/dashboard-client.js";
 
 /**
  * The shared security suite for the dashboard's JSON API (/dashboard/api/*), the session-cookie
@@ -265,6 +266,10 @@ describe("the dashboard routes", () => {
     expect(unregistered(h.app.routeTable, PUBLIC_DASHBOARD_ROUTES)).toEqual([]);
   });
 
+  it("has requests only for public routes that exist and are listed as public", () => {
+    expect(Object.keys(PUBLIC_REQUESTS).filter((r) => !PUBLIC_DASHBOARD_ROUTES.includes(r))).toEqual([]);
+  });
+
   it("has per-route cases only for protected routes that exist", () => {
     expect(unregistered(h.app.routeTable, [...Object.keys(OWNED_OBJECTS), ...Object.keys(VALID_REQUESTS)])).toEqual([]);
     expect([...Object.keys(OWNED_OBJECTS), ...Object.keys(VALID_REQUESTS)].filter((r) => PUBLIC_DASHBOARD_ROUTES.includes(r))).toEqual([]);
@@ -292,12 +297,13 @@ describe("the dashboard routes", () => {
 // The suite, per protected route
 // ---------------------------------------------------------------------------------------------
 
-/** A company that must never reach anybody else's objects. */
-let stranger: Owner;
-beforeAll(async () => {
-  const s = await signedUp(h, { company_name: "Stranger Co" });
-  stranger = { client: s.client, companyId: s.company.id };
-});
+/**
+ * A company that must never reach anybody else's objects. Made on first use (not in a file-level
+ * beforeAll), so that a broken signup fails the tests that need it, not the route checks above.
+ */
+let strangerPromise: Promise<Owner> | undefined;
+const theStranger = () =>
+  (strangerPromise ??= signedUp(h, { company_name: "Stranger Co" }).then((s) => ({ client: s.client, companyId: s.company.id })));
 
 /** Cookie values that are not a session token at all. */
 const malformedCookies = (token: string): [string, string][] => [
@@ -313,17 +319,40 @@ const malformedCookies = (token: string): [string, string][] => [
 ];
 
 /** Bodies a cross-site page can make a browser send with the victim's cookie and no preflight. */
-function formBodies(body: Record<string, unknown>): [string, string | undefined, string | undefined][] {
+const FORM_KINDS = ["application/x-www-form-urlencoded", "multipart/form-data", "text/plain (with a JSON body)", "no Content-Type (and no body)"] as const;
+type FormKind = (typeof FORM_KINDS)[number];
+
+/** `body` as a form of kind `kind`: its Content-Type and payload (neither, for the last kind). */
+function formBody(kind: FormKind, body: Record<string, unknown>): { contentType?: string; payload?: string } {
   const fields = Object.entries(body).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)] as [string, string]);
   const boundary = "----okro-csrf";
-  const multipart = `${fields.map(([k, v]) => `--${boundary}\r\ncontent-disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`).join("")}--${boundary}--\r\n`;
-  return [
-    ["application/x-www-form-urlencoded", "application/x-www-form-urlencoded", new URLSearchParams(fields).toString()],
-    ["multipart/form-data", `multipart/form-data; boundary=${boundary}`, multipart],
-    // A form with enctype=text/plain can carry a JSON-looking body.
-    ["text/plain (with a JSON body)", "text/plain", JSON.stringify(body)],
-    ["no Content-Type (and no body)", undefined, undefined],
-  ];
+  switch (kind) {
+    case "application/x-www-form-urlencoded":
+      return { contentType: kind, payload: new URLSearchParams(fields).toString() };
+    case "multipart/form-data":
+      return {
+        contentType: `multipart/form-data; boundary=${boundary}`,
+        payload: `${fields.map(([k, v]) => `--${boundary}\r\ncontent-disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`).join("")}--${boundary}--\r\n`,
+      };
+    case "text/plain (with a JSON body)":
+      // A form with enctype=text/plain can carry a body that parses as JSON.
+      return { contentType: "text/plain", payload: JSON.stringify(body) };
+    case "no Content-Type (and no body)":
+      return {};
+  }
+}
+
+/** Sends `route` as a form of kind `kind` from address `ip`, with session `token` if given. */
+function sendForm(route: string, shape: Shape, kind: FormKind, ip: string, token?: string) {
+  const { method, url } = splitRoute(route);
+  const { contentType, payload } = formBody(kind, shape.body ?? {});
+  return h.request({
+    method: method as "POST",
+    url: `${DASHBOARD_API}${pathOf(url, shape)}`,
+    remoteAddress: ip,
+    headers: { ...(token ? { cookie: `${SESSION_COOKIE}=${token}` } : {}), ...(contentType ? { "content-type": contentType } : {}) },
+    ...(payload !== undefined ? { payload } : {}),
+  }) as Promise<Answer & InjectResponseExtras>;
 }
 
 const FOREIGN_ORIGINS = ["https://evil.example", "null"];
@@ -332,14 +361,16 @@ describe.each(PROTECTED.map((route) => [route] as const))("%s", (route) => {
   const { method } = splitRoute(route);
   const changesState = STATE_CHANGING.has(method);
   let owner: Owner;
-  /** The owner's valid session token. */
+  /** The owner's valid session token, and their sandbox secret API key. */
   let token: string;
+  let secretKey: string;
 
   beforeAll(async () => {
     // A fresh company per route: valid requests create, rotate and delete things.
     const s = await signedUp(h, { company_name: `Security ${route}`.slice(0, 100) });
     owner = { client: s.client, companyId: s.company.id };
     token = s.client.cookie!;
+    secretKey = s.credentials.sandbox.secret_key;
   });
 
   /**
@@ -363,6 +394,9 @@ describe.each(PROTECTED.map((route) => [route] as const))("%s", (route) => {
     // The session token only counts in the session cookie.
     await expectUnauthorized({ cookie: `${SESSION_COOKIE}x=${token}` }, "token under another cookie name");
     await expectUnauthorized({ authorization: `Bearer ${token}` }, "token as a bearer token");
+    // An API secret key is not a dashboard credential, in either place.
+    await expectUnauthorized({ authorization: `Bearer ${secretKey}` }, "secret key as a bearer token");
+    await expectUnauthorized({ cookie: `${SESSION_COOKIE}=${secretKey}` }, "secret key as the session cookie");
     if (method === "GET") {
       const { shape } = await attemptFor(route, owner);
       const { url } = splitRoute(route);
@@ -427,6 +461,8 @@ describe.each(PROTECTED.map((route) => [route] as const))("%s", (route) => {
     expect(res.statusCode, res.body.slice(0, 300)).not.toBe(401);
     expect(res.statusCode, res.body.slice(0, 300)).not.toBe(403);
     expect(res.statusCode, res.body.slice(0, 300)).toBeLessThan(500);
+    // It is one user's data: no cache may keep it.
+    expect(res.headers["cache-control"]).toBe("no-store");
     if (known) expectSuccess(res);
     else if (res.statusCode >= 400) expectError(res, res.statusCode, res.json().error);
   });
@@ -440,29 +476,19 @@ describe.each(PROTECTED.map((route) => [route] as const))("%s", (route) => {
       expect(await companyState(owner.companyId)).toEqual(before);
     });
 
-    it.each(["application/x-www-form-urlencoded", "multipart/form-data", "text/plain (with a JSON body)", "no Content-Type (and no body)"])(
-      "refuses a valid session's request sent as %s with 403 FORBIDDEN, changing nothing",
-      async (name) => {
-        const { shape } = await attemptFor(route, owner);
-        const [, contentType, payload] = formBodies(shape.body ?? {}).find(([n]) => n === name)!;
-        const { method: m, url } = splitRoute(route);
-        const before = await companyState(owner.companyId);
-        const res = await h.request({
-          method: m as "POST",
-          url: `${DASHBOARD_API}${pathOf(url, shape)}`,
-          remoteAddress: owner.client.ip,
-          headers: { cookie: `${SESSION_COOKIE}=${token}`, ...(contentType ? { "content-type": contentType } : {}) },
-          ...(payload !== undefined ? { payload } : {}),
-        });
-        expect(expectError(res, 403, "FORBIDDEN").message).toMatch(/Content-Type/);
-        expect(await companyState(owner.companyId)).toEqual(before);
-      },
-    );
+    it.each(FORM_KINDS)("refuses a valid session's request sent as %s with 403 FORBIDDEN, changing nothing", async (kind) => {
+      const { shape } = await attemptFor(route, owner);
+      const before = await companyState(owner.companyId);
+      const res = await sendForm(route, shape, kind, owner.client.ip, token);
+      expect(expectError(res, 403, "FORBIDDEN").message).toMatch(/Content-Type/);
+      expect(await companyState(owner.companyId)).toEqual(before);
+    });
   }
 
   const owned = OWNED_OBJECTS[route];
   if (owned) {
     it(`answers another company's ${owned.what} id with 404 NOT_FOUND, exactly as a missing one, changing nothing`, async () => {
+      const stranger = await theStranger();
       for (const env of ["sandbox", "production"] as const) {
         const id = await owned.create(owner.companyId, env);
         const before = await companyState(owner.companyId);
@@ -486,4 +512,56 @@ describe.each(PROTECTED.map((route) => [route] as const))("%s", (route) => {
       });
     }
   }
+});
+
+// ---------------------------------------------------------------------------------------------
+// The public routes need no session, but change state too (they start and end sessions): the
+// same CSRF guard holds for them, or a cross-site page could sign a victim into an attacker's
+// account (login CSRF), out of their own, or make accounts from their browser.
+// ---------------------------------------------------------------------------------------------
+
+/** What a browser would send to each public route; a route not named here gets an empty body. */
+const PUBLIC_REQUESTS: Record<string, (victim: { email: string; password: string }) => Shape> = {
+  "POST /dashboard/api/signup": () => ({ body: { company_name: "Forged Co", name: "Mallory", email: uniqueEmail(), password: PASSWORD } }),
+  "POST /dashboard/api/login": (victim) => ({ body: { email: victim.email, password: victim.password } }),
+  "POST /dashboard/api/logout": () => ({ body: {} }),
+};
+
+describe.each(PUBLIC_DASHBOARD_ROUTES.map((route) => [route] as const))("%s (public)", (route) => {
+  let victim: Awaited<ReturnType<typeof signedUp>>;
+  beforeAll(async () => {
+    victim = await signedUp(h);
+  });
+
+  /** The victim's sessions and, when the request names an email, the accounts with it. */
+  const stateFor = async (shape: Shape) => {
+    const email = typeof shape.body?.email === "string" ? normalizeEmail(shape.body.email) : undefined;
+    const [sessions, accounts] = await Promise.all([
+      h.ctx.db.selectFrom("sessions").select(["id", "expires_at"]).where("user_id", "=", victim.user.id).orderBy("id").execute(),
+      email ? h.ctx.db.selectFrom("users").select("id").where("email", "=", email).execute() : [],
+    ]);
+    return { sessions, accounts };
+  };
+
+  /** Refused with 403, no session cookie set or cleared, nothing changed, the victim still signed in. */
+  async function expectRefused(shape: Shape, res: Answer & InjectResponseExtras, before: unknown, pattern: RegExp) {
+    expect(expectError(res, 403, "FORBIDDEN").message).toMatch(pattern);
+    expect(res.cookies.filter((c) => c.name === SESSION_COOKIE)).toEqual([]);
+    expect(await stateFor(shape)).toEqual(before);
+    expectSuccess(await victim.client.get("/me"));
+  }
+
+  it.each(FOREIGN_ORIGINS)("refuses a request from Origin: %s with 403 FORBIDDEN, changing nothing", async (origin) => {
+    const shape = (PUBLIC_REQUESTS[route] ?? (() => ({ body: {} })))(victim.input);
+    const before = await stateFor(shape);
+    const res = await send(victim.client, route, shape, { origin });
+    await expectRefused(shape, res, before, /^Origin: /);
+  });
+
+  it.each(FORM_KINDS)("refuses a request sent as %s with 403 FORBIDDEN, changing nothing", async (kind) => {
+    const shape = (PUBLIC_REQUESTS[route] ?? (() => ({ body: {} })))(victim.input);
+    const before = await stateFor(shape);
+    const res = await sendForm(route, shape, kind, victim.client.ip, victim.client.cookie);
+    await expectRefused(shape, res, before, /Content-Type/);
+  });
 });
