@@ -18,7 +18,7 @@ import { ERROR_STATUS, OkroError } from "./http/errors.js";
 import { applyHttpBasics, requestIdOptions } from "./http/basics.js";
 import { loggerOptions } from "./http/logging.js";
 import { describeMs, postgresRateLimitStore } from "./http/rate-limit.js";
-import { parseFormBody, validatorCompiler } from "./http/validation.js";
+import { parseFormBody, parseJsonBody, validatorCompiler } from "./http/validation.js";
 import { createMetrics } from "./ops/metrics.js";
 import { opsRoutes } from "./ops/routes.js";
 import { dashboardRoutes } from "./platform/routes.js";
@@ -80,6 +80,14 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (_req, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (error) {
+      done(error as OkroError, undefined);
+    }
+  });
   app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_req, body, done) => {
     try {
       done(null, parseFormBody(body as string));

@@ -19,6 +19,26 @@ export function parseFormBody(raw: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
+/**
+ * JSON bodies: plain JSON.parse, refusing keys that are prototype-pollution attempts (an own
+ * `__proto__`, or `constructor.prototype`) with a message naming them, and saying where a
+ * malformed body broke.
+ */
+export function parseJsonBody(raw: string): unknown {
+  if (raw.trim() === "") throw new OkroError("INVALID_BODY", "body: empty, but Content-Type says JSON; send a JSON object");
+  try {
+    return JSON.parse(raw, (key, value: unknown) => {
+      if (key === "__proto__" || (key === "constructor" && typeof value === "object" && value !== null && "prototype" in value)) {
+        throw new OkroError("INVALID_FIELD", `${key}: not allowed in a request body`, { field: key });
+      }
+      return value;
+    });
+  } catch (error) {
+    if (error instanceof OkroError) throw error;
+    throw new OkroError("INVALID_BODY", `body: not valid JSON (${(error as Error).message})`);
+  }
+}
+
 function isForm(data: unknown): data is Record<string, unknown> {
   return typeof data === "object" && data !== null && (data as Record<symbol, unknown>)[FORM] === true;
 }

@@ -61,7 +61,14 @@ describe("unparseable bodies", () => {
       headers: { ...key, ...json },
       payload: `{"id":"${GTB}","__proto__":{"polluted":true}}`,
     });
-    expectError(res, 400, "INVALID_BODY");
+    expect(expectError(res, 400, "INVALID_FIELD").message).toBe("__proto__: not allowed in a request body");
+    const ctor = await h.request({
+      method: "POST",
+      url: "/v2/banks/getById",
+      headers: { ...key, ...json },
+      payload: `{"id":"${GTB}","constructor":{"prototype":{"polluted":true}}}`,
+    });
+    expect(expectError(ctor, 400, "INVALID_FIELD").message).toMatch(/^constructor: /);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
