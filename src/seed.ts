@@ -3,7 +3,7 @@ import path from "node:path";
 import { sql } from "kysely";
 import type { AppContext } from "./context.js";
 import type { Env } from "./db/schema.js";
-import { createCompany, type EnvironmentCredentials } from "./platform/companies.js";
+import { clientToken, createCompany, type EnvironmentCredentials } from "./platform/companies.js";
 import { createApp } from "./platform/apps.js";
 import { findActiveKey, rotateKey } from "./platform/keys.js";
 import { hashPassword, verifyPassword } from "./platform/passwords.js";
@@ -61,12 +61,8 @@ export async function ensureDemo(ctx: AppContext, dataDir: string, urls: Urls): 
     }
     const creds = {} as Record<Env, EnvironmentCredentials>;
     for (const env of ["sandbox", "production"] as const) {
-      const env_ = await trx
-        .selectFrom("environments")
-        .select("client_token")
-        .where("company_id", "=", existing.id)
-        .where("env", "=", env)
-        .executeTakeFirstOrThrow();
+      const token = await clientToken(trx, existing.id, env);
+      if (!token) throw new Error(`demo company ${existing.id} has no ${env} environment`);
       const app = await trx
         .selectFrom("apps")
         .select("id")
@@ -88,7 +84,7 @@ export async function ensureDemo(ctx: AppContext, dataDir: string, urls: Urls): 
       creds[env] = {
         secret_key: await keyFor("secret", previous?.secret_key),
         public_key: await keyFor("public", previous?.public_key),
-        token: env_.client_token,
+        token,
         // Someone deleted the demo app: give the demo a new one rather than an empty app_id.
         app_id: app?.id ?? (await createApp(trx, { companyId: existing.id, env }, { name: existing.name }, now)).id,
       };

@@ -114,6 +114,14 @@ export async function listBanks(db: Database, page: number, limit: number) {
   return { banks: banks.slice(start, start + limit), pagination: paginate(banks.length, page, limit) };
 }
 
+/** Which of `slugs` are not in the directory (for validating an app's bank filter). */
+export async function unknownBankSlugs(db: Pick<Database, "selectFrom">, slugs: readonly string[]): Promise<string[]> {
+  if (slugs.length === 0) return [];
+  const found = await db.selectFrom("banks").select("slug").where("slug", "in", slugs).execute();
+  const known = new Set(found.map((row) => row.slug));
+  return slugs.filter((slug) => !known.has(slug));
+}
+
 export async function getBank(db: Database, id: string): Promise<BankView> {
   const bank = (await allBanks(db)).find((b) => b.id === id);
   if (!bank) throw notFound("bank");

@@ -54,25 +54,23 @@ export async function rotateEnvironmentKey(
   input: { env: Env; kind: ApiKeyKind; grace_seconds: number },
   now: Date,
 ): Promise<{ key: KeyView & { key: string }; retired_key_ids: string[]; retired_at: string }> {
-  {
-    await trx.selectFrom("environments").select("env").where("company_id", "=", companyId).where("env", "=", input.env).forUpdate().execute();
-    const issued = await rotateKey(trx, companyId, input.env, input.kind, input.grace_seconds, now);
-    return {
-      key: {
-        id: issued.id,
-        env: input.env,
-        kind: input.kind,
-        key: issued.key,
-        display_prefix: issued.display_prefix,
-        created_at: now.toISOString(),
-        expires_at: null,
-        revoked_at: null,
-        active: true,
-      },
-      retired_key_ids: issued.retired,
-      retired_at: new Date(now.getTime() + input.grace_seconds * 1000).toISOString(),
-    };
-  }
+  await trx.selectFrom("environments").select("env").where("company_id", "=", companyId).where("env", "=", input.env).forUpdate().execute();
+  const issued = await rotateKey(trx, companyId, input.env, input.kind, input.grace_seconds, now);
+  return {
+    key: {
+      id: issued.id,
+      env: input.env,
+      kind: input.kind,
+      key: issued.key,
+      display_prefix: issued.display_prefix,
+      created_at: now.toISOString(),
+      expires_at: null,
+      revoked_at: null,
+      active: true,
+    },
+    retired_key_ids: issued.retired,
+    retired_at: new Date(now.getTime() + input.grace_seconds * 1000).toISOString(),
+  };
 }
 
 /** Revokes one of the company's keys at once; another company's key id is a 404. */

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Updateable } from "kysely";
-import { listBanks } from "../banks/service.js";
+import { unknownBankSlugs } from "../banks/service.js";
 import type { App, AppsTable, DB, Env } from "../db/schema.js";
 import { OkroError } from "../http/errors.js";
 import { offsetOf, paginate, type Pagination } from "../http/pagination.js";
@@ -78,11 +78,8 @@ const appNotFound = () => new OkroError("NOT_FOUND", "app not found", { field: "
 async function checkedBankFilter(db: Executor, slugs: string[]): Promise<string[]> {
   const unique = [...new Set(slugs)];
   if (unique.length === 0) return unique;
-  // Through the banks module's service, not its table. The directory is a few dozen banks, so
-  // one page of all of them is cheap.
-  const { banks } = await listBanks(db, 1, 10_000);
-  const known = new Set(banks.map((b) => b.slug));
-  const unknown = unique.filter((s) => !known.has(s));
+  // Through the banks module's service, not its table.
+  const unknown = await unknownBankSlugs(db, unique);
   if (unknown.length > 0) {
     throw new OkroError("INVALID_FIELD", `bank_filter: unknown bank slug${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} (see /v2/banks/list)`, {
       field: "bank_filter",

@@ -1,10 +1,11 @@
-import type { Database } from "../db/index.js";
-import type { Env } from "../db/schema.js";
+import type { Kysely } from "kysely";
+import type { DB, Env } from "../db/schema.js";
+import { createApp } from "./apps.js";
 import { newId } from "../lib/ids.js";
-import { DEFAULT_APP_COLOR, ENVIRONMENTS, PRODUCTS } from "./domain.js";
+import { ENVIRONMENTS } from "./domain.js";
 import { issueKey } from "./keys.js";
 
-type Executor = Pick<Database, "selectFrom" | "insertInto" | "updateTable">;
+type Executor = Kysely<DB>;
 
 /** The credentials one environment of a new company starts with. Keys are in clear only here. */
 export interface EnvironmentCredentials {
@@ -38,24 +39,8 @@ export async function createCompany(
     await db.insertInto("environments").values({ company_id: id, env, client_token: token, created_at: now }).execute();
     const secret = await issueKey(db, id, env, "secret", now);
     const pub = await issueKey(db, id, env, "public", now);
-    const appId = newId(now);
-    await db
-      .insertInto("apps")
-      .values({
-        id: appId,
-        company_id: id,
-        env,
-        name: input.name,
-        products: [...PRODUCTS],
-        logo: null,
-        color: DEFAULT_APP_COLOR,
-        bank_filter: [],
-        callback_url: null,
-        redirect_url: null,
-        created_at: now,
-        updated_at: now,
-      })
-      .execute();
+    // Every product, default colour, no bank filter: the same app a bare apps/create makes.
+    const appId = (await createApp(db, { companyId: id, env }, { name: input.name }, now)).id;
     creds[env] = { secret_key: secret.key, public_key: pub.key, token, app_id: appId };
   }
   return { id, name: input.name, sandbox: creds.sandbox, production: creds.production };
