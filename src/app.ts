@@ -114,6 +114,11 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
       tags: [
         { name: "Banks", description: "The bank directory" },
         { name: "Apps", description: "Widget configurations (Okro extension to Okra's API)" },
+        {
+          name: "Sandbox",
+          description:
+            "Okra's sandbox customer API, and Okro's controls for the sandbox bank network: banks and their habits, fault injection, the sandbox clock. Sandbox keys only.",
+        },
         { name: "Dashboard", description: "JSON API behind the dashboard: users, sessions, keys, apps" },
         { name: "Operations", description: "Health, readiness, metrics" },
       ],

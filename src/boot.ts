@@ -1,5 +1,6 @@
 import type { Config } from "./config.js";
 import { syncBankDirectory } from "./banks/service.js";
+import { openBankServices } from "./banks/sandbox/network.js";
 import type { AppContext } from "./context.js";
 import { migrateToLatest, openDatabase, type DatabaseHandle } from "./db/index.js";
 import type { Clock } from "./lib/clock.js";
@@ -21,9 +22,10 @@ export async function bootStorage(
   try {
     await migrateToLatest(handle.db);
     await syncBankDirectory(handle.db, clock.now());
+    const banks = await openBankServices(config, handle.db, clock);
+    return { handle, ctx: { db: handle.db, dbKind: handle.kind, clock, config, ...banks } };
   } catch (error) {
     await handle.close();
     throw error;
   }
-  return { handle, ctx: { db: handle.db, dbKind: handle.kind, clock, config } };
 }

@@ -1,3 +1,4 @@
+import { serveSandboxBank } from "./banks/sandbox/serve.js";
 import { bootStorage } from "./boot.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { DataDirLockedError, lockDataDir } from "./lib/data-dir-lock.js";
@@ -12,6 +13,9 @@ Usage: okro <command>
             demo company seeded and printed. What \`npm start\` runs.
   api       The API and widget origins only (no demo seed): run several against one PostgreSQL.
   migrate   Apply pending database migrations and exit (safe to run from several processes).
+  sandbox-bank [--port N] [--host H]
+            The sandbox bank network as its own HTTP service (port SANDBOX_BANK_PORT, default
+            4002); point Okro at it with OKRO_SANDBOX_BANK_URL.
   help      This text.
 
 Configuration is read from the environment; see the README.`;
@@ -29,6 +33,9 @@ async function main(argv: string[]): Promise<number> {
       return -1; // keeps running until a signal
     case "api":
       await serve(config, { role: "api" });
+      return -1;
+    case "sandbox-bank":
+      await serveSandboxBank(config, argv.slice(1));
       return -1;
     case "migrate": {
       // The embedded database belongs to one process: refuse while `okro serve` holds it.

@@ -21,6 +21,9 @@ const EnvSchema = z.object({
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
   OKRO_SEED_DEMO: bool.default(true),
   TRUST_PROXY: bool.default(false),
+  OKRO_SANDBOX_BANK_URL: z.string().url().optional(),
+  OKRO_SANDBOX_SEED: z.string().min(1).max(128).default("okro"),
+  OKRO_SANDBOX_LATENCY_SCALE: z.coerce.number().min(0).max(100).default(1),
 });
 
 export interface Config {
@@ -38,6 +41,14 @@ export interface Config {
   seedDemo: boolean;
   /** Trust X-Forwarded-* (set when Okro runs behind a reverse proxy). */
   trustProxy: boolean;
+  sandboxBank: {
+    /** Reach the sandbox bank network over HTTP (`okro sandbox-bank`) instead of in-process. */
+    url: string | undefined;
+    /** Seed of all generated sandbox data: the same seed gives the same customers and histories. */
+    seed: string;
+    /** Multiplies the sandbox banks' own latency (0 makes them instant; injected faults still apply). */
+    latencyScale: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -64,5 +75,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     seedDemo: e.OKRO_SEED_DEMO,
     trustProxy: e.TRUST_PROXY,
+    sandboxBank: { url: e.OKRO_SANDBOX_BANK_URL?.replace(/\/$/, ""), seed: e.OKRO_SANDBOX_SEED, latencyScale: e.OKRO_SANDBOX_LATENCY_SCALE },
   };
 }

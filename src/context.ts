@@ -1,6 +1,8 @@
 import type { Config } from "./config.js";
 import type { Database, DatabaseKind } from "./db/index.js";
 import type { Clock } from "./lib/clock.js";
+import type { BankNetwork } from "./banks/connector.js";
+import type { SandboxAdmin } from "./banks/sandbox/types.js";
 
 /** What every module's services are given: storage, time and settings. Passed, never global. */
 export interface AppContext {
@@ -8,4 +10,8 @@ export interface AppContext {
   dbKind: DatabaseKind;
   clock: Clock;
   config: Config;
+  /** The banks Okro can reach (the sandbox network, in-process or over HTTP). */
+  network: BankNetwork;
+  /** The sandbox network's controls: test customers, faults, clock. */
+  sandbox: SandboxAdmin;
 }

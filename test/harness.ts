@@ -6,6 +6,7 @@ import type { AppContext } from "../src/context.js";
 import type { DatabaseHandle } from "../src/db/index.js";
 import { ManualClock, type Clock } from "../src/lib/clock.js";
 import { createCompany, type NewCompany } from "../src/platform/companies.js";
+import { openBankServices } from "../src/banks/sandbox/network.js";
 
 /**
  * The test harness boots the real app (Fastify `inject`, no sockets) on the real storage:
@@ -22,6 +23,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     DATABASE_URL: process.env.DATABASE_URL,
     LOG_LEVEL: "silent",
     OKRO_SEED_DEMO: "false",
+    // Sandbox banks answer at once in tests; tests of latency inject it as a fault.
+    OKRO_SANDBOX_LATENCY_SCALE: "0",
   });
   return { ...base, ...overrides, rateLimit: { ...base.rateLimit, ...overrides.rateLimit } };
 }
@@ -51,7 +54,10 @@ export interface HarnessOptions {
 export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
   const storage = await sharedStorage();
   const clock = options.clock ?? storage.ctx.clock;
-  const ctx: AppContext = { ...storage.ctx, clock, config: testConfig(options.config) };
+  const config = testConfig(options.config);
+  // A harness with its own clock gets a sandbox network on that clock (same storage).
+  const banks = clock === storage.ctx.clock ? {} : await openBankServices(config, storage.ctx.db, clock);
+  const ctx: AppContext = { ...storage.ctx, ...banks, clock, config };
   const app = await buildApp(ctx, { logger: options.logger ?? false });
   await app.ready();
   return {

@@ -108,7 +108,124 @@ export interface BanksTable {
   updated_at: Timestamp;
 }
 
+export interface SandboxRealmsTable {
+  realm: string;
+  epoch: Timestamp;
+  clock_offset_ms: ColumnType<bigint, bigint | number | undefined, bigint | number>;
+  created_at: Timestamp;
+}
+
+export interface SandboxCustomersTable {
+  id: string;
+  realm: string;
+  bank_id: string;
+  seed: string;
+  username: string;
+  username_key: string;
+  phone: string;
+  password_hash: string;
+  traits: Json<unknown>;
+  generated: Json<unknown>;
+  anchor: Timestamp;
+  created_at: Timestamp;
+}
+
+export interface SandboxAccountsTable {
+  realm: string;
+  bank_id: string;
+  nuban: string;
+  customer_id: string;
+}
+
+export interface SandboxSessionsTable {
+  token_hash: string;
+  realm: string;
+  bank_id: string;
+  customer_ref: string;
+  state: "mfa" | "connected" | "dead";
+  challenge: ColumnType<unknown, string | null | undefined, string | null>;
+  failures: Generated<number>;
+  expires_at: Timestamp;
+  created_at: Timestamp;
+}
+
+export interface SandboxGuardsTable {
+  realm: string;
+  bank_id: string;
+  subject: string;
+  failures: Generated<number>;
+  locked_until: NullableTimestamp;
+}
+
+export interface SandboxTransfersTable {
+  realm: string;
+  bank_id: string;
+  direction: "debit" | "credit";
+  reference: string;
+  kind: "debit" | "mandate_debit" | "credit";
+  mandate_id: string | null;
+  amount: ColumnType<bigint, bigint | number, bigint | number>;
+  currency: string;
+  source_bank_id: string;
+  source_nuban: string;
+  destination_bank_id: string;
+  destination_nuban: string;
+  status: "success" | "pending" | "failed";
+  session_id: string;
+  narration: string;
+  created_at: Timestamp;
+  settles_at: NullableTimestamp;
+}
+
+export interface SandboxPostingsTable {
+  id: Generated<bigint>;
+  realm: string;
+  bank_id: string;
+  nuban: string;
+  amount: ColumnType<bigint, bigint | number, bigint | number>;
+  posted_at: Timestamp;
+  narration: string;
+  category: string;
+  reference: string | null;
+  session_id: string | null;
+}
+
+export interface SandboxMandatesTable {
+  id: string;
+  realm: string;
+  bank_id: string;
+  reference: string;
+  nuban: string;
+  max_amount: ColumnType<bigint, bigint | number, bigint | number>;
+  currency: string;
+  /** "YYYY-MM-DD" (Lagos calendar day). */
+  start_date: string;
+  end_date: string | null;
+  destination_bank_id: string;
+  destination_nuban: string;
+  narration: string;
+  created_at: Timestamp;
+  activates_at: Timestamp;
+  cancelled_at: NullableTimestamp;
+}
+
+export interface SandboxFaultsTable {
+  realm: string;
+  bank_id: string;
+  settings: Json<unknown>;
+  updated_at: Timestamp;
+}
+
 export interface DB {
+  sandbox_realms: SandboxRealmsTable;
+  sandbox_customers: SandboxCustomersTable;
+  sandbox_accounts: SandboxAccountsTable;
+  sandbox_sessions: SandboxSessionsTable;
+  sandbox_guards: SandboxGuardsTable;
+  sandbox_transfers: SandboxTransfersTable;
+  sandbox_postings: SandboxPostingsTable;
+  sandbox_mandates: SandboxMandatesTable;
+  sandbox_faults: SandboxFaultsTable;
   companies: CompaniesTable;
   environments: EnvironmentsTable;
   api_keys: ApiKeysTable;

@@ -144,6 +144,9 @@ async function findStored(ctx: AppContext, scope: string, key: string, cutoff: D
     .executeTakeFirst();
 }
 
+/** `response_status` of a key reserved by {@link runOutsideTransaction} whose effect is still running. */
+const IN_PROGRESS = 0;
+
 function replay(reply: FastifyReply, stored: StoredResponse, hash: string): unknown {
   if (stored.request_hash !== hash) {
     throw new OkroError(
@@ -151,6 +154,11 @@ function replay(reply: FastifyReply, stored: StoredResponse, hash: string): unkn
       "Idempotency-Key: this key was already used with a different request; use a new key for a new request",
       { field: "Idempotency-Key" },
     );
+  }
+  if (stored.response_status === IN_PROGRESS) {
+    throw new OkroError("CONFLICT", "Idempotency-Key: a request with this key is still in progress; retry in a moment to get its response", {
+      field: "Idempotency-Key",
+    });
   }
   reply.header("idempotent-replayed", "true");
   reply.code(stored.response_status);
@@ -173,4 +181,84 @@ export function mutate<T>(
   fn: (trx: Trx) => Promise<T>,
 ): Promise<T> {
   return runMutation(ctx, req, reply, scope, async (trx) => ({ body: await fn(trx) })) as Promise<T>;
+}
+
+/** A reservation older than this belongs to a request whose process died; another may take it over. */
+const STALE_RESERVATION_MS = 60_000;
+
+/**
+ * Idempotency-Key for an effect that cannot run inside Okro's database transaction: a call to
+ * another service (the sandbox bank over HTTP) or an effect that commits its own transaction.
+ *
+ *  1. The key is reserved first, in its own committed transaction: its row says "in progress".
+ *     A stored response replays (or is a 409 for a different request); a reservation still in
+ *     progress is a 409 CONFLICT ("retry in a moment"), so concurrent duplicates — in this
+ *     process or another on the same PostgreSQL — never run the effect twice. A reservation
+ *     older than a minute is taken over (its process died), by compare-and-set.
+ *  2. The effect runs, outside any transaction.
+ *  3. Its response is stored in the row. If the effect throws, the reservation is removed and a
+ *     retry runs it again: effects given here must be all-or-nothing.
+ */
+export async function runOutsideTransaction(
+  ctx: AppContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  scope: string,
+  fn: () => Promise<MutationResult>,
+): Promise<unknown> {
+  const key = readKey(req);
+  if (!key) {
+    const result = await fn();
+    reply.code(result.statusCode ?? 200);
+    return result.body;
+  }
+  const hash = fingerprint(req);
+  const now = ctx.clock.now();
+  const cutoff = new Date(now.getTime() - IDEMPOTENCY_TTL_MS);
+  const reserved = await ctx.db
+    .insertInto("idempotency_keys")
+    .values({ scope, key, request_hash: hash, response_status: IN_PROGRESS, response_body: "null", created_at: now })
+    .onConflict((oc) =>
+      // An expired key starts over; a stale reservation of the same request is taken over.
+      oc.columns(["scope", "key"]).doUpdateSet({ request_hash: hash, response_status: IN_PROGRESS, response_body: "null", created_at: now }).where((eb) =>
+        eb.or([
+          eb("idempotency_keys.created_at", "<", cutoff),
+          eb.and([
+            eb("idempotency_keys.response_status", "=", IN_PROGRESS),
+            eb("idempotency_keys.request_hash", "=", hash),
+            eb("idempotency_keys.created_at", "<", new Date(now.getTime() - STALE_RESERVATION_MS)),
+          ]),
+        ]),
+      ),
+    )
+    .returning("key")
+    .executeTakeFirst();
+  if (!reserved) {
+    const stored = await findStored(ctx, scope, key, cutoff);
+    if (stored) return replay(reply, stored, hash);
+    throw new OkroError("CONFLICT", "Idempotency-Key: a request with this key is still in progress; retry in a moment", { field: "Idempotency-Key" });
+  }
+  let out: MutationResult;
+  try {
+    out = await fn();
+  } catch (error) {
+    await ctx.db
+      .deleteFrom("idempotency_keys")
+      .where("scope", "=", scope)
+      .where("key", "=", key)
+      .where("response_status", "=", IN_PROGRESS)
+      .execute()
+      .catch((cleanup: unknown) => req.log.warn({ err: cleanup }, "could not release an Idempotency-Key reservation"));
+    throw error;
+  }
+  const statusCode = out.statusCode ?? 200;
+  const stored = out.replayAs ?? { statusCode, body: out.body };
+  await ctx.db
+    .updateTable("idempotency_keys")
+    .set({ response_status: stored.statusCode, response_body: JSON.stringify(stored.body) })
+    .where("scope", "=", scope)
+    .where("key", "=", key)
+    .execute();
+  reply.code(statusCode);
+  return out.body;
 }

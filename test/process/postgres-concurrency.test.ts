@@ -3,7 +3,9 @@ import { BANK_DIRECTORY } from "../../src/banks/directory.js";
 import { openDatabase } from "../../src/db/index.js";
 import { migrations } from "../../src/db/migrations/index.js";
 import { createCompany } from "../../src/platform/companies.js";
-import { freshPostgresDatabase, startOkro, stop, tempDir, waitFor, type Running } from "./spawn.js";
+import { Secret, isConnectorError, type TransferResult } from "../../src/banks/connector.js";
+import { HttpConnector, HttpSandboxAdmin } from "../../src/banks/sandbox/http-connector.js";
+import { freshPostgresDatabase, startOkro, startOkroArgs, stop, tempDir, waitFor, type Running } from "./spawn.js";
 
 /**
  * Horizontal scale: several Okro processes on one PostgreSQL. These need a real server, so they
@@ -128,6 +130,71 @@ describe.skipIf(!baseUrl)("several processes on one PostgreSQL", () => {
     } finally {
       await Promise.all([stop(a.running), stop(b.running)]);
       await handle.close();
+    }
+  });
+});
+
+/** `okro sandbox-bank` on a free port, on the given PostgreSQL database. */
+async function startSandboxBank(databaseUrl: string): Promise<{ running: Running; url: string }> {
+  const running = startOkroArgs(["sandbox-bank", "--port", "0"], { DATABASE_URL: databaseUrl, HOST: "127.0.0.1", OKRO_SANDBOX_LATENCY_SCALE: "0", LOG_LEVEL: "warn" });
+  let url = "";
+  await waitFor(
+    () => {
+      url = /sandbox bank listening on (http:\/\/\S+)/.exec(running.stdout())?.[1] ?? "";
+      return Boolean(url) || running.child.exitCode !== null;
+    },
+    "okro sandbox-bank to listen",
+    60_000,
+    running,
+  );
+  expect(running.child.exitCode, running.stderr()).toBeNull();
+  return { running, url };
+}
+
+describe.skipIf(!baseUrl)("two sandbox bank processes on one PostgreSQL", () => {
+  const GTBANK = "5d6fe57a4099cc4b210bbeb3";
+
+  it("moves money once per reference and never overdraws, whichever process each debit reaches", async () => {
+    const url = await freshDb("okro_sbx_race");
+    expect(await startOkro("migrate", { DATABASE_URL: url }).exited).toBe(0);
+    const a = await startSandboxBank(url);
+    const b = await startSandboxBank(url);
+    try {
+      const realm = `race-${Date.now()}`;
+      const admin = await HttpSandboxAdmin.connect(a.url);
+      const balance = 1_000_000; // ₦10,000
+      await admin.createCustomers(realm, [
+        { bankId: GTBANK, username: "racer", password: "race-pass", type: "ind", volume: "low", identity: 100, noOfAccount: 1, internetSpeed: 4, balance },
+      ]);
+      const viaA = new HttpConnector(a.url, GTBANK, realm);
+      const viaB = new HttpConnector(b.url, GTBANK, realm);
+      let login = await viaA.startLogin({ credentials: { method: "internet_banking", identifier: "racer", secret: new Secret("race-pass") } });
+      if (login.status === "mfa_required") login = await viaA.answerMfa({ session: login.session, answer: new Secret("123456") });
+      const [account] = await viaB.listAccounts({ session: login.session });
+      const debit = (via: HttpConnector, reference: string, amount: number) =>
+        via
+          .debit({ session: login.session, accountId: account!.id, amount, currency: "NGN", reference, narration: "race", authorization: { pin: new Secret("1234") } })
+          .then((r): TransferResult | string => r, (e: unknown) => (isConnectorError(e) ? (e.reason ?? e.kind) : String(e)));
+
+      // One reference sent 16 times through both processes at once: one debit.
+      const same = await Promise.all(Array.from({ length: 16 }, (_, i) => debit(i % 2 ? viaA : viaB, "same-ref", 10_000)));
+      expect(same.filter((r) => typeof r !== "string")).toHaveLength(1);
+      expect(same.filter((r) => r === "duplicate_reference")).toHaveLength(15);
+
+      // 30 different debits of ₦500 against the ₦9,900 left: exactly 19 fit, whoever wins.
+      const many = await Promise.all(Array.from({ length: 30 }, (_, i) => debit(i % 2 ? viaA : viaB, `many-${i}`, 50_000)));
+      const paid = many.filter((r) => typeof r !== "string");
+      expect(paid).toHaveLength(19);
+      expect(many.filter((r) => r === "insufficient_funds")).toHaveLength(11);
+
+      const after = await viaA.getBalance({ session: login.session, accountId: account!.id });
+      expect(after.available).toBe(balance - 10_000 - 19 * 50_000);
+      const lines = await viaB.listTransactions({ session: login.session, accountId: account!.id, from: "2000-01-01", to: "2100-01-01", limit: 500 });
+      const ours = lines.transactions.filter((t) => t.reference === "same-ref" || t.reference?.startsWith("many-")).map((t) => t.reference);
+      expect(ours).toHaveLength(20);
+      expect(new Set(ours).size).toBe(20);
+    } finally {
+      await Promise.all([stop(a.running), stop(b.running)]);
     }
   });
 });

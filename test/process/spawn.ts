@@ -37,6 +37,25 @@ export function startOkro(command: string, env: Record<string, string | undefine
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
+/**
+ * Starts `okro <args…>` as one real process (`node --import tsx`), for commands that take
+ * arguments, e.g. `["sandbox-bank", "--port", "4102"]`. Same environment defaults as
+ * {@link startOkro}.
+ */
+export function startOkroArgs(args: readonly string[], env: Record<string, string | undefined>): Running {
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "src/cli.ts"), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: "0", WIDGET_PORT: "0", LOG_LEVEL: "info", DATABASE_URL: undefined, ...env } as NodeJS.ProcessEnv,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
+
 export async function waitFor(check: () => boolean, what: string, timeoutMs = 60_000, running?: Running): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {

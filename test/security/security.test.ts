@@ -116,7 +116,10 @@ function injectOptions(prefix: string, c: RouteCase, shape: Shape | undefined, h
 const caseName = (c: RouteCase) => `${c.method} ${c.path}`;
 
 describe.each(routeCases.map((c) => [caseName(c), c] as const))("%s", (_name, c) => {
-  describe.each(API_PREFIXES.map((p) => [p.prefix, p] as const))("under %s", (prefix, { sandboxOnly }) => {
+  describe.each(API_PREFIXES.map((p) => [p.prefix, p] as const))("under %s", (prefix, { sandboxOnly: sandboxPrefix }) => {
+    // Production keys are refused on the sandbox-only prefixes, and on every prefix by routes
+    // that act on the sandbox itself (RouteCase.sandboxOnly).
+    const sandboxOnly = sandboxPrefix || c.sandboxOnly === true;
     let tenant: NewCompany;
     /** A revoked and an expired sandbox secret key of `tenant`. */
     let revoked: string;

@@ -1,6 +1,7 @@
 import type { Migration } from "kysely";
 import * as m0001 from "./0001_platform.js";
 import * as m0002 from "./0002_dashboard_access.js";
+import * as m0003 from "./0003_sandbox_bank.js";
 
 /**
  * Every migration, in order. Versioned files, imported statically so the same list works under
@@ -9,4 +10,5 @@ import * as m0002 from "./0002_dashboard_access.js";
 export const migrations: Record<string, Migration> = {
   "0001_platform": m0001,
   "0002_dashboard_access": m0002,
+  "0003_sandbox_bank": m0003,
 };

@@ -1,0 +1,325 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import type { AppContext } from "../../context.js";
+import { tenantScope } from "../../http/api-auth.js";
+import { ok } from "../../http/envelope.js";
+import { notFound, OkroError } from "../../http/errors.js";
+import { runOutsideTransaction, type MutationResult } from "../../http/idempotency.js";
+import { paginate } from "../../http/pagination.js";
+import {
+  AdvanceClockBody,
+  BanksBody,
+  BanksResponse,
+  bankView,
+  ClearFaultsBody,
+  ClockBody,
+  ClockResponse,
+  clockView,
+  CreateCustomersBody,
+  createCustomersValidator,
+  CustomerResponse,
+  CustomersResponse,
+  customerInput,
+  customersOf,
+  customerView,
+  FaultsResponse,
+  faultsView,
+  GenerateCustomersBody,
+  GenerateCustomersResponse,
+  generatedInputView,
+  GetCustomerBody,
+  GetFaultsBody,
+  ListCustomersBody,
+  ListCustomersResponse,
+  MAX_CLOCK_ADVANCE_MS,
+  SetFaultsBody,
+  SetFaultsResponse,
+  type SandboxCustomer,
+} from "./schemas.js";
+import { SandboxAdminError, type BankFaults } from "./types.js";
+
+const tags = ["Sandbox"];
+const SANDBOX_KEYS_ONLY = "Sandbox secret keys only: a production key gets 403 `SANDBOX_ONLY`.";
+const doc = (summary: string, description: string) => ({ tags, summary, description: `${description}\n\n${SANDBOX_KEYS_ONLY}` });
+
+/**
+ * The sandbox bank network's controls over HTTP: Okra's sandbox customer API
+ * (`/v2/sandbox/customers/*`, what okra-node 0.2.0's `Sandbox` client calls) and Okro's admin
+ * API (banks, faults, clock). Every route acts on the caller's own sandbox world: the realm is
+ * the key's company. Mounted under every API prefix like any module; on plain `/v2` (where a
+ * production key is otherwise welcome) the hook below refuses production keys.
+ */
+export const sandboxRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
+  app.addHook("onRequest", async (req) => {
+    if (req.tenant.env !== "sandbox") {
+      throw new OkroError(
+        "SANDBOX_ONLY",
+        "The sandbox API (customers, banks, faults, clock) acts on your sandbox only: call it with your sandbox secret key (sk_test_…)",
+      );
+    }
+  });
+  const realmOf = (req: FastifyRequest) => req.tenant.companyId;
+
+  // -- Okra's sandbox customers -----------------------------------------------------------------
+
+  app.post(
+    "/sandbox/customers/create",
+    {
+      schema: {
+        ...doc(
+          "Create sandbox customers",
+          "Okra's `sandbox/customers/create`: test customers you log in with in the sandbox widget. All are created or none; a username already used at that bank in your sandbox is 409 `CONFLICT`.",
+        ),
+        body: CreateCustomersBody,
+        response: { 200: CustomersResponse },
+      },
+      validatorCompiler: createCustomersValidator,
+    },
+    async (req, reply) => {
+      const { customers, single } = customersOf(req.body);
+      // A single object's errors name its bare fields (`username`), as it was posted.
+      const rename = single ? (field: string) => field.replace(/^customers\[0\]\./, "") : (field: string) => field;
+      assertSandboxBanks(ctx, customers.map((c, i) => [c.bank, rename(`customers[${i}].bank`)]));
+      return sandboxMutation(ctx, req, reply, async () => {
+        const created = await admin(() => ctx.sandbox.createCustomers(realmOf(req), customers.map(customerInput)), rename);
+        return { body: ok("Sandbox customers created successfully", { customers: created.map(customerView) }) };
+      });
+    },
+  );
+
+  app.post(
+    "/sandbox/customers/list",
+    {
+      schema: {
+        ...doc(
+          "List sandbox customers",
+          "Okra's `sandbox/customers/list`: the customers you created (newest first), then the built-in ones every sandbox has (magic credentials and generated residents, with their passwords).",
+        ),
+        body: ListCustomersBody,
+        response: { 200: ListCustomersResponse },
+      },
+    },
+    async (req) => {
+      const { page, limit } = req.body;
+      const { customers, total } = await admin(() => ctx.sandbox.listCustomers(realmOf(req), page, limit));
+      return ok("Sandbox customers retrieved successfully", { customers: customers.map(customerView), pagination: paginate(total, page, limit) });
+    },
+  );
+
+  app.post(
+    "/sandbox/customers/get",
+    {
+      schema: {
+        ...doc("Get one sandbox customer", "Okra's `sandbox/customers/get`: a customer of your sandbox (created or built-in) by id."),
+        body: GetCustomerBody,
+        response: { 200: CustomerResponse },
+      },
+    },
+    async (req) => {
+      const customer = await admin(() => ctx.sandbox.getCustomer(realmOf(req), req.body.customer));
+      if (!customer) throw notFound("Sandbox customer");
+      return ok("Sandbox customer retrieved successfully", { customer: customerView(customer) });
+    },
+  );
+
+  app.post(
+    "/sandbox/customers/generate",
+    {
+      schema: {
+        ...doc(
+          "Generate sandbox customers",
+          "Okra's `sandbox/customers/generate`: random customers at random sandbox banks. With `create: false` (default) nothing is created: the answer is the inputs, passwords included — change what you like and post `data` to `customers/create`. With `create: true` they are created now and their passwords are shown in this response only (an Idempotency-Key replay omits them). Only `create: true` has an effect, so only it takes an Idempotency-Key.",
+        ),
+        body: GenerateCustomersBody,
+        response: { 200: GenerateCustomersResponse },
+      },
+    },
+    async (req, reply) => {
+      const { number, create } = req.body;
+      if (!create) {
+        // No effect, so no Idempotency-Key: and the passwords in it are not stored anywhere.
+        const inputs = await admin(() => ctx.sandbox.generateCustomers(realmOf(req), number));
+        return ok("Sandbox customers generated; post data to customers/create to create them", { customers: inputs.map(generatedInputView) });
+      }
+      return sandboxMutation(ctx, req, reply, async () => {
+        const inputs = await admin(() => ctx.sandbox.generateCustomers(realmOf(req), number));
+        const created = (await admin(() => ctx.sandbox.createCustomers(realmOf(req), inputs))).map(customerView);
+        const passwordOf = new Map(inputs.map((i) => [`${i.bankId}|${i.username.toLowerCase()}`, i.password]));
+        const withPasswords: SandboxCustomer[] = created.map((c) => ({ ...c, password: passwordOf.get(`${c.bank}|${c.username.toLowerCase()}`) }));
+        return {
+          body: ok("Sandbox customers generated and created successfully", { customers: withPasswords }),
+          // Passwords are shown once; a replay (stored for 24 h) says what happened without them.
+          replayAs: {
+            statusCode: 200,
+            body: ok("Sandbox customers generated and created successfully (replayed: passwords are shown only in the first response)", {
+              customers: created,
+            }),
+          },
+        };
+      });
+    },
+  );
+
+  // -- Okro's admin API: banks, faults, clock ---------------------------------------------------
+
+  const banks = {
+    ...doc(
+      "List the sandbox banks and their habits",
+      "Every bank of the sandbox network with its login methods, second factors, latency, maintenance window and daily limits (Okro extension).",
+    ),
+    response: { 200: BanksResponse },
+  };
+  const listBanks = async () => ok("Sandbox banks retrieved successfully", { banks: ctx.sandbox.banks().map(bankView) });
+  app.get("/sandbox/banks", { schema: banks }, listBanks);
+  app.post("/sandbox/banks", { schema: { ...banks, body: BanksBody } }, listBanks);
+
+  app.post(
+    "/sandbox/faults/get",
+    {
+      schema: {
+        ...doc("Get the fault settings of your sandbox banks", "The banks of your sandbox that have fault settings (Okro extension)."),
+        body: GetFaultsBody,
+        response: { 200: FaultsResponse },
+      },
+    },
+    async (req) => {
+      const { bank } = req.body;
+      if (bank !== undefined) assertSandboxBanks(ctx, [[bank, "bank"]]);
+      const faults = await admin(() => ctx.sandbox.getFaults(realmOf(req)));
+      return ok("Sandbox faults retrieved successfully", { faults: viewsOf(ctx, faults.filter((f) => bank === undefined || f.bankId === bank)) });
+    },
+  );
+
+  app.post(
+    "/sandbox/faults/set",
+    {
+      schema: {
+        ...doc(
+          "Set a sandbox bank's faults",
+          "Replaces one bank's fault settings in your sandbox: latency, error/timeout/lost-response/pending rates, rate limit, downtime, mandate activation delay, limited to some operations (Okro extension). `settings: {}` is no fault.",
+        ),
+        body: SetFaultsBody,
+        response: { 200: SetFaultsResponse },
+      },
+    },
+    async (req, reply) => {
+      const { bank, settings } = req.body;
+      assertSandboxBanks(ctx, [[bank, "bank"]]);
+      return sandboxMutation(ctx, req, reply, async () => {
+        const saved = await admin(() => ctx.sandbox.setFaults(realmOf(req), bank, settings));
+        return { body: ok("Sandbox faults set successfully", { faults: viewsOf(ctx, [saved])[0]! }) };
+      });
+    },
+  );
+
+  app.post(
+    "/sandbox/faults/clear",
+    {
+      schema: {
+        ...doc("Clear sandbox faults", "Removes the fault settings of one bank, or of every bank when `bank` is absent (Okro extension)."),
+        body: ClearFaultsBody,
+        response: { 200: FaultsResponse },
+      },
+    },
+    async (req, reply) => {
+      const { bank } = req.body;
+      if (bank !== undefined) assertSandboxBanks(ctx, [[bank, "bank"]]);
+      return sandboxMutation(ctx, req, reply, async () => {
+        await admin(() => ctx.sandbox.clearFaults(realmOf(req), bank));
+        const left = await admin(() => ctx.sandbox.getFaults(realmOf(req)));
+        return { body: ok("Sandbox faults cleared successfully", { faults: viewsOf(ctx, left) }) };
+      });
+    },
+  );
+
+  app.post(
+    "/sandbox/clock/get",
+    {
+      schema: {
+        ...doc("Get your sandbox's clock", "Your sandbox's time: real time plus the offset you advanced it by (Okro extension)."),
+        body: ClockBody,
+        response: { 200: ClockResponse },
+      },
+    },
+    async (req) => ok("Sandbox clock retrieved successfully", { clock: clockView(await admin(() => ctx.sandbox.getClock(realmOf(req)))) }),
+  );
+
+  app.post(
+    "/sandbox/clock/advance",
+    {
+      schema: {
+        ...doc(
+          "Advance your sandbox's clock",
+          "Moves your sandbox's time forward by `ms`, or to the instant `to` (plus the moments the request took). Time never goes back. Expires sessions and challenges, activates mandates, settles pending transfers, unlocks logins and adds history (Okro extension).",
+        ),
+        body: AdvanceClockBody,
+        response: { 200: ClockResponse },
+      },
+    },
+    async (req, reply) => {
+      const { ms, to } = req.body;
+      return sandboxMutation(ctx, req, reply, async () => {
+        const realm = realmOf(req);
+        const by = ms ?? (await msUntil(ctx, realm, to!));
+        const clock = await admin(() => ctx.sandbox.advanceClock(realm, by));
+        return { body: ok("Sandbox clock advanced successfully", { clock: clockView(clock) }) };
+      });
+    },
+  );
+};
+
+/** How far the realm's clock must move to reach `to`: in the future, within one advance. */
+async function msUntil(ctx: AppContext, realm: string, to: string): Promise<number> {
+  const { now } = await admin(() => ctx.sandbox.getClock(realm));
+  const ms = Date.parse(to) - Date.parse(now);
+  if (ms <= 0) throw new OkroError("INVALID_FIELD", `to: must be after your sandbox's current time (${now}); time never goes back`, { field: "to" });
+  if (ms > MAX_CLOCK_ADVANCE_MS) throw new OkroError("INVALID_FIELD", `to: must be at most 366 days after your sandbox's current time (${now})`, { field: "to" });
+  return ms;
+}
+
+/** Refuses bank ids that are not in the sandbox network (400, naming the field). */
+function assertSandboxBanks(ctx: AppContext, banks: ReadonlyArray<readonly [bankId: string, field: string]>): void {
+  const known = new Set(ctx.sandbox.banks().map((b) => b.bankId));
+  for (const [bankId, field] of banks) {
+    if (!known.has(bankId)) {
+      throw new OkroError("INVALID_FIELD", `${field}: not a sandbox bank; list them with POST /v2/sandbox/banks`, { field });
+    }
+  }
+}
+
+function viewsOf(ctx: AppContext, faults: BankFaults[]) {
+  const names = new Map(ctx.sandbox.banks().map((b) => [b.bankId, b.name]));
+  return faults.map((f) => faultsView(f, names.get(f.bankId) ?? f.bankId));
+}
+
+/** The admin's field names where they differ from this API's. */
+const ADMIN_FIELDS: Record<string, string> = { bankId: "bank" };
+
+/**
+ * Runs an admin call, turning its refusals into the API's errors: INVALID_FIELD (400),
+ * NOT_FOUND (404) and CONFLICT (409), with a message that starts with the field at fault
+ * (renamed by `rename`, e.g. to a single object's bare field names).
+ */
+async function admin<T>(call: () => Promise<T>, rename: (field: string) => string = (field) => field): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (!(error instanceof SandboxAdminError)) throw error;
+    const field = error.field === undefined ? undefined : rename(ADMIN_FIELDS[error.field] ?? error.field);
+    const message = !error.field || !field
+      ? error.message
+      : error.message.startsWith(`${error.field}:`)
+        ? `${field}${error.message.slice(error.field.length)}`
+        : `${field}: ${error.message}`;
+    throw new OkroError(error.code, message, field ? { field } : {});
+  }
+}
+
+/**
+ * Honours Idempotency-Key for a sandbox admin effect. The admin commits its own transaction (and
+ * may live in another process, `okro sandbox-bank`), so it cannot join the key's transaction as
+ * `mutate` effects do: the key is reserved first instead (see `runOutsideTransaction`).
+ */
+function sandboxMutation<T>(ctx: AppContext, req: FastifyRequest, reply: FastifyReply, effect: () => Promise<MutationResult & { body: T }>): Promise<T> {
+  return runOutsideTransaction(ctx, req, reply, tenantScope(req.tenant), effect) as Promise<T>;
+}

@@ -1,0 +1,190 @@
+import { sql, type Kysely, type Transaction } from "kysely";
+import type { DB } from "../../db/schema.js";
+import type { Posting } from "./history.js";
+import type { TransactionCategory } from "../connector.js";
+
+/** The sandbox bank's SQL: the only file of the sandbox network that talks to the database. */
+
+export type Executor = Kysely<DB> | Transaction<DB>;
+
+export interface RealmRow {
+  realm: string;
+  epoch: Date;
+  offsetMs: number;
+}
+
+export async function ensureRealm(db: Executor, realm: string, epoch: Date, now: Date): Promise<void> {
+  await db
+    .insertInto("sandbox_realms")
+    .values({ realm, epoch, clock_offset_ms: 0, created_at: now })
+    .onConflict((oc) => oc.column("realm").doNothing())
+    .execute();
+}
+
+export async function findRealm(db: Executor, realm: string): Promise<RealmRow | undefined> {
+  const row = await db.selectFrom("sandbox_realms").select(["realm", "epoch", "clock_offset_ms"]).where("realm", "=", realm).executeTakeFirst();
+  return row && { realm: row.realm, epoch: row.epoch, offsetMs: Number(row.clock_offset_ms) };
+}
+
+export async function advanceRealmClock(db: Executor, realm: string, ms: number): Promise<number> {
+  const row = await db
+    .updateTable("sandbox_realms")
+    .set({ clock_offset_ms: sql<bigint>`clock_offset_ms + ${ms}` })
+    .where("realm", "=", realm)
+    .returning("clock_offset_ms")
+    .executeTakeFirstOrThrow();
+  return Number(row.clock_offset_ms);
+}
+
+/** Serialises money movements on one account across processes, until the transaction ends. */
+export async function lockAccount(trx: Transaction<DB>, realm: string, bankId: string, nuban: string): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`sandbox:${realm}:${bankId}:${nuban}`}, 0))`.execute(trx);
+}
+
+export async function accountPostings(db: Executor, realm: string, bankId: string, nuban: string): Promise<Posting[]> {
+  const rows = await db
+    .selectFrom("sandbox_postings")
+    .select(["id", "amount", "posted_at", "narration", "category", "reference", "session_id"])
+    .where("realm", "=", realm)
+    .where("bank_id", "=", bankId)
+    .where("nuban", "=", nuban)
+    .orderBy("posted_at")
+    .orderBy("id")
+    .execute();
+  return rows.map((r) => ({
+    id: `p${r.id}`,
+    at: r.posted_at.getTime(),
+    amount: Number(r.amount),
+    narration: r.narration,
+    category: r.category as TransactionCategory,
+    ...(r.reference ? { reference: r.reference } : {}),
+    ...(r.session_id ? { sessionId: r.session_id } : {}),
+  }));
+}
+
+export interface NewPosting {
+  bankId: string;
+  nuban: string;
+  amount: number;
+  narration: string;
+  category: TransactionCategory;
+  reference: string;
+  sessionId?: string;
+}
+
+export async function insertPostings(trx: Transaction<DB>, realm: string, at: Date, postings: NewPosting[]): Promise<void> {
+  await trx
+    .insertInto("sandbox_postings")
+    .values(
+      postings.map((p) => ({
+        realm,
+        bank_id: p.bankId,
+        nuban: p.nuban,
+        amount: p.amount,
+        posted_at: at,
+        narration: p.narration,
+        category: p.category,
+        reference: p.reference,
+        session_id: p.sessionId ?? null,
+      })),
+    )
+    .execute();
+}
+
+/** Kobo debited from an account since `since` by transfers that did not fail (daily limits). */
+export async function debitedSince(trx: Transaction<DB>, realm: string, bankId: string, nuban: string, since: Date): Promise<number> {
+  const row = await trx
+    .selectFrom("sandbox_transfers")
+    .select(sql<string>`coalesce(sum(amount), 0)::text`.as("total"))
+    .where("realm", "=", realm)
+    .where("source_bank_id", "=", bankId)
+    .where("source_nuban", "=", nuban)
+    .where("created_at", ">=", since)
+    .where("status", "<>", "failed")
+    .executeTakeFirstOrThrow();
+  return Number(row.total);
+}
+
+export type TransferRow = Awaited<ReturnType<typeof findTransfer>>;
+
+export async function findTransfer(db: Executor, realm: string, bankId: string, direction: "debit" | "credit", reference: string) {
+  return db
+    .selectFrom("sandbox_transfers")
+    .selectAll()
+    .where("realm", "=", realm)
+    .where("bank_id", "=", bankId)
+    .where("direction", "=", direction)
+    .where("reference", "=", reference)
+    .executeTakeFirst();
+}
+
+/** Settles a pending transfer whose time has come (compare-and-set: only from pending). */
+export async function settleTransfer(db: Executor, realm: string, bankId: string, direction: "debit" | "credit", reference: string): Promise<void> {
+  await db
+    .updateTable("sandbox_transfers")
+    .set({ status: "success" })
+    .where("realm", "=", realm)
+    .where("bank_id", "=", bankId)
+    .where("direction", "=", direction)
+    .where("reference", "=", reference)
+    .where("status", "=", "pending")
+    .execute();
+}
+
+export interface GuardState {
+  failures: number;
+  lockedUntil: Date | null;
+}
+
+export async function readGuard(db: Executor, realm: string, bankId: string, subject: string): Promise<GuardState> {
+  const row = await db
+    .selectFrom("sandbox_guards")
+    .select(["failures", "locked_until"])
+    .where("realm", "=", realm)
+    .where("bank_id", "=", bankId)
+    .where("subject", "=", subject)
+    .executeTakeFirst();
+  return { failures: row?.failures ?? 0, lockedUntil: row?.locked_until ?? null };
+}
+
+/**
+ * Counts one failure atomically; at `limit` failures the subject is locked until `lockUntil` and
+ * the count starts again. Returns the failures counted so far (after this one) and whether it
+ * locked now.
+ */
+export async function countFailure(
+  db: Executor,
+  realm: string,
+  bankId: string,
+  subject: string,
+  limit: number,
+  lockUntil: Date,
+): Promise<{ failures: number; locked: boolean }> {
+  const row = await sql<{ failures: number; locked_until: Date | null }>`
+    INSERT INTO sandbox_guards (realm, bank_id, subject, failures, locked_until)
+    VALUES (${realm}, ${bankId}, ${subject}, 1, NULL)
+    ON CONFLICT (realm, bank_id, subject) DO UPDATE SET failures = sandbox_guards.failures + 1
+    RETURNING failures, locked_until
+  `.execute(db);
+  const failures = row.rows[0]!.failures;
+  if (failures < limit) return { failures, locked: false };
+  await db
+    .updateTable("sandbox_guards")
+    .set({ failures: 0, locked_until: lockUntil })
+    .where("realm", "=", realm)
+    .where("bank_id", "=", bankId)
+    .where("subject", "=", subject)
+    .execute();
+  return { failures, locked: true };
+}
+
+export async function clearGuard(db: Executor, realm: string, bankId: string, subject: string): Promise<void> {
+  await db
+    .updateTable("sandbox_guards")
+    .set({ failures: 0 })
+    .where("realm", "=", realm)
+    .where("bank_id", "=", bankId)
+    .where("subject", "=", subject)
+    .where("failures", ">", 0)
+    .execute();
+}
