@@ -87,6 +87,7 @@ async function floor(db: Database, kind: string): Promise<DebitResult> {
           destination_bank_id: GTBANK,
           destination_nuban: "0000000002",
           status: "success",
+          settles_as: "success",
           session_id: "0",
           narration: "bench",
           created_at: now,

@@ -79,6 +79,10 @@ export interface BankConnector {
    * Re-queries a debit by its reference: `success`, `failed`, `pending` or `not_found` (the bank
    * never saw it, so it is safe to send again with the same reference). This is how an unknown
    * outcome (a `timeout`) is settled. Needs no customer session.
+   *
+   * `not_found` straight after a timeout is not final while the timed-out request may still be
+   * on its way to the bank: re-query after a grace period, or re-send with the same reference
+   * (`duplicate_reference` then says the first one arrived). Either way money moves once.
    */
   debitStatus(request: StatusRequest, options?: CallOptions): Promise<TransferStatus>;
 
@@ -100,8 +104,11 @@ export interface BankConnector {
    */
   createMandate(request: CreateMandateRequest, options?: CallOptions): Promise<Mandate>;
 
-  /** The mandate's current state (pending → active; cancelled; expired). */
-  getMandate(request: MandateRequest, options?: CallOptions): Promise<Mandate>;
+  /**
+   * The mandate's current state (pending → active; cancelled; expired), by its id or by the
+   * caller's reference — the way to recover a mandate whose `createMandate` answer was lost.
+   */
+  getMandate(request: MandateLookup, options?: CallOptions): Promise<Mandate>;
 
   /** Cancels a mandate; later debits against it are `rejected` / `mandate_inactive`. Idempotent. */
   cancelMandate(request: MandateRequest, options?: CallOptions): Promise<Mandate>;
@@ -415,6 +422,9 @@ export interface CreateMandateRequest extends AccountRequest {
 export interface MandateRequest {
   mandateId: string;
 }
+
+/** A mandate by the bank's id or by the caller's reference. */
+export type MandateLookup = MandateRequest | { reference: string };
 
 export interface Mandate {
   id: string;

@@ -8,6 +8,7 @@ export const SANDBOX_LOGINS = [
   { username: "okro_otp", password: "pass_good", outcome: "asked for an OTP: 123456" },
   { username: "okro_question", password: "pass_good", outcome: "asked a security question: answer okro" },
   { username: "okro_locked", password: "pass_good", outcome: "account locked" },
+  { username: "okro_corp", password: "pass_good", outcome: "a corporate customer (banks with corporate banking)" },
   { username: "okro_good", password: "(anything else)", outcome: "invalid credentials" },
 ] as const;
 

@@ -171,6 +171,8 @@ export interface SandboxTransfersTable {
   destination_bank_id: string;
   destination_nuban: string;
   status: "success" | "pending" | "failed";
+  /** What a pending transfer becomes at `settles_at`. */
+  settles_as: "success" | "failed";
   session_id: string;
   narration: string;
   created_at: Timestamp;

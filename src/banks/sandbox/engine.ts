@@ -509,6 +509,7 @@ class Engine implements SandboxEngine {
     const bank = this.requireBank(bankId);
     const parsed = parseRequest(op, request);
     const r = await this.realmOf(realm);
+    await this.settleDue(r);
     const handler = this.handlers[op] as (r: Realm, bank: SandboxBankProfile, req: ParsedRequest<O>) => Promise<OpResult<O>>;
     return handler(r, bank, parsed);
   }
@@ -524,7 +525,9 @@ class Engine implements SandboxEngine {
       const person = await this.sessionPerson(r, bank.bankId, req.session.token);
       const account = this.accountOf(person, req.accountId);
       const { balance } = await this.history(this.#db, r, bank.bankId, account);
-      return { accountId: account.nuban, currency: account.currency, available: balance, ledger: balance, asOf: r.now.toISOString() };
+      // A pending debit is held: gone from the available balance, still on the books.
+      const held = await store.pendingFrom(this.#db, r.realm, bank.bankId, account.nuban);
+      return { accountId: account.nuban, currency: account.currency, available: balance, ledger: balance + held, asOf: r.now.toISOString() };
     },
     listTransactions: (r, bank, req) => this.listTransactions(r, bank, req),
     getIdentity: async (r, bank, req) => (await this.sessionPerson(r, bank.bankId, req.session.token)).data.identity,
@@ -559,7 +562,8 @@ class Engine implements SandboxEngine {
     },
     creditStatus: (r, bank, req) => this.transferStatus(r, bank, "credit", req.reference),
     createMandate: (r, bank, req) => this.createMandate(r, bank, req),
-    getMandate: async (r, bank, req) => mandateView(await this.mandateRow(r, bank, req.mandateId), r.now),
+    getMandate: async (r, bank, req) =>
+      mandateView("mandateId" in req ? await this.mandateRow(r, bank, req.mandateId) : await this.mandateByReference(r, bank, req.reference), r.now),
     cancelMandate: async (r, bank, req) => {
       const row = await this.mandateRow(r, bank, req.mandateId);
       if (!row.cancelled_at) {
@@ -608,7 +612,7 @@ class Engine implements SandboxEngine {
       if (locked) throw rejected("locked", "too many wrong attempts; the login is locked for 30 minutes");
       throw rejected("invalid_credentials", "the login details are not correct", { attemptsLeft: MAX_TRIES - failures });
     }
-    await store.clearGuard(this.#db, r.realm, bank.bankId, subject);
+    if (guard.failures > 0) await store.clearGuard(this.#db, r.realm, bank.bankId, subject);
     return this.openSession(r, bank, person, this.challengeFor(r, bank, person));
   }
 
@@ -727,7 +731,7 @@ class Engine implements SandboxEngine {
     }
     const ok = (auth.otp ? safeEqual(auth.otp.reveal().trim(), OTP) : false) || (auth.pin ? safeEqual(auth.pin.reveal().trim(), PIN) : false);
     if (ok) {
-      await store.clearGuard(this.#db, r.realm, bank.bankId, subject);
+      if (guard.failures > 0) await store.clearGuard(this.#db, r.realm, bank.bankId, subject);
       return;
     }
     const { failures, locked } = await store.countFailure(this.#db, r.realm, bank.bankId, subject, MAX_TRIES, new Date(r.now.getTime() + LOCK_MS));
@@ -767,7 +771,8 @@ class Engine implements SandboxEngine {
       throw invalidRequest("destination", "must be a different account from the one paying");
     }
     const faults = await this.faultSettings(r.realm, bank.bankId);
-    const pending = faults.pendingRate !== undefined && faults.pendingRate > 0 && Math.random() < faults.pendingRate;
+    const fails = hit(faults.failRate);
+    const pending = fails || hit(faults.pendingRate);
     const sessionId = nipSessionId(bank, r.now);
     const status = pending ? "pending" : "success";
 
@@ -802,6 +807,7 @@ class Engine implements SandboxEngine {
           destination_bank_id: m.destination.bankId,
           destination_nuban: m.destination.nuban,
           status,
+          settles_as: fails ? "failed" : "success",
           session_id: sessionId,
           narration: m.narration,
           created_at: at,
@@ -838,18 +844,34 @@ class Engine implements SandboxEngine {
     return { reference: m.reference, status, amount: m.amount, currency: m.currency, sessionId, at: at.toISOString() };
   }
 
+  /**
+   * Settles the realm's pending transfers whose time has come: each becomes what it was decided to
+   * become (`settles_as`), by compare-and-set; a failure posts the reversal of both legs in the same
+   * transaction. Runs before every operation, so balances and statuses agree with the clock.
+   */
+  async settleDue(r: Realm): Promise<void> {
+    const due = await store.dueTransfers(this.#db, r.realm, r.now);
+    for (const t of due) {
+      await this.#db.transaction().execute(async (trx) => {
+        if (!(await store.settleTransfer(trx, t))) return;
+        if (t.settles_as !== "failed") return;
+        const note = `REV: ${t.narration || t.reference}`.slice(0, 140);
+        await store.insertPostings(trx, r.realm, t.settles_at!, [
+          { bankId: t.source_bank_id, nuban: t.source_nuban, amount: Number(t.amount), narration: note, category: "reversal", reference: t.reference, sessionId: t.session_id },
+          { bankId: t.destination_bank_id, nuban: t.destination_nuban, amount: -Number(t.amount), narration: note, category: "reversal", reference: t.reference, sessionId: t.session_id },
+        ]);
+      });
+    }
+  }
+
   private async transferStatus(r: Realm, bank: SandboxBankProfile, direction: "debit" | "credit", reference: string): Promise<TransferStatus> {
     const row = await store.findTransfer(this.#db, r.realm, bank.bankId, direction, reference);
     if (!row) return { reference, status: "not_found", found: false };
-    let status = row.status;
-    if (status === "pending" && row.settles_at && row.settles_at.getTime() <= r.now.getTime()) {
-      await store.settleTransfer(this.#db, r.realm, bank.bankId, direction, reference);
-      status = "success";
-    }
     return {
       found: true,
       reference,
-      status,
+      status: row.status,
+      ...(row.status === "failed" ? { failureReason: "the receiving bank could not complete the transfer; the money was returned" } : {}),
       amount: Number(row.amount),
       currency: row.currency,
       sessionId: row.session_id,
@@ -892,6 +914,18 @@ class Engine implements SandboxEngine {
     return mandateView(await this.mandateRow(r, bank, id), r.now);
   }
 
+  private async mandateByReference(r: Realm, bank: SandboxBankProfile, reference: string) {
+    const row = await this.#db
+      .selectFrom("sandbox_mandates")
+      .selectAll()
+      .where("realm", "=", r.realm)
+      .where("bank_id", "=", bank.bankId)
+      .where("reference", "=", reference)
+      .executeTakeFirst();
+    if (!row) throw rejected("not_found", "reference: no mandate with this reference at this bank", { field: "reference" });
+    return row;
+  }
+
   private async mandateRow(r: Realm, bank: SandboxBankProfile, id: string) {
     const row = await this.#db
       .selectFrom("sandbox_mandates")
@@ -907,6 +941,7 @@ class Engine implements SandboxEngine {
   // -- admin helpers ---------------------------------------------------------------------------
 
   async customerView(r: Realm, person: Person): Promise<SandboxCustomerView> {
+    await this.settleDue(r);
     const accounts = [];
     for (const a of person.data.accounts) {
       const { balance } = await this.history(this.#db, r, person.bank.bankId, a);
@@ -1244,6 +1279,8 @@ function magicMfa(magic: MagicKey, bank: SandboxBankProfile): ChallengeKind | "n
   if (login === "otp") return bank.mfa === "hardware_token" ? "hardware_token" : "sms_otp";
   return login === "question" ? "security_question" : "none";
 }
+
+const hit = (rate: number | undefined) => rate !== undefined && rate > 0 && Math.random() < rate;
 
 const duplicate = (reference: string) =>
   rejected("duplicate_reference", `reference: ${reference} was already used at this bank; re-query it instead`, { field: "reference" });

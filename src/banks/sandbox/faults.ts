@@ -17,6 +17,7 @@ export const FaultSettingsSchema = z
     timeoutRate: rate.optional(),
     lostResponseRate: rate.optional(),
     pendingRate: rate.optional(),
+    failRate: rate.optional(),
     pendingMs: ms(365 * DAY_MS, "365 days").optional(),
     rateLimitPerMinute: z.number().int("must be a whole number").min(1, "must be at least 1").max(1_000_000).optional(),
     down: z.boolean().optional(),

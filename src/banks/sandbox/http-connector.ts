@@ -17,6 +17,7 @@ import {
   type LoginResult,
   type Mandate,
   type MandateDebitRequest,
+  type MandateLookup,
   type MandateRequest,
   type SessionRequest,
   type StartLoginRequest,
@@ -130,7 +131,7 @@ export class HttpConnector implements BankConnector {
   createMandate(request: CreateMandateRequest, options?: CallOptions): Promise<Mandate> {
     return this.#call("createMandate", request, options);
   }
-  getMandate(request: MandateRequest, options?: CallOptions): Promise<Mandate> {
+  getMandate(request: MandateLookup, options?: CallOptions): Promise<Mandate> {
     return this.#call("getMandate", request, options);
   }
   cancelMandate(request: MandateRequest, options?: CallOptions): Promise<Mandate> {

@@ -71,7 +71,9 @@ export const RequestSchemas = {
       destination: accountRef.optional(),
     })
     .refine((m) => !m.endDate || m.endDate >= m.startDate, { message: "must not be before startDate", path: ["endDate"] }),
-  getMandate: z.object({ mandateId: z.string().regex(/^[0-9a-f]{24}$/, "must be a mandate id") }),
+  getMandate: z.union([z.object({ mandateId: z.string().regex(/^[0-9a-f]{24}$/, "must be a mandate id") }), z.object({ reference })], {
+    message: "needs a mandateId or a reference",
+  }),
   cancelMandate: z.object({ mandateId: z.string().regex(/^[0-9a-f]{24}$/, "must be a mandate id") }),
   debitMandate: z.object({
     mandateId: z.string().regex(/^[0-9a-f]{24}$/, "must be a mandate id"),

@@ -118,17 +118,46 @@ export async function findTransfer(db: Executor, realm: string, bankId: string, 
     .executeTakeFirst();
 }
 
-/** Settles a pending transfer whose time has come (compare-and-set: only from pending). */
-export async function settleTransfer(db: Executor, realm: string, bankId: string, direction: "debit" | "credit", reference: string): Promise<void> {
-  await db
-    .updateTable("sandbox_transfers")
-    .set({ status: "success" })
+export type TransferRecord = NonNullable<TransferRow>;
+
+/** Pending transfers of a realm due to settle at `now` (a bounded batch). */
+export async function dueTransfers(db: Executor, realm: string, now: Date): Promise<TransferRecord[]> {
+  return db
+    .selectFrom("sandbox_transfers")
+    .selectAll()
     .where("realm", "=", realm)
-    .where("bank_id", "=", bankId)
-    .where("direction", "=", direction)
-    .where("reference", "=", reference)
     .where("status", "=", "pending")
+    .where("settles_at", "<=", now)
+    .orderBy("settles_at")
+    .limit(200)
     .execute();
+}
+
+/** Gives a pending transfer its final status (compare-and-set: only from pending). True if this call did it. */
+export async function settleTransfer(trx: Transaction<DB>, t: TransferRecord): Promise<boolean> {
+  const done = await trx
+    .updateTable("sandbox_transfers")
+    .set({ status: t.settles_as })
+    .where("realm", "=", t.realm)
+    .where("bank_id", "=", t.bank_id)
+    .where("direction", "=", t.direction)
+    .where("reference", "=", t.reference)
+    .where("status", "=", "pending")
+    .executeTakeFirst();
+  return done.numUpdatedRows > 0n;
+}
+
+/** Kobo held on an account by its pending outgoing transfers. */
+export async function pendingFrom(db: Executor, realm: string, bankId: string, nuban: string): Promise<number> {
+  const row = await db
+    .selectFrom("sandbox_transfers")
+    .select(sql<string>`coalesce(sum(amount), 0)::text`.as("total"))
+    .where("realm", "=", realm)
+    .where("source_bank_id", "=", bankId)
+    .where("source_nuban", "=", nuban)
+    .where("status", "=", "pending")
+    .executeTakeFirstOrThrow();
+  return Number(row.total);
 }
 
 export interface GuardState {

@@ -160,6 +160,8 @@ export interface FaultSettings {
   lostResponseRate?: number;
   /** 0–1: debits and credits are accepted as `pending` and settle after `pendingMs`. */
   pendingRate?: number;
+  /** 0–1: debits and credits are accepted as `pending` and fail after `pendingMs`: the money goes back (a NIP reversal). */
+  failRate?: number;
   /** How long a pending transfer stays pending (sandbox ms; default 60 000). */
   pendingMs?: number;
   /** Calls per minute before `rate_limited`. */

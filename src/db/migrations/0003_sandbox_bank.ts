@@ -78,6 +78,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       destination_bank_id text NOT NULL,
       destination_nuban text NOT NULL,
       status text NOT NULL CHECK (status IN ('success', 'pending', 'failed')),
+      settles_as text NOT NULL CHECK (settles_as IN ('success', 'failed')),
       session_id text NOT NULL,
       narration text NOT NULL,
       created_at timestamptz NOT NULL,
@@ -85,6 +86,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       PRIMARY KEY (realm, bank_id, direction, reference)
     );
     CREATE INDEX sandbox_transfers_source_day ON sandbox_transfers (realm, source_bank_id, source_nuban, created_at);
+    CREATE INDEX sandbox_transfers_due ON sandbox_transfers (realm, settles_at) WHERE status = 'pending';
 
     CREATE TABLE sandbox_postings (
       id int8 GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -924,6 +924,31 @@ describe.each(FIXTURES)("bank connector contract ($name)", ({ make }) => {
       expect(await caught(p.conn.debit(p.debit(reference, 3_300)))).toMatchObject({ reason: "duplicate_reference" });
     });
 
+    it("failRate 1: pending (held from available, still on the books), then failed after pendingMs with the money returned", async () => {
+      const w = world();
+      const p = await payer(w);
+      const before = await p.conn.getBalance({ session: p.session, accountId: p.account.id });
+      await f.admin.setFaults(w.realm, BANKS.gtbank, { failRate: 1, pendingMs: 120_000, operations: ["debit"] });
+      const reference = ref("fail");
+      expect(await p.conn.debit(p.debit(reference, 4_400))).toMatchObject({ status: "pending", reference, amount: 4_400 });
+      const held = await p.conn.getBalance({ session: p.session, accountId: p.account.id });
+      expect(held.available).toBe(before.available - 4_400);
+      expect(held.ledger).toBe(before.ledger);
+      await w.advance(121_000);
+      const status = await p.conn.debitStatus({ reference });
+      expect(status).toMatchObject({ found: true, status: "failed", amount: 4_400 });
+      expect(status.status === "failed" && status.failureReason).toMatch(/returned/);
+      const after = await p.conn.getBalance({ session: p.session, accountId: p.account.id });
+      expect(after.available).toBe(before.available);
+      expect(after.ledger).toBe(before.ledger);
+      const now = await w.now();
+      const { lines } = await allTransactions(p.conn, p.session, p.account.id, isoDate(new Date(now.getTime() - DAY)), now.toISOString());
+      const ours = lines.filter((t) => t.reference === reference);
+      expect(ours.map((t) => [t.type, t.category]).sort()).toEqual([["credit", "reversal"], ["debit", "transfer_out"]]);
+      // The reference stays used: a failed transfer is answered by a new one with a new reference.
+      expect(await caught(p.conn.debit(p.debit(reference, 4_400)))).toMatchObject({ reason: "duplicate_reference" });
+    });
+
     it("rateLimitPerMinute: calls beyond it are rate_limited with retryAfterMs, until the minute passes", async () => {
       const w = world();
       const conn = w.conn(BANKS.gtbank);
@@ -1031,6 +1056,9 @@ describe.each(FIXTURES)("bank connector contract ($name)", ({ make }) => {
       const mdebit = (amount: number, r = ref("md")) => ({ mandateId: mandate.id, amount, currency: "NGN", reference: r, narration: "instalment" });
       expect(await caught(conn.debitMandate(mdebit(10_000)))).toMatchObject({ kind: "rejected", reason: "mandate_inactive" });
       expect((await conn.getMandate({ mandateId: mandate.id })).status).toBe("pending");
+      // A lost createMandate answer is recovered by the caller's reference.
+      expect(await conn.getMandate({ reference })).toMatchObject({ id: mandate.id, status: "pending" });
+      expect(await caught(conn.getMandate({ reference: ref("nope") }))).toMatchObject({ kind: "rejected", reason: "not_found" });
 
       await w.advance(5 * MINUTE + 1000);
       expect(await conn.getMandate({ mandateId: mandate.id })).toMatchObject({ id: mandate.id, status: "active", reference });
