@@ -30,6 +30,7 @@ import {
 import { DEFAULT_TIMEOUT_MS } from "./in-process.js";
 import {
   SandboxAdminError,
+  SandboxUnavailableError,
   type BankFaults,
   type CustomerInput,
   type FaultSettings,
@@ -182,7 +183,7 @@ export class HttpSandboxAdmin implements SandboxAdmin {
   static async connect(baseUrl: string, options: { timeoutMs?: number } = {}): Promise<HttpSandboxAdmin> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const banks = await adminCall<SandboxBankProfile[]>(baseUrl, "GET", "banks", undefined, undefined, timeoutMs);
-    if (!Array.isArray(banks)) throw new Error(`the sandbox bank at ${new URL(baseUrl).origin} sent no bank list`);
+    if (!Array.isArray(banks)) throw new SandboxUnavailableError(`the sandbox bank at ${new URL(baseUrl).origin} sent no bank list`);
     return new HttpSandboxAdmin(baseUrl, Object.freeze(banks), timeoutMs);
   }
 
@@ -332,13 +333,13 @@ async function adminCall<T>(
     answer = await exchange(url, method, realm === undefined ? {} : { [REALM_HEADER]: realm }, body, timeoutMs);
   } catch (error) {
     const reason = (error as Error | undefined)?.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : errorCodes(error).join(", ") || "network error";
-    throw new Error(`${where} failed: ${reason}`, { cause: error });
+    throw new SandboxUnavailableError(`${where} failed: ${reason}`, { cause: error });
   }
   const { status, body: answerBody } = answer;
   if (isObject(answerBody) && answerBody.ok === true && status === 200) return answerBody.result as T;
   const refusal = isObject(answerBody) ? adminErrorFromWire(answerBody.adminError) : undefined;
   if (refusal) throw refusal;
-  throw new Error(`${where} answered unexpectedly (HTTP ${status})`);
+  throw new SandboxUnavailableError(`${where} answered unexpectedly (HTTP ${status})`);
 }
 
 function adminErrorFromWire(json: unknown): SandboxAdminError | undefined {

@@ -1,4 +1,4 @@
-import type { Config } from "../../config.js";
+import { ConfigError, type Config } from "../../config.js";
 import type { Database } from "../../db/index.js";
 import type { Clock } from "../../lib/clock.js";
 import type { BankNetwork } from "../connector.js";
@@ -19,7 +19,9 @@ export interface BankServices {
  */
 export async function openBankServices(config: Config, db: Database, clock: Clock): Promise<BankServices> {
   if (config.sandboxBank.url) {
-    const admin = await HttpSandboxAdmin.connect(config.sandboxBank.url);
+    const admin = await HttpSandboxAdmin.connect(config.sandboxBank.url).catch((error: unknown) => {
+      throw new ConfigError(`OKRO_SANDBOX_BANK_URL: cannot reach the sandbox bank (${(error as Error).message}); start \`okro sandbox-bank\` first`);
+    });
     return { network: new HttpSandboxNetwork(admin), sandbox: admin };
   }
   const engine = createSandboxEngine({ db, clock, seed: config.sandboxBank.seed, latencyScale: config.sandboxBank.latencyScale });

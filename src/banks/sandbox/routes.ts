@@ -36,7 +36,7 @@ import {
   SetFaultsResponse,
   type SandboxCustomer,
 } from "./schemas.js";
-import { SandboxAdminError, type BankFaults } from "./types.js";
+import { SandboxAdminError, SandboxUnavailableError, type BankFaults } from "./types.js";
 
 const tags = ["Sandbox"];
 const SANDBOX_KEYS_ONLY = "Sandbox secret keys only: a production key gets 403 `SANDBOX_ONLY`.";
@@ -304,6 +304,9 @@ async function admin<T>(call: () => Promise<T>, rename: (field: string) => strin
   try {
     return await call();
   } catch (error) {
+    if (error instanceof SandboxUnavailableError) {
+      throw new OkroError("SERVICE_UNAVAILABLE", "The sandbox bank network is unreachable right now; try again shortly");
+    }
     if (!(error instanceof SandboxAdminError)) throw error;
     const field = error.field === undefined ? undefined : rename(ADMIN_FIELDS[error.field] ?? error.field);
     const message = !error.field || !field

@@ -280,6 +280,11 @@ export interface SandboxEngine {
   planFault(realm: string, bankId: string, op: ConnectorOperation): Promise<FaultPlan>;
 }
 
+/** The sandbox bank could not be reached, or answered nonsense. Routes answer 503: try again later. */
+export class SandboxUnavailableError extends Error {
+  override readonly name = "SandboxUnavailableError";
+}
+
 /** A refused admin request (bad input, unknown customer, taken username). Routes map it to the Okra envelope. */
 export class SandboxAdminError extends Error {
   override readonly name = "SandboxAdminError";
