@@ -87,9 +87,9 @@ export interface BankConnector {
   debitStatus(request: StatusRequest, options?: CallOptions): Promise<TransferStatus>;
 
   /**
-   * Credits an account (refunds and payouts): moves `amount` from `source` (or the network's
-   * collection account) to `destination`. Same reference rules as {@link debit}; no customer
-   * session or authorisation is involved.
+   * Credits an account (refunds and payouts): moves `amount` from the institution's own account at
+   * this bank to `destination`, at this bank or another (NIP). Same reference rules as
+   * {@link debit}; no customer session or authorisation is involved.
    */
   credit(request: CreditRequest, options?: CallOptions): Promise<TransferResult>;
 
@@ -373,14 +373,17 @@ export interface DebitRequest extends AccountRequest {
   destination?: AccountRef;
 }
 
+/**
+ * A credit is paid from the institution's own account at the bank (Okro's collection/settlement
+ * account), never from a customer's: moving a customer's money needs their authorisation
+ * ({@link BankConnector.debit}) or a mandate.
+ */
 export interface CreditRequest {
   amount: number;
   currency: string;
   reference: string;
   narration: string;
   destination: AccountRef;
-  /** Whose money it is; the network's collection account when omitted. */
-  source?: AccountRef;
 }
 
 export interface StatusRequest {

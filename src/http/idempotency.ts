@@ -3,7 +3,7 @@ import { sql, type Transaction } from "kysely";
 import type { AppContext } from "../context.js";
 import type { DB } from "../db/schema.js";
 import { canonicalJson, sha256Hex } from "../lib/secrets.js";
-import { OkroError } from "./errors.js";
+import { ERROR_STATUS, OkroError } from "./errors.js";
 
 /**
  * Idempotency-Key, Stripe-style, with the key row in the same transaction as the effect:
@@ -196,8 +196,9 @@ const STALE_RESERVATION_MS = 60_000;
  *     process or another on the same PostgreSQL — never run the effect twice. A reservation
  *     older than a minute is taken over (its process died), by compare-and-set.
  *  2. The effect runs, outside any transaction.
- *  3. Its response is stored in the row. If the effect throws, the reservation is removed and a
- *     retry runs it again: effects given here must be all-or-nothing.
+ *  3. Its response is stored in the row. If the effect is refused (a 4xx: nothing happened), the
+ *     reservation is removed and a corrected retry runs; if it fails otherwise (the outcome is
+ *     unknown), the reservation stays, so retries are told "in progress" until it goes stale.
  */
 export async function runOutsideTransaction(
   ctx: AppContext,
@@ -242,22 +243,31 @@ export async function runOutsideTransaction(
   try {
     out = await fn();
   } catch (error) {
-    await ctx.db
-      .deleteFrom("idempotency_keys")
-      .where("scope", "=", scope)
-      .where("key", "=", key)
-      .where("response_status", "=", IN_PROGRESS)
-      .execute()
-      .catch((cleanup: unknown) => req.log.warn({ err: cleanup }, "could not release an Idempotency-Key reservation"));
+    // A refusal (4xx) did nothing: release the key so a corrected retry runs. Anything else (the
+    // other service timed out or failed) may have happened: keep the reservation, so retries get
+    // "in progress" instead of running it again, until it goes stale.
+    if (error instanceof OkroError && ERROR_STATUS[error.code] < 500) {
+      await ctx.db
+        .deleteFrom("idempotency_keys")
+        .where("scope", "=", scope)
+        .where("key", "=", key)
+        .where("response_status", "=", IN_PROGRESS)
+        .where("created_at", "=", now)
+        .execute()
+        .catch((cleanup: unknown) => req.log.warn({ err: cleanup }, "could not release an Idempotency-Key reservation"));
+    }
     throw error;
   }
   const statusCode = out.statusCode ?? 200;
   const stored = out.replayAs ?? { statusCode, body: out.body };
+  // Only our own reservation (a stale-takeover by another request changed created_at).
   await ctx.db
     .updateTable("idempotency_keys")
     .set({ response_status: stored.statusCode, response_body: JSON.stringify(stored.body) })
     .where("scope", "=", scope)
     .where("key", "=", key)
+    .where("response_status", "=", IN_PROGRESS)
+    .where("created_at", "=", now)
     .execute();
   reply.code(statusCode);
   return out.body;

@@ -29,6 +29,7 @@ import { parseRequest, type ParsedRequest } from "./requests.js";
 import { createRng } from "./rng.js";
 import * as store from "./store.js";
 import {
+  MAX_REALM_LENGTH,
   SandboxAdminError,
   type BankFaults,
   type CustomerInput,
@@ -89,8 +90,40 @@ const MAGIC_PASSWORD = "pass_good";
 /** Developer-created customers' PIN for mobile-banking and account-number logins. */
 const CREATED_PIN = "1234";
 
-/** Where money goes when a debit names no destination, and comes from when a credit names no source. */
+/** Where money goes when a debit names no destination, and where credits (refunds, payouts) come from. */
 export const NETWORK_COLLECTION: AccountRef = { bankId: "000000000000000000000000", nuban: "0000000000" };
+/** Where a pending transfer's money waits until it settles (to the payee) or fails (back to the payer). */
+const NETWORK_SUSPENSE: AccountRef = { bankId: "000000000000000000000000", nuban: "0000000001" };
+const NETWORK_NAME = "OKRO COLLECTIONS";
+const isNetworkAccount = (a: AccountRef) => a.bankId === NETWORK_COLLECTION.bankId;
+
+/** The two lines of a transfer: out of the payer, into the payee. */
+function transferLegs(m: {
+  kind: "debit" | "mandate_debit" | "credit";
+  source: AccountRef;
+  destination: AccountRef;
+  amount: number;
+  narration: string;
+  reference: string;
+  sessionId: string;
+  fromName: string | undefined;
+  toName: string | undefined;
+}): { out: store.NewPosting; in: store.NewPosting } {
+  const note = m.narration ? `/${m.narration}` : "";
+  const toName = m.toName ?? NETWORK_NAME;
+  const mandate = m.kind === "mandate_debit";
+  return {
+    out: {
+      ...m.source,
+      amount: -m.amount,
+      narration: mandate ? `DIRECT DEBIT ${toName}${note}` : `NIP TRF TO ${toName}${note}`,
+      category: mandate ? "direct_debit" : "transfer_out",
+      reference: m.reference,
+      sessionId: m.sessionId,
+    },
+    in: { ...m.destination, amount: m.amount, narration: `NIP TRF FROM ${m.fromName ?? NETWORK_NAME}${note}`, category: "transfer_in", reference: m.reference, sessionId: m.sessionId },
+  };
+}
 
 type MagicKey = "okro_good" | "okro_otp" | "okro_question" | "okro_locked" | "okro_corp";
 interface MagicSpec {
@@ -159,22 +192,39 @@ interface Challenge {
   expiresAt: string;
 }
 
-/** A tiny LRU for immutable, recomputable things. */
+/**
+ * A tiny LRU for immutable, recomputable things, bounded by total weight (entries count 1 each
+ * unless `weigh` says otherwise: timelines weigh their number of lines, so the cache's memory is
+ * bounded whatever the accounts' sizes).
+ */
 class Lru<K, V> {
-  readonly #map = new Map<K, V>();
-  constructor(private readonly max: number) {}
+  readonly #map = new Map<K, { value: V; weight: number }>();
+  #total = 0;
+  constructor(
+    private readonly maxWeight: number,
+    private readonly weigh: (value: V) => number = () => 1,
+  ) {}
   get(key: K): V | undefined {
-    const v = this.#map.get(key);
-    if (v !== undefined) {
-      this.#map.delete(key);
-      this.#map.set(key, v);
-    }
-    return v;
+    const entry = this.#map.get(key);
+    if (entry === undefined) return undefined;
+    this.#map.delete(key);
+    this.#map.set(key, entry);
+    return entry.value;
   }
   set(key: K, value: V): void {
-    this.#map.delete(key);
-    this.#map.set(key, value);
-    if (this.#map.size > this.max) this.#map.delete(this.#map.keys().next().value as K);
+    const old = this.#map.get(key);
+    if (old) {
+      this.#total -= old.weight;
+      this.#map.delete(key);
+    }
+    const weight = this.weigh(value);
+    this.#map.set(key, { value, weight });
+    this.#total += weight;
+    for (const [oldest, entry] of this.#map) {
+      if (this.#total <= this.maxWeight || oldest === key) break;
+      this.#map.delete(oldest);
+      this.#total -= entry.weight;
+    }
   }
 }
 
@@ -192,7 +242,8 @@ class Engine implements SandboxEngine {
   /** Built-in customers per (epoch, bank). */
   readonly #builtins = new Lru<string, Person[]>(200);
   readonly #created = new Lru<string, Person>(5000);
-  readonly #timelines = new Lru<string, { until: number; lines: GeneratedTxn[] }>(400);
+  /** ~200k generated lines at most (≈ 80 MB): a few hundred busy accounts. */
+  readonly #timelines = new Lru<string, { until: number; lines: GeneratedTxn[] }>(200_000, (t) => t.lines.length + 1);
 
   constructor(options: SandboxEngineOptions) {
     this.#db = options.db;
@@ -213,7 +264,9 @@ class Engine implements SandboxEngine {
   // -- realms and time ------------------------------------------------------------------------
 
   async realmOf(realm: string): Promise<Realm> {
-    if (typeof realm !== "string" || realm.length === 0 || realm.length > 128) throw invalidRequest("realm", "must be 1–128 characters");
+    if (typeof realm !== "string" || realm.length === 0 || realm.length > MAX_REALM_LENGTH) {
+      throw invalidRequest("realm", `must be 1–${MAX_REALM_LENGTH} characters`);
+    }
     let row = this.#knownRealms.has(realm) ? await store.findRealm(this.#db, realm) : undefined;
     if (!row) {
       const now = this.#clock.now();
@@ -253,7 +306,7 @@ class Engine implements SandboxEngine {
       now: r.now,
       latencyScale: this.#latencyScale,
       random: Math.random,
-      callsThisMinute: () => this.#counter.hit(`${realm}\u0000${bankId}`, r.now.getTime()),
+      withinRateLimit: (limit) => this.#counter.tryHit(`${realm}\u0000${bankId}`, r.now.getTime(), limit),
     });
   }
 
@@ -547,19 +600,17 @@ class Engine implements SandboxEngine {
       });
     },
     debitStatus: (r, bank, req) => this.transferStatus(r, bank, "debit", req.reference),
-    credit: async (r, bank, req) => {
-      if (req.source && req.source.bankId !== bank.bankId) throw invalidRequest("source", "must be an account at this bank (the bank that sends the money)");
-      return this.move(r, bank, {
+    credit: (r, bank, req) =>
+      this.move(r, bank, {
         direction: "credit",
         kind: "credit",
         reference: req.reference,
         amount: req.amount,
         currency: req.currency,
         narration: req.narration,
-        source: req.source ?? NETWORK_COLLECTION,
+        source: NETWORK_COLLECTION,
         destination: req.destination,
-      });
-    },
+      }),
     creditStatus: (r, bank, req) => this.transferStatus(r, bank, "credit", req.reference),
     createMandate: (r, bank, req) => this.createMandate(r, bank, req),
     getMandate: async (r, bank, req) =>
@@ -741,9 +792,13 @@ class Engine implements SandboxEngine {
 
   /**
    * Moves money between two accounts of the network, once per reference: validates both ends,
-   * locks the paying account, checks its balance and daily limit, records the transfer (its
-   * primary key makes a used reference a `duplicate_reference`) and posts both sides, all in one
-   * transaction. The network's collection account pays and receives without limits.
+   * locks the customer accounts involved (in a fixed order, so two transfers never deadlock),
+   * checks the payer's balance and daily limit, records the transfer (its primary key makes a used
+   * reference a `duplicate_reference`) and posts it, all in one transaction. The network's
+   * collection account pays and receives without limits.
+   *
+   * A pending transfer parks the money in the network's suspense account: the payer's money is
+   * held, the payee has nothing to spend until it settles (see {@link settleDue}).
    */
   private async move(
     r: Realm,
@@ -760,11 +815,10 @@ class Engine implements SandboxEngine {
       destination: AccountRef;
     },
   ): Promise<TransferResult> {
-    const isCollection = (a: AccountRef) => a.bankId === NETWORK_COLLECTION.bankId && a.nuban === NETWORK_COLLECTION.nuban;
-    const source = isCollection(m.source) ? undefined : await this.findAccount(r, m.source);
-    if (!isCollection(m.source) && !source) throw rejected("unknown_account", "source: no such account at this bank", { field: "source" });
-    const destination = isCollection(m.destination) ? undefined : await this.findAccount(r, m.destination);
-    if (!isCollection(m.destination) && !destination) {
+    const source = isNetworkAccount(m.source) ? undefined : await this.findAccount(r, m.source);
+    if (!isNetworkAccount(m.source) && !source) throw rejected("unknown_account", "source: no such account at this bank", { field: "source" });
+    const destination = isNetworkAccount(m.destination) ? undefined : await this.findAccount(r, m.destination);
+    if (!isNetworkAccount(m.destination) && !destination) {
       throw rejected("unknown_account", "destination: no such account on the network", { field: "destination" });
     }
     if (m.source.bankId === m.destination.bankId && m.source.nuban === m.destination.nuban) {
@@ -779,10 +833,15 @@ class Engine implements SandboxEngine {
     let at = r.now;
     await this.#db.transaction().execute(async (trx) => {
       if (await store.findTransfer(trx, r.realm, bank.bankId, m.direction, m.reference)) throw duplicate(m.reference);
+      if (m.mandateId) {
+        // Re-read under the mandate's row lock: a cancel that committed meanwhile wins.
+        const mandate = await trx.selectFrom("sandbox_mandates").select("cancelled_at").where("id", "=", m.mandateId).forUpdate().executeTakeFirst();
+        if (!mandate || mandate.cancelled_at) throw rejected("mandate_inactive", "the mandate is cancelled");
+      }
+      await this.lockAccounts(trx, r, [m.source, m.destination]);
+      // Stamped after the locks, so each account's postings are in the order they were made.
+      at = new Date(Math.max(r.now.getTime(), this.#clock.now().getTime() + r.offsetMs));
       if (source) {
-        await store.lockAccount(trx, r.realm, m.source.bankId, m.source.nuban);
-        // Stamped after the lock, so an account's postings are in the order they were made.
-        at = new Date(Math.max(r.now.getTime(), this.#clock.now().getTime() + r.offsetMs));
         const { balance } = await this.history(trx, { ...r, now: at }, m.source.bankId, source.account);
         if (m.amount > balance) throw rejected("insufficient_funds", "amount: more than the account's available balance", { field: "amount" });
         const day = lagosDay(at);
@@ -817,51 +876,55 @@ class Engine implements SandboxEngine {
         .returning("reference")
         .executeTakeFirst();
       if (!inserted) throw duplicate(m.reference);
-      const toName = destination ? destination.account.name : "OKRO COLLECTIONS";
-      const fromName = source ? source.account.name : "OKRO COLLECTIONS";
-      const note = m.narration ? `/${m.narration}` : "";
-      await store.insertPostings(trx, r.realm, at, [
-        {
-          bankId: m.source.bankId,
-          nuban: m.source.nuban,
-          amount: -m.amount,
-          narration: m.kind === "mandate_debit" ? `DIRECT DEBIT ${toName}${note}` : `NIP TRF TO ${toName}${note}`,
-          category: m.kind === "mandate_debit" ? "direct_debit" : "transfer_out",
-          reference: m.reference,
-          sessionId,
-        },
-        {
-          bankId: m.destination.bankId,
-          nuban: m.destination.nuban,
-          amount: m.amount,
-          narration: `NIP TRF FROM ${fromName}${note}`,
-          category: "transfer_in",
-          reference: m.reference,
-          sessionId,
-        },
-      ]);
+      const legs = transferLegs({ ...m, sessionId, fromName: source?.account.name, toName: destination?.account.name });
+      await store.insertPostings(trx, r.realm, at, pending ? [legs.out, { ...legs.in, ...NETWORK_SUSPENSE }] : [legs.out, legs.in]);
     });
     return { reference: m.reference, status, amount: m.amount, currency: m.currency, sessionId, at: at.toISOString() };
   }
 
+  /** Locks the customer accounts among `refs` (network accounts need none), in a fixed order. */
+  private async lockAccounts(trx: SandboxTrx, r: Realm, refs: AccountRef[]): Promise<void> {
+    const keys = refs.filter((a) => !isNetworkAccount(a)).map((a) => `${a.bankId}:${a.nuban}`);
+    for (const key of [...new Set(keys)].sort()) {
+      const [bankId, nuban] = key.split(":") as [string, string];
+      await store.lockAccount(trx, r.realm, bankId, nuban);
+    }
+  }
+
   /**
-   * Settles the realm's pending transfers whose time has come: each becomes what it was decided to
-   * become (`settles_as`), by compare-and-set; a failure posts the reversal of both legs in the same
-   * transaction. Runs before every operation, so balances and statuses agree with the clock.
+   * Settles the realm's pending transfers whose time has come, each by compare-and-set in its own
+   * transaction: a success moves the money from suspense to the payee; a failure returns it to the
+   * payer (a reversal line with the same reference). Runs before every operation, so balances and
+   * statuses agree with the clock; the payee account is locked and the lines stamped after it, as
+   * for any movement.
    */
   async settleDue(r: Realm): Promise<void> {
     const due = await store.dueTransfers(this.#db, r.realm, r.now);
     for (const t of due) {
+      const source = { bankId: t.source_bank_id, nuban: t.source_nuban };
+      const destination = { bankId: t.destination_bank_id, nuban: t.destination_nuban };
+      const payee = t.settles_as === "failed" ? source : destination;
+      // Outside the transaction: on the embedded database it holds the only connection.
+      const names = await this.accountNames(r, source, destination);
       await this.#db.transaction().execute(async (trx) => {
+        await this.lockAccounts(trx, r, [payee]);
         if (!(await store.settleTransfer(trx, t))) return;
-        if (t.settles_as !== "failed") return;
-        const note = `REV: ${t.narration || t.reference}`.slice(0, 140);
-        await store.insertPostings(trx, r.realm, t.settles_at!, [
-          { bankId: t.source_bank_id, nuban: t.source_nuban, amount: Number(t.amount), narration: note, category: "reversal", reference: t.reference, sessionId: t.session_id },
-          { bankId: t.destination_bank_id, nuban: t.destination_nuban, amount: -Number(t.amount), narration: note, category: "reversal", reference: t.reference, sessionId: t.session_id },
+        const at = new Date(Math.max(r.now.getTime(), this.#clock.now().getTime() + r.offsetMs));
+        const amount = Number(t.amount);
+        const common = { reference: t.reference, sessionId: t.session_id };
+        await store.insertPostings(trx, r.realm, at, [
+          { ...NETWORK_SUSPENSE, amount: -amount, narration: `SETTLE ${t.reference}`, category: "other", ...common },
+          t.settles_as === "failed"
+            ? { ...payee, amount, narration: `REV: NIP TRF TO ${names.to}${t.narration ? `/${t.narration}` : ""}`.slice(0, 140), category: "reversal", ...common }
+            : { ...payee, amount, narration: `NIP TRF FROM ${names.from}${t.narration ? `/${t.narration}` : ""}`, category: "transfer_in", ...common },
         ]);
       });
     }
+  }
+
+  private async accountNames(r: Realm, source: AccountRef, destination: AccountRef): Promise<{ from: string; to: string }> {
+    const name = async (a: AccountRef) => (isNetworkAccount(a) ? NETWORK_NAME : ((await this.findAccount(r, a))?.account.name ?? a.nuban));
+    return { from: await name(source), to: await name(destination) };
   }
 
   private async transferStatus(r: Realm, bank: SandboxBankProfile, direction: "debit" | "credit", reference: string): Promise<TransferStatus> {
@@ -974,6 +1037,8 @@ class Engine implements SandboxEngine {
 // Admin
 // ---------------------------------------------------------------------------------------------
 
+/** Largest page of customers (each needs its accounts' histories). */
+const MAX_LIST_LIMIT = 100;
 const ADMIN_HASH_OPTIONS = { memoryCost: 4096, timeCost: 1, parallelism: 1 };
 const USERNAME = /^[A-Za-z0-9._@-]{1,64}$/;
 
@@ -1098,6 +1163,10 @@ class Admin implements SandboxAdmin {
   }
 
   async listCustomers(realm: string, page: number, limit: number): Promise<{ customers: SandboxCustomerView[]; total: number }> {
+    if (!Number.isSafeInteger(page) || page < 1) throw new SandboxAdminError("INVALID_FIELD", "page: must be a whole number from 1", "page");
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
+      throw new SandboxAdminError("INVALID_FIELD", `limit: must be a whole number from 1 to ${MAX_LIST_LIMIT}`, "limit");
+    }
     const r = await this.engine.realmOf(realm);
     const db = this.engine.db;
     const createdTotal = Number(

@@ -34,15 +34,21 @@ export const FaultSettingsSchema = z
 export const DEFAULT_PENDING_MS = 60_000;
 export const DEFAULT_MANDATE_ACTIVATION_MS = 5 * 60_000;
 
-/** Counts calls per bank and realm in a sliding minute, for `rateLimitPerMinute`. Per process. */
+/**
+ * Counts the calls a bank let through per realm in a sliding minute, for `rateLimitPerMinute`.
+ * Per process (each Okro or sandbox-bank process counts its own calls). Refused calls are not
+ * counted, so a client that keeps polling gets through again once the minute has moved on.
+ */
 export class CallCounter {
   readonly #calls = new Map<string, number[]>();
-  /** Records a call at `now` and returns how many happened in the minute up to it. */
-  hit(key: string, now: number): number {
+  /** Lets a call through at `now` if fewer than `limit` were let through in the minute before. */
+  tryHit(key: string, now: number, limit: number): boolean {
     const recent = (this.#calls.get(key) ?? []).filter((t) => t > now - 60_000);
-    recent.push(now);
-    this.#calls.set(key, recent);
-    return recent.length;
+    const allowed = recent.length < limit;
+    if (allowed) recent.push(now);
+    if (recent.length > 0) this.#calls.set(key, recent);
+    else this.#calls.delete(key);
+    return allowed;
   }
 }
 
@@ -56,8 +62,8 @@ export interface PlanInput {
   latencyScale: number;
   /** Uniform [0, 1). */
   random: () => number;
-  /** Calls in the last minute including this one, when the bank has a rate limit. */
-  callsThisMinute: () => number;
+  /** Whether one more call fits in the bank's rate limit (records it when it does). */
+  withinRateLimit: (limit: number) => boolean;
 }
 
 /**
@@ -87,7 +93,7 @@ export function planFault(input: PlanInput): FaultPlan {
   if (window) {
     return { delayMs, outcome: "down", retryAfterMs: Date.parse(window.to) - now.getTime(), message: `${profile.name} is down until ${window.to}` };
   }
-  if (settings.rateLimitPerMinute !== undefined && input.callsThisMinute() > settings.rateLimitPerMinute) {
+  if (settings.rateLimitPerMinute !== undefined && !input.withinRateLimit(settings.rateLimitPerMinute)) {
     return { delayMs, outcome: "rate_limited", retryAfterMs: 60_000 };
   }
   if (hit(settings.errorRate, input.random)) return { delayMs, outcome: "error" };

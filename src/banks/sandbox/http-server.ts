@@ -3,7 +3,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import type { LoggerOptions } from "pino";
 import { CONNECTOR_OPERATIONS, ConnectorError, MUTATING_OPERATIONS, isConnectorError, type ConnectorOperation } from "../connector.js";
 import { loggerOptions } from "../../http/logging.js";
-import { SandboxAdminError, type CustomerInput, type FaultSettings, type OpRequest, type SandboxEngine } from "./types.js";
+import { MAX_REALM_LENGTH, SandboxAdminError, type CustomerInput, type FaultSettings, type OpRequest, type SandboxEngine } from "./types.js";
 import { faultRefusal } from "./in-process.js";
 import { REALM_HEADER, fromWire, toWire } from "./wire.js";
 
@@ -38,7 +38,8 @@ export interface SandboxBankServerOptions {
 }
 
 const OPERATIONS: ReadonlySet<string> = new Set(CONNECTOR_OPERATIONS);
-const REALM_PATTERN = /^[\x21-\x7e]{1,256}$/;
+/** Printable ASCII, as long as the engine accepts (MAX_REALM_LENGTH). */
+const REALM_PATTERN = new RegExp(`^[\\x21-\\x7e]{1,${MAX_REALM_LENGTH}}$`);
 
 const ADMIN_STATUS: Record<SandboxAdminError["code"], number> = { INVALID_FIELD: 400, NOT_FOUND: 404, CONFLICT: 409 };
 

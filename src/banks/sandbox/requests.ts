@@ -55,7 +55,8 @@ export const RequestSchemas = {
   getIdentity: z.object({ session }),
   debit: z.object({ session, accountId, amount: kobo, currency, reference, narration, authorization, destination: accountRef.optional() }),
   debitStatus: z.object({ reference }),
-  credit: z.object({ amount: kobo, currency, reference, narration, destination: accountRef, source: accountRef.optional() }),
+  // Strict: a `source` is refused, not ignored — credits never take a customer's money.
+  credit: z.strictObject({ amount: kobo, currency, reference, narration, destination: accountRef }, { message: "is not a field of a credit (credits are paid from the bank's own account)" }),
   creditStatus: z.object({ reference }),
   createMandate: z
     .object({

@@ -280,6 +280,9 @@ export interface SandboxEngine {
   planFault(realm: string, bankId: string, op: ConnectorOperation): Promise<FaultPlan>;
 }
 
+/** Longest realm name (company ids are 24 characters). */
+export const MAX_REALM_LENGTH = 128;
+
 /** The sandbox bank could not be reached, or answered nonsense. Routes answer 503: try again later. */
 export class SandboxUnavailableError extends Error {
   override readonly name = "SandboxUnavailableError";

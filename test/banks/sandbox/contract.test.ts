@@ -1,6 +1,6 @@
 import { inspect } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConnectorError, Secret, type BankAccount, type BankConnector, type BankSession, type DebitRequest } from "../../../src/banks/connector.js";
+import { ConnectorError, Secret, type BankAccount, type BankConnector, type BankSession, type CreditRequest, type DebitRequest } from "../../../src/banks/connector.js";
 import { isValidNuban } from "../../../src/banks/nuban.js";
 import { SANDBOX_BANKS } from "../../../src/banks/sandbox/profiles.js";
 import type { CustomerInput, SandboxBankProfile } from "../../../src/banks/sandbox/types.js";
@@ -786,22 +786,22 @@ describe.each(FIXTURES)("bank connector contract ($name)", ({ make }) => {
       expect(await ledger(p.conn, p.session, p.account.id)).toBe(before + 45_600);
     });
 
-    it("a credit from a customer's account moves money out of it", async () => {
+    it("a credit never takes a customer's money: naming a source is refused and nothing moves", async () => {
       const w = world();
       const src = await payer(w, BANKS.gtbank, "okro_question");
       const dst = await payer(w, BANKS.zenith, "okro_good");
       const [sb, db] = [await ledger(src.conn, src.session, src.account.id), await ledger(dst.conn, dst.session, dst.account.id)];
-      const result = await src.conn.credit({
+      const request = {
         amount: 10_000,
         currency: "NGN",
         reference: ref("payout"),
         narration: "payout",
         source: { bankId: BANKS.gtbank, nuban: src.account.nuban },
         destination: { bankId: BANKS.zenith, nuban: dst.account.nuban },
-      });
-      expect(result.status).toBe("success");
-      expect(await ledger(src.conn, src.session, src.account.id)).toBe(sb - 10_000);
-      expect(await ledger(dst.conn, dst.session, dst.account.id)).toBe(db + 10_000);
+      };
+      expect(await caught(src.conn.credit(request as CreditRequest))).toMatchObject({ kind: "rejected", reason: "invalid_request" });
+      expect(await ledger(src.conn, src.session, src.account.id)).toBe(sb);
+      expect(await ledger(dst.conn, dst.session, dst.account.id)).toBe(db);
     });
 
     it("a credit with a bad amount or currency is invalid_request", async () => {
@@ -947,6 +947,40 @@ describe.each(FIXTURES)("bank connector contract ($name)", ({ make }) => {
       expect(ours.map((t) => [t.type, t.category]).sort()).toEqual([["credit", "reversal"], ["debit", "transfer_out"]]);
       // The reference stays used: a failed transfer is answered by a new one with a new reference.
       expect(await caught(p.conn.debit(p.debit(reference, 4_400)))).toMatchObject({ reason: "duplicate_reference" });
+    });
+
+    it("money on its way is not the payee's until it settles: a failed transfer never overdraws the payee", async () => {
+      const w = world();
+      const p = await payer(w);
+      const username = `payee_${ref("u").slice(-8)}`;
+      await f.admin.createCustomers(w.realm, [
+        { bankId: BANKS.zenith, username, password: "payee-pass", type: "ind", volume: "low", identity: 100, noOfAccount: 1, internetSpeed: 4, balance: 0 },
+      ]);
+      const payee = w.conn(BANKS.zenith);
+      const { session } = await login(payee, username, "payee-pass");
+      const account = await firstAccount(payee, session);
+      const payeeBalance = async () => (await payee.getBalance({ session, accountId: account.id })).available;
+      const spend = (reference: string) =>
+        payee.debit({ session, accountId: account.id, amount: 100_000, currency: "NGN", reference, narration: "spend", authorization: { pin: secret(MAGIC.pin) } });
+
+      await f.admin.setFaults(w.realm, BANKS.gtbank, { failRate: 1, pendingMs: 60_000, operations: ["debit"] });
+      const failing = ref("fl");
+      const sent = await p.conn.debit({ ...p.debit(failing, 100_000), destination: { bankId: BANKS.zenith, nuban: account.nuban } });
+      expect(sent.status).toBe("pending");
+      expect(await payeeBalance()).toBe(0);
+      expect(await caught(spend(ref("sp")))).toMatchObject({ reason: "insufficient_funds" });
+      await w.advance(61_000);
+      expect((await p.conn.debitStatus({ reference: failing })).status).toBe("failed");
+      expect(await payeeBalance()).toBe(0);
+
+      await f.admin.setFaults(w.realm, BANKS.gtbank, { pendingRate: 1, pendingMs: 60_000, operations: ["debit"] });
+      const settling = ref("ok");
+      await p.conn.debit({ ...p.debit(settling, 100_000), destination: { bankId: BANKS.zenith, nuban: account.nuban } });
+      expect(await payeeBalance()).toBe(0);
+      await w.advance(61_000);
+      expect((await p.conn.debitStatus({ reference: settling })).status).toBe("success");
+      expect(await payeeBalance()).toBe(100_000);
+      expect((await spend(ref("sp"))).status).toBe("success");
     });
 
     it("rateLimitPerMinute: calls beyond it are rate_limited with retryAfterMs, until the minute passes", async () => {
