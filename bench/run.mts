@@ -1,12 +1,14 @@
 /**
  * `npm run bench`: every benchmark, each printed against a baseline measured in the same run.
- * `BENCH_ONLY=api` or `BENCH_ONLY=sandbox-bank` runs one. See each file for what it measures.
+ * `BENCH_ONLY=api`, `BENCH_ONLY=sandbox-bank` or `BENCH_ONLY=webhooks` runs one. See each file for what
+ * it measures.
  */
 import { benchApi } from "./api.mjs";
 import { benchSandboxBank } from "./sandbox-bank.mjs";
+import { benchWebhooks } from "./webhooks.mjs";
 
 const only = process.env.BENCH_ONLY;
-const benches: Record<string, () => Promise<boolean>> = { api: benchApi, "sandbox-bank": benchSandboxBank };
+const benches: Record<string, () => Promise<boolean>> = { api: benchApi, "sandbox-bank": benchSandboxBank, webhooks: benchWebhooks };
 if (only && !benches[only]) {
   console.error(`BENCH_ONLY must be one of: ${Object.keys(benches).join(", ")}`);
   process.exit(2);

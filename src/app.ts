@@ -20,6 +20,7 @@ import { loggerOptions } from "./http/logging.js";
 import { describeMs, postgresRateLimitStore } from "./http/rate-limit.js";
 import { parseFormBody, parseJsonBody, validatorCompiler } from "./http/validation.js";
 import { createMetrics } from "./ops/metrics.js";
+import type { Registry } from "prom-client";
 import { opsRoutes } from "./ops/routes.js";
 import { dashboardRoutes } from "./platform/routes.js";
 import { landingPage } from "./ops/pages.js";
@@ -39,6 +40,8 @@ export interface RouteEntry {
 declare module "fastify" {
   interface FastifyInstance {
     routeTable: RouteEntry[];
+    /** This app's Prometheus registry (served at /metrics): an in-process worker registers its metrics here. */
+    metricsRegistry: Registry;
   }
 }
 
@@ -114,6 +117,8 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
       tags: [
         { name: "Banks", description: "The bank directory" },
         { name: "Apps", description: "Widget configurations (Okro extension to Okra's API)" },
+        { name: "Webhooks", description: "Webhook endpoints: where events are delivered, signed (Okro extension to Okra's API)" },
+        { name: "Events", description: "The events feed (cursor-paginated, to catch up without webhooks), webhook deliveries with their attempts, and replay (Okro extension to Okra's API)" },
         {
           name: "Sandbox",
           description:
@@ -136,6 +141,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
 
   const metrics = createMetrics();
   metrics.instrument(app);
+  app.decorate("metricsRegistry", metrics.registry);
   await app.register(opsRoutes, { ctx, metrics });
 
   const Store = postgresRateLimitStore(ctx, "api");

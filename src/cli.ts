@@ -1,17 +1,23 @@
+import { pino } from "pino";
 import { serveSandboxBank } from "./banks/sandbox/serve.js";
 import { bootStorage } from "./boot.js";
-import { ConfigError, loadConfig } from "./config.js";
+import { ConfigError, loadConfig, type Config } from "./config.js";
+import { WebhookWorker } from "./events/worker.js";
+import { loggerOptions } from "./http/logging.js";
 import { DataDirLockedError, lockDataDir } from "./lib/data-dir-lock.js";
 import { systemClock } from "./lib/clock.js";
-import { serve } from "./server.js";
+import { serve, SHUTDOWN_GRACE_MS } from "./server.js";
 
 const HELP = `okro — open banking and direct debit, wire-compatible with Okra's v2 API
 
 Usage: okro <command>
 
   serve     Everything in one process: API + dashboard (PORT), widget origin (WIDGET_PORT),
-            demo company seeded and printed. What \`npm start\` runs.
-  api       The API and widget origins only (no demo seed): run several against one PostgreSQL.
+            webhook delivery, demo company seeded and printed. What \`npm start\` runs.
+  api       The API and widget origins only (no demo seed, no webhook delivery): run several
+            against one PostgreSQL, with \`okro worker\` beside them.
+  worker    Webhook delivery only (OKRO_WORKER_CONCURRENCY at once): run one or more beside
+            \`okro api\` on one PostgreSQL.
   migrate   Apply pending database migrations and exit (safe to run from several processes).
   sandbox-bank [--port N] [--host H]
             The sandbox bank network as its own HTTP service (port SANDBOX_BANK_PORT, default
@@ -34,6 +40,9 @@ async function main(argv: string[]): Promise<number> {
     case "api":
       await serve(config, { role: "api" });
       return -1;
+    case "worker":
+      await runWorker(config);
+      return -1;
     case "sandbox-bank":
       await serveSandboxBank(config, argv.slice(1));
       return -1;
@@ -41,7 +50,7 @@ async function main(argv: string[]): Promise<number> {
       // The embedded database belongs to one process: refuse while `okro serve` holds it.
       const unlock = config.databaseUrl ? () => {} : lockDataDir(config.dataDir);
       try {
-        const { handle } = await bootStorage(config, systemClock);
+        const { handle } = await bootStorage(config, systemClock, { requireSecrets: false });
         await handle.close();
         process.stdout.write(`migrations applied (${handle.kind})\n`);
       } finally {
@@ -53,6 +62,47 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`unknown command: ${command}\n\n${HELP}\n`);
       return 2;
   }
+}
+
+/**
+ * `okro worker`: delivers webhooks until SIGINT/SIGTERM, then stops claiming, lets in-flight
+ * deliveries finish and be recorded, closes the database and exits 0. Any number of workers
+ * may share one PostgreSQL (claims skip each other's rows); the embedded database belongs to
+ * one process, so there it refuses while `okro serve` (which runs its own worker) holds it.
+ */
+async function runWorker(config: Config): Promise<void> {
+  const log = pino(loggerOptions(config.logLevel));
+  const unlock = config.databaseUrl ? () => {} : lockDataDir(config.dataDir);
+  let storage: Awaited<ReturnType<typeof bootStorage>>;
+  try {
+    storage = await bootStorage(config, systemClock);
+  } catch (error) {
+    unlock();
+    throw error;
+  }
+  const { handle, ctx } = storage;
+  const worker = new WebhookWorker(ctx, { concurrency: config.workerConcurrency, logger: log });
+  worker.start();
+  log.info({ storage: handle.kind, workerId: worker.workerId, concurrency: worker.concurrency }, "okro worker started");
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "shutting down: finishing in-flight deliveries");
+    setTimeout(() => {
+      log.error("in-flight deliveries did not finish in time; exiting");
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS).unref();
+    await worker.stop();
+    await handle.close();
+    unlock();
+    log.info("stopped");
+    process.exit(0);
+  };
+  // `on`, not `once`: under npm/tsx the same Ctrl-C arrives twice (see server.ts).
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
 }
 
 main(process.argv.slice(2)).then(

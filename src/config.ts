@@ -1,5 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
+import { SecretBox } from "./lib/secret-box.js";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const bool = z
@@ -24,6 +25,18 @@ const EnvSchema = z.object({
   OKRO_SANDBOX_BANK_URL: z.string().url().optional(),
   OKRO_SANDBOX_SEED: z.string().min(1).max(128).default("okro"),
   OKRO_SANDBOX_LATENCY_SCALE: z.coerce.number().min(0).max(100).default(1),
+  OKRO_ENCRYPTION_KEY: z
+    .string()
+    .refine((v) => {
+      try {
+        SecretBox.parseKey(v);
+        return true;
+      } catch {
+        return false;
+      }
+    }, "must be 32 bytes, as base64 (openssl rand -base64 32) or 64 hex characters")
+    .optional(),
+  OKRO_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(20),
 });
 
 export interface Config {
@@ -41,6 +54,13 @@ export interface Config {
   seedDemo: boolean;
   /** Trust X-Forwarded-* (set when Okro runs behind a reverse proxy). */
   trustProxy: boolean;
+  /**
+   * Key of the secrets Okro must read back (webhook signing secrets, bank credentials). Required
+   * with DATABASE_URL; the embedded database keeps a generated one in its data directory.
+   */
+  encryptionKey: string | undefined;
+  /** How many webhook deliveries one worker process sends at once. */
+  workerConcurrency: number;
   sandboxBank: {
     /** Reach the sandbox bank network over HTTP (`okro sandbox-bank`) instead of in-process. */
     url: string | undefined;
@@ -75,6 +95,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     seedDemo: e.OKRO_SEED_DEMO,
     trustProxy: e.TRUST_PROXY,
+    encryptionKey: e.OKRO_ENCRYPTION_KEY,
+    workerConcurrency: e.OKRO_WORKER_CONCURRENCY,
     sandboxBank: { url: e.OKRO_SANDBOX_BANK_URL?.replace(/\/$/, ""), seed: e.OKRO_SANDBOX_SEED, latencyScale: e.OKRO_SANDBOX_LATENCY_SCALE },
   };
 }

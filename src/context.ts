@@ -1,6 +1,7 @@
 import type { Config } from "./config.js";
 import type { Database, DatabaseKind } from "./db/index.js";
 import type { Clock } from "./lib/clock.js";
+import type { SecretBox } from "./lib/secret-box.js";
 import type { BankNetwork } from "./banks/connector.js";
 import type { SandboxAdmin } from "./banks/sandbox/types.js";
 
@@ -10,6 +11,8 @@ export interface AppContext {
   dbKind: DatabaseKind;
   clock: Clock;
   config: Config;
+  /** Encrypts what Okro must read back (webhook secrets, bank credentials). */
+  secrets: SecretBox;
   /** The banks Okro can reach (the sandbox network, in-process or over HTTP). */
   network: BankNetwork;
   /** The sandbox network's controls: test customers, faults, clock. */

@@ -4,6 +4,7 @@ import { buildApp } from "./app.js";
 import { banner } from "./banner.js";
 import { bootStorage } from "./boot.js";
 import type { Config } from "./config.js";
+import { WebhookWorker } from "./events/worker.js";
 import { lockDataDir } from "./lib/data-dir-lock.js";
 import { systemClock } from "./lib/clock.js";
 import { demoFilePath, ensureDemo } from "./seed.js";
@@ -13,7 +14,10 @@ import { buildWidgetApp } from "./widget/app.js";
 export const SHUTDOWN_GRACE_MS = 20_000;
 
 export interface ServeOptions {
-  /** `all` is `okro serve` (everything, seeds the demo); `api` is `okro api` (no demo seed). */
+  /**
+   * `all` is `okro serve` (everything: seeds the demo, runs a webhook worker in-process); `api`
+   * is `okro api` (no demo seed, no worker: run `okro worker` beside it).
+   */
   role: "all" | "api";
 }
 
@@ -25,8 +29,9 @@ function urlOf(server: FastifyInstance, host: string): string {
 
 /**
  * Runs Okro: storage (migrated), the API and dashboard origin on PORT, the widget origin on
- * WIDGET_PORT; seeds the demo company and prints the banner. Stops gracefully on SIGINT/SIGTERM:
- * stop accepting, let in-flight requests finish, close the database, exit 0.
+ * WIDGET_PORT; for `okro serve` also the webhook worker, the demo company and the banner. Stops
+ * gracefully on SIGINT/SIGTERM: stop accepting (and claiming), let in-flight requests and
+ * deliveries finish, close the database, exit 0.
  */
 export async function serve(config: Config, options: ServeOptions): Promise<void> {
   const startedAt = performance.now();
@@ -44,6 +49,8 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
   const widget = await buildWidgetApp(ctx);
   await api.listen({ port: config.port, host: config.host });
   await widget.listen({ port: config.widgetPort, host: config.host });
+  const worker = options.role === "all" ? new WebhookWorker(ctx, { concurrency: config.workerConcurrency, logger: api.log, registry: api.metricsRegistry }) : undefined;
+  worker?.start();
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -54,7 +61,8 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
       api.log.error("in-flight requests did not finish in time; exiting");
       process.exit(1);
     }, SHUTDOWN_GRACE_MS).unref();
-    await Promise.allSettled([api.close(), widget.close()]);
+    // The worker finishes its in-flight deliveries (and records them) before the database closes.
+    await Promise.allSettled([api.close(), widget.close(), worker?.stop()]);
     await handle.close();
     unlock();
     api.log.info("stopped");

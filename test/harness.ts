@@ -7,6 +7,7 @@ import type { DatabaseHandle } from "../src/db/index.js";
 import { ManualClock, type Clock } from "../src/lib/clock.js";
 import { createCompany, type NewCompany } from "../src/platform/companies.js";
 import { openBankServices } from "../src/banks/sandbox/network.js";
+import { TEST_ENCRYPTION_KEY } from "./test-keys.js";
 
 /**
  * The test harness boots the real app (Fastify `inject`, no sockets) on the real storage:
@@ -25,6 +26,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     OKRO_SEED_DEMO: "false",
     // Sandbox banks answer at once in tests; tests of latency inject it as a fault.
     OKRO_SANDBOX_LATENCY_SCALE: "0",
+    OKRO_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
   });
   return { ...base, ...overrides, rateLimit: { ...base.rateLimit, ...overrides.rateLimit } };
 }

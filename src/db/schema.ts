@@ -218,7 +218,83 @@ export interface SandboxFaultsTable {
   updated_at: Timestamp;
 }
 
+export interface EventSequencesTable {
+  company_id: string;
+  env: Env;
+  object_type: string;
+  object_id: string;
+  last: ColumnType<bigint, bigint | number, bigint | number>;
+}
+
+export interface EventsTable {
+  id: string;
+  company_id: string;
+  env: Env;
+  type: string;
+  object_type: string;
+  object_id: string;
+  sequence: ColumnType<bigint, bigint | number, bigint | number>;
+  payload: Json<unknown>;
+  created_at: Timestamp;
+}
+
+export interface WebhookEndpointsTable {
+  id: string;
+  company_id: string;
+  env: Env;
+  url: string;
+  description: string | null;
+  /** Empty: every event type. */
+  event_types: ColumnType<string[], string[] | undefined, string[]>;
+  enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  disabled_reason: string | null;
+  secret_enc: string;
+  previous_secret_enc: string | null;
+  previous_secret_expires_at: NullableTimestamp;
+  bearer_token_enc: string | null;
+  /** Set when the endpoint is an app's callback_url. */
+  app_id: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export type DeliveryStatus = "pending" | "succeeded" | "failed";
+export interface WebhookDeliveriesTable {
+  id: string;
+  event_id: string;
+  endpoint_id: string;
+  company_id: string;
+  env: Env;
+  /** `<object_type>:<object_id>`: deliveries of one object to one endpoint go out in sequence order. */
+  object_key: string;
+  sequence: ColumnType<bigint, bigint | number, bigint | number>;
+  status: DeliveryStatus;
+  attempts: Generated<number>;
+  next_attempt_at: NullableTimestamp;
+  locked_until: NullableTimestamp;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface WebhookAttemptsTable {
+  id: Generated<bigint>;
+  delivery_id: string;
+  attempt: number;
+  started_at: Timestamp;
+  duration_ms: number;
+  status_code: number | null;
+  error: string | null;
+  response_snippet: string | null;
+}
+
 export interface DB {
+  event_sequences: EventSequencesTable;
+  events: EventsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
   sandbox_realms: SandboxRealmsTable;
   sandbox_customers: SandboxCustomersTable;
   sandbox_accounts: SandboxAccountsTable;

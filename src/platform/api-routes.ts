@@ -17,7 +17,7 @@ const scopeOf = (t: KeyPrincipal): AppScope => ({ companyId: t.companyId, env: t
 export const appApiRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
   app.post("/apps/create", { schema: { tags, summary: "Create an app (widget configuration)", body: CreateAppBody, response: { 200: AppResponse } } }, async (req, reply) =>
     mutate(ctx, req, reply, tenantScope(req.tenant), async (trx) =>
-      ok("App created successfully", { app: await createApp(trx, scopeOf(req.tenant), req.body, ctx.clock.now()) }),
+      ok("App created successfully", { app: await createApp(trx, scopeOf(req.tenant), req.body, ctx.clock.now(), ctx.secrets) }),
     ),
   );
 
@@ -32,7 +32,7 @@ export const appApiRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
   app.post("/apps/update", { schema: { tags, summary: "Change an app's settings", body: UpdateAppBody, response: { 200: AppResponse } } }, async (req, reply) => {
     return mutate(ctx, req, reply, tenantScope(req.tenant), async (trx) => {
       const { id, ...patch } = req.body;
-      return ok("App updated successfully", { app: await updateApp(trx, scopeOf(req.tenant), id, patch, ctx.clock.now()) });
+      return ok("App updated successfully", { app: await updateApp(trx, scopeOf(req.tenant), id, patch, ctx.clock.now(), ctx.secrets) });
     });
   });
 

@@ -1,9 +1,11 @@
 import { sql, type Kysely, type Updateable } from "kysely";
 import { unknownBankSlugs } from "../banks/service.js";
 import type { App, AppsTable, DB, Env } from "../db/schema.js";
+import { syncAppEndpoint } from "../events/endpoints.js";
 import { OkroError } from "../http/errors.js";
 import { offsetOf, paginate, type Pagination } from "../http/pagination.js";
 import { newId } from "../lib/ids.js";
+import type { SecretBox } from "../lib/secret-box.js";
 import { DEFAULT_APP_COLOR, normalizeProducts, PRODUCTS, wireEnv, type Product } from "./domain.js";
 
 /**
@@ -13,6 +15,10 @@ import { DEFAULT_APP_COLOR, normalizeProducts, PRODUCTS, wireEnv, type Product }
  *
  * Shapes (lengths, URL and colour formats, product names) are checked by the routes' zod
  * schemas; this service adds what needs the database (bank slugs) and the rules (auth always on).
+ *
+ * An app's callback_url is a webhook endpoint too (events module): creating or updating an app
+ * with a callback_url keeps that endpoint in step, which needs the secret box (`ctx.secrets`) to
+ * seal its signing secret; deleting the app deletes the endpoint (foreign-key cascade).
  */
 type Executor = Kysely<DB>;
 
@@ -88,7 +94,17 @@ async function checkedBankFilter(db: Executor, slugs: string[]): Promise<string[
   return unique;
 }
 
-export async function createApp(db: Executor, scope: AppScope, input: AppFields, now: Date): Promise<AppView> {
+/**
+ * Keeps the app's webhook endpoint in step with its callback_url (see `syncAppEndpoint`). Callers
+ * that may set a callback_url pass `secrets`; forgetting it is a programming error, not bad input.
+ */
+async function syncCallbackEndpoint(db: Executor, secrets: SecretBox | undefined, row: App, now: Date): Promise<void> {
+  if (!secrets) throw new Error("apps: setting a callback_url needs the secret box (pass ctx.secrets) to create its webhook endpoint");
+  await syncAppEndpoint(db, secrets, row, now);
+}
+
+/** Creates an app; with a callback_url, also its webhook endpoint (`secrets` required then). Run inside a transaction. */
+export async function createApp(db: Executor, scope: AppScope, input: AppFields, now: Date, secrets?: SecretBox): Promise<AppView> {
   const bankFilter = await checkedBankFilter(db, input.bank_filter ?? []);
   const row = await db
     .insertInto("apps")
@@ -108,6 +124,7 @@ export async function createApp(db: Executor, scope: AppScope, input: AppFields,
     })
     .returningAll()
     .executeTakeFirstOrThrow();
+  if (row.callback_url !== null) await syncCallbackEndpoint(db, secrets, row, now);
   return appView(row);
 }
 
@@ -151,7 +168,8 @@ export async function getApp(db: Executor, scope: AppScope, id: string): Promise
   return appView(row);
 }
 
-export async function updateApp(db: Executor, scope: AppScope, id: string, patch: AppPatch, now: Date): Promise<AppView> {
+/** Changes an app; a callback_url in the patch also updates its webhook endpoint (`secrets` required then). Run inside a transaction. */
+export async function updateApp(db: Executor, scope: AppScope, id: string, patch: AppPatch, now: Date, secrets?: SecretBox): Promise<AppView> {
   if (Object.values(patch).every((v) => v === undefined)) {
     throw new OkroError("MISSING_FIELDS", "body: nothing to update; send at least one of name, products, logo, color, bank_filter, callback_url, redirect_url");
   }
@@ -172,6 +190,7 @@ export async function updateApp(db: Executor, scope: AppScope, id: string, patch
     .returningAll()
     .executeTakeFirst();
   if (!row) throw appNotFound();
+  if (patch.callback_url !== undefined) await syncCallbackEndpoint(db, secrets, row, now);
   return appView(row);
 }
 

@@ -238,14 +238,14 @@ const accountRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { 
   app.post("/apps/create", { schema: { summary: "Create an app (widget configuration)", body: DashboardCreateAppBody, response: { 200: AppResponse } } }, async (req, reply) =>
     mutate(ctx, req, reply, dashboardScope(req), async (trx) => {
       const { env, ...fields } = req.body;
-      return ok("App created", { app: await createApp(trx, { companyId: req.dashboard.companyId, env }, fields, ctx.clock.now()) });
+      return ok("App created", { app: await createApp(trx, { companyId: req.dashboard.companyId, env }, fields, ctx.clock.now(), ctx.secrets) });
     }),
   );
 
   app.post("/apps/update", { schema: { summary: "Change an app's settings", body: DashboardUpdateAppBody, response: { 200: AppResponse } } }, async (req, reply) => {
     return mutate(ctx, req, reply, dashboardScope(req), async (trx) => {
       const { env, id, ...patch } = req.body;
-      return ok("App updated", { app: await updateApp(trx, { companyId: req.dashboard.companyId, env }, id, patch, ctx.clock.now()) });
+      return ok("App updated", { app: await updateApp(trx, { companyId: req.dashboard.companyId, env }, id, patch, ctx.clock.now(), ctx.secrets) });
     });
   });
 

@@ -1,3 +1,5 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
 import { BANK_DIRECTORY } from "../../src/banks/directory.js";
 import { openDatabase } from "../../src/db/index.js";
@@ -5,6 +7,10 @@ import { migrations } from "../../src/db/migrations/index.js";
 import { createCompany } from "../../src/platform/companies.js";
 import { Secret, isConnectorError, type TransferResult } from "../../src/banks/connector.js";
 import { HttpConnector, HttpSandboxAdmin } from "../../src/banks/sandbox/http-connector.js";
+import { emitEvent } from "../../src/events/emit.js";
+import { createEndpoint } from "../../src/events/endpoints.js";
+import { SecretBox } from "../../src/lib/secret-box.js";
+import { TEST_ENCRYPTION_KEY } from "../test-keys.js";
 import { freshPostgresDatabase, startOkro, startOkroArgs, stop, tempDir, waitFor, type Running } from "./spawn.js";
 
 /**
@@ -195,6 +201,97 @@ describe.skipIf(!baseUrl)("two sandbox bank processes on one PostgreSQL", () => 
       expect(new Set(ours).size).toBe(20);
     } finally {
       await Promise.all([stop(a.running), stop(b.running)]);
+    }
+  });
+});
+
+describe.skipIf(!baseUrl)("two webhook workers on one PostgreSQL", () => {
+  it("delivers every event exactly once, each object's in sequence order, while two `okro worker` processes claim at once", async () => {
+    const url = await freshDb("okro_wh_race");
+    expect(await startOkro("migrate", { DATABASE_URL: url }).exited).toBe(0);
+
+    // The receiver counts arrivals per webhook-id and records each object's order per endpoint.
+    const arrivals = new Map<string, number>();
+    const order = new Map<string, number[]>();
+    const receiver = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        const id = String(req.headers["webhook-id"]);
+        arrivals.set(id, (arrivals.get(id) ?? 0) + 1);
+        const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { object: { id: string }; sequence: number };
+        const key = `${req.url} ${body.object.id}`;
+        order.set(key, [...(order.get(key) ?? []), body.sequence]);
+        // A little latency, so both workers have deliveries in flight at the same time.
+        setTimeout(() => res.writeHead(200).end("ok"), Math.floor(Math.random() * 5));
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+
+    const handle = await openDatabase({ databaseUrl: url });
+    const secrets = new SecretBox(SecretBox.parseKey(TEST_ENCRYPTION_KEY));
+    const ENDPOINTS = 3;
+    const OBJECTS = 100;
+    const PER_OBJECT = 3;
+    const workers: Running[] = [];
+    try {
+      const tenant = await handle.db.transaction().execute((trx) => createCompany(trx, { name: "Webhook race" }, new Date()));
+      const scope = { companyId: tenant.id, env: "sandbox" as const };
+      for (let i = 0; i < ENDPOINTS; i++) {
+        await handle.db.transaction().execute((trx) => createEndpoint(trx, secrets, scope, { url: `${hook}/ep${i}` }, new Date()));
+      }
+      const emitRound = (round: number) =>
+        handle.db.transaction().execute(async (trx) => {
+          for (let o = 0; o < OBJECTS; o++) {
+            await emitEvent(trx, { companyId: tenant.id, env: "sandbox", type: "payment.updated", object: { type: "payment", id: `pay_${o}` }, data: { round } }, new Date());
+          }
+        });
+      // A backlog before the workers start, and more while they run.
+      await emitRound(1);
+      for (let i = 0; i < 2; i++) {
+        // debug: every attempt is a log line, so the test can see which worker sent what.
+        const running = startOkro("worker", { DATABASE_URL: url, OKRO_DATA_DIR: tempDir("okro-worker-"), OKRO_WORKER_CONCURRENCY: "10", LOG_LEVEL: "debug" });
+        workers.push(running);
+      }
+      for (const w of workers) await waitFor(() => w.stdout().includes("okro worker started") || w.child.exitCode !== null, "okro worker to start", 60_000, w);
+      for (const w of workers) expect(w.child.exitCode, w.stderr()).toBeNull();
+      await emitRound(2);
+      await emitRound(3);
+
+      const total = ENDPOINTS * OBJECTS * PER_OBJECT;
+      let succeeded = 0;
+      const deadline = Date.now() + 90_000;
+      while (succeeded < total && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+        const row = await handle.db
+          .selectFrom("webhook_deliveries")
+          .select((eb) => eb.fn.countAll<number>().as("n"))
+          .where("status", "=", "succeeded")
+          .executeTakeFirstOrThrow();
+        succeeded = Number(row.n);
+      }
+      expect(succeeded).toBe(total);
+
+      // Exactly once per webhook-id: no delivery went out twice, from either worker.
+      expect(arrivals.size).toBe(total);
+      const twice = [...arrivals].filter(([, n]) => n !== 1);
+      expect(twice).toEqual([]);
+      // Each object's events reached each endpoint in sequence order.
+      expect(order.size).toBe(ENDPOINTS * OBJECTS);
+      for (const sequences of order.values()) expect(sequences).toEqual([1, 2, 3]);
+      const attempts = await handle.db.selectFrom("webhook_attempts").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
+      expect(Number(attempts.n)).toBe(total);
+      // Both workers took part, and between them sent each delivery once.
+      const sentBy = workers.map((w) => w.stdout().split("\n").filter((line) => line.includes('"msg":"webhook attempt"')).length);
+      expect(sentBy.every((n) => n > 0), `attempts per worker: ${sentBy.join(", ")}`).toBe(true);
+      expect(sentBy.reduce((a, b) => a + b, 0)).toBe(total);
+    } finally {
+      const codes = await Promise.all(workers.map(stop));
+      expect(codes, workers.map((w) => w.stderr()).join("\n")).toEqual(workers.map(() => 0));
+      await handle.close();
+      receiver.closeAllConnections();
+      await new Promise((resolve) => receiver.close(resolve));
     }
   });
 });

@@ -1,6 +1,8 @@
 import fs from "node:fs";
+import http from "node:http";
 import net from "node:net";
 import path from "node:path";
+import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/db/index.js";
 import { freshPostgresDatabase, interrupt, startOkro, stop, tempDir, waitFor, type Running } from "./spawn.js";
@@ -130,6 +132,45 @@ describe("okro serve", () => {
       expect(active).toHaveLength(4);
     } finally {
       await handle.close();
+    }
+  });
+
+  it("delivers webhooks from its in-process worker: a test event reaches a local receiver, signed, and /metrics counts it", async () => {
+    const received: Array<{ headers: http.IncomingHttpHeaders; body: string }> = [];
+    const receiver = http.createServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      req.on("end", () => {
+        received.push({ headers: req.headers, body });
+        res.writeHead(200).end("ok");
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    const running = await startServe();
+    try {
+      const demo = readDemo();
+      const call = async (route: string, body: unknown) => {
+        const res = await fetch(`${local(demo.api)}/v2/${route}`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${demo.sandbox.secret_key}`, "content-type": "application/json" },
+          body: JSON.stringify(body),
+        });
+        expect(res.status, await res.clone().text()).toBe(200);
+        return (await res.json()) as { data: Record<string, any> };
+      };
+      const url = `http://127.0.0.1:${(receiver.address() as net.AddressInfo).port}/hooks`;
+      const { data } = await call("webhooks/create", { url, description: "serve test" });
+      const test = await call("webhooks/test", { id: data.endpoint.id });
+      await waitFor(() => received.length > 0, "the test webhook", 15_000, running);
+      const [got] = received;
+      expect(JSON.parse(got!.body)).toMatchObject({ id: test.data.event_id, type: "webhook.test" });
+      expect(new Webhook(data.endpoint.secret).verify(got!.body, got!.headers as Record<string, string>)).toBeTruthy();
+      const metrics = await (await fetch(`${local(demo.api)}/metrics`)).text();
+      expect(metrics).toMatch(/okro_webhook_attempts_total\{outcome="success"\} [1-9]/);
+      await call("webhooks/delete", { id: data.endpoint.id });
+    } finally {
+      expect(await stop(running)).toBe(0);
+      await new Promise((resolve) => receiver.close(resolve));
     }
   });
 

@@ -3,6 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
+import { TEST_ENCRYPTION_KEY } from "../test-keys.js";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
 
@@ -26,7 +27,7 @@ export function startOkro(command: string, env: Record<string, string | undefine
   const child = spawn(file, args, {
     detached: Boolean(options.asTerminal),
     cwd: ROOT,
-    env: { ...process.env, PORT: "0", WIDGET_PORT: "0", LOG_LEVEL: "info", DATABASE_URL: undefined, ...env } as NodeJS.ProcessEnv,
+    env: { ...process.env, PORT: "0", WIDGET_PORT: "0", LOG_LEVEL: "info", DATABASE_URL: undefined, OKRO_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, ...env } as NodeJS.ProcessEnv,
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
@@ -45,7 +46,7 @@ export function startOkro(command: string, env: Record<string, string | undefine
 export function startOkroArgs(args: readonly string[], env: Record<string, string | undefined>): Running {
   const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "src/cli.ts"), ...args], {
     cwd: ROOT,
-    env: { ...process.env, PORT: "0", WIDGET_PORT: "0", LOG_LEVEL: "info", DATABASE_URL: undefined, ...env } as NodeJS.ProcessEnv,
+    env: { ...process.env, PORT: "0", WIDGET_PORT: "0", LOG_LEVEL: "info", DATABASE_URL: undefined, OKRO_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, ...env } as NodeJS.ProcessEnv,
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";

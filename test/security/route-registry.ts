@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Env } from "../../src/db/schema.js";
+import { emitEvent } from "../../src/events/emit.js";
+import { createEndpoint } from "../../src/events/endpoints.js";
 import { createApp } from "../../src/platform/apps.js";
 import type { NewCompany } from "../../src/platform/companies.js";
 import type { Harness } from "../harness.js";
@@ -67,6 +69,26 @@ export const routeCases: RouteCase[] = [
   { method: "POST", path: "/sandbox/faults/clear", sandboxOnly: true, valid: { body: {} } },
   { method: "POST", path: "/sandbox/clock/get", sandboxOnly: true, valid: { body: {} } },
   { method: "POST", path: "/sandbox/clock/advance", sandboxOnly: true, valid: { body: { ms: 1000 } } },
+  // Events feed, webhook deliveries and replay (events/event-routes.ts).
+  { method: "GET", path: "/events/list", valid: { query: "limit=5&order=asc&type=payment.*" } },
+  { method: "POST", path: "/events/list", valid: { body: { limit: 5, type: "payment.*", from: "2020-01-01" } } },
+  { method: "POST", path: "/events/get", owned: { create: ownedEvent, request: (id) => ({ body: { id } }) } },
+  { method: "POST", path: "/webhooks/deliveries/list", valid: { body: { status: "failed", page: 1, limit: 5 } } },
+  { method: "POST", path: "/webhooks/deliveries/get", owned: { create: ownedDelivery, request: (id) => ({ body: { id } }) } },
+  { method: "POST", path: "/webhooks/deliveries/resend", owned: { create: ownedDelivery, request: (id) => ({ body: { id } }) } },
+  {
+    method: "POST",
+    path: "/webhooks/deliveries/resend-failed",
+    valid: { body: { from: "2020-01-01T00:00:00Z", to: "2020-01-31T00:00:00Z" } },
+  },
+  // Webhook endpoints (events/webhook-routes.ts): an Okro extension for managing where events go.
+  { method: "POST", path: "/webhooks/create", valid: { body: { url: "https://hooks.example.com/security", event_types: ["payment.completed"] } } },
+  { method: "POST", path: "/webhooks/list", valid: { body: { page: 1, limit: 5 } } },
+  { method: "POST", path: "/webhooks/get", owned: { create: ownedEndpoint, request: (id) => ({ body: { id } }) } },
+  { method: "POST", path: "/webhooks/update", owned: { create: ownedEndpoint, request: (id) => ({ body: { id, description: "Changed" } }) } },
+  { method: "POST", path: "/webhooks/delete", owned: { create: ownedEndpoint, request: (id) => ({ body: { id } }) } },
+  { method: "POST", path: "/webhooks/rotate-secret", owned: { create: ownedEndpoint, request: (id) => ({ body: { id, expire_previous_in_seconds: 60 } }) } },
+  { method: "POST", path: "/webhooks/test", owned: { create: ownedEndpoint, request: (id) => ({ body: { id } }) } },
 ];
 
 /** A sandbox customer of `tenant`, made through the sandbox admin (not the route under test). */
@@ -81,4 +103,55 @@ async function ownedSandboxCustomer(h: Harness, tenant: NewCompany): Promise<str
 async function ownedApp(h: Harness, tenant: NewCompany, env: Env): Promise<string> {
   const app = await createApp(h.ctx.db, { companyId: tenant.id, env }, { name: "Owned widget" }, h.clock.now());
   return app.id;
+}
+
+/** An event of `tenant` in `env`, appended through the event log (not the route under test). */
+async function ownedEvent(h: Harness, tenant: NewCompany, env: Env): Promise<string> {
+  const event = await h.ctx.db
+    .transaction()
+    .execute((trx) =>
+      emitEvent(trx, { companyId: tenant.id, env, type: "security.owned", object: { type: "security", id: randomUUID() }, data: {} }, h.clock.now()),
+    );
+  return event.id;
+}
+
+/**
+ * A succeeded webhook delivery of `tenant` in `env`: an endpoint made through the endpoints
+ * service (one per tenant and environment), an event delivered to it alone, marked as sent.
+ */
+async function ownedDelivery(h: Harness, tenant: NewCompany, env: Env): Promise<string> {
+  const now = h.clock.now();
+  return h.ctx.db.transaction().execute(async (trx) => {
+    const existing = await trx
+      .selectFrom("webhook_endpoints")
+      .select("id")
+      .where("company_id", "=", tenant.id)
+      .where("env", "=", env)
+      .where("app_id", "is", null)
+      .executeTakeFirst();
+    // Nothing listens there: should a worker pick a resent one up, it fails at once.
+    const url = env === "sandbox" ? "http://127.0.0.1:9/okro" : "https://hooks.example.com/okro";
+    const endpointId = existing?.id ?? (await createEndpoint(trx, h.ctx.secrets, { companyId: tenant.id, env }, { url }, now)).id;
+    const event = await emitEvent(
+      trx,
+      { companyId: tenant.id, env, type: "security.owned", object: { type: "security", id: randomUUID() }, data: {}, onlyEndpointId: endpointId },
+      now,
+    );
+    const delivery = await trx
+      .updateTable("webhook_deliveries")
+      .set({ status: "succeeded", attempts: 1, next_attempt_at: null, last_status_code: 200, updated_at: now })
+      .where("event_id", "=", event.id)
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    return delivery.id;
+  });
+}
+
+/** A webhook endpoint of `tenant` in `env`, made through the endpoints service (not the route under test). */
+async function ownedEndpoint(h: Harness, tenant: NewCompany, env: Env): Promise<string> {
+  const scope = { companyId: tenant.id, env };
+  const endpoint = await h.ctx.db
+    .transaction()
+    .execute((trx) => createEndpoint(trx, h.ctx.secrets, scope, { url: "https://hooks.example.com/owned" }, h.clock.now()));
+  return endpoint.id;
 }

@@ -53,7 +53,7 @@ export async function serveSandboxBank(config: Config, args: readonly string[]):
   const unlock = config.databaseUrl ? () => {} : lockDataDir(dataDir);
   let storage: Awaited<ReturnType<typeof bootStorage>>;
   try {
-    storage = await bootStorage(storageConfig, systemClock);
+    storage = await bootStorage(storageConfig, systemClock, { requireSecrets: false });
   } catch (error) {
     unlock();
     throw error;

@@ -2,6 +2,7 @@ import type { Migration } from "kysely";
 import * as m0001 from "./0001_platform.js";
 import * as m0002 from "./0002_dashboard_access.js";
 import * as m0003 from "./0003_sandbox_bank.js";
+import * as m0004 from "./0004_events_webhooks.js";
 
 /**
  * Every migration, in order. Versioned files, imported statically so the same list works under
@@ -11,4 +12,5 @@ export const migrations: Record<string, Migration> = {
   "0001_platform": m0001,
   "0002_dashboard_access": m0002,
   "0003_sandbox_bank": m0003,
+  "0004_events_webhooks": m0004,
 };
