@@ -37,6 +37,7 @@ const EnvSchema = z.object({
     }, "must be 32 bytes, as base64 (openssl rand -base64 32) or 64 hex characters")
     .optional(),
   OKRO_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(20),
+  OKRO_SANDBOX_WEBHOOKS_TO_PRIVATE: bool.default(true),
 });
 
 export interface Config {
@@ -61,6 +62,12 @@ export interface Config {
   encryptionKey: string | undefined;
   /** How many webhook deliveries one worker process sends at once. */
   workerConcurrency: number;
+  /**
+   * Sandbox webhooks may reach private and loopback addresses (a developer's localhost). Hosted
+   * installs serving untrusted sandbox users set this false: sandbox deliveries then get the
+   * production address guard, so a sandbox key cannot probe the host's network.
+   */
+  sandboxWebhooksToPrivate: boolean;
   sandboxBank: {
     /** Reach the sandbox bank network over HTTP (`okro sandbox-bank`) instead of in-process. */
     url: string | undefined;
@@ -97,6 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.TRUST_PROXY,
     encryptionKey: e.OKRO_ENCRYPTION_KEY,
     workerConcurrency: e.OKRO_WORKER_CONCURRENCY,
+    sandboxWebhooksToPrivate: e.OKRO_SANDBOX_WEBHOOKS_TO_PRIVATE,
     sandboxBank: { url: e.OKRO_SANDBOX_BANK_URL?.replace(/\/$/, ""), seed: e.OKRO_SANDBOX_SEED, latencyScale: e.OKRO_SANDBOX_LATENCY_SCALE },
   };
 }

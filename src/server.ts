@@ -4,6 +4,7 @@ import { buildApp } from "./app.js";
 import { banner } from "./banner.js";
 import { bootStorage } from "./boot.js";
 import type { Config } from "./config.js";
+import { backfillAppEndpoints } from "./events/endpoints.js";
 import { WebhookWorker } from "./events/worker.js";
 import { lockDataDir } from "./lib/data-dir-lock.js";
 import { systemClock } from "./lib/clock.js";
@@ -45,6 +46,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     throw error;
   }
   const { handle, ctx } = storage;
+  await backfillAppEndpoints(ctx, (message, appId) => process.stderr.write(`okro: app ${appId}: ${message}\n`));
   const api = await buildApp(ctx);
   const widget = await buildWidgetApp(ctx);
   await api.listen({ port: config.port, host: config.host });

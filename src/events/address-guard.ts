@@ -32,6 +32,11 @@ for (const [address, prefix] of [
   ["fe80::", 10],
   ["ff00::", 8],
   ["2001:db8::", 32],
+  // Translations that embed an IPv4 address (which may be private): NAT64, 6to4, IPv4-compatible.
+  ["64:ff9b::", 96],
+  ["64:ff9b:1::", 48],
+  ["2002::", 16],
+  ["::", 96],
 ] as const) {
   blocked.addSubnet(address, prefix, "ipv6");
 }

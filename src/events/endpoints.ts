@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Selectable, type Transaction, type Updateable } from "kysely";
+import type { AppContext } from "../context.js";
 import type { DB, Env, WebhookEndpointsTable } from "../db/schema.js";
 import { OkroError } from "../http/errors.js";
 import { offsetOf, paginate, type Pagination } from "../http/pagination.js";
@@ -454,4 +455,32 @@ export async function syncAppEndpoint(
     .returningAll()
     .executeTakeFirstOrThrow();
   return endpointView(secrets, row, now);
+}
+
+/**
+ * Gives every app whose `callback_url` predates webhook endpoints (or whose sync was skipped) its
+ * endpoint. Runs at start (`okro serve`, `okro api`); idempotent, so racing processes are fine.
+ * An app whose URL the endpoint rules refuse (a private address in production) is skipped and
+ * reported, not fatal: it gets an endpoint when its callback_url is next set.
+ */
+export async function backfillAppEndpoints(ctx: AppContext, log: (message: string, appId: string) => void): Promise<number> {
+  const apps = await ctx.db
+    .selectFrom("apps")
+    .leftJoin("webhook_endpoints", "webhook_endpoints.app_id", "apps.id")
+    .select(["apps.id", "apps.company_id", "apps.env", "apps.callback_url"])
+    .where("apps.callback_url", "is not", null)
+    .where("webhook_endpoints.id", "is", null)
+    .execute();
+  let made = 0;
+  for (const app of apps) {
+    try {
+      await ctx.db.transaction().execute((trx) => syncAppEndpoint(trx, ctx.secrets, app, ctx.clock.now()));
+      made++;
+    } catch (error) {
+      if ((error as { code?: string }).code === "23505") continue; // another process made it meanwhile
+      if (!(error instanceof OkroError)) throw error;
+      log(`app callback_url not made a webhook endpoint: ${error.message}`, app.id);
+    }
+  }
+  return made;
 }

@@ -39,7 +39,7 @@ export const eventRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
     tags,
     summary: "List events (the events feed)",
     description:
-      "The events of your company in the key's environment, newest first (or oldest first with `order: asc`), with cursor pagination: pass an event id as `starting_after` for the next page, or `ending_before` for the previous one. To catch up after downtime, page with `order: asc` and `starting_after` = the last event you processed until `has_more` is false; keep `next_cursor` to poll later. Filters: `type` (exact, or `payment.*`), `object_id`, `from`/`to` (created_at, from ≤ t < to).",
+      "The events of your company in the key's environment, newest first (or oldest first with `order: asc`), with cursor pagination: pass an event id as `starting_after` for the next page, or `ending_before` for the previous one. To catch up after downtime, page with `order: asc` and `starting_after` = the last event you processed until `has_more` is false; to poll later, start again from an event about 10 seconds older than your newest and skip ids you have seen (an event is placed by when its change was made, and one committed a moment late can land just behind your newest). Filters: `type` (exact, or `payment.*`), `object_id`, `from`/`to` (created_at, from ≤ t < to).",
     response: { 200: ListEventsResponse },
   };
   const listed = async (req: { tenant: KeyPrincipal }, input: ListEventsInput) =>

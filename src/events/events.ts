@@ -2,7 +2,7 @@ import { sql, type Kysely } from "kysely";
 import type { DB, DeliveryStatus, Env } from "../db/schema.js";
 import { OkroError } from "../http/errors.js";
 import { offsetOf, paginate, type Pagination } from "../http/pagination.js";
-import type { EventPayload } from "./emit.js";
+import { lockObjectsOf, lockObjectsWhere, settleQueues, type EventPayload } from "./emit.js";
 
 /**
  * The read and replay side of the event log: the events feed (cursor-paginated, for receivers
@@ -53,7 +53,9 @@ const likePrefix = (prefix: string) => `${prefix.replace(/[\\%_]/g, (c) => `\\${
 /**
  * One page of the feed. Keyset pagination on (created_at, id): a page is "the `limit` events
  * after (or before) the cursor's position", so events that arrive between pages never shift
- * what the next page holds (unlike offsets). Newer events only ever appear at the newest end.
+ * what the next page holds (unlike offsets). An event is placed by when its change was made,
+ * not when it committed: one committed a moment late can land just behind a cursor a poller has
+ * passed, so pollers overlap their last few seconds (see decision 0010).
  *
  * `next_cursor` continues in the direction asked (the last event of a `starting_after` page,
  * the first of an `ending_before` page); it is given even when `has_more` is false, so a poller
@@ -292,19 +294,24 @@ const disabledEndpoint = (field: string, endpoint: { disabled_reason: string | n
  * and when its endpoint is disabled (422: the worker would not send it).
  *
  * Per-object order still holds: the worker sends one object's pending deliveries to one endpoint
- * in sequence order, so a resent older event goes out before newer pending ones of that object.
+ * in sequence order, so a resent older event goes out before newer pending ones of that object
+ * (they are parked behind it: a former head waiting for a retry is then tried when the resent
+ * one finishes, not on its old schedule), and a resent newer event does not jump the queue: it
+ * is parked (next_attempt_at null) until the earlier pending ones finish. Call it in a
+ * transaction: it holds the object's event_sequences lock (see emit.ts) while it re-queues.
  */
 export async function resendDelivery(trx: Executor, scope: EventScope, id: string, now: Date): Promise<DeliveryView> {
   const current = await trx
     .selectFrom("webhook_deliveries as d")
     .innerJoin("webhook_endpoints as w", "w.id", "d.endpoint_id")
-    .select(["d.id", "w.enabled", "w.disabled_reason", "w.app_id"])
+    .select(["d.id", "d.event_id", "d.endpoint_id", "d.object_key", "w.enabled", "w.disabled_reason", "w.app_id"])
     .where("d.id", "=", id)
     .where("d.company_id", "=", scope.companyId)
     .where("d.env", "=", scope.env)
     .executeTakeFirst();
   if (!current) throw deliveryNotFound();
   if (!current.enabled) throw disabledEndpoint("id", current);
+  await lockObjectsOf(trx, [current.event_id]);
   // Compare-and-set: a worker that leased it since we looked wins, and we say so.
   const updated = await trx
     .updateTable("webhook_deliveries")
@@ -319,14 +326,16 @@ export async function resendDelivery(trx: Executor, scope: EventScope, id: strin
       field: "id",
     });
   }
+  await settleQueues(trx, [current], now);
   const row = await deliveriesOf(trx, scope).where("d.id", "=", id).executeTakeFirstOrThrow();
   return deliveryView(row);
 }
 
 /**
  * Re-queues every failed delivery created in [from, to) — of one endpoint, or of every enabled
- * endpoint — as {@link resendDelivery} does one. Deliveries to disabled endpoints stay failed and
- * are counted in `skipped_disabled`; naming a disabled endpoint is a 422.
+ * endpoint — as {@link resendDelivery} does one (each parked behind earlier pending deliveries
+ * of its object, if any). Deliveries to disabled endpoints stay failed and are counted in
+ * `skipped_disabled`; naming a disabled endpoint is a 422.
  */
 export async function resendFailedDeliveries(
   trx: Executor,
@@ -351,31 +360,29 @@ export async function resendFailedDeliveries(
     .where("company_id", "=", scope.companyId)
     .where("env", "=", scope.env)
     .where("enabled", "=", true);
-  let update = trx
+  const inRange = trx
+    .selectFrom("webhook_deliveries")
+    .where("company_id", "=", scope.companyId)
+    .where("env", "=", scope.env)
+    .where("status", "=", "failed")
+    .where("created_at", ">=", range.from)
+    .where("created_at", "<", range.to)
+    .$if(range.endpoint_id !== undefined, (qb) => qb.where("endpoint_id", "=", range.endpoint_id!));
+  const { n: skippedDisabled } = await inRange
+    .select(sql<number>`count(*)::int`.as("n"))
+    .where("endpoint_id", "not in", enabledEndpoints)
+    .executeTakeFirstOrThrow();
+  const toResend = inRange.where("endpoint_id", "in", enabledEndpoints);
+  // The objects' locks first (key order), as every writer of the queues takes them (emit.ts).
+  await lockObjectsWhere(trx, sql`${toResend.select("event_id")}`);
+  const requeued = await trx
     .updateTable("webhook_deliveries")
     .set({ status: "pending", next_attempt_at: now, locked_until: null, updated_at: now })
-    .where("company_id", "=", scope.companyId)
-    .where("env", "=", scope.env)
-    .where("status", "=", "failed")
-    .where("created_at", ">=", range.from)
-    .where("created_at", "<", range.to)
-    .where("endpoint_id", "in", enabledEndpoints);
-  let skipped = trx
-    .selectFrom("webhook_deliveries")
-    .select(sql<number>`count(*)::int`.as("n"))
-    .where("company_id", "=", scope.companyId)
-    .where("env", "=", scope.env)
-    .where("status", "=", "failed")
-    .where("created_at", ">=", range.from)
-    .where("created_at", "<", range.to)
-    .where("endpoint_id", "not in", enabledEndpoints);
-  if (range.endpoint_id !== undefined) {
-    update = update.where("endpoint_id", "=", range.endpoint_id);
-    skipped = skipped.where("endpoint_id", "=", range.endpoint_id);
-  }
-  const { n: skippedDisabled } = await skipped.executeTakeFirstOrThrow();
-  const result = await update.executeTakeFirst();
-  return { count: Number(result.numUpdatedRows), skipped_disabled: skippedDisabled };
+    .where("id", "in", toResend.select("id"))
+    .returning(["endpoint_id", "object_key"])
+    .execute();
+  await settleQueues(trx, requeued, now);
+  return { count: requeued.length, skipped_disabled: skippedDisabled };
 }
 
 // ---------------------------------------------------------------------------------------------

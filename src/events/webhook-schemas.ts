@@ -57,7 +57,7 @@ export const UpdateWebhookBody = z.strictObject({
   url: Url.optional(),
   description: Description.nullable().optional().meta({ description: "Your note about the endpoint; null clears it" }),
   event_types: EventTypes.optional(),
-  enabled: Enabled.optional().meta({ description: "false stops deliveries; true resumes them and clears disabled_reason" }),
+  enabled: Enabled.optional().meta({ description: "false stops deliveries (events meanwhile get none: read them from events/list); true resumes deliveries of new events and clears disabled_reason" }),
   bearer_token: BearerToken.nullable().optional().meta({ description: "A new bearer token (see webhooks/create); null stops sending one" }),
 });
 

@@ -1,9 +1,10 @@
 import os from "node:os";
-import { sql, type Kysely } from "kysely";
+import { sql, type Kysely, type Transaction } from "kysely";
 import type { BaseLogger } from "pino";
 import { Counter, Histogram, type Registry } from "prom-client";
 import type { AppContext } from "../context.js";
 import type { DB, DeliveryStatus, Env } from "../db/schema.js";
+import { lockObjectsOf, lockObjectsWhere, releaseHeads } from "./emit.js";
 import { createWebhookAgents, destroyWebhookAgents, sendWebhook, WEBHOOK_TIMEOUT_MS, type AttemptResult, type WebhookAgents } from "./deliver.js";
 import { endpointSecrets } from "./endpoints.js";
 
@@ -22,9 +23,14 @@ import { endpointSecrets } from "./endpoints.js";
  *   worker processes on one PostgreSQL, and on PGlite (one connection, trivially serial).
  * - **In order per object and endpoint.** A delivery is not claimed while an earlier-sequence
  *   delivery of the same object to the same endpoint is still pending (sending or waiting for
- *   a retry): event 2 waits for event 1 to succeed or be given up.
+ *   a retry): event 2 waits for event 1 to succeed or be given up. Waiting deliveries are
+ *   parked (`next_attempt_at` NULL, outside the due index: the claim never reads them); the
+ *   transaction that finishes a delivery releases the next one of its queue, holding the
+ *   object's `event_sequences` lock so that a concurrent emitEvent cannot park one unseen (see
+ *   emit.ts).
  * - **Business time.** Due-ness, leases and retry schedules use the injected clock
- *   (`ctx.clock`), so advancing the sandbox clock drains due retries. Only the signature's
+ *   (`ctx.clock`: tests move it); a company's sandbox clock advance brings its due retries forward
+ *   by shifting their schedules (`shiftSandboxSchedules` in events.ts). Only the signature's
  *   `webhook-timestamp` and latencies use the machine's real time.
  * - **Never stalls.** Each attempt is bounded (15 s), the worker sends at most `concurrency` at
  *   once, and nothing a receiver does (or a bad URL, or a database hiccup) escapes as an
@@ -100,6 +106,7 @@ interface Claim {
   id: string;
   event_id: string;
   endpoint_id: string;
+  object_key: string;
   env: Env;
   attempts: number;
   payload: unknown;
@@ -130,13 +137,18 @@ const MAX_RECORD_BATCH = 200;
 const rowKey = (row: OutcomeRow) => `${row.claim.id}:${row.claim.attempts}`;
 
 /**
- * Writes outcomes in one statement (atomic): each attempt's row, then each delivery's move. An
- * attempt happened whoever holds its delivery now, so it is recorded either way (unless the
- * delivery itself is gone: its endpoint was deleted meanwhile). A move is a compare-and-set on
- * (id, attempts, pending): only the newest claim may move a delivery. Returns the
- * `id:attempts` of the moves that applied.
+ * Writes outcomes in one transaction: each attempt's row, then each delivery's move, then the
+ * release of the next delivery of every queue whose head finished. An attempt happened whoever
+ * holds its delivery now, so it is recorded either way (unless the delivery itself is gone: its
+ * endpoint was deleted meanwhile). A move is a compare-and-set on (id, attempts, pending): only
+ * the newest claim may move a delivery. A delivery rescheduled for a retry is parked instead if
+ * an earlier delivery of its queue is pending (a resend put an older event ahead of it while it
+ * was being sent). Returns the `id:attempts` of the moves that applied.
+ *
+ * The caller holds the `event_sequences` locks of the rows' objects ({@link lockObjectsOf}).
  */
-async function recordOutcomes(db: Kysely<DB>, rows: readonly OutcomeRow[]): Promise<Set<string>> {
+async function recordOutcomesIn(trx: Transaction<DB>, rows: readonly OutcomeRow[]): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
   const values = sql.join(
     rows.map(
       ({ claim, startedAt, result, status, nextAttemptAt, now }) =>
@@ -144,7 +156,7 @@ async function recordOutcomes(db: Kysely<DB>, rows: readonly OutcomeRow[]): Prom
              ${result.error}::text, ${result.snippet}::text, ${status}::text, ${nextAttemptAt}::timestamptz, ${now}::timestamptz)`,
     ),
   );
-  const { rows: moved } = await sql<{ id: string; attempts: number }>`
+  const { rows: moved } = await sql<{ id: string; attempts: number; endpoint_id: string; object_key: string; status: DeliveryStatus }>`
     WITH outcome (id, attempt, started_at, duration_ms, status_code, error, snippet, status, next_attempt_at, now) AS (VALUES ${values}),
     recorded AS (
       INSERT INTO webhook_attempts (delivery_id, attempt, started_at, duration_ms, status_code, error, response_snippet)
@@ -154,13 +166,84 @@ async function recordOutcomes(db: Kysely<DB>, rows: readonly OutcomeRow[]): Prom
       ON CONFLICT (delivery_id, attempt) DO NOTHING
     )
     UPDATE webhook_deliveries d
-    SET status = o.status, next_attempt_at = o.next_attempt_at, locked_until = NULL,
+    SET status = o.status,
+        next_attempt_at = CASE
+          WHEN o.status = 'pending' AND EXISTS (
+            SELECT 1 FROM webhook_deliveries e
+            WHERE e.endpoint_id = d.endpoint_id AND e.object_key = d.object_key AND e.status = 'pending' AND e.sequence < d.sequence
+          ) THEN NULL
+          ELSE o.next_attempt_at
+        END,
+        locked_until = NULL,
         last_status_code = o.status_code, last_error = o.error, updated_at = o.now
     FROM outcome o
     WHERE d.id = o.id AND d.attempts = o.attempt AND d.status = 'pending'
-    RETURNING d.id, d.attempts
-  `.execute(db);
+    RETURNING d.id, d.attempts, d.endpoint_id, d.object_key, d.status
+  `.execute(trx);
+  // A separate statement: it must see the moves above (one statement sees one snapshot).
+  const finished = moved.filter((m) => m.status !== "pending");
+  if (finished.length > 0) await releaseHeads(trx, finished, rows[0]!.now);
   return new Set(moved.map((m) => `${m.id}:${m.attempts}`));
+}
+
+/**
+ * Records a batch of outcomes. The batch's objects are locked with SKIP LOCKED in one
+ * transaction, so the worker never waits while holding several locks (no deadlock with an
+ * emitEvent transaction that locks objects in its own order); outcomes whose object is busy (an
+ * emitEvent or resend transaction in progress on it) are recorded after, one per transaction,
+ * each waiting for its one lock.
+ */
+async function recordOutcomes(db: Kysely<DB>, rows: readonly OutcomeRow[]): Promise<Set<string>> {
+  const [moved, busy] = await db.transaction().execute(async (trx) => {
+    const locked = await lockObjectsOf(
+      trx,
+      rows.map((r) => r.claim.event_id),
+      { skipLocked: rows.length > 1 },
+    );
+    const mine = rows.length > 1 ? rows.filter((r) => locked.has(r.claim.event_id)) : rows;
+    const mineSet = new Set(mine);
+    return [await recordOutcomesIn(trx, mine), rows.filter((r) => !mineSet.has(r))] as const;
+  });
+  for (const row of busy) {
+    for (const key of await recordOutcomes(db, [row])) moved.add(key);
+  }
+  return moved;
+}
+
+/**
+ * The claim statement ({@link WebhookWorker} `claim`): exported so tests can EXPLAIN it.
+ */
+export function claimStatement(p: { now: Date; lockedUntil: Date; limit: number; companyIds?: readonly string[] | undefined }) {
+  const scope = p.companyIds ? sql`AND d.company_id = ANY(${[...p.companyIds]}::text[])` : sql``;
+  return sql<Claim>`
+    WITH claimed AS (
+      UPDATE webhook_deliveries
+      SET locked_until = ${p.lockedUntil}, attempts = attempts + 1, updated_at = ${p.now}
+      WHERE id IN (
+        SELECT d.id FROM webhook_deliveries d
+        WHERE d.status = 'pending'
+          AND d.next_attempt_at IS NOT NULL
+          AND d.next_attempt_at <= ${p.now}
+          AND (d.locked_until IS NULL OR d.locked_until < ${p.now})
+          ${scope}
+          AND NOT EXISTS (
+            SELECT 1 FROM webhook_deliveries e
+            WHERE e.endpoint_id = d.endpoint_id AND e.object_key = d.object_key
+              AND e.status = 'pending' AND e.sequence < d.sequence
+          )
+        ORDER BY d.next_attempt_at
+        LIMIT ${p.limit}
+        FOR UPDATE SKIP LOCKED
+      )
+      RETURNING id, event_id, endpoint_id, object_key, env, attempts
+    )
+    SELECT c.id, c.event_id, c.endpoint_id, c.object_key, c.env, c.attempts, ev.payload,
+           ep.id AS endpoint_found, ep.url, ep.enabled, ep.secret_enc, ep.previous_secret_enc,
+           ep.previous_secret_expires_at, ep.bearer_token_enc
+    FROM claimed c
+    LEFT JOIN events ev ON ev.id = c.event_id
+    LEFT JOIN webhook_endpoints ep ON ep.id = c.endpoint_id
+  `;
 }
 
 function createWorkerMetrics(registry: Registry) {
@@ -298,39 +381,16 @@ export class WebhookWorker {
    * payload and endpoint. A delivery is due when pending, its time has come, nobody holds a
    * live lease on it, and no earlier event of its object is pending for its endpoint. SKIP
    * LOCKED makes concurrent claimers take different rows instead of waiting for each other.
+   *
+   * Parked deliveries (next_attempt_at NULL: behind an earlier pending one of their queue) are
+   * not in the `webhook_deliveries_due` index, so the claim reads only heads whose time has
+   * come, however many deliveries wait behind them. The NOT EXISTS is a safety net for the
+   * queue order (an unparked delivery should never have a pending predecessor); it is one probe
+   * of `webhook_deliveries_order` per candidate, stopping at the first row.
    */
   private async claim(limit: number): Promise<Claim[]> {
     const now = this.ctx.clock.now();
-    const lockedUntil = new Date(now.getTime() + this.leaseMs);
-    const scope = this.companyIds ? sql`AND d.company_id = ANY(${[...this.companyIds]}::text[])` : sql``;
-    const { rows } = await sql<Claim>`
-      WITH claimed AS (
-        UPDATE webhook_deliveries
-        SET locked_until = ${lockedUntil}, attempts = attempts + 1, updated_at = ${now}
-        WHERE id IN (
-          SELECT d.id FROM webhook_deliveries d
-          WHERE d.status = 'pending'
-            AND d.next_attempt_at <= ${now}
-            AND (d.locked_until IS NULL OR d.locked_until < ${now})
-            ${scope}
-            AND NOT EXISTS (
-              SELECT 1 FROM webhook_deliveries e
-              WHERE e.endpoint_id = d.endpoint_id AND e.object_key = d.object_key
-                AND e.status = 'pending' AND e.sequence < d.sequence
-            )
-          ORDER BY d.next_attempt_at
-          LIMIT ${limit}
-          FOR UPDATE SKIP LOCKED
-        )
-        RETURNING id, event_id, endpoint_id, env, attempts
-      )
-      SELECT c.id, c.event_id, c.endpoint_id, c.env, c.attempts, ev.payload,
-             ep.id AS endpoint_found, ep.url, ep.enabled, ep.secret_enc, ep.previous_secret_enc,
-             ep.previous_secret_expires_at, ep.bearer_token_enc
-      FROM claimed c
-      LEFT JOIN events ev ON ev.id = c.event_id
-      LEFT JOIN webhook_endpoints ep ON ep.id = c.endpoint_id
-    `.execute(this.ctx.db);
+    const { rows } = await claimStatement({ now, lockedUntil: new Date(now.getTime() + this.leaseMs), limit, companyIds: this.companyIds }).execute(this.ctx.db);
     return rows;
   }
 
@@ -378,7 +438,7 @@ export class WebhookWorker {
             body,
             secrets: credentials.secrets,
             bearerToken: credentials.bearerToken,
-            guardAddresses: claim.env === "production",
+            guardAddresses: claim.env === "production" || !this.ctx.config.sandboxWebhooksToPrivate,
           },
           { timeoutMs: this.timeoutMs, agents: (this.agents ??= createWebhookAgents()) },
         );
@@ -406,7 +466,14 @@ export class WebhookWorker {
     const applied = !gone
       ? await this.recordSoon(row)
       : await this.ctx.db.transaction().execute(async (trx) => {
-          const moved = await recordOutcomes(trx, [row]);
+          // Every object with a pending delivery to this endpoint (they are all about to stop
+          // being pending), in key order: an emitEvent on one of them either finished before
+          // (its delivery is failed below) or waits and then sees the endpoint disabled.
+          await lockObjectsWhere(
+            trx,
+            sql`SELECT d.event_id FROM webhook_deliveries d WHERE (d.endpoint_id = ${claim.endpoint_id} AND d.status = 'pending') OR d.id = ${claim.id}`,
+          );
+          const moved = await recordOutcomesIn(trx, [row]);
           // The receiver said it will never want these again (Standard Webhooks): stop sending.
           await trx
             .updateTable("webhook_endpoints")
@@ -478,24 +545,33 @@ export class WebhookWorker {
     }
   }
 
-  /** Ends a delivery that cannot be sent (endpoint disabled or deleted, event missing), without an attempt. */
+  /**
+   * Ends a delivery that cannot be sent (endpoint disabled or deleted, event missing), without an
+   * attempt, and releases the next delivery of its queue (which meets the same fate in turn
+   * while the endpoint stays disabled).
+   */
   private async finishUnsent(claim: Claim, reason: "endpoint_disabled" | "endpoint_deleted" | "event_missing"): Promise<void> {
     const now = this.ctx.clock.now();
-    await this.ctx.db
-      .updateTable("webhook_deliveries")
-      .set((eb) => ({
-        status: "failed",
-        // Nothing was sent: the claim does not count as an attempt.
-        attempts: eb("attempts", "-", 1),
-        next_attempt_at: null,
-        locked_until: null,
-        last_error: reason,
-        updated_at: now,
-      }))
-      .where("id", "=", claim.id)
-      .where("attempts", "=", claim.attempts)
-      .where("status", "=", "pending")
-      .execute();
+    await this.ctx.db.transaction().execute(async (trx) => {
+      await lockObjectsOf(trx, [claim.event_id]);
+      const ended = await trx
+        .updateTable("webhook_deliveries")
+        .set((eb) => ({
+          status: "failed",
+          // Nothing was sent: the claim does not count as an attempt.
+          attempts: eb("attempts", "-", 1),
+          next_attempt_at: null,
+          locked_until: null,
+          last_error: reason,
+          updated_at: now,
+        }))
+        .where("id", "=", claim.id)
+        .where("attempts", "=", claim.attempts)
+        .where("status", "=", "pending")
+        .returning(["endpoint_id", "object_key"])
+        .execute();
+      await releaseHeads(trx, ended, now);
+    });
     this.metrics?.attempts.inc({ outcome: "not_sent" });
     this.log.debug({ workerId: this.workerId, delivery: claim.id, endpoint: claim.endpoint_id, reason }, "webhook delivery not sent");
   }

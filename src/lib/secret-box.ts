@@ -34,7 +34,8 @@ export class SecretBox {
     if (version !== "v1" || !keyId || data === undefined) throw new Error("not a sealed value");
     if (keyId !== this.keyId) throw new Error(`sealed with another encryption key (${keyId}); is OKRO_ENCRYPTION_KEY the one this database was written with?`);
     const raw = Buffer.from(data, "base64url");
-    const decipher = createDecipheriv("aes-256-gcm", this.#key, raw.subarray(0, 12));
+    if (raw.length < 28) throw new Error("sealed value is truncated");
+    const decipher = createDecipheriv("aes-256-gcm", this.#key, raw.subarray(0, 12), { authTagLength: 16 });
     decipher.setAAD(Buffer.from(aad, "utf8"));
     decipher.setAuthTag(raw.subarray(12, 28));
     return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString("utf8");

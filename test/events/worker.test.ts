@@ -391,6 +391,16 @@ describe("webhook delivery worker", () => {
     expect(deliveries.map((d) => d.last_error)).toEqual(["EPRIVATEADDRESS", "EPRIVATEADDRESS"]);
   });
 
+  it("guards sandbox deliveries too when OKRO_SANDBOX_WEBHOOKS_TO_PRIVATE is false (hosted installs)", async () => {
+    const tenant = await h.newTenant("Hosted Co");
+    await endpoint(tenant, `${base}/hook`);
+    const event = await emit(tenant, "pay_hosted");
+    const hosted = new WebhookWorker({ ...h.ctx, config: { ...h.ctx.config, sandboxWebhooksToPrivate: false } }, { concurrency: 2, companyIds: [tenant.id], timeoutMs: 2_000 });
+    expect(await hosted.runOnce()).toBe(1);
+    expect(received).toHaveLength(0);
+    expect(await deliveryOf(event.id)).toMatchObject({ last_error: "EPRIVATEADDRESS" });
+  });
+
   it("sends one object's events strictly in sequence order, even when the first attempt of event 1 fails", async () => {
     const tenant = await h.newTenant("Order Co");
     await endpoint(tenant, `${base}/hook`);
@@ -423,7 +433,7 @@ describe("webhook delivery worker", () => {
         .select((eb) => eb.fn.min("next_attempt_at").as("next"))
         .where("company_id", "=", tenant.id)
         .where("status", "=", "pending")
-        // Later events of an object wait (due, but behind the first): the next time to move to is ahead.
+        // Later events of an object wait parked (no time) behind the first: the next time to move to is ahead.
         .where("next_attempt_at", ">", clock.now())
         .executeTakeFirstOrThrow();
 

@@ -4,7 +4,9 @@ import { sql, type Kysely } from "kysely";
 // (in the transaction of the change) with a per-object sequence; the same transaction fans it out
 // to one delivery per matching enabled endpoint. Deliveries are the worker's queue: claimed with
 // FOR UPDATE SKIP LOCKED and a lease (locked_until), retried on the Standard Webhooks schedule,
-// each attempt recorded. Endpoint secrets are encrypted (AES-256-GCM), never stored in clear.
+// each attempt recorded. Per (endpoint, object) only the head of the queue has a next_attempt_at:
+// later deliveries are parked (NULL) until it finishes. Endpoint secrets are encrypted
+// (AES-256-GCM), never stored in clear.
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`
     CREATE TABLE event_sequences (
@@ -68,9 +70,15 @@ export async function up(db: Kysely<any>): Promise<void> {
       updated_at timestamptz NOT NULL,
       UNIQUE (event_id, endpoint_id)
     );
-    CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+    -- What the worker claims from: pending deliveries with a time. Deliveries parked behind an
+    -- earlier pending one of their (endpoint, object) queue have next_attempt_at NULL and are
+    -- not in it, so however many wait behind a failing head, the claim never reads them.
+    CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending' AND next_attempt_at IS NOT NULL;
+    -- The (endpoint, object) queues: the head, whether one is pending before another.
     CREATE INDEX webhook_deliveries_order ON webhook_deliveries (endpoint_id, object_key, sequence) WHERE status = 'pending';
     CREATE INDEX webhook_deliveries_company ON webhook_deliveries (company_id, env, created_at);
+    -- Deleting an endpoint cascades to its deliveries of every status.
+    CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id);
 
     CREATE TABLE webhook_attempts (
       id int8 GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
