@@ -249,6 +249,8 @@ export interface WebhookEndpointsTable {
   enabled: ColumnType<boolean, boolean | undefined, boolean>;
   disabled_reason: string | null;
   secret_enc: string;
+  /** The current secret's last characters, in clear: views show it without opening the secret. */
+  secret_hint: string;
   previous_secret_enc: string | null;
   previous_secret_expires_at: NullableTimestamp;
   bearer_token_enc: string | null;

@@ -87,8 +87,7 @@ const endpointNotFound = () => new OkroError("NOT_FOUND", "webhook endpoint not 
 const previousValid = (row: Pick<EndpointRow, "previous_secret_enc" | "previous_secret_expires_at">, now: Date) =>
   row.previous_secret_enc !== null && row.previous_secret_expires_at !== null && row.previous_secret_expires_at.getTime() > now.getTime();
 
-function endpointView(secrets: SecretBox, row: EndpointRow, now: Date): EndpointView {
-  const secret = secrets.open(row.secret_enc, aad(row.id, "secret"));
+function endpointView(row: EndpointRow, now: Date): EndpointView {
   return {
     _id: row.id,
     id: row.id,
@@ -100,7 +99,7 @@ function endpointView(secrets: SecretBox, row: EndpointRow, now: Date): Endpoint
     source: row.app_id ? "app" : "api",
     app_id: row.app_id,
     has_bearer_token: row.bearer_token_enc !== null,
-    secret_hint: secret.slice(-SECRET_HINT_LENGTH),
+    secret_hint: row.secret_hint,
     previous_secret_expires_at: previousValid(row, now) ? row.previous_secret_expires_at!.toISOString() : null,
     env: row.env,
     created_at: row.created_at.toISOString(),
@@ -219,6 +218,7 @@ export async function createEndpoint(
       enabled: input.enabled ?? true,
       disabled_reason: null,
       secret_enc: secrets.seal(secret, aad(id, "secret")),
+      secret_hint: secret.slice(-SECRET_HINT_LENGTH),
       previous_secret_enc: null,
       previous_secret_expires_at: null,
       bearer_token_enc: input.bearer_token ? secrets.seal(input.bearer_token, aad(id, "bearer_token")) : null,
@@ -228,7 +228,7 @@ export async function createEndpoint(
     })
     .returningAll()
     .executeTakeFirstOrThrow();
-  return { ...endpointView(secrets, row, now), secret };
+  return { ...endpointView(row, now), secret };
 }
 
 export async function listEndpoints(
@@ -257,7 +257,7 @@ export async function listEndpoints(
       .where("env", "=", scope.env)
       .executeTakeFirstOrThrow(),
   ]);
-  return { endpoints: rows.map((row) => endpointView(secrets, row, now)), pagination: paginate(count.n, page, limit) };
+  return { endpoints: rows.map((row) => endpointView(row, now)), pagination: paginate(count.n, page, limit) };
 }
 
 /** Another company's endpoint, or one of the other environment, is "not found", exactly like a missing one. */
@@ -270,7 +270,7 @@ export async function getEndpoint(db: Executor, secrets: SecretBox, scope: Endpo
     .where("env", "=", scope.env)
     .executeTakeFirst();
   if (!row) throw endpointNotFound();
-  return endpointView(secrets, row, now);
+  return endpointView(row, now);
 }
 
 /**
@@ -303,7 +303,7 @@ export async function updateEndpoint(
     set.bearer_token_enc = patch.bearer_token === null ? null : secrets.seal(patch.bearer_token, aad(id, "bearer_token"));
   }
   const updated = await db.updateTable("webhook_endpoints").set(set).where("id", "=", id).returningAll().executeTakeFirstOrThrow();
-  return endpointView(secrets, updated, now);
+  return endpointView(updated, now);
 }
 
 /** Deletes an API endpoint and its deliveries (app endpoints: 422, clear the app's callback_url). */
@@ -311,7 +311,7 @@ export async function deleteEndpoint(db: Executor, secrets: SecretBox, scope: En
   const row = await lockedRow(db, scope, id);
   refuseAppEndpoint(row, "delete");
   await db.deleteFrom("webhook_endpoints").where("id", "=", id).execute();
-  return endpointView(secrets, row, now);
+  return endpointView(row, now);
 }
 
 /**
@@ -341,6 +341,7 @@ export async function rotateEndpointSecret(
     .updateTable("webhook_endpoints")
     .set({
       secret_enc: secrets.seal(secret, aad(id, "secret")),
+      secret_hint: secret.slice(-SECRET_HINT_LENGTH),
       previous_secret_enc: previous === null ? null : secrets.seal(previous, aad(id, "previous_secret")),
       previous_secret_expires_at: keepPrevious ? new Date(now.getTime() + expirePreviousInSeconds * 1000) : null,
       updated_at: now,
@@ -348,7 +349,7 @@ export async function rotateEndpointSecret(
     .where("id", "=", id)
     .returningAll()
     .executeTakeFirstOrThrow();
-  return { ...endpointView(secrets, updated, now), secret };
+  return { ...endpointView(updated, now), secret };
 }
 
 /**
@@ -428,11 +429,12 @@ export async function syncAppEndpoint(
       .where("id", "=", existing.id)
       .returningAll()
       .executeTakeFirstOrThrow();
-    return endpointView(secrets, updated, now);
+    return endpointView(updated, now);
   }
   const scope = { companyId: app.company_id, env: app.env };
   await checkRoomForOneMore(db, scope, "callback_url");
   const id = newId(now);
+  const secret = generateWebhookSecret();
   const row = await db
     .insertInto("webhook_endpoints")
     .values({
@@ -444,7 +446,8 @@ export async function syncAppEndpoint(
       event_types: [],
       enabled: true,
       disabled_reason: null,
-      secret_enc: secrets.seal(generateWebhookSecret(), aad(id, "secret")),
+      secret_enc: secrets.seal(secret, aad(id, "secret")),
+      secret_hint: secret.slice(-SECRET_HINT_LENGTH),
       previous_secret_enc: null,
       previous_secret_expires_at: null,
       bearer_token_enc: null,
@@ -454,7 +457,7 @@ export async function syncAppEndpoint(
     })
     .returningAll()
     .executeTakeFirstOrThrow();
-  return endpointView(secrets, row, now);
+  return endpointView(row, now);
 }
 
 /**

@@ -43,6 +43,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       enabled boolean NOT NULL DEFAULT true,
       disabled_reason text,
       secret_enc text NOT NULL,
+      secret_hint text NOT NULL,
       previous_secret_enc text,
       previous_secret_expires_at timestamptz,
       bearer_token_enc text,
