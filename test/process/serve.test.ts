@@ -165,8 +165,14 @@ describe("okro serve", () => {
       const [got] = received;
       expect(JSON.parse(got!.body)).toMatchObject({ id: test.data.event_id, type: "webhook.test" });
       expect(new Webhook(data.endpoint.secret).verify(got!.body, got!.headers as Record<string, string>)).toBeTruthy();
-      const metrics = await (await fetch(`${local(demo.api)}/metrics`)).text();
-      expect(metrics).toMatch(/okro_webhook_attempts_total\{outcome="success"\} [1-9]/);
+      // The receiver answers before the worker records the attempt: poll the counter briefly.
+      const counted = /okro_webhook_attempts_total\{outcome="success"\} [1-9]/;
+      let metrics = "";
+      for (let tries = 0; tries < 50 && !counted.test(metrics); tries++) {
+        if (tries > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+        metrics = await (await fetch(`${local(demo.api)}/metrics`)).text();
+      }
+      expect(metrics).toMatch(counted);
       await call("webhooks/delete", { id: data.endpoint.id });
     } finally {
       expect(await stop(running)).toBe(0);
