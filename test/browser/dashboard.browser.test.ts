@@ -41,8 +41,10 @@ describe.skipIf(!chromiumPath)("the dashboard's first screen (Chromium)", () => 
 
     await page.getByLabel("Email").fill(email);
     await page.getByLabel("Password").fill("wrong password!!");
-    await page.getByRole("button", { name: "Sign in" }).click();
+    // The live region is there, empty, before anything went wrong (checked before the click: after
+    // it, the answer can arrive before the check and the assertion would race the server).
     await expect(page.getByRole("alert").textContent()).resolves.toBe("");
+    await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByText("email or password is incorrect").waitFor();
 
     await page.getByLabel("Password").fill(password);
