@@ -2,12 +2,13 @@ import { sql, type Kysely, type Selectable, type Transaction, type Updateable } 
 import type { AppContext } from "../context.js";
 import type { DB, Env, WebhookEndpointsTable } from "../db/schema.js";
 import { OkroError } from "../http/errors.js";
-import { offsetOf, paginate, type Pagination } from "../http/pagination.js";
+import { paginate, type Pagination } from "../http/pagination.js";
 import { newId } from "../lib/ids.js";
 import type { SecretBox } from "../lib/secret-box.js";
 import { isLocalHostName, isPrivateAddress } from "./address-guard.js";
 import { emitEvent } from "./emit.js";
 import { generateWebhookSecret } from "./signing.js";
+import { tenantPage } from "../db/tenant-page.js";
 
 /**
  * Webhook endpoints: where one company's events of one environment are delivered (the secret
@@ -233,35 +234,17 @@ export async function createEndpoint(
 
 export async function listEndpoints(
   db: Executor,
-  secrets: SecretBox,
   scope: EndpointScope,
   page: number,
   limit: number,
   now: Date,
 ): Promise<{ endpoints: EndpointView[]; pagination: Pagination }> {
-  const [rows, count] = await Promise.all([
-    db
-      .selectFrom("webhook_endpoints")
-      .selectAll()
-      .where("company_id", "=", scope.companyId)
-      .where("env", "=", scope.env)
-      .orderBy("created_at", "desc")
-      .orderBy("id", "desc")
-      .limit(limit)
-      .offset(offsetOf(page, limit))
-      .execute(),
-    db
-      .selectFrom("webhook_endpoints")
-      .select(sql<number>`count(*)::int`.as("n"))
-      .where("company_id", "=", scope.companyId)
-      .where("env", "=", scope.env)
-      .executeTakeFirstOrThrow(),
-  ]);
-  return { endpoints: rows.map((row) => endpointView(row, now)), pagination: paginate(count.n, page, limit) };
+  const { rows, total } = await tenantPage(db, "webhook_endpoints", scope, page, limit);
+  return { endpoints: rows.map((row) => endpointView(row, now)), pagination: paginate(total, page, limit) };
 }
 
 /** Another company's endpoint, or one of the other environment, is "not found", exactly like a missing one. */
-export async function getEndpoint(db: Executor, secrets: SecretBox, scope: EndpointScope, id: string, now: Date): Promise<EndpointView> {
+export async function getEndpoint(db: Executor, scope: EndpointScope, id: string, now: Date): Promise<EndpointView> {
   const row = await db
     .selectFrom("webhook_endpoints")
     .selectAll()
@@ -307,7 +290,7 @@ export async function updateEndpoint(
 }
 
 /** Deletes an API endpoint and its deliveries (app endpoints: 422, clear the app's callback_url). */
-export async function deleteEndpoint(db: Executor, secrets: SecretBox, scope: EndpointScope, id: string, now: Date): Promise<EndpointView> {
+export async function deleteEndpoint(db: Executor, scope: EndpointScope, id: string, now: Date): Promise<EndpointView> {
   const row = await lockedRow(db, scope, id);
   refuseAppEndpoint(row, "delete");
   await db.deleteFrom("webhook_endpoints").where("id", "=", id).execute();

@@ -70,11 +70,11 @@ export const webhookRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
   );
 
   app.post("/webhooks/list", { schema: { tags, summary: "List webhook endpoints", body: ListWebhooksBody, response: { 200: ListWebhooksResponse } } }, async (req) =>
-    ok("Webhook endpoints retrieved successfully", await listEndpoints(ctx.db, ctx.secrets, scopeOf(req.tenant), req.body.page, req.body.limit, ctx.clock.now())),
+    ok("Webhook endpoints retrieved successfully", await listEndpoints(ctx.db, scopeOf(req.tenant), req.body.page, req.body.limit, ctx.clock.now())),
   );
 
   app.post("/webhooks/get", { schema: { tags, summary: "Get one webhook endpoint", body: GetWebhookBody, response: { 200: WebhookResponse } } }, async (req) =>
-    ok("Webhook endpoint retrieved successfully", { endpoint: await getEndpoint(ctx.db, ctx.secrets, scopeOf(req.tenant), req.body.id, ctx.clock.now()) }),
+    ok("Webhook endpoint retrieved successfully", { endpoint: await getEndpoint(ctx.db, scopeOf(req.tenant), req.body.id, ctx.clock.now()) }),
   );
 
   app.post(
@@ -108,7 +108,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
     },
     async (req, reply) =>
       mutate(ctx, req, reply, tenantScope(req.tenant), async (trx) =>
-        ok("Webhook endpoint deleted successfully", { endpoint: await deleteEndpoint(trx, ctx.secrets, scopeOf(req.tenant), req.body.id, ctx.clock.now()) }),
+        ok("Webhook endpoint deleted successfully", { endpoint: await deleteEndpoint(trx, scopeOf(req.tenant), req.body.id, ctx.clock.now()) }),
       ),
   );
 

@@ -1,12 +1,13 @@
-import { sql, type Kysely, type Updateable } from "kysely";
+import { type Kysely, type Updateable } from "kysely";
 import { unknownBankSlugs } from "../banks/service.js";
 import type { App, AppsTable, DB, Env } from "../db/schema.js";
 import { syncAppEndpoint } from "../events/endpoints.js";
 import { OkroError } from "../http/errors.js";
-import { offsetOf, paginate, type Pagination } from "../http/pagination.js";
+import { paginate, type Pagination } from "../http/pagination.js";
 import { newId } from "../lib/ids.js";
 import type { SecretBox } from "../lib/secret-box.js";
 import { DEFAULT_APP_COLOR, normalizeProducts, PRODUCTS, wireEnv, type Product } from "./domain.js";
+import { tenantPage } from "../db/tenant-page.js";
 
 /**
  * Apps: widget configurations (products, branding, bank filter, callback and redirect URLs),
@@ -134,25 +135,8 @@ export async function listApps(
   page: number,
   limit: number,
 ): Promise<{ apps: AppView[]; pagination: Pagination }> {
-  const [rows, count] = await Promise.all([
-    db
-      .selectFrom("apps")
-      .selectAll()
-      .where("company_id", "=", scope.companyId)
-      .where("env", "=", scope.env)
-      .orderBy("created_at", "desc")
-      .orderBy("id", "desc")
-      .limit(limit)
-      .offset(offsetOf(page, limit))
-      .execute(),
-    db
-      .selectFrom("apps")
-      .select(sql<number>`count(*)::int`.as("n"))
-      .where("company_id", "=", scope.companyId)
-      .where("env", "=", scope.env)
-      .executeTakeFirstOrThrow(),
-  ]);
-  return { apps: rows.map(appView), pagination: paginate(count.n, page, limit) };
+  const { rows, total } = await tenantPage(db, "apps", scope, page, limit);
+  return { apps: rows.map(appView), pagination: paginate(total, page, limit) };
 }
 
 /** Another company's app, or one of the other environment, is "not found", exactly like a missing one. */

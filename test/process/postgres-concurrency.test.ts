@@ -11,7 +11,7 @@ import { emitEvent } from "../../src/events/emit.js";
 import { createEndpoint } from "../../src/events/endpoints.js";
 import { SecretBox } from "../../src/lib/secret-box.js";
 import { TEST_ENCRYPTION_KEY } from "../test-keys.js";
-import { freshPostgresDatabase, startOkro, startOkroArgs, stop, tempDir, waitFor, type Running } from "./spawn.js";
+import { freshPostgresDatabase, startOkro, stop, tempDir, waitFor, type Running } from "./spawn.js";
 
 /**
  * Horizontal scale: several Okro processes on one PostgreSQL. These need a real server, so they
@@ -142,7 +142,7 @@ describe.skipIf(!baseUrl)("several processes on one PostgreSQL", () => {
 
 /** `okro sandbox-bank` on a free port, on the given PostgreSQL database. */
 async function startSandboxBank(databaseUrl: string): Promise<{ running: Running; url: string }> {
-  const running = startOkroArgs(["sandbox-bank", "--port", "0"], { DATABASE_URL: databaseUrl, HOST: "127.0.0.1", OKRO_SANDBOX_LATENCY_SCALE: "0", LOG_LEVEL: "warn" });
+  const running = startOkro(["sandbox-bank", "--port", "0"], { DATABASE_URL: databaseUrl, HOST: "127.0.0.1", OKRO_SANDBOX_LATENCY_SCALE: "0", LOG_LEVEL: "warn" });
   let url = "";
   await waitFor(
     () => {

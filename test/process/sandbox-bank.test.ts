@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Secret } from "../../src/banks/connector.js";
 import { HttpConnector } from "../../src/banks/sandbox/http-connector.js";
-import { freshPostgresDatabase, startOkro, startOkroArgs, stop, tempDir, waitFor } from "./spawn.js";
+import { freshPostgresDatabase, startOkro, stop, tempDir, waitFor } from "./spawn.js";
 
 /**
  * `okro sandbox-bank` as an operator runs it: a real process on a free port, on its own embedded
@@ -40,7 +40,7 @@ afterAll(async () => {
 describe("okro sandbox-bank", () => {
   it("listens on --port, answers bank calls over HTTP, never logs credentials, and exits 0 on SIGTERM", async () => {
     const port = await freePort();
-    const running = startOkroArgs(["sandbox-bank", "--port", String(port)], {
+    const running = startOkro(["sandbox-bank", "--port", String(port)], {
       OKRO_DATA_DIR: dataDir,
       DATABASE_URL: databaseUrl,
       HOST: "127.0.0.1",
@@ -75,7 +75,7 @@ describe("okro sandbox-bank", () => {
   it("serves okro serve's sandbox API when OKRO_SANDBOX_BANK_URL points okro at it; okro answers 503 while it is gone", async () => {
     const bankDir = tempDir("okro-sandbox-bank-svc-");
     const okroDir = tempDir("okro-serve-remote-bank-");
-    const bank = startOkroArgs(["sandbox-bank", "--port", "0"], { OKRO_DATA_DIR: bankDir, HOST: "127.0.0.1", OKRO_SANDBOX_LATENCY_SCALE: "0" });
+    const bank = startOkro(["sandbox-bank", "--port", "0"], { OKRO_DATA_DIR: bankDir, HOST: "127.0.0.1", OKRO_SANDBOX_LATENCY_SCALE: "0" });
     let okro: ReturnType<typeof startOkro> | undefined;
     try {
       await waitFor(() => /sandbox bank listening on \S+/.test(bank.stdout()) || bank.child.exitCode !== null, "the sandbox bank", 90_000, bank);

@@ -15,36 +15,23 @@ export interface Running {
 }
 
 /**
- * Starts `okro <command>` as a real process. By default `node --import tsx` (one process). With
+ * Starts `okro <command>` (or `okro <args…>`, e.g. `["sandbox-bank", "--port", "0"]`) as a
+ * real process. By default `node --import tsx` (one process). With
  * `asTerminal`, the way a person runs it — npm, which runs the `tsx` CLI, which runs node; npm
  * and tsx both relay signals — in its own process group, so `interrupt()` does what Ctrl-C does
  * in a terminal.
  */
-export function startOkro(command: string, env: Record<string, string | undefined>, options: { asTerminal?: boolean } = {}): Running {
+export function startOkro(
+  command: string | readonly string[],
+  env: Record<string, string | undefined>,
+  options: { asTerminal?: boolean } = {},
+): Running {
+  const argv = typeof command === "string" ? [command] : [...command];
   const [file, args] = options.asTerminal
-    ? ["npm", ["run", "--silent", "okro", "--", command]]
-    : [process.execPath, ["--import", "tsx", path.join(ROOT, "src/cli.ts"), command]];
+    ? ["npm", ["run", "--silent", "okro", "--", ...argv]]
+    : [process.execPath, ["--import", "tsx", path.join(ROOT, "src/cli.ts"), ...argv]];
   const child = spawn(file, args, {
     detached: Boolean(options.asTerminal),
-    cwd: ROOT,
-    env: { ...process.env, PORT: "0", WIDGET_PORT: "0", LOG_LEVEL: "info", DATABASE_URL: undefined, OKRO_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, ...env } as NodeJS.ProcessEnv,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  let err = "";
-  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, stdout: () => out, stderr: () => err, exited };
-}
-
-/**
- * Starts `okro <args…>` as one real process (`node --import tsx`), for commands that take
- * arguments, e.g. `["sandbox-bank", "--port", "4102"]`. Same environment defaults as
- * {@link startOkro}.
- */
-export function startOkroArgs(args: readonly string[], env: Record<string, string | undefined>): Running {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "src/cli.ts"), ...args], {
     cwd: ROOT,
     env: { ...process.env, PORT: "0", WIDGET_PORT: "0", LOG_LEVEL: "info", DATABASE_URL: undefined, OKRO_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, ...env } as NodeJS.ProcessEnv,
     stdio: ["ignore", "pipe", "pipe"],

@@ -419,47 +419,35 @@ class Engine implements SandboxEngine {
     return bank ? this.builtins(bank, r.epoch).find((p) => p.ref === ref) : undefined;
   }
 
-  /** Who an identifier names at a bank, for a login method. */
+  /** Who an identifier names at a bank, for a login method: a built-in customer first, then a created one. */
   private async findPerson(r: Realm, bank: SandboxBankProfile, method: string, identifier: string): Promise<Person | undefined> {
     const key = identifier.trim().toLowerCase();
     const builtins = this.builtins(bank, r.epoch);
     if (isMagic(key)) return builtins.find((p) => p.magic === key);
+    const customers = this.#db.selectFrom("sandbox_customers").select("id").where("realm", "=", r.realm).where("bank_id", "=", bank.bankId);
+    let builtin: Person | undefined;
+    let created: { id: string } | undefined;
     if (method === "internet_banking") {
-      const builtin = builtins.find((p) => p.username === key);
-      if (builtin) return builtin;
-      const row = await this.#db
-        .selectFrom("sandbox_customers")
-        .select("id")
-        .where("realm", "=", r.realm)
-        .where("bank_id", "=", bank.bankId)
-        .where("username_key", "=", key)
-        .executeTakeFirst();
-      return row && this.createdPerson(row.id);
-    }
-    if (method === "mobile_banking") {
+      builtin = builtins.find((p) => p.username === key);
+      created = builtin ? undefined : await customers.where("username_key", "=", key).executeTakeFirst();
+    } else if (method === "mobile_banking") {
       const phone = normalisePhone(key);
       if (!phone) return undefined;
-      const builtin = builtins.find((p) => p.phone === phone);
-      if (builtin) return builtin;
-      const row = await this.#db
-        .selectFrom("sandbox_customers")
-        .select("id")
-        .where("realm", "=", r.realm)
-        .where("bank_id", "=", bank.bankId)
-        .where("phone", "=", phone)
-        .executeTakeFirst();
-      return row && this.createdPerson(row.id);
+      builtin = builtins.find((p) => p.phone === phone);
+      created = builtin ? undefined : await customers.where("phone", "=", phone).executeTakeFirst();
+    } else {
+      builtin = builtins.find((p) => p.data.accounts.some((a) => a.nuban === key));
+      created = builtin
+        ? undefined
+        : await this.#db
+            .selectFrom("sandbox_accounts")
+            .select("customer_id as id")
+            .where("realm", "=", r.realm)
+            .where("bank_id", "=", bank.bankId)
+            .where("nuban", "=", key)
+            .executeTakeFirst();
     }
-    const builtin = builtins.find((p) => p.data.accounts.some((a) => a.nuban === key));
-    if (builtin) return builtin;
-    const row = await this.#db
-      .selectFrom("sandbox_accounts")
-      .select("customer_id")
-      .where("realm", "=", r.realm)
-      .where("bank_id", "=", bank.bankId)
-      .where("nuban", "=", key)
-      .executeTakeFirst();
-    return row && this.createdPerson(row.customer_id);
+    return builtin ?? (created && this.createdPerson(created.id));
   }
 
   /** The account holder of a NUBAN at a bank in a realm. */

@@ -1,31 +1,11 @@
 import {
   ConnectorError,
   MUTATING_OPERATIONS,
-  type AccountRequest,
-  type AnswerMfaRequest,
-  type BankAccount,
-  type BankBalance,
   type BankConnector,
-  type BankIdentity,
   type BankNetwork,
   type CallOptions,
   type ConnectorContext,
   type ConnectorOperation,
-  type CreateMandateRequest,
-  type CreditRequest,
-  type DebitRequest,
-  type LoginResult,
-  type Mandate,
-  type MandateDebitRequest,
-  type MandateLookup,
-  type MandateRequest,
-  type SessionRequest,
-  type StartLoginRequest,
-  type StatusRequest,
-  type TransactionsPage,
-  type TransactionsRequest,
-  type TransferResult,
-  type TransferStatus,
 } from "../connector.js";
 import { DEFAULT_TIMEOUT_MS } from "./in-process.js";
 import {
@@ -42,6 +22,7 @@ import {
   type SandboxCustomerView,
 } from "./types.js";
 import { REALM_HEADER, connectorErrorFromWire, fromWire, toWire } from "./wire.js";
+import { DispatchingConnector } from "./dispatching-connector.js";
 
 /**
  * Clients of the HTTP sandbox bank (`okro sandbox-bank`, ./http-server.ts): a connector that
@@ -81,7 +62,7 @@ const LOST_AFTER_SENT = new Set(["UND_ERR_SOCKET", "ECONNRESET", "EPIPE", "ETIME
  *
  * Error messages name the operation and the bank's origin, never anything from the request.
  */
-export class HttpConnector implements BankConnector {
+export class HttpConnector extends DispatchingConnector {
   readonly #endpoint: URL;
   readonly #origin: string;
   readonly #realm: string;
@@ -93,56 +74,14 @@ export class HttpConnector implements BankConnector {
     realm: string,
     options: HttpConnectorOptions = {},
   ) {
+    super();
     this.#endpoint = new URL(`v1/banks/${encodeURIComponent(bankId)}/`, withSlash(baseUrl));
     this.#origin = this.#endpoint.origin;
     this.#realm = realm;
     this.#defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
 
-  startLogin(request: StartLoginRequest, options?: CallOptions): Promise<LoginResult> {
-    return this.#call("startLogin", request, options);
-  }
-  answerMfa(request: AnswerMfaRequest, options?: CallOptions): Promise<LoginResult> {
-    return this.#call("answerMfa", request, options);
-  }
-  listAccounts(request: SessionRequest, options?: CallOptions): Promise<BankAccount[]> {
-    return this.#call("listAccounts", request, options);
-  }
-  getBalance(request: AccountRequest, options?: CallOptions): Promise<BankBalance> {
-    return this.#call("getBalance", request, options);
-  }
-  listTransactions(request: TransactionsRequest, options?: CallOptions): Promise<TransactionsPage> {
-    return this.#call("listTransactions", request, options);
-  }
-  getIdentity(request: SessionRequest, options?: CallOptions): Promise<BankIdentity> {
-    return this.#call("getIdentity", request, options);
-  }
-  debit(request: DebitRequest, options?: CallOptions): Promise<TransferResult> {
-    return this.#call("debit", request, options);
-  }
-  debitStatus(request: StatusRequest, options?: CallOptions): Promise<TransferStatus> {
-    return this.#call("debitStatus", request, options);
-  }
-  credit(request: CreditRequest, options?: CallOptions): Promise<TransferResult> {
-    return this.#call("credit", request, options);
-  }
-  creditStatus(request: StatusRequest, options?: CallOptions): Promise<TransferStatus> {
-    return this.#call("creditStatus", request, options);
-  }
-  createMandate(request: CreateMandateRequest, options?: CallOptions): Promise<Mandate> {
-    return this.#call("createMandate", request, options);
-  }
-  getMandate(request: MandateLookup, options?: CallOptions): Promise<Mandate> {
-    return this.#call("getMandate", request, options);
-  }
-  cancelMandate(request: MandateRequest, options?: CallOptions): Promise<Mandate> {
-    return this.#call("cancelMandate", request, options);
-  }
-  debitMandate(request: MandateDebitRequest, options?: CallOptions): Promise<TransferResult> {
-    return this.#call("debitMandate", request, options);
-  }
-
-  async #call<O extends ConnectorOperation>(op: O, request: OpRequest<O>, options: CallOptions | undefined): Promise<OpResult<O>> {
+  protected async call<O extends ConnectorOperation>(op: O, request: OpRequest<O>, options: CallOptions | undefined): Promise<OpResult<O>> {
     const timeoutMs = options?.timeoutMs ?? this.#defaultTimeoutMs;
     const where = `${op} at the sandbox bank ${this.#origin}`;
     let answer: Answer;

@@ -3,33 +3,14 @@ import {
   ConnectorError,
   MUTATING_OPERATIONS,
   isConnectorError,
-  type AccountRequest,
-  type AnswerMfaRequest,
-  type BankAccount,
-  type BankBalance,
   type BankConnector,
-  type BankIdentity,
   type BankNetwork,
   type CallOptions,
   type ConnectorContext,
   type ConnectorOperation,
-  type CreateMandateRequest,
-  type CreditRequest,
-  type DebitRequest,
-  type LoginResult,
-  type Mandate,
-  type MandateDebitRequest,
-  type MandateLookup,
-  type MandateRequest,
-  type SessionRequest,
-  type StartLoginRequest,
-  type StatusRequest,
-  type TransactionsPage,
-  type TransactionsRequest,
-  type TransferResult,
-  type TransferStatus,
 } from "../connector.js";
 import type { FaultPlan, OpRequest, OpResult, SandboxEngine } from "./types.js";
+import { DispatchingConnector } from "./dispatching-connector.js";
 
 /** How long a call may take when the caller gives no `timeoutMs`. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -55,7 +36,7 @@ export interface InProcessConnectorOptions {
  * Whatever else the engine throws (a database failure, a bug) surfaces as `retryable` with the
  * original error as `cause`, never as itself.
  */
-export class InProcessConnector implements BankConnector {
+export class InProcessConnector extends DispatchingConnector {
   readonly #engine: SandboxEngine;
   readonly #realm: string;
   readonly #defaultTimeoutMs: number;
@@ -66,55 +47,13 @@ export class InProcessConnector implements BankConnector {
     realm: string,
     options: InProcessConnectorOptions = {},
   ) {
+    super();
     this.#engine = engine;
     this.#realm = realm;
     this.#defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
 
-  startLogin(request: StartLoginRequest, options?: CallOptions): Promise<LoginResult> {
-    return this.#call("startLogin", request, options);
-  }
-  answerMfa(request: AnswerMfaRequest, options?: CallOptions): Promise<LoginResult> {
-    return this.#call("answerMfa", request, options);
-  }
-  listAccounts(request: SessionRequest, options?: CallOptions): Promise<BankAccount[]> {
-    return this.#call("listAccounts", request, options);
-  }
-  getBalance(request: AccountRequest, options?: CallOptions): Promise<BankBalance> {
-    return this.#call("getBalance", request, options);
-  }
-  listTransactions(request: TransactionsRequest, options?: CallOptions): Promise<TransactionsPage> {
-    return this.#call("listTransactions", request, options);
-  }
-  getIdentity(request: SessionRequest, options?: CallOptions): Promise<BankIdentity> {
-    return this.#call("getIdentity", request, options);
-  }
-  debit(request: DebitRequest, options?: CallOptions): Promise<TransferResult> {
-    return this.#call("debit", request, options);
-  }
-  debitStatus(request: StatusRequest, options?: CallOptions): Promise<TransferStatus> {
-    return this.#call("debitStatus", request, options);
-  }
-  credit(request: CreditRequest, options?: CallOptions): Promise<TransferResult> {
-    return this.#call("credit", request, options);
-  }
-  creditStatus(request: StatusRequest, options?: CallOptions): Promise<TransferStatus> {
-    return this.#call("creditStatus", request, options);
-  }
-  createMandate(request: CreateMandateRequest, options?: CallOptions): Promise<Mandate> {
-    return this.#call("createMandate", request, options);
-  }
-  getMandate(request: MandateLookup, options?: CallOptions): Promise<Mandate> {
-    return this.#call("getMandate", request, options);
-  }
-  cancelMandate(request: MandateRequest, options?: CallOptions): Promise<Mandate> {
-    return this.#call("cancelMandate", request, options);
-  }
-  debitMandate(request: MandateDebitRequest, options?: CallOptions): Promise<TransferResult> {
-    return this.#call("debitMandate", request, options);
-  }
-
-  async #call<O extends ConnectorOperation>(op: O, request: OpRequest<O>, options: CallOptions | undefined): Promise<OpResult<O>> {
+  protected async call<O extends ConnectorOperation>(op: O, request: OpRequest<O>, options: CallOptions | undefined): Promise<OpResult<O>> {
     const deadline = new Deadline(options?.timeoutMs ?? this.#defaultTimeoutMs);
     const plan = await deadline.race(this.#engine.planFault(this.#realm, this.bankId, op));
     if (plan.delayMs >= deadline.remainingMs()) return deadline.expire();
