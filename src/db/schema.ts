@@ -70,6 +70,8 @@ export interface AppsTable {
   bank_filter: string[];
   callback_url: string | null;
   redirect_url: string | null;
+  /** The app's short link code (`buildWithShortUrl`, `<widget origin>/<short_url>`). */
+  short_url: string;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -291,7 +293,199 @@ export interface WebhookAttemptsTable {
   response_snippet: string | null;
 }
 
+// Account data (src/data) and widget sessions (src/widget): migration 0005.
+type Kobo = ColumnType<bigint, bigint | number, bigint | number>;
+type NullableKobo = ColumnType<bigint | null, bigint | number | null, bigint | number | null>;
+
+export type CustomerKind = "individual" | "corporate";
+export type RecordStatus = "connected" | "token_required" | "invalid";
+
+export interface CustomersTable {
+  id: string;
+  company_id: string;
+  env: Env;
+  name: string;
+  kind: CustomerKind;
+  bvn: string | null;
+  /** The merchant's own id for the person, as passed to the widget (`customer.id`). */
+  external_id: string | null;
+  emails: Json<string[]>;
+  phones: Json<string[]>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface RecordsTable {
+  id: string;
+  company_id: string;
+  env: Env;
+  customer_id: string;
+  bank_id: string;
+  app_id: string | null;
+  status: RecordStatus;
+  login_method: string;
+  products: Json<string[]>;
+  options: Json<Record<string, unknown>>;
+  /** Sealed JSON {method, identifier, secret}; AAD `records:<id>:credentials`. */
+  credentials_sealed: string | null;
+  /** Sealed bank session token; AAD `records:<id>:session`. */
+  session_sealed: string | null;
+  session_expires_at: NullableTimestamp;
+  last_refreshed_at: NullableTimestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface AccountsTable {
+  id: string;
+  company_id: string;
+  env: Env;
+  customer_id: string;
+  record_id: string;
+  bank_id: string;
+  /** The connector's id for the account (BankAccount.id). */
+  bank_account_id: string;
+  nuban: string;
+  name: string;
+  type: string;
+  currency: string;
+  /** Whether the customer chose to share this account (Okra's `connected`). */
+  connected: boolean;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface AuthsTable {
+  id: string;
+  company_id: string;
+  env: Env;
+  account_id: string;
+  customer_id: string;
+  record_id: string;
+  bank_id: string;
+  available_balance: Kobo;
+  ledger_balance: Kobo;
+  connected: boolean;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface BalancesTable {
+  id: string;
+  company_id: string;
+  env: Env;
+  account_id: string;
+  customer_id: string;
+  record_id: string;
+  bank_id: string;
+  available_balance: Kobo;
+  ledger_balance: Kobo;
+  currency: string;
+  as_of: Timestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface BalanceReadingsTable {
+  id: Generated<bigint>;
+  balance_id: string;
+  available_balance: Kobo;
+  ledger_balance: Kobo;
+  as_of: Timestamp;
+}
+
+export interface TransactionsTable {
+  id: string;
+  company_id: string;
+  env: Env;
+  account_id: string;
+  customer_id: string;
+  record_id: string;
+  bank_id: string;
+  bank_transaction_id: string;
+  /** Kobo; exactly one of debit/credit is set. */
+  debit: NullableKobo;
+  credit: NullableKobo;
+  /** Balance after the line (kobo). */
+  balance: Kobo;
+  currency: string;
+  trans_date: Timestamp;
+  narration: string;
+  category: string;
+  reference: string | null;
+  session_id: string | null;
+  created_at: Timestamp;
+}
+
+export interface IdentitiesTable {
+  id: string;
+  company_id: string;
+  env: Env;
+  customer_id: string;
+  record_id: string;
+  bank_id: string;
+  kind: CustomerKind;
+  fullname: string;
+  firstname: string | null;
+  middlename: string | null;
+  lastname: string | null;
+  bvn: string | null;
+  dob: string | null;
+  gender: string | null;
+  phones: Json<string[]>;
+  emails: Json<string[]>;
+  address: Json<{ street: string; city: string; state: string; country: string } | null>;
+  marital_status: string | null;
+  nationality: string | null;
+  rc_number: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface IncomesTable {
+  id: string;
+  company_id: string;
+  env: Env;
+  customer_id: string;
+  record_id: string;
+  summary: Json<unknown>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface WidgetSessionsTable {
+  id: string;
+  token_hash: string;
+  company_id: string;
+  env: Env;
+  app_id: string;
+  options: Json<Record<string, unknown>>;
+  step: string;
+  bank_id: string | null;
+  login_method: string | null;
+  customer_id: string | null;
+  record_id: string | null;
+  credentials_sealed: string | null;
+  bank_session_sealed: string | null;
+  challenge: Json<unknown>;
+  bank_accounts: Json<unknown>;
+  result: Json<unknown>;
+  expires_at: Timestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface DB {
+  customers: CustomersTable;
+  records: RecordsTable;
+  accounts: AccountsTable;
+  auths: AuthsTable;
+  balances: BalancesTable;
+  balance_readings: BalanceReadingsTable;
+  transactions: TransactionsTable;
+  identities: IdentitiesTable;
+  incomes: IncomesTable;
+  widget_sessions: WidgetSessionsTable;
   event_sequences: EventSequencesTable;
   events: EventsTable;
   webhook_endpoints: WebhookEndpointsTable;

@@ -16,3 +16,17 @@ export const ID_PATTERN = /^[0-9a-f]{24}$/;
 export function isId(value: unknown): value is string {
   return typeof value === "string" && ID_PATTERN.test(value);
 }
+
+const SHORT_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+/**
+ * A short link code (apps' `short_url`, payment links): 10 characters of an alphabet without
+ * look-alikes (0/O, 1/l/I), ~57 bits. Public (it appears in URLs), so it grants nothing by itself.
+ */
+export function shortCode(length = 10): string {
+  const bytes = randomBytes(length);
+  let out = "";
+  // 256 % 56 bias is negligible for a non-secret code.
+  for (const b of bytes) out += SHORT_ALPHABET[b % SHORT_ALPHABET.length];
+  return out;
+}

@@ -4,7 +4,7 @@ import type { App, AppsTable, DB, Env } from "../db/schema.js";
 import { syncAppEndpoint } from "../events/endpoints.js";
 import { OkroError } from "../http/errors.js";
 import { paginate, type Pagination } from "../http/pagination.js";
-import { newId } from "../lib/ids.js";
+import { newId, shortCode } from "../lib/ids.js";
 import type { SecretBox } from "../lib/secret-box.js";
 import { DEFAULT_APP_COLOR, normalizeProducts, PRODUCTS, wireEnv, type Product } from "./domain.js";
 import { tenantPage } from "../db/tenant-page.js";
@@ -56,6 +56,8 @@ export interface AppView {
   bank_filter: string[];
   callback_url: string | null;
   redirect_url: string | null;
+  /** The app's short link code: `buildWithShortUrl({short_url})`, or `<widget origin>/<short_url>` full page. */
+  short_url: string;
   created_at: string;
   last_updated: string;
 }
@@ -74,6 +76,7 @@ export function appView(row: App): AppView {
     bank_filter: row.bank_filter,
     callback_url: row.callback_url,
     redirect_url: row.redirect_url,
+    short_url: row.short_url,
     created_at: row.created_at.toISOString(),
     last_updated: row.updated_at.toISOString(),
   };
@@ -120,6 +123,7 @@ export async function createApp(db: Executor, scope: AppScope, input: AppFields,
       bank_filter: bankFilter,
       callback_url: input.callback_url ?? null,
       redirect_url: input.redirect_url ?? null,
+      short_url: shortCode(),
       created_at: now,
       updated_at: now,
     })

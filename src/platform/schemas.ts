@@ -196,6 +196,7 @@ export const App = z
     bank_filter: z.array(z.string()),
     callback_url: z.string().nullable(),
     redirect_url: z.string().nullable(),
+    short_url: z.string().meta({ description: "Short link code: `buildWithShortUrl({short_url})` or `<widget origin>/<short_url>`" }),
     created_at: z.string(),
     last_updated: z.string(),
   })

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backfillAppEndpoints } from "../../src/events/endpoints.js";
-import { newId } from "../../src/lib/ids.js";
+import { newId, shortCode } from "../../src/lib/ids.js";
 import { createHarness, type Harness } from "../harness.js";
 
 let h: Harness;
@@ -14,7 +14,7 @@ async function legacyApp(companyId: string, env: "sandbox" | "production", callb
   const id = newId(h.clock.now());
   await h.ctx.db
     .insertInto("apps")
-    .values({ id, company_id: companyId, env, name: "Legacy", products: ["auth"], logo: null, color: "#123456", bank_filter: [], callback_url: callbackUrl, redirect_url: null, created_at: h.clock.now(), updated_at: h.clock.now() })
+    .values({ id, company_id: companyId, env, name: "Legacy", products: ["auth"], logo: null, color: "#123456", bank_filter: [], callback_url: callbackUrl, redirect_url: null, short_url: shortCode(), created_at: h.clock.now(), updated_at: h.clock.now() })
     .execute();
   return id;
 }

@@ -1,0 +1,23 @@
+import type { AppContext } from "../context.js";
+import type { Env } from "../db/schema.js";
+import type { BankConnector, BankNetwork } from "./connector.js";
+
+/**
+ * No bank is reachable: what the production environment gets until a real bank connector is
+ * registered. The sandbox network is never used for production keys — sandbox data must never
+ * reach production, and a production customer must never be debited by a pretend bank.
+ */
+export const EMPTY_NETWORK: BankNetwork = {
+  supports: () => false,
+  connector: () => undefined,
+};
+
+/** The banks an environment can reach: the sandbox network in sandbox, real connectors (none yet) in production. */
+export function networkFor(ctx: Pick<AppContext, "network">, env: Env): BankNetwork {
+  return env === "sandbox" ? ctx.network : EMPTY_NETWORK;
+}
+
+/** The connector for a bank in an environment, for one company (the sandbox realm), or undefined. */
+export function connectorFor(ctx: Pick<AppContext, "network">, env: Env, companyId: string, bankId: string): BankConnector | undefined {
+  return networkFor(ctx, env).connector(bankId, { realm: companyId });
+}

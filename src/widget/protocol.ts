@@ -1,0 +1,213 @@
+/**
+ * The widget's backend session API: what the widget app (Preact, in the browser, on the widget
+ * origin) asks of Okro. Types only, so the browser bundle imports them for free (`import type`);
+ * the server validates the same shapes with zod in src/widget/api-schemas.ts.
+ *
+ * All routes live on the widget origin under `/api/` (same origin as the app: no CORS, and the
+ * okra-js loader only trusts messages from that origin anyway). Every route but session creation
+ * needs `Authorization: Bearer <session_token>`. Answers use the Okra envelope
+ * (`{status:"success", message, data}` / `{status:"error", error, message, data}`).
+ *
+ * Errors the widget shows (HTTP status, `error`, `data.reason`):
+ * - 401 UNAUTHORIZED reason `invalid_key` (bad public key / token / app: fatal, onError) or
+ *   `session_expired` (the widget session lapsed: start again).
+ * - 404 NOT_FOUND reason `unknown_link` (short_url not found).
+ * - 422 UNPROCESSABLE reason `invalid_credentials` (+ `attempts_left`), `locked`, `invalid_otp`
+ *   (+ `attempts_left`), `mfa_expired`, `bank_session_expired`, `not_supported`, `no_accounts`.
+ * - 503 SERVICE_UNAVAILABLE reason `bank_down` (+ `retry_after_ms`): offer another bank.
+ * - 504? never: a bank `timeout` is answered 503 reason `bank_timeout` (try again).
+ * - 429 RATE_LIMIT_EXCEEDED: too many tries.
+ * - 400 with the field named: bad input.
+ */
+
+/** `POST /api/sessions` — the okra-js options object, as the loader sent it (unknown keys tolerated). */
+export interface CreateSessionRequest {
+  /** Public key (the widget's `key`). Required unless `short_url`/`ref` is given. */
+  key?: string;
+  /** Client token (the widget's `token`); checked against the key's company when given. */
+  token?: string;
+  /** The app (widget configuration); the environment's first app when omitted. */
+  app_id?: string;
+  /** okra-js coerces anything but "production" to "production-sandbox". */
+  env?: string;
+  /** Products asked for; intersected with the app's (auth always on). */
+  products?: string[];
+  /** Short link code (`buildWithShortUrl` sends it as `ref`; full-page links as `short_url`). */
+  short_url?: string;
+  ref?: string;
+  /** Returning user: any one of these recognises a customer linked before. */
+  customer?: { id?: string; bvn?: string; phone?: string; email?: string; nin?: string };
+  /** Free object echoed back and stored on the record (`…/byOptions`). */
+  options?: Record<string, unknown>;
+  /** Shown on consent and success ("This Client" default → the company's name). */
+  name?: string;
+  clientName?: string;
+  logo?: string;
+  color?: string;
+  filter?: { banks?: string[]; industry_type?: string };
+  /** Statement length in months (default 24, max 24). */
+  limit?: number;
+  isCorporate?: boolean;
+  account_type?: "both" | "individual" | "corporate";
+  [key: string]: unknown;
+}
+
+export interface SessionBranding {
+  /** What the consent and success screens call the business. */
+  name: string;
+  logo: string | null;
+  /** `#rrggbb` */
+  color: string;
+}
+
+export interface ReturningAccount {
+  /** Okro account id. */
+  id: string;
+  bank_id: string;
+  bank_name: string;
+  bank_slug: string;
+  /** e.g. "••••1234" — the widget never shows a full NUBAN it did not get from the bank in this session. */
+  nuban_masked: string;
+  name: string;
+  type: string;
+}
+
+export interface CreateSessionResponse {
+  session_token: string;
+  /** ISO; the widget shows "session expired" after this. */
+  expires_at: string;
+  env: "production" | "production-sandbox";
+  app_id: string;
+  branding: SessionBranding;
+  products: string[];
+  /** How long access lasts, shown on the consent screen ("until you disconnect", or a date). */
+  consent_until: string | null;
+  /** Statement length the merchant asked for (months). */
+  history_months: number;
+  /** Sandbox only: the magic credentials to show as a hint (DESIGN.md §4.4). */
+  sandbox_hint: { username: string; password: string; outcome: string }[] | null;
+  /** Returning user recognised from `customer{…}`: skip bank selection. */
+  returning: { customer_id: string; name: string; accounts: ReturningAccount[] } | null;
+}
+
+export type BankHealth = "healthy" | "degraded" | "down";
+
+export interface WidgetLoginMethod {
+  method: "internet_banking" | "mobile_banking" | "account_number";
+  /** "Internet banking", "Mobile app", "Account number" */
+  label: string;
+  /** "Username", "Phone number", "Account number" */
+  identifier_label: string;
+  /** "Password", "PIN" */
+  secret_label: string;
+}
+
+export interface WidgetBank {
+  id: string;
+  name: string;
+  slug: string;
+  /** Brand colour for the bank's initial badge (no remote logos: no external requests). */
+  color: string;
+  login_methods: WidgetLoginMethod[];
+  health: BankHealth;
+  /** Why degraded/down, e.g. "Union Bank is down for maintenance until 02:00". */
+  health_message: string | null;
+}
+
+/** `GET /api/banks` */
+export interface BanksResponse {
+  banks: WidgetBank[];
+}
+
+/** `POST /api/login` */
+export interface LoginRequest {
+  bank_id: string;
+  method: WidgetLoginMethod["method"];
+  identifier: string;
+  secret: string;
+  /** Returning user: the Okro account id they picked (skips account selection after login). */
+  account_id?: string;
+}
+
+export interface WidgetChallenge {
+  kind: "sms_otp" | "hardware_token" | "security_question";
+  prompt: string;
+  question: string | null;
+  attempts_left: number;
+  expires_at: string;
+}
+
+export interface WidgetBankAccount {
+  /** The bank's account id (BankAccount.id). */
+  id: string;
+  nuban: string;
+  name: string;
+  type: string;
+  currency: string;
+  /** Returning user: this is the account they picked. */
+  preselected: boolean;
+}
+
+/** The answer to login and to MFA: what to show next. */
+export type LoginResponse =
+  | { step: "mfa"; challenge: WidgetChallenge }
+  | { step: "accounts"; accounts: WidgetBankAccount[] };
+
+/** `POST /api/mfa` */
+export interface MfaRequest {
+  answer: string;
+}
+
+/** `POST /api/connect` — consent given; idempotent (a repeat returns the first result). */
+export interface ConnectRequest {
+  /** Bank account ids (WidgetBankAccount.id) to share; at least one. */
+  account_ids: string[];
+  consent: true;
+}
+
+/**
+ * What the widget posts to the merchant page as `{success: true, ...ConnectResponse}` (okra-js
+ * hands the whole message to `onSuccess`). Shape follows Okra's onSuccess (reference §5.6).
+ */
+export interface ConnectResponse {
+  record_id: string;
+  customer_id: string;
+  bank_id: string;
+  bank: { id: string; name: string; slug: string };
+  accounts: { id: string; nuban: string; name: string; type: string; currency: string; connected: boolean }[];
+  auth: {
+    bank_details: { _id: string; name: string; slug: string };
+    bank_id: string;
+    clientId: string;
+    customer_id: string;
+    record_id: string;
+    status: true;
+    type: "validate";
+    login_type: "bank";
+  };
+  customer: { id: string; name: string };
+  env: "production" | "production-sandbox";
+  products: string[];
+  /** True when this customer and bank were connected before: the existing connection was refreshed. */
+  relinked: boolean;
+  /** Echo of the merchant's `options`. */
+  options: Record<string, unknown>;
+}
+
+/**
+ * postMessage protocol (okra-js 2.1.1 `dist/bundle.js`): the iframe posts `{ifameLoaded: true}`
+ * (sic) once, receives the options object, then reports with `{event: name, data}`,
+ * `{success: true, ...}`, `{error: true, ...}`, `{beforeClose: true}` and `{close: true}`.
+ */
+export type WidgetEventName =
+  | "widget_opened"
+  | "bank_selected"
+  | "login_method_selected"
+  | "login_submitted"
+  | "mfa_required"
+  | "mfa_submitted"
+  | "accounts_listed"
+  | "consent_given"
+  | "connected"
+  | "error_shown"
+  | "close_requested";
