@@ -25,6 +25,8 @@ import { opsRoutes } from "./ops/routes.js";
 import { dashboardRoutes } from "./platform/routes.js";
 import { landingPage } from "./ops/pages.js";
 import { dashboardPages } from "./dashboard/routes.js";
+import { demoMerchantRoutes } from "./dashboard/demo-merchant.js";
+import type { DemoInfo } from "./seed.js";
 
 export const API_PREFIXES = [
   { prefix: "/v2", sandboxOnly: false },
@@ -48,6 +50,8 @@ declare module "fastify" {
 export interface BuildOptions {
   /** pino logger options, a ready logger (tests capture output), or false. */
   logger?: FastifyServerOptions["loggerInstance"] | false;
+  /** `okro serve`'s demo company, once seeded: serves the demo merchant page at `/demo`. */
+  demo?: () => DemoInfo | undefined;
 }
 
 /** The API and dashboard origin: everything a merchant's server and operators talk to. */
@@ -117,6 +121,14 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
       tags: [
         { name: "Banks", description: "The bank directory" },
         { name: "Apps", description: "Widget configurations (Okro extension to Okra's API)" },
+        { name: "Auth", description: "One Auth per linked account: the account, its balances at linking, the customer and the record (seed 004's Auth object)" },
+        { name: "Balance", description: "Available and ledger balances (kobo), their readings over time, and refreshes from the bank" },
+        { name: "Accounts", description: "Linked bank accounts (NUBAN, name, type, currency) and whether the customer shared each" },
+        { name: "Transactions", description: "Statement lines (debit/credit in kobo, newest first), refreshes from the bank, spending patterns, counterparties" },
+        { name: "Identity", description: "KYC data the bank holds (BVN, names, date of birth, phones, emails, address) and verification against it" },
+        { name: "Income", description: "Income derived from transactions: streams with source and regularity, average monthly income, paydays, confidence" },
+        { name: "Customers", description: "The people behind linked accounts, one per person (recognised again by BVN or your id)" },
+        { name: "Records", description: "Records: one per bank connection made through the widget" },
         { name: "Webhooks", description: "Webhook endpoints: where events are delivered, signed (Okro extension to Okra's API)" },
         { name: "Events", description: "The events feed (cursor-paginated, to catch up without webhooks), webhook deliveries with their attempts, and replay (Okro extension to Okra's API)" },
         {
@@ -180,6 +192,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   await app.register(cookie);
   await app.register(dashboardRoutes, { ctx, prefix: "/dashboard/api" });
   await app.register(dashboardPages);
+  if (options.demo) demoMerchantRoutes(app, options.demo);
   app.get("/", { schema: { hide: true } }, async (_req, reply) => reply.type("text/html").send(landingPage(ctx)));
 
   return app;

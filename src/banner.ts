@@ -19,6 +19,7 @@ export function banner(demo: DemoInfo, db: { kind: DatabaseKind; location: strin
     `  Widget       ${demo.widget}`,
     `  Dashboard    ${demo.dashboard}`,
     `  API docs     ${demo.docs}`,
+    `  Demo shop    ${demo.api}/demo  (a merchant page: the okra-js loader opens this widget)`,
     "",
     `  Demo company "${demo.company_name}" (${demo.company_id})`,
     `  Sandbox secret key  ${demo.sandbox.secret_key}`,
@@ -34,6 +35,7 @@ export function banner(demo: DemoInfo, db: { kind: DatabaseKind; location: strin
     "",
     "  Try it:",
     `    curl -X POST ${demo.api}/v2/sandbox/banks/list -H "Authorization: Bearer ${demo.sandbox.secret_key}"`,
+    `    curl -X POST ${demo.api}/v2/customers/list -H "Authorization: Bearer ${demo.sandbox.secret_key}"`,
     "",
   ].join("\n");
 }

@@ -11,6 +11,11 @@ import { newId } from "./lib/ids.js";
 import { randomToken } from "./lib/secrets.js";
 import type { Transaction } from "kysely";
 import type { DB } from "./db/schema.js";
+import { Secret, type BankConnector, type LoginCredentials, type LoginMethod, type LoginResult } from "./banks/connector.js";
+import { connectorFor } from "./banks/networks.js";
+import { linkConnection } from "./data/link.js";
+import { demoSeedState } from "./data/store.js";
+import { PRODUCTS } from "./platform/domain.js";
 
 /** What `okro serve` prints and writes to `$OKRO_DATA_DIR/demo.json`. */
 export interface DemoInfo {
@@ -145,4 +150,93 @@ function writeSaved(dataDir: string, demo: DemoInfo): void {
   // Holds clear secret keys: readable by the owner only. Written atomically (rename).
   fs.writeFileSync(tmp, `${JSON.stringify(demo, null, 2)}\n`, { mode: 0o600 });
   fs.renameSync(tmp, file);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Demo account data
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The demo company's sandbox customers: three of the sandbox network's built-in people (the
+ * magic users of docs/sandbox-bank.md, each one person across the network), each at its own bank
+ * and through a different login: straight in, a security question, an OTP. Their statements are
+ * modest (medium and low volume), so the seed is done in a few seconds. A developer who links
+ * one of them again, at any bank, meets the same customer (by BVN): the returning-user path.
+ */
+export const DEMO_LINKS = [
+  { bankSlug: "guaranty-trust-bank", method: "internet_banking", identifier: "okro_good" },
+  { bankSlug: "kuda-bank", method: "mobile_banking", identifier: "okro_question" },
+  { bankSlug: "zenith-bank", method: "internet_banking", identifier: "okro_otp" },
+] as const satisfies ReadonlyArray<{ bankSlug: string; method: LoginMethod; identifier: string }>;
+/** The magic users' password, and the sandbox banks' login second factors (docs/sandbox-bank.md). */
+const SANDBOX_PASSWORD = "pass_good";
+const SANDBOX_LOGIN_OTP = "123456";
+const SANDBOX_SECURITY_ANSWER = "okro";
+
+/** Marks the records the demo seed made (in `records.options`), so an interrupted seed can finish. */
+export const DEMO_OPTION = "okro_demo";
+
+/**
+ * Gives the demo company's sandbox a few customers who have already linked their accounts, so
+ * the API returns data from the first minute. Each is linked with every account-data product
+ * the way the widget does it: log in through the connector, answer the bank's MFA, then
+ * {@link linkConnection}.
+ *
+ * Runs while the sandbox has no customers but the seed's own: the first start links them all; a
+ * seed cut short by a shutdown finishes at the next start; once every demo customer is there,
+ * or the developer has customers of their own, it does nothing (`linked: 0`). Two processes
+ * starting at once may both link, and converge: a person's customer, record, accounts and lines
+ * are unique (the BVN and bank+NUBAN indexes, and linkConnection's per-person locks), so the
+ * second link is a relink of the first (only its events are extra). `signal` stops it between
+ * bank calls (shutdown); what was linked stays.
+ */
+export async function ensureDemoData(
+  ctx: AppContext,
+  demo: Pick<DemoInfo, "company_id" | "sandbox">,
+  options: { signal?: AbortSignal } = {},
+): Promise<{ linked: number }> {
+  const scope = { companyId: demo.company_id, env: "sandbox" as const };
+  const state = await demoSeedState(ctx.db, scope, DEMO_OPTION);
+  if (state.othersExist) return { linked: 0 };
+  const banks = new Map(ctx.sandbox.banks().map((b) => [b.slug, b]));
+  const { signal } = options;
+  let linked = 0;
+  try {
+    for (const link of DEMO_LINKS) {
+      signal?.throwIfAborted();
+      const bank = banks.get(link.bankSlug);
+      const connector = bank && connectorFor(ctx, "sandbox", demo.company_id, bank.bankId);
+      if (!bank || !connector || state.seededBanks.has(bank.bankId)) continue;
+      const credentials: LoginCredentials = { method: link.method, identifier: link.identifier, secret: new Secret(SANDBOX_PASSWORD) };
+      const session = await connect(connector, await connector.startLogin({ credentials }));
+      const accounts = await connector.listAccounts({ session });
+      await linkConnection(ctx, {
+        companyId: demo.company_id,
+        env: "sandbox",
+        appId: demo.sandbox.app_id,
+        bankId: bank.bankId,
+        loginMethod: credentials.method,
+        credentials,
+        session,
+        selectedAccountIds: accounts.map((a) => a.id),
+        products: PRODUCTS.filter((p) => p !== "payments"),
+        options: { [DEMO_OPTION]: true },
+        signal,
+      });
+      linked++;
+    }
+  } catch (error) {
+    if (!signal?.aborted) throw error;
+  }
+  return { linked };
+}
+
+/** Answers the sandbox bank's MFA (it may ask more than once) until the session is connected. */
+async function connect(connector: BankConnector, result: LoginResult): Promise<LoginResult["session"]> {
+  for (let round = 0; result.status === "mfa_required"; round++) {
+    if (round >= 3) throw new Error("the sandbox bank kept asking for MFA");
+    const answer = result.challenge.kind === "security_question" ? SANDBOX_SECURITY_ANSWER : SANDBOX_LOGIN_OTP;
+    result = await connector.answerMfa({ session: result.session, answer: new Secret(answer) });
+  }
+  return result.session;
 }

@@ -8,7 +8,7 @@ import { backfillAppEndpoints } from "./events/endpoints.js";
 import { WebhookWorker } from "./events/worker.js";
 import { lockDataDir } from "./lib/data-dir-lock.js";
 import { systemClock } from "./lib/clock.js";
-import { demoFilePath, ensureDemo } from "./seed.js";
+import { demoFilePath, ensureDemo, ensureDemoData, type DemoInfo } from "./seed.js";
 import { buildWidgetApp } from "./widget/app.js";
 
 /** How long in-flight requests get to finish after SIGINT/SIGTERM before we exit anyway. */
@@ -47,7 +47,9 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
   }
   const { handle, ctx } = storage;
   await backfillAppEndpoints(ctx, (message, appId) => process.stderr.write(`okro: app ${appId}: ${message}\n`));
-  const api = await buildApp(ctx);
+  /** Set once the demo company is seeded: the demo merchant page (`/demo`) shows its widget. */
+  let demoInfo: DemoInfo | undefined;
+  const api = await buildApp(ctx, { demo: () => demoInfo });
   const widget = await buildWidgetApp(ctx);
   await api.listen({ port: config.port, host: config.host });
   await widget.listen({ port: config.widgetPort, host: config.host });
@@ -55,6 +57,9 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
   worker?.start();
 
   let stopping = false;
+  /** The demo's account data, linked in the background after the banner (see below). */
+  let seeding: Promise<unknown> | undefined;
+  const stopSeeding = new AbortController();
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -63,8 +68,10 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
       api.log.error("in-flight requests did not finish in time; exiting");
       process.exit(1);
     }, SHUTDOWN_GRACE_MS).unref();
+    // The demo seed stops at its next bank call; what it already linked stays (the next start finishes it).
+    stopSeeding.abort();
     // The worker finishes its in-flight deliveries (and records them) before the database closes.
-    await Promise.allSettled([api.close(), widget.close(), worker?.stop()]);
+    await Promise.allSettled([api.close(), widget.close(), worker?.stop(), seeding]);
     await handle.close();
     unlock();
     api.log.info("stopped");
@@ -79,8 +86,15 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
   const urls = { api: config.publicUrl ?? urlOf(api, config.host), widget: config.widgetUrl ?? urlOf(widget, config.host) };
   if (options.role === "all" && config.seedDemo) {
     const demo = await ensureDemo(ctx, config.dataDir, urls);
+    demoInfo = demo;
     const elapsed = Math.round(performance.now() - startedAt);
     process.stdout.write(banner(demo, handle, demoFilePath(config.dataDir), elapsed) + "\n");
+    // Linked customers for the demo (until they are all there): in the background, because it goes
+    // through the sandbox banks (seconds, with their latency) and start-up must not wait for them.
+    if (!stopping) seeding = ensureDemoData(ctx, demo, { signal: stopSeeding.signal }).then(
+      ({ linked }) => linked > 0 && api.log.info({ linked }, "demo: sandbox customers linked"),
+      (error: unknown) => api.log.warn({ err: error }, "demo: could not link the sandbox customers; the API works, without demo data"),
+    );
   } else {
     api.log.info({ api: urls.api, widget: urls.widget, storage: handle.kind }, "okro api listening");
   }

@@ -1,11 +1,36 @@
-import type { BankSession, LoginCredentials, LoginMethod } from "../banks/connector.js";
+import {
+  isConnectorError,
+  type BankAccount,
+  type BankBalance,
+  type BankConnector,
+  type BankIdentity,
+  type BankSession,
+  type BankTransaction,
+  type ConnectorError,
+  type LoginCredentials,
+  type LoginMethod,
+} from "../banks/connector.js";
+import { connectorFor } from "../banks/networks.js";
 import type { AppContext } from "../context.js";
-import type { Env } from "../db/schema.js";
-import type { Product } from "../platform/domain.js";
+import type { Transaction } from "kysely";
+import type { CustomerKind, DB, Env } from "../db/schema.js";
+import { OkroError } from "../http/errors.js";
+import { newId } from "../lib/ids.js";
+import { normalizeProducts, PRODUCTS, type Product } from "../platform/domain.js";
+import {
+  emitBalanceSuccess,
+  emitIdentitySuccess,
+  emitIncomeSuccess,
+  emitRecordConnected,
+  emitTransactionsSuccess,
+  type RecordRef,
+} from "./events.js";
+import { estimateIncome } from "./income.js";
+import * as store from "./store.js";
 
 /**
- * CONTRACT (to be implemented by the data-core work): turns a logged-in bank session into Okro's
- * account data. Called by the widget backend when the customer consents, and by the demo seed.
+ * Turns a logged-in bank session into Okro's account data. Called by the widget backend when the
+ * customer consents, and by the demo seed.
  */
 export interface LinkInput {
   companyId: string;
@@ -28,6 +53,11 @@ export interface LinkInput {
   customerHint?: { id?: string; bvn?: string; email?: string; phone?: string } | undefined;
   /** Statement length in months (widget `limit`, default 24). */
   historyMonths?: number | undefined;
+  /**
+   * Abandons the link before its next bank call or before it writes anything (the caller went
+   * away: shutdown, a closed widget). It then throws the signal's reason and nothing is written.
+   */
+  signal?: AbortSignal | undefined;
 }
 
 export interface LinkedAccount {
@@ -55,8 +85,413 @@ export interface LinkResult {
   authIds: string[];
   identityId: string | null;
   incomeId: string | null;
+  /** Transaction lines stored for the first time by this link. */
+  newTransactions?: number;
 }
 
-export async function linkConnection(_ctx: AppContext, _input: LinkInput): Promise<LinkResult> {
-  throw new Error("linkConnection: not implemented yet");
+/** Statement length when the widget gives none, and the most a bank is asked for (months). */
+export const DEFAULT_HISTORY_MONTHS = 24;
+export const MAX_HISTORY_MONTHS = 24;
+/** Lines per page asked of the bank (the sandbox caps pages at 500). */
+export const TRANSACTIONS_PAGE_LIMIT = 500;
+/** What to tell a caller to wait when the bank gave no Retry-After (ms). */
+const DEFAULT_RETRY_AFTER_MS = 30_000;
+
+// ---------------------------------------------------------------------------------------------
+// Bank failures → Okro errors
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * What a classified bank failure means for Okro's caller (the API's envelope, the widget):
+ * - `retryable` / `rate_limited` → SERVICE_UNAVAILABLE, `data.reason: "bank_down"`, `retry_after_ms`
+ * - `timeout` → SERVICE_UNAVAILABLE, `data.reason: "bank_timeout"`, `retry_after_ms` (reads only:
+ *   money movements settle a timeout by re-query, not through this mapper)
+ * - `rejected` / `session_expired` → UNPROCESSABLE, `data.reason: "bank_session_expired"`
+ * - other `rejected` → UNPROCESSABLE, `data.reason` = the bank's reason (`invalid_credentials`
+ *   with `attempts_left`, `locked`, `invalid_otp`, `mfa_expired`, `unknown_account`, …)
+ * - `not_supported` → UNPROCESSABLE, `data.reason: "not_supported"`
+ * Connector messages never carry secrets (connector contract), so they are passed on.
+ */
+export function bankErrorToOkro(error: ConnectorError): OkroError {
+  const retryAfter = error.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS;
+  switch (error.kind) {
+    case "retryable":
+    case "rate_limited":
+      return new OkroError("SERVICE_UNAVAILABLE", `the bank is not available right now (${error.message}); try again later`, {
+        data: { reason: "bank_down", retry_after_ms: retryAfter },
+      });
+    case "timeout":
+      return new OkroError("SERVICE_UNAVAILABLE", "the bank did not answer in time; try again later", {
+        data: { reason: "bank_timeout", retry_after_ms: retryAfter },
+      });
+    case "not_supported":
+      return new OkroError("UNPROCESSABLE", error.message, { data: { reason: "not_supported" } });
+    case "rejected": {
+      if (error.reason === "session_expired") {
+        return new OkroError("UNPROCESSABLE", `the bank session has ended (${error.message}); the customer must log in again`, {
+          data: { reason: "bank_session_expired" },
+        });
+      }
+      const data: Record<string, unknown> = { reason: error.reason ?? "bank_rejected" };
+      if (error.attemptsLeft !== undefined) data.attempts_left = error.attemptsLeft;
+      return new OkroError("UNPROCESSABLE", error.message, { data, ...(error.field ? { field: error.field } : {}) });
+    }
+  }
+}
+
+/** Rethrows a bank failure as its OkroError ({@link bankErrorToOkro}); anything else as it is. */
+export function rethrowBankError(error: unknown): never {
+  throw isConnectorError(error) ? bankErrorToOkro(error) : error;
+}
+
+/** The connector of a bank for a company and environment, or UNPROCESSABLE (unknown bank, production). */
+export function requireConnector(ctx: Pick<AppContext, "network">, scope: { companyId: string; env: Env }, bankId: string): BankConnector {
+  const connector = connectorFor(ctx, scope.env, scope.companyId, bankId);
+  if (connector) return connector;
+  if (scope.env === "production") {
+    throw new OkroError("UNPROCESSABLE", "bank: no connector for this bank in production yet; sandbox banks are reached with sandbox keys", {
+      field: "bank",
+      data: { reason: "bank_not_connected" },
+    });
+  }
+  throw new OkroError("UNPROCESSABLE", "bank: not a bank on the sandbox network", { field: "bank", data: { reason: "unknown_bank" } });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pulling from the bank (no transaction open)
+// ---------------------------------------------------------------------------------------------
+
+interface SharedPull {
+  account: BankAccount;
+  balance: BankBalance;
+  /** Undefined when transactions were not asked for. */
+  lines: BankTransaction[] | undefined;
+}
+
+interface Pulled {
+  accounts: BankAccount[];
+  identity: BankIdentity | undefined;
+  shared: SharedPull[];
+  /** The bank's "now" (its latest balance reading, never before ours). */
+  bankNow: Date;
+}
+
+/** Every line of an account in [from, to], following the bank's cursor. */
+export async function pullTransactions(
+  connector: BankConnector,
+  session: BankSession,
+  accountId: string,
+  from: Date,
+  to: Date,
+  signal?: AbortSignal,
+): Promise<BankTransaction[]> {
+  const lines: BankTransaction[] = [];
+  let cursor: string | undefined;
+  do {
+    signal?.throwIfAborted();
+    const page = await connector.listTransactions({
+      session,
+      accountId,
+      from: from.toISOString(),
+      to: to.toISOString(),
+      limit: TRANSACTIONS_PAGE_LIMIT,
+      ...(cursor !== undefined ? { cursor } : {}),
+    });
+    lines.push(...page.transactions);
+    cursor = page.hasMore ? page.nextCursor : undefined;
+  } while (cursor !== undefined);
+  return lines;
+}
+
+const monthsBefore = (at: Date, months: number): Date => {
+  const d = new Date(at.getTime());
+  d.setUTCMonth(d.getUTCMonth() - months);
+  return d;
+};
+
+async function pull(connector: BankConnector, input: LinkInput, wantLines: boolean, months: number, now: Date): Promise<Pulled> {
+  const { session, signal } = input;
+  const accounts = await connector.listAccounts({ session });
+  const byId = new Map(accounts.map((a) => [a.id, a]));
+  const unknown = input.selectedAccountIds.find((id) => !byId.has(id));
+  if (unknown !== undefined) {
+    throw new OkroError("UNPROCESSABLE", "accounts: the customer chose an account this bank login does not hold", { field: "accounts" });
+  }
+  signal?.throwIfAborted();
+  // Always: the BVN recognises the person again, whatever products were asked for.
+  const identity = await connector.getIdentity({ session }).catch((error: unknown) => {
+    if (isConnectorError(error) && error.kind === "not_supported") return undefined;
+    throw error;
+  });
+  const selected = [...new Set(input.selectedAccountIds)].map((id) => byId.get(id)!);
+  // Accounts in parallel (a slow bank costs one round of calls, not one per account).
+  const shared = await Promise.all(
+    selected.map(async (account): Promise<SharedPull> => {
+      signal?.throwIfAborted();
+      const balance = await connector.getBalance({ session, accountId: account.id });
+      if (!wantLines) return { account, balance, lines: undefined };
+      const to = new Date(Math.max(now.getTime(), Date.parse(balance.asOf) || 0));
+      return { account, balance, lines: await pullTransactions(connector, session, account.id, monthsBefore(to, months), to, signal) };
+    }),
+  );
+  const bankNow = new Date(Math.max(now.getTime(), ...shared.map((s) => Date.parse(s.balance.asOf) || 0)));
+  return { accounts, identity, shared, bankNow };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Linking
+// ---------------------------------------------------------------------------------------------
+
+const BVN = /^[0-9]{11}$/;
+const isProduct = (p: string): p is Product => (PRODUCTS as readonly string[]).includes(p);
+const normaliseEmail = (e: string) => e.trim().toLowerCase();
+/** Nigerian numbers in one form: 0XXXXXXXXXX ("+234 803…" and "0803…" are the same phone). */
+function normalisePhone(p: string): string {
+  const digits = p.replace(/\D/g, "");
+  return digits.length === 13 && digits.startsWith("234") ? `0${digits.slice(3)}` : digits;
+}
+const union = (a: readonly string[], b: readonly string[]) => [...new Set([...a, ...b])];
+
+function toLineWrite(t: BankTransaction): store.TransactionWrite {
+  return {
+    bankTransactionId: t.id,
+    type: t.type,
+    amount: t.amount,
+    balance: t.balance,
+    currency: t.currency,
+    postedAt: t.postedAt,
+    narration: t.narration,
+    category: t.category,
+    reference: t.reference ?? null,
+    sessionId: t.sessionId ?? null,
+  };
+}
+
+function toIdentityWrite(i: BankIdentity): store.IdentityWrite {
+  return {
+    kind: i.kind,
+    fullname: i.fullName,
+    firstname: i.firstName ?? null,
+    middlename: i.middleName ?? null,
+    lastname: i.lastName ?? null,
+    bvn: i.bvn ?? null,
+    dob: i.dateOfBirth ?? null,
+    gender: i.gender ?? null,
+    phones: i.phones,
+    emails: i.emails,
+    address: i.address ?? null,
+    marital_status: i.maritalStatus ?? null,
+    nationality: i.nationality ?? null,
+    rc_number: i.rcNumber ?? null,
+  };
+}
+
+/**
+ * Links a connected bank session: reads the bank (accounts, identity, each shared account's
+ * balance and, for transactions/income, its history) with no transaction open, then writes
+ * customer, record, accounts, auths, balances, transactions, identity and income — and their
+ * events — in one transaction. Linking the same customer and bank again refreshes the same
+ * record; accounts and transaction lines are never stored twice.
+ *
+ * @throws OkroError UNPROCESSABLE for an unknown bank or production (no connector), a chosen
+ *   account the login does not hold, or a bank refusal; SERVICE_UNAVAILABLE when the bank is
+ *   down or slow ({@link bankErrorToOkro}). Nothing is written then.
+ */
+export async function linkConnection(ctx: AppContext, input: LinkInput): Promise<LinkResult> {
+  input.signal?.throwIfAborted();
+  const scope: store.Scope = { companyId: input.companyId, env: input.env };
+  const connector = requireConnector(ctx, scope, input.bankId);
+  if (input.selectedAccountIds.length === 0) {
+    throw new OkroError("UNPROCESSABLE", "accounts: choose at least one account to share", { field: "accounts" });
+  }
+  const products = normalizeProducts(input.products);
+  const months = Math.min(MAX_HISTORY_MONTHS, Math.max(1, Math.floor(input.historyMonths ?? DEFAULT_HISTORY_MONTHS)));
+  const wantLines = products.includes("transactions") || products.includes("income");
+  const pulled = await pull(connector, input, wantLines, months, ctx.clock.now()).catch(rethrowBankError);
+  input.signal?.throwIfAborted();
+  return ctx.db.transaction().execute((trx) => writeLink(ctx, trx, input, scope, products, pulled));
+}
+
+type Trx = Transaction<DB>;
+
+async function writeLink(ctx: AppContext, trx: Trx, input: LinkInput, scope: store.Scope, products: Product[], pulled: Pulled): Promise<LinkResult> {
+  const now = ctx.clock.now();
+  const { identity, accounts } = pulled;
+  const hint = input.customerHint ?? {};
+  const validBvn = (b: string | undefined) => (b !== undefined && BVN.test(b) ? b : undefined);
+  const bvn = validBvn(identity?.bvn) ?? validBvn(hint.bvn) ?? accounts.map((a) => validBvn(a.bvn)).find((b) => b !== undefined);
+  const hintEmails = hint.email ? [normaliseEmail(hint.email)] : [];
+  const hintPhones = hint.phone ? [normalisePhone(hint.phone)] : [];
+
+  await store.lockIdentities(trx, scope, [
+    ...(bvn ? [`bvn:${bvn}`] : []),
+    ...(hint.id ? [`ext:${hint.id}`] : []),
+    ...hintEmails.map((e) => `email:${e}`),
+    ...hintPhones.map((p) => `phone:${p}`),
+    ...accounts.map((a) => `account:${input.bankId}:${a.nuban}`),
+  ]);
+
+  // -- the customer: the merchant's id, a known account, the BVN, the merchant's email/phone, or new
+  const known = await store.accountsByNuban(trx, scope, input.bankId, accounts.map((a) => a.nuban));
+  const knownByNuban = new Map(known.map((a) => [a.nuban, a]));
+  const byBvn = bvn ? await store.customerByBvn(trx, scope, bvn) : undefined;
+  let customer = hint.id ? await store.customerByExternalId(trx, scope, hint.id) : undefined;
+  if (!customer && known.length > 0) customer = await store.customerById(trx, known[0]!.customer_id);
+  customer ??= byBvn;
+  customer ??= await store.customerByContact(trx, scope, hintEmails, hintPhones);
+
+  const name = identity?.fullName ?? customer?.name ?? accounts[0]?.name ?? "Unknown customer";
+  const kind: CustomerKind = identity?.kind ?? (customer?.kind || (accounts.some((a) => a.type === "corporate") ? "corporate" : "individual"));
+  const emails = union(hintEmails, (identity?.emails ?? []).map(normaliseEmail));
+  const phones = union(hintPhones, (identity?.phones ?? []).map(normalisePhone));
+  let customerId: string;
+  if (customer) {
+    customerId = customer.id;
+    // A BVN another customer holds stays theirs (the unique index): this one keeps its own.
+    const ownBvn = customer.bvn ?? (bvn && (!byBvn || byBvn.id === customer.id) ? bvn : null);
+    const externalId = customer.external_id ?? (hint.id && !(await store.customerByExternalId(trx, scope, hint.id)) ? hint.id : null);
+    await store.updateCustomer(
+      trx,
+      customer.id,
+      { name, kind, bvn: ownBvn, externalId, emails: union(customer.emails, emails), phones: union(customer.phones, phones) },
+      now,
+    );
+  } else {
+    customerId = await store.insertCustomer(trx, scope, { name, kind, bvn: bvn ?? null, externalId: hint.id ?? null, emails, phones }, now);
+  }
+
+  // -- the record: one per customer and bank; a relink reconnects it with fresh secrets
+  const existing = await store.recordFor(trx, scope, customerId, input.bankId);
+  const recordProducts = normalizeProducts([...(existing?.products ?? []).filter(isProduct), ...products]);
+  const options = { ...(existing?.options ?? {}), ...input.options };
+  const seal = (id: string) => ({
+    credentials: input.credentials
+      ? ctx.secrets.seal(
+          JSON.stringify({ method: input.credentials.method, identifier: input.credentials.identifier, secret: input.credentials.secret.reveal() }),
+          `records:${id}:credentials`,
+        )
+      : null,
+    session: ctx.secrets.seal(input.session.token.reveal(), `records:${id}:session`),
+  });
+  let recordId = existing?.id ?? newId(now);
+  const sealed = seal(recordId);
+  const storedId = await store.upsertRecord(
+    trx,
+    scope,
+    {
+      id: recordId,
+      customerId,
+      bankId: input.bankId,
+      appId: input.appId,
+      loginMethod: input.loginMethod,
+      products: recordProducts,
+      options,
+      credentialsSealed: sealed.credentials,
+      sessionSealed: sealed.session,
+      sessionExpiresAt: input.session.expiresAt,
+    },
+    now,
+  );
+  const relinked = existing !== undefined || storedId !== recordId;
+  if (storedId !== recordId) {
+    // Another link made this record between our read and our insert: seal for its id.
+    recordId = storedId;
+    const resealed = seal(recordId);
+    await store.setRecordSecrets(trx, recordId, resealed.credentials, resealed.session);
+  }
+  const ref: RecordRef = { recordId, customerId, bankId: input.bankId };
+
+  // -- accounts (all the bank listed), then auth, balance and lines of the shared ones
+  const sharedIds = new Set(pulled.shared.map((s) => s.account.id));
+  const stored = new Map<string, { id: string; connected: boolean }>();
+  for (const a of accounts) {
+    const row = await store.upsertAccount(
+      trx,
+      scope,
+      { customerId, recordId, bankId: input.bankId },
+      { bankAccountId: a.id, nuban: a.nuban, name: a.name, type: a.type, currency: a.currency, shared: sharedIds.has(a.id) },
+      now,
+    );
+    stored.set(a.id, row);
+    const before = knownByNuban.get(a.nuban);
+    if (before && (before.record_id !== recordId || before.customer_id !== customerId)) {
+      await store.moveAccountData(trx, row.id, { customerId, recordId });
+    }
+  }
+
+  const authIds: string[] = [];
+  const balanceEvents: Array<Parameters<typeof emitBalanceSuccess>[3]> = [];
+  let newTransactions = 0;
+  for (const s of pulled.shared) {
+    const accountId = stored.get(s.account.id)!.id;
+    const b: store.BalanceWrite = {
+      accountId,
+      customerId,
+      recordId,
+      bankId: input.bankId,
+      available: s.balance.available,
+      ledger: s.balance.ledger,
+      currency: s.balance.currency,
+      asOf: s.balance.asOf,
+    };
+    authIds.push(await store.upsertAuth(trx, scope, b, now));
+    const balanceId = await store.upsertBalance(trx, scope, b, now);
+    balanceEvents.push({ balanceId, accountId, available: b.available, ledger: b.ledger, currency: b.currency, asOf: b.asOf });
+    if (s.lines) {
+      newTransactions += await store.insertTransactions(trx, scope, { accountId, customerId, recordId, bankId: input.bankId }, s.lines.map(toLineWrite), now);
+    }
+  }
+
+  const identityId =
+    products.includes("identity") && identity ? await store.upsertIdentity(trx, scope, { customerId, recordId, bankId: input.bankId }, toIdentityWrite(identity), now) : null;
+
+  let income: { id: string; summary: ReturnType<typeof estimateIncome> } | undefined;
+  if (products.includes("income")) {
+    const credits = await store.customerCredits(trx, customerId);
+    const ownNames = [name, ...(await store.customerAccountNames(trx, customerId))];
+    const summary = estimateIncome(credits, pulled.bankNow, { ownNames });
+    income = { id: await store.upsertIncome(trx, scope, { customerId, recordId }, summary, now), summary };
+  }
+
+  // -- events, in the same transaction as the data they announce
+  const accountIds = pulled.shared.map((s) => stored.get(s.account.id)!.id);
+  await emitRecordConnected(trx, scope, ref, { products: recordProducts, accounts: accountIds, relinked }, now);
+  for (const b of balanceEvents) await emitBalanceSuccess(trx, scope, ref, b, now);
+  if (products.includes("transactions")) {
+    await emitTransactionsSuccess(trx, scope, ref, { code: relinked ? "FULL_TRANSACTIONS" : "INITIAL_TRANSACTIONS", accounts: accountIds, newTransactions }, now);
+  }
+  if (identityId) await emitIdentitySuccess(trx, scope, ref, identityId, now);
+  if (income) await emitIncomeSuccess(trx, scope, ref, income.id, income.summary, now);
+
+  const pulledBalances = new Map(pulled.shared.map((s) => [s.account.id, { available: s.balance.available, ledger: s.balance.ledger }]));
+  const storedBalances = await store.balancesOf(
+    trx,
+    accounts.filter((a) => !pulledBalances.has(a.id)).map((a) => stored.get(a.id)!.id),
+  );
+  return {
+    recordId,
+    customerId,
+    customerName: name,
+    bankId: input.bankId,
+    accounts: accounts.map((a) => {
+      const row = stored.get(a.id)!;
+      const balance = pulledBalances.get(a.id) ?? storedBalances.get(row.id) ?? { available: 0, ledger: 0 };
+      return {
+        id: row.id,
+        bank_account_id: a.id,
+        nuban: a.nuban,
+        name: a.name,
+        type: a.type,
+        currency: a.currency,
+        connected: row.connected,
+        available_balance: balance.available,
+        ledger_balance: balance.ledger,
+      };
+    }),
+    relinked,
+    authIds,
+    identityId,
+    incomeId: income?.id ?? null,
+    newTransactions,
+  };
 }

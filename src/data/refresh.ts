@@ -1,11 +1,18 @@
+import { isConnectorError, Secret, type BankConnector, type BankSession, type LoginCredentials, type LoginMethod } from "../banks/connector.js";
 import type { AppContext } from "../context.js";
-import type { Env } from "../db/schema.js";
+import type { Env, RecordStatus } from "../db/schema.js";
+import { OkroError } from "../http/errors.js";
+import { emitBalanceSuccess, emitIncomeSuccess, emitRecordTokenRequired, emitTransactionsSuccess, type RecordRef } from "./events.js";
+import { estimateIncome } from "./income.js";
+import { DEFAULT_HISTORY_MONTHS, pullTransactions, requireConnector, rethrowBankError } from "./link.js";
+import * as store from "./store.js";
 
 /**
- * CONTRACT (to be implemented by the data-core work): going back to the bank through a stored
- * connection. Throws OkroError: NOT_FOUND (no such account for this company+env), UNPROCESSABLE
- * with data.reason "token_required" when the bank asks for MFA again (the record is marked
- * `token_required` and an event tells the merchant), SERVICE_UNAVAILABLE when the bank is down.
+ * Going back to the bank through a stored connection. Throws OkroError: NOT_FOUND (no such
+ * account for this company+env), UNPROCESSABLE with data.reason "token_required" when the bank
+ * asks for MFA again or refuses the stored credentials (the record is marked `token_required` /
+ * `invalid` and a `record.token_required` event tells the merchant), SERVICE_UNAVAILABLE when
+ * the bank is down.
  */
 export interface DataScope {
   companyId: string;
@@ -27,10 +34,192 @@ export interface TransactionsRefresh {
   new_transactions: number;
 }
 
-export async function refreshBalance(_ctx: AppContext, _scope: DataScope, _accountId: string): Promise<BalanceRefresh> {
-  throw new Error("refreshBalance: not implemented yet");
+/** How far before the newest stored line a refresh looks again, for lines the bank posts late (ms). */
+export const REFRESH_OVERLAP_MS = 7 * 86_400_000;
+
+/** Refreshes an account's balance from its bank: balance, a reading, the auth's balances, `balance.success`. */
+export async function refreshBalance(ctx: AppContext, scope: DataScope, accountId: string): Promise<BalanceRefresh> {
+  const target = await loadTarget(ctx, scope, accountId);
+  const { result: balance, session } = await withBank(ctx, scope, target, (connector, s) => connector.getBalance({ session: s, accountId: target.bankAccountId }));
+  const now = ctx.clock.now();
+  return ctx.db.transaction().execute(async (trx) => {
+    const b: store.BalanceWrite = {
+      accountId: target.accountId,
+      customerId: target.customerId,
+      recordId: target.recordId,
+      bankId: target.bankId,
+      available: balance.available,
+      ledger: balance.ledger,
+      currency: balance.currency,
+      asOf: balance.asOf,
+    };
+    const balanceId = await store.upsertBalance(trx, scope, b, now);
+    await store.updateAuthBalances(trx, target.accountId, balance.available, balance.ledger, now);
+    await store.recordRefreshed(trx, target.recordId, session, now);
+    await emitBalanceSuccess(trx, scope, refOf(target), { balanceId, accountId: target.accountId, available: b.available, ledger: b.ledger, currency: b.currency, asOf: b.asOf }, now);
+    return {
+      accountId: target.accountId,
+      balanceId,
+      available_balance: balance.available,
+      ledger_balance: balance.ledger,
+      currency: balance.currency,
+      as_of: new Date(balance.asOf).toISOString(),
+    };
+  });
 }
 
-export async function refreshTransactions(_ctx: AppContext, _scope: DataScope, _accountId: string): Promise<TransactionsRefresh> {
-  throw new Error("refreshTransactions: not implemented yet");
+/**
+ * Fetches an account's new lines: from a week before the newest stored line (banks post late)
+ * to the bank's now, inserts the unseen ones, recomputes income when the record has the income
+ * product, and sends `transactions.success` (PERIODIC_TRANSACTIONS, with `new_transactions`).
+ */
+export async function refreshTransactions(ctx: AppContext, scope: DataScope, accountId: string): Promise<TransactionsRefresh> {
+  const target = await loadTarget(ctx, scope, accountId);
+  const latest = await store.latestTransactionDate(ctx.db, target.accountId);
+  const now = ctx.clock.now();
+  const { result, session } = await withBank(ctx, scope, target, async (connector, s) => {
+    // The bank's clock says what "now" is (the sandbox's can run ahead of ours).
+    const reading = await connector.getBalance({ session: s, accountId: target.bankAccountId });
+    const to = new Date(Math.max(now.getTime(), Date.parse(reading.asOf) || 0));
+    const from = latest ? new Date(latest.getTime() - REFRESH_OVERLAP_MS) : monthsBefore(to, DEFAULT_HISTORY_MONTHS);
+    return { to, lines: await pullTransactions(connector, s, target.bankAccountId, from, to) };
+  });
+  return ctx.db.transaction().execute(async (trx) => {
+    const owner = { accountId: target.accountId, customerId: target.customerId, recordId: target.recordId, bankId: target.bankId };
+    const fresh = await store.insertTransactions(
+      trx,
+      scope,
+      owner,
+      result.lines.map((t) => ({
+        bankTransactionId: t.id,
+        type: t.type,
+        amount: t.amount,
+        balance: t.balance,
+        currency: t.currency,
+        postedAt: t.postedAt,
+        narration: t.narration,
+        category: t.category,
+        reference: t.reference ?? null,
+        sessionId: t.sessionId ?? null,
+      })),
+      now,
+    );
+    const ref = refOf(target);
+    if (target.products.includes("income")) {
+      const credits = await store.customerCredits(trx, target.customerId);
+      const customer = await store.customerById(trx, target.customerId);
+      const ownNames = [...(customer ? [customer.name] : []), ...(await store.customerAccountNames(trx, target.customerId))];
+      const summary = estimateIncome(credits, result.to, { ownNames });
+      const incomeId = await store.upsertIncome(trx, scope, { customerId: target.customerId, recordId: target.recordId }, summary, now);
+      await emitIncomeSuccess(trx, scope, ref, incomeId, summary, now);
+    }
+    await store.recordRefreshed(trx, target.recordId, session, now);
+    await emitTransactionsSuccess(trx, scope, ref, { code: "PERIODIC_TRANSACTIONS", accounts: [target.accountId], newTransactions: fresh }, now);
+    return { accountId: target.accountId, new_transactions: fresh };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const monthsBefore = (at: Date, months: number): Date => {
+  const d = new Date(at.getTime());
+  d.setUTCMonth(d.getUTCMonth() - months);
+  return d;
+};
+
+const refOf = (t: store.RefreshTarget): RecordRef => ({ recordId: t.recordId, customerId: t.customerId, bankId: t.bankId });
+
+async function loadTarget(ctx: AppContext, scope: DataScope, accountId: string): Promise<store.RefreshTarget> {
+  const target = await store.refreshTarget(ctx.db, scope, accountId);
+  if (!target) throw new OkroError("NOT_FOUND", "account not found", { field: "account_id" });
+  if (!target.connected) {
+    throw new OkroError("UNPROCESSABLE", "account_id: the customer did not share this account; it cannot be refreshed", {
+      field: "account_id",
+      data: { reason: "account_not_shared" },
+    });
+  }
+  if (target.recordStatus !== "connected") throw tokenRequired(target.recordId, target.recordStatus);
+  return target;
+}
+
+function tokenRequired(recordId: string, status: RecordStatus): OkroError {
+  return new OkroError(
+    "UNPROCESSABLE",
+    `the bank asks the customer to log in again: open the widget for this customer so they re-authenticate (record ${recordId} is ${status}); refreshes work again after that`,
+    { data: { reason: "token_required", record_id: recordId, record_status: status } },
+  );
+}
+
+/** A session sealed on the record, if it is still within its life. */
+function storedSession(ctx: AppContext, target: store.RefreshTarget): BankSession | undefined {
+  if (!target.sessionSealed || !target.sessionExpiresAt || target.sessionExpiresAt.getTime() <= ctx.clock.now().getTime()) return undefined;
+  const token = ctx.secrets.open(target.sessionSealed, `records:${target.recordId}:session`);
+  return { token: new Secret(token), expiresAt: target.sessionExpiresAt.toISOString() };
+}
+
+function storedCredentials(ctx: AppContext, target: store.RefreshTarget): LoginCredentials | undefined {
+  if (!target.credentialsSealed) return undefined;
+  const plain = JSON.parse(ctx.secrets.open(target.credentialsSealed, `records:${target.recordId}:credentials`)) as { method: LoginMethod; identifier: string; secret: string };
+  return { method: plain.method, identifier: plain.identifier, secret: new Secret(plain.secret) };
+}
+
+const sessionExpired = (error: unknown) => isConnectorError(error) && error.kind === "rejected" && error.reason === "session_expired";
+
+/**
+ * Runs `work` against the bank with the record's session; when that has lapsed (by its expiry,
+ * or the bank says so), logs in again with the sealed credentials. A bank that wants MFA, or
+ * refuses the credentials, needs the customer: the record is marked and the merchant told
+ * ({@link markNeedsCustomer}). Returns the new session (sealed) when there was a new login.
+ */
+async function withBank<T>(
+  ctx: AppContext,
+  scope: DataScope,
+  target: store.RefreshTarget,
+  work: (connector: BankConnector, session: BankSession) => Promise<T>,
+): Promise<{ result: T; session: { sealed: string; expiresAt: string } | undefined }> {
+  const connector = requireConnector(ctx, scope, target.bankId);
+  const current = storedSession(ctx, target);
+  if (current) {
+    try {
+      return { result: await work(connector, current), session: undefined };
+    } catch (error) {
+      if (!sessionExpired(error)) rethrowBankError(error);
+    }
+  }
+  const credentials = storedCredentials(ctx, target);
+  if (!credentials) return markNeedsCustomer(ctx, scope, target, "token_required", "no_stored_credentials");
+  let login;
+  try {
+    login = await connector.startLogin({ credentials });
+  } catch (error) {
+    if (isConnectorError(error) && error.kind === "rejected" && (error.reason === "invalid_credentials" || error.reason === "locked")) {
+      return markNeedsCustomer(ctx, scope, target, "invalid", error.reason);
+    }
+    rethrowBankError(error);
+  }
+  if (login.status === "mfa_required") return markNeedsCustomer(ctx, scope, target, "token_required", "mfa_required");
+  try {
+    const result = await work(connector, login.session);
+    return {
+      result,
+      session: { sealed: ctx.secrets.seal(login.session.token.reveal(), `records:${target.recordId}:session`), expiresAt: login.session.expiresAt },
+    };
+  } catch (error) {
+    rethrowBankError(error);
+  }
+}
+
+/**
+ * The connection needs the customer again: marks the record (`token_required`, or `invalid`
+ * when the bank refused the stored credentials — retrying them could lock the customer out),
+ * emits `record.token_required`, and throws UNPROCESSABLE `token_required`.
+ */
+async function markNeedsCustomer(ctx: AppContext, scope: DataScope, target: store.RefreshTarget, status: RecordStatus, bankReason: string): Promise<never> {
+  const now = ctx.clock.now();
+  await ctx.db.transaction().execute(async (trx) => {
+    if (await store.setRecordStatus(trx, target.recordId, status, now)) {
+      await emitRecordTokenRequired(trx, scope, refOf(target), status, bankReason, now);
+    }
+  });
+  throw tokenRequired(target.recordId, status);
 }

@@ -485,6 +485,8 @@ export interface DB {
   transactions: TransactionsTable;
   identities: IdentitiesTable;
   incomes: IncomesTable;
+  /** Migration 0006: a customer flagged at a bank (customers/flag); the row is the flag. */
+  customer_flags: { company_id: string; env: Env; customer_id: string; bank_id: string; flagged_at: Timestamp };
   widget_sessions: WidgetSessionsTable;
   event_sequences: EventSequencesTable;
   events: EventsTable;

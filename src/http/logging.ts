@@ -27,6 +27,9 @@ export const REDACT_PATHS = [
     "username",
     "bvn",
     "authorization",
+    "secret",
+    "identifier",
+    "session_token",
   ].flatMap((field) => [field, `*.${field}`, `*.*.${field}`]),
 ];
 

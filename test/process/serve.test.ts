@@ -73,6 +73,17 @@ describe("okro serve", () => {
     expect(((await banks.json()) as { data: { banks: unknown[] } }).data.banks.length).toBeGreaterThan(20);
     const widget = await fetch(`${local(demo.widget)}/`);
     expect(widget.status).toBe(200);
+    // The demo merchant page: okra-js from npm, pointed at this widget, with the demo's public
+    // (never secret) credentials.
+    const shop = await fetch(`${local(demo.api)}/demo`);
+    expect(shop.status).toBe(200);
+    const html = await shop.text();
+    expect(html).toContain(demo.sandbox.public_key);
+    expect(html).toContain(demo.sandbox.app_id);
+    expect(html).not.toContain(demo.sandbox.secret_key);
+    expect(html).toContain('<script src="/demo/okra-js.js">');
+    const loader = await fetch(`${local(demo.api)}/demo/okra-js.js`);
+    expect(await loader.text()).toContain("buildWithOptions");
     const login = await fetch(`${local(demo.api)}/dashboard/api/login`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -111,7 +122,8 @@ describe("okro serve", () => {
     } finally {
       await handle.close();
     }
-  });
+    // Two full starts (the second reusing the first's data): slow on a loaded CI box.
+  }, 90_000);
 
   it("replaces the demo keys when demo.json is lost: the old ones stop working, active keys don't pile up", async () => {
     const before = readDemo();

@@ -1,12 +1,17 @@
 import { randomUUID } from "node:crypto";
+import { Secret } from "../../src/banks/connector.js";
+import { connectorFor } from "../../src/banks/networks.js";
+import { linkConnection } from "../../src/data/link.js";
 import type { Env } from "../../src/db/schema.js";
 import { emitEvent } from "../../src/events/emit.js";
 import { createEndpoint } from "../../src/events/endpoints.js";
+import { newId } from "../../src/lib/ids.js";
 import { createApp } from "../../src/platform/apps.js";
 import type { NewCompany } from "../../src/platform/companies.js";
+import type { Product } from "../../src/platform/domain.js";
 import type { Harness } from "../harness.js";
 
-const GTBANK = "5d6fe57a4099cc4b210bbeb3";
+export const GTBANK = "5d6fe57a4099cc4b210bbeb3";
 
 /**
  * One entry per `/v2` route (path relative to the API prefix). The shared security suite
@@ -35,6 +40,14 @@ export interface RouteCase {
    */
   sandboxOnly?: true;
 }
+
+const WIDE = { from: "2000-01-01", to: "2100-12-31" };
+const page = { page: 1, limit: 5 };
+/** An owned case addressing one of accountData()'s ids. */
+const own = (pick: (d: AccountData) => string, body: (id: string) => Record<string, unknown>): RouteCase["owned"] => ({
+  create: async (h, tenant, env) => pick(await accountData(h, tenant, env)),
+  request: (id) => ({ body: body(id) }),
+});
 
 export const routeCases: RouteCase[] = [
   { method: "GET", path: "/banks/list" },
@@ -89,7 +102,224 @@ export const routeCases: RouteCase[] = [
   { method: "POST", path: "/webhooks/delete", owned: { create: ownedEndpoint, request: (id) => ({ body: { id } }) } },
   { method: "POST", path: "/webhooks/rotate-secret", owned: { create: ownedEndpoint, request: (id) => ({ body: { id, expire_previous_in_seconds: 60 } }) } },
   { method: "POST", path: "/webhooks/test", owned: { create: ownedEndpoint, request: (id) => ({ body: { id } }) } },
+  // The account-data API (data/routes.ts): okra-node 0.2.0's auth, balance, accounts,
+  // transactions, identity, income, customers and records paths. Owned objects are made by
+  // accountData() straight in the tables, in either environment (production has no bank).
+  ...accountDataCases(),
 ];
+
+export function accountDataCases(): RouteCase[] {
+  const post = (path: string, rest: Omit<RouteCase, "method" | "path"> = {}): RouteCase => ({ method: "POST", path, ...rest });
+  const customer = own((d) => d.customerId, (customer) => ({ customer }));
+  const customerDate = own((d) => d.customerId, (customer) => ({ customer, ...WIDE }));
+  const account = own((d) => d.accountId, (account) => ({ account }));
+  return [
+    // Auth
+    post("/products/auths", { valid: { body: { ...page, ...WIDE } } }),
+    post("/auth/getById", { owned: own((d) => d.authId, (id) => ({ id })) }),
+    post("/auth/getByCustomer", { owned: customer }),
+    post("/auth/getByDate", { valid: { body: WIDE } }),
+    post("/auth/getByBank", { valid: { body: { bank: GTBANK } } }),
+    post("/auth/getByCustomerDate", { owned: customerDate }),
+    // Balance. check/refresh go to the bank, which production does not have: their tenant
+    // isolation is tested in test/data/api.test.ts.
+    post("/products/balances", { valid: { body: page } }),
+    post("/balance/getById", { owned: own((d) => d.balanceId, (id) => ({ id, includePeriodic: true })) }),
+    post("/balance/getByAccount", { owned: own((d) => d.accountId, (account_id) => ({ account_id })) }),
+    post("/balance/getByType", { valid: { body: { type: "available_balance", value: 0 } } }),
+    post("/balance/getByCustomer", { owned: customer }),
+    post("/balance/getByDate", { valid: { body: WIDE } }),
+    post("/balance/getByCustomerDate", { owned: customerDate }),
+    post("/balance/check"),
+    post("/balance/refresh"),
+    post("/transactions/balance/process", { owned: own((d) => d.accountId, (account_id) => ({ account_id, ...WIDE })) }),
+    // Accounts
+    post("/products/accounts", { valid: { body: page } }),
+    post("/accounts/getById", { owned: own((d) => d.accountId, (id) => ({ id })) }),
+    post("/accounts/getAccountDetails", { owned: account }),
+    post("/accounts/getByCustomer", { owned: customer }),
+    post("/accounts/getByCustomerDate", { owned: customerDate }),
+    post("/accounts/getByBalance", { valid: { body: { balance: 0 } } }),
+    post("/accounts/getByBank", { valid: { body: { bank: GTBANK } } }),
+    post("/accounts/getByName", { valid: { body: { name: "owned" } } }),
+    // Transactions
+    post("/products/transactions", { valid: { body: page } }),
+    post("/transactions/getById", { owned: own((d) => d.transactionIds[0]!, (id) => ({ id })) }),
+    post("/transactions/getByAccount", { owned: account }),
+    post("/transactions/getByBank", { valid: { body: { bank: GTBANK } } }),
+    post("/transactions/getByType", { valid: { body: { type: "credit", value: 100 } } }),
+    post("/transactions/getByNuban", { owned: own((d) => d.nuban, (nuban) => ({ nuban })) }),
+    post("/transactions/getByCustomer", { owned: customer }),
+    post("/transactions/getByDate", { valid: { body: WIDE } }),
+    post("/transactions/getByCustomerDate", { owned: customerDate }),
+    post("/transactions/refresh"),
+    post("/transactions/process", { owned: account }),
+    post("/products/spending-patterns/process", { owned: account }),
+    post("/products/trans-networks/process", { owned: account }),
+    post("/products/benefactors/process", { owned: customer }),
+    // Identity
+    post("/products/identities", { valid: { body: page } }),
+    post("/identity/getById", { owned: own((d) => d.identityId, (id) => ({ id })) }),
+    post("/identity/getByCustomer", { owned: customer }),
+    post("/identity/getByDate", { valid: { body: WIDE } }),
+    post("/identity/getByCustomerDate", { owned: customerDate }),
+    post("/products/kyc/bvn-verify", { owned: own((d) => d.bvn!, (bvn) => ({ bvn })) }),
+    post("/products/kyc/customer-verify", { owned: customer }),
+    post("/products/kyc/nuban-verify", { owned: own((d) => d.nuban, (nuban) => ({ nuban, bank: GTBANK })) }),
+    // Two customers: "initial,final".
+    post("/products/identity/merge", {
+      owned: {
+        // The same person linked twice, once without a BVN (two BVNs are two people: 422).
+        create: async (h, tenant, env) => `${(await accountData(h, tenant, env, { bvn: null })).customerId},${(await accountData(h, tenant, env)).customerId}`,
+        request: (ids) => ({ body: { initial: ids.split(",")[0], final: ids.split(",")[1] } }),
+      },
+    }),
+    // Always 422: no government registry behind them.
+    post("/products/kyc/rc-verify"),
+    post("/products/kyc/tin-verify"),
+    post("/products/kyc/rc-tin-verify"),
+    // Income
+    post("/products/income/get", { valid: { body: page } }),
+    post("/income/getById", { owned: own((d) => d.incomeId, (id) => ({ id })) }),
+    post("/income/getByCustomer", { owned: customer }),
+    post("/income/getByDate", { valid: { body: WIDE } }),
+    post("/income/getByCustomerDate", { owned: customerDate }),
+    post("/products/income/process", { owned: own((d) => d.customerId, (customer_id) => ({ customer_id })) }),
+    post("/revenue/", { owned: customerDate }),
+    // Customers (under /v2/sandbox, customers/list is the sandbox customer API's: decision 0009)
+    post("/customers/list", { valid: { body: page } }),
+    post("/customers/find-customers-by", { valid: { body: { key: "name", value: "owned" } } }),
+    post("/customers/flag", { owned: own((d) => d.customerId, (customer) => ({ customer, bank: GTBANK })) }),
+    post("/customers/unflag", { owned: own((d) => d.customerId, (customer) => ({ customer, bank: GTBANK, unflag: true })) }),
+    post("/customers/remove", { owned: customer }),
+    // Records
+    post("/products/records/get", { owned: own((d) => d.recordId, (record_id) => ({ record_id })) }),
+  ];
+}
+
+export interface AccountData {
+  customerId: string;
+  recordId: string;
+  accountId: string;
+  authId: string;
+  balanceId: string;
+  /** Oldest first: a salary credit, a transfer out, a POS purchase. */
+  transactionIds: string[];
+  identityId: string;
+  incomeId: string;
+  nuban: string;
+  bvn: string | null;
+}
+
+const digits = (n: number) => Array.from({ length: n }, () => Math.floor(Math.random() * 10)).join("");
+
+/**
+ * One linked customer of `tenant` in `env` with a GTBank account and every product's data,
+ * written straight into the tables (as linkConnection would), so it works in production too,
+ * where no bank is reachable. Balances ₦250,000.00 available / ₦260,000.00 ledger; three lines.
+ */
+export async function accountData(h: Harness, tenant: NewCompany, env: Env, options: { bvn?: string | null } = {}): Promise<AccountData> {
+  const now = h.clock.now();
+  const scope = { company_id: tenant.id, env };
+  const ids = { customerId: newId(now), recordId: newId(now), accountId: newId(now), authId: newId(now), balanceId: newId(now), identityId: newId(now), incomeId: newId(now) };
+  const nuban = digits(10);
+  const bvn = options.bvn === undefined ? `2${digits(10)}` : options.bvn;
+  const at = (daysAgo: number) => new Date(now.getTime() - daysAgo * 86_400_000);
+  const lines = [
+    { credit: 30_000_000, debit: null, balance: 30_000_000, narration: "SALARY MAR 2026 FROM OWNED EMPLOYER LTD", category: "salary", daysAgo: 20 },
+    { credit: null, debit: 4_000_000, balance: 26_000_000, narration: "NIP TRF TO ADA OWNED/RENT", category: "transfer_out", daysAgo: 10 },
+    { credit: null, debit: 1_000_000, balance: 25_000_000, narration: "POS PURCHASE OWNED MART LAGOS", category: "pos", daysAgo: 5 },
+  ];
+  const transactionIds = lines.map(() => newId(now));
+  await h.ctx.db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto("customers")
+      .values({ id: ids.customerId, ...scope, name: "Owned Customer", kind: "individual", bvn, emails: JSON.stringify(["owned@example.com"]), phones: JSON.stringify(["+2348030000000"]), created_at: now, updated_at: now })
+      .execute();
+    await trx
+      .insertInto("records")
+      .values({
+        id: ids.recordId,
+        ...scope,
+        customer_id: ids.customerId,
+        bank_id: GTBANK,
+        app_id: null,
+        status: "connected",
+        login_method: "internet_banking",
+        products: JSON.stringify(["auth", "balance", "transactions", "identity", "income"]),
+        options: "{}",
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+    const owner = { ...scope, customer_id: ids.customerId, record_id: ids.recordId, bank_id: GTBANK };
+    await trx
+      .insertInto("accounts")
+      .values({ id: ids.accountId, ...owner, bank_account_id: nuban, nuban, name: "OWNED CUSTOMER", type: "savings", currency: "NGN", connected: true, created_at: now, updated_at: now })
+      .execute();
+    const balances = { available_balance: 25_000_000, ledger_balance: 26_000_000 };
+    await trx.insertInto("auths").values({ id: ids.authId, ...owner, account_id: ids.accountId, ...balances, connected: true, created_at: now, updated_at: now }).execute();
+    await trx.insertInto("balances").values({ id: ids.balanceId, ...owner, account_id: ids.accountId, ...balances, currency: "NGN", as_of: now, created_at: now, updated_at: now }).execute();
+    await trx.insertInto("balance_readings").values({ balance_id: ids.balanceId, ...balances, as_of: now }).execute();
+    await trx
+      .insertInto("transactions")
+      .values(
+        lines.map((l, i) => ({
+          id: transactionIds[i]!,
+          ...owner,
+          account_id: ids.accountId,
+          bank_transaction_id: `${nuban}-${i}`,
+          debit: l.debit,
+          credit: l.credit,
+          balance: l.balance,
+          currency: "NGN",
+          trans_date: at(l.daysAgo),
+          narration: l.narration,
+          category: l.category,
+          reference: null,
+          session_id: null,
+          created_at: now,
+        })),
+      )
+      .execute();
+    await trx
+      .insertInto("identities")
+      .values({
+        id: ids.identityId,
+        ...owner,
+        kind: "individual",
+        fullname: "Owned Customer",
+        firstname: "Owned",
+        middlename: null,
+        lastname: "Customer",
+        bvn,
+        dob: "1990-01-31",
+        gender: "female",
+        phones: JSON.stringify(["+2348030000000"]),
+        emails: JSON.stringify(["owned@example.com"]),
+        address: JSON.stringify({ street: "1 Owned Street", city: "Ikeja", state: "Lagos", country: "Nigeria" }),
+        marital_status: "single",
+        nationality: "Nigerian",
+        rc_number: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+    await trx
+      .insertInto("incomes")
+      .values({
+        id: ids.incomeId,
+        ...scope,
+        customer_id: ids.customerId,
+        record_id: ids.recordId,
+        summary: JSON.stringify({ avg_monthly_income: 30_000_000, streams: [], confidence: 0.5, currency: "NGN" }),
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+  });
+  return { ...ids, transactionIds, nuban, bvn };
+}
 
 /** A sandbox customer of `tenant`, made through the sandbox admin (not the route under test). */
 async function ownedSandboxCustomer(h: Harness, tenant: NewCompany): Promise<string> {
@@ -154,4 +384,36 @@ async function ownedEndpoint(h: Harness, tenant: NewCompany, env: Env): Promise<
     .transaction()
     .execute((trx) => createEndpoint(trx, h.ctx.secrets, scope, { url: "https://hooks.example.com/owned" }, h.clock.now()));
   return endpoint.id;
+}
+
+export const SANDBOX_PRODUCTS: Product[] = ["auth", "balance", "transactions", "identity", "income"];
+
+/**
+ * Links a sandbox bank login of `tenant` the way the widget does (connector login, then
+ * linkConnection with every product and every account shared). `identifier` is a magic sandbox
+ * user; MFA (okro_otp) is answered with the sandbox OTP.
+ */
+export async function linkSandboxCustomer(h: Harness, tenant: NewCompany, options: { bankId?: string; identifier?: string } = {}) {
+  const bankId = options.bankId ?? GTBANK;
+  const connector = connectorFor(h.ctx, "sandbox", tenant.id, bankId);
+  if (!connector) throw new Error(`no sandbox connector for ${bankId}`);
+  const credentials = { method: "internet_banking" as const, identifier: options.identifier ?? "okro_good", secret: new Secret("pass_good") };
+  let login = await connector.startLogin({ credentials });
+  if (login.status === "mfa_required") login = await connector.answerMfa({ session: login.session, answer: new Secret(login.challenge.kind === "security_question" ? "okro" : "123456") });
+  if (login.status !== "connected") throw new Error("sandbox login did not connect");
+  const session = login.session;
+  const bankAccounts = await connector.listAccounts({ session });
+  const linked = await linkConnection(h.ctx, {
+    companyId: tenant.id,
+    env: "sandbox",
+    appId: null,
+    bankId,
+    loginMethod: "internet_banking",
+    credentials,
+    session,
+    selectedAccountIds: bankAccounts.map((a) => a.id),
+    products: SANDBOX_PRODUCTS,
+    options: {},
+  });
+  return { linked, connector, session, bankAccounts };
 }

@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Secret } from "../src/banks/connector.js";
+import { connectorFor } from "../src/banks/networks.js";
+import { linkConnection } from "../src/data/link.js";
+import type { NewCompany } from "../src/platform/companies.js";
+import { DEMO_LINKS, ensureDemoData } from "../src/seed.js";
+import { createHarness, type Harness } from "./harness.js";
+
+/**
+ * The demo's account data (src/seed.ts `ensureDemoData`): a fresh `npm start` gives the demo
+ * company's sandbox a few linked customers, so the API returns data from the first minute.
+ * Tested on an ordinary tenant (the demo company is one per database).
+ */
+
+const GTBANK = "5d6fe57a4099cc4b210bbeb3";
+let h: Harness;
+beforeAll(async () => {
+  h = await createHarness();
+});
+afterAll(() => h?.close());
+
+const count = async (table: "customers" | "records" | "accounts" | "transactions" | "identities" | "incomes" | "balances", tenant: NewCompany) =>
+  (await h.ctx.db.selectFrom(table).select("id").where("company_id", "=", tenant.id).where("env", "=", "sandbox").execute()).length;
+
+describe("demo account data", () => {
+  it("links three sandbox customers at three banks with every account-data product, once", async () => {
+    const tenant = await h.newTenant("Demo-like Store");
+    expect(await ensureDemoData(h.ctx, { company_id: tenant.id, sandbox: tenant.sandbox })).toEqual({ linked: DEMO_LINKS.length });
+
+    const records = await h.ctx.db.selectFrom("records").selectAll().where("company_id", "=", tenant.id).execute();
+    expect(records).toHaveLength(3);
+    expect(new Set(records.map((r) => r.bank_id)).size).toBe(3);
+    expect(new Set(records.map((r) => r.customer_id)).size).toBe(3);
+    for (const r of records) {
+      expect(r).toMatchObject({ env: "sandbox", status: "connected", app_id: tenant.sandbox.app_id });
+      expect(r.products).toEqual(["auth", "balance", "transactions", "identity", "income"]);
+      // Kept for refreshes, sealed.
+      expect(r.credentials_sealed).toMatch(/^v1\./);
+      expect(r.credentials_sealed).not.toContain("pass_good");
+      const lines = await h.ctx.db.selectFrom("transactions").select("id").where("record_id", "=", r.id).execute();
+      expect(lines.length).toBeGreaterThan(20);
+    }
+    expect(await count("customers", tenant)).toBe(3);
+    expect(await count("identities", tenant)).toBe(3);
+    expect(await count("incomes", tenant)).toBe(3);
+    const totals = { accounts: await count("accounts", tenant), transactions: await count("transactions", tenant), balances: await count("balances", tenant) };
+    expect(totals.balances).toBe(totals.accounts);
+
+    // A restart finds customers there and does nothing.
+    expect(await ensureDemoData(h.ctx, { company_id: tenant.id, sandbox: tenant.sandbox })).toEqual({ linked: 0 });
+    expect(await count("customers", tenant)).toBe(3);
+    expect({ accounts: await count("accounts", tenant), transactions: await count("transactions", tenant), balances: await count("balances", tenant) }).toEqual(totals);
+  });
+
+  it("converges when two starts seed at once: still three customers, nothing twice", async () => {
+    const tenant = await h.newTenant("Racing Store");
+    await Promise.all([
+      ensureDemoData(h.ctx, { company_id: tenant.id, sandbox: tenant.sandbox }),
+      ensureDemoData(h.ctx, { company_id: tenant.id, sandbox: tenant.sandbox }),
+    ]);
+    expect(await count("customers", tenant)).toBe(3);
+    expect(await count("records", tenant)).toBe(3);
+    const accounts = await h.ctx.db.selectFrom("accounts").select(["bank_id", "nuban"]).where("company_id", "=", tenant.id).execute();
+    expect(new Set(accounts.map((a) => `${a.bank_id}|${a.nuban}`)).size).toBe(accounts.length);
+  });
+
+  it("stops at shutdown, and the next start links the customers still missing", async () => {
+    const tenant = await h.newTenant("Stopping Store");
+    const demo = { company_id: tenant.id, sandbox: tenant.sandbox };
+    const stopped = new AbortController();
+    stopped.abort();
+    expect(await ensureDemoData(h.ctx, demo, { signal: stopped.signal })).toEqual({ linked: 0 });
+    expect(await count("customers", tenant)).toBe(0);
+
+    // Cut short after the first customer: the second bank is slow, and Okro stops meanwhile.
+    const second = h.ctx.sandbox.banks().find((b) => b.slug === DEMO_LINKS[1].bankSlug)!;
+    await h.ctx.sandbox.setFaults(tenant.id, second.bankId, { latencyMs: 300 });
+    const shutdown = new AbortController();
+    const seeding = ensureDemoData(h.ctx, demo, { signal: shutdown.signal });
+    while ((await count("records", tenant)) === 0) await new Promise((r) => setTimeout(r, 5));
+    shutdown.abort();
+    const first = await seeding;
+    await h.ctx.sandbox.clearFaults(tenant.id, second.bankId);
+    expect(first).toEqual({ linked: 1 });
+    expect(await count("records", tenant)).toBe(1);
+
+    expect(await ensureDemoData(h.ctx, demo)).toEqual({ linked: 2 });
+    expect(await count("customers", tenant)).toBe(3);
+    expect(await count("records", tenant)).toBe(3);
+  });
+
+  it("leaves a sandbox that has the developer's own customers alone", async () => {
+    const tenant = await h.newTenant("Busy Store");
+    const connector = connectorFor(h.ctx, "sandbox", tenant.id, GTBANK)!;
+    const credentials = { method: "internet_banking" as const, identifier: "okro_corp", secret: new Secret("pass_good") };
+    const login = await connector.startLogin({ credentials });
+    const accounts = await connector.listAccounts({ session: login.session });
+    await linkConnection(h.ctx, {
+      companyId: tenant.id,
+      env: "sandbox",
+      appId: tenant.sandbox.app_id,
+      bankId: GTBANK,
+      loginMethod: "internet_banking",
+      credentials,
+      session: login.session,
+      selectedAccountIds: accounts.map((a) => a.id),
+      products: ["auth"],
+      options: {},
+    });
+    expect(await ensureDemoData(h.ctx, { company_id: tenant.id, sandbox: tenant.sandbox })).toEqual({ linked: 0 });
+    expect(await count("customers", tenant)).toBe(1);
+  });
+});
