@@ -1,14 +1,15 @@
 /**
  * `npm run bench`: every benchmark, each printed against a baseline measured in the same run.
- * `BENCH_ONLY=api`, `BENCH_ONLY=sandbox-bank` or `BENCH_ONLY=webhooks` runs one. See each file for what
+ * `BENCH_ONLY=api`, `BENCH_ONLY=sandbox-bank`, `BENCH_ONLY=webhooks` or `BENCH_ONLY=widget` runs one. See each file for what
  * it measures.
  */
 import { benchApi } from "./api.mjs";
 import { benchSandboxBank } from "./sandbox-bank.mjs";
 import { benchWebhooks } from "./webhooks.mjs";
+import { benchWidget } from "./widget.mjs";
 
 const only = process.env.BENCH_ONLY;
-const benches: Record<string, () => Promise<boolean>> = { api: benchApi, "sandbox-bank": benchSandboxBank, webhooks: benchWebhooks };
+const benches: Record<string, () => Promise<boolean>> = { api: benchApi, "sandbox-bank": benchSandboxBank, webhooks: benchWebhooks, widget: benchWidget };
 if (only && !benches[only]) {
   console.error(`BENCH_ONLY must be one of: ${Object.keys(benches).join(", ")}`);
   process.exit(2);

@@ -1,5 +1,80 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { AppContext } from "../context.js";
+import { ok } from "../http/envelope.js";
+import type { OkroError } from "../http/errors.js";
+import { parseJsonBody, validatorCompiler } from "../http/validation.js";
+import { ConnectBody, CreateSessionBody, LoginBody, MfaBody } from "./api-schemas.js";
+import type { BanksResponse, ConnectResponse, CreateSessionResponse, LoginResponse } from "./protocol.js";
+import { answerMfa, connect, createSession, listSessionBanks, login, resolveSession, type WidgetSession } from "./session.js";
+
+/** The okra-js options may carry an inline logo (≤ 100 KB as a data URL) and a free `options` object. */
+const SESSION_BODY_LIMIT_BYTES = 256 * 1024;
+/** Everything else the widget sends is a few short fields. */
+const BODY_LIMIT_BYTES = 16 * 1024;
 
 /** The widget's backend session API (`/api/*` on the widget origin); see protocol.ts. */
-export async function registerWidgetApi(_app: FastifyInstance, _ctx: AppContext): Promise<void> {}
+export async function registerWidgetApi(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  await app.register(widgetApi, { ctx, prefix: "/api" });
+}
+
+const sessions = new WeakMap<FastifyRequest, WidgetSession>();
+const sessionOf = (req: FastifyRequest): WidgetSession => {
+  const session = sessions.get(req);
+  if (!session) throw new Error("widget api: route registered outside the session scope");
+  return session;
+};
+
+const widgetApi: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (api, { ctx }) => {
+  // Scoped to /api: zod validation answering in the envelope with the field named, and the
+  // API's JSON parser (refuses prototype-pollution keys, names where a malformed body broke).
+  api.setValidatorCompiler(validatorCompiler);
+  api.removeContentTypeParser("application/json");
+  api.addContentTypeParser("application/json", { parseAs: "string" }, (_req, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (error) {
+      done(error as OkroError, undefined);
+    }
+  });
+  // Session tokens, personal data and bank answers: never cached anywhere.
+  api.addHook("onSend", async (_req, reply) => {
+    reply.header("cache-control", "no-store");
+  });
+
+  api.post("/sessions", { schema: { body: CreateSessionBody }, bodyLimit: SESSION_BODY_LIMIT_BYTES }, async (req) => {
+    const data: CreateSessionResponse = await createSession(ctx, req.body);
+    return ok("Widget session started", data);
+  });
+
+  const authedRoutes: FastifyPluginAsyncZod = async (authed) => {
+    // Before the body is read or validated: an expired session is a 401 whatever it sent.
+    authed.addHook("onRequest", async (req, reply) => {
+      const session = await resolveSession(ctx, req.headers.authorization);
+      sessions.set(req, session);
+      // Each use extends the session: the widget learns the new deadline here.
+      reply.header("x-session-expires-at", session.row.expires_at.toISOString());
+    });
+
+    authed.get("/banks", async (req) => {
+      const data: BanksResponse = { banks: await listSessionBanks(ctx, sessionOf(req)) };
+      return ok("Banks retrieved successfully", data);
+    });
+
+    authed.post("/login", { schema: { body: LoginBody }, bodyLimit: BODY_LIMIT_BYTES }, async (req) => {
+      const data: LoginResponse = await login(ctx, sessionOf(req), req.body);
+      return ok(data.step === "mfa" ? "The bank asks for a second factor" : "Logged in; choose the accounts to share", data);
+    });
+
+    authed.post("/mfa", { schema: { body: MfaBody }, bodyLimit: BODY_LIMIT_BYTES }, async (req) => {
+      const data: LoginResponse = await answerMfa(ctx, sessionOf(req), req.body);
+      return ok(data.step === "mfa" ? "The bank asks for another code" : "Logged in; choose the accounts to share", data);
+    });
+
+    authed.post("/connect", { schema: { body: ConnectBody }, bodyLimit: BODY_LIMIT_BYTES }, async (req) => {
+      const data: ConnectResponse = await connect(ctx, sessionOf(req), req.body);
+      return ok("Account connected", data);
+    });
+  };
+  await api.register(authedRoutes);
+};

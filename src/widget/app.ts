@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import type { AppContext } from "../context.js";
 import { applyHttpBasics, requestIdOptions } from "../http/basics.js";
 import { loggerOptions } from "../http/logging.js";
@@ -10,9 +10,16 @@ import { registerWidgetAssets } from "./assets.js";
  * here and trusts only messages from this origin, which is why the widget never shares the
  * API's origin. This listener is the seam the widget app mounts on.
  */
-export async function buildWidgetApp(ctx: AppContext, options: { logger?: boolean } = {}): Promise<FastifyInstance> {
+export async function buildWidgetApp(
+  ctx: AppContext,
+  options: { logger?: FastifyServerOptions["loggerInstance"] | boolean } = {},
+): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger === false ? false : loggerOptions(ctx.config.logLevel),
+    ...(options.logger === false
+      ? { logger: false }
+      : typeof options.logger === "object"
+        ? { loggerInstance: options.logger }
+        : { logger: loggerOptions(ctx.config.logLevel) }),
     ...requestIdOptions,
   });
   applyHttpBasics(app);

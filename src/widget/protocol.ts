@@ -5,7 +5,9 @@
  *
  * All routes live on the widget origin under `/api/` (same origin as the app: no CORS, and the
  * okra-js loader only trusts messages from that origin anyway). Every route but session creation
- * needs `Authorization: Bearer <session_token>`. Answers use the Okra envelope
+ * needs `Authorization: Bearer <session_token>`; each such call extends the session (30 minutes
+ * from the call, at most 2 hours from its start) and answers the new deadline in the
+ * `X-Session-Expires-At` header (ISO). Answers use the Okra envelope
  * (`{status:"success", message, data}` / `{status:"error", error, message, data}`).
  *
  * Errors the widget shows (HTTP status, `error`, `data.reason`):
@@ -82,6 +84,8 @@ export interface CreateSessionResponse {
   products: string[];
   /** How long access lasts, shown on the consent screen ("until you disconnect", or a date). */
   consent_until: string | null;
+  /** The app's redirect_url: where a full-page (short link) session sends the user when done. */
+  redirect_url: string | null;
   /** Statement length the merchant asked for (months). */
   history_months: number;
   /** Sandbox only: the magic credentials to show as a hint (DESIGN.md §4.4). */
@@ -151,7 +155,16 @@ export interface WidgetBankAccount {
 /** The answer to login and to MFA: what to show next. */
 export type LoginResponse =
   | { step: "mfa"; challenge: WidgetChallenge }
-  | { step: "accounts"; accounts: WidgetBankAccount[] };
+  | {
+      step: "accounts";
+      accounts: WidgetBankAccount[];
+      /**
+       * Returning user: set when the account they picked is not among what this login sees at
+       * the bank (e.g. "The account you picked (••••1234) is not in this First Bank profile…");
+       * show it above the list. Null otherwise.
+       */
+      notice?: string | null;
+    };
 
 /** `POST /api/mfa` */
 export interface MfaRequest {

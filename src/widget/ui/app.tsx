@@ -1,0 +1,583 @@
+import { useEffect, useRef, useState } from "preact/hooks";
+import type {
+  ConnectRequest,
+  ConnectResponse,
+  CreateSessionRequest,
+  CreateSessionResponse,
+  LoginRequest,
+  LoginResponse,
+  MfaRequest,
+  ReturningAccount,
+  WidgetBank,
+  WidgetBankAccount,
+  WidgetChallenge,
+  WidgetLoginMethod,
+} from "../protocol.js";
+import { ApiError, api, newRequestKey, setSessionToken, type Failure } from "./api.js";
+import { handshake, post, postEvent, type Mode } from "./bridge.js";
+import { BrandMark, Button, Dialog, IconBack, IconClose, IconLock } from "./parts.js";
+import {
+  Accounts,
+  Banks,
+  Consent,
+  Credentials,
+  ErrorScreen,
+  Finished,
+  Loading,
+  Methods,
+  Mfa,
+  Returning,
+  Success,
+  type ErrorAction,
+  type ErrorView,
+  type Notice,
+} from "./screens.js";
+import { applyBrand } from "./theme.js";
+
+/**
+ * The widget's flow: one stack of views (Back pops it), one request in flight at a time, and
+ * every failure turned into a screen or an inline message that says what to do next.
+ *
+ * Standard flow: banks → login method (when the bank has several) → credentials → MFA (as many
+ * challenges as the bank asks) → accounts → consent → connecting → success.
+ * Returning user: returning → credentials of the picked account's bank → MFA → accounts (that
+ * account preselected) → consent → …
+ */
+
+type View =
+  | { id: "loading"; text?: string }
+  | { id: "banks"; banks: WidgetBank[] }
+  | { id: "returning" }
+  | { id: "method"; bank: WidgetBank }
+  | { id: "credentials"; bank: WidgetBank; method: WidgetLoginMethod; accountId?: string; notice?: Notice }
+  | { id: "mfa"; bank: WidgetBank; challenge: WidgetChallenge; notice?: Notice }
+  | { id: "accounts"; bank: WidgetBank; accounts: WidgetBankAccount[] }
+  | { id: "consent"; bank: WidgetBank; accountIds: string[] }
+  | { id: "success"; result: ConnectResponse }
+  | { id: "error"; error: ErrorView; fatal: boolean; replaced?: Keyed }
+  | { id: "finished"; title: string; detail: string };
+
+type Keyed = View & { key: number };
+
+/** Views the person cannot go Back from (nothing to return to, or nothing left to do). */
+const NO_BACK = new Set<View["id"]>(["loading", "success", "finished"]);
+
+let serial = 0;
+const keyed = (v: View): Keyed => ({ ...v, key: ++serial });
+
+export function App({ mode }: { mode: Mode }) {
+  const [stack, setStack] = useState<Keyed[]>(() => [keyed({ id: "loading" })]);
+  const [session, setSession] = useState<CreateSessionResponse | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [asking, setAsking] = useState(false);
+  // Also in state: the returning-user screen colours its badges once the list arrives.
+  const [banks, setBanks] = useState<WidgetBank[] | null>(null);
+  // What outlives a render: the options (to start again), the bank list, the redirect.
+  const flow = useRef({ options: null as CreateSessionRequest | null, banks: null as WidgetBank[] | null, noticeN: 0 });
+  const view = stack[stack.length - 1]!;
+
+  const push = (v: View) => setStack((s) => [...s, keyed(v)]);
+  const replaceTop = (v: View) => setStack((s) => [...s.slice(0, -1), keyed(v)]);
+  const reset = (...vs: View[]) => setStack(vs.map(keyed));
+  const back = () => setStack((s) => (s.length > 1 ? s.slice(0, -1) : s));
+  /** Updates the top view in place (same key: the screen keeps its state and focus). */
+  const patchTop = (patch: Partial<View>) => setStack((s) => [...s.slice(0, -1), { ...s[s.length - 1]!, ...patch } as Keyed]);
+  const notice = (text: string): Notice => ({ text, n: ++flow.current.noticeN });
+
+  useEffect(() => {
+    if (!mode.framed) {
+      void start(mode.options);
+      return;
+    }
+    document.documentElement.classList.add("ready");
+    void handshake().then((options) => {
+      if (options) void start(options);
+      else fatal("no_options", "NO_OPTIONS", "The page that opened the widget sent no options.", setupError("The page that opened this widget did not finish setting it up."));
+    });
+  }, []);
+
+  // ---- errors -----------------------------------------------------------------------------
+
+  function setupError(detail: string): ErrorView {
+    return { reason: "invalid_key", title: "This widget is not set up correctly", detail, actions: [] };
+  }
+
+  /** Fatal: nothing the person can do here. Shown, and reported to the page as onError. */
+  function fatal(type: string, code: string, message: string, errorView: ErrorView) {
+    setBusy(false);
+    post({ error: true, type, code, message });
+    postEvent("error_shown", { reason: type, message: errorView.title });
+    reset({ id: "error", error: errorView, fatal: true });
+  }
+
+  /** Shows a screen-level error over the current view (replacing it if it was only a wait). */
+  function showError(errorView: ErrorView) {
+    setBusy(false);
+    postEvent("error_shown", { reason: errorView.reason, message: errorView.title });
+    setStack((s) => {
+      const top = s[s.length - 1]!;
+      const transient = top.id === "loading";
+      const errorKeyed = keyed({ id: "error", error: errorView, fatal: false, ...(transient ? { replaced: top } : {}) });
+      return transient ? [...s.slice(0, -1), errorKeyed] : [...s, errorKeyed];
+    });
+  }
+
+  /** "Try again": puts back what the error covered, then sends the same request again. */
+  function retryAction(retry: () => void, label = "Try again"): ErrorAction {
+    return {
+      label,
+      run: () => {
+        setStack((s) => {
+          const top = s[s.length - 1]!;
+          if (top.id !== "error") return s;
+          if (top.replaced) return [...s.slice(0, -1), keyed(top.replaced)];
+          return s.length > 1 ? s.slice(0, -1) : s;
+        });
+        retry();
+      },
+    };
+  }
+
+  const chooseBank: ErrorAction = { label: "Choose another bank", run: () => void toBanks() };
+
+  /**
+   * Every failure, classified: `inline` shows it on the form the person is on (wrong password,
+   * wrong code, bad input); everything else becomes a screen with its next steps.
+   */
+  function fail(err: unknown, ctx: { bank?: WidgetBank | null; retry: () => void; inline?: (text: string) => void; relogin?: () => void }) {
+    setBusy(false);
+    const f: Failure =
+      err instanceof ApiError ? err.failure : { kind: "http", status: 0, code: "CLIENT_ERROR", reason: null, message: String(err), data: {} };
+    const bank = ctx.bank?.name ?? "Your bank";
+    const again = retryAction(ctx.retry);
+    if (f.kind === "network") {
+      return showError({ reason: "network", title: "You're offline", detail: "Check your connection, then try again. Nothing you entered is lost.", actions: [again] });
+    }
+    if (f.kind === "timeout") {
+      return showError(
+        ctx.bank
+          ? { reason: "timeout", title: `${bank} is taking too long`, detail: `${bank} did not answer in time. Try again in a moment.`, actions: [again] }
+          : { reason: "timeout", title: "This is taking too long", detail: "Check your connection, then try again.", actions: [again] },
+      );
+    }
+    const left = typeof f.data.attempts_left === "number" ? f.data.attempts_left : null;
+    const attempts = left === null ? "" : left === 0 ? " No attempts left." : ` ${left} ${left === 1 ? "attempt" : "attempts"} left.`;
+    const inline = (text: string) => {
+      postEvent("error_shown", { reason: f.reason ?? f.code, message: text });
+      ctx.inline!(text);
+    };
+    const relogin: ErrorAction = { label: "Log in again", run: () => (ctx.relogin ?? ctx.retry)() };
+    switch (f.reason) {
+      case "invalid_key":
+        return fatal("invalid_key", f.code, f.message, setupError(`Please tell ${session?.branding.name ?? "the business"}: their widget key was not accepted.`));
+      case "unknown_link":
+        return fatal("unknown_link", f.code, f.message, {
+          reason: "unknown_link",
+          title: "This link is not valid",
+          detail: "It may have expired or been mistyped. Ask for a new link.",
+          actions: [],
+        });
+      case "session_expired":
+        return showError({
+          reason: "session_expired",
+          title: "This session has expired",
+          detail: "For your security, sessions end after a while. Start again to connect your account.",
+          actions: [{ label: "Start again", run: () => void start(flow.current.options ?? {}) }],
+        });
+      case "invalid_credentials":
+        if (ctx.inline) return inline(`Wrong username or password.${attempts}`);
+        break;
+      case "invalid_otp":
+        if (ctx.inline) return inline(`That code is wrong.${attempts}`);
+        break;
+      case "locked":
+        return showError({
+          reason: "locked",
+          title: `Your ${bank} profile is locked`,
+          detail: `${bank} has locked your online banking profile. Contact ${bank} to unlock it, or connect an account at another bank.`,
+          actions: [chooseBank],
+        });
+      case "mfa_expired":
+        return showError({ reason: "mfa_expired", title: "The code has expired", detail: "Log in again to get a new code.", actions: [relogin] });
+      case "bank_session_expired":
+        return showError({ reason: "bank_session_expired", title: `Your ${bank} login has timed out`, detail: "Log in again to continue.", actions: [relogin] });
+      case "no_accounts":
+        return showError({
+          reason: "no_accounts",
+          title: `No accounts to share at ${bank}`,
+          detail: `We found no accounts we can connect at ${bank}. Try another bank.`,
+          actions: [chooseBank],
+        });
+      case "not_supported":
+        return showError({ reason: "not_supported", title: `${bank} can't be connected this way`, detail: f.message, actions: [chooseBank] });
+      case "bank_down":
+        return showError({
+          reason: "bank_down",
+          title: `${bank} is unavailable right now`,
+          detail: `${bank} is not answering at the moment. Choose another bank, or try again later.`,
+          actions: [chooseBank, again],
+        });
+      case "bank_timeout":
+        return showError({ reason: "bank_timeout", title: `${bank} is taking too long`, detail: `${bank} did not answer in time. Try again in a moment.`, actions: [again] });
+      default:
+        break;
+    }
+    if (f.status === 429) {
+      return showError({ reason: "rate_limited", title: "Too many tries", detail: "Wait a minute, then try again.", actions: [again] });
+    }
+    if (f.status === 401) {
+      return fatal(f.reason ?? "invalid_key", f.code, f.message, setupError(f.message));
+    }
+    if (f.status >= 400 && f.status < 500 && ctx.inline) return inline(f.message);
+    showError({ reason: f.reason ?? f.code, title: "Something went wrong", detail: "Please try again. If it keeps happening, try later.", actions: [again] });
+  }
+
+  // ---- the flow -----------------------------------------------------------------------------
+
+  async function start(options: CreateSessionRequest) {
+    flow.current.options = options;
+    flow.current.banks = null;
+    setSessionToken(null);
+    reset({ id: "loading" });
+    const attempt = async () => {
+      setBusy(true);
+      let s: CreateSessionResponse;
+      try {
+        s = await api<CreateSessionResponse>("POST", "/api/sessions", options);
+      } catch (err) {
+        const f = err instanceof ApiError ? err.failure : null;
+        // A 4xx here is the merchant's set-up, not the person's doing.
+        if (f?.kind === "http" && f.status >= 400 && f.status < 500 && f.status !== 429 && f.reason !== "unknown_link" && f.reason !== "invalid_key") {
+          return fatal(f.reason ?? "invalid_options", f.code, f.message, setupError(f.message));
+        }
+        return fail(err, { retry: () => void attempt() });
+      }
+      setBusy(false);
+      setSessionToken(s.session_token);
+      applyBrand(s.branding.color);
+      setSession(s);
+      postEvent("widget_opened", { env: s.env, app_id: s.app_id });
+      if (s.returning && s.returning.accounts.length > 0) {
+        reset({ id: "returning" });
+        // The bank list gives the picked account's login methods; fetch it while they choose.
+        loadBanks().catch(() => undefined);
+        return;
+      }
+      await toBanks();
+    };
+    await attempt();
+  }
+
+  async function loadBanks(): Promise<WidgetBank[]> {
+    const { banks } = await api<{ banks: WidgetBank[] }>("GET", "/api/banks");
+    flow.current.banks = banks;
+    setBanks(banks);
+    return banks;
+  }
+
+  /** The bank list, fetched fresh (health changes); above the returning-user screen if there is one. */
+  async function toBanks() {
+    setStack((s) => {
+      const root = s[0];
+      return root?.id === "returning" ? [root, keyed({ id: "loading" })] : [keyed({ id: "loading" })];
+    });
+    try {
+      replaceTop({ id: "banks", banks: await loadBanks() });
+    } catch (err) {
+      fail(err, { retry: () => void toBanks() });
+    }
+  }
+
+  function pickBank(bank: WidgetBank) {
+    postEvent("bank_selected", { bank_id: bank.id, bank_slug: bank.slug, bank_name: bank.name });
+    if (bank.login_methods.length > 1) push({ id: "method", bank });
+    else if (bank.login_methods[0]) pickMethod(bank, bank.login_methods[0]);
+  }
+
+  function pickMethod(bank: WidgetBank, method: WidgetLoginMethod, accountId?: string) {
+    postEvent("login_method_selected", { bank_id: bank.id, method: method.method });
+    push({ id: "credentials", bank, method, ...(accountId ? { accountId } : {}) });
+  }
+
+  async function pickReturning(account: ReturningAccount) {
+    let banks = flow.current.banks;
+    if (!banks) {
+      // (A retry finds its wait already on top.)
+      setStack((s) => (s[s.length - 1]?.id === "loading" ? s : [...s, keyed({ id: "loading" })]));
+      try {
+        banks = await loadBanks();
+      } catch (err) {
+        return fail(err, { retry: () => void pickReturning(account) });
+      }
+      setStack((s) => (s[s.length - 1]?.id === "loading" ? s.slice(0, -1) : s));
+    }
+    const bank = banks.find((b) => b.id === account.bank_id);
+    if (!bank || !bank.login_methods[0]) return void toBanks();
+    postEvent("bank_selected", { bank_id: bank.id, bank_slug: bank.slug, bank_name: bank.name, returning: true });
+    if (bank.health === "down") {
+      return showError({
+        reason: "bank_down",
+        title: `${bank.name} is unavailable right now`,
+        detail: bank.health_message ?? `${bank.name} is not answering at the moment.`,
+        actions: [chooseBank, retryAction(() => void pickReturning(account))],
+      });
+    }
+    pickMethod(bank, bank.login_methods[0], account.id);
+  }
+
+  /** Back to a fresh credentials screen for the same bank (after an expired code or bank session). */
+  function relogin(bank: WidgetBank, method: WidgetLoginMethod, accountId?: string) {
+    setStack((s) => {
+      const i = s.findIndex((v) => v.id === "credentials");
+      const base = i >= 0 ? s.slice(0, i) : s.slice(0, 1);
+      return [...base, keyed({ id: "credentials", bank, method, ...(accountId ? { accountId } : {}) })];
+    });
+  }
+
+  function login(bank: WidgetBank, method: WidgetLoginMethod, accountId: string | undefined, identifier: string, secret: string) {
+    const body: LoginRequest = { bank_id: bank.id, method: method.method, identifier, secret, ...(accountId ? { account_id: accountId } : {}) };
+    const key = newRequestKey();
+    const attempt = async () => {
+      setBusy(true);
+      postEvent("login_submitted", { bank_id: bank.id, method: method.method });
+      try {
+        const r = await api<LoginResponse>("POST", "/api/login", body, key);
+        setBusy(false);
+        afterLogin(bank, r);
+      } catch (err) {
+        fail(err, {
+          bank,
+          retry: () => void attempt(),
+          inline: (text) => patchTop({ notice: notice(text) }),
+          relogin: () => relogin(bank, method, accountId),
+        });
+      }
+    };
+    void attempt();
+  }
+
+  function afterLogin(bank: WidgetBank, r: LoginResponse) {
+    if (r.step === "mfa") {
+      postEvent("mfa_required", { bank_id: bank.id, kind: r.challenge.kind });
+      // A second challenge replaces the first (Back from a code goes to the login).
+      const v = keyed({ id: "mfa", bank, challenge: r.challenge });
+      return setStack((s) => (s[s.length - 1]?.id === "mfa" ? [...s.slice(0, -1), v] : [...s, v]));
+    }
+    postEvent("accounts_listed", { bank_id: bank.id, count: r.accounts.length });
+    if (r.accounts.length === 0) {
+      return fail(new ApiError({ kind: "http", status: 422, code: "UNPROCESSABLE", reason: "no_accounts", message: "no accounts", data: {} }), {
+        bank,
+        retry: () => undefined,
+      });
+    }
+    // A returning user picked their account before logging in: they only authenticate, so the
+    // account step is skipped when the bank still lists that account.
+    const picked = r.accounts.filter((a) => a.preselected);
+    // Back from the accounts (or consent) goes to the login, not to an answered code.
+    setStack((s) => {
+      const rest = s[s.length - 1]?.id === "mfa" ? s.slice(0, -1) : s;
+      if (picked.length === 1) return [...rest, keyed({ id: "consent", bank, accountIds: [picked[0]!.id] })];
+      return [...rest, keyed({ id: "accounts", bank, accounts: r.accounts })];
+    });
+  }
+
+  function answerMfa(bank: WidgetBank, challenge: WidgetChallenge, answer: string) {
+    const body: MfaRequest = { answer };
+    const key = newRequestKey();
+    const cred = stack.find((v) => v.id === "credentials");
+    const attempt = async () => {
+      setBusy(true);
+      postEvent("mfa_submitted", { bank_id: bank.id, kind: challenge.kind });
+      try {
+        const r = await api<LoginResponse>("POST", "/api/mfa", body, key);
+        setBusy(false);
+        afterLogin(bank, r);
+      } catch (err) {
+        fail(err, {
+          bank,
+          retry: () => void attempt(),
+          inline: (text) => patchTop({ notice: notice(text) }),
+          relogin: () =>
+            cred && cred.id === "credentials" ? relogin(cred.bank, cred.method, cred.accountId) : void toBanks(),
+        });
+      }
+    };
+    void attempt();
+  }
+
+  function connect(bank: WidgetBank, accountIds: string[]) {
+    postEvent("consent_given", { bank_id: bank.id, account_count: accountIds.length });
+    const body: ConnectRequest = { account_ids: accountIds, consent: true };
+    // Connect is idempotent on the backend; the same key makes a retry a replay, not a second link.
+    const key = newRequestKey();
+    push({ id: "loading", text: "Connecting your account…" });
+    const attempt = async () => {
+      setBusy(true);
+      try {
+        const result = await api<ConnectResponse>("POST", "/api/connect", body, key);
+        setBusy(false);
+        post({ success: true, ...result });
+        postEvent("connected", { record_id: result.record_id, bank_id: result.bank_id, relinked: result.relinked });
+        reset({ id: "success", result });
+      } catch (err) {
+        // The error replaces the wait; "Try again" puts the wait back and replays the request.
+        fail(err, { bank, retry: () => void attempt() });
+      }
+    };
+    void attempt();
+  }
+
+  // ---- leaving --------------------------------------------------------------------------------
+
+  function redirectUrl(): URL | null {
+    // The app's own redirect (from the session, when the backend sends it) before the page's option.
+    const raw = (session as { redirect_url?: unknown } | null)?.redirect_url ?? flow.current.options?.redirect_url;
+    if (typeof raw !== "string" || !raw) return null;
+    try {
+      const url = new URL(raw);
+      return url.protocol === "https:" || url.protocol === "http:" ? url : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Leaves: the loader removes the iframe; full page goes to redirect_url or says so. */
+  function leave(outcome: "success" | "cancelled") {
+    setAsking(false);
+    if (mode.framed) {
+      post({ beforeClose: true });
+      post({ close: true });
+    } else {
+      const url = redirectUrl();
+      if (url) {
+        url.searchParams.set("status", outcome);
+        if (outcome === "success" && view.id === "success") {
+          url.searchParams.set("record_id", view.result.record_id);
+          url.searchParams.set("customer_id", view.result.customer_id);
+        }
+        location.assign(url.toString());
+        return;
+      }
+    }
+    reset(
+      outcome === "success"
+        ? { id: "finished", title: "All done", detail: "Your account is connected. You can close this page." }
+        : { id: "finished", title: "You left without connecting", detail: "Nothing was shared. You can close this page." },
+    );
+  }
+
+  function requestClose() {
+    if (view.id === "success") return leave("success");
+    if (view.id === "finished") return mode.framed ? leave("cancelled") : undefined;
+    postEvent("close_requested", { screen: view.id });
+    setAsking(true);
+  }
+
+  // ---- render ---------------------------------------------------------------------------------
+
+  const bankColor = (id: string) => banks?.find((b) => b.id === id)?.color ?? "#5b6670";
+  const canGoBack = stack.length > 1 && !NO_BACK.has(view.id) && !(view.id === "error" && view.fatal);
+
+  let screen;
+  switch (view.id) {
+    case "loading":
+      screen = <Loading text={view.text} />;
+      break;
+    case "banks":
+      screen = <Banks banks={view.banks} onPick={pickBank} />;
+      break;
+    case "returning":
+      screen = session?.returning ? (
+        <Returning
+          name={session.returning.name}
+          accounts={session.returning.accounts}
+          colorOf={bankColor}
+          onPick={(a) => void pickReturning(a)}
+          onOther={() => void toBanks()}
+        />
+      ) : null;
+      break;
+    case "method":
+      screen = <Methods bank={view.bank} onPick={(m) => pickMethod(view.bank, m)} />;
+      break;
+    case "credentials":
+      screen = (
+        <Credentials
+          bank={view.bank}
+          method={view.method}
+          notice={view.notice}
+          busy={busy}
+          hint={session?.sandbox_hint ?? null}
+          onSubmit={(identifier, secret) => login(view.bank, view.method, view.accountId, identifier, secret)}
+        />
+      );
+      break;
+    case "mfa":
+      screen = <Mfa challenge={view.challenge} notice={view.notice} busy={busy} onSubmit={(a) => answerMfa(view.bank, view.challenge, a)} />;
+      break;
+    case "accounts":
+      screen = <Accounts bank={view.bank} accounts={view.accounts} onContinue={(ids) => push({ id: "consent", bank: view.bank, accountIds: ids })} />;
+      break;
+    case "consent":
+      screen = session ? (
+        <Consent session={session} bank={view.bank} count={view.accountIds.length} onAllow={() => connect(view.bank, view.accountIds)} onCancel={requestClose} />
+      ) : null;
+      break;
+    case "success":
+      screen = <Success name={session?.branding.name ?? "the business"} result={view.result} onDone={() => leave("success")} />;
+      break;
+    case "error":
+      screen = <ErrorScreen error={view.error} />;
+      break;
+    case "finished":
+      screen = <Finished title={view.title} detail={view.detail} />;
+      break;
+  }
+
+  const sandbox = session?.env === "production-sandbox";
+  return (
+    <div class="shell">
+      <div class="card" inert={asking} aria-hidden={asking ? "true" : undefined}>
+        <header class="top">
+          {session ? (
+            <span class="brand">
+              <BrandMark key={session.branding.logo ?? ""} name={session.branding.name} logo={session.branding.logo} />
+              <span class="brand-name">{session.branding.name}</span>
+            </span>
+          ) : (
+            <span class="brand" />
+          )}
+          {sandbox && <span class="pill">Sandbox</span>}
+          <button type="button" class="icon-btn" aria-label="Close" onClick={requestClose}>
+            <IconClose />
+          </button>
+        </header>
+        <main class="body">
+          {canGoBack && (
+            <button type="button" class="back" disabled={busy} onClick={back}>
+              <IconBack />
+              Back
+            </button>
+          )}
+          <div class="screen" key={view.key}>
+            {screen}
+          </div>
+        </main>
+        <footer class="foot">
+          <IconLock /> Secured by Okro
+        </footer>
+      </div>
+      {asking && (
+        <Dialog title="Leave without connecting?" onDismiss={() => setAsking(false)}>
+          <p>Your account is not connected yet. If you leave now, nothing is shared and you will need to start again.</p>
+          <div class="actions">
+            <Button onClick={() => leave("cancelled")}>Leave</Button>
+            <Button kind="secondary" autoFocus onClick={() => setAsking(false)}>
+              Stay
+            </Button>
+          </div>
+        </Dialog>
+      )}
+    </div>
+  );
+}
