@@ -1,6 +1,7 @@
 import { isConnectorError, Secret, type BankConnector, type BankSession, type LoginCredentials, type LoginMethod } from "../banks/connector.js";
 import type { AppContext } from "../context.js";
-import type { Env, RecordStatus } from "../db/schema.js";
+import type { Transaction } from "kysely";
+import type { DB, Env, RecordStatus } from "../db/schema.js";
 import { OkroError } from "../http/errors.js";
 import { emitBalanceSuccess, emitIncomeSuccess, emitRecordTokenRequired, emitTransactionsSuccess, type RecordRef } from "./events.js";
 import { estimateIncome } from "./income.js";
@@ -43,10 +44,11 @@ export async function refreshBalance(ctx: AppContext, scope: DataScope, accountI
   const { result: balance, session } = await withBank(ctx, scope, target, (connector, s) => connector.getBalance({ session: s, accountId: target.bankAccountId }));
   const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) => {
+    const owner = await relockTarget(trx, scope, target);
     const b: store.BalanceWrite = {
       accountId: target.accountId,
-      customerId: target.customerId,
-      recordId: target.recordId,
+      customerId: owner.customerId,
+      recordId: owner.recordId,
       bankId: target.bankId,
       available: balance.available,
       ledger: balance.ledger,
@@ -55,8 +57,8 @@ export async function refreshBalance(ctx: AppContext, scope: DataScope, accountI
     };
     const balanceId = await store.upsertBalance(trx, scope, b, now);
     await store.updateAuthBalances(trx, target.accountId, balance.available, balance.ledger, now);
-    await store.recordRefreshed(trx, target.recordId, session, now);
-    await emitBalanceSuccess(trx, scope, refOf(target), { balanceId, accountId: target.accountId, available: b.available, ledger: b.ledger, currency: b.currency, asOf: b.asOf }, now);
+    await store.recordRefreshed(trx, owner.recordId, owner.recordId === target.recordId ? session : undefined, now);
+    await emitBalanceSuccess(trx, scope, refOf(owner), { balanceId, accountId: target.accountId, available: b.available, ledger: b.ledger, currency: b.currency, asOf: b.asOf }, now);
     return {
       accountId: target.accountId,
       balanceId,
@@ -85,7 +87,8 @@ export async function refreshTransactions(ctx: AppContext, scope: DataScope, acc
     return { to, lines: await pullTransactions(connector, s, target.bankAccountId, from, to) };
   });
   return ctx.db.transaction().execute(async (trx) => {
-    const owner = { accountId: target.accountId, customerId: target.customerId, recordId: target.recordId, bankId: target.bankId };
+    const current = await relockTarget(trx, scope, target);
+    const owner = { accountId: target.accountId, customerId: current.customerId, recordId: current.recordId, bankId: target.bankId };
     const fresh = await store.insertTransactions(
       trx,
       scope,
@@ -104,16 +107,16 @@ export async function refreshTransactions(ctx: AppContext, scope: DataScope, acc
       })),
       now,
     );
-    const ref = refOf(target);
-    if (target.products.includes("income")) {
-      const credits = await store.customerCredits(trx, target.customerId);
-      const customer = await store.customerById(trx, target.customerId);
-      const ownNames = [...(customer ? [customer.name] : []), ...(await store.customerAccountNames(trx, target.customerId))];
+    const ref = refOf(current);
+    if (current.products.includes("income")) {
+      const credits = await store.customerCredits(trx, current.customerId);
+      const customer = await store.customerById(trx, current.customerId);
+      const ownNames = [...(customer ? [customer.name] : []), ...(await store.customerAccountNames(trx, current.customerId))];
       const summary = estimateIncome(credits, result.to, { ownNames });
-      const incomeId = await store.upsertIncome(trx, scope, { customerId: target.customerId, recordId: target.recordId }, summary, now);
+      const incomeId = await store.upsertIncome(trx, scope, { customerId: current.customerId, recordId: current.recordId }, summary, now);
       await emitIncomeSuccess(trx, scope, ref, incomeId, summary, now);
     }
-    await store.recordRefreshed(trx, target.recordId, session, now);
+    await store.recordRefreshed(trx, current.recordId, current.recordId === target.recordId ? session : undefined, now);
     await emitTransactionsSuccess(trx, scope, ref, { code: "PERIODIC_TRANSACTIONS", accounts: [target.accountId], newTransactions: fresh }, now);
     return { accountId: target.accountId, new_transactions: fresh };
   });
@@ -128,6 +131,23 @@ const monthsBefore = (at: Date, months: number): Date => {
 };
 
 const refOf = (t: store.RefreshTarget): RecordRef => ({ recordId: t.recordId, customerId: t.customerId, bankId: t.bankId });
+
+/**
+ * The account again inside the refresh's write, its customer share-locked: the bank call took
+ * seconds with no transaction open, and a customers/remove or merge may have run meanwhile.
+ * Removed: NOT_FOUND (it was a 500 on the foreign keys). Merged: the data goes to where the
+ * account is now. While the lock is held, a remove or merge of the customer waits for us.
+ */
+async function relockTarget(trx: Transaction<DB>, scope: DataScope, target: store.RefreshTarget): Promise<store.RefreshTarget> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const before = await store.refreshTarget(trx, scope, target.accountId);
+    if (!before) break;
+    await trx.selectFrom("customers").select("id").where("id", "=", before.customerId).forShare().execute();
+    const after = await store.refreshTarget(trx, scope, target.accountId);
+    if (after && after.customerId === before.customerId) return after;
+  }
+  throw new OkroError("NOT_FOUND", "account not found (the customer was removed meanwhile)", { field: "account_id" });
+}
 
 async function loadTarget(ctx: AppContext, scope: DataScope, accountId: string): Promise<store.RefreshTarget> {
   const target = await store.refreshTarget(ctx.db, scope, accountId);

@@ -29,7 +29,12 @@ export const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const DateParam = z
   .string({ error: "must be a date string" })
   .regex(ISO_DATE_OR_INSTANT, "must be a date (YYYY-MM-DD) or an ISO-8601 instant, e.g. 2026-05-01 or 2026-05-01T09:00:00Z")
-  .refine((v) => !Number.isNaN(Date.parse(v)) && (!DATE_ONLY.test(v) || new Date(`${v}T00:00:00Z`).toISOString().startsWith(v)), "is not a real date");
+  // The calendar day is checked for instants too: Date.parse rolls "2026-02-30T10:00:00Z" over
+  // to 2 March instead of refusing it.
+  .refine((v) => {
+    const day = new Date(`${v.slice(0, 10)}T00:00:00Z`);
+    return !Number.isNaN(Date.parse(v)) && !Number.isNaN(day.getTime()) && day.toISOString().startsWith(v.slice(0, 10));
+  }, "is not a real date");
 const From = DateParam.meta({ description: "From this date (inclusive; a date alone is its midnight UTC)" });
 const To = DateParam.meta({ description: "Up to this date (inclusive: a date alone covers its whole UTC day)" });
 

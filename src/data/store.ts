@@ -123,13 +123,14 @@ export async function insertCustomer(trx: Trx, scope: Scope, c: NewCustomer, now
   return rows[0]!.id;
 }
 
+/** Updates the customer; false when it no longer exists (removed or merged away meanwhile). */
 export async function updateCustomer(
   trx: Trx,
   id: string,
   patch: { name: string; kind: CustomerKind; bvn: string | null; externalId: string | null; emails: string[]; phones: string[] },
   now: Date,
-): Promise<void> {
-  await trx
+): Promise<boolean> {
+  const result = await trx
     .updateTable("customers")
     .set({
       name: patch.name,
@@ -141,7 +142,8 @@ export async function updateCustomer(
       updated_at: now,
     })
     .where("id", "=", id)
-    .execute();
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,8 +1,11 @@
+import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { AppContext } from "../context.js";
 import { ok } from "../http/envelope.js";
-import type { OkroError } from "../http/errors.js";
+import { OkroError } from "../http/errors.js";
+import { describeMs, postgresRateLimitStore } from "../http/rate-limit.js";
+import { sha256Hex } from "../lib/secrets.js";
 import { parseJsonBody, validatorCompiler } from "../http/validation.js";
 import { ConnectBody, CreateSessionBody, LoginBody, MfaBody } from "./api-schemas.js";
 import type { BanksResponse, ConnectResponse, CreateSessionResponse, LoginResponse } from "./protocol.js";
@@ -12,6 +15,16 @@ import { answerMfa, connect, createSession, listSessionBanks, login, resolveSess
 const SESSION_BODY_LIMIT_BYTES = 256 * 1024;
 /** Everything else the widget sends is a few short fields. */
 const BODY_LIMIT_BYTES = 16 * 1024;
+
+/**
+ * Per client address and merchant, counted in PostgreSQL (shared by every process). The widget's
+ * inputs come from public pages: a public key is enough to open sessions (which recognise
+ * returning customers by a hint) and to try bank logins, so both are bounded per address: far
+ * above what a person does (a few sessions, a few logins), far below a script's pace.
+ */
+export const WIDGET_RATE_WINDOW_MS = 60_000;
+export const SESSIONS_PER_WINDOW = 30;
+export const BANK_TRIES_PER_WINDOW = 30;
 
 /** The widget's backend session API (`/api/*` on the widget origin); see protocol.ts. */
 export async function registerWidgetApi(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -42,7 +55,26 @@ const widgetApi: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (api, { ctx 
     reply.header("cache-control", "no-store");
   });
 
-  api.post("/sessions", { schema: { body: CreateSessionBody }, bodyLimit: SESSION_BODY_LIMIT_BYTES }, async (req) => {
+  await api.register(rateLimit, {
+    global: false,
+    store: postgresRateLimitStore(ctx, "widget"),
+    // After parsing and the session lookup: the key names the merchant (public key, short link or
+    // the session's company), so one merchant's busy checkout never throttles another's.
+    hook: "preHandler",
+    enableDraftSpec: true,
+    errorResponseBuilder: (_req, context) =>
+      new OkroError("RATE_LIMIT_EXCEEDED", `Too many tries from this address: at most ${context.max} per ${describeMs(WIDGET_RATE_WINDOW_MS)}; retry in ${context.after}`),
+  });
+  const perMerchant = (kind: string, max: number, merchant: (req: FastifyRequest) => string) => ({
+    rateLimit: { max, timeWindow: WIDGET_RATE_WINDOW_MS, keyGenerator: (req: FastifyRequest) => `${kind}:${sha256Hex(merchant(req)).slice(0, 32)}:ip:${req.ip}` },
+  });
+  const sessionsLimit = perMerchant("sessions", SESSIONS_PER_WINDOW, (req) => {
+    const body = (req.body ?? {}) as { key?: unknown; short_url?: unknown; ref?: unknown };
+    return String(body.key ?? body.short_url ?? body.ref ?? "");
+  });
+  const bankLimit = perMerchant("bank", BANK_TRIES_PER_WINDOW, (req) => sessionOf(req).row.company_id);
+
+  api.post("/sessions", { schema: { body: CreateSessionBody }, bodyLimit: SESSION_BODY_LIMIT_BYTES, config: sessionsLimit }, async (req) => {
     const data: CreateSessionResponse = await createSession(ctx, req.body);
     return ok("Widget session started", data);
   });
@@ -61,12 +93,12 @@ const widgetApi: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (api, { ctx 
       return ok("Banks retrieved successfully", data);
     });
 
-    authed.post("/login", { schema: { body: LoginBody }, bodyLimit: BODY_LIMIT_BYTES }, async (req) => {
+    authed.post("/login", { schema: { body: LoginBody }, bodyLimit: BODY_LIMIT_BYTES, config: bankLimit }, async (req) => {
       const data: LoginResponse = await login(ctx, sessionOf(req), req.body);
       return ok(data.step === "mfa" ? "The bank asks for a second factor" : "Logged in; choose the accounts to share", data);
     });
 
-    authed.post("/mfa", { schema: { body: MfaBody }, bodyLimit: BODY_LIMIT_BYTES }, async (req) => {
+    authed.post("/mfa", { schema: { body: MfaBody }, bodyLimit: BODY_LIMIT_BYTES, config: bankLimit }, async (req) => {
       const data: LoginResponse = await answerMfa(ctx, sessionOf(req), req.body);
       return ok(data.step === "mfa" ? "The bank asks for another code" : "Logged in; choose the accounts to share", data);
     });

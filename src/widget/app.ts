@@ -21,6 +21,8 @@ export async function buildWidgetApp(
         ? { loggerInstance: options.logger }
         : { logger: loggerOptions(ctx.config.logLevel) }),
     ...requestIdOptions,
+    // Behind a reverse proxy, client addresses (the widget API's rate limits, logs) come from X-Forwarded-For.
+    trustProxy: ctx.config.trustProxy,
   });
   applyHttpBasics(app);
   app.get("/health", async () => ({ status: "ok" }));

@@ -19,6 +19,8 @@
  * - 503 SERVICE_UNAVAILABLE reason `bank_down` (+ `retry_after_ms`): offer another bank.
  * - 504? never: a bank `timeout` is answered 503 reason `bank_timeout` (try again).
  * - 429 RATE_LIMIT_EXCEEDED: too many tries.
+ * - 409 CONFLICT reason `connecting` (connect): a connect of this session is still pulling the
+ *   bank's data; send the same connect again a little later to get its result.
  * - 400 with the field named: bad input.
  */
 
@@ -90,7 +92,11 @@ export interface CreateSessionResponse {
   history_months: number;
   /** Sandbox only: the magic credentials to show as a hint (DESIGN.md §4.4). */
   sandbox_hint: { username: string; password: string; outcome: string }[] | null;
-  /** Returning user recognised from `customer{…}`: skip bank selection. */
+  /**
+   * Returning user recognised from `customer{…}`: skip bank selection. Before any bank login it
+   * says only the first name (`name`), the banks and masked NUBANs (account `name` is empty): the
+   * hint comes from a public page.
+   */
   returning: { customer_id: string; name: string; accounts: ReturningAccount[] } | null;
 }
 

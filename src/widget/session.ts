@@ -430,6 +430,7 @@ async function findCustomer(ctx: AppContext, companyId: string, env: Env, hint: 
 }
 
 const maskNuban = (nuban: string) => `••••${nuban.slice(-4)}`;
+const firstName = (name: string) => name.trim().split(/\s+/)[0] ?? "";
 
 /** The recognised customer and the linked accounts they can pick (at banks this widget offers). */
 async function returningCustomer(ctx: AppContext, app: App, settings: SessionSettings): Promise<CreateSessionResponse["returning"]> {
@@ -448,9 +449,13 @@ async function returningCustomer(ctx: AppContext, app: App, settings: SessionSet
   const banks = new Map((await offeredBanks(ctx, app, settings)).map((b) => [b.id, b]));
   const accounts: ReturningAccount[] = rows.flatMap((a) => {
     const bank = banks.get(a.bank_id);
-    return bank ? [{ id: a.id, bank_id: bank.id, bank_name: bank.name, bank_slug: bank.slug, nuban_masked: maskNuban(a.nuban), name: a.name, type: a.type }] : [];
+    return bank ? [{ id: a.id, bank_id: bank.id, bank_name: bank.name, bank_slug: bank.slug, nuban_masked: maskNuban(a.nuban), name: "", type: a.type }] : [];
   });
-  return accounts.length > 0 ? { customer_id: customer.id, name: customer.name, accounts } : null;
+  // The hint comes from the merchant's page (public key, browser): whoever holds a public key can
+  // ask about any BVN, email or phone. So the answer before any bank login says as little as
+  // greeting needs: the first name, the banks and the last four digits — no full name, no account
+  // names (rate-limited per address, api-routes.ts). Everything else follows a bank login.
+  return accounts.length > 0 ? { customer_id: customer.id, name: firstName(customer.name), accounts } : null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -760,6 +765,10 @@ async function bankOf(ctx: AppContext, bankId: string): Promise<BankView> {
 
 export async function answerMfa(ctx: AppContext, session: WidgetSession, body: MfaBody): Promise<LoginResponse> {
   const { row } = session;
+  // The answer was taken and its reply lost (the widget's "Try again" after a dropped
+  // connection resends it): the bank already let the customer in, so answer as it did then.
+  const answered = row.step === "accounts" ? (row.bank_accounts as StoredAccounts | null) : null;
+  if (answered) return { step: "accounts", accounts: answered.accounts, notice: answered.notice };
   if (row.step !== "mfa" || !row.bank_id || !row.bank_session_sealed) {
     throw conflict("no bank challenge is waiting for an answer; log in first");
   }
@@ -840,7 +849,7 @@ async function claimForConnect(ctx: AppContext, id: string): Promise<SessionRow 
 
 function settledAnswer(row: SessionRow): ConnectResponse {
   if (row.step === "done" && row.result) return row.result as ConnectResponse;
-  if (row.step === "connecting") throw conflict("already connecting; wait for it to finish");
+  if (row.step === "connecting") throw failure("CONFLICT", "already connecting; wait for it to finish", { reason: "connecting" });
   throw conflict("nothing to connect yet: log in to a bank and choose accounts first");
 }
 

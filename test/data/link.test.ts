@@ -258,6 +258,19 @@ describe("linkConnection", () => {
     expect(incomes[0]!.record_id).toBe(atZenith.recordId);
   });
 
+  it("refuses a new connection at a bank where the business flagged the customer, writing nothing; other banks still link", async () => {
+    const tenant = await h.newTenant();
+    const first = await link(tenant, BANKS.gtbank, "okro_good");
+    await h.ctx.db
+      .insertInto("customer_flags")
+      .values({ company_id: tenant.id, env: "sandbox", customer_id: first.customerId, bank_id: BANKS.zenith, flagged_at: h.clock.now() })
+      .execute();
+    const refused = await expectOkroError(link(tenant, BANKS.zenith, "okro_good"), "UNPROCESSABLE");
+    expect(refused.data).toMatchObject({ reason: "flagged_user" });
+    expect((await rowsOf("records", tenant)).map((r) => r.bank_id)).toEqual([BANKS.gtbank]);
+    expect((await link(tenant, BANKS.gtbank, "okro_good")).relinked).toBe(true);
+  });
+
   it("makes one customer of two links of the same person racing each other", async () => {
     const tenant = await h.newTenant();
     const [a, b] = await Promise.all([link(tenant, BANKS.gtbank, "okro_good"), link(tenant, BANKS.zenith, "okro_good")]);

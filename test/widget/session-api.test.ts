@@ -7,7 +7,7 @@ import { loggerOptions } from "../../src/http/logging.js";
 import { ManualClock } from "../../src/lib/clock.js";
 import { createApp } from "../../src/platform/apps.js";
 import type { NewCompany } from "../../src/platform/companies.js";
-import { registerWidgetApi } from "../../src/widget/api-routes.js";
+import { registerWidgetApi, SESSIONS_PER_WINDOW } from "../../src/widget/api-routes.js";
 import { buildWidgetApp } from "../../src/widget/app.js";
 import type { BanksResponse, CreateSessionResponse } from "../../src/widget/protocol.js";
 import { SESSION_IDLE_MS, SESSION_MAX_MS } from "../../src/widget/session.js";
@@ -205,6 +205,17 @@ describe("POST /api/sessions", () => {
     const s = await session(widget, t, { color: "red", logo: "javascript:alert(1)", limit: "12" });
     expect(s.branding).toMatchObject({ color: "#3ab795", logo: null });
     expect(s.history_months).toBe(12);
+  });
+});
+
+describe("rate limits", () => {
+  it("bounds sessions per address and merchant (a public key cannot scan customers in bulk); another merchant is unaffected", async () => {
+    const t = await h.newTenant("Busy Checkout Co");
+    const other = await h.newTenant("Quiet Checkout Co");
+    for (let i = 0; i < SESSIONS_PER_WINDOW; i++) expectSuccess(await open(widget, sandboxOptions(t, { customer: { bvn: `2${String(i).padStart(10, "0")}` } })));
+    const refused = expectError(await open(widget, sandboxOptions(t)), 429, "RATE_LIMIT_EXCEEDED");
+    expect(refused.message).toMatch(/Too many tries from this address/);
+    expectSuccess(await open(widget, sandboxOptions(other)));
   });
 });
 

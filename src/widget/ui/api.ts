@@ -7,6 +7,14 @@
  */
 
 export const REQUEST_TIMEOUT_MS = 20_000;
+/**
+ * `POST /api/connect` pulls the accounts, identity and up to 24 months of transactions while
+ * the person waits, one bank call after another where the bank's cursor demands it: at a slow
+ * bank that is well past REQUEST_TIMEOUT_MS (okro_corp at First Bank: 12–22 s). Giving up at
+ * 20 s showed "taking too long" over an account that was being connected — and "Leave? Nothing
+ * is shared" if the person then closed the widget.
+ */
+export const CONNECT_TIMEOUT_MS = 120_000;
 
 export type Failure =
   /** Offline, or the request never got an answer (connection dropped, DNS, CORS…). */
@@ -37,10 +45,10 @@ export function newRequestKey(): string {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
-export async function api<T>(method: "GET" | "POST", path: string, body?: unknown, requestKey?: string): Promise<T> {
+export async function api<T>(method: "GET" | "POST", path: string, body?: unknown, requestKey?: string, timeoutMs = REQUEST_TIMEOUT_MS): Promise<T> {
   if (typeof navigator !== "undefined" && navigator.onLine === false) throw new ApiError({ kind: "network" });
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
   const headers: Record<string, string> = { accept: "application/json" };
   if (body !== undefined) headers["content-type"] = "application/json";
   if (sessionToken) headers.authorization = `Bearer ${sessionToken}`;

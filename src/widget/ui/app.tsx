@@ -13,7 +13,7 @@ import type {
   WidgetChallenge,
   WidgetLoginMethod,
 } from "../protocol.js";
-import { ApiError, api, newRequestKey, setSessionToken, type Failure } from "./api.js";
+import { ApiError, CONNECT_TIMEOUT_MS, api, newRequestKey, setSessionToken, type Failure } from "./api.js";
 import { handshake, post, postEvent, type Mode } from "./bridge.js";
 import { BrandMark, Button, Dialog, IconBack, IconClose, IconLock } from "./parts.js";
 import {
@@ -61,6 +61,9 @@ type Keyed = View & { key: number };
 
 /** Views the person cannot go Back from (nothing to return to, or nothing left to do). */
 const NO_BACK = new Set<View["id"]>(["loading", "success", "finished"]);
+
+/** How often a connect that found another still running asks again for its result. */
+const CONNECTING_POLL_MS = 2_000;
 
 let serial = 0;
 const keyed = (v: View): Keyed => ({ ...v, key: ++serial });
@@ -206,6 +209,13 @@ export function App({ mode }: { mode: Mode }) {
           reason: "no_accounts",
           title: `No accounts to share at ${bank}`,
           detail: `We found no accounts we can connect at ${bank}. Try another bank.`,
+          actions: [chooseBank],
+        });
+      case "flagged_user":
+        return showError({
+          reason: "flagged_user",
+          title: `This ${bank} account can't be connected`,
+          detail: `${session?.branding.name ?? "The business"} does not accept connections from this ${bank} profile. Contact them, or connect an account at another bank.`,
           actions: [chooseBank],
         });
       case "not_supported":
@@ -410,18 +420,32 @@ export function App({ mode }: { mode: Mode }) {
     const body: ConnectRequest = { account_ids: accountIds, consent: true };
     // Connect is idempotent on the backend; the same key makes a retry a replay, not a second link.
     const key = newRequestKey();
+    // Where "Log in again" goes when the bank login lapsed while the person read the consent.
+    const cred = stack.find((v) => v.id === "credentials");
     push({ id: "loading", text: "Connecting your account…" });
     const attempt = async () => {
       setBusy(true);
       try {
-        const result = await api<ConnectResponse>("POST", "/api/connect", body, key);
+        const result = await api<ConnectResponse>("POST", "/api/connect", body, key, CONNECT_TIMEOUT_MS);
         setBusy(false);
         post({ success: true, ...result });
         postEvent("connected", { record_id: result.record_id, bank_id: result.bank_id, relinked: result.relinked });
         reset({ id: "success", result });
       } catch (err) {
+        // A retry that meets the first connect still pulling the bank's data: keep waiting on
+        // "Connecting your account…" and ask again, rather than an error over a link in progress.
+        if (err instanceof ApiError && err.failure.kind === "http" && err.failure.reason === "connecting") {
+          setTimeout(() => void attempt(), CONNECTING_POLL_MS);
+          return;
+        }
         // The error replaces the wait; "Try again" puts the wait back and replays the request.
-        fail(err, { bank, retry: () => void attempt() });
+        // "Log in again" (the bank session lapsed) goes back to the login: replaying the connect
+        // with the dead bank session would only fail the same way.
+        fail(err, {
+          bank,
+          retry: () => void attempt(),
+          relogin: () => (cred && cred.id === "credentials" ? relogin(cred.bank, cred.method, cred.accountId) : void toBanks()),
+        });
       }
     };
     void attempt();
@@ -430,8 +454,11 @@ export function App({ mode }: { mode: Mode }) {
   // ---- leaving --------------------------------------------------------------------------------
 
   function redirectUrl(): URL | null {
-    // The app's own redirect (from the session, when the backend sends it) before the page's option.
-    const raw = (session as { redirect_url?: unknown } | null)?.redirect_url ?? flow.current.options?.redirect_url;
+    // Only the app's own redirect (set in the dashboard, sent by the backend with the session).
+    // Never a `redirect_url` from the page's URL: anyone can put one on a link to any merchant's
+    // widget, and the person — just back from their bank's login, on a page they trust — would be
+    // sent on to that site with their record and customer ids.
+    const raw = session?.redirect_url;
     if (typeof raw !== "string" || !raw) return null;
     try {
       const url = new URL(raw);

@@ -435,7 +435,7 @@ export function Returning(props: {
                   {a.bank_name} {a.nuban_masked}
                 </span>
                 <span class="note" id={`ret-${i}-d`} aria-hidden="true">
-                  {a.name} · {titleCase(a.type)}
+                  {a.name ? `${a.name} · ${titleCase(a.type)}` : titleCase(a.type)}
                 </span>
               </span>
               <Chevron />
