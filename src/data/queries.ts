@@ -269,12 +269,16 @@ export async function listTransactions(db: Db, scope: Scope, f: TransactionFilte
 }
 
 /**
- * Every stored line matching `f`, oldest first, for the derived views (spending patterns,
- * networks, benefactors, income). Bounded: a 24-month statement is a few thousand lines.
+ * Every stored line matching `f` (at most the newest MAX_ANALYSED_TRANSACTIONS), oldest first, for
+ * the derived views (spending patterns, networks, benefactors, income). A 24-month statement is a
+ * few thousand lines.
  */
 export const MAX_ANALYSED_TRANSACTIONS = 50_000;
-export async function allTransactions(db: Db, scope: Scope, f: TransactionFilter): Promise<TransactionRow[]> {
-  return transactionsQuery(db, scope, f).selectAll().orderBy("trans_date", "asc").orderBy("id", "asc").limit(MAX_ANALYSED_TRANSACTIONS).execute();
+export async function allTransactions(db: Db, scope: Scope, f: TransactionFilter, max = MAX_ANALYSED_TRANSACTIONS): Promise<TransactionRow[]> {
+  // Past the bound, the newest lines are the ones that matter (income, recent spending): take the
+  // newest MAX_ANALYSED_TRANSACTIONS, then hand them over oldest first.
+  const newest = await transactionsQuery(db, scope, f).selectAll().orderBy("trans_date", "desc").orderBy("id", "desc").limit(max).execute();
+  return newest.reverse();
 }
 
 export interface Flows {

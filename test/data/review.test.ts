@@ -5,7 +5,8 @@ import { connectorFor } from "../../src/banks/networks.js";
 import type { DB } from "../../src/db/schema.js";
 import { insertCustomer } from "../../src/data/store.js";
 import { linkConnection, pullTransactions, TRANSACTIONS_PAGE_LIMIT, type LinkInput, type LinkResult } from "../../src/data/link.js";
-import { lockCustomer, mergeCustomers, removeCustomer } from "../../src/data/queries.js";
+import { allTransactions, lockCustomer, mergeCustomers, removeCustomer } from "../../src/data/queries.js";
+import { linkSandboxCustomer } from "../security/route-registry.js";
 import { ManualClock } from "../../src/lib/clock.js";
 import type { NewCompany } from "../../src/platform/companies.js";
 import type { Product } from "../../src/platform/domain.js";
@@ -269,5 +270,22 @@ describe("a refresh racing customers/remove or merge", () => {
     }
     const owners = await h.ctx.db.selectFrom("transactions").select("customer_id").distinct().where("account_id", "=", account).execute();
     expect(owners).toEqual([{ customer_id: final }]);
+  });
+});
+
+describe("analyses over a statement longer than their bound", () => {
+  it("read the newest lines, handed over oldest first (income and spending reflect the present, not the distant past)", async () => {
+    const h2 = await createHarness();
+    try {
+      const tenant = await h2.newTenant("Long Statement Co");
+      const { linked } = await linkSandboxCustomer(h2, tenant);
+      const scope = { companyId: tenant.id, env: "sandbox" as const };
+      const all = await allTransactions(h2.ctx.db, scope, { customerId: linked.customerId });
+      expect(all.length).toBeGreaterThan(10);
+      const bounded = await allTransactions(h2.ctx.db, scope, { customerId: linked.customerId }, 10);
+      expect(bounded.map((t) => t.id)).toEqual(all.slice(-10).map((t) => t.id));
+    } finally {
+      await h2.close();
+    }
   });
 });
