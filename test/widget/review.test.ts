@@ -3,7 +3,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import { applyHttpBasics, requestIdOptions } from "../../src/http/basics.js";
 import { registerWidgetApi } from "../../src/widget/api-routes.js";
 import type { CreateSessionResponse, LoginResponse } from "../../src/widget/protocol.js";
-import { api, ApiError, CONNECT_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from "../../src/widget/ui/api.js";
+import { api, ApiError, BANK_STEP_TIMEOUT_MS, CONNECT_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from "../../src/widget/ui/api.js";
+import { BANK_CALL_TIMEOUT_MS } from "../../src/widget/session.js";
 import { chromiumPath } from "../browser/chromium.js";
 import { chooseAccounts, chooseBank, chooseMethod, consent, expectAlert, logIn, startWidgetWorld, waitForSuccess, type WidgetWorld } from "../browser/widget-harness.js";
 import { createHarness, type Harness } from "../harness.js";
@@ -87,6 +88,15 @@ describe("a connect that outlasts the person's patience", () => {
       expect((timedOut as ApiError).failure).toEqual({ kind: "timeout" });
       await expect(connect).resolves.toEqual({ record_id: "r" });
       expect(CONNECT_TIMEOUT_MS).toBeGreaterThan(3 * REQUEST_TIMEOUT_MS);
+    });
+
+    it("waits for a login or code answer as long as the server waits on the bank (a start-login and an account list)", async () => {
+      vi.useFakeTimers();
+      slowServer(2 * BANK_CALL_TIMEOUT_MS);
+      const login = api("POST", "/api/login", {}, "k", BANK_STEP_TIMEOUT_MS);
+      await vi.advanceTimersByTimeAsync(2 * BANK_CALL_TIMEOUT_MS);
+      await expect(login).resolves.toEqual({ record_id: "r" });
+      expect(BANK_STEP_TIMEOUT_MS).toBeGreaterThan(2 * BANK_CALL_TIMEOUT_MS);
     });
   });
 });

@@ -15,6 +15,12 @@ export const REQUEST_TIMEOUT_MS = 20_000;
  * is shared" if the person then closed the widget.
  */
 export const CONNECT_TIMEOUT_MS = 120_000;
+/**
+ * Login and MFA answers wait on the bank: up to 25 s a call on the server (BANK_CALL_TIMEOUT_MS in
+ * session.ts), and a login that gets straight in also lists the accounts (a second call). Giving
+ * up sooner than the server would say "taking too long" over a login that then succeeds.
+ */
+export const BANK_STEP_TIMEOUT_MS = 60_000;
 
 export type Failure =
   /** Offline, or the request never got an answer (connection dropped, DNS, CORS…). */

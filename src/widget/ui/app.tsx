@@ -13,7 +13,7 @@ import type {
   WidgetChallenge,
   WidgetLoginMethod,
 } from "../protocol.js";
-import { ApiError, CONNECT_TIMEOUT_MS, api, newRequestKey, setSessionToken, type Failure } from "./api.js";
+import { ApiError, BANK_STEP_TIMEOUT_MS, CONNECT_TIMEOUT_MS, api, newRequestKey, setSessionToken, type Failure } from "./api.js";
 import { handshake, post, postEvent, type Mode } from "./bridge.js";
 import { BrandMark, Button, Dialog, IconBack, IconClose, IconLock } from "./parts.js";
 import {
@@ -351,7 +351,7 @@ export function App({ mode }: { mode: Mode }) {
       setBusy(true);
       postEvent("login_submitted", { bank_id: bank.id, method: method.method });
       try {
-        const r = await api<LoginResponse>("POST", "/api/login", body, key);
+        const r = await api<LoginResponse>("POST", "/api/login", body, key, BANK_STEP_TIMEOUT_MS);
         setBusy(false);
         afterLogin(bank, r);
       } catch (err) {
@@ -399,7 +399,7 @@ export function App({ mode }: { mode: Mode }) {
       setBusy(true);
       postEvent("mfa_submitted", { bank_id: bank.id, kind: challenge.kind });
       try {
-        const r = await api<LoginResponse>("POST", "/api/mfa", body, key);
+        const r = await api<LoginResponse>("POST", "/api/mfa", body, key, BANK_STEP_TIMEOUT_MS);
         setBusy(false);
         afterLogin(bank, r);
       } catch (err) {
