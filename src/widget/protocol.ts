@@ -98,6 +98,8 @@ export interface CreateSessionResponse {
    * hint comes from a public page.
    */
   returning: { customer_id: string; name: string; accounts: ReturningAccount[] } | null;
+  /** The bank list as `GET /api/banks` gives it, so the first screen needs no second request. */
+  banks: WidgetBank[];
 }
 
 export type BankHealth = "healthy" | "degraded" | "down";

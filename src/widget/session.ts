@@ -371,6 +371,9 @@ export async function createSession(ctx: AppContext, body: CreateSessionBody): P
     history_months: settings.history_months,
     sandbox_hint: env === "sandbox" ? SANDBOX_LOGINS.map(({ username, password, outcome }) => ({ username, password, outcome })) : null,
     returning,
+    // The first screen's list rides along: one round trip less before the customer can choose
+    // (≥ 400 ms on a slow 3G phone). `GET /api/banks` fetches it fresh later (health changes).
+    banks: await widgetBanks(ctx, app, settings),
   };
 }
 
@@ -552,8 +555,12 @@ async function sessionApp(ctx: AppContext, session: WidgetSession): Promise<App>
 }
 
 export async function listSessionBanks(ctx: AppContext, session: WidgetSession): Promise<WidgetBank[]> {
-  const app = await sessionApp(ctx, session);
-  const banks = await offeredBanks(ctx, app, session.settings);
+  return widgetBanks(ctx, await sessionApp(ctx, session), session.settings);
+}
+
+/** The banks this widget offers, with their health, as the bank list shows them. */
+async function widgetBanks(ctx: AppContext, app: App, settings: SessionSettings): Promise<WidgetBank[]> {
+  const banks = await offeredBanks(ctx, app, settings);
   const health = await bankHealth(ctx, app.env, app.company_id, banks);
   return banks.map((b) => {
     const h = health.get(b.id) ?? { health: "healthy" as const, message: null };

@@ -266,6 +266,8 @@ describe("GET /api/banks", () => {
     const s = await session(widget, t, { products: ["auth"] });
     const list = await banks(widget, s.session_token);
     expect(list.length).toBe(35);
+    // The session already brought the same list, so the first screen needs no second request.
+    expect(s.banks).toEqual(list);
     // The app's products by default (every product): income is derived from transactions and
     // payments belong to the payment flows, so only the two banks without identity data drop out.
     const all = await banks(widget, (await session(widget, t)).session_token);

@@ -267,13 +267,14 @@ export function App({ mode }: { mode: Mode }) {
       applyBrand(s.branding.color);
       setSession(s);
       postEvent("widget_opened", { env: s.env, app_id: s.app_id });
+      // The session brings the bank list (one round trip less on a slow network).
+      flow.current.banks = s.banks;
+      setBanks(s.banks);
       if (s.returning && s.returning.accounts.length > 0) {
         reset({ id: "returning" });
-        // The bank list gives the picked account's login methods; fetch it while they choose.
-        loadBanks().catch(() => undefined);
         return;
       }
-      await toBanks();
+      replaceTop({ id: "banks", banks: s.banks });
     };
     await attempt();
   }
