@@ -1,0 +1,216 @@
+/**
+ * The payment state machine, as data. Pure: no I/O, no clock (the caller passes `at`).
+ *
+ * One internal machine decides every transition; `wireStatus` maps each internal state onto the
+ * nine statuses of Okra's wire format (seed 004). The service applies a transition with a
+ * compare-and-set (`UPDATE … SET status=$to WHERE id=$id AND status=$from`), appends a
+ * `TransitionRecord` as a history row, emits an event and posts to the ledger in the same
+ * transaction.
+ *
+ * The edges (TRANSITIONS below is the source of truth):
+ * ```
+ *   queued                 → awaiting_authorisation | review | processing | cancelled | failed
+ *   awaiting_authorisation → processing | cancelled | failed
+ *   review                 → queued | failed
+ *   processing             → succeeded | unknown | errored | failed
+ *   unknown                → succeeded | processing (re-send, same reference) | errored | failed
+ *   succeeded              → settled | reversed
+ *   settled                → reversed            (late reversal: the only edge out of a final state)
+ *   errored, failed, cancelled, reversed: final, no edges
+ * ```
+ */
+
+/** Who caused a transition. Recorded on every history row. */
+export const ACTORS = ["api", "customer", "bank", "scheduler", "worker"] as const;
+export type Actor = (typeof ACTORS)[number];
+
+export const PAYMENT_STATES = [
+  "queued",
+  "awaiting_authorisation",
+  "review",
+  "processing",
+  "unknown",
+  "succeeded",
+  "settled",
+  "errored",
+  "failed",
+  "cancelled",
+  "reversed",
+] as const;
+
+/**
+ * Internal payment states, one per real situation.
+ *
+ * - `queued` — accepted (`pay/initiate`, or created by the widget), waiting for the worker. Nothing
+ *   has been sent to a bank. Caller: wait, or cancel.
+ * - `awaiting_authorisation` — the customer must authorise in the widget (OTP/PIN). A wrong OTP
+ *   stays here (it is an answer, not a transition). Caller: wait for the widget, or cancel.
+ * - `review` — held for a risk/operator review before anything is sent to the bank. Caller: wait;
+ *   the operator releases it (back to `queued`) or rejects it (`failed`).
+ * - `processing` — the debit reference (the bank's idempotency key) was fixed and committed, and
+ *   the debit has been (or is being) sent. Not cancellable. Caller: wait, verify later.
+ * - `unknown` — the bank call timed out or its response was lost: the debit may or may not have
+ *   happened. The worker must re-query the bank with the same reference; never re-send blindly.
+ *   Caller: wait, verify later.
+ * - `succeeded` — the bank confirmed the debit; the money is pending settlement (ledger:
+ *   `wallet:pending`). The scheduler re-queries after the settlement delay.
+ * - `settled` — validated by re-query after the settlement delay; the money is available (ledger:
+ *   `wallet:available`). Final, except for a late reversal by the bank.
+ * - `errored` — the bank returned an error or the customer had insufficient funds. Final: nothing
+ *   moved. Caller: start a new payment once the cause is fixed.
+ * - `failed` — declined by the bank network, refused by the customer (no consent), rejected in
+ *   review, or expired before it was authorised or executed. Final: nothing moved.
+ * - `cancelled` — cancelled by the merchant (API) or the customer before any debit was sent. Final.
+ * - `reversed` — the bank reversed the debit after confirming it (late failure / return). Final;
+ *   the ledger posts the money back out of the company's wallet.
+ */
+export type PaymentState = (typeof PAYMENT_STATES)[number];
+
+/**
+ * Allowed transitions. Self-loops are not transitions (a re-query that learns nothing, a wrong
+ * OTP: no history row). `unknown → processing` is the one re-send: only when the re-query says
+ * the bank never received the debit, and with the SAME reference, so the bank deduplicates it.
+ */
+export const TRANSITIONS = {
+  queued: ["awaiting_authorisation", "review", "processing", "cancelled", "failed"],
+  awaiting_authorisation: ["processing", "cancelled", "failed"],
+  review: ["queued", "failed"],
+  processing: ["succeeded", "unknown", "errored", "failed"],
+  unknown: ["succeeded", "processing", "errored", "failed"],
+  succeeded: ["settled", "reversed"],
+  settled: ["reversed"],
+  errored: [],
+  failed: [],
+  cancelled: [],
+  reversed: [],
+} as const satisfies Record<PaymentState, readonly PaymentState[]>;
+
+/** The only edges that leave a final state: the bank reversing a debit it had confirmed. */
+export const LATE_TRANSITIONS: ReadonlyArray<readonly [PaymentState, PaymentState]> = [["settled", "reversed"]];
+
+export function canTransition(from: PaymentState, to: PaymentState): boolean {
+  return (TRANSITIONS[from] as readonly PaymentState[]).includes(to);
+}
+
+/** A transition that the machine does not allow. The service maps it to a 409/422 for the API. */
+export class IllegalTransitionError extends Error {
+  readonly from: PaymentState;
+  readonly to: PaymentState;
+  constructor(from: PaymentState, to: PaymentState) {
+    const allowed = TRANSITIONS[from];
+    super(`payment cannot move from ${from} to ${to} (allowed from ${from}: ${allowed.length ? allowed.join(", ") : "none"})`);
+    this.name = "IllegalTransitionError";
+    this.from = from;
+    this.to = to;
+  }
+}
+
+export function assertTransition(from: PaymentState, to: PaymentState): void {
+  if (!canTransition(from, to)) throw new IllegalTransitionError(from, to);
+}
+
+/** One history row. `reason` is a short machine-readable cause (`bank_timeout`, `customer_authorised`, …). */
+export interface TransitionRecord {
+  from: PaymentState;
+  to: PaymentState;
+  actor: Actor;
+  reason: string;
+  at: Date;
+}
+
+/** Checks the edge and builds its history row. Throws `IllegalTransitionError`. */
+export function transition(from: PaymentState, to: PaymentState, actor: Actor, reason: string, at: Date): TransitionRecord {
+  assertTransition(from, to);
+  return { from, to, actor, reason, at };
+}
+
+/** The outcome is decided; no worker, scheduler or customer action is pending. */
+export function isFinal(s: PaymentState): boolean {
+  return s === "settled" || s === "errored" || s === "failed" || s === "cancelled" || s === "reversed";
+}
+
+/**
+ * `pay/cancel` may cancel it: nothing has been sent to a bank yet. The seed allows cancelling only
+ * `pending`/`initialized` payments and forbids it "while it is actively processing": so only
+ * `queued` (wire `pending`) and `awaiting_authorisation` (wire `initiated`). `processing` and
+ * `unknown` also show `initiated` on the wire but are NOT cancellable: the debit may be at the bank.
+ */
+export function isCancellable(s: PaymentState): boolean {
+  return s === "queued" || s === "awaiting_authorisation";
+}
+
+/** The bank owes us the outcome of a debit that was (maybe) sent. */
+export function isAwaitingBank(s: PaymentState): boolean {
+  return s === "processing" || s === "unknown";
+}
+
+/**
+ * A job must ask the bank (with the payment's fixed reference) before anything else happens:
+ * `unknown` at once (did the debit happen?), `succeeded` after the settlement delay (did it settle?).
+ */
+export function needsRequery(s: PaymentState): boolean {
+  return s === "unknown" || s === "succeeded";
+}
+
+/** The nine wire statuses of seed 004, in its order of description. */
+export const WIRE_STATUSES = [
+  "pending",
+  "initiated",
+  "review",
+  "success",
+  "success_pending_validation",
+  "completed",
+  "error",
+  "failed",
+  "cancelled",
+] as const;
+export type WireStatus = (typeof WIRE_STATUSES)[number];
+
+/** The outcome so far, as `response_status` on the wire. */
+export type ResponseStatus = "pending" | "success" | "error" | "failed" | "cancelled";
+
+export interface WirePaymentStatus {
+  status: WireStatus;
+  response_status: ResponseStatus;
+}
+
+/**
+ * Internal state → Okra's `{status, response_status}`.
+ *
+ * `status` is where the payment is in its life; `response_status` is the outcome so far. The
+ * seed's verify sample (`status: "completed", response_status: "success"`) and its definition
+ * ("COMPLETED: completed whether or not it was successful") say `completed` means "done" and
+ * `response_status` says how it went. So: a settled payment is `completed`/`success`; while the
+ * money awaits settlement it is `success_pending_validation`/`success`; failures keep their own
+ * status (`error`, `failed`, `cancelled`) and the same `response_status`; a late reversal is
+ * `failed`/`failed` (the bank declined it after all — GoCardless's late `failed`), and the
+ * history row and the `payment.reversed` event say it was a reversal. `success` is used only as a
+ * `response_status`: Okro never stops at a bare "bank said 2xx" without knowing about settlement.
+ */
+export function wireStatus(s: PaymentState): WirePaymentStatus {
+  switch (s) {
+    case "queued":
+      return { status: "pending", response_status: "pending" };
+    case "awaiting_authorisation":
+    case "processing":
+    case "unknown":
+      return { status: "initiated", response_status: "pending" };
+    case "review":
+      return { status: "review", response_status: "pending" };
+    case "succeeded":
+      return { status: "success_pending_validation", response_status: "success" };
+    case "settled":
+      return { status: "completed", response_status: "success" };
+    case "errored":
+      return { status: "error", response_status: "error" };
+    case "failed":
+    case "reversed":
+      return { status: "failed", response_status: "failed" };
+    case "cancelled":
+      return { status: "cancelled", response_status: "cancelled" };
+    default: {
+      const unreachable: never = s;
+      throw new Error(`unknown payment state ${String(unreachable)}`);
+    }
+  }
+}

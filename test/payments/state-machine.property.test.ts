@@ -1,0 +1,149 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  ACTORS,
+  assertTransition,
+  canTransition,
+  IllegalTransitionError,
+  isAwaitingBank,
+  isCancellable,
+  isFinal,
+  LATE_TRANSITIONS,
+  needsRequery,
+  PAYMENT_STATES,
+  type PaymentState,
+  transition,
+  TRANSITIONS,
+  WIRE_STATUSES,
+  wireStatus,
+} from "../../src/payments/domain.js";
+
+const state = fc.constantFrom(...PAYMENT_STATES);
+const edges = (s: PaymentState): readonly PaymentState[] => TRANSITIONS[s];
+
+function reachable(from: PaymentState): Set<PaymentState> {
+  const seen = new Set<PaymentState>([from]);
+  const todo = [from];
+  while (todo.length) for (const n of edges(todo.pop() as PaymentState)) if (!seen.has(n)) (seen.add(n), todo.push(n));
+  return seen;
+}
+
+describe("payment state machine", () => {
+  it("lets every non-final state reach a final state (no payment can be stuck for ever)", () => {
+    for (const s of PAYMENT_STATES.filter((x) => !isFinal(x))) {
+      expect([...reachable(s)].some(isFinal), s).toBe(true);
+    }
+  });
+
+  it("allows no transition out of a final state except the bank's late reversal", () => {
+    for (const s of PAYMENT_STATES.filter(isFinal)) {
+      for (const to of edges(s)) {
+        expect(LATE_TRANSITIONS.some(([a, b]) => a === s && b === to), `${s} → ${to}`).toBe(true);
+      }
+    }
+    expect(canTransition("settled", "reversed")).toBe(true);
+    expect(canTransition("succeeded", "reversed")).toBe(true);
+    for (const s of ["errored", "failed", "cancelled", "reversed"] as const) expect(edges(s)).toEqual([]);
+  });
+
+  it("has only real states as targets, no self-loops and no duplicate edges", () => {
+    for (const s of PAYMENT_STATES) {
+      expect(new Set(edges(s)).size).toBe(edges(s).length);
+      for (const to of edges(s)) {
+        expect(PAYMENT_STATES).toContain(to);
+        expect(to).not.toBe(s);
+      }
+    }
+  });
+
+  it("accepts exactly the edges in TRANSITIONS and names both states when it refuses one", () => {
+    fc.assert(
+      fc.property(state, state, (from, to) => {
+        const allowed = edges(from).includes(to);
+        expect(canTransition(from, to)).toBe(allowed);
+        if (allowed) {
+          expect(() => assertTransition(from, to)).not.toThrow();
+        } else {
+          let caught: unknown;
+          try {
+            assertTransition(from, to);
+          } catch (e) {
+            caught = e;
+          }
+          expect(caught).toBeInstanceOf(IllegalTransitionError);
+          const err = caught as IllegalTransitionError;
+          expect(err.from).toBe(from);
+          expect(err.to).toBe(to);
+          expect(err.message).toContain(`from ${from} to ${to}`);
+        }
+      }),
+    );
+  });
+
+  it("walks only allowed edges from queued, recording actor, reason and time, and ends final or waiting", () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat(), { maxLength: 30 }), fc.constantFrom(...ACTORS), fc.date({ noInvalidDate: true }), (choices, actor, at) => {
+        let s: PaymentState = "queued";
+        const history = [];
+        for (const c of choices) {
+          const next = edges(s);
+          if (next.length === 0) break;
+          const to = next[c % next.length] as PaymentState;
+          const row = transition(s, to, actor, "walk", at);
+          expect(row).toEqual({ from: s, to, actor, reason: "walk", at });
+          history.push(row);
+          s = to;
+        }
+        for (let i = 1; i < history.length; i++) expect(history[i]?.from).toBe(history[i - 1]?.to);
+        for (const row of history) expect(canTransition(row.from, row.to)).toBe(true);
+        // Once final, the only way on is a reversal.
+        const firstFinal = history.findIndex((r) => isFinal(r.to));
+        if (firstFinal >= 0) for (const r of history.slice(firstFinal + 1)) expect(r.to).toBe("reversed");
+      }),
+    );
+  });
+
+  it("maps every internal state to exactly one of the nine wire statuses", () => {
+    expect(WIRE_STATUSES).toHaveLength(9);
+    for (const s of PAYMENT_STATES) {
+      const w = wireStatus(s);
+      expect(WIRE_STATUSES).toContain(w.status);
+      expect(WIRE_STATUSES).toContain(w.response_status);
+      expect(wireStatus(s)).toEqual(w); // a function of the state alone
+    }
+    expect(wireStatus("settled")).toEqual({ status: "completed", response_status: "success" }); // the seed's verify sample
+    expect(wireStatus("queued").status).toBe("pending");
+    expect(wireStatus("succeeded").status).toBe("success_pending_validation");
+  });
+
+  it("says success only once the bank confirmed, and never for a payment that ended without money", () => {
+    for (const s of PAYMENT_STATES) {
+      const ok = wireStatus(s).response_status === "success";
+      expect(ok).toBe(s === "succeeded" || s === "settled");
+    }
+  });
+
+  it("cancels only payments the wire shows as pending or initiated, and never one that may be at the bank", () => {
+    for (const s of PAYMENT_STATES) {
+      if (!isCancellable(s)) continue;
+      expect(["pending", "initiated"]).toContain(wireStatus(s).status);
+      expect(canTransition(s, "cancelled")).toBe(true);
+      expect(isAwaitingBank(s)).toBe(false);
+    }
+    for (const s of PAYMENT_STATES) if (canTransition(s, "cancelled")) expect(isCancellable(s)).toBe(true);
+    expect(isCancellable("processing")).toBe(false);
+    expect(isCancellable("unknown")).toBe(false);
+    expect(isCancellable("settled")).toBe(false);
+  });
+
+  it("re-queries only payments whose outcome is still open, and resolves an unknown debit without a blind re-send", () => {
+    for (const s of PAYMENT_STATES) {
+      if (needsRequery(s) || isAwaitingBank(s)) expect(isFinal(s)).toBe(false);
+    }
+    expect(needsRequery("unknown")).toBe(true);
+    // From unknown, every edge is a re-query result; going back to processing is the same-reference re-send.
+    expect([...edges("unknown")].sort()).toEqual(["errored", "failed", "processing", "succeeded"]);
+    expect(canTransition("processing", "queued")).toBe(false);
+    expect(canTransition("unknown", "queued")).toBe(false);
+  });
+});
