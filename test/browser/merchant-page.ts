@@ -21,16 +21,12 @@ import { randomUUID } from "node:crypto";
  * The server binds 127.0.0.1 on a free port; the test that starts it closes it.
  */
 
-const OKRA_JS_CANDIDATES = [
-  path.resolve(import.meta.dirname, "../../node_modules/okra-js/dist/bundle.js"),
-  // Until the front-end's devDependency is installed: the same file from `npm pack okra-js@2.1.1`.
-  "/tmp/okrajs/package/dist/bundle.js",
-];
+/** okra-js 2.1.1 exactly as npm ships it (a dependency: the /demo page serves it too). */
+const OKRA_JS_BUNDLE = path.resolve(import.meta.dirname, "../../node_modules/okra-js/dist/bundle.js");
 
 export function okraJsBundlePath(): string {
-  const found = OKRA_JS_CANDIDATES.find((p) => fs.existsSync(p));
-  if (!found) throw new Error(`okra-js 2.1.1 loader not found (looked at ${OKRA_JS_CANDIDATES.join(", ")}); run npm install`);
-  return found;
+  if (!fs.existsSync(OKRA_JS_BUNDLE)) throw new Error(`okra-js 2.1.1 loader not found at ${OKRA_JS_BUNDLE}; run npm ci`);
+  return OKRA_JS_BUNDLE;
 }
 
 /** What one merchant page does when its button is pressed. */
