@@ -25,7 +25,6 @@ import {
   emitTransactionsSuccess,
   type RecordRef,
 } from "./events.js";
-import { estimateIncome } from "./income.js";
 import * as store from "./store.js";
 
 /**
@@ -292,21 +291,6 @@ function normalisePhone(p: string): string {
 }
 const union = (a: readonly string[], b: readonly string[]) => [...new Set([...a, ...b])];
 
-function toLineWrite(t: BankTransaction): store.TransactionWrite {
-  return {
-    bankTransactionId: t.id,
-    type: t.type,
-    amount: t.amount,
-    balance: t.balance,
-    currency: t.currency,
-    postedAt: t.postedAt,
-    narration: t.narration,
-    category: t.category,
-    reference: t.reference ?? null,
-    sessionId: t.sessionId ?? null,
-  };
-}
-
 function toIdentityWrite(i: BankIdentity): store.IdentityWrite {
   return {
     kind: i.kind,
@@ -499,20 +483,14 @@ async function writeLink(ctx: AppContext, trx: Trx, input: LinkInput, scope: sto
     const balanceId = await store.upsertBalance(trx, scope, b, now);
     balanceEvents.push({ balanceId, accountId, available: b.available, ledger: b.ledger, currency: b.currency, asOf: b.asOf });
     if (s.lines) {
-      newTransactions += await store.insertTransactions(trx, scope, { accountId, customerId, recordId, bankId: input.bankId }, s.lines.map(toLineWrite), now);
+      newTransactions += await store.insertTransactions(trx, scope, { accountId, customerId, recordId, bankId: input.bankId }, s.lines.map(store.lineWrite), now);
     }
   }
 
   const identityId =
     products.includes("identity") && identity ? await store.upsertIdentity(trx, scope, { customerId, recordId, bankId: input.bankId }, toIdentityWrite(identity), now) : null;
 
-  let income: { id: string; summary: ReturnType<typeof estimateIncome> } | undefined;
-  if (products.includes("income")) {
-    const credits = await store.customerCredits(trx, customerId);
-    const ownNames = [name, ...(await store.customerAccountNames(trx, customerId))];
-    const summary = estimateIncome(credits, pulled.bankNow, { ownNames });
-    income = { id: await store.upsertIncome(trx, scope, { customerId, recordId }, summary, now), summary };
-  }
+  const income = products.includes("income") ? await store.storeIncome(trx, scope, { customerId, recordId }, name, pulled.bankNow, now) : undefined;
 
   // -- events, in the same transaction as the data they announce
   const accountIds = pulled.shared.map((s) => stored.get(s.account.id)!.id);

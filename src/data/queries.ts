@@ -387,30 +387,6 @@ export async function listIncomes(db: Db, scope: Scope, f: IncomeFilter, p: Page
   return { rows, total: count.n };
 }
 
-/**
- * Stores the customer's income (one per customer: replaced on every estimate), against
- * `recordId` (the connection it is credited to).
- */
-export async function upsertIncome(db: Db, scope: Scope, input: { id: string; customerId: string; recordId: string; summary: unknown; now: Date }): Promise<IncomeRow> {
-  return db
-    .insertInto("incomes")
-    .values({
-      id: input.id,
-      company_id: scope.companyId,
-      env: scope.env,
-      customer_id: input.customerId,
-      record_id: input.recordId,
-      summary: JSON.stringify(input.summary),
-      created_at: input.now,
-      updated_at: input.now,
-    })
-    .onConflict((oc) =>
-      oc.column("customer_id").doUpdateSet({ record_id: input.recordId, summary: JSON.stringify(input.summary), updated_at: input.now }),
-    )
-    .returningAll()
-    .executeTakeFirstOrThrow();
-}
-
 /** The customer's most recently updated record (optionally at one bank). */
 export async function latestRecordOf(db: Db, scope: Scope, customerId: string, bankId?: string): Promise<RecordRow | undefined> {
   return db

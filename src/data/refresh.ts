@@ -4,7 +4,6 @@ import type { Transaction } from "kysely";
 import type { DB, Env, RecordStatus } from "../db/schema.js";
 import { OkroError } from "../http/errors.js";
 import { emitBalanceSuccess, emitIncomeSuccess, emitRecordTokenRequired, emitTransactionsSuccess, type RecordRef } from "./events.js";
-import { estimateIncome } from "./income.js";
 import { DEFAULT_HISTORY_MONTHS, pullTransactions, requireConnector, rethrowBankError } from "./link.js";
 import * as store from "./store.js";
 
@@ -93,28 +92,14 @@ export async function refreshTransactions(ctx: AppContext, scope: DataScope, acc
       trx,
       scope,
       owner,
-      result.lines.map((t) => ({
-        bankTransactionId: t.id,
-        type: t.type,
-        amount: t.amount,
-        balance: t.balance,
-        currency: t.currency,
-        postedAt: t.postedAt,
-        narration: t.narration,
-        category: t.category,
-        reference: t.reference ?? null,
-        sessionId: t.sessionId ?? null,
-      })),
+      result.lines.map(store.lineWrite),
       now,
     );
     const ref = refOf(current);
     if (current.products.includes("income")) {
-      const credits = await store.customerCredits(trx, current.customerId);
       const customer = await store.customerById(trx, current.customerId);
-      const ownNames = [...(customer ? [customer.name] : []), ...(await store.customerAccountNames(trx, current.customerId))];
-      const summary = estimateIncome(credits, result.to, { ownNames });
-      const incomeId = await store.upsertIncome(trx, scope, { customerId: current.customerId, recordId: current.recordId }, summary, now);
-      await emitIncomeSuccess(trx, scope, ref, incomeId, summary, now);
+      const income = await store.storeIncome(trx, scope, { customerId: current.customerId, recordId: current.recordId }, customer?.name, result.to, now);
+      await emitIncomeSuccess(trx, scope, ref, income.id, income.summary, now);
     }
     await store.recordRefreshed(trx, current.recordId, current.recordId === target.recordId ? session : undefined, now);
     await emitTransactionsSuccess(trx, scope, ref, { code: "PERIODIC_TRANSACTIONS", accounts: [target.accountId], newTransactions: fresh }, now);

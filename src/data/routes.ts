@@ -8,7 +8,6 @@ import { ErrorEnvelope, ok } from "../http/envelope.js";
 import { notFound, OkroError } from "../http/errors.js";
 import { mutate, runOutsideTransaction } from "../http/idempotency.js";
 import { MAX_LIMIT, paginate } from "../http/pagination.js";
-import { newId } from "../lib/ids.js";
 import { emitIncomeSuccess } from "./events.js";
 import { estimateIncome } from "./income.js";
 import {
@@ -33,7 +32,6 @@ import {
   requireAccount,
   requireCustomer,
   unflagCustomer,
-  upsertIncome,
   together,
   type CustomerRow,
   type Paged,
@@ -42,6 +40,7 @@ import {
   type Window,
 } from "./queries.js";
 import { refreshBalance, refreshTransactions } from "./refresh.js";
+import { upsertIncome as upsertIncome } from "./store.js";
 import * as S from "./schemas.js";
 import { rangeEnd, rangeStart } from "./schemas.js";
 import {
@@ -620,7 +619,7 @@ export const dataRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app
           }
           const now = ctx.clock.now();
           const { summary } = await estimate(trx, scope, customer, {});
-          const row = await upsertIncome(trx, scope, { id: newId(now), customerId: customer.id, recordId: record.id, summary, now });
+          const row = await upsertIncome(trx, scope, { customerId: customer.id, recordId: record.id }, summary, now);
           await emitIncomeSuccess(trx, scope, { recordId: record.id, customerId: customer.id, bankId: record.bank_id }, row.id, summary, now);
           return ok("Income processed successfully", { income: incomeView(row) });
         });

@@ -1,7 +1,9 @@
 import { createHash } from "node:crypto";
-import { sql, type Kysely, type Transaction } from "kysely";
-import type { CustomerKind, DB, Env, RecordStatus } from "../db/schema.js";
+import { sql, type Kysely, type Selectable, type Transaction } from "kysely";
+import type { BankTransaction } from "../banks/connector.js";
+import type { CustomerKind, DB, Env, IncomesTable, RecordStatus } from "../db/schema.js";
 import { newId } from "../lib/ids.js";
+import { estimateIncome } from "./income.js";
 
 /**
  * The SQL of account data's writers (link, refresh). Everything here runs inside the caller's
@@ -434,6 +436,22 @@ export interface TransactionWrite {
   sessionId: string | null;
 }
 
+/** A bank's statement line as stored (kobo, ISO dates as the connector gives them). */
+export function lineWrite(t: BankTransaction): TransactionWrite {
+  return {
+    bankTransactionId: t.id,
+    type: t.type,
+    amount: t.amount,
+    balance: t.balance,
+    currency: t.currency,
+    postedAt: t.postedAt,
+    narration: t.narration,
+    category: t.category,
+    reference: t.reference ?? null,
+    sessionId: t.sessionId ?? null,
+  };
+}
+
 /**
  * Inserts lines not seen before (account + bank line id is unique). Returns how many were new.
  * The lines travel as one JSON parameter per chunk (`jsonb_to_recordset`): on the embedded
@@ -566,8 +584,8 @@ export async function upsertIdentity(trx: Trx, scope: Scope, owner: { customerId
 }
 
 /** The customer's income summary (one per customer), computed from the record that last updated it. */
-export async function upsertIncome(trx: Trx, scope: Scope, owner: { customerId: string; recordId: string }, summary: unknown, now: Date): Promise<string> {
-  const row = await trx
+export async function upsertIncome(trx: Db | Trx, scope: Scope, owner: { customerId: string; recordId: string }, summary: unknown, now: Date): Promise<Selectable<IncomesTable>> {
+  return trx
     .insertInto("incomes")
     .values({
       id: newId(now),
@@ -580,9 +598,20 @@ export async function upsertIncome(trx: Trx, scope: Scope, owner: { customerId: 
       updated_at: now,
     })
     .onConflict((oc) => oc.column("customer_id").doUpdateSet({ record_id: owner.recordId, summary: JSON.stringify(summary), updated_at: now }))
-    .returning("id")
+    .returningAll()
     .executeTakeFirstOrThrow();
-  return row.id;
+}
+
+/**
+ * Estimates the customer's income from every stored credit (their own accounts' names tell
+ * transfers between them from income) as of the bank's time `at`, and stores it against `recordId`.
+ */
+export async function storeIncome(trx: Trx, scope: Scope, owner: { customerId: string; recordId: string }, ownName: string | undefined, at: Date, now: Date) {
+  const credits = await customerCredits(trx, owner.customerId);
+  const ownNames = [...(ownName !== undefined ? [ownName] : []), ...(await customerAccountNames(trx, owner.customerId))];
+  const summary = estimateIncome(credits, at, { ownNames });
+  const row = await upsertIncome(trx, scope, owner, summary, now);
+  return { id: row.id, summary };
 }
 
 // ---------------------------------------------------------------------------------------------
