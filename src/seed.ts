@@ -13,6 +13,7 @@ import type { Transaction } from "kysely";
 import type { DB } from "./db/schema.js";
 import { Secret, type BankConnector, type LoginCredentials, type LoginMethod, type LoginResult } from "./banks/connector.js";
 import { connectorFor } from "./banks/networks.js";
+import { SANDBOX_MAGIC } from "./banks/sandbox-logins.js";
 import { linkConnection } from "./data/link.js";
 import { demoSeedState } from "./data/store.js";
 import { PRODUCTS } from "./platform/domain.js";
@@ -168,10 +169,6 @@ export const DEMO_LINKS = [
   { bankSlug: "kuda-bank", method: "mobile_banking", identifier: "okro_question" },
   { bankSlug: "zenith-bank", method: "internet_banking", identifier: "okro_otp" },
 ] as const satisfies ReadonlyArray<{ bankSlug: string; method: LoginMethod; identifier: string }>;
-/** The magic users' password, and the sandbox banks' login second factors (docs/sandbox-bank.md). */
-const SANDBOX_PASSWORD = "pass_good";
-const SANDBOX_LOGIN_OTP = "123456";
-const SANDBOX_SECURITY_ANSWER = "okro";
 
 /** Marks the records the demo seed made (in `records.options`), so an interrupted seed can finish. */
 export const DEMO_OPTION = "okro_demo";
@@ -207,7 +204,7 @@ export async function ensureDemoData(
       const bank = banks.get(link.bankSlug);
       const connector = bank && connectorFor(ctx, "sandbox", demo.company_id, bank.bankId);
       if (!bank || !connector || state.seededBanks.has(bank.bankId)) continue;
-      const credentials: LoginCredentials = { method: link.method, identifier: link.identifier, secret: new Secret(SANDBOX_PASSWORD) };
+      const credentials: LoginCredentials = { method: link.method, identifier: link.identifier, secret: new Secret(SANDBOX_MAGIC.password) };
       const session = await connect(connector, await connector.startLogin({ credentials }));
       const accounts = await connector.listAccounts({ session });
       await linkConnection(ctx, {
@@ -235,7 +232,7 @@ export async function ensureDemoData(
 async function connect(connector: BankConnector, result: LoginResult): Promise<LoginResult["session"]> {
   for (let round = 0; result.status === "mfa_required"; round++) {
     if (round >= 3) throw new Error("the sandbox bank kept asking for MFA");
-    const answer = result.challenge.kind === "security_question" ? SANDBOX_SECURITY_ANSWER : SANDBOX_LOGIN_OTP;
+    const answer = result.challenge.kind === "security_question" ? SANDBOX_MAGIC.securityAnswer : SANDBOX_MAGIC.otp;
     result = await connector.answerMfa({ session: result.session, answer: new Secret(answer) });
   }
   return result.session;

@@ -13,3 +13,6 @@ export const SANDBOX_LOGINS = [
 ] as const;
 
 export const SANDBOX_PAYMENT_AUTH = { otp: "123456", pin: "1234" } as const;
+
+/** The magic users' password and the answers to their login challenges (what the sandbox banks check). */
+export const SANDBOX_MAGIC = { password: "pass_good", otp: "123456", securityAnswer: "okro" } as const;

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { SANDBOX_MAGIC } from "../../src/banks/sandbox-logins.js";
 import { Secret } from "../../src/banks/connector.js";
 import { connectorFor } from "../../src/banks/networks.js";
 import { linkConnection } from "../../src/data/link.js";
@@ -397,9 +398,12 @@ export async function linkSandboxCustomer(h: Harness, tenant: NewCompany, option
   const bankId = options.bankId ?? GTBANK;
   const connector = connectorFor(h.ctx, "sandbox", tenant.id, bankId);
   if (!connector) throw new Error(`no sandbox connector for ${bankId}`);
-  const credentials = { method: "internet_banking" as const, identifier: options.identifier ?? "okro_good", secret: new Secret("pass_good") };
+  const credentials = { method: "internet_banking" as const, identifier: options.identifier ?? "okro_good", secret: new Secret(SANDBOX_MAGIC.password) };
   let login = await connector.startLogin({ credentials });
-  if (login.status === "mfa_required") login = await connector.answerMfa({ session: login.session, answer: new Secret(login.challenge.kind === "security_question" ? "okro" : "123456") });
+  if (login.status === "mfa_required") {
+    const answer = login.challenge.kind === "security_question" ? SANDBOX_MAGIC.securityAnswer : SANDBOX_MAGIC.otp;
+    login = await connector.answerMfa({ session: login.session, answer: new Secret(answer) });
+  }
   if (login.status !== "connected") throw new Error("sandbox login did not connect");
   const session = login.session;
   const bankAccounts = await connector.listAccounts({ session });

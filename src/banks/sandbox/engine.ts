@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomInt, timingSafeEqual } from "node:crypto";
+import { SANDBOX_MAGIC, SANDBOX_PAYMENT_AUTH } from "../sandbox-logins.js";
 import { hash as argon2Hash, verify as argon2Verify } from "@node-rs/argon2";
 import type { Transaction } from "kysely";
 import type { Database } from "../../db/index.js";
@@ -83,10 +84,10 @@ const SESSION_MS = 30 * MINUTE;
 const CHALLENGE_MS = 5 * MINUTE;
 const LOCK_MS = 30 * MINUTE;
 const MAX_TRIES = 5;
-const OTP = "123456";
-const PIN = "1234";
-const QUESTION_ANSWER = "okro";
-const MAGIC_PASSWORD = "pass_good";
+const OTP = SANDBOX_MAGIC.otp;
+const PIN = SANDBOX_PAYMENT_AUTH.pin;
+const QUESTION_ANSWER = SANDBOX_MAGIC.securityAnswer;
+const MAGIC_PASSWORD = SANDBOX_MAGIC.password;
 /** One login in this many sweeps sessions that expired over a day ago (a bounded batch). */
 const PURGE_EVERY_N_LOGINS = 200;
 /** Developer-created customers' PIN for mobile-banking and account-number logins. */
