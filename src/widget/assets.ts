@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { AppContext } from "../context.js";
 import { HTML_HEADERS, IMMUTABLE, getWidgetBuild, type BuiltAsset } from "./build.js";
 
 /**
@@ -18,7 +17,7 @@ export const SHORT_URL_PATTERN = /^[A-Za-z0-9]{10}$/;
 /** The loader is linked by name, so it may only be cached briefly. */
 const LOADER_CACHE = "public, max-age=300";
 
-export async function registerWidgetAssets(app: FastifyInstance, _ctx: AppContext): Promise<void> {
+export async function registerWidgetAssets(app: FastifyInstance): Promise<void> {
   const build = await getWidgetBuild();
 
   const sendPage = (req: FastifyRequest, reply: FastifyReply, framed: boolean) =>

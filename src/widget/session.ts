@@ -334,7 +334,8 @@ export async function createSession(ctx: AppContext, body: CreateSessionBody): P
     picked: null,
   };
 
-  const returning = settings.customer_hint ? await returningCustomer(ctx, app, settings) : null;
+  const offered = await offeredBanks(ctx, app, settings);
+  const returning = settings.customer_hint ? await returningCustomer(ctx, app, settings.customer_hint, offered) : null;
   if (sessionsOpened++ % PURGE_EVERY_N_SESSIONS === 0) await purgeExpired(ctx, now);
 
   const token = SESSION_TOKEN_PREFIX + randomToken(32);
@@ -373,7 +374,7 @@ export async function createSession(ctx: AppContext, body: CreateSessionBody): P
     returning,
     // The first screen's list rides along: one round trip less before the customer can choose
     // (≥ 400 ms on a slow 3G phone). `GET /api/banks` fetches it fresh later (health changes).
-    banks: await widgetBanks(ctx, app, settings),
+    banks: await widgetBanks(ctx, app, offered),
   };
 }
 
@@ -436,8 +437,13 @@ const maskNuban = (nuban: string) => `••••${nuban.slice(-4)}`;
 const firstName = (name: string) => name.trim().split(/\s+/)[0] ?? "";
 
 /** The recognised customer and the linked accounts they can pick (at banks this widget offers). */
-async function returningCustomer(ctx: AppContext, app: App, settings: SessionSettings): Promise<CreateSessionResponse["returning"]> {
-  const customer = await findCustomer(ctx, app.company_id, app.env, settings.customer_hint!);
+async function returningCustomer(
+  ctx: AppContext,
+  app: App,
+  hint: CustomerHint,
+  offered: readonly BankView[],
+): Promise<CreateSessionResponse["returning"]> {
+  const customer = await findCustomer(ctx, app.company_id, app.env, hint);
   if (!customer) return null;
   const rows = await ctx.db
     .selectFrom("accounts")
@@ -449,7 +455,7 @@ async function returningCustomer(ctx: AppContext, app: App, settings: SessionSet
     .orderBy("created_at")
     .orderBy("id")
     .execute();
-  const banks = new Map((await offeredBanks(ctx, app, settings)).map((b) => [b.id, b]));
+  const banks = new Map(offered.map((b) => [b.id, b]));
   const accounts: ReturningAccount[] = rows.flatMap((a) => {
     const bank = banks.get(a.bank_id);
     return bank ? [{ id: a.id, bank_id: bank.id, bank_name: bank.name, bank_slug: bank.slug, nuban_masked: maskNuban(a.nuban), name: "", type: a.type }] : [];
@@ -521,12 +527,13 @@ async function offeredBanks(ctx: AppContext, app: Pick<App, "env" | "bank_filter
   const network = networkFor(ctx, app.env);
   const appFilter = app.bank_filter.length > 0 ? new Set(app.bank_filter) : null;
   const optionFilter = settings.bank_slugs ? new Set(settings.bank_slugs) : null;
+  const required = requiredBankProducts(settings.products);
   return (await directory(ctx)).filter(
     (b) =>
       network.supports(b.id) &&
       (!appFilter || appFilter.has(b.slug)) &&
       (!optionFilter || optionFilter.has(b.slug)) &&
-      requiredBankProducts(settings.products).every((p) => (b.products as string[]).includes(p)) &&
+      required.every((p) => (b.products as string[]).includes(p)) &&
       (settings.account_kind !== "corporate" || b.corp) &&
       (settings.account_kind !== "individual" || b.individual),
   );
@@ -555,12 +562,12 @@ async function sessionApp(ctx: AppContext, session: WidgetSession): Promise<App>
 }
 
 export async function listSessionBanks(ctx: AppContext, session: WidgetSession): Promise<WidgetBank[]> {
-  return widgetBanks(ctx, await sessionApp(ctx, session), session.settings);
+  const app = await sessionApp(ctx, session);
+  return widgetBanks(ctx, app, await offeredBanks(ctx, app, session.settings));
 }
 
-/** The banks this widget offers, with their health, as the bank list shows them. */
-async function widgetBanks(ctx: AppContext, app: App, settings: SessionSettings): Promise<WidgetBank[]> {
-  const banks = await offeredBanks(ctx, app, settings);
+/** The banks this widget offers (`offeredBanks`), with their health, as the bank list shows them. */
+async function widgetBanks(ctx: AppContext, app: App, banks: readonly BankView[]): Promise<WidgetBank[]> {
   const health = await bankHealth(ctx, app.env, app.company_id, banks);
   return banks.map((b) => {
     const h = health.get(b.id) ?? { health: "healthy" as const, message: null };

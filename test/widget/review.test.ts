@@ -1,14 +1,13 @@
-import Fastify, { type FastifyInstance } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { applyHttpBasics, requestIdOptions } from "../../src/http/basics.js";
-import { registerWidgetApi } from "../../src/widget/api-routes.js";
 import type { CreateSessionResponse, LoginResponse } from "../../src/widget/protocol.js";
 import { api, ApiError, BANK_STEP_TIMEOUT_MS, CONNECT_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from "../../src/widget/ui/api.js";
 import { BANK_CALL_TIMEOUT_MS } from "../../src/widget/session.js";
 import { chromiumPath } from "../browser/chromium.js";
-import { chooseAccounts, chooseBank, chooseMethod, consent, expectAlert, logIn, startWidgetWorld, waitForSuccess, type WidgetWorld } from "../browser/widget-harness.js";
+import { chooseAccounts, chooseBank, chooseMethod, consent, expectAlert, logIn, startWidgetWorld, waitForSuccess, type WidgetPage, type WidgetWorld } from "../browser/widget-harness.js";
 import { createHarness, type Harness } from "../harness.js";
 import { expectError, expectSuccess } from "../http/envelope-assertions.js";
+import { buildWidgetApi } from "./widget-api.js";
 
 /**
  * Review of issue 4's widget: defects found by driving the session API (and the app's request
@@ -22,10 +21,7 @@ let h: Harness;
 let widget: FastifyInstance;
 beforeAll(async () => {
   h = await createHarness();
-  widget = Fastify({ logger: false, ...requestIdOptions });
-  applyHttpBasics(widget);
-  await registerWidgetApi(widget, h.ctx);
-  await widget.ready();
+  widget = await buildWidgetApi(h.ctx);
 });
 afterAll(async () => {
   await widget?.close();
@@ -103,6 +99,13 @@ describe("a connect that outlasts the person's patience", () => {
 
 describe.skipIf(!chromiumPath)("the widget in Chromium (okra-js 2.1.1)", () => {
   let world: WidgetWorld;
+  /** The sandbox's good internet-banking login at `bank`, up to the accounts chosen. */
+  const logInAndChooseAccounts = async (w: WidgetPage, bank: string) => {
+    await chooseBank(w, bank);
+    await chooseMethod(w, bank, "Internet banking");
+    await logIn(w, bank, { identifier: "okro_good", secret: "pass_good" });
+    await chooseAccounts(w);
+  };
   beforeAll(async () => {
     world = await startWidgetWorld({ products: ["auth", "balance", "identity"] });
   });
@@ -115,10 +118,7 @@ describe.skipIf(!chromiumPath)("the widget in Chromium (okra-js 2.1.1)", () => {
     const bank = "Guaranty Trust Bank";
     const w = await world.open(tenant, { flow: "review-slow-connect", hold: ["/api/connect"] });
     try {
-      await chooseBank(w, bank);
-      await chooseMethod(w, bank, "Internet banking");
-      await logIn(w, bank, { identifier: "okro_good", secret: "pass_good" });
-      await chooseAccounts(w);
+      await logInAndChooseAccounts(w, bank);
       await consent(w, tenant.name);
       // The link takes 21 s (two years of statements at a slow bank): held here, then let through.
       await w.reached("/api/connect");
@@ -137,10 +137,7 @@ describe.skipIf(!chromiumPath)("the widget in Chromium (okra-js 2.1.1)", () => {
     const bank = "Guaranty Trust Bank";
     const w = await world.open(tenant, { flow: "review-bank-session-lapsed" });
     try {
-      await chooseBank(w, bank);
-      await chooseMethod(w, bank, "Internet banking");
-      await logIn(w, bank, { identifier: "okro_good", secret: "pass_good" });
-      await chooseAccounts(w);
+      await logInAndChooseAccounts(w, bank);
       await w.waitForScreen(`Share your data with ${tenant.name}`);
       // The bank's 30-minute session ends while the person reads the consent (the widget session,
       // on Okro's clock, is still alive).
@@ -165,10 +162,7 @@ describe.skipIf(!chromiumPath)("the widget in Chromium (okra-js 2.1.1)", () => {
       flow: "review-redirect",
     });
     try {
-      await chooseBank(w, bank);
-      await chooseMethod(w, bank, "Internet banking");
-      await logIn(w, bank, { identifier: "okro_good", secret: "pass_good" });
-      await chooseAccounts(w);
+      await logInAndChooseAccounts(w, bank);
       await consent(w, tenant.name);
       await waitForSuccess(w);
       const leaving = w.page.waitForRequest((r) => r.url().startsWith("https://phish.example"), { timeout: 3_000 }).then(
@@ -188,10 +182,7 @@ describe.skipIf(!chromiumPath)("the widget in Chromium (okra-js 2.1.1)", () => {
       flow: "review-redirect-app",
     });
     try {
-      await chooseBank(own, bank);
-      await chooseMethod(own, bank, "Internet banking");
-      await logIn(own, bank, { identifier: "okro_good", secret: "pass_good" });
-      await chooseAccounts(own);
+      await logInAndChooseAccounts(own, bank);
       await consent(own, merchant.name);
       await waitForSuccess(own);
       const going = own.page.waitForRequest((r) => r.url().startsWith("https://"), { timeout: 5_000 });

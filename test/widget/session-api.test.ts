@@ -1,18 +1,18 @@
 import { randomUUID } from "node:crypto";
-import Fastify, { type FastifyInstance } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applyHttpBasics, requestIdOptions } from "../../src/http/basics.js";
 import { loggerOptions } from "../../src/http/logging.js";
 import { ManualClock } from "../../src/lib/clock.js";
 import { createApp } from "../../src/platform/apps.js";
 import type { NewCompany } from "../../src/platform/companies.js";
-import { registerWidgetApi, SESSIONS_PER_WINDOW } from "../../src/widget/api-routes.js";
+import { SESSIONS_PER_WINDOW } from "../../src/widget/api-routes.js";
 import { buildWidgetApp } from "../../src/widget/app.js";
 import type { BanksResponse, CreateSessionResponse } from "../../src/widget/protocol.js";
 import { SESSION_IDLE_MS, SESSION_MAX_MS } from "../../src/widget/session.js";
 import { createHarness, type Harness } from "../harness.js";
 import { expectError, expectSuccess } from "../http/envelope-assertions.js";
+import { buildWidgetApi } from "./widget-api.js";
 
 /**
  * The widget session API (protocol.ts) on the widget origin: opening a session from the okra-js
@@ -23,15 +23,6 @@ import { expectError, expectSuccess } from "../http/envelope-assertions.js";
  * the API's own parsers), without the widget's static assets, which are built separately and are
  * covered by origin.test.ts.
  */
-async function buildWidgetApi(ctx: Harness["ctx"], logger?: pino.Logger): Promise<FastifyInstance> {
-  // A pino logger instance changes Fastify's logger type parameter; the API does not care.
-  const app = Fastify({ ...(logger ? { loggerInstance: logger } : { logger: false }), ...requestIdOptions }) as unknown as FastifyInstance;
-  applyHttpBasics(app);
-  await registerWidgetApi(app, ctx);
-  await app.ready();
-  return app;
-}
-
 const GTBANK = "5d6fe57a4099cc4b210bbeb3";
 const ACCESS = "5d6fe57a4099cc4b210bbeb0";
 const CITIBANK = "5d6fe57a4099cc4b210bbec1";

@@ -1,15 +1,14 @@
-import Fastify, { type FastifyInstance } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applyHttpBasics, requestIdOptions } from "../../src/http/basics.js";
 import { ManualClock } from "../../src/lib/clock.js";
 import { sha256Hex } from "../../src/lib/secrets.js";
 import type { NewCompany } from "../../src/platform/companies.js";
-import { registerWidgetApi } from "../../src/widget/api-routes.js";
 import type { ConnectResponse, CreateSessionResponse, LoginResponse } from "../../src/widget/protocol.js";
 import { ConnectorError } from "../../src/banks/connector.js";
 import { MAX_LOGINS_PER_SESSION, widgetBankError } from "../../src/widget/session.js";
 import { createHarness, type Harness } from "../harness.js";
 import { expectError, expectSuccess } from "../http/envelope-assertions.js";
+import { buildWidgetApi } from "./widget-api.js";
 
 /**
  * The widget's login → MFA → accounts → connect flows against the sandbox bank network, with the
@@ -23,14 +22,6 @@ const ECOBANK = "5d6fe57a4099cc4b210bbeb1";
 const CITIBANK = "5d6fe57a4099cc4b210bbec1";
 const KUDA = "5d6fe57a4099cc4b210bbeb7";
 const ZENITH = "5d6fe57a4099cc4b210bbec0";
-
-async function buildWidgetApi(ctx: Harness["ctx"]): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, ...requestIdOptions });
-  applyHttpBasics(app);
-  await registerWidgetApi(app, ctx);
-  await app.ready();
-  return app;
-}
 
 let h: Harness;
 let widget: FastifyInstance;

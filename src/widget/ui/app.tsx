@@ -345,14 +345,17 @@ export function App({ mode }: { mode: Mode }) {
     });
   }
 
-  function login(bank: WidgetBank, method: WidgetLoginMethod, accountId: string | undefined, identifier: string, secret: string) {
-    const body: LoginRequest = { bank_id: bank.id, method: method.method, identifier, secret, ...(accountId ? { account_id: accountId } : {}) };
+  /**
+   * Sends a login or an MFA answer and moves on with the bank's answer. One request key for every
+   * try, so "Try again" after a lost reply resends the same step.
+   */
+  function bankStep(bank: WidgetBank, path: "/api/login" | "/api/mfa", body: LoginRequest | MfaRequest, submitted: () => void, again: () => void) {
     const key = newRequestKey();
     const attempt = async () => {
       setBusy(true);
-      postEvent("login_submitted", { bank_id: bank.id, method: method.method });
+      submitted();
       try {
-        const r = await api<LoginResponse>("POST", "/api/login", body, key, BANK_STEP_TIMEOUT_MS);
+        const r = await api<LoginResponse>("POST", path, body, key, BANK_STEP_TIMEOUT_MS);
         setBusy(false);
         afterLogin(bank, r);
       } catch (err) {
@@ -360,11 +363,22 @@ export function App({ mode }: { mode: Mode }) {
           bank,
           retry: () => void attempt(),
           inline: (text) => patchTop({ notice: notice(text) }),
-          relogin: () => relogin(bank, method, accountId),
+          relogin: again,
         });
       }
     };
     void attempt();
+  }
+
+  function login(bank: WidgetBank, method: WidgetLoginMethod, accountId: string | undefined, identifier: string, secret: string) {
+    const body: LoginRequest = { bank_id: bank.id, method: method.method, identifier, secret, ...(accountId ? { account_id: accountId } : {}) };
+    bankStep(
+      bank,
+      "/api/login",
+      body,
+      () => postEvent("login_submitted", { bank_id: bank.id, method: method.method }),
+      () => relogin(bank, method, accountId),
+    );
   }
 
   function afterLogin(bank: WidgetBank, r: LoginResponse) {
@@ -393,27 +407,14 @@ export function App({ mode }: { mode: Mode }) {
   }
 
   function answerMfa(bank: WidgetBank, challenge: WidgetChallenge, answer: string) {
-    const body: MfaRequest = { answer };
-    const key = newRequestKey();
     const cred = stack.find((v) => v.id === "credentials");
-    const attempt = async () => {
-      setBusy(true);
-      postEvent("mfa_submitted", { bank_id: bank.id, kind: challenge.kind });
-      try {
-        const r = await api<LoginResponse>("POST", "/api/mfa", body, key, BANK_STEP_TIMEOUT_MS);
-        setBusy(false);
-        afterLogin(bank, r);
-      } catch (err) {
-        fail(err, {
-          bank,
-          retry: () => void attempt(),
-          inline: (text) => patchTop({ notice: notice(text) }),
-          relogin: () =>
-            cred && cred.id === "credentials" ? relogin(cred.bank, cred.method, cred.accountId) : void toBanks(),
-        });
-      }
-    };
-    void attempt();
+    bankStep(
+      bank,
+      "/api/mfa",
+      { answer },
+      () => postEvent("mfa_submitted", { bank_id: bank.id, kind: challenge.kind }),
+      () => (cred && cred.id === "credentials" ? relogin(cred.bank, cred.method, cred.accountId) : void toBanks()),
+    );
   }
 
   function connect(bank: WidgetBank, accountIds: string[]) {
