@@ -470,9 +470,213 @@ export interface WidgetSessionsTable {
   challenge: Json<unknown>;
   bank_accounts: Json<unknown>;
   result: Json<unknown>;
+  /** Migration 0007: the payment this (payment-mode) session is authorising now. */
+  payment_id: string | null;
   expires_at: Timestamp;
   created_at: Timestamp;
   updated_at: Timestamp;
+}
+
+// ── Payments and ledger (migration 0007) ────────────────────────────────────────────────────
+export interface CompanyAccountsTable {
+  id: string;
+  company_id: string;
+  env: Env;
+  bank_id: string;
+  nuban: string;
+  name: string;
+  currency: string;
+  is_default: Generated<boolean>;
+  created_at: Timestamp;
+}
+
+export type ConsentStatus = "pending" | "active" | "revoked";
+export interface PaymentConsentsTable {
+  id: string;
+  company_id: string;
+  env: Env;
+  customer_id: string;
+  account_id: string;
+  bank_id: string;
+  /** The mandate's reference at the bank (its idempotency key). */
+  reference: string;
+  /** The bank's mandate id, once known. */
+  mandate_id: string | null;
+  status: ConsentStatus;
+  max_amount: bigint;
+  currency: string;
+  activates_at: NullableTimestamp;
+  next_check_at: NullableTimestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface PaymentLinksTable {
+  id: string;
+  company_id: string;
+  env: Env;
+  short_url: string;
+  name: string;
+  note: string | null;
+  /** Kobo; null lets the payer enter the amount. */
+  amount: bigint | null;
+  currency: string;
+  type: "one-time" | "recurring";
+  reusable: boolean;
+  status: "active" | "used" | "disabled";
+  expires_at: NullableTimestamp;
+  account_to_credit: string | null;
+  support_email: string;
+  success_url: string | null;
+  callback_url: string | null;
+  logo: string | null;
+  color: string | null;
+  filter_banks: Json<string[]>;
+  /** SHA-256 of the canonical details: creating identical details again returns this link. */
+  details_hash: string;
+  payments_count: Generated<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** Internal payment states: src/payments/domain.ts `PaymentState`. */
+export type PaymentStateColumn =
+  | "queued"
+  | "awaiting_authorisation"
+  | "review"
+  | "processing"
+  | "unknown"
+  | "succeeded"
+  | "settled"
+  | "errored"
+  | "failed"
+  | "cancelled"
+  | "reversed";
+
+export interface PaymentsTable {
+  id: string;
+  company_id: string;
+  env: Env;
+  customer_id: string | null;
+  /** The customer's account to debit (accounts.id); null until chosen in the widget. */
+  account_id: string | null;
+  bank_id: string | null;
+  nuban: string | null;
+  /** company_accounts.id */
+  account_to_credit: string;
+  amount: bigint;
+  currency: string;
+  type: Generated<string>;
+  channel: "api" | "widget" | "link";
+  /** `consent`: debited by the worker on a standing consent (mandate); `authorised`: the customer authorises with OTP/PIN in the widget. */
+  method: "consent" | "authorised";
+  consent_id: string | null;
+  link_id: string | null;
+  widget_session_id: string | null;
+  note: string | null;
+  state: PaymentStateColumn;
+  attempt: Generated<number>;
+  /** The bank's idempotency key for the current attempt; fixed and committed before the call. */
+  reference: string | null;
+  sent_at: NullableTimestamp;
+  bank_session_id: string | null;
+  failure_code: string | null;
+  failure_reason: string | null;
+  fee: Generated<bigint>;
+  next_check_at: NullableTimestamp;
+  checks: Generated<number>;
+  lease_until: NullableTimestamp;
+  succeeded_at: NullableTimestamp;
+  settled_at: NullableTimestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface PaymentTransitionsTable {
+  id: Generated<bigint>;
+  payment_id: string;
+  from_state: PaymentStateColumn | null;
+  to_state: PaymentStateColumn;
+  actor: "api" | "customer" | "bank" | "scheduler" | "worker";
+  reason: string;
+  detail: Json<Record<string, unknown> | null>;
+  at: Timestamp;
+}
+
+export type TransferState = "pending" | "processing" | "unknown" | "succeeded" | "failed";
+export interface RefundsTable {
+  id: string;
+  company_id: string;
+  env: Env;
+  payment_id: string;
+  amount: bigint;
+  currency: string;
+  bank_id: string;
+  nuban: string;
+  state: TransferState;
+  attempt: Generated<number>;
+  reference: string | null;
+  sent_at: NullableTimestamp;
+  failure_reason: string | null;
+  next_check_at: NullableTimestamp;
+  checks: Generated<number>;
+  lease_until: NullableTimestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface PayoutsTable {
+  id: string;
+  company_id: string;
+  env: Env;
+  amount: bigint;
+  fee: Generated<bigint>;
+  currency: string;
+  company_account_id: string | null;
+  bank_id: string;
+  nuban: string;
+  initiated_by: string;
+  state: TransferState;
+  attempt: Generated<number>;
+  reference: string | null;
+  sent_at: NullableTimestamp;
+  failure_reason: string | null;
+  next_check_at: NullableTimestamp;
+  checks: Generated<number>;
+  lease_until: NullableTimestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface LedgerEntriesTable {
+  id: string;
+  company_id: string;
+  env: Env;
+  key: string;
+  kind: string;
+  payment_id: string | null;
+  refund_id: string | null;
+  payout_id: string | null;
+  created_at: Timestamp;
+}
+
+export interface LedgerPostingsTable {
+  id: Generated<bigint>;
+  entry_id: string;
+  company_id: string;
+  env: Env;
+  account: string;
+  direction: "debit" | "credit";
+  amount: bigint;
+  currency: string;
+}
+
+export interface LedgerBalancesTable {
+  company_id: string;
+  env: Env;
+  currency: string;
+  account: string;
+  balance: Generated<bigint>;
 }
 
 export interface DB {
@@ -488,6 +692,16 @@ export interface DB {
   /** Migration 0006: a customer flagged at a bank (customers/flag); the row is the flag. */
   customer_flags: { company_id: string; env: Env; customer_id: string; bank_id: string; flagged_at: Timestamp };
   widget_sessions: WidgetSessionsTable;
+  company_accounts: CompanyAccountsTable;
+  payment_consents: PaymentConsentsTable;
+  payment_links: PaymentLinksTable;
+  payments: PaymentsTable;
+  payment_transitions: PaymentTransitionsTable;
+  refunds: RefundsTable;
+  payouts: PayoutsTable;
+  ledger_entries: LedgerEntriesTable;
+  ledger_postings: LedgerPostingsTable;
+  ledger_balances: LedgerBalancesTable;
   event_sequences: EventSequencesTable;
   events: EventsTable;
   webhook_endpoints: WebhookEndpointsTable;

@@ -5,6 +5,7 @@ import * as m0003 from "./0003_sandbox_bank.js";
 import * as m0004 from "./0004_events_webhooks.js";
 import * as m0005 from "./0005_account_data_widget.js";
 import * as m0006 from "./0006_customer_flags.js";
+import * as m0007 from "./0007_payments.js";
 
 /**
  * Every migration, in order. Versioned files, imported statically so the same list works under
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   "0004_events_webhooks": m0004,
   "0005_account_data_widget": m0005,
   "0006_customer_flags": m0006,
+  "0007_payments": m0007,
 };
