@@ -129,6 +129,13 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
         { name: "Income", description: "Income derived from transactions: streams with source and regularity, average monthly income, paydays, confidence" },
         { name: "Customers", description: "The people behind linked accounts, one per person (recognised again by BVN or your id)" },
         { name: "Records", description: "Records: one per bank connection made through the widget" },
+        {
+          name: "Payments",
+          description:
+            "One-time payments (initiate, verify, cancel, list), refunds, payouts and your receiving accounts. Amounts in kobo; statuses as seed 004 defines them.",
+        },
+        { name: "Payment links", description: "Hosted pay pages on the widget origin: fixed or payer-entered amount, single-use or reusable, expiry" },
+        { name: "Ledger", description: "Your collected balances and the double-entry journal behind them (Okro extension to Okra's API)" },
         { name: "Webhooks", description: "Webhook endpoints: where events are delivered, signed (Okro extension to Okra's API)" },
         { name: "Events", description: "The events feed (cursor-paginated, to catch up without webhooks), webhook deliveries with their attempts, and replay (Okro extension to Okra's API)" },
         {

@@ -26,6 +26,7 @@ export function banner(demo: DemoInfo, db: { kind: DatabaseKind; location: strin
     `  Sandbox public key  ${demo.sandbox.public_key}`,
     `  Client token        ${demo.sandbox.token}`,
     `  App id              ${demo.sandbox.app_id}`,
+    `  Receiving account   ${demo.sandbox.settlement_account ?? "(not set up: the sandbox bank was unreachable)"}  (sandbox account_to_credit)`,
     ...(demo.dashboard_login ? [`  Dashboard login     ${demo.dashboard_login.email} / ${demo.dashboard_login.password}`] : []),
     `  Production keys, and all of the above as JSON: ${demoFile}`,
     "",

@@ -6,6 +6,7 @@ import { WebhookWorker } from "./events/worker.js";
 import { loggerOptions } from "./http/logging.js";
 import { DataDirLockedError, lockDataDir } from "./lib/data-dir-lock.js";
 import { systemClock } from "./lib/clock.js";
+import { PaymentWorker } from "./payments/worker.js";
 import { serve, SHUTDOWN_GRACE_MS } from "./server.js";
 
 const HELP = `okro — open banking and direct debit, wire-compatible with Okra's v2 API
@@ -13,11 +14,14 @@ const HELP = `okro — open banking and direct debit, wire-compatible with Okra'
 Usage: okro <command>
 
   serve     Everything in one process: API + dashboard (PORT), widget origin (WIDGET_PORT),
-            webhook delivery, demo company seeded and printed. What \`npm start\` runs.
-  api       The API and widget origins only (no demo seed, no webhook delivery): run several
-            against one PostgreSQL, with \`okro worker\` beside them.
-  worker    Webhook delivery only (OKRO_WORKER_CONCURRENCY at once): run one or more beside
-            \`okro api\` on one PostgreSQL.
+            webhook delivery and the payment worker, demo company seeded and printed. What
+            \`npm start\` runs.
+  api       The API and widget origins only (no demo seed, no webhook delivery, no payment
+            worker): run several against one PostgreSQL, with \`okro worker\` beside them.
+  worker    Background work only: webhook delivery and the payment worker (executing queued
+            payments, re-querying unknown outcomes, settlement, refunds, payouts, consents),
+            each OKRO_WORKER_CONCURRENCY at once. Run one or more beside \`okro api\` on one
+            PostgreSQL.
   migrate   Apply pending database migrations and exit (safe to run from several processes).
   sandbox-bank [--port N] [--host H]
             The sandbox bank network as its own HTTP service (port SANDBOX_BANK_PORT, default
@@ -65,10 +69,12 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /**
- * `okro worker`: delivers webhooks until SIGINT/SIGTERM, then stops claiming, lets in-flight
- * deliveries finish and be recorded, closes the database and exits 0. Any number of workers
- * may share one PostgreSQL (claims skip each other's rows); the embedded database belongs to
- * one process, so there it refuses while `okro serve` (which runs its own worker) holds it.
+ * `okro worker`: delivers webhooks and runs the payment worker until SIGINT/SIGTERM, then stops
+ * claiming, lets in-flight deliveries and bank calls finish and be recorded, closes the database
+ * and exits 0. Any number of workers may share one PostgreSQL (claims skip each other's rows; a
+ * worker killed mid-call leaves leased rows that another takes over when the lease lapses); the
+ * embedded database belongs to one process, so there it refuses while `okro serve` (which runs
+ * its own workers) holds it.
  */
 async function runWorker(config: Config): Promise<void> {
   const log = pino(loggerOptions(config.logLevel));
@@ -82,19 +88,21 @@ async function runWorker(config: Config): Promise<void> {
   }
   const { handle, ctx } = storage;
   const worker = new WebhookWorker(ctx, { concurrency: config.workerConcurrency, logger: log });
+  const payments = new PaymentWorker(ctx, { concurrency: config.workerConcurrency, logger: log });
   worker.start();
+  payments.start();
   log.info({ storage: handle.kind, workerId: worker.workerId, concurrency: worker.concurrency }, "okro worker started");
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, "shutting down: finishing in-flight deliveries");
+    log.info({ signal }, "shutting down: finishing in-flight deliveries and bank calls");
     setTimeout(() => {
       log.error("in-flight deliveries did not finish in time; exiting");
       process.exit(1);
     }, SHUTDOWN_GRACE_MS).unref();
-    await worker.stop();
+    await Promise.allSettled([worker.stop(), payments.stop()]);
     await handle.close();
     unlock();
     log.info("stopped");

@@ -38,6 +38,12 @@ const EnvSchema = z.object({
     .optional(),
   OKRO_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(20),
   OKRO_SANDBOX_WEBHOOKS_TO_PRIVATE: bool.default(true),
+  OKRO_SETTLEMENT_DELAY_MS: z.coerce.number().int().min(0).max(30 * 86_400_000).default(60_000),
+  OKRO_FEE_BPS: z.coerce.number().int().min(0).max(10_000).default(100),
+  OKRO_FEE_CAP_KOBO: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(200_000),
+  OKRO_PAYMENT_POLL_MS: z.coerce.number().int().min(1).max(3_600_000).default(500),
+  OKRO_PAYMENT_BANK_TIMEOUT_MS: z.coerce.number().int().min(1).max(300_000).default(15_000),
+  OKRO_PAYMENT_LEASE_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
 });
 
 export interface Config {
@@ -68,6 +74,25 @@ export interface Config {
    * production address guard, so a sandbox key cannot probe the host's network.
    */
   sandboxWebhooksToPrivate: boolean;
+  /** The payments engine (src/payments). */
+  payments: {
+    /** How long after the bank confirms a debit the worker re-queries it to settle it (ms, business time). */
+    settlementDelayMs: number;
+    /** Okro's fee on a collected payment, in basis points (100 = 1%), taken at settlement. */
+    feeBps: number;
+    /** The most one payment's fee can be (kobo). */
+    feeCapKobo: number;
+    /** Pause between the payment worker's polls when nothing is due (real time, ms). */
+    pollMs: number;
+    /** Time limit of one money-moving bank call (debit, credit, mandate) before it counts as a timeout (ms). */
+    bankTimeoutMs: number;
+    /**
+     * How long a worker's claim (or an authorising customer) holds a payment, refund or payout
+     * (ms, business time; at least twice `bankTimeoutMs`): after a crash, another worker takes
+     * the row over — by re-query — once this has passed.
+     */
+    leaseMs: number;
+  };
   sandboxBank: {
     /** Reach the sandbox bank network over HTTP (`okro sandbox-bank`) instead of in-process. */
     url: string | undefined;
@@ -105,6 +130,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     encryptionKey: e.OKRO_ENCRYPTION_KEY,
     workerConcurrency: e.OKRO_WORKER_CONCURRENCY,
     sandboxWebhooksToPrivate: e.OKRO_SANDBOX_WEBHOOKS_TO_PRIVATE,
+    payments: {
+      settlementDelayMs: e.OKRO_SETTLEMENT_DELAY_MS,
+      feeBps: e.OKRO_FEE_BPS,
+      feeCapKobo: e.OKRO_FEE_CAP_KOBO,
+      pollMs: e.OKRO_PAYMENT_POLL_MS,
+      bankTimeoutMs: e.OKRO_PAYMENT_BANK_TIMEOUT_MS,
+      leaseMs: e.OKRO_PAYMENT_LEASE_MS,
+    },
     sandboxBank: { url: e.OKRO_SANDBOX_BANK_URL?.replace(/\/$/, ""), seed: e.OKRO_SANDBOX_SEED, latencyScale: e.OKRO_SANDBOX_LATENCY_SCALE },
   };
 }

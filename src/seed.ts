@@ -13,10 +13,14 @@ import type { Transaction } from "kysely";
 import type { DB } from "./db/schema.js";
 import { Secret, type BankConnector, type LoginCredentials, type LoginMethod, type LoginResult } from "./banks/connector.js";
 import { connectorFor } from "./banks/networks.js";
-import { SANDBOX_MAGIC } from "./banks/sandbox-logins.js";
+import { SANDBOX_MAGIC, SANDBOX_PAYMENT_AUTH } from "./banks/sandbox-logins.js";
 import { linkConnection } from "./data/link.js";
 import { demoSeedState } from "./data/store.js";
 import { PRODUCTS } from "./platform/domain.js";
+import { SandboxAdminError, type SandboxCustomerView } from "./banks/sandbox/types.js";
+import { OkroError } from "./http/errors.js";
+import { addCompanyAccount, defaultCompanyAccount } from "./payments/company-accounts.js";
+import { grantConsent } from "./payments/consents.js";
 
 /** What `okro serve` prints and writes to `$OKRO_DATA_DIR/demo.json`. */
 export interface DemoInfo {
@@ -26,7 +30,11 @@ export interface DemoInfo {
   docs: string;
   company_id: string;
   company_name: string;
-  sandbox: EnvironmentCredentials;
+  /**
+   * `settlement_account`: the demo company's sandbox receiving account (a company account id: the
+   * default `account_to_credit` of pay/initiate); null when the sandbox bank could not be reached.
+   */
+  sandbox: EnvironmentCredentials & { settlement_account: string | null };
   production: EnvironmentCredentials;
   /** The demo company's dashboard user. */
   dashboard_login: { email: string; password: string } | null;
@@ -98,12 +106,16 @@ export async function ensureDemo(ctx: AppContext, dataDir: string, urls: Urls): 
     const dashboard_login = await ensureDemoUser(trx, existing.id, saved?.company_id === existing.id ? saved.dashboard_login : undefined, now);
     return { company_id: existing.id, company_name: existing.name, ...creds, dashboard_login };
   });
+  // Outside the transaction above: the sandbox bank may be another process (OKRO_SANDBOX_BANK_URL).
+  // Unreachable, the demo starts without a receiving account rather than not at all.
+  const settlement_account = await ensureDemoSettlementAccount(ctx, info.company_id).catch(() => null);
   const demo: DemoInfo = {
     api: urls.api,
     widget: urls.widget,
     dashboard: `${urls.api}/dashboard`,
     docs: `${urls.api}/docs`,
     ...info,
+    sandbox: { ...info.sandbox, settlement_account },
   };
   writeSaved(dataDir, demo);
   return demo;
@@ -154,6 +166,69 @@ function writeSaved(dataDir: string, demo: DemoInfo): void {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Demo receiving account
+// ---------------------------------------------------------------------------------------------
+
+/** The demo company's own sandbox bank customer: the business whose account payments go to. */
+export const DEMO_SHOP = { name: "Demo Shop Ltd", username: "demo_shop", bankSlug: "guaranty-trust-bank" } as const;
+
+/**
+ * The demo company's default NGN receiving account in sandbox (its id): the first account of a
+ * corporate sandbox customer "Demo Shop Ltd" at GTBank, created through the sandbox admin and
+ * registered as a company account. Nothing twice: an existing default is kept; a start that
+ * finds the sandbox customer already there (an earlier start, or one racing on PostgreSQL) uses
+ * it, and a lost race to register the account reads the winner's.
+ */
+export async function ensureDemoSettlementAccount(ctx: AppContext, companyId: string): Promise<string> {
+  const scope = { companyId, env: "sandbox" as const };
+  const existing = await defaultCompanyAccount(ctx.db, scope, "NGN");
+  if (existing) return existing.id;
+  const bank = ctx.sandbox.banks().find((b) => b.slug === DEMO_SHOP.bankSlug);
+  if (!bank) throw new Error(`no sandbox bank ${DEMO_SHOP.bankSlug}`);
+  let shop: SandboxCustomerView | undefined;
+  try {
+    [shop] = await ctx.sandbox.createCustomers(companyId, [
+      {
+        bankId: bank.bankId,
+        username: DEMO_SHOP.username,
+        password: randomToken(12),
+        name: DEMO_SHOP.name,
+        type: "corp",
+        volume: "low",
+        identity: 100,
+        noOfAccount: 1,
+        internetSpeed: 4,
+      },
+    ]);
+  } catch (error) {
+    if (!(error instanceof SandboxAdminError && error.code === "CONFLICT")) throw error;
+    shop = await findSandboxCustomer(ctx, companyId, bank.bankId, DEMO_SHOP.username);
+  }
+  const nuban = shop?.accounts[0]?.nuban;
+  if (!shop || !nuban) throw new Error("the demo shop's sandbox account was not found");
+  try {
+    const row = await ctx.db
+      .transaction()
+      .execute((trx) => addCompanyAccount(trx, scope, { bankId: bank.bankId, nuban, name: shop.name, currency: "NGN", makeDefault: true }, ctx.clock.now()));
+    return row.id;
+  } catch (error) {
+    if (!(error instanceof OkroError && error.code === "CONFLICT")) throw error;
+    const winner = await defaultCompanyAccount(ctx.db, scope, "NGN");
+    if (!winner) throw error;
+    return winner.id;
+  }
+}
+
+async function findSandboxCustomer(ctx: AppContext, realm: string, bankId: string, username: string): Promise<SandboxCustomerView | undefined> {
+  const limit = 100;
+  for (let page = 1; ; page++) {
+    const { customers, total } = await ctx.sandbox.listCustomers(realm, page, limit);
+    const found = customers.find((c) => c.bankId === bankId && c.username.toLowerCase() === username);
+    if (found || page * limit >= total || customers.length === 0) return found;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Demo account data
 // ---------------------------------------------------------------------------------------------
 
@@ -186,46 +261,103 @@ export const DEMO_OPTION = "okro_demo";
  * are unique (the BVN and bank+NUBAN indexes, and linkConnection's per-person locks), so the
  * second link is a relink of the first (only its events are extra). `signal` stops it between
  * bank calls (shutdown); what was linked stays.
+ *
+ * Every shared account also gets payment consent (a mandate authorised with the sandbox OTP), and
+ * the demo's banks activate mandates at once (`mandateActivationDelayMs: 0`), so the demo's
+ * `pay/initiate` works from the first minute. A start that linked a bank but was stopped before
+ * its consents logs in there again to give them.
  */
 export async function ensureDemoData(
   ctx: AppContext,
-  demo: Pick<DemoInfo, "company_id" | "sandbox">,
+  demo: { company_id: string; sandbox: EnvironmentCredentials },
   options: { signal?: AbortSignal } = {},
 ): Promise<{ linked: number }> {
   const scope = { companyId: demo.company_id, env: "sandbox" as const };
   const state = await demoSeedState(ctx.db, scope, DEMO_OPTION);
   if (state.othersExist) return { linked: 0 };
+  // Linked by an earlier start, but stopped before all its consents: only those are left to give.
+  const unconsented = await accountsWithoutConsent(ctx, scope);
   const banks = new Map(ctx.sandbox.banks().map((b) => [b.slug, b]));
+  const todo = DEMO_LINKS.flatMap((link) => {
+    const bank = banks.get(link.bankSlug);
+    if (!bank) return [];
+    const seeded = state.seededBanks.has(bank.bankId);
+    const missing = unconsented.get(bank.bankId) ?? [];
+    return seeded && missing.length === 0 ? [] : [{ link, bank, seeded, missing }];
+  });
   const { signal } = options;
   let linked = 0;
+  let mandatesInstant = false;
   try {
-    for (const link of DEMO_LINKS) {
+    for (const { link, bank, seeded, missing } of todo) {
       signal?.throwIfAborted();
-      const bank = banks.get(link.bankSlug);
-      const connector = bank && connectorFor(ctx, "sandbox", demo.company_id, bank.bankId);
-      if (!bank || !connector || state.seededBanks.has(bank.bankId)) continue;
+      const connector = connectorFor(ctx, "sandbox", demo.company_id, bank.bankId);
+      if (!connector) continue;
       const credentials: LoginCredentials = { method: link.method, identifier: link.identifier, secret: new Secret(SANDBOX_MAGIC.password) };
       const session = await connect(connector, await connector.startLogin({ credentials }));
-      const accounts = await connector.listAccounts({ session });
-      await linkConnection(ctx, {
-        companyId: demo.company_id,
-        env: "sandbox",
-        appId: demo.sandbox.app_id,
-        bankId: bank.bankId,
-        loginMethod: credentials.method,
-        credentials,
-        session,
-        selectedAccountIds: accounts.map((a) => a.id),
-        products: PRODUCTS.filter((p) => p !== "payments"),
-        options: { [DEMO_OPTION]: true },
-        signal,
-      });
-      linked++;
+      let accountIds = missing;
+      if (!seeded) {
+        const accounts = await connector.listAccounts({ session });
+        const result = await linkConnection(ctx, {
+          companyId: demo.company_id,
+          env: "sandbox",
+          appId: demo.sandbox.app_id,
+          bankId: bank.bankId,
+          loginMethod: credentials.method,
+          credentials,
+          session,
+          selectedAccountIds: accounts.map((a) => a.id),
+          products: PRODUCTS.filter((p) => p !== "payments"),
+          options: { [DEMO_OPTION]: true },
+          signal,
+        });
+        linked++;
+        accountIds = result.accounts.filter((a) => a.connected).map((a) => a.id);
+      }
+      // Payment consent on every shared account, authorised with the sandbox OTP, so demo
+      // pay/initiate works at once. An account that has one already gets it back (no bank call).
+      if (!mandatesInstant) {
+        await instantMandates(ctx, demo.company_id, todo.map((t) => t.bank.bankId));
+        mandatesInstant = true;
+      }
+      for (const accountId of accountIds) {
+        signal?.throwIfAborted();
+        await grantConsent(ctx, scope, { accountId, bankSession: session.token, authorization: { otp: new Secret(SANDBOX_PAYMENT_AUTH.otp) } });
+      }
     }
   } catch (error) {
     if (!signal?.aborted) throw error;
   }
   return { linked };
+}
+
+/**
+ * The demo's sandbox banks activate new mandates at once (their default is NIBSS's few minutes),
+ * unless the developer set a delay of their own; other fault settings are kept.
+ */
+async function instantMandates(ctx: AppContext, realm: string, bankIds: readonly string[]): Promise<void> {
+  const current = new Map((await ctx.sandbox.getFaults(realm)).map((f) => [f.bankId, f.settings]));
+  for (const bankId of bankIds) {
+    const settings = current.get(bankId) ?? {};
+    if (settings.mandateActivationDelayMs === undefined) await ctx.sandbox.setFaults(realm, bankId, { ...settings, mandateActivationDelayMs: 0 });
+  }
+}
+
+/** The company's shared accounts (in the scope) with no live payment consent, by bank: one query. */
+async function accountsWithoutConsent(ctx: AppContext, scope: { companyId: string; env: "sandbox" }): Promise<Map<string, string[]>> {
+  const rows = await ctx.db
+    .selectFrom("accounts")
+    .select(["accounts.id", "accounts.bank_id"])
+    .where("accounts.company_id", "=", scope.companyId)
+    .where("accounts.env", "=", scope.env)
+    .where("accounts.connected", "=", true)
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom("payment_consents").select("payment_consents.id").whereRef("payment_consents.account_id", "=", "accounts.id").where("payment_consents.status", "<>", "revoked"))),
+    )
+    .execute();
+  const byBank = new Map<string, string[]>();
+  for (const row of rows) byBank.set(row.bank_id, [...(byBank.get(row.bank_id) ?? []), row.id]);
+  return byBank;
 }
 
 /** Answers the sandbox bank's MFA (it may ask more than once) until the session is connected. */

@@ -7,6 +7,7 @@ import type { Config } from "./config.js";
 import { backfillAppEndpoints } from "./events/endpoints.js";
 import { WebhookWorker } from "./events/worker.js";
 import { lockDataDir } from "./lib/data-dir-lock.js";
+import { PaymentWorker } from "./payments/worker.js";
 import { systemClock } from "./lib/clock.js";
 import { demoFilePath, ensureDemo, ensureDemoData, type DemoInfo } from "./seed.js";
 import { buildWidgetApp } from "./widget/app.js";
@@ -16,8 +17,8 @@ export const SHUTDOWN_GRACE_MS = 20_000;
 
 export interface ServeOptions {
   /**
-   * `all` is `okro serve` (everything: seeds the demo, runs a webhook worker in-process); `api`
-   * is `okro api` (no demo seed, no worker: run `okro worker` beside it).
+   * `all` is `okro serve` (everything: seeds the demo, runs the webhook and payment workers
+   * in-process); `api` is `okro api` (no demo seed, no workers: run `okro worker` beside it).
    */
   role: "all" | "api";
 }
@@ -30,7 +31,7 @@ function urlOf(server: FastifyInstance, host: string): string {
 
 /**
  * Runs Okro: storage (migrated), the API and dashboard origin on PORT, the widget origin on
- * WIDGET_PORT; for `okro serve` also the webhook worker, the demo company and the banner. Stops
+ * WIDGET_PORT; for `okro serve` also the webhook and payment workers, the demo company and the banner. Stops
  * gracefully on SIGINT/SIGTERM: stop accepting (and claiming), let in-flight requests and
  * deliveries finish, close the database, exit 0.
  */
@@ -54,7 +55,9 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
   await api.listen({ port: config.port, host: config.host });
   await widget.listen({ port: config.widgetPort, host: config.host });
   const worker = options.role === "all" ? new WebhookWorker(ctx, { concurrency: config.workerConcurrency, logger: api.log, registry: api.metricsRegistry }) : undefined;
+  const payments = options.role === "all" ? new PaymentWorker(ctx, { concurrency: config.workerConcurrency, logger: api.log, registry: api.metricsRegistry }) : undefined;
   worker?.start();
+  payments?.start();
 
   let stopping = false;
   /** The demo's account data, linked in the background after the banner (see below). */
@@ -70,8 +73,8 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     }, SHUTDOWN_GRACE_MS).unref();
     // The demo seed stops at its next bank call; what it already linked stays (the next start finishes it).
     stopSeeding.abort();
-    // The worker finishes its in-flight deliveries (and records them) before the database closes.
-    await Promise.allSettled([api.close(), widget.close(), worker?.stop(), seeding]);
+    // The workers finish their in-flight deliveries and bank calls (and record them) before the database closes.
+    await Promise.allSettled([api.close(), widget.close(), worker?.stop(), payments?.stop(), seeding]);
     await handle.close();
     unlock();
     api.log.info("stopped");

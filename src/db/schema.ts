@@ -610,6 +610,8 @@ export interface RefundsTable {
   env: Env;
   payment_id: string;
   amount: bigint;
+  /** Migration 0008: Okro's fee given back with this refund (fees → available, in the refund's entry). */
+  fee_returned: Generated<bigint>;
   currency: string;
   bank_id: string;
   nuban: string;

@@ -168,16 +168,36 @@ export function feeCharged(a: Base & { subject_id: string; amount: Kobo }): Jour
   });
 }
 
-/** A refund was accepted and sent to the bank: available → refunds in transit. Guard with `canRefund` first. */
-export function refundInitiated(a: Base & { payment_id: string; refund_id: string; amount: Kobo }): JournalEntry {
+/**
+ * A refund was accepted and sent to the bank: available → refunds in transit. With `fee_returned`,
+ * the same entry gives back Okro's fee on the refunded share (fees → available) — see
+ * {@link feeToReturn}. Guard with `canRefund` first (counting the fee returned as available).
+ */
+export function refundInitiated(a: Base & { payment_id: string; refund_id: string; amount: Kobo; fee_returned?: Kobo }): JournalEntry {
+  const postings: Posting[] = [];
+  if (a.fee_returned && a.fee_returned > 0n) postings.push(...transfer("fees", "wallet:available", a.fee_returned, a.currency));
+  postings.push(...transfer("wallet:available", "refunds:in_transit", positiveKobo(a.amount), a.currency));
   return build({
     key: `refund_initiated:${a.refund_id}`,
     kind: "refund_initiated",
     company_id: a.company_id,
     payment_id: a.payment_id,
     refund_id: a.refund_id,
-    postings: transfer("wallet:available", "refunds:in_transit", positiveKobo(a.amount), a.currency),
+    postings,
   });
+}
+
+/**
+ * Okro's fee to give back with a refund of `amount` on a payment that collected `collected` and
+ * paid `fee`, when `refundedBefore` was already refunded (not counting failed refunds): the fee
+ * share of everything refunded so far minus what earlier refunds gave back, each share rounded
+ * down. Refunding a payment in pieces gives back exactly `fee` once all of it is refunded.
+ */
+export function feeToReturn(fee: Kobo, collected: Kobo, refundedBefore: Kobo, amount: Kobo): Kobo {
+  if (collected <= 0n || fee <= 0n) return ZERO_KOBO;
+  const after = refundedBefore + amount > collected ? collected : refundedBefore + amount;
+  const share = (refunded: bigint) => (fee * refunded) / collected;
+  return kobo(share(after) - share(refundedBefore));
 }
 
 /** The bank confirmed the refund: the money reached the customer. */
@@ -192,15 +212,17 @@ export function refundConfirmed(a: Base & { payment_id: string; refund_id: strin
   });
 }
 
-/** The refund failed at the bank: the money goes back to available (and is refundable again). */
-export function refundFailed(a: Base & { payment_id: string; refund_id: string; amount: Kobo }): JournalEntry {
+/** The refund failed at the bank: the money goes back to available (and is refundable again), and the fee it gave back returns to fees. */
+export function refundFailed(a: Base & { payment_id: string; refund_id: string; amount: Kobo; fee_returned?: Kobo }): JournalEntry {
+  const postings = transfer("refunds:in_transit", "wallet:available", positiveKobo(a.amount), a.currency);
+  if (a.fee_returned && a.fee_returned > 0n) postings.push(...transfer("wallet:available", "fees", a.fee_returned, a.currency));
   return build({
     key: `refund_failed:${a.refund_id}`,
     kind: "refund_failed",
     company_id: a.company_id,
     payment_id: a.payment_id,
     refund_id: a.refund_id,
-    postings: transfer("refunds:in_transit", "wallet:available", positiveKobo(a.amount), a.currency),
+    postings,
   });
 }
 

@@ -13,6 +13,8 @@
  *   awaiting_authorisation → processing | cancelled | failed
  *   review                 → queued | failed
  *   processing             → succeeded | unknown | errored | failed
+ *                            | awaiting_authorisation (the bank refused the customer's code, was
+ *                              unavailable, or the bank session lapsed: nothing moved, ask again)
  *   unknown                → succeeded | processing (re-send, same reference) | errored | failed
  *   succeeded              → settled | reversed
  *   settled                → reversed            (late reversal: the only edge out of a final state)
@@ -43,8 +45,11 @@ export const PAYMENT_STATES = [
  *
  * - `queued` — accepted (`pay/initiate`, or created by the widget), waiting for the worker. Nothing
  *   has been sent to a bank. Caller: wait, or cancel.
- * - `awaiting_authorisation` — the customer must authorise in the widget (OTP/PIN). A wrong OTP
- *   stays here (it is an answer, not a transition). Caller: wait for the widget, or cancel.
+ * - `awaiting_authorisation` — the customer must authorise in the widget (OTP/PIN). An authorising
+ *   attempt moves it to `processing` (its reference committed before the bank is called); when the
+ *   bank answers "wrong code", "not available right now" or "session lapsed" — nothing moved — it
+ *   comes back here (`processing → awaiting_authorisation`) and the customer tries again with a new
+ *   attempt and reference. Caller: wait for the widget, or cancel.
  * - `review` — held for a risk/operator review before anything is sent to the bank. Caller: wait;
  *   the operator releases it (back to `queued`) or rejects it (`failed`).
  * - `processing` — the debit reference (the bank's idempotency key) was fixed and committed, and
@@ -67,15 +72,17 @@ export const PAYMENT_STATES = [
 export type PaymentState = (typeof PAYMENT_STATES)[number];
 
 /**
- * Allowed transitions. Self-loops are not transitions (a re-query that learns nothing, a wrong
- * OTP: no history row). `unknown → processing` is the one re-send: only when the re-query says
- * the bank never received the debit, and with the SAME reference, so the bank deduplicates it.
+ * Allowed transitions. Self-loops are not transitions (a re-query that learns nothing: no history
+ * row). `unknown → processing` is the one re-send: only when the re-query says the bank never
+ * received the debit, and with the SAME reference, so the bank deduplicates it.
+ * `processing → awaiting_authorisation` is only taken on a bank answer that says nothing moved
+ * (`invalid_otp`, `retryable`, `session_expired`); never on a timeout (that is `unknown`).
  */
 export const TRANSITIONS = {
   queued: ["awaiting_authorisation", "review", "processing", "cancelled", "failed"],
   awaiting_authorisation: ["processing", "cancelled", "failed"],
   review: ["queued", "failed"],
-  processing: ["succeeded", "unknown", "errored", "failed"],
+  processing: ["succeeded", "unknown", "errored", "failed", "awaiting_authorisation"],
   unknown: ["succeeded", "processing", "errored", "failed"],
   succeeded: ["settled", "reversed"],
   settled: ["reversed"],

@@ -10,6 +10,7 @@ import {
   companyBalances,
   debitConfirmed,
   feeCharged,
+  feeToReturn,
   type JournalEntry,
   lateReversal,
   payoutConfirmed,
@@ -276,5 +277,32 @@ describe("ledger balances", () => {
     expect(canPayout(500n, kobo(501))).toBe(false);
     expect(canPayout(500n, kobo(500))).toBe(true);
     expect(canPayout(500n, kobo(0))).toBe(false);
+  });
+});
+
+describe("feeToReturn", () => {
+  it("gives back exactly the fee once a payment is refunded in any pieces, never more at any point", () => {
+    fc.assert(
+      fc.property(positive, fc.bigInt({ min: 0n, max: 100n }), fc.array(fc.bigInt({ min: 1n, max: 1000n }), { minLength: 1, maxLength: 12 }), (collected, pct, weights) => {
+        const fee = kobo((collected * pct) / 100n);
+        // Split the payment into pieces proportional to the weights (the last takes the rest).
+        const total = weights.reduce((a, b) => a + b, 0n);
+        let refunded = 0n;
+        let returned = 0n;
+        weights.forEach((w, i) => {
+          const piece = i === weights.length - 1 ? collected - refunded : (collected * w) / total;
+          if (piece <= 0n) return;
+          returned += feeToReturn(fee, collected, kobo(refunded), kobo(piece));
+          refunded += piece;
+          expect(returned).toBeLessThanOrEqual(fee);
+          expect(returned).toBe((fee * refunded) / collected);
+        });
+        expect(returned).toBe(fee);
+      }),
+    );
+  });
+
+  it("returns nothing when there was no fee", () => {
+    expect(feeToReturn(kobo(0), kobo(10_000), kobo(0), kobo(10_000))).toBe(0n);
   });
 });

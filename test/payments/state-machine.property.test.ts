@@ -136,6 +136,15 @@ describe("payment state machine", () => {
     expect(isCancellable("settled")).toBe(false);
   });
 
+  it("hands a payment back to the customer only from processing (the bank said nothing moved), never from unknown", () => {
+    expect(canTransition("processing", "awaiting_authorisation")).toBe(true);
+    expect(canTransition("unknown", "awaiting_authorisation")).toBe(false);
+    for (const s of PAYMENT_STATES) if (canTransition(s, "awaiting_authorisation")) expect(["queued", "processing"]).toContain(s);
+    // A second authorisation is a new attempt: it goes through processing again, and can still end.
+    expect(reachable("awaiting_authorisation").has("succeeded")).toBe(true);
+    expect([...reachable("processing")].some(isFinal)).toBe(true);
+  });
+
   it("re-queries only payments whose outcome is still open, and resolves an unknown debit without a blind re-send", () => {
     for (const s of PAYMENT_STATES) {
       if (needsRequery(s) || isAwaitingBank(s)) expect(isFinal(s)).toBe(false);

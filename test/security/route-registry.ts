@@ -7,6 +7,13 @@ import type { Env } from "../../src/db/schema.js";
 import { emitEvent } from "../../src/events/emit.js";
 import { createEndpoint } from "../../src/events/endpoints.js";
 import { newId } from "../../src/lib/ids.js";
+import { kobo } from "../../src/lib/kobo.js";
+import { makeNuban } from "../../src/banks/nuban.js";
+import { addCompanyAccount, defaultCompanyAccount } from "../../src/payments/company-accounts.js";
+import type { PaymentState } from "../../src/payments/domain.js";
+import { paymentReference } from "../../src/payments/execute.js";
+import { createLink } from "../../src/payments/links.js";
+import { applyTransition, initiatePayment } from "../../src/payments/service.js";
 import { createApp } from "../../src/platform/apps.js";
 import type { NewCompany } from "../../src/platform/companies.js";
 import type { Product } from "../../src/platform/domain.js";
@@ -107,7 +114,150 @@ export const routeCases: RouteCase[] = [
   // transactions, identity, income, customers and records paths. Owned objects are made by
   // accountData() straight in the tables, in either environment (production has no bank).
   ...accountDataCases(),
+  // Payments (payments/routes.ts). Owned payments are made by paymentFixture() straight through
+  // the engine, in either environment (production has no bank: the fixture's consent is a row).
+  ...paymentCases(),
 ];
+
+export function paymentCases(): RouteCase[] {
+  const post = (path: string, rest: Omit<RouteCase, "method" | "path"> = {}): RouteCase => ({ method: "POST", path, ...rest });
+  const queued: RouteCase["owned"] = { create: async (h, t, env) => (await paymentFixture(h, t, env)).paymentId, request: (payment_id) => ({ body: { payment_id } }) };
+  /** A settled payment: the tenant has an available balance to refund and pay out from. */
+  const settled = (request: (ids: PaymentFixture) => Record<string, unknown>): RouteCase["owned"] => ({
+    create: async (h, t, env) => JSON.stringify(await paymentFixture(h, t, env, { settle: true })),
+    request: (json) => ({ body: request(JSON.parse(json) as PaymentFixture) }),
+  });
+  const customer: RouteCase["owned"] = { create: async (h, t, env) => (await paymentFixture(h, t, env)).customerId, request: (customer_id) => ({ body: { customer_id, ...page } }) };
+  const link: RouteCase["owned"] = { create: async (h, t, env) => (await linkFixture(h, t, env)).id, request: (id) => ({ body: { id } }) };
+  return [
+    post("/pay/initiate", {
+      owned: {
+        create: async (h, t, env) => (await paymentFixture(h, t, env)).accountId,
+        request: (account_to_debit) => ({ body: { account_to_debit, amount: 10_000, currency: "NGN" } }),
+      },
+    }),
+    post("/pay/verify", { owned: queued }),
+    post("/pay/cancel", { owned: queued }),
+    post("/pay/list", { valid: { body: page } }),
+    post("/pay/get", { owned: customer }),
+    post("/pay/get/", { owned: customer }),
+    post("/pay/get/id", { owned: queued }),
+    post("/pay/get/Id", { owned: queued }),
+    post("/pay/refund", { owned: settled((f) => ({ payment_id: f.paymentId, amount: 100 })) }),
+    post("/pay/refund/list", { owned: queued }),
+    // The payout goes to the tenant's own receiving account: another tenant's id is a 404.
+    post("/pay/payout", { owned: settled((f) => ({ account_to_credit: f.companyAccountId, amount: 100 })) }),
+    post("/pay/payout/list", { valid: { body: page } }),
+    post("/pay/accounts/create", { valid: { body: { bank: "guaranty-trust-bank", nuban: makeNuban("058", "012345678") } } }),
+    post("/pay/accounts/list", { valid: { body: page } }),
+    post("/ledger/balances", { valid: { body: { currency: "NGN" } } }),
+    post("/ledger/entries", { owned: settled((f) => ({ payment_id: f.paymentId, ...page })) }),
+    // The link credits the tenant's own receiving account: another tenant's id is a 404.
+    post("/pay/link/create", {
+      owned: {
+        create: async (h, t, env) => receivingAccount(h, t, env),
+        request: (account) => ({ body: { name: "Security link", amount: 10_000, support_email: "pay@example.com", account } }),
+      },
+    }),
+    post("/pay/link/list", { valid: { body: page } }),
+    post("/pay/link/get", { owned: link }),
+    post("/pay/link/disable", { owned: link }),
+  ];
+}
+
+export interface PaymentFixture {
+  paymentId: string;
+  customerId: string;
+  accountId: string;
+  companyAccountId: string;
+}
+
+/** A random NUBAN that is valid at GTBank (CBN code 058). */
+export const gtbankNuban = () => makeNuban("058", digits(9));
+
+/** `tenant`'s default NGN receiving account in `env` (made once, through the company-accounts module). */
+export async function receivingAccount(h: Harness, tenant: NewCompany, env: Env): Promise<string> {
+  const scope = { companyId: tenant.id, env };
+  const existing = await defaultCompanyAccount(h.ctx.db, scope, "NGN");
+  if (existing) return existing.id;
+  const row = await h.ctx.db
+    .transaction()
+    .execute((trx) => addCompanyAccount(trx, scope, { bankId: GTBANK, nuban: gtbankNuban(), name: tenant.name, currency: "NGN" }, h.clock.now()));
+  return row.id;
+}
+
+/**
+ * A payment of `tenant` in `env`, made through the engine (initiatePayment), on an account made by
+ * accountData() whose consent is written as an active row (production has no bank to ask for a
+ * mandate). `settle`: moved on by applyTransition as the worker would (sent, confirmed, settled),
+ * posting the ledger, so the tenant has `amount` minus the fee available.
+ */
+export async function paymentFixture(h: Harness, tenant: NewCompany, env: Env, options: { amount?: number; settle?: boolean } = {}): Promise<PaymentFixture> {
+  const scope = { companyId: tenant.id, env };
+  const data = await accountData(h, tenant, env);
+  const companyAccountId = await receivingAccount(h, tenant, env);
+  const now = h.clock.now();
+  const row = await h.ctx.db.transaction().execute(async (trx) => {
+    const consentId = newId(now);
+    await trx
+      .insertInto("payment_consents")
+      .values({
+        id: consentId,
+        company_id: tenant.id,
+        env,
+        customer_id: data.customerId,
+        account_id: data.accountId,
+        bank_id: GTBANK,
+        reference: `OKROM${consentId}`,
+        mandate_id: `MANDATE-${consentId}`,
+        status: "active",
+        max_amount: 100_000_000n,
+        currency: "NGN",
+        activates_at: now,
+        next_check_at: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+    let payment = await initiatePayment(trx, h.ctx, scope, { accountToDebit: data.accountId, amount: kobo(options.amount ?? 50_000), currency: "NGN" });
+    if (options.settle) {
+      const step = async (to: PaymentState, set = {}) => {
+        const moved = await applyTransition(trx, h.ctx, payment, to, { actor: "worker", reason: `fixture_${to}`, set });
+        if (!moved) throw new Error(`fixture: could not move the payment to ${to}`);
+        payment = moved;
+      };
+      await step("processing", { attempt: 1, reference: paymentReference(payment.id, 1), sent_at: now });
+      await step("succeeded");
+      await step("settled");
+    }
+    return payment;
+  });
+  return { paymentId: row.id, customerId: data.customerId, accountId: data.accountId, companyAccountId };
+}
+
+/** A payment link of `tenant` in `env`, made through the links module. */
+export async function linkFixture(h: Harness, tenant: NewCompany, env: Env) {
+  const accountToCredit = await receivingAccount(h, tenant, env);
+  const { link } = await h.ctx.db.transaction().execute((trx) =>
+    createLink(trx, h.ctx, { companyId: tenant.id, env }, {
+      name: `Owned link ${randomUUID()}`,
+      amount: kobo(25_000),
+      currency: "NGN",
+      note: null,
+      logo: null,
+      color: null,
+      type: "one-time",
+      accountToCredit,
+      supportEmail: "owned@example.com",
+      successUrl: null,
+      callbackUrl: null,
+      filterBanks: [],
+      reusable: false,
+      expiresAt: null,
+    }),
+  );
+  return link;
+}
 
 export function accountDataCases(): RouteCase[] {
   const post = (path: string, rest: Omit<RouteCase, "method" | "path"> = {}): RouteCase => ({ method: "POST", path, ...rest });

@@ -1,0 +1,620 @@
+import type { Transaction } from "kysely";
+import { ConnectorError, isConnectorError, type BankConnector, type Mandate, type TransferResult, type TransferStatus } from "../banks/connector.js";
+import { connectorFor } from "../banks/networks.js";
+import type { Config } from "../config.js";
+import type { AppContext } from "../context.js";
+import type { DB, TransferState } from "../db/schema.js";
+import { emitEvent } from "../events/emit.js";
+import { payoutConfirmed, payoutFailed, refundConfirmed, refundFailed, type JournalEntry } from "../ledger/domain.js";
+import { postEntry } from "../ledger/store.js";
+import { kobo } from "../lib/kobo.js";
+import type { PaymentState } from "./domain.js";
+import { applyTransition, type TransitionInput } from "./service.js";
+import * as store from "./store.js";
+import type { ConsentRow, PaymentRow, PayoutRow, RefundRow } from "./types.js";
+import { consentView, payoutView, refundView } from "./views.js";
+
+/**
+ * The bank-call paths of the payments engine: executing a consent payment (`debitMandate`),
+ * recording a debit's outcome (for the worker and for the widget's `authorisePayment`),
+ * re-querying unknown outcomes, validating settlement, sending refund and payout credits, and
+ * activating consents. Used by the worker (worker.ts) on rows it has claimed.
+ *
+ * The exactly-once rules, everywhere here:
+ * - The reference (`OKRO<id>A<attempt>`) is fixed and committed (state `processing`) BEFORE the
+ *   bank is called, and no bank call is made inside a database transaction.
+ * - An answer that may hide a movement (`timeout`, or anything that is not a classified
+ *   ConnectorError) is `unknown`: the next step is always a re-query by reference, never a send.
+ * - A re-send happens only after a re-query said `not_found`, with the SAME reference, so the bank
+ *   deduplicates it (`duplicate_reference` → re-query again).
+ * - Outcomes are recorded by compare-and-set: on the state and attempt for transitions
+ *   (applyTransition), on the claim's lease for reschedules. A worker whose claim was taken over
+ *   (its lease lapsed) cannot overwrite the newer claim's work; the ledger's unique entry key is
+ *   the last backstop.
+ */
+
+/** First re-query delay; doubles per check. */
+export const REQUERY_BASE_MS = 2_000;
+/** Longest pause between two re-queries. */
+export const REQUERY_MAX_MS = 5 * 60_000;
+/**
+ * A widget debit the bank still says it never saw this long after it was sent cannot be on its
+ * way any more (the call's own timeout is far shorter): it is `failed` (`not_received_by_bank`).
+ * Widget payments cannot be re-sent: the customer's OTP was for that one attempt.
+ */
+export const NOT_RECEIVED_AFTER_MS = 5 * 60_000;
+/** A consent whose mandate the bank has never heard of this long after we asked for it is revoked. */
+export const MANDATE_LOST_AFTER_MS = 5 * 60_000;
+
+/** 2 s, 4 s, 8 s … capped at 5 min, for the `checks`-th re-query (0-based). */
+export function requeryDelayMs(checks: number): number {
+  const n = Math.max(0, Math.min(checks, 20));
+  return Math.min(REQUERY_MAX_MS, REQUERY_BASE_MS * 2 ** n);
+}
+
+/** How long a claim (or an authorising customer) holds a row: `config.payments.leaseMs`, and always over twice one bank call's time limit. */
+export function paymentLeaseMs(config: Pick<Config, "payments">): number {
+  return Math.max(config.payments.leaseMs, 2 * config.payments.bankTimeoutMs + 1_000);
+}
+
+/** The bank's idempotency key for a payment's (or refund's, payout's) attempt: `OKRO<id>A<attempt>`. */
+export function paymentReference(id: string, attempt: number): string {
+  return `OKRO${id}A${attempt}`;
+}
+
+export function debitNarration(row: PaymentRow): string {
+  return (row.note ? `OKRO ${row.note}` : `OKRO PAYMENT ${row.id}`).slice(0, 140);
+}
+
+/** The connector of the payment's bank (throws when the environment cannot reach it). */
+export function requireConnectorFor(ctx: AppContext, row: { env: PaymentRow["env"]; company_id: string; bank_id: string | null }): BankConnector {
+  const connector = row.bank_id ? connectorFor(ctx, row.env, row.company_id, row.bank_id) : undefined;
+  if (!connector) throw new Error(`no connector for bank ${row.bank_id ?? "(none)"} in ${row.env}`);
+  return connector;
+}
+
+/** A bank call's outcome, classified for the engine. */
+export type BankOutcome<T> =
+  | { kind: "ok"; value: T }
+  /** The bank answered no (or was unavailable): nothing moved. */
+  | { kind: "refused"; error: ConnectorError }
+  /** No usable answer: it may have happened. Re-query. */
+  | { kind: "unknown"; error: unknown };
+
+export async function callBank<T>(fn: () => Promise<T>): Promise<BankOutcome<T>> {
+  try {
+    return { kind: "ok", value: await fn() };
+  } catch (error) {
+    if (isConnectorError(error) && error.kind !== "timeout") return { kind: "refused", error };
+    return { kind: "unknown", error };
+  }
+}
+
+const transaction = <T>(ctx: AppContext, fn: (trx: Transaction<DB>) => Promise<T>) => ctx.db.transaction().execute(fn);
+
+// ── Debits ────────────────────────────────────────────────────────────────────────────────────
+
+/** Okra's failure codes where one exists (okra-api.md §4.3), else the bank's reason. */
+function failureCode(error: ConnectorError): string {
+  switch (error.reason) {
+    case "insufficient_funds":
+      return "1013";
+    case "unknown_account":
+      return "1024";
+    case "mandate_inactive":
+      return "1027";
+    case "invalid_otp":
+      return "1010";
+    default:
+      return error.reason ?? error.kind;
+  }
+}
+
+export interface RecordedDebit {
+  payment: PaymentRow;
+  /** Set when the payment went back to `awaiting_authorisation` (widget payments): what to tell the customer. */
+  retry?: { reason: "invalid_otp" | "bank_unavailable" | "bank_session_expired"; attemptsLeft?: number; message: string };
+  /** What happened, for logs and metrics. */
+  label: string;
+}
+
+/**
+ * Records the outcome of the debit sent for `row` (state `processing`, its attempt's reference
+ * committed). One transaction; compare-and-set on the attempt. When someone else already moved
+ * the payment (a worker's re-query, after our lease lapsed), returns the payment as it is now.
+ */
+export async function recordDebitOutcome(ctx: AppContext, row: PaymentRow, outcome: BankOutcome<TransferResult>): Promise<RecordedDebit> {
+  const consent = row.method === "consent";
+  const now = ctx.clock.now();
+  const go = async (to: PaymentState, t: TransitionInput, label: string, retry?: RecordedDebit["retry"]): Promise<RecordedDebit> => {
+    const moved = await transaction(ctx, (trx) => applyTransition(trx, ctx, row, to, t));
+    if (!moved) return { payment: await current(ctx, row), label: "lost_race" };
+    return { payment: moved, label, ...(retry ? { retry } : {}) };
+  };
+  const later = async (delayMs: number, label: string): Promise<RecordedDebit> => {
+    const updated = await store.casPayment(
+      ctx.db,
+      row.id,
+      "processing",
+      { next_check_at: new Date(now.getTime() + delayMs), lease_until: null, checks: 0 },
+      { leaseUntil: row.lease_until },
+    );
+    return { payment: updated ?? (await current(ctx, row)), label };
+  };
+
+  if (outcome.kind === "ok") {
+    const r = outcome.value;
+    switch (r.status) {
+      case "success":
+        return go("succeeded", { actor: "bank", reason: "bank_confirmed", detail: { session_id: r.sessionId } }, "succeeded");
+      case "pending":
+        return later(requeryDelayMs(0), "bank_pending");
+      case "failed":
+        return go(
+          "failed",
+          { actor: "bank", reason: "bank_failed", set: { failure_code: "bank_failed", failure_reason: r.failureReason ?? "the bank could not complete the debit" } },
+          "failed",
+        );
+    }
+  }
+  if (outcome.kind === "unknown") {
+    const detail = isConnectorError(outcome.error) ? { error: outcome.error.message } : { error: "connector_failure" };
+    return go("unknown", { actor: "bank", reason: "bank_timeout", detail }, "unknown");
+  }
+
+  const error = outcome.error;
+  const back = (reason: NonNullable<RecordedDebit["retry"]>["reason"], message: string) =>
+    go(
+      "awaiting_authorisation",
+      { actor: "bank", reason, detail: { bank_message: error.message, ...(error.attemptsLeft !== undefined ? { attempts_left: error.attemptsLeft } : {}) } },
+      `retry_${reason}`,
+      { reason, message, ...(error.attemptsLeft !== undefined ? { attemptsLeft: error.attemptsLeft } : {}) },
+    );
+  const errored = (label: string) =>
+    go("errored", { actor: "bank", reason: error.reason ?? error.kind, set: { failure_code: failureCode(error), failure_reason: error.message } }, label);
+  const failed = (label: string) =>
+    go("failed", { actor: "bank", reason: error.reason ?? error.kind, set: { failure_code: failureCode(error), failure_reason: error.message } }, label);
+
+  switch (error.kind) {
+    case "retryable":
+    case "rate_limited":
+      // Nothing moved. A consent payment keeps its reference: the re-query finds `not_found` and re-sends it.
+      if (consent) return later(Math.max(requeryDelayMs(0), error.retryAfterMs ?? 0), "bank_unavailable");
+      return back("bank_unavailable", "the bank is not available right now; try again in a moment");
+    case "not_supported":
+      return errored("not_supported");
+    case "timeout":
+      throw new Error("unreachable: timeouts are unknown outcomes");
+    case "rejected":
+      switch (error.reason) {
+        case "duplicate_reference":
+          // The bank has a debit with this reference: an earlier send of the same attempt arrived. Ask it.
+          return later(0, "duplicate_reference");
+        case "insufficient_funds":
+        case "limit_exceeded":
+        case "unknown_account":
+          return errored(error.reason);
+        case "invalid_otp":
+          if (consent) return errored("invalid_otp");
+          return back("invalid_otp", error.message);
+        case "session_expired":
+        case "mfa_expired":
+          if (consent) return errored(error.reason);
+          return back("bank_session_expired", "the bank session has ended; log in to your bank again");
+        case "mandate_inactive":
+        case "locked":
+          return failed(error.reason);
+        default:
+          return errored(error.reason ?? "bank_rejected");
+      }
+  }
+}
+
+async function current(ctx: AppContext, row: PaymentRow): Promise<PaymentRow> {
+  return (await store.paymentById(ctx.db, row.id)) ?? row;
+}
+
+/** Leaves a claimed payment where it is, due again after `delayMs` (compare-and-set on the claim). */
+async function reschedule(ctx: AppContext, row: PaymentRow, delayMs: number, label: string, opts: { countCheck?: boolean } = {}): Promise<string> {
+  const now = ctx.clock.now();
+  await store.casPayment(
+    ctx.db,
+    row.id,
+    row.state,
+    { next_check_at: new Date(now.getTime() + delayMs), lease_until: null, checks: opts.countCheck === false ? row.checks : row.checks + 1 },
+    { leaseUntil: row.lease_until },
+  );
+  return label;
+}
+
+/** Sends (or re-sends, same reference) a consent payment's mandate debit and records the outcome. */
+async function sendMandateDebit(ctx: AppContext, row: PaymentRow, consent: ConsentRow): Promise<string> {
+  const connector = requireConnectorFor(ctx, row);
+  const outcome = await callBank(() =>
+    connector.debitMandate(
+      { mandateId: consent.mandate_id!, amount: Number(row.amount), currency: row.currency, reference: row.reference!, narration: debitNarration(row) },
+      { timeoutMs: ctx.config.payments.bankTimeoutMs },
+    ),
+  );
+  return (await recordDebitOutcome(ctx, row, outcome)).label;
+}
+
+/**
+ * A claimed `queued` consent payment: check the consent, move to `processing` with a new
+ * attempt and reference (committed), then `debitMandate` and record the outcome. A consent the
+ * bank has not activated yet keeps the payment queued until its `activates_at`.
+ */
+export async function executeQueued(ctx: AppContext, row: PaymentRow, leaseMs: number): Promise<string> {
+  if (row.method !== "consent") {
+    // Widget payments are sent by authorisePayment, never by the worker.
+    await store.casPayment(ctx.db, row.id, "queued", { next_check_at: null, lease_until: null }, { leaseUntil: row.lease_until });
+    return "not_for_worker";
+  }
+  const consent = row.consent_id ? await store.consentById(ctx.db, row.consent_id) : undefined;
+  const now = ctx.clock.now();
+  if (!consent || consent.status === "revoked") {
+    await transaction(ctx, (trx) =>
+      applyTransition(trx, ctx, row, "failed", {
+        actor: "worker",
+        reason: "consent_revoked",
+        set: { failure_code: "1027", failure_reason: "the customer's payment consent was revoked" },
+      }),
+    );
+    return "consent_revoked";
+  }
+  if (consent.status === "pending" || !consent.mandate_id) {
+    const activatesAt = consent.activates_at?.getTime();
+    const delay = activatesAt !== undefined && activatesAt > now.getTime() ? activatesAt - now.getTime() : requeryDelayMs(row.checks);
+    return reschedule(ctx, row, delay, "consent_pending");
+  }
+  if (row.amount > consent.max_amount) {
+    await transaction(ctx, (trx) =>
+      applyTransition(trx, ctx, row, "errored", {
+        actor: "worker",
+        reason: "above_consent_limit",
+        set: { failure_code: "limit_exceeded", failure_reason: `above the consent's limit of ${consent.max_amount} kobo per debit` },
+      }),
+    );
+    return "above_consent_limit";
+  }
+  const attempt = row.attempt + 1;
+  const lease = new Date(now.getTime() + leaseMs);
+  const sending = await transaction(ctx, (trx) =>
+    applyTransition(trx, ctx, row, "processing", {
+      actor: "worker",
+      reason: "debit_sent",
+      detail: { attempt },
+      set: { attempt, reference: paymentReference(row.id, attempt), sent_at: now, lease_until: lease, next_check_at: lease },
+    }),
+  );
+  if (!sending) return "lost_race";
+  return sendMandateDebit(ctx, sending, consent);
+}
+
+/**
+ * A claimed `processing` (its lease lapsed: the process sending it died, or it waits for a
+ * pending debit) or `unknown` payment: ask the bank by reference, never send blindly.
+ */
+export async function requeryPayment(ctx: AppContext, row: PaymentRow, leaseMs: number): Promise<string> {
+  if (!row.reference) {
+    // Unreachable: every path into processing fixes the reference in the same statement.
+    return reschedule(ctx, row, REQUERY_MAX_MS, "no_reference");
+  }
+  const connector = requireConnectorFor(ctx, row);
+  const status = await callBank(() => connector.debitStatus({ reference: row.reference! }, { timeoutMs: ctx.config.payments.bankTimeoutMs }));
+  if (status.kind !== "ok") return reschedule(ctx, row, requeryDelayMs(row.checks), "requery_failed");
+  const s: TransferStatus = status.value;
+  const now = ctx.clock.now();
+  const move = async (to: PaymentState, t: TransitionInput, label: string) => {
+    const moved = await transaction(ctx, (trx) => applyTransition(trx, ctx, row, to, t));
+    return moved ? label : "lost_race";
+  };
+  switch (s.status) {
+    case "success":
+      return move("succeeded", { actor: "bank", reason: "bank_confirmed", detail: { requery: true, session_id: s.sessionId } }, "succeeded");
+    case "failed":
+      return move(
+        "failed",
+        { actor: "bank", reason: "bank_failed", detail: { requery: true }, set: { failure_code: "bank_failed", failure_reason: s.failureReason ?? "the bank could not complete the debit" } },
+        "failed",
+      );
+    case "pending":
+      if (row.state === "unknown") {
+        return move("processing", { actor: "bank", reason: "bank_pending", set: { next_check_at: new Date(now.getTime() + requeryDelayMs(0)) } }, "bank_pending");
+      }
+      return reschedule(ctx, row, requeryDelayMs(row.checks), "bank_pending");
+    case "not_found": {
+      if (row.method !== "consent") {
+        const sentAt = row.sent_at?.getTime() ?? row.updated_at.getTime();
+        if (now.getTime() - sentAt >= NOT_RECEIVED_AFTER_MS) {
+          return move(
+            "failed",
+            { actor: "bank", reason: "not_received_by_bank", set: { failure_code: "not_received_by_bank", failure_reason: "the bank never received the debit" } },
+            "not_received_by_bank",
+          );
+        }
+        return reschedule(ctx, row, requeryDelayMs(row.checks), "not_found_yet");
+      }
+      // The bank never saw it: re-send with the SAME reference (the bank deduplicates a late first one).
+      const consent = row.consent_id ? await store.consentById(ctx.db, row.consent_id) : undefined;
+      if (!consent?.mandate_id) return reschedule(ctx, row, requeryDelayMs(row.checks), "no_mandate");
+      const lease = new Date(now.getTime() + leaseMs);
+      let sending: PaymentRow | undefined;
+      if (row.state === "unknown") {
+        sending = await transaction(ctx, (trx) =>
+          applyTransition(trx, ctx, row, "processing", { actor: "worker", reason: "resent_not_found", set: { lease_until: lease, next_check_at: lease } }),
+        );
+      } else {
+        sending = await store.casPayment(ctx.db, row.id, "processing", { lease_until: lease, next_check_at: lease }, { leaseUntil: row.lease_until });
+      }
+      if (!sending) return "lost_race";
+      return sendMandateDebit(ctx, sending, consent);
+    }
+  }
+}
+
+/** A claimed `succeeded` payment whose settlement delay has passed: validate by re-query, then settle (or reverse). */
+export async function settlePayment(ctx: AppContext, row: PaymentRow): Promise<string> {
+  if (!row.reference) return reschedule(ctx, row, REQUERY_MAX_MS, "no_reference");
+  const connector = requireConnectorFor(ctx, row);
+  const status = await callBank(() => connector.debitStatus({ reference: row.reference! }, { timeoutMs: ctx.config.payments.bankTimeoutMs }));
+  if (status.kind !== "ok") return reschedule(ctx, row, requeryDelayMs(row.checks), "requery_failed");
+  const s = status.value;
+  if (s.status === "success") {
+    const moved = await transaction(ctx, (trx) => applyTransition(trx, ctx, row, "settled", { actor: "scheduler", reason: "settlement_validated" }));
+    return moved ? "settled" : "lost_race";
+  }
+  if (s.status === "failed") {
+    const moved = await transaction(ctx, (trx) =>
+      applyTransition(trx, ctx, row, "reversed", {
+        actor: "bank",
+        reason: "bank_reversed",
+        set: { failure_code: "reversed", failure_reason: s.failureReason ?? "the bank reversed the debit" },
+      }),
+    );
+    return moved ? "reversed" : "lost_race";
+  }
+  // pending (not settled yet), or a bank that lost track of it (not_found): ask again later.
+  return reschedule(ctx, row, requeryDelayMs(row.checks), s.status === "pending" ? "settlement_pending" : "settlement_not_found");
+}
+
+// ── Credits: refunds and payouts ──────────────────────────────────────────────────────────────
+
+type TransferKind = "refund" | "payout";
+type TransferRowOf<K extends TransferKind> = K extends "refund" ? RefundRow : PayoutRow;
+
+const TABLE = { refund: "refunds", payout: "payouts" } as const;
+
+function transferEntries(kind: TransferKind, row: RefundRow | PayoutRow): { confirmed: JournalEntry; failed: JournalEntry } {
+  const amount = kobo(row.amount);
+  if (kind === "refund") {
+    const r = row as RefundRow;
+    const a = { company_id: r.company_id, currency: r.currency, payment_id: r.payment_id, refund_id: r.id, amount };
+    return { confirmed: refundConfirmed(a), failed: refundFailed({ ...a, fee_returned: kobo(r.fee_returned) }) };
+  }
+  const a = { company_id: row.company_id, currency: row.currency, payout_id: row.id, amount };
+  return { confirmed: payoutConfirmed(a), failed: payoutFailed(a) };
+}
+
+export async function emitTransferEvent(trx: Transaction<DB>, kind: TransferKind, row: RefundRow | PayoutRow, now: Date): Promise<void> {
+  await emitEvent(
+    trx,
+    {
+      companyId: row.company_id,
+      env: row.env,
+      type: `${kind}.${row.state}`,
+      object: { type: kind, id: row.id },
+      data: (kind === "refund" ? refundView(row as RefundRow) : payoutView(row as PayoutRow)) as unknown as Record<string, unknown>,
+      legacy: { callback_type: kind === "refund" ? "REFUND" : "PAYOUT", callback_code: `${kind.toUpperCase()}_${row.state.toUpperCase()}` },
+    },
+    now,
+  );
+}
+
+/**
+ * Moves a refund or payout by compare-and-set (and its claim's lease when given), posting the
+ * ledger entry of a final outcome and emitting `<kind>.<state>`. Undefined when it had moved.
+ */
+async function moveTransfer(
+  ctx: AppContext,
+  kind: TransferKind,
+  row: RefundRow | PayoutRow,
+  to: TransferState,
+  set: store.TransferSet,
+  opts: { leaseUntil?: Date | null } = {},
+): Promise<RefundRow | PayoutRow | undefined> {
+  const now = ctx.clock.now();
+  return transaction(ctx, async (trx) => {
+    const moved = await store.casTransfer(
+      trx,
+      TABLE[kind],
+      row.id,
+      row.state,
+      { lease_until: null, checks: 0, ...set, state: to, updated_at: now },
+      opts,
+    );
+    if (!moved) return undefined;
+    const entries = transferEntries(kind, moved);
+    if (to === "succeeded") await postEntry(trx, moved.env, entries.confirmed, now);
+    if (to === "failed") await postEntry(trx, moved.env, entries.failed, now);
+    if (to !== row.state) await emitTransferEvent(trx, kind, moved, now);
+    return moved;
+  });
+}
+
+async function rescheduleTransfer(ctx: AppContext, kind: TransferKind, row: RefundRow | PayoutRow, delayMs: number, label: string): Promise<string> {
+  const now = ctx.clock.now();
+  await store.casTransfer(
+    ctx.db,
+    TABLE[kind],
+    row.id,
+    row.state,
+    { next_check_at: new Date(now.getTime() + delayMs), lease_until: null, checks: row.checks + 1 },
+    { leaseUntil: row.lease_until },
+  );
+  return label;
+}
+
+function creditConnector(ctx: AppContext, row: RefundRow | PayoutRow): BankConnector {
+  return requireConnectorFor(ctx, { env: row.env, company_id: row.company_id, bank_id: row.bank_id });
+}
+
+async function sendCredit(ctx: AppContext, kind: TransferKind, row: RefundRow | PayoutRow): Promise<string> {
+  const connector = creditConnector(ctx, row);
+  const narration = (kind === "refund" ? `OKRO REFUND ${(row as RefundRow).payment_id}` : `OKRO PAYOUT ${row.id}`).slice(0, 140);
+  const outcome = await callBank(() =>
+    connector.credit(
+      { amount: Number(row.amount), currency: row.currency, reference: row.reference!, narration, destination: { bankId: row.bank_id, nuban: row.nuban } },
+      { timeoutMs: ctx.config.payments.bankTimeoutMs },
+    ),
+  );
+  const now = ctx.clock.now();
+  const lease = { leaseUntil: row.lease_until };
+  if (outcome.kind === "ok") {
+    const r = outcome.value;
+    if (r.status === "success") return (await moveTransfer(ctx, kind, row, "succeeded", { next_check_at: null }, lease)) ? "succeeded" : "lost_race";
+    if (r.status === "failed") {
+      return (await moveTransfer(ctx, kind, row, "failed", { next_check_at: null, failure_reason: r.failureReason ?? "the bank could not complete the credit" }, lease))
+        ? "failed"
+        : "lost_race";
+    }
+    await store.casTransfer(ctx.db, TABLE[kind], row.id, "processing", { next_check_at: new Date(now.getTime() + requeryDelayMs(0)), lease_until: null, checks: 0 }, lease);
+    return "bank_pending";
+  }
+  if (outcome.kind === "unknown") {
+    return (await moveTransfer(ctx, kind, row, "unknown", { next_check_at: new Date(now.getTime() + REQUERY_BASE_MS) }, lease)) ? "unknown" : "lost_race";
+  }
+  const error = outcome.error;
+  if (error.kind === "retryable" || error.kind === "rate_limited" || (error.kind === "rejected" && error.reason === "duplicate_reference")) {
+    // Nothing moved (or an earlier send of this reference arrived): re-query, which re-sends on not_found.
+    const delay = error.reason === "duplicate_reference" ? 0 : Math.max(requeryDelayMs(0), error.retryAfterMs ?? 0);
+    await store.casTransfer(ctx.db, TABLE[kind], row.id, "processing", { next_check_at: new Date(now.getTime() + delay), lease_until: null, checks: 0 }, lease);
+    return "bank_unavailable";
+  }
+  return (await moveTransfer(ctx, kind, row, "failed", { next_check_at: null, failure_reason: error.message }, lease)) ? "failed" : "lost_race";
+}
+
+/**
+ * A claimed refund or payout: `pending` → `processing` (attempt and reference committed) → credit;
+ * `processing` with a lapsed lease or `unknown` → re-query by reference (creditStatus); `not_found`
+ * → re-send with the same reference.
+ */
+export async function processTransfer<K extends TransferKind>(ctx: AppContext, kind: K, row: TransferRowOf<K>, leaseMs: number): Promise<string> {
+  const now = ctx.clock.now();
+  const lease = new Date(now.getTime() + leaseMs);
+  if (row.state === "pending") {
+    const attempt = row.attempt + 1;
+    const sending = await moveTransfer(
+      ctx,
+      kind,
+      row,
+      "processing",
+      { attempt, reference: paymentReference(row.id, attempt), sent_at: now, lease_until: lease, next_check_at: lease },
+      { leaseUntil: row.lease_until },
+    );
+    if (!sending) return "lost_race";
+    return sendCredit(ctx, kind, sending);
+  }
+  if (row.state !== "processing" && row.state !== "unknown") {
+    await store.casTransfer(ctx.db, TABLE[kind], row.id, row.state, { next_check_at: null, lease_until: null }, { leaseUntil: row.lease_until });
+    return "nothing_due";
+  }
+  if (!row.reference) return rescheduleTransfer(ctx, kind, row, REQUERY_MAX_MS, "no_reference");
+  const connector = creditConnector(ctx, row);
+  const status = await callBank(() => connector.creditStatus({ reference: row.reference! }, { timeoutMs: ctx.config.payments.bankTimeoutMs }));
+  if (status.kind !== "ok") return rescheduleTransfer(ctx, kind, row, requeryDelayMs(row.checks), "requery_failed");
+  const s = status.value;
+  const claim = { leaseUntil: row.lease_until };
+  switch (s.status) {
+    case "success":
+      return (await moveTransfer(ctx, kind, row, "succeeded", { next_check_at: null }, claim)) ? "succeeded" : "lost_race";
+    case "failed":
+      return (await moveTransfer(ctx, kind, row, "failed", { next_check_at: null, failure_reason: s.failureReason ?? "the bank could not complete the credit" }, claim))
+        ? "failed"
+        : "lost_race";
+    case "pending":
+      if (row.state === "unknown") {
+        return (await moveTransfer(ctx, kind, row, "processing", { next_check_at: new Date(now.getTime() + requeryDelayMs(0)) }, claim)) ? "bank_pending" : "lost_race";
+      }
+      return rescheduleTransfer(ctx, kind, row, requeryDelayMs(row.checks), "bank_pending");
+    case "not_found": {
+      const sending = await moveTransfer(ctx, kind, row, "processing", { lease_until: lease, next_check_at: lease, checks: row.checks }, claim);
+      if (!sending) return "lost_race";
+      return sendCredit(ctx, kind, sending);
+    }
+  }
+}
+
+// ── Consents ──────────────────────────────────────────────────────────────────────────────────
+
+export async function emitConsentEvent(trx: Transaction<DB>, row: ConsentRow, now: Date): Promise<void> {
+  await emitEvent(
+    trx,
+    {
+      companyId: row.company_id,
+      env: row.env,
+      type: `consent.${row.status}`,
+      object: { type: "consent", id: row.id },
+      data: consentView(row) as unknown as Record<string, unknown>,
+    },
+    now,
+  );
+}
+
+/**
+ * Records what the bank says of a consent's mandate, by compare-and-set on (status, the claim's
+ * `next_check_at`): active → `active` (`consent.active`; its queued payments become due now);
+ * pending → checked again at `activatesAt`; cancelled/expired → `revoked` (`consent.revoked`).
+ */
+export async function recordMandate(ctx: AppContext, row: ConsentRow, mandate: Mandate, claimedNextCheck: Date | null): Promise<ConsentRow | undefined> {
+  const now = ctx.clock.now();
+  const activatesAt = new Date(mandate.activatesAt);
+  return transaction(ctx, async (trx) => {
+    if (mandate.status === "pending") {
+      const next = activatesAt.getTime() > now.getTime() ? activatesAt : new Date(now.getTime() + REQUERY_BASE_MS);
+      return store.casConsent(trx, row.id, "pending", { mandate_id: mandate.id, activates_at: activatesAt, next_check_at: next, updated_at: now }, { nextCheckAt: claimedNextCheck });
+    }
+    const status = mandate.status === "active" ? "active" : "revoked";
+    const moved = await store.casConsent(
+      trx,
+      row.id,
+      "pending",
+      { mandate_id: mandate.id, activates_at: activatesAt, status, next_check_at: null, updated_at: now },
+      { nextCheckAt: claimedNextCheck },
+    );
+    if (!moved) return undefined;
+    await emitConsentEvent(trx, moved, now);
+    if (status === "active") await store.wakePaymentsOfConsent(trx, moved.id, now);
+    return moved;
+  });
+}
+
+/** A claimed pending consent: ask the bank about its mandate (by id, or by reference when the creation's answer was lost). */
+export async function checkConsent(ctx: AppContext, row: ConsentRow): Promise<string> {
+  const claimed = row.next_check_at;
+  const now = ctx.clock.now();
+  if (row.status !== "pending") {
+    await store.casConsent(ctx.db, row.id, row.status, { next_check_at: null }, { nextCheckAt: claimed });
+    return "nothing_due";
+  }
+  const connector = requireConnectorFor(ctx, row);
+  const lookup = row.mandate_id ? { mandateId: row.mandate_id } : { reference: row.reference };
+  const outcome = await callBank(() => connector.getMandate(lookup, { timeoutMs: ctx.config.payments.bankTimeoutMs }));
+  if (outcome.kind === "ok") {
+    const moved = await recordMandate(ctx, row, outcome.value, claimed);
+    return moved ? `mandate_${outcome.value.status}` : "lost_race";
+  }
+  const age = now.getTime() - row.created_at.getTime();
+  if (outcome.kind === "refused" && outcome.error.reason === "not_found" && age >= MANDATE_LOST_AFTER_MS) {
+    // The bank never received the mandate request; it cannot be re-sent without the customer's OTP.
+    const revoked = await transaction(ctx, async (trx) => {
+      const moved = await store.casConsent(trx, row.id, "pending", { status: "revoked", next_check_at: null, updated_at: now }, { nextCheckAt: claimed });
+      if (moved) await emitConsentEvent(trx, moved, now);
+      return moved;
+    });
+    return revoked ? "mandate_lost" : "lost_race";
+  }
+  const delay = Math.min(REQUERY_MAX_MS, Math.max(REQUERY_BASE_MS, Math.floor(age / 2)));
+  await store.casConsent(ctx.db, row.id, "pending", { next_check_at: new Date(now.getTime() + delay) }, { nextCheckAt: claimed });
+  return "mandate_unknown";
+}

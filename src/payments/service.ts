@@ -1,0 +1,464 @@
+import type { Transaction, Updateable } from "kysely";
+import { Secret, type PaymentAuthorization } from "../banks/connector.js";
+import type { AppContext } from "../context.js";
+import type { DB, PaymentsTable } from "../db/schema.js";
+import { emitEvent } from "../events/emit.js";
+import { OkroError } from "../http/errors.js";
+import { debitConfirmed, lateReversal, settlement } from "../ledger/domain.js";
+import { postEntry } from "../ledger/store.js";
+import { newId } from "../lib/ids.js";
+import { kobo, type Kobo } from "../lib/kobo.js";
+import { assertTransition, isCancellable, wireStatus, type Actor, type PaymentState } from "./domain.js";
+import {
+  callBank,
+  debitNarration,
+  paymentLeaseMs,
+  paymentReference,
+  recordDebitOutcome,
+  REQUERY_BASE_MS,
+  requireConnectorFor,
+} from "./execute.js";
+import { paymentFee } from "./fees.js";
+import { linkRef } from "./links.js";
+import * as store from "./store.js";
+import { isSupportedCurrency, SUPPORTED_CURRENCIES, type Executor, type PaymentRow, type Scope, type TransitionRow } from "./types.js";
+import { paymentView } from "./views.js";
+
+/**
+ * Payments: creating them (`pay/initiate`, the widget, payment links), authorising them with the
+ * customer, cancelling, reading, and THE one way a payment's state changes ({@link applyTransition}).
+ * The worker (worker.ts, execute.ts) executes, re-queries and settles them.
+ *
+ * Every function that takes a `trx` runs in the caller's transaction and never calls a bank;
+ * {@link authorisePayment} and {@link reportReversal} open their own transactions (the first calls
+ * the bank between two of them).
+ */
+
+// ── The one way a payment's state changes ─────────────────────────────────────────────────────
+
+export interface TransitionInput {
+  actor: Actor;
+  /** Short, machine-readable cause (`initiated`, `customer_authorised`, `bank_timeout`, …). */
+  reason: string;
+  detail?: Record<string, unknown>;
+  /** Columns to set with the state (reference, attempt, failure, schedule…). */
+  set?: Partial<Updateable<PaymentsTable>>;
+}
+
+/**
+ * Moves `row` to `to` in the caller's transaction: checks the edge (`assertTransition`), then
+ * `UPDATE payments SET state = $to, … WHERE id = $id AND state = $from AND attempt = $attempt`
+ * (compare-and-set: undefined when someone else moved it first, and then nothing else is
+ * written), appends the history row, posts the ledger entry of the move (→ succeeded: the
+ * confirmed debit; → settled: settlement with Okro's fee; → reversed: the late reversal), and
+ * emits `payment.<to>` with the payment's wire view.
+ *
+ * Schedule defaults (overridable in `t.set`): `queued` is due now, `unknown` is re-queried after
+ * {@link REQUERY_BASE_MS}, `succeeded` is settled after the settlement delay; every other state
+ * has no check due. Every transition drops the worker's lease and resets the re-query count.
+ */
+export async function applyTransition(trx: Transaction<DB>, ctx: AppContext, row: PaymentRow, to: PaymentState, t: TransitionInput): Promise<PaymentRow | undefined> {
+  const from = row.state;
+  assertTransition(from, to);
+  const now = ctx.clock.now();
+  const set: Updateable<PaymentsTable> = {
+    next_check_at: nextCheckFor(ctx, to, now),
+    lease_until: null,
+    checks: 0,
+    ...(to === "succeeded" ? { succeeded_at: now } : {}),
+    ...(to === "settled" ? { settled_at: now, fee: paymentFee(kobo(row.amount), ctx.config.payments) } : {}),
+    ...t.set,
+    state: to,
+    updated_at: now,
+  };
+  const moved = await trx
+    .updateTable("payments")
+    .set(set)
+    .where("id", "=", row.id)
+    .where("state", "=", from)
+    .where("attempt", "=", row.attempt)
+    .returningAll()
+    .executeTakeFirst();
+  if (!moved) return undefined;
+
+  await store.insertTransition(trx, { paymentId: row.id, from, to, actor: t.actor, reason: t.reason, detail: t.detail, at: now });
+
+  const base = { company_id: moved.company_id, currency: moved.currency, payment_id: moved.id, amount: kobo(moved.amount) };
+  if (to === "succeeded") await postEntry(trx, moved.env, debitConfirmed(base), now);
+  if (to === "settled") await postEntry(trx, moved.env, settlement({ ...base, fee: kobo(moved.fee) }), now);
+  if (to === "reversed") {
+    if (from !== "succeeded" && from !== "settled") throw new Error(`reversal from ${from}`); // unreachable: assertTransition
+    await postEntry(trx, moved.env, lateReversal({ ...base, from }), now);
+  }
+  if (moved.link_id && (to === "errored" || to === "failed" || to === "cancelled")) await reopenLinkIfUnpaid(trx, moved.link_id, now);
+  await emitPaymentEvent(trx, ctx, moved, now);
+  return moved;
+}
+
+/**
+ * A single-use link is `used` from the moment a payer starts paying it (so two payers cannot pay
+ * it at once); when that payment ends without money moving (errored, failed, cancelled) and no
+ * other payment of the link is still alive, the link can be paid again.
+ */
+async function reopenLinkIfUnpaid(trx: Transaction<DB>, linkId: string, now: Date): Promise<void> {
+  await trx
+    .updateTable("payment_links")
+    .set({ status: "active", updated_at: now })
+    .where("id", "=", linkId)
+    .where("status", "=", "used")
+    .where("reusable", "=", false)
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom("payments")
+            .select("id")
+            .where("link_id", "=", linkId)
+            .where("state", "not in", ["errored", "failed", "cancelled"]),
+        ),
+      ),
+    )
+    .execute();
+}
+
+function nextCheckFor(ctx: AppContext, to: PaymentState, now: Date): Date | null {
+  switch (to) {
+    case "queued":
+      return now;
+    case "unknown":
+      return new Date(now.getTime() + REQUERY_BASE_MS);
+    case "succeeded":
+      return new Date(now.getTime() + ctx.config.payments.settlementDelayMs);
+    default:
+      return null;
+  }
+}
+
+/** `payment.<state>`, data = the payment's wire view; Okra's legacy `callback_type`/`callback_code` on top. */
+async function emitPaymentEvent(trx: Transaction<DB>, ctx: AppContext, row: PaymentRow, now: Date): Promise<void> {
+  const wire = wireStatus(row.state);
+  const link = row.link_id ? await trx.selectFrom("payment_links").select(["id", "short_url"]).where("id", "=", row.link_id).executeTakeFirst() : undefined;
+  await emitEvent(
+    trx,
+    {
+      companyId: row.company_id,
+      env: row.env,
+      type: `payment.${row.state}`,
+      object: { type: "payment", id: row.id },
+      data: paymentView(row, { link: link ? linkRef(link, ctx) : null }) as unknown as Record<string, unknown>,
+      legacy: { callback_type: "PAYMENT", callback_code: `PAYMENT_${wire.status.toUpperCase()}`, payment_id: row.id, status: wire.status },
+    },
+    now,
+  );
+}
+
+// ── Creating payments ─────────────────────────────────────────────────────────────────────────
+
+export interface InitiateInput {
+  /** The customer's account (Okro account id), linked with payment consent. */
+  accountToDebit: string;
+  /** The company's receiving account; default: its default account in `currency`. */
+  accountToCredit?: string;
+  amount: Kobo;
+  currency: string;
+  note?: string;
+}
+
+function requirePositive(amount: Kobo): void {
+  if (typeof amount !== "bigint" || amount <= 0n) throw new OkroError("INVALID_FIELD", "amount: must be a positive integer (kobo)", { field: "amount" });
+}
+
+function requireCurrency(currency: string): void {
+  if (!isSupportedCurrency(currency)) {
+    throw new OkroError("UNPROCESSABLE", `currency: ${JSON.stringify(currency)} is not supported; payments are in ${SUPPORTED_CURRENCIES.join(", ")}`, {
+      field: "currency",
+      data: { reason: "unsupported_currency" },
+    });
+  }
+}
+
+/** The receiving account: the one named (404 when not the company's), or the company's default in `currency` (422 when none). */
+async function receivingAccount(db: Executor, scope: Scope, id: string | undefined, currency: string) {
+  if (id !== undefined) {
+    const account = await store.findCompanyAccount(db, scope, id);
+    if (!account) throw new OkroError("NOT_FOUND", "account_to_credit: no such receiving account", { field: "account_to_credit" });
+    if (account.currency !== currency) {
+      throw new OkroError("UNPROCESSABLE", `account_to_credit: the account holds ${account.currency}, not ${currency}`, { field: "account_to_credit", data: { reason: "currency_mismatch" } });
+    }
+    return account;
+  }
+  const account = await store.defaultCompanyAccount(db, scope, currency);
+  if (!account) {
+    throw new OkroError("UNPROCESSABLE", `account_to_credit: the company has no default receiving account in ${currency}; add one or name it`, {
+      field: "account_to_credit",
+      data: { reason: "no_receiving_account" },
+    });
+  }
+  return account;
+}
+
+/**
+ * `pay/initiate`: a debit of a customer's account on their standing consent. Validates (the
+ * message names the field): currency supported (422 `currency`); amount positive (400
+ * `amount`); the account is the tenant's (404 `account_to_debit`, as for any object another
+ * tenant owns), shared (`connected`) and has a consent that is not revoked (422 `account_to_debit`); the amount within the consent's per-debit limit (422
+ * `amount`); the receiving account (404/422 `account_to_credit`). Then inserts the payment
+ * `queued` (due now: the worker executes it), its first history row and `payment.queued`.
+ */
+export async function initiatePayment(trx: Transaction<DB>, ctx: AppContext, scope: Scope, input: InitiateInput): Promise<PaymentRow> {
+  requireCurrency(input.currency);
+  requirePositive(input.amount);
+  const account = await store.findAccount(trx, scope, input.accountToDebit);
+  if (!account) {
+    throw new OkroError("NOT_FOUND", "account_to_debit: no such account", { field: "account_to_debit", data: { reason: "unknown_account" } });
+  }
+  if (!account.connected) {
+    throw new OkroError("UNPROCESSABLE", "account_to_debit: the customer did not share this account", { field: "account_to_debit", data: { reason: "account_not_connected" } });
+  }
+  if (account.currency !== input.currency) {
+    throw new OkroError("UNPROCESSABLE", `currency: the account to debit holds ${account.currency}, not ${input.currency}`, { field: "currency", data: { reason: "currency_mismatch" } });
+  }
+  const consent = await store.liveConsentFor(trx, scope, account.id);
+  if (!consent) {
+    throw new OkroError("UNPROCESSABLE", "account_to_debit: the customer has not given payment consent for this account (link it with payments in the widget)", {
+      field: "account_to_debit",
+      data: { reason: "no_consent", code: 1027 },
+    });
+  }
+  if (input.amount > consent.max_amount) {
+    throw new OkroError("UNPROCESSABLE", `amount: above the consent's limit of ${consent.max_amount} kobo per debit`, { field: "amount", data: { reason: "above_consent_limit" } });
+  }
+  const credit = await receivingAccount(trx, scope, input.accountToCredit, input.currency);
+  const now = ctx.clock.now();
+  const row = await store.insertPayment(trx, {
+    id: newId(now),
+    company_id: scope.companyId,
+    env: scope.env,
+    customer_id: account.customer_id,
+    account_id: account.id,
+    bank_id: account.bank_id,
+    nuban: account.nuban,
+    account_to_credit: credit.id,
+    amount: input.amount,
+    currency: input.currency,
+    channel: "api",
+    method: "consent",
+    consent_id: consent.id,
+    note: input.note ?? null,
+    state: "queued",
+    next_check_at: now,
+    created_at: now,
+    updated_at: now,
+  });
+  await store.insertTransition(trx, { paymentId: row.id, from: null, to: "queued", actor: "api", reason: "initiated", at: now });
+  await emitPaymentEvent(trx, ctx, row, now);
+  return row;
+}
+
+export interface AuthorisedPaymentInput {
+  customerId: string;
+  /** The customer's account to debit (Okro account id). */
+  accountId: string;
+  accountToCredit?: string;
+  amount: Kobo;
+  currency: string;
+  note?: string;
+  channel: "widget" | "link";
+  linkId?: string;
+  widgetSessionId: string;
+}
+
+/**
+ * Widget / payment link: a payment the customer authorises now with their OTP or PIN
+ * ({@link authorisePayment}). Inserted `awaiting_authorisation` (method `authorised`), with its
+ * history row (actor customer) and `payment.awaiting_authorisation`. Same validation as
+ * {@link initiatePayment} for amount, currency and receiving account; the account must be the
+ * customer's (422 naming `account_id`).
+ */
+export async function createAuthorisedPayment(trx: Transaction<DB>, ctx: AppContext, scope: Scope, input: AuthorisedPaymentInput): Promise<PaymentRow> {
+  requireCurrency(input.currency);
+  requirePositive(input.amount);
+  const account = await store.findAccount(trx, scope, input.accountId);
+  if (!account || account.customer_id !== input.customerId) {
+    throw new OkroError("UNPROCESSABLE", "account_id: not an account of this customer", { field: "account_id", data: { reason: "unknown_account" } });
+  }
+  if (account.currency !== input.currency) {
+    throw new OkroError("UNPROCESSABLE", `currency: the account holds ${account.currency}, not ${input.currency}`, { field: "currency", data: { reason: "currency_mismatch" } });
+  }
+  const credit = await receivingAccount(trx, scope, input.accountToCredit, input.currency);
+  const now = ctx.clock.now();
+  const row = await store.insertPayment(trx, {
+    id: newId(now),
+    company_id: scope.companyId,
+    env: scope.env,
+    customer_id: input.customerId,
+    account_id: account.id,
+    bank_id: account.bank_id,
+    nuban: account.nuban,
+    account_to_credit: credit.id,
+    amount: input.amount,
+    currency: input.currency,
+    channel: input.channel,
+    method: "authorised",
+    link_id: input.linkId ?? null,
+    widget_session_id: input.widgetSessionId,
+    note: input.note ?? null,
+    state: "awaiting_authorisation",
+    next_check_at: null,
+    created_at: now,
+    updated_at: now,
+  });
+  await store.insertTransition(trx, { paymentId: row.id, from: null, to: "awaiting_authorisation", actor: "customer", reason: "initiated", detail: { channel: input.channel }, at: now });
+  await emitPaymentEvent(trx, ctx, row, now);
+  return row;
+}
+
+// ── Authorising with the customer ─────────────────────────────────────────────────────────────
+
+/**
+ * What the customer's OTP/PIN led to.
+ * - `answered`: the bank answered for the money; `payment.state` says how: `succeeded`,
+ *   `processing` (the bank says pending: it settles later), `errored` (insufficient funds,
+ *   limit), `failed`, or `unknown` (no answer in time: the worker re-queries; never authorise again).
+ * - `retry`: nothing moved and the payment is back in `awaiting_authorisation`: `invalid_otp`
+ *   (with `attemptsLeft`), `bank_unavailable` (try again in a moment), `bank_session_expired`
+ *   (log in again). `message` is for the customer.
+ */
+export type AuthoriseOutcome =
+  | { kind: "answered"; payment: PaymentRow }
+  | { kind: "retry"; payment: PaymentRow; reason: "invalid_otp" | "bank_unavailable" | "bank_session_expired"; attemptsLeft?: number; message: string };
+
+/**
+ * The customer's OTP/PIN for an `awaiting_authorisation` payment. Exactly-once:
+ *  1. one transaction: compare-and-set `awaiting_authorisation → processing` (actor customer),
+ *     with the attempt number incremented and the reference `OKRO<id>A<attempt>` fixed, a lease
+ *     and a re-query due when it lapses (so a crash from here on is recovered by the worker);
+ *     committed;
+ *  2. `connector.debit` with that reference, outside any transaction;
+ *  3. the outcome by compare-and-set (`recordDebitOutcome`), in its own transaction.
+ * A second call while the first is at the bank (a double click) finds the payment `processing`
+ * and gets CONFLICT `data.reason: "authorising"`: poll `getPayment` instead.
+ */
+export async function authorisePayment(
+  ctx: AppContext,
+  scope: Scope,
+  paymentId: string,
+  input: { bankSession: Secret; bankAccountId: string; authorization: PaymentAuthorization },
+): Promise<AuthoriseOutcome> {
+  const sending = await ctx.db.transaction().execute(async (trx) => {
+    const row = await getPayment(trx, scope, paymentId);
+    if (row.state === "processing" || row.state === "unknown") {
+      throw new OkroError("CONFLICT", "payment_id: the payment is being authorised at the bank; check its status instead of authorising again", {
+        field: "payment_id",
+        data: { reason: "authorising", status: wireStatus(row.state).status },
+      });
+    }
+    if (row.state !== "awaiting_authorisation" || row.method !== "authorised") {
+      throw new OkroError("CONFLICT", `payment_id: a ${wireStatus(row.state).status} payment cannot be authorised`, {
+        field: "payment_id",
+        data: { reason: "not_awaiting_authorisation", status: wireStatus(row.state).status },
+      });
+    }
+    if (!row.bank_id) throw new OkroError("CONFLICT", "payment_id: the payment has no account to debit yet", { field: "payment_id", data: { reason: "no_account" } });
+    const now = ctx.clock.now();
+    const attempt = row.attempt + 1;
+    const lease = new Date(now.getTime() + paymentLeaseMs(ctx.config));
+    const moved = await applyTransition(trx, ctx, row, "processing", {
+      actor: "customer",
+      reason: "customer_authorised",
+      detail: { attempt },
+      set: { attempt, reference: paymentReference(row.id, attempt), sent_at: now, lease_until: lease, next_check_at: lease },
+    });
+    if (!moved) {
+      throw new OkroError("CONFLICT", "payment_id: the payment is being authorised at the bank; check its status instead of authorising again", {
+        field: "payment_id",
+        data: { reason: "authorising" },
+      });
+    }
+    return moved;
+  });
+
+  const connector = requireConnectorFor(ctx, sending);
+  const expiresAt = new Date(ctx.clock.now().getTime() + 5 * 60_000).toISOString();
+  const outcome = await callBank(() =>
+    connector.debit(
+      {
+        session: { token: Secret.of(input.bankSession), expiresAt },
+        accountId: input.bankAccountId,
+        amount: Number(sending.amount),
+        currency: sending.currency,
+        reference: sending.reference!,
+        narration: debitNarration(sending),
+        authorization: input.authorization,
+      },
+      { timeoutMs: ctx.config.payments.bankTimeoutMs },
+    ),
+  );
+  const recorded = await recordDebitOutcome(ctx, sending, outcome);
+  if (recorded.retry) {
+    return {
+      kind: "retry",
+      payment: recorded.payment,
+      reason: recorded.retry.reason,
+      ...(recorded.retry.attemptsLeft !== undefined ? { attemptsLeft: recorded.retry.attemptsLeft } : {}),
+      message: recorded.retry.message,
+    };
+  }
+  return { kind: "answered", payment: recorded.payment };
+}
+
+// ── Cancelling, reading, reversals ────────────────────────────────────────────────────────────
+
+/**
+ * `pay/cancel` (actor api) or the customer closing the widget (actor customer): only a payment
+ * nothing has been sent for (`queued`, `awaiting_authorisation`: wire `pending`/`initiated`).
+ * 404 for a payment that is not the tenant's; 409 CONFLICT naming `payment_id` otherwise (also
+ * when it moved on while we looked). The ledger is never touched: no money moved.
+ */
+export async function cancelPayment(trx: Transaction<DB>, ctx: AppContext, scope: Scope, paymentId: string, actor: "api" | "customer"): Promise<PaymentRow> {
+  const row = await getPayment(trx, scope, paymentId);
+  const refuse = (state: PaymentState) =>
+    new OkroError(
+      "CONFLICT",
+      `payment_id: a ${wireStatus(state).status} payment cannot be cancelled; only pending or initiated payments that have not been sent to the bank can`,
+      { field: "payment_id", data: { reason: "not_cancellable", status: wireStatus(state).status } },
+    );
+  if (!isCancellable(row.state)) throw refuse(row.state);
+  const moved = await applyTransition(trx, ctx, row, "cancelled", { actor, reason: actor === "api" ? "cancelled_by_merchant" : "cancelled_by_customer" });
+  if (!moved) throw refuse((await getPayment(trx, scope, paymentId)).state);
+  return moved;
+}
+
+/** The tenant's payment, or 404 NOT_FOUND naming `payment_id`. */
+export async function getPayment(db: Executor, scope: Scope, id: string): Promise<PaymentRow> {
+  const row = await store.findPayment(db, scope, id);
+  if (!row) throw new OkroError("NOT_FOUND", "payment_id: no such payment", { field: "payment_id" });
+  return row;
+}
+
+/** A page of the tenant's payments, newest first (optionally one customer's). */
+export async function listPayments(db: Executor, scope: Scope, opts: { customerId?: string; page: number; limit: number }): Promise<{ rows: PaymentRow[]; total: number }> {
+  return store.pagePayments(db, scope, opts);
+}
+
+/** The payment's history, oldest first. */
+export async function transitionsOf(db: Executor, paymentId: string): Promise<TransitionRow[]> {
+  return store.transitionsOf(db, paymentId);
+}
+
+/**
+ * A bank's late reversal notice: `succeeded | settled → reversed` (actor bank), posting the
+ * reversal (from pending before settlement, from available after: available may go negative).
+ * 409 when the payment had not succeeded (or was already reversed).
+ */
+export async function reportReversal(ctx: AppContext, scope: Scope, paymentId: string, reason: string): Promise<PaymentRow> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const row = await getPayment(trx, scope, paymentId);
+    if (row.state !== "succeeded" && row.state !== "settled") {
+      throw new OkroError("CONFLICT", `payment_id: a ${wireStatus(row.state).status} payment cannot be reversed`, { field: "payment_id", data: { reason: "not_reversible" } });
+    }
+    const moved = await applyTransition(trx, ctx, row, "reversed", { actor: "bank", reason: "bank_reversed", detail: { bank_reason: reason }, set: { failure_reason: reason } });
+    if (!moved) throw new OkroError("CONFLICT", "payment_id: the payment changed meanwhile; try again", { field: "payment_id", data: { reason: "changed" } });
+    return moved;
+  });
+}

@@ -1,0 +1,30 @@
+import type { Kysely, Selectable } from "kysely";
+import type { DB, Env, PaymentConsentsTable, PaymentsTable, PaymentTransitionsTable, PayoutsTable, RefundsTable } from "../db/schema.js";
+
+/**
+ * Shared types of the payments engine (src/payments) and the ledger store (src/ledger/store.ts).
+ * Rows are the tables' Kysely `Selectable`s: int8 columns (amounts, fees) arrive as `bigint`.
+ */
+
+/** One tenant's slice of the data: a company in one environment. */
+export interface Scope {
+  companyId: string;
+  env: Env;
+}
+
+/** Anything that runs queries: the database or an open transaction. */
+export type Executor = Kysely<DB>;
+
+export type PaymentRow = Selectable<PaymentsTable>;
+export type RefundRow = Selectable<RefundsTable>;
+export type PayoutRow = Selectable<PayoutsTable>;
+export type ConsentRow = Selectable<PaymentConsentsTable>;
+export type TransitionRow = Selectable<PaymentTransitionsTable>;
+
+/** Currencies Okro collects and pays out in (Okra: "NGN only"). */
+export const SUPPORTED_CURRENCIES = ["NGN"] as const;
+export type SupportedCurrency = (typeof SUPPORTED_CURRENCIES)[number];
+
+export function isSupportedCurrency(currency: string): currency is SupportedCurrency {
+  return (SUPPORTED_CURRENCIES as readonly string[]).includes(currency);
+}
