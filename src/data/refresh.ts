@@ -155,14 +155,15 @@ function tokenRequired(recordId: string, status: RecordStatus): OkroError {
   );
 }
 
-/** A session sealed on the record, if it is still within its life. */
-function storedSession(ctx: AppContext, target: store.RefreshTarget): BankSession | undefined {
+/** A session sealed on the record, if it is still within its life. (Also the widget's Quick Pay.) */
+export function storedSession(ctx: AppContext, target: store.RefreshTarget): BankSession | undefined {
   if (!target.sessionSealed || !target.sessionExpiresAt || target.sessionExpiresAt.getTime() <= ctx.clock.now().getTime()) return undefined;
   const token = ctx.secrets.open(target.sessionSealed, `records:${target.recordId}:session`);
   return { token: new Secret(token), expiresAt: target.sessionExpiresAt.toISOString() };
 }
 
-function storedCredentials(ctx: AppContext, target: store.RefreshTarget): LoginCredentials | undefined {
+/** The record's sealed credentials, opened. (Also the widget's Quick Pay silent login.) */
+export function storedCredentials(ctx: AppContext, target: store.RefreshTarget): LoginCredentials | undefined {
   if (!target.credentialsSealed) return undefined;
   const plain = JSON.parse(ctx.secrets.open(target.credentialsSealed, `records:${target.recordId}:credentials`)) as { method: LoginMethod; identifier: string; secret: string };
   return { method: plain.method, identifier: plain.identifier, secret: new Secret(plain.secret) };

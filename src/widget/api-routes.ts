@@ -7,8 +7,9 @@ import { OkroError } from "../http/errors.js";
 import { describeMs, postgresRateLimitStore } from "../http/rate-limit.js";
 import { sha256Hex } from "../lib/secrets.js";
 import { parseJsonBody, validatorCompiler } from "../http/validation.js";
-import { ConnectBody, CreateSessionBody, LoginBody, MfaBody } from "./api-schemas.js";
-import type { BanksResponse, ConnectResponse, CreateSessionResponse, LoginResponse } from "./protocol.js";
+import { AuthorisePaymentBody, CancelPaymentBody, ConnectBody, CreatePaymentBody, CreateSessionBody, LoginBody, MfaBody, PaymentParams } from "./api-schemas.js";
+import { authoriseWidgetPayment, cancelWidgetPayment, createWidgetPayment, pollWidgetPayment, quickPay } from "./payments.js";
+import type { BanksResponse, ConnectResponse, CreateSessionResponse, LoginResponse, PaymentResponse } from "./protocol.js";
 import { answerMfa, connect, createSession, listSessionBanks, login, resolveSession, type WidgetSession } from "./session.js";
 
 /** The okra-js options may carry an inline logo (≤ 100 KB as a data URL) and a free `options` object. */
@@ -25,6 +26,11 @@ const BODY_LIMIT_BYTES = 16 * 1024;
 export const WIDGET_RATE_WINDOW_MS = 60_000;
 export const SESSIONS_PER_WINDOW = 30;
 export const BANK_TRIES_PER_WINDOW = 30;
+/**
+ * A payment the bank has not decided yet is polled (every 2 s by the widget, for up to a couple of
+ * minutes): generous for one person, and bounded.
+ */
+export const PAYMENT_POLLS_PER_WINDOW = 120;
 
 /** The widget's backend session API (`/api/*` on the widget origin); see protocol.ts. */
 export async function registerWidgetApi(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -73,6 +79,7 @@ const widgetApi: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (api, { ctx 
     return String(body.key ?? body.short_url ?? body.ref ?? "");
   });
   const bankLimit = perMerchant("bank", BANK_TRIES_PER_WINDOW, (req) => sessionOf(req).row.company_id);
+  const pollLimit = perMerchant("poll", PAYMENT_POLLS_PER_WINDOW, (req) => sessionOf(req).row.company_id);
 
   api.post("/sessions", { schema: { body: CreateSessionBody }, bodyLimit: SESSION_BODY_LIMIT_BYTES, config: sessionsLimit }, async (req) => {
     const data: CreateSessionResponse = await createSession(ctx, req.body);
@@ -105,7 +112,37 @@ const widgetApi: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (api, { ctx 
 
     authed.post("/connect", { schema: { body: ConnectBody }, bodyLimit: BODY_LIMIT_BYTES }, async (req) => {
       const data: ConnectResponse = await connect(ctx, sessionOf(req), req.body);
-      return ok("Account connected", data);
+      return ok(data.consents.length > 0 ? "Account connected, with payment consent" : "Account connected", data);
+    });
+
+    // ---- payment mode (payments.ts) ----
+
+    authed.post("/quick-pay", { bodyLimit: BODY_LIMIT_BYTES, config: bankLimit }, async (req) => {
+      const data: LoginResponse = await quickPay(ctx, sessionOf(req));
+      return ok(data.step === "mfa" ? "The bank asks for a code first" : "Ready to pay from the saved account", data);
+    });
+
+    authed.post("/payments", { schema: { body: CreatePaymentBody }, bodyLimit: BODY_LIMIT_BYTES, config: bankLimit }, async (req) => {
+      const data: PaymentResponse = await createWidgetPayment(ctx, sessionOf(req), req.body);
+      return ok("Payment created; authorise it with your OTP or PIN", data);
+    });
+
+    authed.post("/payments/authorise", { schema: { body: AuthorisePaymentBody }, bodyLimit: BODY_LIMIT_BYTES, config: bankLimit }, async (req, reply) => {
+      const data: PaymentResponse = await authoriseWidgetPayment(ctx, sessionOf(req), req.body);
+      // The bank has not decided (pending, or no answer in time): accepted, poll for the result.
+      const decided = data.payment.state !== "processing" && data.payment.state !== "unknown";
+      if (!decided) reply.code(202);
+      return ok(decided ? "Payment authorised" : "Payment authorised; the bank is confirming it", data);
+    });
+
+    authed.get("/payments/:id", { schema: { params: PaymentParams }, config: pollLimit }, async (req) => {
+      const data: PaymentResponse = await pollWidgetPayment(ctx, sessionOf(req), req.params.id);
+      return ok("Payment retrieved", data);
+    });
+
+    authed.post("/payments/cancel", { schema: { body: CancelPaymentBody }, bodyLimit: BODY_LIMIT_BYTES, config: bankLimit }, async (req) => {
+      const data: PaymentResponse = await cancelWidgetPayment(ctx, sessionOf(req), req.body);
+      return ok("Payment cancelled", data);
     });
   };
   await api.register(authedRoutes);

@@ -1,6 +1,15 @@
 import { z } from "zod";
 import { ID_PATTERN } from "../lib/ids.js";
-import type { ConnectRequest, CreateSessionRequest, LoginRequest, MfaRequest } from "./protocol.js";
+import { MAX_KOBO } from "../lib/kobo.js";
+import type {
+  AuthorisePaymentRequest,
+  CancelPaymentRequest,
+  ConnectRequest,
+  CreatePaymentRequest,
+  CreateSessionRequest,
+  LoginRequest,
+  MfaRequest,
+} from "./protocol.js";
 
 /**
  * The widget session API's request schemas (the contract is src/widget/protocol.ts; these are
@@ -22,6 +31,19 @@ const Id = z.string().regex(ID_PATTERN, "must be a 24-character hex id");
 const text = (max: number) => z.string().max(max, `must be at most ${max} characters`);
 /** An optional okra-js option: absent and `null` mean the same. */
 const opt = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? undefined);
+
+/** The smallest payment the widget collects (kobo): ₦1.00, as `pay/link/create` (Okra: amount ≥ 100). */
+export const MIN_PAYMENT_KOBO = 100;
+/** The largest a payer may type or a charge may ask for (kobo): ₦100 billion, well inside a safe integer. */
+export const MAX_PAYMENT_KOBO = Number(MAX_KOBO / 100n);
+export const MAX_NOTE_CHARS = 200;
+
+const koboAmount = (what: string) =>
+  z
+    .number(`must be an integer number of kobo (${what})`)
+    .int(`must be an integer number of kobo, not a fraction (${what})`)
+    .min(MIN_PAYMENT_KOBO, `must be at least ${MIN_PAYMENT_KOBO} kobo (₦1.00)`)
+    .max(MAX_PAYMENT_KOBO, `must be at most ${MAX_PAYMENT_KOBO} kobo`);
 
 /** A merchant's customer id may be a number in their system. */
 const LooseId = z.union([text(200), z.number().finite()]).transform(String);
@@ -73,6 +95,24 @@ export const CreateSessionBody = z.looseObject({
   ),
   isCorporate: opt(z.boolean()),
   account_type: opt(z.enum(["both", "individual", "corporate"])),
+  payment: opt(z.boolean()),
+  charge: opt(
+    z.looseObject({
+      type: opt(z.enum(["one-time", "recurring"], "must be one-time or recurring")),
+      // null (or absent) leaves the amount to the payer; a string of digits is what a query string gives.
+      amount: z
+        .union([z.number(), z.string().regex(/^\d+$/, "must be an integer number of kobo")])
+        .transform(Number)
+        .pipe(koboAmount("e.g. 500000 for ₦5,000.00"))
+        .nullish()
+        .transform((v) => v ?? null),
+      note: opt(text(MAX_NOTE_CHARS)),
+      currency: opt(z.string().max(10, "must be a currency code such as NGN")),
+      account: opt(text(100)),
+    }),
+  ),
+  payment_link: opt(text(100)),
+  account_to_debit: opt(text(100)),
 });
 export type CreateSessionBody = z.infer<typeof CreateSessionBody>;
 
@@ -91,14 +131,41 @@ export const MfaBody = z.strictObject({
 });
 export type MfaBody = z.infer<typeof MfaBody>;
 
+/** An OTP or PIN as the customer typed it: digits only, so a typo never reaches the bank as a wrong try. */
+const otpOrPin = z
+  .string()
+  .trim()
+  .regex(/^\d{4,8}$/, "must be the 4 to 8 digits your bank sent or your PIN");
+
+const PaymentAuthorizationBody = z
+  .strictObject({ otp: otpOrPin.optional(), pin: otpOrPin.optional() })
+  .refine((b) => (b.otp === undefined) !== (b.pin === undefined), { message: "send exactly one of otp or pin" });
+
 export const ConnectBody = z.strictObject({
   account_ids: z
     .array(z.string().min(1, "must not be empty").max(100, "must be at most 100 characters"))
     .min(1, "must name at least one account")
     .max(50, "must name at most 50 accounts"),
   consent: z.literal(true, "must be true: the customer has to agree before anything is shared"),
+  payment_authorization: PaymentAuthorizationBody.optional(),
 });
 export type ConnectBody = z.infer<typeof ConnectBody>;
+
+export const CreatePaymentBody = z.strictObject({
+  account_id: z.string().min(1, "must not be empty").max(100, "must be at most 100 characters"),
+  amount: koboAmount("e.g. 500000 for ₦5,000.00").optional(),
+});
+export type CreatePaymentBody = z.infer<typeof CreatePaymentBody>;
+
+export const AuthorisePaymentBody = z
+  .strictObject({ payment_id: Id, otp: otpOrPin.optional(), pin: otpOrPin.optional() })
+  .refine((b) => (b.otp === undefined) !== (b.pin === undefined), { message: "send exactly one of otp or pin", path: ["otp"] });
+export type AuthorisePaymentBody = z.infer<typeof AuthorisePaymentBody>;
+
+export const CancelPaymentBody = z.strictObject({ payment_id: Id });
+export type CancelPaymentBody = z.infer<typeof CancelPaymentBody>;
+
+export const PaymentParams = z.strictObject({ id: Id });
 
 // The schemas accept what protocol.ts says the widget sends (checked by tsc).
 type Accepts<Schema extends z.ZodType, Wire> = Wire extends z.input<Schema> ? true : never;
@@ -107,5 +174,8 @@ const _contract: [
   Accepts<typeof LoginBody, LoginRequest>,
   Accepts<typeof MfaBody, MfaRequest>,
   Accepts<typeof ConnectBody, ConnectRequest>,
-] = [true, true, true, true];
+  Accepts<typeof CreatePaymentBody, CreatePaymentRequest>,
+  Accepts<typeof AuthorisePaymentBody, AuthorisePaymentRequest>,
+  Accepts<typeof CancelPaymentBody, CancelPaymentRequest>,
+] = [true, true, true, true, true, true, true];
 void _contract;

@@ -27,6 +27,6 @@ export async function buildWidgetApp(
   applyHttpBasics(app);
   app.get("/health", async () => ({ status: "ok" }));
   await registerWidgetApi(app, ctx);
-  await registerWidgetAssets(app);
+  await registerWidgetAssets(app, ctx);
   return app;
 }

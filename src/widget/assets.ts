@@ -1,4 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { AppContext } from "../context.js";
+import { linkByShortUrl, linkProblem } from "../payments/links.js";
 import { HTML_HEADERS, IMMUTABLE, getWidgetBuild, type BuiltAsset } from "./build.js";
 
 /**
@@ -7,6 +9,9 @@ import { HTML_HEADERS, IMMUTABLE, getWidgetBuild, type BuiltAsset } from "./buil
  *   otherwise (options from the query string).
  * - `GET /<short_url>` — a short link opened full page (10 letters/digits); anything else at the
  *   root stays the Okra-envelope 404.
+ * - `GET /pay/<short_url>` — a payment link's hosted pay page: the app, full page, in payment
+ *   mode. A link that cannot be paid (unknown 404; expired, paid or disabled 410) gets a page
+ *   that says so, not an app that fails after loading.
  * - `GET /okro.js` — our loader. `GET /assets/*` — the hashed, immutable app bundle.
  * Everything is built in memory when the listener starts (build.ts), pre-compressed.
  */
@@ -17,7 +22,7 @@ export const SHORT_URL_PATTERN = /^[A-Za-z0-9]{10}$/;
 /** The loader is linked by name, so it may only be cached briefly. */
 const LOADER_CACHE = "public, max-age=300";
 
-export async function registerWidgetAssets(app: FastifyInstance): Promise<void> {
+export async function registerWidgetAssets(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const build = await getWidgetBuild();
 
   const sendPage = (req: FastifyRequest, reply: FastifyReply, framed: boolean) =>
@@ -28,6 +33,19 @@ export async function registerWidgetAssets(app: FastifyInstance): Promise<void> 
   app.get<{ Params: { short_url: string }; Querystring: Record<string, unknown> }>("/:short_url", (req, reply) => {
     if (!SHORT_URL_PATTERN.test(req.params.short_url)) return reply.callNotFound();
     return sendPage(req, reply, req.query?.isIframe === "true");
+  });
+
+  app.get<{ Params: { short_url: string } }>("/pay/:short_url", async (req, reply) => {
+    const code = req.params.short_url;
+    const link = SHORT_URL_PATTERN.test(code) ? await linkByShortUrl(ctx.db, code) : undefined;
+    const problem = link ? linkProblem(link, ctx.clock.now()) : null;
+    if (link && !problem) return send(req, reply, build.html.pay, { ...HTML_HEADERS });
+    const page = unavailablePage(build.css.path, problem?.reason ?? "unknown", link?.name ?? null, link?.support_email ?? null);
+    return reply
+      .code(problem ? 410 : 404)
+      .headers({ ...HTML_HEADERS, "cache-control": "no-store" })
+      .header("content-type", "text/html; charset=utf-8")
+      .send(page);
   });
 
   app.get("/okro.js", (req, reply) =>
@@ -74,4 +92,29 @@ export function pickEncoding(header: string | string[] | undefined): "br" | "gzi
   if (weight("br") > 0) return "br";
   if (weight("gzip") > 0) return "gzip";
   return null;
+}
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+const UNAVAILABLE: Record<"unknown" | "expired" | "used" | "disabled", { title: string; detail: string }> = {
+  unknown: { title: "This payment link is not valid", detail: "Check that you typed or copied the whole link, or ask the business for a new one." },
+  expired: { title: "This payment link has expired", detail: "Nothing was paid. Ask the business for a new link." },
+  used: { title: "This payment link has already been paid", detail: "It could be used once, and it was. If you need to pay again, ask the business for a new link." },
+  disabled: { title: "This payment link is no longer active", detail: "The business turned it off. Nothing was paid. Ask them for a new link." },
+};
+
+/** A static page (the app's stylesheet, no script) saying why a payment link cannot be paid. */
+export function unavailablePage(css: string, reason: keyof typeof UNAVAILABLE, name: string | null, supportEmail: string | null): string {
+  const { title, detail } = UNAVAILABLE[reason];
+  const what = name ? `<p class="muted">Link: <strong>${escapeHtml(name)}</strong></p>` : "";
+  const contact = supportEmail ? `<p class="muted">Questions? Write to ${escapeHtml(supportEmail)}.</p>` : "";
+  const icon =
+    '<svg width="30" height="30" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true" focusable="false"><circle cx="12" cy="12" r="9.5"></circle><path d="M12 7.5v5.5M12 16.5v.01"></path></svg>';
+  return (
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
+    `<meta name="robots" content="noindex"><link rel="icon" href="data:,"><title>${escapeHtml(title)}</title><link rel="stylesheet" href="${css}"></head>` +
+    `<body><div id="app"><div class="shell"><div class="card"><main class="body"><div class="screen"><div class="error-view" role="alert">` +
+    `<div class="big-icon bad">${icon}</div><h1>${escapeHtml(title)}</h1><p class="muted">${escapeHtml(detail)}</p>${what}${contact}</div></div></main>` +
+    `<footer class="foot">Secured by Okro</footer></div></div></div></body></html>`
+  );
 }

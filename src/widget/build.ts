@@ -33,8 +33,8 @@ export interface WidgetBuild {
   assets: ReadonlyMap<string, BuiltAsset>;
   js: BuiltAsset;
   css: BuiltAsset;
-  /** The app page: `framed` (iframe mode, transparent until the app runs) or full page. */
-  html: { framed: BuiltAsset; page: BuiltAsset };
+  /** The app page: `framed` (iframe mode, transparent until the app runs), full page, or a payment link's hosted pay page. */
+  html: { framed: BuiltAsset; page: BuiltAsset; pay: BuiltAsset };
   /** `/okro.js`, our loader (not hashed: merchants link it by name). */
   loader: BuiltAsset;
   /** Wall-clock build time, for the start-up log and the bench. */
@@ -97,7 +97,7 @@ const common: BuildOptions = {
   define: { "process.env.NODE_ENV": '"production"' },
 };
 
-function pageHtml(js: string, css: string, framed: boolean): string {
+function pageHtml(js: string, css: string, framed: boolean, title = "Connect your bank account"): string {
   // Full page: a loading card is painted before the script runs. Framed: nothing is painted
   // until the app has told the loader it is alive (the loader shows its own spinner until then),
   // so the two backdrops never stack.
@@ -107,8 +107,8 @@ function pageHtml(js: string, css: string, framed: boolean): string {
   return (
     `<!doctype html><html lang="en"${framed ? ' class="framed"' : ""}><head><meta charset="utf-8">` +
     `<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex"><link rel="icon" href="data:,">` +
-    `<title>Connect your bank account</title><link rel="stylesheet" href="${css}"><script defer src="${js}"></script></head>` +
-    `<body>${body}<noscript><p class="noscript">This page needs JavaScript to connect your bank account.</p></noscript></body></html>`
+    `<title>${title}</title><link rel="stylesheet" href="${css}"><script defer src="${js}"></script></head>` +
+    `<body>${body}<noscript><p class="noscript">This page needs JavaScript to ${framed || title.startsWith("Connect") ? "connect your bank account" : "pay from your bank account"}.</p></noscript></body></html>`
   );
 }
 
@@ -135,13 +135,14 @@ export async function buildWidget(): Promise<WidgetBuild> {
     asset(`/assets/app.${contentHash(cssOut.contents)}.css`, "text/css; charset=utf-8", Buffer.from(cssOut.contents)),
     asset("/okro.js", "text/javascript; charset=utf-8", Buffer.from(loaderOut.contents)),
   ]);
-  const html = (framed: boolean) => asset(framed ? "/?isIframe=true" : "/", "text/html; charset=utf-8", Buffer.from(pageHtml(js.path, css.path, framed)));
-  const [framed, page] = await Promise.all([html(true), html(false)]);
+  const html = (framed: boolean, urlPath = framed ? "/?isIframe=true" : "/", title?: string) =>
+    asset(urlPath, "text/html; charset=utf-8", Buffer.from(pageHtml(js.path, css.path, framed, title)));
+  const [framed, page, pay] = await Promise.all([html(true), html(false), html(false, "/pay/", "Pay with your bank account")]);
   return {
     assets: new Map([js, css].map((a) => [a.path, a])),
     js,
     css,
-    html: { framed, page },
+    html: { framed, page, pay },
     loader: loaderAsset,
     buildMs: Math.round(performance.now() - started),
   };

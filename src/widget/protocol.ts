@@ -22,6 +22,17 @@
  * - 409 CONFLICT reason `connecting` (connect): a connect of this session is still pulling the
  *   bank's data; send the same connect again a little later to get its result.
  * - 400 with the field named: bad input.
+ *
+ * Payment mode (`payment: true` + `charge{…}`, or `payment_link`) adds:
+ * - 404 NOT_FOUND reason `link_unavailable` (+ `link_status`: `unknown` | `expired` | `used` |
+ *   `disabled`): the payment link cannot be paid (session creation, payment creation).
+ * - 422 UNPROCESSABLE reason `insufficient_funds` (+ `payment`, errored): choose another account or bank;
+ *   `payment_failed` (+ `payment`): the bank declined it; `quick_pay_unavailable`: the stored
+ *   connection cannot log in silently (log in to the bank instead).
+ * - 409 CONFLICT reason `authorising`: this payment's authorisation is already with the bank
+ *   (double click, second tab): poll `GET /api/payments/:id`.
+ * - authorise never answers a bank timeout as an error: the payment is `unknown`
+ *   (`state`), the answer is a success, and the widget polls until the worker settles it.
  */
 
 /** `POST /api/sessions` — the okra-js options object, as the loader sent it (unknown keys tolerated). */
@@ -53,7 +64,43 @@ export interface CreateSessionRequest {
   limit?: number;
   isCorporate?: boolean;
   account_type?: "both" | "individual" | "corporate";
+  /** Payment mode: collect a one-time payment described by `charge`. */
+  payment?: boolean;
+  charge?: ChargeOptions;
+  /** A payment link's short code: pay that link (the hosted pay page sends it). */
+  payment_link?: string;
+  /** Quick Pay: the Okro account id of the recognised `customer` to debit (bank and account preselected). */
+  account_to_debit?: string;
   [key: string]: unknown;
+}
+
+/** okra-js `charge`. */
+export interface ChargeOptions {
+  type?: "one-time" | "recurring";
+  /** Kobo (an integer ≥ 100); null or absent: the payer types the amount. */
+  amount?: number | null;
+  note?: string;
+  currency?: string;
+  /** The merchant's company account to credit (its id); the default receiving account when omitted. */
+  account?: string;
+  [key: string]: unknown;
+}
+
+/** How a payment session goes: see the flows in session.ts. */
+export type PaymentMode = "instant" | "returning" | "quick_pay";
+
+export interface SessionPayment {
+  mode: PaymentMode;
+  /** Kobo; null: the payer types it on the review screen. */
+  amount: number | null;
+  currency: string;
+  note: string | null;
+  /** Who is paid (the review screen's "To"). */
+  merchant: string;
+  /** The payment link being paid, when the session came from one. */
+  link: { short_url: string; name: string; reusable: boolean } | null;
+  /** Quick Pay: the account to debit and its bank, known before any login. */
+  quick_pay?: { account: ReturningAccount; bank: WidgetBank };
 }
 
 export interface SessionBranding {
@@ -92,6 +139,8 @@ export interface CreateSessionResponse {
   history_months: number;
   /** Sandbox only: the magic credentials to show as a hint (DESIGN.md §4.4). */
   sandbox_hint: { username: string; password: string; outcome: string }[] | null;
+  /** Sandbox only: what authorises a payment or a payment consent (OTP and PIN). */
+  sandbox_payment_auth: { otp: string; pin: string } | null;
   /**
    * Returning user recognised from `customer{…}`: skip bank selection. Before any bank login it
    * says only the first name (`name`), the banks and masked NUBANs (account `name` is empty): the
@@ -100,6 +149,8 @@ export interface CreateSessionResponse {
   returning: { customer_id: string; name: string; accounts: ReturningAccount[] } | null;
   /** The bank list as `GET /api/banks` gives it, so the first screen needs no second request. */
   banks: WidgetBank[];
+  /** Payment mode; null for the account-data flow. */
+  payment: SessionPayment | null;
 }
 
 export type BankHealth = "healthy" | "degraded" | "down";
@@ -124,6 +175,8 @@ export interface WidgetBank {
   health: BankHealth;
   /** Why degraded/down, e.g. "Union Bank is down for maintenance until 02:00". */
   health_message: string | null;
+  /** The bank supports direct debits (payments, payment consent). */
+  payments: boolean;
 }
 
 /** `GET /api/banks` */
@@ -184,6 +237,24 @@ export interface ConnectRequest {
   /** Bank account ids (WidgetBankAccount.id) to share; at least one. */
   account_ids: string[];
   consent: true;
+  /**
+   * Apps with the `payments` product: the customer also lets the merchant debit these accounts
+   * later (`pay/initiate`), authorised with the bank's OTP or PIN. Exactly one of the two.
+   */
+  payment_authorization?: PaymentAuthorizationInput;
+}
+
+export interface PaymentAuthorizationInput {
+  otp?: string;
+  pin?: string;
+}
+
+/** A payment consent granted at connect. */
+export interface WidgetConsent {
+  id: string;
+  account_id: string;
+  /** `pending` until the bank activates the mandate (minutes), then `active`. */
+  status: "pending" | "active" | "revoked";
 }
 
 /**
@@ -213,6 +284,76 @@ export interface ConnectResponse {
   relinked: boolean;
   /** Echo of the merchant's `options`. */
   options: Record<string, unknown>;
+  /** Payment consents granted with `payment_authorization` (empty when none was asked for). */
+  consents: WidgetConsent[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Payments
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * `POST /api/quick-pay` (Quick Pay sessions): a bank session for the preselected account from the
+ * stored connection (its live session, or a silent login with the sealed credentials). Answers
+ * like a login: `mfa` when the bank wants a code (then `POST /api/mfa`), else `accounts` with the
+ * one account, preselected. 422 `quick_pay_unavailable` when the stored login no longer works:
+ * log in to the bank (`POST /api/login` with `account_id`).
+ */
+export type QuickPayResponse = LoginResponse;
+
+/** `POST /api/payments`: creates the payment for the chosen account (the same request again returns the same payment). */
+export interface CreatePaymentRequest {
+  /** WidgetBankAccount.id of an account listed in this session. */
+  account_id: string;
+  /** Kobo; required (≥ 100) when the charge left the amount to the payer, else absent or equal. */
+  amount?: number;
+}
+
+export interface WidgetPayment {
+  id: string;
+  /** Okra's wire status (`initiated`, `success_pending_validation`, `error`, …). */
+  status: string;
+  response_status: string;
+  /** Okro's internal state: `awaiting_authorisation`, `processing`, `unknown`, `succeeded`, `errored`, … */
+  state: string;
+  amount: number;
+  currency: string;
+  reference: string | null;
+  failure: { code: string; message: string } | null;
+}
+
+/** What the widget posts as `{success: true, ...PaymentSuccess}` when a payment succeeded. */
+export interface PaymentSuccess {
+  type: "payment";
+  payment: { id: string; status: string; response_status: string; amount: number; currency: string; reference: string | null };
+  record_id: string;
+  customer_id: string;
+  account_id: string;
+  bank_id: string;
+  bank: { id: string; name: string; slug: string };
+  auth: ConnectResponse["auth"];
+  customer: { id: string; name: string };
+  env: "production" | "production-sandbox";
+  options: Record<string, unknown>;
+}
+
+/** Answer of create, authorise, poll and cancel. */
+export interface PaymentResponse {
+  payment: WidgetPayment;
+  /** Set once the payment succeeded: the onSuccess payload. */
+  success: PaymentSuccess | null;
+}
+
+/** `POST /api/payments/authorise`: the customer's OTP or PIN (exactly one). */
+export interface AuthorisePaymentRequest {
+  payment_id: string;
+  otp?: string;
+  pin?: string;
+}
+
+/** `POST /api/payments/cancel`: the customer left before authorising. */
+export interface CancelPaymentRequest {
+  payment_id: string;
 }
 
 /**
@@ -231,4 +372,12 @@ export type WidgetEventName =
   | "consent_given"
   | "connected"
   | "error_shown"
-  | "close_requested";
+  | "close_requested"
+  | "payment_review"
+  | "payment_created"
+  | "payment_authorisation_submitted"
+  | "payment_confirming"
+  | "payment_succeeded"
+  | "payment_pending"
+  | "payment_failed"
+  | "payment_cancelled";

@@ -12,13 +12,14 @@ import {
   type MfaChallenge,
 } from "../banks/connector.js";
 import { connectorFor, networkFor } from "../banks/networks.js";
-import { SANDBOX_LOGINS } from "../banks/sandbox-logins.js";
+import { SANDBOX_LOGINS, SANDBOX_PAYMENT_AUTH } from "../banks/sandbox-logins.js";
 import { listBanks, type BankView } from "../banks/service.js";
 import type { AppContext } from "../context.js";
 import { linkConnection, type LinkResult } from "../data/link.js";
 import type { App, Env, WidgetSessionsTable } from "../db/schema.js";
 import { OkroError, type ErrorCode } from "../http/errors.js";
 import { isId, newId } from "../lib/ids.js";
+import { linkByShortUrl, linkProblem, type LinkRow } from "../payments/links.js";
 import { randomToken, sha256Hex } from "../lib/secrets.js";
 import { appView } from "../platform/apps.js";
 import { clientToken } from "../platform/companies.js";
@@ -26,6 +27,7 @@ import { COLOR_PATTERN, logoProblem, normalizeProducts, wireEnv, type Product } 
 import { findActiveKey } from "../platform/keys.js";
 import { MAX_HISTORY_MONTHS, type ConnectBody, type CreateSessionBody, type LoginBody, type MfaBody } from "./api-schemas.js";
 import { bankHealth } from "./bank-health.js";
+import { grantConnectConsents, paymentSettingsOf, releasePaymentForLogin, sessionPayment, type PaymentSettings } from "./payments.js";
 import type {
   ConnectResponse,
   CreateSessionResponse,
@@ -49,12 +51,18 @@ import type {
  * Steps (`widget_sessions.step`, TRANSITIONS below):
  *
  *   start ──login──▶ mfa ──answer──▶ accounts ──connect──▶ connecting ──linked──▶ done
+ *                                                  └─pay──▶ connecting ──payment──▶ paying ──paid──▶ done
  *
  * - a login may begin again from start, mfa or accounts (the customer went back, or chose
  *   another bank); connecting and done are final for logins;
  * - a further challenge keeps the session at mfa; a failed, locked or lapsed login goes back to
  *   start (the bank login is forgotten);
  * - a failed link goes back from connecting to accounts, so the customer can try again.
+ * - payment mode (payments.ts): creating the payment claims the session (connecting) while the
+ *   account is linked and the payment written, then `paying` holds it while the customer
+ *   authorises; a payment that failed lets the customer choose another account (paying →
+ *   connecting again) or log in at another bank (paying → start/mfa/accounts); a payment that
+ *   succeeded ends the session (done).
  *
  * Every move is a compare-and-set on the step
  * (and, after MFA, on the sealed bank session it started from), so two tabs or a double click
@@ -92,19 +100,20 @@ const SESSION_TOKEN_PREFIX = "wst_";
 /** What okra-js shows when the merchant did not name their business. */
 const DEFAULT_CLIENT_NAME = "This Client";
 
-export type Step = "start" | "mfa" | "accounts" | "connecting" | "done";
+export type Step = "start" | "mfa" | "accounts" | "connecting" | "paying" | "done";
 /** The steps a step may move to (the diagram above, as data). */
 export const TRANSITIONS: Readonly<Record<Step, readonly Step[]>> = {
   start: ["mfa", "accounts", "start"],
   mfa: ["mfa", "accounts", "start"],
   accounts: ["mfa", "accounts", "start", "connecting"],
-  connecting: ["done", "accounts"],
+  connecting: ["done", "accounts", "paying"],
+  paying: ["mfa", "accounts", "start", "connecting", "paying", "done"],
   done: [],
 };
 /** Steps from which a (new) login may begin. */
-const LOGIN_STEPS = (Object.keys(TRANSITIONS) as Step[]).filter((s) => TRANSITIONS[s].includes("mfa"));
+export const LOGIN_STEPS = (Object.keys(TRANSITIONS) as Step[]).filter((s) => TRANSITIONS[s].includes("mfa"));
 
-type SessionRow = Selectable<WidgetSessionsTable>;
+export type SessionRow = Selectable<WidgetSessionsTable>;
 
 /** What the session remembers about the merchant's options, in `widget_sessions.options`. */
 interface SessionSettings {
@@ -118,9 +127,11 @@ interface SessionSettings {
   bank_slugs: string[] | null;
   account_kind: "corporate" | "individual" | null;
   /** Tries so far (bank calls), counted atomically. */
-  tries: { login: number; mfa: number };
+  tries: { login: number; mfa: number; payment?: number; authorise?: number };
   /** Returning user: the linked account they picked at login. */
   picked: PickedAccount | null;
+  /** Payment mode (payments.ts); absent on sessions opened before it existed. */
+  payment?: PaymentSettings | null;
 }
 
 interface CustomerHint {
@@ -130,13 +141,13 @@ interface CustomerHint {
   phone?: string;
 }
 
-interface PickedAccount {
+export interface PickedAccount {
   id: string;
   bank_id: string;
   nuban: string;
 }
 
-interface StoredAccounts {
+export interface StoredAccounts {
   accounts: WidgetBankAccount[];
   notice: string | null;
 }
@@ -150,13 +161,13 @@ export interface WidgetSession {
 // Errors the widget shows (protocol.ts lists them)
 // ---------------------------------------------------------------------------------------------
 
-const failure = (code: ErrorCode, message: string, data: Record<string, unknown> = {}, field?: string) =>
+export const failure = (code: ErrorCode, message: string, data: Record<string, unknown> = {}, field?: string) =>
   new OkroError(code, message, { ...(field ? { field } : {}), data: { ...(field ? { field } : {}), ...data } });
 
 const invalidKey = (field: string, message: string) => failure("UNAUTHORIZED", `${field}: ${message}`, { reason: "invalid_key" }, field);
-const sessionExpired = (message = "the widget session has expired or is unknown; start again") =>
+export const sessionExpired = (message = "the widget session has expired or is unknown; start again") =>
   failure("UNAUTHORIZED", message, { reason: "session_expired" });
-const conflict = (message: string) => failure("CONFLICT", message);
+export const conflict = (message: string) => failure("CONFLICT", message);
 
 /**
  * What a bank's refusal means to the person in front of the widget. Connector messages carry no
@@ -203,7 +214,7 @@ export function widgetBankError(error: ConnectorError, bankName: string): OkroEr
   }
 }
 
-function bankFailure(error: unknown, bankName: string): unknown {
+export function bankFailure(error: unknown, bankName: string): unknown {
   return isConnectorError(error) ? widgetBankError(error, bankName) : error;
 }
 
@@ -219,14 +230,39 @@ function requestedEnv(env: string | undefined): Env | undefined {
   throw failure("INVALID_FIELD", "env: must be production or production-sandbox", {}, "env");
 }
 
-/** Whose widget this is: the app, by short link or by public key (+ token, app_id). */
-async function resolveApp(ctx: AppContext, body: CreateSessionBody, now: Date): Promise<App> {
-  const link = body.short_url ?? body.ref;
+/** The company and environment's first app (the widget configuration a key without app_id gets). */
+async function firstApp(ctx: AppContext, companyId: string, env: Env): Promise<App | undefined> {
+  return ctx.db
+    .selectFrom("apps")
+    .selectAll()
+    .where("company_id", "=", companyId)
+    .where("env", "=", env)
+    .orderBy("created_at")
+    .orderBy("id")
+    .limit(1)
+    .executeTakeFirst();
+}
+
+/** Whose widget this is: the app, by payment link, short link or public key (+ token, app_id). */
+async function resolveApp(ctx: AppContext, body: CreateSessionBody, now: Date, link: LinkRow | null): Promise<App> {
+  const short = body.short_url ?? body.ref;
   const env = requestedEnv(body.env);
-  if (link !== undefined) {
+  if (link) {
+    // A payment link names its company and environment; its widget is the environment's first app.
+    const app = await firstApp(ctx, link.company_id, link.env);
+    if (!app) throw failure("NOT_FOUND", "payment_link: this payment link cannot be paid here", { reason: "link_unavailable", link_status: "unknown" }, "payment_link");
+    if (body.key !== undefined) {
+      const principal = await findActiveKey(ctx.db, body.key.trim(), now);
+      if (!principal || principal.companyId !== link.company_id || principal.env !== link.env) {
+        throw invalidKey("key", "does not belong to the company and environment of this payment link");
+      }
+    }
+    return app;
+  }
+  if (short !== undefined) {
     // The link's app decides company and environment (okra-js sets env to production-sandbox
     // on short links the merchant opened without one, so the requested env is not checked).
-    const app = await ctx.db.selectFrom("apps").selectAll().where("short_url", "=", link).executeTakeFirst();
+    const app = await ctx.db.selectFrom("apps").selectAll().where("short_url", "=", short).executeTakeFirst();
     const field = body.short_url !== undefined ? "short_url" : "ref";
     if (!app) throw failure("NOT_FOUND", `${field}: no such widget link; check the link you were given`, { reason: "unknown_link" }, field);
     if (body.key !== undefined) {
@@ -259,15 +295,29 @@ async function resolveApp(ctx: AppContext, body: CreateSessionBody, now: Date): 
       throw invalidKey("token", `does not belong to this key's company and ${principal.env} environment; copy the client token from the dashboard`);
     }
   }
-  const apps = ctx.db.selectFrom("apps").selectAll().where("company_id", "=", principal.companyId).where("env", "=", principal.env);
   if (body.app_id !== undefined) {
-    const app = isId(body.app_id) ? await apps.where("id", "=", body.app_id).executeTakeFirst() : undefined;
+    const app = isId(body.app_id)
+      ? await ctx.db.selectFrom("apps").selectAll().where("company_id", "=", principal.companyId).where("env", "=", principal.env).where("id", "=", body.app_id).executeTakeFirst()
+      : undefined;
     if (!app) throw invalidKey("app_id", `no such app in this key's ${principal.env} environment; copy the app id from the dashboard`);
     return app;
   }
-  const first = await apps.orderBy("created_at").orderBy("id").limit(1).executeTakeFirst();
+  const first = await firstApp(ctx, principal.companyId, principal.env);
   if (!first) throw invalidKey("app_id", `this company has no app in its ${principal.env} environment; create one in the dashboard`);
   return first;
+}
+
+/** The payment link a session pays (`payment_link`), refused with `link_unavailable` when it cannot be paid now. */
+async function payableLink(ctx: AppContext, body: CreateSessionBody, now: Date): Promise<LinkRow | null> {
+  if (body.payment_link === undefined) return null;
+  const code = body.payment_link.trim();
+  const link = /^[A-Za-z0-9]{4,64}$/.test(code) ? await linkByShortUrl(ctx.db, code) : undefined;
+  if (!link) {
+    throw failure("NOT_FOUND", "payment_link: no such payment link; check the link you were given", { reason: "link_unavailable", link_status: "unknown" }, "payment_link");
+  }
+  const problem = linkProblem(link, now);
+  if (problem) throw failure("NOT_FOUND", `payment_link: ${problem.message}`, { reason: "link_unavailable", link_status: problem.reason }, "payment_link");
+  return link;
 }
 
 function normalizeColor(color: string): string {
@@ -275,11 +325,16 @@ function normalizeColor(color: string): string {
   return hex.length === 3 ? `#${[...hex].map((c) => c + c).join("")}` : `#${hex}`;
 }
 
-/** Branding from the options when usable, else the app's: a bad logo or colour must not break the widget. */
-function brandingOf(body: CreateSessionBody, app: App): SessionBranding {
+/**
+ * Branding from the options when usable, else the payment link's, else the app's: a bad logo or
+ * colour must not break the widget.
+ */
+function brandingOf(body: CreateSessionBody, app: App, link: LinkRow | null): SessionBranding {
   const named = [body.name, body.clientName].map((n) => n?.trim()).find((n) => n && n !== DEFAULT_CLIENT_NAME);
-  const logo = body.logo !== undefined && logoProblem(body.logo) === null ? body.logo : app.logo;
-  const color = body.color !== undefined && COLOR_PATTERN.test(body.color) ? body.color : app.color;
+  const usableLogo = (l: string | null | undefined) => (l !== undefined && l !== null && logoProblem(l) === null ? l : undefined);
+  const usableColor = (c: string | null | undefined) => (c !== undefined && c !== null && COLOR_PATTERN.test(c) ? c : undefined);
+  const logo = usableLogo(body.logo) ?? usableLogo(link?.logo) ?? app.logo;
+  const color = usableColor(body.color) ?? usableColor(link?.color) ?? app.color;
   return { name: named ?? app.name, logo, color: normalizeColor(color) };
 }
 
@@ -317,25 +372,40 @@ async function purgeExpired(ctx: AppContext, now: Date): Promise<void> {
 
 export async function createSession(ctx: AppContext, body: CreateSessionBody): Promise<CreateSessionResponse> {
   const now = ctx.clock.now();
-  const app = await resolveApp(ctx, body, now);
+  const link = await payableLink(ctx, body, now);
+  const app = await resolveApp(ctx, body, now, link);
   const env = app.env;
   const appProducts = appView(app).products;
-  const products = body.products === undefined ? appProducts : normalizeProducts(appProducts.filter((p) => body.products!.includes(p)));
-  const slugs = body.filter?.banks?.map((s) => s.trim().toLowerCase()).filter((s) => s !== "");
+  const paying = link !== null || body.payment === true;
+  if (paying && link === null && !appProducts.includes("payments")) {
+    throw failure("INVALID_FIELD", "payment: this app does not have the payments product; add it to the app in the dashboard, or open the widget without payment", {}, "payment");
+  }
+  // A payment session shares account details only (auth) with the payment: no statements.
+  const products: Product[] = paying
+    ? normalizeProducts(["payments"])
+    : body.products === undefined
+      ? appProducts
+      : normalizeProducts(appProducts.filter((p) => body.products!.includes(p)));
+  const linkSlugs = link ? (link.filter_banks as string[]) : [];
+  const slugs = (linkSlugs.length > 0 ? linkSlugs : body.filter?.banks)?.map((s) => s.trim().toLowerCase()).filter((s) => s !== "");
+  const branding = brandingOf(body, app, link);
   const settings: SessionSettings = {
     products,
     history_months: body.limit ?? MAX_HISTORY_MONTHS,
-    branding: brandingOf(body, app),
+    branding,
     merchant_options: body.options ?? {},
     customer_hint: customerHintOf(body),
     bank_slugs: slugs && slugs.length > 0 ? [...new Set(slugs)] : null,
     account_kind: body.isCorporate === true || body.account_type === "corporate" ? "corporate" : body.account_type === "individual" ? "individual" : null,
-    tries: { login: 0, mfa: 0 },
+    tries: { login: 0, mfa: 0, payment: 0, authorise: 0 },
     picked: null,
+    payment: null,
   };
 
-  const offered = await offeredBanks(ctx, app, settings);
-  const returning = settings.customer_hint ? await returningCustomer(ctx, app, settings.customer_hint, offered) : null;
+  const offered = await offeredBanks(ctx, app, settings, paying);
+  const customer = settings.customer_hint ? await findCustomer(ctx, app.company_id, env, settings.customer_hint) : undefined;
+  const returning = customer ? await returningCustomer(ctx, app, customer, offered) : null;
+  if (paying) settings.payment = await paymentSettingsOf(ctx, { companyId: app.company_id, env }, body, { link, customer, returning, offered });
   if (sessionsOpened++ % PURGE_EVERY_N_SESSIONS === 0) await purgeExpired(ctx, now);
 
   const token = SESSION_TOKEN_PREFIX + randomToken(32);
@@ -350,7 +420,7 @@ export async function createSession(ctx: AppContext, body: CreateSessionBody): P
       app_id: app.id,
       options: JSON.stringify(settings),
       step: "start" satisfies Step,
-      customer_id: returning?.customer_id ?? null,
+      customer_id: returning?.customer_id ?? settings.payment?.quick_pay?.customer_id ?? null,
       challenge: JSON.stringify(null),
       bank_accounts: JSON.stringify(null),
       result: JSON.stringify(null),
@@ -360,6 +430,9 @@ export async function createSession(ctx: AppContext, body: CreateSessionBody): P
     })
     .execute();
 
+  // The first screen's list rides along: one round trip less before the customer can choose
+  // (≥ 400 ms on a slow 3G phone). `GET /api/banks` fetches it fresh later (health changes).
+  const banks = await widgetBanks(ctx, app, offered);
   return {
     session_token: token,
     expires_at: expiresAt.toISOString(),
@@ -368,13 +441,14 @@ export async function createSession(ctx: AppContext, body: CreateSessionBody): P
     branding: settings.branding,
     products,
     consent_until: null,
-    redirect_url: app.redirect_url,
+    // A payment link's own success_url wins over the app's redirect.
+    redirect_url: link?.success_url ?? app.redirect_url,
     history_months: settings.history_months,
     sandbox_hint: env === "sandbox" ? SANDBOX_LOGINS.map(({ username, password, outcome }) => ({ username, password, outcome })) : null,
+    sandbox_payment_auth: env === "sandbox" ? { ...SANDBOX_PAYMENT_AUTH } : null,
     returning,
-    // The first screen's list rides along: one round trip less before the customer can choose
-    // (≥ 400 ms on a slow 3G phone). `GET /api/banks` fetches it fresh later (health changes).
-    banks: await widgetBanks(ctx, app, offered),
+    banks,
+    payment: settings.payment ? sessionPayment(settings.payment, branding.name, banks) : null,
   };
 }
 
@@ -393,7 +467,7 @@ function phoneVariants(phone: string): string[] {
 }
 
 /** The company's customer the hint names (merchant id, Okro id, BVN, email, then phone), or undefined. */
-async function findCustomer(ctx: AppContext, companyId: string, env: Env, hint: CustomerHint) {
+export async function findCustomer(ctx: AppContext, companyId: string, env: Env, hint: CustomerHint): Promise<{ id: string; name: string } | undefined> {
   const base = () => ctx.db.selectFrom("customers").select(["id", "name"]).where("company_id", "=", companyId).where("env", "=", env);
   if (hint.id !== undefined) {
     const id = hint.id;
@@ -433,18 +507,16 @@ async function findCustomer(ctx: AppContext, companyId: string, env: Env, hint: 
   return undefined;
 }
 
-const maskNuban = (nuban: string) => `••••${nuban.slice(-4)}`;
+export const maskNuban = (nuban: string) => `••••${nuban.slice(-4)}`;
 const firstName = (name: string) => name.trim().split(/\s+/)[0] ?? "";
 
 /** The recognised customer and the linked accounts they can pick (at banks this widget offers). */
 async function returningCustomer(
   ctx: AppContext,
   app: App,
-  hint: CustomerHint,
+  customer: { id: string; name: string },
   offered: readonly BankView[],
 ): Promise<CreateSessionResponse["returning"]> {
-  const customer = await findCustomer(ctx, app.company_id, app.env, hint);
-  if (!customer) return null;
   const rows = await ctx.db
     .selectFrom("accounts")
     .select(["id", "bank_id", "nuban", "name", "type"])
@@ -523,11 +595,16 @@ async function directory(ctx: AppContext): Promise<BankView[]> {
  * options' `filter.banks`, supporting every product asked for, and corporate/individual banking
  * when the options asked for one.
  */
-async function offeredBanks(ctx: AppContext, app: Pick<App, "env" | "bank_filter">, settings: SessionSettings): Promise<BankView[]> {
+export async function offeredBanks(
+  ctx: AppContext,
+  app: Pick<App, "env" | "bank_filter">,
+  settings: SessionSettings,
+  paymentMode = Boolean(settings.payment),
+): Promise<BankView[]> {
   const network = networkFor(ctx, app.env);
   const appFilter = app.bank_filter.length > 0 ? new Set(app.bank_filter) : null;
   const optionFilter = settings.bank_slugs ? new Set(settings.bank_slugs) : null;
-  const required = requiredBankProducts(settings.products);
+  const required = requiredBankProducts(settings.products, { payment: paymentMode });
   return (await directory(ctx)).filter(
     (b) =>
       network.supports(b.id) &&
@@ -540,21 +617,22 @@ async function offeredBanks(ctx: AppContext, app: Pick<App, "env" | "bank_filter
 }
 
 /**
- * What a bank must offer for this account-data flow. Income is derived by Okro from
- * transactions (src/data/income.ts), so a bank with transactions serves it; `payments` belongs to
- * the payment flows (they ask for it themselves), so an app with every product still lists every
- * bank for linking.
+ * What a bank must offer for this flow. Income is derived by Okro from transactions
+ * (src/data/income.ts), so a bank with transactions serves it. `payments` is required only by
+ * payment sessions (a debit needs a bank that takes them): an account-data app with every product
+ * still lists every bank for linking, and offers payment consent where the bank supports it.
  */
-export function requiredBankProducts(products: readonly Product[]): Product[] {
+export function requiredBankProducts(products: readonly Product[], options: { payment?: boolean } = {}): Product[] {
   const needed = new Set<Product>();
   for (const p of products) {
     if (p === "payments") continue;
     needed.add(p === "income" ? "transactions" : p);
   }
+  if (options.payment) needed.add("payments");
   return [...needed];
 }
 
-async function sessionApp(ctx: AppContext, session: WidgetSession): Promise<App> {
+export async function sessionApp(ctx: AppContext, session: WidgetSession): Promise<App> {
   const app = await ctx.db.selectFrom("apps").selectAll().where("id", "=", session.row.app_id).executeTakeFirst();
   // The app was deleted under the session (the row cascades away with it a moment later).
   if (!app) throw sessionExpired("this widget's app no longer exists; start again");
@@ -567,7 +645,7 @@ export async function listSessionBanks(ctx: AppContext, session: WidgetSession):
 }
 
 /** The banks this widget offers (`offeredBanks`), with their health, as the bank list shows them. */
-async function widgetBanks(ctx: AppContext, app: App, banks: readonly BankView[]): Promise<WidgetBank[]> {
+export async function widgetBanks(ctx: AppContext, app: App, banks: readonly BankView[]): Promise<WidgetBank[]> {
   const health = await bankHealth(ctx, app.env, app.company_id, banks);
   return banks.map((b) => {
     const h = health.get(b.id) ?? { health: "healthy" as const, message: null };
@@ -579,6 +657,7 @@ async function widgetBanks(ctx: AppContext, app: App, banks: readonly BankView[]
       login_methods: b.login_methods.map((method) => ({ method, ...LOGIN_METHOD_LABELS[method] })),
       health: h.health,
       health_message: h.message,
+      payments: (b.products as string[]).includes("payments"),
     };
   });
 }
@@ -590,27 +669,27 @@ async function widgetBanks(ctx: AppContext, app: App, banks: readonly BankView[]
 const credentialsAad = (id: string) => `widget_sessions:${id}:credentials`;
 const bankSessionAad = (id: string) => `widget_sessions:${id}:bank_session`;
 
-function sealCredentials(ctx: AppContext, id: string, c: LoginCredentials): string {
+export function sealCredentials(ctx: AppContext, id: string, c: LoginCredentials): string {
   return ctx.secrets.seal(JSON.stringify({ method: c.method, identifier: c.identifier, secret: c.secret.reveal() }), credentialsAad(id));
 }
-function openCredentials(ctx: AppContext, id: string, sealed: string): LoginCredentials {
+export function openCredentials(ctx: AppContext, id: string, sealed: string): LoginCredentials {
   const c = JSON.parse(ctx.secrets.open(sealed, credentialsAad(id))) as { method: LoginMethod; identifier: string; secret: string };
   return { method: c.method, identifier: c.identifier, secret: new Secret(c.secret) };
 }
-function sealBankSession(ctx: AppContext, id: string, s: BankSession): string {
+export function sealBankSession(ctx: AppContext, id: string, s: BankSession): string {
   return ctx.secrets.seal(JSON.stringify({ token: s.token.reveal(), expiresAt: s.expiresAt }), bankSessionAad(id));
 }
-function openBankSession(ctx: AppContext, id: string, sealed: string): BankSession {
+export function openBankSession(ctx: AppContext, id: string, sealed: string): BankSession {
   const s = JSON.parse(ctx.secrets.open(sealed, bankSessionAad(id))) as { token: string; expiresAt: string };
   return { token: new Secret(s.token), expiresAt: s.expiresAt };
 }
 
-function widgetChallenge(c: MfaChallenge): WidgetChallenge {
+export function widgetChallenge(c: MfaChallenge): WidgetChallenge {
   return { kind: c.kind, prompt: c.prompt, question: c.question ?? null, attempts_left: c.attemptsLeft, expires_at: c.expiresAt };
 }
 
 /** Counts one more bank call of `kind` on the session, atomically; 429 past `max`. */
-async function countTry(ctx: AppContext, id: string, kind: "login" | "mfa", max: number): Promise<void> {
+export async function countTry(ctx: AppContext, id: string, kind: "login" | "mfa" | "payment" | "authorise", max: number): Promise<void> {
   const path = `{tries,${kind}}`;
   const row = await ctx.db
     .updateTable("widget_sessions")
@@ -620,13 +699,13 @@ async function countTry(ctx: AppContext, id: string, kind: "login" | "mfa", max:
     .executeTakeFirst();
   if (!row) throw sessionExpired();
   if (Number(row.tries) > max) {
-    const what = kind === "login" ? `${max} logins` : `${max} answers`;
+    const what = { login: `${max} logins`, mfa: `${max} answers`, payment: `${max} payments`, authorise: `${max} authorisations` }[kind];
     throw failure("RATE_LIMIT_EXCEEDED", `Too many tries: this widget session allows ${what}; close the widget and start again later`);
   }
 }
 
 /** The state a login leaves, written only if the session is still where a login may act (compare-and-set). */
-async function moveSession(
+export async function moveSession(
   ctx: AppContext,
   id: string,
   from: { steps: readonly Step[]; bankSessionSealed?: string },
@@ -651,7 +730,7 @@ async function moveSession(
 }
 
 /** Forget the bank login (a failed or dead login): the customer starts again from the bank list. */
-async function backToStart(ctx: AppContext, id: string, from: { steps: readonly Step[]; bankSessionSealed?: string }): Promise<void> {
+export async function backToStart(ctx: AppContext, id: string, from: { steps: readonly Step[]; bankSessionSealed?: string }): Promise<void> {
   await moveSession(ctx, id, from, "start", {
     bank_id: null,
     login_method: null,
@@ -662,9 +741,9 @@ async function backToStart(ctx: AppContext, id: string, from: { steps: readonly 
   });
 }
 
-const movedOn = () => conflict("this widget session has moved on (another tab or click); reload the widget");
+export const movedOn = () => conflict("this widget session has moved on (another tab or click); reload the widget");
 
-function bankConnector(ctx: AppContext, session: WidgetSession, bankId: string): BankConnector {
+export function bankConnector(ctx: AppContext, session: WidgetSession, bankId: string): BankConnector {
   const connector = connectorFor(ctx, session.row.env, session.row.company_id, bankId);
   if (!connector) throw failure("NOT_FOUND", "bank_id: this bank cannot be reached here; choose another bank", {}, "bank_id");
   return connector;
@@ -705,6 +784,20 @@ async function showAccounts(
     await backToStart(ctx, id, from);
     throw bankFailure(error, bank.name);
   }
+  return enterAccounts(ctx, session, bank, listed, from, set, picked);
+}
+
+/** Stores the bank's accounts on the session and moves it to `accounts` (compare-and-set). */
+export async function enterAccounts(
+  ctx: AppContext,
+  session: WidgetSession,
+  bank: BankView,
+  listed: readonly BankAccount[],
+  from: { steps: readonly Step[]; bankSessionSealed?: string },
+  set: Omit<Updateable<WidgetSessionsTable>, "step" | "updated_at">,
+  picked: PickedAccount | null,
+): Promise<LoginResponse> {
+  const id = session.row.id;
   if (listed.length === 0) {
     await backToStart(ctx, id, from);
     throw failure("UNPROCESSABLE", `This ${bank.name} login has no accounts to share; try another login or bank`, { reason: "no_accounts" });
@@ -730,8 +823,17 @@ async function showAccounts(
 export async function login(ctx: AppContext, session: WidgetSession, body: LoginBody): Promise<LoginResponse> {
   const { row } = session;
   if (!LOGIN_STEPS.includes(row.step as Step)) {
-    throw conflict(row.step === "done" ? "this widget session already connected an account; close the widget" : "already connecting; wait for it to finish");
+    throw conflict(
+      row.step === "done"
+        ? session.settings.payment
+          ? "this widget session's payment is done; close the widget"
+          : "this widget session already connected an account; close the widget"
+        : "already connecting; wait for it to finish",
+    );
   }
+  // Paying at another bank (after a refused payment, or going back before authorising): the
+  // payment waiting for this login's authorisation is cancelled; one already with the bank is not.
+  if (row.step === "paying") await releasePaymentForLogin(ctx, session);
   const app = await sessionApp(ctx, session);
   const bank = (await offeredBanks(ctx, app, session.settings)).find((b) => b.id === body.bank_id);
   if (!bank) throw failure("NOT_FOUND", "bank_id: this bank is not offered by this widget; choose one from the bank list", {}, "bank_id");
@@ -771,7 +873,7 @@ export async function login(ctx: AppContext, session: WidgetSession, body: Login
   return showAccounts(ctx, session, bank, connector, result.session, from, set, picked);
 }
 
-async function bankOf(ctx: AppContext, bankId: string): Promise<BankView> {
+export async function bankOf(ctx: AppContext, bankId: string): Promise<BankView> {
   const bank = (await directory(ctx)).find((b) => b.id === bankId);
   if (!bank) throw new Error(`widget session: bank ${bankId} is not in the directory`);
   return bank;
@@ -845,6 +947,7 @@ function connectResponse(session: WidgetSession, bank: BankView, link: LinkResul
     products: session.settings.products,
     relinked: link.relinked,
     options: session.settings.merchant_options,
+    consents: [],
   };
 }
 
@@ -862,13 +965,39 @@ async function claimForConnect(ctx: AppContext, id: string): Promise<SessionRow 
 }
 
 function settledAnswer(row: SessionRow): ConnectResponse {
-  if (row.step === "done" && row.result) return row.result as ConnectResponse;
+  if (row.step === "done" && row.result) return publicConnectResult(row.result as StoredConnectResult);
   if (row.step === "connecting") throw failure("CONFLICT", "already connecting; wait for it to finish", { reason: "connecting" });
   throw conflict("nothing to connect yet: log in to a bank and choose accounts first");
 }
 
+/**
+ * What a done account-data session keeps in `result`: the answer, and while payment consent is
+ * still to be given (a wrong code at connect), the Okro ids of the accounts it is for.
+ */
+export type StoredConnectResult = ConnectResponse & { consent_accounts?: string[] };
+
+export function publicConnectResult(stored: StoredConnectResult): ConnectResponse {
+  const { consent_accounts: _pending, ...answer } = stored;
+  return { ...answer, consents: answer.consents ?? [] };
+}
+
 export async function connect(ctx: AppContext, session: WidgetSession, body: ConnectBody): Promise<ConnectResponse> {
   const { row } = session;
+  if (session.settings.payment) throw conflict("this widget session collects a payment: choose the account to pay from instead (POST /api/payments)");
+  if (body.payment_authorization !== undefined) {
+    if (!session.settings.products.includes("payments")) {
+      throw failure("INVALID_FIELD", "payment_authorization: this widget was not opened with the payments product", {}, "payment_authorization");
+    }
+    const bank = row.bank_id ? await bankOf(ctx, row.bank_id) : undefined;
+    if (bank && !(bank.products as string[]).includes("payments")) {
+      throw failure("UNPROCESSABLE", `payment_authorization: ${bank.name} does not support direct debits; connect without it`, { reason: "not_supported" }, "payment_authorization");
+    }
+  }
+  // Linked already, payment consent still to give (the code was wrong, or the bank was down):
+  // this connect gives it (or, without payment_authorization, finishes without it).
+  if (row.step === "done" && row.result && (row.result as StoredConnectResult).consent_accounts) {
+    return grantConnectConsents(ctx, session, row, body.payment_authorization);
+  }
   if (row.step !== "accounts" && row.step !== "connecting") return settledAnswer(row);
   const stored = row.bank_accounts as StoredAccounts | null;
   const offered = new Set(stored?.accounts.map((a) => a.id) ?? []);
@@ -921,19 +1050,27 @@ export async function connect(ctx: AppContext, session: WidgetSession, body: Con
   }
 
   const answer = connectResponse(session, bank, link, ctx.clock.now());
-  await ctx.db
+  // Payment consent needs the bank session once more (the mandate is created with it), so it is
+  // kept until the consent is given; everything else the record now holds sealed for itself.
+  const wanted_ = new Set(wanted);
+  const consentAccounts = body.payment_authorization ? link.accounts.filter((a) => wanted_.has(a.bank_account_id)).map((a) => a.id) : [];
+  const toStore: StoredConnectResult = consentAccounts.length > 0 ? { ...answer, consent_accounts: consentAccounts } : answer;
+  const done = await ctx.db
     .updateTable("widget_sessions")
     .set({
       step: "done" satisfies Step,
       record_id: link.recordId,
-      result: JSON.stringify(answer),
+      customer_id: link.customerId,
+      result: JSON.stringify(toStore),
       // Handed over: the record keeps its own sealed copy for refreshes.
       credentials_sealed: null,
-      bank_session_sealed: null,
+      ...(consentAccounts.length > 0 ? {} : { bank_session_sealed: null }),
       updated_at: ctx.clock.now(),
     })
     .where("id", "=", row.id)
     .where("step", "=", "connecting")
-    .execute();
-  return answer;
+    .returningAll()
+    .executeTakeFirst();
+  if (consentAccounts.length === 0 || !done) return answer;
+  return grantConnectConsents(ctx, session, done, body.payment_authorization);
 }

@@ -1,23 +1,31 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type {
+  AuthorisePaymentRequest,
   ConnectRequest,
   ConnectResponse,
+  CreatePaymentRequest,
   CreateSessionRequest,
   CreateSessionResponse,
   LoginRequest,
   LoginResponse,
   MfaRequest,
+  PaymentAuthorizationInput,
+  PaymentResponse,
+  PaymentSuccess,
   ReturningAccount,
   WidgetBank,
   WidgetBankAccount,
   WidgetChallenge,
   WidgetLoginMethod,
+  WidgetPayment,
 } from "../protocol.js";
 import { ApiError, BANK_STEP_TIMEOUT_MS, CONNECT_TIMEOUT_MS, api, newRequestKey, setSessionToken, type Failure } from "./api.js";
 import { handshake, post, postEvent, type Mode } from "./bridge.js";
 import { BrandMark, Button, Dialog, IconBack, IconClose, IconLock } from "./parts.js";
+import { formatNaira } from "./money.js";
 import {
   Accounts,
+  Authorise,
   Banks,
   Consent,
   Credentials,
@@ -26,8 +34,13 @@ import {
   Loading,
   Methods,
   Mfa,
+  Paid,
+  PayAccounts,
+  PayPending,
   Returning,
+  Review,
   Success,
+  accountLabel,
   type ErrorAction,
   type ErrorView,
   type Notice,
@@ -42,6 +55,12 @@ import { applyBrand } from "./theme.js";
  * challenges as the bank asks) → accounts → consent → connecting → success.
  * Returning user: returning → credentials of the picked account's bank → MFA → accounts (that
  * account preselected) → consent → …
+ *
+ * Payment mode (the session's `payment`): instant: banks → … → MFA → the account to pay from →
+ * review (the amount typed here when open) → authorise (OTP or PIN) → paid, or confirming (the
+ * bank has not decided: poll) → paid / a failure with its way forward. Returning: the account is
+ * picked first, then only the login. Quick Pay: the server logs in with the saved connection (the
+ * code screen first if the bank asks) → review → authorise.
  */
 
 type View =
@@ -52,18 +71,29 @@ type View =
   | { id: "credentials"; bank: WidgetBank; method: WidgetLoginMethod; accountId?: string; notice?: Notice }
   | { id: "mfa"; bank: WidgetBank; challenge: WidgetChallenge; notice?: Notice }
   | { id: "accounts"; bank: WidgetBank; accounts: WidgetBankAccount[] }
-  | { id: "consent"; bank: WidgetBank; accountIds: string[] }
+  | { id: "consent"; bank: WidgetBank; accountIds: string[]; notice?: Notice }
   | { id: "success"; result: ConnectResponse }
+  | { id: "pay-accounts"; bank: WidgetBank; accounts: WidgetBankAccount[] }
+  | { id: "review"; bank: WidgetBank; account: WidgetBankAccount; notice?: Notice }
+  | { id: "authorise"; bank: WidgetBank; account: WidgetBankAccount; payment: WidgetPayment; notice?: Notice }
+  | { id: "confirming"; bank: WidgetBank; account: WidgetBankAccount; payment: WidgetPayment }
+  | { id: "paid"; payment: WidgetPayment; success: PaymentSuccess; from: string }
+  | { id: "pay-pending"; payment: WidgetPayment }
   | { id: "error"; error: ErrorView; fatal: boolean; replaced?: Keyed }
   | { id: "finished"; title: string; detail: string };
 
 type Keyed = View & { key: number };
 
 /** Views the person cannot go Back from (nothing to return to, or nothing left to do). */
-const NO_BACK = new Set<View["id"]>(["loading", "success", "finished"]);
+const NO_BACK = new Set<View["id"]>(["loading", "success", "finished", "confirming", "paid", "pay-pending"]);
+/** The screens of one payment attempt (left behind when the person picks another account). */
+const PAY_STEPS = new Set<View["id"]>(["error", "pay-accounts", "review", "authorise", "confirming"]);
 
 /** How often a connect that found another still running asks again for its result. */
 const CONNECTING_POLL_MS = 2_000;
+/** How often the widget asks whether the bank decided a payment, and for how long before it says "still confirming". */
+const PAYMENT_POLL_MS = 2_000;
+const PAYMENT_POLL_LIMIT_MS = 120_000;
 
 let serial = 0;
 const keyed = (v: View): Keyed => ({ ...v, key: ++serial });
@@ -76,7 +106,19 @@ export function App({ mode }: { mode: Mode }) {
   // Also in state: the returning-user screen colours its badges once the list arrives.
   const [banks, setBanks] = useState<WidgetBank[] | null>(null);
   // What outlives a render: the options (to start again), the bank list, the redirect.
-  const flow = useRef({ options: null as CreateSessionRequest | null, banks: null as WidgetBank[] | null, noticeN: 0 });
+  const flow = useRef({
+    options: null as CreateSessionRequest | null,
+    banks: null as WidgetBank[] | null,
+    noticeN: 0,
+    /** Payment mode: the amount typed on the review screen, the payment now waiting for its code, the account list to go back to. */
+    amount: null as number | null,
+    awaiting: null as string | null,
+    accounts: null as { bank: WidgetBank; accounts: WidgetBankAccount[] } | null,
+    /** Bumped to stop a poll when the person moves on. */
+    poll: 0,
+    /** The session, for steps that run before the render that puts it in state (Quick Pay's login). */
+    session: null as CreateSessionResponse | null,
+  });
   const view = stack[stack.length - 1]!;
 
   const push = (v: View) => setStack((s) => [...s, keyed(v)]);
@@ -256,6 +298,10 @@ export function App({ mode }: { mode: Mode }) {
         s = await api<CreateSessionResponse>("POST", "/api/sessions", options);
       } catch (err) {
         const f = err instanceof ApiError ? err.failure : null;
+        // A payment link paid, expired or withdrawn since the page was opened.
+        if (f?.kind === "http" && f.reason === "link_unavailable") {
+          return fatal("link_unavailable", f.code, f.message, { reason: "link_unavailable", title: "This payment link can't be paid", detail: f.message.replace(/^payment_link: /, ""), actions: [] });
+        }
         // A 4xx here is the merchant's set-up, not the person's doing.
         if (f?.kind === "http" && f.status >= 400 && f.status < 500 && f.status !== 429 && f.reason !== "unknown_link" && f.reason !== "invalid_key") {
           return fatal(f.reason ?? "invalid_options", f.code, f.message, setupError(f.message));
@@ -266,10 +312,12 @@ export function App({ mode }: { mode: Mode }) {
       setSessionToken(s.session_token);
       applyBrand(s.branding.color);
       setSession(s);
+      flow.current.session = s;
       postEvent("widget_opened", { env: s.env, app_id: s.app_id });
       // The session brings the bank list (one round trip less on a slow network).
       flow.current.banks = s.banks;
       setBanks(s.banks);
+      if (s.payment?.quick_pay) return void quickPay(s);
       if (s.returning && s.returning.accounts.length > 0) {
         reset({ id: "returning" });
         return;
@@ -398,6 +446,15 @@ export function App({ mode }: { mode: Mode }) {
     // A returning user picked their account before logging in: they only authenticate, so the
     // account step is skipped when the bank still lists that account.
     const picked = r.accounts.filter((a) => a.preselected);
+    if (flow.current.session?.payment) {
+      flow.current.accounts = { bank, accounts: r.accounts };
+      // One account to pay from (picked before logging in, or the only one): straight to review.
+      const one = picked.length === 1 ? picked[0]! : r.accounts.length === 1 ? r.accounts[0]! : null;
+      return setStack((s) => {
+        const rest = s[s.length - 1]?.id === "mfa" || s[s.length - 1]?.id === "loading" ? s.slice(0, -1) : s;
+        return [...rest, keyed(one ? { id: "review", bank, account: one } : { id: "pay-accounts", bank, accounts: r.accounts })];
+      });
+    }
     // Back from the accounts (or consent) goes to the login, not to an answered code.
     setStack((s) => {
       const rest = s[s.length - 1]?.id === "mfa" ? s.slice(0, -1) : s;
@@ -413,25 +470,26 @@ export function App({ mode }: { mode: Mode }) {
       "/api/mfa",
       { answer },
       () => postEvent("mfa_submitted", { bank_id: bank.id, kind: challenge.kind }),
-      () => (cred && cred.id === "credentials" ? relogin(cred.bank, cred.method, cred.accountId) : void toBanks()),
+      () => (cred && cred.id === "credentials" ? relogin(cred.bank, cred.method, cred.accountId) : session?.payment?.quick_pay ? void quickPay(session) : void toBanks()),
     );
   }
 
-  function connect(bank: WidgetBank, accountIds: string[]) {
-    postEvent("consent_given", { bank_id: bank.id, account_count: accountIds.length });
-    const body: ConnectRequest = { account_ids: accountIds, consent: true };
+  function connect(bank: WidgetBank, accountIds: string[], debit: PaymentAuthorizationInput | null = null) {
+    postEvent("consent_given", { bank_id: bank.id, account_count: accountIds.length, payment_consent: debit !== null });
+    const body: ConnectRequest = { account_ids: accountIds, consent: true, ...(debit ? { payment_authorization: debit } : {}) };
     // Connect is idempotent on the backend; the same key makes a retry a replay, not a second link.
     const key = newRequestKey();
     // Where "Log in again" goes when the bank login lapsed while the person read the consent.
     const cred = stack.find((v) => v.id === "credentials");
-    push({ id: "loading", text: "Connecting your account…" });
+    // With a code to check, the consent screen stays (a wrong code is shown on it, the choice kept).
+    if (!debit) push({ id: "loading", text: "Connecting your account…" });
     const attempt = async () => {
       setBusy(true);
       try {
         const result = await api<ConnectResponse>("POST", "/api/connect", body, key, CONNECT_TIMEOUT_MS);
         setBusy(false);
         post({ success: true, ...result });
-        postEvent("connected", { record_id: result.record_id, bank_id: result.bank_id, relinked: result.relinked });
+        postEvent("connected", { record_id: result.record_id, bank_id: result.bank_id, relinked: result.relinked, consents: result.consents.length });
         reset({ id: "success", result });
       } catch (err) {
         // A retry that meets the first connect still pulling the bank's data: keep waiting on
@@ -439,6 +497,23 @@ export function App({ mode }: { mode: Mode }) {
         if (err instanceof ApiError && err.failure.kind === "http" && err.failure.reason === "connecting") {
           setTimeout(() => void attempt(), CONNECTING_POLL_MS);
           return;
+        }
+        // Connected, but the debit permission was not given (wrong code, bank down): the code is
+        // asked again here, or the person goes on without it.
+        if (debit && err instanceof ApiError && err.failure.kind === "http" && err.failure.data.connected === true) {
+          const f = err.failure;
+          const left = typeof f.data.attempts_left === "number" ? ` ${f.data.attempts_left} ${f.data.attempts_left === 1 ? "attempt" : "attempts"} left.` : "";
+          if (f.reason === "invalid_otp") {
+            setBusy(false);
+            postEvent("error_shown", { reason: "invalid_otp", message: "wrong payment consent code" });
+            return patchTop({ notice: notice(`That code is wrong.${left}`) });
+          }
+          return showError({
+            reason: f.reason ?? f.code,
+            title: "Debit permission not set up",
+            detail: `Your account is connected, but ${bank.name} did not confirm the debit permission. Try again, or continue without it.`,
+            actions: [retryAction(() => void attempt()), { label: "Continue without it", run: () => connect(bank, accountIds, null) }],
+          });
         }
         // The error replaces the wait; "Try again" puts the wait back and replays the request.
         // "Log in again" (the bank session lapsed) goes back to the login: replaying the connect
@@ -451,6 +526,232 @@ export function App({ mode }: { mode: Mode }) {
       }
     };
     void attempt();
+  }
+
+  // ---- payments -----------------------------------------------------------------------------
+
+  /** Quick Pay: the saved connection logs in (a code first if the bank asks), then review. */
+  async function quickPay(s: CreateSessionResponse) {
+    const qp = s.payment?.quick_pay;
+    if (!qp) return;
+    const bank = qp.bank;
+    postEvent("bank_selected", { bank_id: bank.id, bank_slug: bank.slug, bank_name: bank.name, quick_pay: true });
+    reset({ id: "loading", text: `Connecting to ${bank.name}…` });
+    setBusy(true);
+    try {
+      const r = await api<LoginResponse>("POST", "/api/quick-pay", {}, newRequestKey(), BANK_STEP_TIMEOUT_MS);
+      setBusy(false);
+      afterLogin(bank, r);
+    } catch (err) {
+      const f = err instanceof ApiError && err.failure.kind === "http" ? err.failure : null;
+      // The saved login no longer works: the person logs in to that bank themselves.
+      if (f?.reason === "quick_pay_unavailable" && bank.login_methods[0]) {
+        setBusy(false);
+        postEvent("error_shown", { reason: "quick_pay_unavailable", message: f.message });
+        return reset({ id: "credentials", bank, method: bank.login_methods[0], accountId: qp.account.id, notice: notice(f.message) });
+      }
+      fail(err, { bank, retry: () => void quickPay(s) });
+    }
+  }
+
+  function pickPayAccount(bank: WidgetBank, account: WidgetBankAccount) {
+    push({ id: "review", bank, account });
+  }
+
+  /** "Pay ₦X": creates the payment (the same one again on a double click or a retry), then the code. */
+  function createPayment(bank: WidgetBank, account: WidgetBankAccount, amount: number) {
+    flow.current.amount = amount;
+    postEvent("payment_review", { bank_id: bank.id, amount });
+    const body: CreatePaymentRequest = { account_id: account.id, ...(session?.payment?.amount === null ? { amount } : {}) };
+    const key = newRequestKey();
+    const attempt = async () => {
+      setBusy(true);
+      try {
+        const r = await api<PaymentResponse>("POST", "/api/payments", body, key, CONNECT_TIMEOUT_MS);
+        setBusy(false);
+        flow.current.awaiting = r.payment.state === "awaiting_authorisation" ? r.payment.id : null;
+        postEvent("payment_created", { payment_id: r.payment.id, amount: r.payment.amount, currency: r.payment.currency });
+        afterPayment(bank, account, r, true);
+      } catch (err) {
+        if (err instanceof ApiError && err.failure.kind === "http" && err.failure.reason === "connecting") {
+          setTimeout(() => void attempt(), CONNECTING_POLL_MS);
+          return;
+        }
+        payFail(err, bank, account, () => void attempt());
+      }
+    };
+    void attempt();
+  }
+
+  /** Where a payment answer leads: the code, the wait for the bank, or the result. */
+  function afterPayment(bank: WidgetBank, account: WidgetBankAccount, r: PaymentResponse, created = false) {
+    const p = r.payment;
+    if (r.success) return paid(r.success, p, `${bank.name} ${accountLabel(account)}`);
+    if (p.state === "awaiting_authorisation") {
+      const v = keyed({ id: "authorise", bank, account, payment: p });
+      return setStack((s) => (created ? [...s, v] : [...s.slice(0, -1), v]));
+    }
+    confirming(bank, account, p);
+  }
+
+  function authorise(bank: WidgetBank, account: WidgetBankAccount, payment: WidgetPayment, auth: PaymentAuthorizationInput) {
+    postEvent("payment_authorisation_submitted", { payment_id: payment.id, method: auth.otp !== undefined ? "otp" : "pin" });
+    const body: AuthorisePaymentRequest = { payment_id: payment.id, ...auth };
+    const key = newRequestKey();
+    const attempt = async () => {
+      setBusy(true);
+      try {
+        const r = await api<PaymentResponse>("POST", "/api/payments/authorise", body, key, BANK_STEP_TIMEOUT_MS);
+        setBusy(false);
+        flow.current.awaiting = null;
+        afterPayment(bank, account, r);
+      } catch (err) {
+        payFail(err, bank, account, () => void attempt(), payment);
+      }
+    };
+    void attempt();
+  }
+
+  /** The bank has the payment but has not said how it went: ask every few seconds, for a while. */
+  function confirming(bank: WidgetBank, account: WidgetBankAccount, payment: WidgetPayment) {
+    flow.current.awaiting = null;
+    postEvent("payment_confirming", { payment_id: payment.id, state: payment.state });
+    setStack((s) => [...s.filter((v) => v.id !== "authorise" && v.id !== "confirming"), keyed({ id: "confirming", bank, account, payment })]);
+    const token = ++flow.current.poll;
+    const until = Date.now() + PAYMENT_POLL_LIMIT_MS;
+    const tick = async () => {
+      if (flow.current.poll !== token) return;
+      try {
+        const r = await api<PaymentResponse>("GET", `/api/payments/${payment.id}`);
+        if (flow.current.poll !== token) return;
+        const p = r.payment;
+        if (r.success) return paid(r.success, p, `${bank.name} ${accountLabel(account)}`);
+        if (p.state !== "processing" && p.state !== "unknown") {
+          flow.current.poll++;
+          return paymentEnded(bank, account, p);
+        }
+      } catch {
+        // A poll that failed (offline a moment) is just asked again.
+      }
+      if (Date.now() > until) {
+        flow.current.poll++;
+        postEvent("payment_pending", { payment_id: payment.id });
+        return reset({ id: "pay-pending", payment });
+      }
+      setTimeout(() => void tick(), PAYMENT_POLL_MS);
+    };
+    setTimeout(() => void tick(), PAYMENT_POLL_MS);
+  }
+
+  function paid(success: PaymentSuccess, payment: WidgetPayment, from: string) {
+    flow.current.awaiting = null;
+    flow.current.poll++;
+    setBusy(false);
+    post({ success: true, ...success });
+    postEvent("payment_succeeded", { payment_id: payment.id, amount: payment.amount, status: payment.status });
+    reset({ id: "paid", payment, success, from });
+  }
+
+  /** A payment the bank decided against, found by polling: the same screens as an answer to authorise. */
+  function paymentEnded(bank: WidgetBank, account: WidgetBankAccount, p: WidgetPayment) {
+    const reason = p.failure?.code === "1013" || /insufficient/i.test(p.failure?.message ?? "") ? "insufficient_funds" : "payment_failed";
+    payFail(
+      new ApiError({ kind: "http", status: 422, code: "UNPROCESSABLE", reason, message: p.failure?.message ?? "The payment did not go through", data: { payment: p } }),
+      bank,
+      account,
+      () => undefined,
+    );
+  }
+
+  /** Every payment failure, with its way forward. */
+  function payFail(err: unknown, bank: WidgetBank, account: WidgetBankAccount, retry: () => void, payment?: WidgetPayment) {
+    const f = err instanceof ApiError && err.failure.kind === "http" ? err.failure : null;
+    const failed = (f?.data.payment ?? null) as WidgetPayment | null;
+    const anotherBank: ErrorAction = { label: "Pay from another bank", run: () => void toBanks() };
+    const listed = flow.current.accounts;
+    const others = listed && listed.bank.id === bank.id ? listed.accounts.filter((a) => a.id !== account.id) : [];
+    const anotherAccount: ErrorAction | null =
+      others.length > 0
+        ? {
+            label: "Choose another account",
+            run: () => setStack((s) => [...s.filter((v) => !PAY_STEPS.has(v.id)), keyed({ id: "pay-accounts", bank, accounts: listed!.accounts })]),
+          }
+        : null;
+    const ended = (title: string, detail: string, actions: ErrorAction[]) => {
+      setBusy(false);
+      flow.current.awaiting = null;
+      post({ error: true, type: f?.reason ?? "payment_failed", code: f?.code ?? "UNPROCESSABLE", message: f?.message ?? title, ...(failed ? { payment: failed } : {}) });
+      postEvent("payment_failed", { reason: f?.reason ?? "payment_failed", payment_id: failed?.id ?? payment?.id ?? null });
+      postEvent("error_shown", { reason: f?.reason ?? "payment_failed", message: title });
+      // The attempt is over: Back from here goes to the review, not to a code for a dead payment.
+      setStack((s) => [...s.filter((v) => v.id !== "authorise" && v.id !== "confirming" && v.id !== "error"), keyed({ id: "error", error: { reason: f?.reason ?? "payment_failed", title, detail, actions }, fatal: false })]);
+    };
+    const backToReview: ErrorAction = {
+      label: "Try again",
+      run: () => setStack((s) => [...s.filter((v) => v.id !== "error" && v.id !== "authorise" && v.id !== "confirming"), ...(s.some((v) => v.id === "review") ? [] : [keyed({ id: "review", bank, account })])]),
+    };
+    switch (f?.reason) {
+      case "invalid_otp": {
+        setBusy(false);
+        const left = typeof f.data.attempts_left === "number" ? f.data.attempts_left : null;
+        const text = `That code is wrong.${left === null ? "" : left === 0 ? " No attempts left." : ` ${left} ${left === 1 ? "attempt" : "attempts"} left.`}`;
+        postEvent("error_shown", { reason: "invalid_otp", message: text });
+        return patchTop({ notice: notice(text) });
+      }
+      case "insufficient_funds":
+        return ended(
+          "Not enough money in this account",
+          `Your ${bank.name} account ${accountLabel(account)} does not have enough money for this payment. Nothing was taken.`,
+          [...(anotherAccount ? [anotherAccount] : []), anotherBank],
+        );
+      case "limit_exceeded":
+        return ended("This payment is over your limit", `${bank.name} says this payment is above the account's limit. Nothing was taken.`, [
+          ...(anotherAccount ? [anotherAccount] : []),
+          anotherBank,
+        ]);
+      case "payment_failed":
+        return ended("The payment did not go through", `${bank.name} declined it${f.message ? `: ${f.message}` : "."} Nothing was taken.`, [backToReview, anotherBank]);
+      case "payment_cancelled":
+        return ended("This payment was cancelled", "Start the payment again when you are ready.", [backToReview]);
+      case "authorising": {
+        // Already with the bank (a second tab, a double click): wait for its answer.
+        const withBank = failed ?? payment;
+        if (withBank) return confirming(bank, account, withBank);
+        return fail(err, { bank, retry });
+      }
+      case "bank_down":
+        // Nothing moved and the payment still waits for a code: "Try again" asks for it again.
+        return showError({
+          reason: "bank_down",
+          title: `${bank.name} is unavailable right now`,
+          detail: `${bank.name} is not answering at the moment. Nothing was taken. Try again, or pay from another bank.`,
+          actions: [
+            { label: "Try again", run: () => setStack((s) => s.filter((v) => v.id !== "error")) },
+            anotherBank,
+          ],
+        });
+      case "link_unavailable":
+        return fatal("link_unavailable", f.code, f.message, { reason: "link_unavailable", title: "This payment link can't be paid", detail: f.message.replace(/^payment_link: /, ""), actions: [] });
+      case "bank_session_expired":
+        return showError({
+          reason: "bank_session_expired",
+          title: `Your ${bank.name} login has timed out`,
+          detail: "Log in again to pay. Nothing was taken.",
+          actions: [
+            {
+              label: "Log in again",
+              run: () => {
+                const cred = stack.find((v) => v.id === "credentials");
+                if (cred && cred.id === "credentials") relogin(cred.bank, cred.method, cred.accountId);
+                else if (session?.payment?.quick_pay) void quickPay(session);
+                else void toBanks();
+              },
+            },
+          ],
+        });
+      default:
+        return fail(err, { bank, retry, inline: (text) => patchTop({ notice: notice(text) }) });
+    }
   }
 
   // ---- leaving --------------------------------------------------------------------------------
@@ -471,8 +772,18 @@ export function App({ mode }: { mode: Mode }) {
   }
 
   /** Leaves: the loader removes the iframe; full page goes to redirect_url or says so. */
-  function leave(outcome: "success" | "cancelled") {
+  async function leave(outcome: "success" | "cancelled" | "pending") {
     setAsking(false);
+    flow.current.poll++;
+    // Leaving before authorising: the payment waiting for a code is cancelled (briefly waited for).
+    const waiting = flow.current.awaiting;
+    if (outcome === "cancelled" && waiting) {
+      flow.current.awaiting = null;
+      await api("POST", "/api/payments/cancel", { payment_id: waiting }, newRequestKey(), 5_000).then(
+        () => postEvent("payment_cancelled", { payment_id: waiting }),
+        () => undefined,
+      );
+    }
     if (mode.framed) {
       post({ beforeClose: true });
       post({ close: true });
@@ -484,20 +795,30 @@ export function App({ mode }: { mode: Mode }) {
           url.searchParams.set("record_id", view.result.record_id);
           url.searchParams.set("customer_id", view.result.customer_id);
         }
+        if (outcome === "success" && view.id === "paid") {
+          url.searchParams.set("payment_id", view.payment.id);
+          if (view.payment.reference) url.searchParams.set("reference", view.payment.reference);
+        }
         location.assign(url.toString());
         return;
       }
     }
+    const paying = Boolean(session?.payment);
     reset(
       outcome === "success"
-        ? { id: "finished", title: "All done", detail: "Your account is connected. You can close this page." }
-        : { id: "finished", title: "You left without connecting", detail: "Nothing was shared. You can close this page." },
+        ? { id: "finished", title: "All done", detail: paying ? "Your payment is complete. You can close this page." : "Your account is connected. You can close this page." }
+        : outcome === "pending"
+          ? { id: "finished", title: "Your bank is confirming the payment", detail: "You'll hear from the business when it is done. Please don't pay again. You can close this page." }
+          : paying
+            ? { id: "finished", title: "You left without paying", detail: "Nothing was paid. You can close this page." }
+            : { id: "finished", title: "You left without connecting", detail: "Nothing was shared. You can close this page." },
     );
   }
 
   function requestClose() {
-    if (view.id === "success") return leave("success");
-    if (view.id === "finished") return mode.framed ? leave("cancelled") : undefined;
+    if (view.id === "success" || view.id === "paid") return void leave("success");
+    if (view.id === "pay-pending") return void leave("pending");
+    if (view.id === "finished") return mode.framed ? void leave("cancelled") : undefined;
     postEvent("close_requested", { screen: view.id });
     setAsking(true);
   }
@@ -519,6 +840,7 @@ export function App({ mode }: { mode: Mode }) {
       screen = session?.returning ? (
         <Returning
           name={session.returning.name}
+          paying={Boolean(session.payment)}
           accounts={session.returning.accounts}
           colorOf={bankColor}
           onPick={(a) => void pickReturning(a)}
@@ -549,11 +871,56 @@ export function App({ mode }: { mode: Mode }) {
       break;
     case "consent":
       screen = session ? (
-        <Consent session={session} bank={view.bank} count={view.accountIds.length} onAllow={() => connect(view.bank, view.accountIds)} onCancel={requestClose} />
+        <Consent
+          session={session}
+          bank={view.bank}
+          count={view.accountIds.length}
+          debit={session.products.includes("payments") && view.bank.payments ? { notice: view.notice, busy } : null}
+          onAllow={(debit) => connect(view.bank, view.accountIds, debit)}
+          onCancel={requestClose}
+        />
       ) : null;
       break;
     case "success":
-      screen = <Success name={session?.branding.name ?? "the business"} result={view.result} onDone={() => leave("success")} />;
+      screen = <Success name={session?.branding.name ?? "the business"} result={view.result} onDone={() => void leave("success")} />;
+      break;
+    case "pay-accounts":
+      screen = <PayAccounts bank={view.bank} accounts={view.accounts} onPick={(a) => pickPayAccount(view.bank, a)} />;
+      break;
+    case "review":
+      screen = session?.payment ? (
+        <Review
+          payment={session.payment}
+          bank={view.bank}
+          account={accountLabel(view.account)}
+          amount={flow.current.amount}
+          notice={view.notice}
+          busy={busy}
+          onPay={(amount) => createPayment(view.bank, view.account, amount)}
+        />
+      ) : null;
+      break;
+    case "authorise":
+      screen = (
+        <Authorise
+          bank={view.bank}
+          payment={view.payment}
+          merchant={session?.payment?.merchant ?? "the business"}
+          notice={view.notice}
+          busy={busy}
+          hint={session?.sandbox_payment_auth ?? null}
+          onSubmit={(auth) => authorise(view.bank, view.account, view.payment, auth)}
+        />
+      );
+      break;
+    case "confirming":
+      screen = <Loading text={`We're confirming your payment of ${formatNaira(view.payment.amount)} with ${view.bank.name}…`} />;
+      break;
+    case "paid":
+      screen = <Paid payment={view.payment} merchant={session?.payment?.merchant ?? "the business"} from={view.from} onDone={() => void leave("success")} />;
+      break;
+    case "pay-pending":
+      screen = <PayPending payment={view.payment} merchant={session?.payment?.merchant ?? "the business"} onDone={() => void leave("pending")} />;
       break;
     case "error":
       screen = <ErrorScreen error={view.error} />;
@@ -597,10 +964,16 @@ export function App({ mode }: { mode: Mode }) {
         </footer>
       </div>
       {asking && (
-        <Dialog title="Leave without connecting?" onDismiss={() => setAsking(false)}>
-          <p>Your account is not connected yet. If you leave now, nothing is shared and you will need to start again.</p>
+        <Dialog title={view.id === "confirming" ? "Leave while your bank confirms?" : session?.payment ? "Leave without paying?" : "Leave without connecting?"} onDismiss={() => setAsking(false)}>
+          <p>
+            {view.id === "confirming"
+              ? "Your bank has the payment and is confirming it. If you leave, the business will still be told the result. Please don't pay again."
+              : session?.payment
+                ? "You have not paid yet. If you leave now, nothing is paid and you will need to start again."
+                : "Your account is not connected yet. If you leave now, nothing is shared and you will need to start again."}
+          </p>
           <div class="actions">
-            <Button onClick={() => leave("cancelled")}>Leave</Button>
+            <Button onClick={() => void leave(view.id === "confirming" ? "pending" : "cancelled")}>Leave</Button>
             <Button kind="secondary" autoFocus onClick={() => setAsking(false)}>
               Stay
             </Button>

@@ -9,14 +9,16 @@ import type { CreateSessionRequest, WidgetEventName } from "../protocol.js";
  * `{beforeClose: true}`, `{close: true}`. The messages go to `*`: the loader checks that they
  * come from our origin, and nothing in them is secret (no credentials, ever).
  *
- * Full page (a short link, or `/?key=…` opened directly): the options come from the URL and
- * nothing is posted anywhere.
+ * Full page (a short link, a payment link's `/pay/<code>`, or `/?key=…` opened directly): the
+ * options come from the URL and nothing is posted anywhere.
  */
 
 export type Mode = { framed: true } | { framed: false; options: CreateSessionRequest };
 
 /** A short link code in the path: `/<10 letters or digits>`. */
 const SHORT_PATH = /^\/([A-Za-z0-9]{10})\/?$/;
+/** A payment link's hosted pay page: `/pay/<10 letters or digits>`. */
+const PAY_PATH = /^\/pay\/([A-Za-z0-9]{10})\/?$/;
 
 export function detectMode(loc: Location = location): Mode {
   const params = new URLSearchParams(loc.search);
@@ -52,6 +54,8 @@ export function optionsFromUrl(loc: Location): CreateSessionRequest {
   });
   const short = SHORT_PATH.exec(loc.pathname);
   if (short) options.short_url = short[1];
+  const pay = PAY_PATH.exec(loc.pathname);
+  if (pay) options.payment_link = pay[1];
   return options as CreateSessionRequest;
 }
 

@@ -2,12 +2,16 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type {
   ConnectResponse,
   CreateSessionResponse,
+  PaymentAuthorizationInput,
   ReturningAccount,
+  SessionPayment,
   WidgetBank,
   WidgetBankAccount,
   WidgetChallenge,
   WidgetLoginMethod,
+  WidgetPayment,
 } from "../protocol.js";
+import { formatNaira, parseNaira } from "./money.js";
 import { BankBadge, Button, Heading, IconAlert, IconCheck, IconSearch, InlineAlert, Status } from "./parts.js";
 
 /**
@@ -342,13 +346,27 @@ export function Consent(props: {
   session: CreateSessionResponse;
   bank: WidgetBank;
   count: number;
-  onAllow: () => void;
+  /** Set when the merchant asked for payments and the bank takes direct debits: the debit option. */
+  debit: { notice: Notice | undefined; busy: boolean } | null;
+  onAllow: (debit: PaymentAuthorizationInput | null) => void;
   onCancel: () => void;
 }) {
   const { session, bank } = props;
   const name = session.branding.name;
+  const [debit, setDebit] = useState(false);
+  const [code, setCode] = useState<{ kind: "otp" | "pin"; value: string }>({ kind: "otp", value: "" });
+  const [missing, setMissing] = useState(false);
+  const allow = (e: Event) => {
+    e.preventDefault();
+    if (props.debit?.busy) return;
+    if (!debit || !props.debit) return props.onAllow(null);
+    if (!/^\d{4,8}$/.test(code.value.trim())) return setMissing(true);
+    setMissing(false);
+    props.onAllow({ [code.kind]: code.value.trim() });
+  };
+  const notice = missing ? `Enter the ${code.kind === "otp" ? "one-time password" : "PIN"} (digits only).` : props.debit?.notice?.text;
   return (
-    <>
+    <form class="flow" onSubmit={allow} noValidate>
       <Heading>Share your data with {name}</Heading>
       <p class="muted">
         From your {bank.name} {props.count === 1 ? "account" : `accounts (${props.count})`}, {name} will see:
@@ -371,6 +389,23 @@ export function Consent(props: {
           <dd>{until(session.consent_until)}</dd>
         </div>
       </dl>
+      {props.debit && (
+        <div class="debit">
+          <div class={`choice${debit ? " on" : ""}`}>
+            <input type="checkbox" id="debit" aria-describedby="debit-d" checked={debit} onChange={() => setDebit(!debit)} />
+            <label for="debit">Allow {name} to debit this account when you pay them</label>
+            <span class="sub" id="debit-d">
+              Authorise once with {bank.name}'s OTP or your PIN. You can withdraw it at any time.
+            </span>
+          </div>
+          {debit && (
+            <>
+              {notice && <InlineAlert>{notice}</InlineAlert>}
+              <CodeField kind={code.kind} value={code.value} hint={session.sandbox_payment_auth} onChange={(kind, value) => setCode({ kind, value })} notice={props.debit.notice} />
+            </>
+          )}
+        </div>
+      )}
       <details class="note-link">
         <summary>Your login details are encrypted and never shared with {name}</summary>
         <p>
@@ -379,11 +414,70 @@ export function Consent(props: {
         </p>
       </details>
       <div class="actions">
-        <Button onClick={props.onAllow}>Allow</Button>
+        <Button type="submit" busy={props.debit?.busy}>
+          Allow
+        </Button>
         <Button kind="secondary" onClick={props.onCancel}>
           Cancel
         </Button>
       </div>
+    </form>
+  );
+}
+
+/**
+ * The OTP / PIN switch and its field (payment authorisation and payment consent). A radio group:
+ * arrow keys move between the two, and the field's label follows.
+ */
+function CodeField(props: {
+  kind: "otp" | "pin";
+  value: string;
+  hint: CreateSessionResponse["sandbox_payment_auth"];
+  notice: Notice | undefined;
+  onChange: (kind: "otp" | "pin", value: string) => void;
+}) {
+  const ref = useRef<HTMLInputElement>(null);
+  // A wrong code clears the field, and the cursor goes back to it.
+  useEffect(() => {
+    if (!props.notice) return;
+    props.onChange(props.kind, "");
+    ref.current?.focus();
+  }, [props.notice]);
+  const label = props.kind === "otp" ? "Enter the OTP" : "Enter your PIN";
+  return (
+    <>
+      <fieldset class="switch">
+        <legend class="label">Authorise with</legend>
+        <div class="seg">
+          {(["otp", "pin"] as const).map((k) => (
+            <label key={k} class={props.kind === k ? "on" : undefined}>
+              <input type="radio" name="auth-kind" value={k} checked={props.kind === k} onChange={() => props.onChange(k, "")} />
+              {k === "otp" ? "OTP" : "PIN"}
+            </label>
+          ))}
+        </div>
+      </fieldset>
+      <div class="field">
+        <label class="label" for="auth-code">
+          {label}
+        </label>
+        <input
+          {...({ type: props.kind === "pin" ? "password" : "text" } as { type: "text" })}
+          id="auth-code"
+          ref={ref}
+          class="code"
+          inputMode="numeric"
+          autocomplete={props.kind === "otp" ? "one-time-code" : "off"}
+          maxLength={8}
+          value={props.value}
+          onInput={(e) => props.onChange(props.kind, e.currentTarget.value)}
+        />
+      </div>
+      {props.hint && (
+        <p class="muted small">
+          Sandbox: OTP <code>{props.hint.otp}</code> or PIN <code>{props.hint.pin}</code>
+        </p>
+      )}
     </>
   );
 }
@@ -406,6 +500,12 @@ export function Success(props: { name: string; result: ConnectResponse; onDone: 
           <li key={a.id}>{accountLabel(a)}</li>
         ))}
       </ul>
+      {(result.consents ?? []).length > 0 && (
+        <p class="muted">
+          {props.name} may debit {result.consents.length === 1 ? "this account" : "these accounts"} when you pay them
+          {result.consents.some((c) => c.status === "pending") ? " once your bank confirms the permission." : "."}
+        </p>
+      )}
       <div class="actions">
         <Button onClick={props.onDone}>Done</Button>
       </div>
@@ -416,6 +516,7 @@ export function Success(props: { name: string; result: ConnectResponse; onDone: 
 export function Returning(props: {
   name: string;
   accounts: ReturningAccount[];
+  paying: boolean;
   colorOf: (bankId: string) => string;
   onPick: (account: ReturningAccount) => void;
   onOther: () => void;
@@ -424,7 +525,7 @@ export function Returning(props: {
   return (
     <>
       <Heading>Welcome back, {first}</Heading>
-      <p class="muted">Choose an account to connect. You'll only need to log in.</p>
+      <p class="muted">Choose an account to {props.paying ? "pay from" : "connect"}. You'll only need to log in.</p>
       <ul class="list">
         {props.accounts.map((a, i) => (
           <li key={a.id}>
@@ -493,6 +594,191 @@ export function Finished({ title, detail }: { title: string; detail: string }) {
     <>
       <Heading>{title}</Heading>
       <p class="muted">{detail}</p>
+    </>
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Payments
+// ---------------------------------------------------------------------------------------------
+
+/** Choosing the one account to pay from. */
+export function PayAccounts(props: { bank: WidgetBank; accounts: WidgetBankAccount[]; onPick: (account: WidgetBankAccount) => void }) {
+  const [picked, setPicked] = useState<string | null>(() => props.accounts.find((a) => a.preselected)?.id ?? null);
+  const account = props.accounts.find((a) => a.id === picked);
+  return (
+    <>
+      <Heading>Choose the account to pay from</Heading>
+      <p class="muted">Your accounts at {props.bank.name}.</p>
+      <fieldset class="choices">
+        <legend class="sr-only">Accounts at {props.bank.name}</legend>
+        {props.accounts.map((a, i) => (
+          <div class={`choice${picked === a.id ? " on" : ""}`} key={a.id}>
+            <input type="radio" name="pay-account" id={`pay-${i}`} aria-describedby={`pay-${i}-d`} checked={picked === a.id} onChange={() => setPicked(a.id)} />
+            <label for={`pay-${i}`}>{accountLabel(a)}</label>
+            <span class="sub" id={`pay-${i}-d`}>
+              {titleCase(a.type)} · {a.currency}
+            </span>
+          </div>
+        ))}
+      </fieldset>
+      <div class="actions">
+        <Button disabled={!account} onClick={() => account && props.onPick(account)}>
+          Continue
+        </Button>
+      </div>
+    </>
+  );
+}
+
+/** Review: what is paid, to whom, from which account; the amount typed here when the merchant left it open. */
+export function Review(props: {
+  payment: SessionPayment;
+  bank: WidgetBank;
+  account: string;
+  /** What the person typed before (Back from authorising keeps it). */
+  amount: number | null;
+  notice: Notice | undefined;
+  busy: boolean;
+  onPay: (amount: number) => void;
+}) {
+  const { payment } = props;
+  const fixed = payment.amount;
+  const [typed, setTyped] = useState(props.amount !== null && fixed === null ? formatNaira(props.amount).slice(1) : "");
+  const [missing, setMissing] = useState<string | null>(null);
+  const parsed = fixed ?? parseNaira(typed);
+  const pay = (e: Event) => {
+    e.preventDefault();
+    if (props.busy) return;
+    if (parsed === null || parsed < 100) {
+      setMissing(typed.trim() === "" ? "Enter the amount to pay." : "Enter an amount in naira of at least ₦1.00, like 5,000 or 5000.50.");
+      return;
+    }
+    setMissing(null);
+    props.onPay(parsed);
+  };
+  const notice = missing ?? props.notice?.text;
+  const what = payment.note ?? payment.link?.name ?? null;
+  return (
+    <form class="flow" onSubmit={pay} noValidate>
+      <Heading>Pay {payment.merchant}</Heading>
+      {notice && <InlineAlert>{notice}</InlineAlert>}
+      {fixed === null && (
+        <div class="field">
+          <label class="label" for="amount">
+            Amount (₦)
+          </label>
+          <input id="amount" class="amount" inputMode="decimal" autocomplete="off" placeholder="0.00" value={typed} onInput={(e) => setTyped(e.currentTarget.value)} />
+        </div>
+      )}
+      <dl class="facts rows">
+        {fixed !== null && (
+          <div>
+            <dt>Amount</dt>
+            <dd class="big">{formatNaira(fixed)}</dd>
+          </div>
+        )}
+        <div>
+          <dt>To</dt>
+          <dd>{payment.merchant}</dd>
+        </div>
+        {what && (
+          <div>
+            <dt>For</dt>
+            <dd>{what}</dd>
+          </div>
+        )}
+        <div>
+          <dt>From</dt>
+          <dd>
+            {props.bank.name} {props.account}
+          </dd>
+        </div>
+      </dl>
+      <p class="muted small">You'll authorise this payment with an OTP from {props.bank.name} or your PIN.</p>
+      <div class="actions">
+        <Button type="submit" busy={props.busy}>
+          {parsed !== null && parsed >= 100 ? `Pay ${formatNaira(parsed)}` : "Pay"}
+        </Button>
+      </div>
+    </form>
+  );
+}
+
+/** Authorising: the bank's OTP or the customer's PIN. */
+export function Authorise(props: {
+  bank: WidgetBank;
+  payment: WidgetPayment;
+  merchant: string;
+  notice: Notice | undefined;
+  busy: boolean;
+  hint: CreateSessionResponse["sandbox_payment_auth"];
+  onSubmit: (auth: PaymentAuthorizationInput) => void;
+}) {
+  const [code, setCode] = useState<{ kind: "otp" | "pin"; value: string }>({ kind: "otp", value: "" });
+  const [missing, setMissing] = useState(false);
+  const submit = (e: Event) => {
+    e.preventDefault();
+    if (props.busy) return;
+    if (!/^\d{4,8}$/.test(code.value.trim())) return setMissing(true);
+    setMissing(false);
+    props.onSubmit({ [code.kind]: code.value.trim() });
+  };
+  const notice = missing ? `Enter the ${code.kind === "otp" ? "one-time password" : "PIN"} (digits only).` : props.notice?.text;
+  return (
+    <form class="flow" onSubmit={submit} noValidate>
+      <Heading>Authorise the payment</Heading>
+      <p class="muted">
+        Enter the one-time password {props.bank.name} sent you, or your PIN, to pay {formatNaira(props.payment.amount)} to {props.merchant}.
+      </p>
+      {notice && <InlineAlert>{notice}</InlineAlert>}
+      <CodeField kind={code.kind} value={code.value} hint={props.hint} notice={props.notice} onChange={(kind, value) => setCode({ kind, value })} />
+      <div class="actions">
+        <Button type="submit" busy={props.busy}>
+          Confirm payment
+        </Button>
+      </div>
+    </form>
+  );
+}
+
+export function Paid(props: { payment: WidgetPayment; merchant: string; from: string; onDone: () => void }) {
+  return (
+    <>
+      <div class="big-icon ok" aria-hidden="true">
+        <IconCheck />
+      </div>
+      <Heading>Payment successful</Heading>
+      <p class="muted">
+        You paid {formatNaira(props.payment.amount)} to {props.merchant} from {props.from}.
+      </p>
+      {props.payment.reference && (
+        <dl class="facts rows">
+          <div>
+            <dt>Reference</dt>
+            <dd class="ref">{props.payment.reference}</dd>
+          </div>
+        </dl>
+      )}
+      <div class="actions">
+        <Button onClick={props.onDone}>Done</Button>
+      </div>
+    </>
+  );
+}
+
+export function PayPending(props: { payment: WidgetPayment; merchant: string; onDone: () => void }) {
+  return (
+    <>
+      <Heading>Your bank is still confirming</Heading>
+      <p class="muted">
+        Your payment of {formatNaira(props.payment.amount)} to {props.merchant} is with your bank. It can take a few minutes;{" "}
+        {props.merchant} will be told the result. Please don't pay again.
+      </p>
+      {props.payment.reference && <p class="muted small">Reference: {props.payment.reference}</p>}
+      <div class="actions">
+        <Button onClick={props.onDone}>Done</Button>
+      </div>
     </>
   );
 }
