@@ -61,6 +61,7 @@ h1{font-size:1.6rem;margin:0 0 4px}
 .card{background:#fff;border:1px solid #e3e6ea;border-radius:12px;padding:20px;margin:20px 0}
 button{font:inherit;font-weight:600;background:#1f7a5c;color:#fff;border:0;border-radius:8px;padding:12px 20px;cursor:pointer}
 button:focus-visible{outline:3px solid #0b4f3a;outline-offset:2px}
+button+button{margin-left:8px}
 code,pre{font:13px/1.45 ui-monospace,monospace;background:#f0f2f5;border-radius:6px}
 code{padding:1px 5px}
 pre{padding:12px;overflow:auto;white-space:pre-wrap;word-break:break-all}
@@ -72,6 +73,8 @@ pre{padding:12px;overflow:auto;white-space:pre-wrap;word-break:break-all}
 <div class="card">
 <p>Sandbox logins (any bank): <code>okro_good</code> / <code>pass_good</code>; <code>okro_otp</code> / <code>pass_good</code>, OTP <code>123456</code>; <code>okro_question</code> / <code>pass_good</code>, answer <code>okro</code>.</p>
 <button id="link" type="button">Link a bank account</button>
+<button id="pay" type="button">Pay ₦5,000 with your bank</button>
+<p class="muted">Payments are authorised with OTP <code>123456</code> or PIN <code>1234</code>.</p>
 </div>
 <div class="card" id="out" hidden>
 <h2 style="font-size:1.1rem;margin:0 0 8px">onSuccess</h2>
@@ -87,24 +90,37 @@ const config = ${json};
 Okra.baseUrl = config.widget.replace(/\\/$/, "");
 const events = document.getElementById("events");
 const log = (line) => { events.textContent += line + "\\n"; };
+const show = (data, curl) => {
+  document.getElementById("out").hidden = false;
+  document.getElementById("result").textContent = JSON.stringify(data, null, 2);
+  document.getElementById("curl").textContent =
+    "curl -X POST " + config.api + "/v2/" + curl.path + " \\\\\\n  -H \\"Authorization: Bearer $(node -p \\"require('./.okro/demo.json').sandbox.secret_key\\")\\" \\\\\\n" +
+        "  -H 'Content-Type: application/json' -d '" + JSON.stringify(curl.body) + "'";
+};
+const common = {
+  name: document.title.split(" — ")[0],
+  env: "production-sandbox",
+  key: config.key,
+  token: config.token,
+  app_id: config.app_id,
+  onEvent: (e) => log("event " + JSON.stringify(e.event) + " " + JSON.stringify(e.data || {})),
+  onError: (e) => log("error " + JSON.stringify(e)),
+  onClose: () => log("closed"),
+};
 document.getElementById("link").addEventListener("click", () => {
   Okra.buildWithOptions({
-    name: document.title.split(" — ")[0],
-    env: "production-sandbox",
-    key: config.key,
-    token: config.token,
-    app_id: config.app_id,
+    ...common,
     products: ["auth", "balance", "transactions", "identity", "income"],
-    onSuccess: (data) => {
-      document.getElementById("out").hidden = false;
-      document.getElementById("result").textContent = JSON.stringify(data, null, 2);
-      document.getElementById("curl").textContent =
-        "curl -X POST " + config.api + "/v2/auth/getByCustomer \\\\\\n  -H \\"Authorization: Bearer $(node -p \\"require('./.okro/demo.json').sandbox.secret_key\\")\\" \\\\\\n" +
-        "  -H 'Content-Type: application/json' -d '{\\"customer\\":\\"" + data.customer_id + "\\"}'";
-    },
-    onEvent: (e) => log("event " + JSON.stringify(e.event) + " " + JSON.stringify(e.data || {})),
-    onError: (e) => log("error " + JSON.stringify(e)),
-    onClose: () => log("closed"),
+    onSuccess: (data) => show(data, { path: "auth/getByCustomer", body: { customer: data.customer_id } }),
+  });
+});
+document.getElementById("pay").addEventListener("click", () => {
+  Okra.buildWithOptions({
+    ...common,
+    products: ["auth", "payments"],
+    payment: true,
+    charge: { type: "one-time", amount: 500000, note: "Demo order", currency: "NGN" },
+    onSuccess: (data) => show(data, { path: "pay/verify", body: { payment_id: data.payment && data.payment.id } }),
   });
 });
 </script>
