@@ -43,6 +43,13 @@ export const REQUERY_MAX_MS = 5 * 60_000;
  * Widget payments cannot be re-sent: the customer's OTP was for that one attempt.
  */
 export const NOT_RECEIVED_AFTER_MS = 5 * 60_000;
+/**
+ * A payment awaiting the customer's OTP/PIN is looked at this long after it (re)entered that
+ * state: once the widget session that could authorise it has lapsed (or moved on to another
+ * payment), nobody can, and it is `failed` (`authorisation_expired`) — releasing a single-use
+ * link it held. While the session lives, it is looked at again when the session would lapse.
+ */
+export const AUTHORISATION_CHECK_MS = 30 * 60_000;
 /** A consent whose mandate the bank has never heard of this long after we asked for it is revoked. */
 export const MANDATE_LOST_AFTER_MS = 5 * 60_000;
 
@@ -289,6 +296,31 @@ export async function executeQueued(ctx: AppContext, row: PaymentRow, leaseMs: n
   );
   if (!sending) return "lost_race";
   return sendMandateDebit(ctx, sending, consent);
+}
+
+/**
+ * A claimed `awaiting_authorisation` payment: failed (`authorisation_expired`, actor scheduler)
+ * when the widget session that could authorise it has lapsed, is gone, or holds another payment;
+ * otherwise looked at again when the session would lapse. Nothing was sent to a bank.
+ */
+export async function expireUnauthorised(ctx: AppContext, row: PaymentRow): Promise<string> {
+  const now = ctx.clock.now();
+  const session = row.widget_session_id
+    ? await ctx.db.selectFrom("widget_sessions").select(["expires_at", "payment_id"]).where("id", "=", row.widget_session_id).executeTakeFirst()
+    : undefined;
+  if (session && session.payment_id === row.id && session.expires_at.getTime() > now.getTime()) {
+    const next = new Date(Math.max(session.expires_at.getTime(), now.getTime() + REQUERY_BASE_MS));
+    await store.casPayment(ctx.db, row.id, "awaiting_authorisation", { next_check_at: next, lease_until: null }, { leaseUntil: row.lease_until });
+    return "awaiting_customer";
+  }
+  const moved = await transaction(ctx, (trx) =>
+    applyTransition(trx, ctx, row, "failed", {
+      actor: "scheduler",
+      reason: "authorisation_expired",
+      set: { failure_code: "authorisation_expired", failure_reason: "the customer did not authorise the payment before their session ended" },
+    }),
+  );
+  return moved ? "authorisation_expired" : "lost_race";
 }
 
 /**

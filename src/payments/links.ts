@@ -185,7 +185,8 @@ export function linkProblem(row: Pick<LinkRow, "status" | "expires_at">, now: Da
 /**
  * Counts a payment made through the link, in the transaction that creates the payment; a
  * single-use link becomes `used` (compare-and-set on `active`). Returns the updated row, or
- * undefined when the link was not active any more (used by a concurrent payer, or disabled):
+ * undefined when the link was not active any more (used by a concurrent payer, or disabled) or,
+ * given `now`, has expired:
  * the caller must then not create the payment.
  */
 export async function markLinkUsed(trx: Transaction<DB>, linkId: string, now?: Date): Promise<LinkRow | undefined> {
@@ -198,6 +199,8 @@ export async function markLinkUsed(trx: Transaction<DB>, linkId: string, now?: D
     }))
     .where("id", "=", linkId)
     .where("status", "=", "active")
+    // An expired link is never paid, even by a payer whose page opened before it expired.
+    .$if(now !== undefined, (q) => q.where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", now!)])))
     .returningAll()
     .executeTakeFirst();
 }

@@ -288,7 +288,7 @@ export const WalletBalance = z
     currency: z.string(),
     pending: KoboOut.meta({ description: "Confirmed by the bank, not yet settled" }),
     available: KoboOut.meta({ description: "Settled: what refunds and payouts draw on" }),
-    in_transit: KoboOut.meta({ description: "Money on its way from the banks (the same kobo as pending)" }),
+    in_transit: KoboOut.meta({ description: "Refunds and payouts sent to the banks, not yet confirmed (refunds_in_transit + payouts_in_transit)" }),
     refunds_in_transit: KoboOut,
     payouts_in_transit: KoboOut,
     fees: KoboOut.meta({ description: "Okro's fees taken so far" }),

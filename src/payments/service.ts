@@ -13,6 +13,7 @@ import {
   callBank,
   debitNarration,
   paymentLeaseMs,
+  AUTHORISATION_CHECK_MS,
   paymentReference,
   recordDebitOutcome,
   REQUERY_BASE_MS,
@@ -54,7 +55,8 @@ export interface TransitionInput {
  * emits `payment.<to>` with the payment's wire view.
  *
  * Schedule defaults (overridable in `t.set`): `queued` is due now, `unknown` is re-queried after
- * {@link REQUERY_BASE_MS}, `succeeded` is settled after the settlement delay; every other state
+ * {@link REQUERY_BASE_MS}, `succeeded` is settled after the settlement delay,
+ * `awaiting_authorisation` is checked for expiry after {@link AUTHORISATION_CHECK_MS}; every other state
  * has no check due. Every transition drops the worker's lease and resets the re-query count.
  */
 export async function applyTransition(trx: Transaction<DB>, ctx: AppContext, row: PaymentRow, to: PaymentState, t: TransitionInput): Promise<PaymentRow | undefined> {
@@ -129,6 +131,8 @@ function nextCheckFor(ctx: AppContext, to: PaymentState, now: Date): Date | null
       return new Date(now.getTime() + REQUERY_BASE_MS);
     case "succeeded":
       return new Date(now.getTime() + ctx.config.payments.settlementDelayMs);
+    case "awaiting_authorisation":
+      return new Date(now.getTime() + AUTHORISATION_CHECK_MS);
     default:
       return null;
   }
@@ -304,7 +308,8 @@ export async function createAuthorisedPayment(trx: Transaction<DB>, ctx: AppCont
     widget_session_id: input.widgetSessionId,
     note: input.note ?? null,
     state: "awaiting_authorisation",
-    next_check_at: null,
+    // Expired by the worker once nobody can authorise it any more (execute.ts expireUnauthorised).
+    next_check_at: new Date(now.getTime() + AUTHORISATION_CHECK_MS),
     created_at: now,
     updated_at: now,
   });

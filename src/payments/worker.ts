@@ -2,7 +2,7 @@ import os from "node:os";
 import { Counter, Histogram, type Registry } from "prom-client";
 import type { AppContext } from "../context.js";
 import type { WorkerLogger } from "../events/worker.js";
-import { checkConsent, executeQueued, paymentLeaseMs, processTransfer, requeryPayment, settlePayment } from "./execute.js";
+import { checkConsent, executeQueued, expireUnauthorised, paymentLeaseMs, processTransfer, requeryPayment, settlePayment } from "./execute.js";
 import { claimDue, type ClaimTable } from "./store.js";
 import * as store from "./store.js";
 import type { ConsentRow, PaymentRow, PayoutRow, RefundRow } from "./types.js";
@@ -229,8 +229,10 @@ export class PaymentWorker {
             return requeryPayment(this.ctx, row, this.leaseMs);
           case "succeeded":
             return settlePayment(this.ctx, row);
+          case "awaiting_authorisation":
+            return expireUnauthorised(this.ctx, row);
           default:
-            // Nothing for the worker to do in this state (awaiting the customer, or final).
+            // Nothing for the worker to do in this state (review, or final).
             await store.casPayment(this.ctx.db, row.id, row.state, { next_check_at: null, lease_until: null }, { leaseUntil: row.lease_until });
             return "nothing_due";
         }

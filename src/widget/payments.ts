@@ -375,8 +375,10 @@ export async function createWidgetPayment(ctx: AppContext, session: WidgetSessio
     if (row.payment_id) return paymentAnswer(ctx, session, await sessionPaymentRow(ctx, session, row.payment_id));
     throw conflict("this widget session is finished; close the widget");
   }
-  if (row.step === "connecting") throw failure("CONFLICT", "already preparing the payment; wait for it", { reason: "connecting" });
-  if (row.step !== "accounts" && row.step !== "paying") throw conflict("log in to your bank and choose an account first");
+  // A fresh claim is another click at work; a stale one was abandoned (its process died) and is claimed again below.
+  const staleClaim = row.step === "connecting" && row.updated_at.getTime() < ctx.clock.now().getTime() - CONNECT_STALE_MS;
+  if (row.step === "connecting" && !staleClaim) throw failure("CONFLICT", "already preparing the payment; wait for it", { reason: "connecting" });
+  if (row.step !== "accounts" && row.step !== "paying" && !staleClaim) throw conflict("log in to your bank and choose an account first");
   const stored = row.bank_accounts as StoredAccounts | null;
   const chosen = stored?.accounts.find((a) => a.id === body.account_id);
   if (!chosen || !row.bank_id) throw failure("NOT_FOUND", "account_id: not one of the accounts the bank listed in this session", {}, "account_id");
@@ -396,7 +398,8 @@ export async function createWidgetPayment(ctx: AppContext, session: WidgetSessio
   await countTry(ctx, row.id, "payment", MAX_PAYMENTS_PER_SESSION);
 
   // Claim the session (connecting) against the payment we looked at: two clicks, one payment.
-  const fromStep = row.step as Step;
+  // An abandoned claim goes back to where a customer can choose again if this one fails too.
+  const fromStep: Step = staleClaim ? (row.payment_id ? "paying" : "accounts") : (row.step as Step);
   const claimed = await claim(ctx, row);
   if (!claimed) {
     const now = await ctx.db.selectFrom("widget_sessions").selectAll().where("id", "=", row.id).executeTakeFirst();
@@ -420,16 +423,10 @@ export async function createWidgetPayment(ctx: AppContext, session: WidgetSessio
     payment = await ctx.db.transaction().execute(async (trx) => {
       const now = ctx.clock.now();
       if (pay.link) {
-        // A single-use link is spent by its first payment; a second try in the same session (another
-        // account after insufficient funds) pays the same link.
-        const before = await trx
-          .selectFrom("payments")
-          .select("id")
-          .where("widget_session_id", "=", row.id)
-          .where("link_id", "=", pay.link.id)
-          .limit(1)
-          .executeTakeFirst();
-        if (!before && !(await markLinkUsed(trx, pay.link.id, now))) {
+        // Every payment takes the link (compare-and-set on `active`), a session's second try too
+        // (another account after insufficient funds): its failed first try reopened a single-use
+        // link, and meanwhile another payer may have paid it, or the merchant disabled it.
+        if (!(await markLinkUsed(trx, pay.link.id, now))) {
           const link = await trx.selectFrom("payment_links").select(["status", "expires_at"]).where("id", "=", pay.link.id).executeTakeFirstOrThrow();
           const problem = linkProblem(link, now) ?? { reason: "used" as const, message: "This payment link has already been paid." };
           throw failure("NOT_FOUND", `payment_link: ${problem.message}`, { reason: "link_unavailable", link_status: problem.reason }, "payment_link");

@@ -8,6 +8,7 @@ import { PaymentWorker } from "../../src/payments/worker.js";
 import { createApp } from "../../src/platform/apps.js";
 import type { NewCompany } from "../../src/platform/companies.js";
 import { buildWidgetApp } from "../../src/widget/app.js";
+import { CONNECT_STALE_MS, SESSION_IDLE_MS } from "../../src/widget/session.js";
 import type { ConnectResponse, CreateSessionResponse, LoginResponse, PaymentResponse } from "../../src/widget/protocol.js";
 import { createHarness, type Harness } from "../harness.js";
 import { expectError, expectSuccess } from "../http/envelope-assertions.js";
@@ -225,6 +226,21 @@ describe("instant payment", () => {
     const again = expectSuccess<PaymentResponse>(await w.pay(account!.id)).payment.id;
     expect(new Set([...ok, again]).size).toBe(1);
     expect(await h.ctx.db.selectFrom("payments").select("id").where("company_id", "=", t.id).execute()).toEqual([{ id: again }]);
+  });
+
+  it("lets the customer pay again in a session whose payment preparation was abandoned (its process died mid-way)", async () => {
+    const t = await merchant("Abandoned Claim Co");
+    const w = await W.open(t);
+    const [account] = await w.accounts("okro_good");
+    // A process claimed the session to prepare the payment, then died before writing it.
+    await h.ctx.db.updateTable("widget_sessions").set({ step: "connecting", updated_at: clock.now() }).where("id", "=", (await w.row()).id).execute();
+    // While the claim is fresh, the customer is asked to wait.
+    expect(expectError(await w.pay(account!.id), 409, "CONFLICT").data.reason).toBe("connecting");
+    // Once it is stale, paying works.
+    clock.advance(CONNECT_STALE_MS + 1_000);
+    const { payment } = expectSuccess<PaymentResponse>(await w.pay(account!.id));
+    expect(expectSuccess<PaymentResponse>(await w.authorise(payment.id)).payment.state).toBe("succeeded");
+    expect(await bankDebits(h.ctx, t)).toHaveLength(1);
   });
 
   it("takes the amount the payer typed when the charge left it open, and refuses none or too little", async () => {
@@ -475,6 +491,74 @@ describe("payment links", () => {
     expect(await h.ctx.db.selectFrom("payments").select("id").where("link_id", "=", link.id).execute()).toHaveLength(1);
     // And a new visitor is refused at once.
     expect(expectError(await open(), 404, "NOT_FOUND").data).toMatchObject({ reason: "link_unavailable", link_status: "used", field: "payment_link" });
+  });
+
+  it("never lets a payer whose first try failed pay a single-use link someone else has paid meanwhile (or that was disabled)", async () => {
+    const t = await merchant("Link Retry Co");
+    const link = await paymentLink(h.ctx, t, { amount: null });
+    const open = async () => new W(expectSuccess<CreateSessionResponse>(await widget.inject({ method: "POST", url: "/api/sessions", payload: { payment_link: link.short_url } })));
+    const first = await open();
+    const [a1, b1] = await first.accounts("okro_good");
+    // The first payer's try fails (insufficient funds): the link can be paid again.
+    const { payment: broke } = expectSuccess<PaymentResponse>(await first.pay(a1!.id, 90_000_000_000));
+    expect(expectError(await first.authorise(broke.id), 422, "UNPROCESSABLE").data).toMatchObject({ reason: "insufficient_funds" });
+    // A second payer pays it.
+    const second = await open();
+    const [a2] = await second.accounts("okro_good");
+    const { payment: paid } = expectSuccess<PaymentResponse>(await second.pay(a2!.id, 100_000));
+    expect(expectSuccess<PaymentResponse>(await second.authorise(paid.id)).payment.state).toBe("succeeded");
+    // The first payer tries another account: the link is used.
+    const refused = expectError(await first.pay(b1!.id, 100_000), 404, "NOT_FOUND");
+    expect(refused.data).toMatchObject({ reason: "link_unavailable", link_status: "used" });
+    const live = await h.ctx.db.selectFrom("payments").select("state").where("link_id", "=", link.id).where("state", "not in", ["errored", "failed", "cancelled"]).execute();
+    expect(live).toHaveLength(1);
+
+    // Same for a link the merchant disabled after a failed try.
+    const other = await paymentLink(h.ctx, t, { amount: null, name: "Withdrawn after a try" });
+    const w = new W(expectSuccess<CreateSessionResponse>(await widget.inject({ method: "POST", url: "/api/sessions", payload: { payment_link: other.short_url } })));
+    const [c1, d1] = await w.accounts("okro_good");
+    const { payment: tried } = expectSuccess<PaymentResponse>(await w.pay(c1!.id, 90_000_000_000));
+    expectError(await w.authorise(tried.id), 422, "UNPROCESSABLE");
+    await h.ctx.db.updateTable("payment_links").set({ status: "disabled" }).where("id", "=", other.id).execute();
+    expect(expectError(await w.pay(d1!.id, 100_000), 404, "NOT_FOUND").data).toMatchObject({ reason: "link_unavailable", link_status: "disabled" });
+
+    // And for a link that expired while the payer was logging in.
+    const soon = await paymentLink(h.ctx, t, { name: "Ends soon", expiresAt: new Date(clock.now().getTime() + 60_000) });
+    const late = new W(expectSuccess<CreateSessionResponse>(await widget.inject({ method: "POST", url: "/api/sessions", payload: { payment_link: soon.short_url } })));
+    const [e1] = await late.accounts("okro_good");
+    clock.advance(2 * 60_000);
+    expect(expectError(await late.pay(e1!.id), 404, "NOT_FOUND").data).toMatchObject({ reason: "link_unavailable", link_status: "expired" });
+    expect(await h.ctx.db.selectFrom("payments").select("id").where("link_id", "=", soon.id).execute()).toEqual([]);
+  });
+
+  it("fails a payment its payer abandoned (the widget session lapsed unauthorised), so a single-use link can be paid by the next payer", async () => {
+    const t = await merchant("Abandoned Link Co");
+    const link = await paymentLink(h.ctx, t);
+    const open = () => widget.inject({ method: "POST", url: "/api/sessions", payload: { payment_link: link.short_url } });
+    const first = new W(expectSuccess<CreateSessionResponse>(await open()));
+    const [account] = await first.accounts("okro_good");
+    const { payment } = expectSuccess<PaymentResponse>(await first.pay(account!.id));
+    // The payer closes the tab without cancelling: the link is taken while they might still pay.
+    expect(expectError(await open(), 404, "NOT_FOUND").data).toMatchObject({ reason: "link_unavailable", link_status: "used" });
+    const worker = new PaymentWorker(h.ctx, { companyIds: [t.id] });
+    clock.advance(10 * 60_000);
+    await worker.runOnce();
+    expect((await getPayment(h.ctx.db, scope(t), payment.id)).state).toBe("awaiting_authorisation");
+
+    // Their widget session lapses: nobody can authorise the payment any more.
+    clock.advance(SESSION_IDLE_MS);
+    await worker.runOnce();
+    const expired = await getPayment(h.ctx.db, scope(t), payment.id);
+    expect(expired).toMatchObject({ state: "failed", failure_code: "authorisation_expired" });
+    expect(await historyOf(h.ctx, payment.id)).toEqual(["∅ → awaiting_authorisation (customer)", "awaiting_authorisation → failed (scheduler)"]);
+    expect(await eventsOf(h.ctx, t, payment.id)).toEqual(["payment.awaiting_authorisation", "payment.failed"]);
+
+    // The next payer can pay the link.
+    const next = new W(expectSuccess<CreateSessionResponse>(await open()));
+    const [a2] = await next.accounts("okro_good");
+    const paid = expectSuccess<PaymentResponse>(await next.pay(a2!.id));
+    expect(expectSuccess<PaymentResponse>(await next.authorise(paid.payment.id)).payment.state).toBe("succeeded");
+    expect(await bankDebits(h.ctx, t)).toHaveLength(1);
   });
 
   it("takes payment after payment on a reusable link, with the amount each payer enters", async () => {
