@@ -27,22 +27,26 @@ const refundStatus = (state: RefundRow["state"]): RefundStatus => (state === "fa
  * transaction: takes the wallet lock first (so two refunds racing for the last kobo are decided
  * one after the other), checks with `canRefund`, inserts the refund `pending` (due now), posts
  * `refund_initiated` (available → refunds in transit) and emits `refund.pending`.
- * 404 naming `payment_id`; 409 when the payment has not succeeded (or was reversed); 422 naming
+ * Only settled (`completed`) payments: Okro's fee is fixed at settlement, and a refund gives back
+ * the fee on its share, so refunding earlier would leave the fee on money that was returned.
+ * 404 naming `payment_id`; 409 when the payment is not settled (or was reversed); 422 naming
  * `amount` when it is more than is left to refund or than the available balance.
  */
 export async function createRefund(trx: Transaction<DB>, ctx: AppContext, scope: Scope, input: { paymentId: string; amount?: Kobo }): Promise<RefundRow> {
   if (input.amount !== undefined && input.amount <= 0n) throw new OkroError("INVALID_FIELD", "amount: must be a positive integer (kobo)", { field: "amount" });
   const payment = await getPayment(trx, scope, input.paymentId);
-  if ((payment.state !== "succeeded" && payment.state !== "settled") || !payment.bank_id || !payment.nuban) {
-    throw new OkroError("CONFLICT", `payment_id: a ${wireStatus(payment.state).status} payment cannot be refunded; only successful payments can`, {
-      field: "payment_id",
-      data: { reason: "not_refundable", status: wireStatus(payment.state).status },
-    });
+  if (payment.state !== "settled" || !payment.bank_id || !payment.nuban) {
+    const status = wireStatus(payment.state).status;
+    const why =
+      payment.state === "succeeded"
+        ? `payment_id: a ${status} payment can be refunded once it is completed (its settlement validated with the bank)`
+        : `payment_id: a ${status} payment cannot be refunded; only completed payments can`;
+    throw new OkroError("CONFLICT", why, { field: "payment_id", data: { reason: "not_refundable", status } });
   }
   const { available } = await lockWallet(trx, scope, payment.currency);
   // Re-read under the wallet lock: a refund committed meanwhile is counted, and a reversal seen.
   const fresh = await getPayment(trx, scope, input.paymentId);
-  const collected = fresh.state === "succeeded" || fresh.state === "settled" ? kobo(fresh.amount) : ZERO_KOBO;
+  const collected = fresh.state === "settled" ? kobo(fresh.amount) : ZERO_KOBO;
   const rows = await store.refundsOfPayment(trx, payment.id);
   const refunds = rows.map((r) => ({ amount: kobo(r.amount), status: refundStatus(r.state) }));
   const left = availableToRefund(collected, refunds);

@@ -100,6 +100,23 @@ describe("refunds", () => {
     expect(await expectSoundLedger(w, c)).toEqual([]);
   });
 
+  it("waits for settlement: a success_pending_validation payment is refused (409) until it is completed, then refunds", async () => {
+    const c = await newCompany(w);
+    await settledPayments(c, [80_000]);
+    const fresh = await initiate(w, c, 20_000);
+    await c.worker().runOnce();
+    expect((await paymentRow(w, fresh.id)).state).toBe("succeeded");
+    const before = await entriesOf(w, c);
+    const early = await failure(refund(c, fresh.id));
+    expect(early).toMatchObject({ code: "CONFLICT", statusCode: 409, field: "payment_id", data: { reason: "not_refundable", status: "success_pending_validation" } });
+    expect(early!.message).toMatch(/once it is completed/);
+    expect(await entriesOf(w, c)).toEqual(before);
+    w.clock.advance(w.h.ctx.config.payments.settlementDelayMs);
+    await c.worker().runOnce();
+    expect(await refund(c, fresh.id)).toMatchObject({ amount: 20_000n, fee_returned: 200n });
+    expect(await expectSoundLedger(w, c)).toEqual([]);
+  });
+
   it("lets only one of two refunds racing for the last kobo through", async () => {
     const c = await newCompany(w);
     const [p] = await settledPayments(c, [40_000, 40_000]);
