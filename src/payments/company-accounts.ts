@@ -103,6 +103,30 @@ export async function requireCompanyAccount(db: Executor, scope: Scope, id: stri
   return row;
 }
 
+/**
+ * Where money for the company goes: the receiving account named by `id` (404 naming
+ * `account_to_credit` when it is not the tenant's; 422 when it holds another currency), or the
+ * company's default account in `currency` (422 `no_receiving_account` when there is none; `hint`
+ * says what else the caller could give).
+ */
+export async function receivingAccount(db: Executor, scope: Scope, id: string | undefined, currency: string, hint = "add one or name it"): Promise<CompanyAccountRow> {
+  if (id !== undefined) {
+    const account = await requireCompanyAccount(db, scope, id);
+    if (account.currency !== currency) {
+      throw new OkroError("UNPROCESSABLE", `account_to_credit: the account holds ${account.currency}, not ${currency}`, { field: "account_to_credit", data: { reason: "currency_mismatch" } });
+    }
+    return account;
+  }
+  const account = await defaultCompanyAccount(db, scope, currency);
+  if (!account) {
+    throw new OkroError("UNPROCESSABLE", `account_to_credit: the company has no default receiving account in ${currency}; ${hint}`, {
+      field: "account_to_credit",
+      data: { reason: "no_receiving_account" },
+    });
+  }
+  return account;
+}
+
 /** The wire shape (`pay/accounts/*`). */
 export function companyAccountView(row: CompanyAccountRow) {
   return {

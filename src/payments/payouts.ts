@@ -8,6 +8,7 @@ import { lockWallet, postEntry } from "../ledger/store.js";
 import { newId } from "../lib/ids.js";
 import type { Kobo } from "../lib/kobo.js";
 import { emitTransferEvent } from "./execute.js";
+import { receivingAccount } from "./company-accounts.js";
 import * as store from "./store.js";
 import { isSupportedCurrency, SUPPORTED_CURRENCIES, type Executor, type PayoutRow, type Scope } from "./types.js";
 
@@ -49,11 +50,7 @@ export async function createPayout(trx: Transaction<DB>, ctx: AppContext, scope:
 
   let destination: { companyAccountId: string | null; bankId: string; nuban: string };
   if (input.companyAccountId !== undefined) {
-    const account = await store.findCompanyAccount(trx, scope, input.companyAccountId);
-    if (!account) throw new OkroError("NOT_FOUND", "account_to_credit: no such company account", { field: "account_to_credit" });
-    if (account.currency !== input.currency) {
-      throw new OkroError("UNPROCESSABLE", `account_to_credit: the account holds ${account.currency}, not ${input.currency}`, { field: "account_to_credit", data: { reason: "currency_mismatch" } });
-    }
+    const account = await receivingAccount(trx, scope, input.companyAccountId, input.currency);
     destination = { companyAccountId: account.id, bankId: account.bank_id, nuban: account.nuban };
   } else if (input.bankId !== undefined || input.nuban !== undefined) {
     if (input.nuban === undefined || !/^\d{10}$/.test(input.nuban)) throw new OkroError("INVALID_FIELD", "nuban: must be a 10-digit account number", { field: "nuban" });
@@ -63,13 +60,7 @@ export async function createPayout(trx: Transaction<DB>, ctx: AppContext, scope:
     }
     destination = { companyAccountId: null, bankId: input.bankId, nuban: input.nuban };
   } else {
-    const account = await store.defaultCompanyAccount(trx, scope, input.currency);
-    if (!account) {
-      throw new OkroError("UNPROCESSABLE", `account_to_credit: the company has no default account in ${input.currency}; name one, or give nuban and bank`, {
-        field: "account_to_credit",
-        data: { reason: "no_receiving_account" },
-      });
-    }
+    const account = await receivingAccount(trx, scope, undefined, input.currency, "name one, or give nuban and bank");
     destination = { companyAccountId: account.id, bankId: account.bank_id, nuban: account.nuban };
   }
 

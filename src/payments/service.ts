@@ -1,4 +1,4 @@
-import type { Transaction, Updateable } from "kysely";
+import type { Insertable, Transaction, Updateable } from "kysely";
 import { Secret, type PaymentAuthorization } from "../banks/connector.js";
 import type { AppContext } from "../context.js";
 import type { DB, PaymentsTable } from "../db/schema.js";
@@ -19,6 +19,7 @@ import {
   REQUERY_BASE_MS,
   requireConnectorFor,
 } from "./execute.js";
+import { receivingAccount } from "./company-accounts.js";
 import { paymentFee } from "./fees.js";
 import { linkRef } from "./links.js";
 import * as store from "./store.js";
@@ -181,26 +182,6 @@ function requireCurrency(currency: string): void {
   }
 }
 
-/** The receiving account: the one named (404 when not the company's), or the company's default in `currency` (422 when none). */
-async function receivingAccount(db: Executor, scope: Scope, id: string | undefined, currency: string) {
-  if (id !== undefined) {
-    const account = await store.findCompanyAccount(db, scope, id);
-    if (!account) throw new OkroError("NOT_FOUND", "account_to_credit: no such receiving account", { field: "account_to_credit" });
-    if (account.currency !== currency) {
-      throw new OkroError("UNPROCESSABLE", `account_to_credit: the account holds ${account.currency}, not ${currency}`, { field: "account_to_credit", data: { reason: "currency_mismatch" } });
-    }
-    return account;
-  }
-  const account = await store.defaultCompanyAccount(db, scope, currency);
-  if (!account) {
-    throw new OkroError("UNPROCESSABLE", `account_to_credit: the company has no default receiving account in ${currency}; add one or name it`, {
-      field: "account_to_credit",
-      data: { reason: "no_receiving_account" },
-    });
-  }
-  return account;
-}
-
 /**
  * `pay/initiate`: a debit of a customer's account on their standing consent. Validates (the
  * message names the field): currency supported (422 `currency`); amount positive (400
@@ -234,14 +215,9 @@ export async function initiatePayment(trx: Transaction<DB>, ctx: AppContext, sco
   }
   const credit = await receivingAccount(trx, scope, input.accountToCredit, input.currency);
   const now = ctx.clock.now();
-  const row = await store.insertPayment(trx, {
-    id: newId(now),
-    company_id: scope.companyId,
-    env: scope.env,
+  return createPayment(trx, ctx, scope, {
     customer_id: account.customer_id,
-    account_id: account.id,
-    bank_id: account.bank_id,
-    nuban: account.nuban,
+    account,
     account_to_credit: credit.id,
     amount: input.amount,
     currency: input.currency,
@@ -251,12 +227,7 @@ export async function initiatePayment(trx: Transaction<DB>, ctx: AppContext, sco
     note: input.note ?? null,
     state: "queued",
     next_check_at: now,
-    created_at: now,
-    updated_at: now,
-  });
-  await store.insertTransition(trx, { paymentId: row.id, from: null, to: "queued", actor: "api", reason: "initiated", at: now });
-  await emitPaymentEvent(trx, ctx, row, now);
-  return row;
+  }, { actor: "api" });
 }
 
 export interface AuthorisedPaymentInput {
@@ -291,14 +262,9 @@ export async function createAuthorisedPayment(trx: Transaction<DB>, ctx: AppCont
   }
   const credit = await receivingAccount(trx, scope, input.accountToCredit, input.currency);
   const now = ctx.clock.now();
-  const row = await store.insertPayment(trx, {
-    id: newId(now),
-    company_id: scope.companyId,
-    env: scope.env,
+  return createPayment(trx, ctx, scope, {
     customer_id: input.customerId,
-    account_id: account.id,
-    bank_id: account.bank_id,
-    nuban: account.nuban,
+    account,
     account_to_credit: credit.id,
     amount: input.amount,
     currency: input.currency,
@@ -310,10 +276,33 @@ export async function createAuthorisedPayment(trx: Transaction<DB>, ctx: AppCont
     state: "awaiting_authorisation",
     // Expired by the worker once nobody can authorise it any more (execute.ts expireUnauthorised).
     next_check_at: new Date(now.getTime() + AUTHORISATION_CHECK_MS),
+  }, { actor: "customer", detail: { channel: input.channel } });
+}
+
+/** Inserts a new payment in its first state with its first history row (from nothing) and its event. */
+async function createPayment(
+  trx: Transaction<DB>,
+  ctx: AppContext,
+  scope: Scope,
+  p: Omit<Insertable<PaymentsTable>, "id" | "company_id" | "env" | "account_id" | "bank_id" | "nuban" | "created_at" | "updated_at"> & {
+    account: { id: string; bank_id: string; nuban: string };
+  },
+  first: { actor: Actor; detail?: Record<string, unknown> },
+): Promise<PaymentRow> {
+  const now = ctx.clock.now();
+  const { account, ...fields } = p;
+  const row = await store.insertPayment(trx, {
+    ...fields,
+    id: newId(now),
+    company_id: scope.companyId,
+    env: scope.env,
+    account_id: account.id,
+    bank_id: account.bank_id,
+    nuban: account.nuban,
     created_at: now,
     updated_at: now,
   });
-  await store.insertTransition(trx, { paymentId: row.id, from: null, to: "awaiting_authorisation", actor: "customer", reason: "initiated", detail: { channel: input.channel }, at: now });
+  await store.insertTransition(trx, { paymentId: row.id, from: null, to: row.state, actor: first.actor, reason: "initiated", detail: first.detail, at: now });
   await emitPaymentEvent(trx, ctx, row, now);
   return row;
 }

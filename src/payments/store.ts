@@ -1,7 +1,6 @@
 import { sql, type Insertable, type Selectable, type Transaction, type Updateable } from "kysely";
 import type {
   AccountsTable,
-  CompanyAccountsTable,
   DB,
   PaymentConsentsTable,
   PaymentsTable,
@@ -88,27 +87,6 @@ export async function pagePayments(db: Executor, scope: Scope, opts: { customerI
 
 export async function findAccount(db: Executor, scope: Scope, id: string): Promise<Selectable<AccountsTable> | undefined> {
   return db.selectFrom("accounts").selectAll().where("id", "=", id).where("company_id", "=", scope.companyId).where("env", "=", scope.env).executeTakeFirst();
-}
-
-export async function findCompanyAccount(db: Executor, scope: Scope, id: string): Promise<Selectable<CompanyAccountsTable> | undefined> {
-  return db
-    .selectFrom("company_accounts")
-    .selectAll()
-    .where("id", "=", id)
-    .where("company_id", "=", scope.companyId)
-    .where("env", "=", scope.env)
-    .executeTakeFirst();
-}
-
-export async function defaultCompanyAccount(db: Executor, scope: Scope, currency: string): Promise<Selectable<CompanyAccountsTable> | undefined> {
-  return db
-    .selectFrom("company_accounts")
-    .selectAll()
-    .where("company_id", "=", scope.companyId)
-    .where("env", "=", scope.env)
-    .where("currency", "=", currency)
-    .where("is_default", "=", true)
-    .executeTakeFirst();
 }
 
 // ── Consents ──────────────────────────────────────────────────────────────────────────────────
