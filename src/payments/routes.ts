@@ -42,6 +42,8 @@ function unsupportedCurrency(currency: string, field = "currency"): OkroError {
  * not JSON. So that call works verbatim, a body that is not JSON is tried once more with its
  * bare keys quoted; anything else still malformed keeps JSON's own error.
  */
+const BARE_KEY = /([A-Za-z_$][A-Za-z0-9_$]*)(?=\s*:)/y;
+
 export function quoteBareKeys(raw: string): string {
   let out = "";
   let inString = false;
@@ -61,11 +63,12 @@ export function quoteBareKeys(raw: string): string {
       continue;
     }
     if ((last === "{" || last === ",") && /[A-Za-z_$]/.test(c)) {
-      const match = /^[A-Za-z_$][A-Za-z0-9_$]*/.exec(raw.slice(i))![0];
-      const rest = raw.slice(i + match.length);
-      if (/^\s*:/.test(rest)) {
-        out += `"${match}"`;
-        i += match.length - 1;
+      // Sticky: matches at i without copying the rest of the body (linear in its size).
+      BARE_KEY.lastIndex = i;
+      const key = BARE_KEY.exec(raw)?.[1];
+      if (key) {
+        out += `"${key}"`;
+        i += key.length - 1;
         last = '"';
         continue;
       }
