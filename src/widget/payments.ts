@@ -1,5 +1,3 @@
-import { randomBytes } from "node:crypto";
-import { sql } from "kysely";
 import { isConnectorError, Secret, type BankAccount, type BankSession, type LoginResult, type PaymentAuthorization } from "../banks/connector.js";
 import type { BankView } from "../banks/service.js";
 import type { AppContext } from "../context.js";
@@ -38,6 +36,7 @@ import {
   bankConnector,
   bankFailure,
   bankOf,
+  claimForConnect,
   conflict,
   countTry,
   enterAccounts,
@@ -45,6 +44,7 @@ import {
   maskNuban,
   moveSession,
   movedOn,
+  okraAuth,
   openBankSession,
   openCredentials,
   publicConnectResult,
@@ -400,7 +400,7 @@ export async function createWidgetPayment(ctx: AppContext, session: WidgetSessio
   // Claim the session (connecting) against the payment we looked at: two clicks, one payment.
   // An abandoned claim goes back to where a customer can choose again if this one fails too.
   const fromStep: Step = staleClaim ? (row.payment_id ? "paying" : "accounts") : (row.step as Step);
-  const claimed = await claim(ctx, row);
+  const claimed = await claimForConnect(ctx, row.id, { from: ["accounts", "paying"], paymentId: row.payment_id });
   if (!claimed) {
     const now = await ctx.db.selectFrom("widget_sessions").selectAll().where("id", "=", row.id).executeTakeFirst();
     if (!now) throw sessionExpired();
@@ -466,20 +466,6 @@ export async function createWidgetPayment(ctx: AppContext, session: WidgetSessio
   return paymentAnswer(ctx, session, payment);
 }
 
-/** accounts|paying → connecting, if the session still holds the payment we looked at (or a stale claim). */
-async function claim(ctx: AppContext, row: SessionRow): Promise<SessionRow | undefined> {
-  const now = ctx.clock.now();
-  const staleBefore = new Date(now.getTime() - CONNECT_STALE_MS);
-  return ctx.db
-    .updateTable("widget_sessions")
-    .set({ step: "connecting" satisfies Step, updated_at: now })
-    .where("id", "=", row.id)
-    .where(sql<boolean>`payment_id IS NOT DISTINCT FROM ${row.payment_id}`)
-    .where((eb) => eb.or([eb("step", "in", ["accounts", "paying"]), eb.and([eb("step", "=", "connecting"), eb("updated_at", "<", staleBefore)])]))
-    .returningAll()
-    .executeTakeFirst();
-}
-
 /**
  * The customer and Okro account the payment names. Quick Pay's account is known; otherwise the
  * chosen account is linked now (a returning customer's record is refreshed, not duplicated).
@@ -517,8 +503,6 @@ async function accountForPayment(ctx: AppContext, session: WidgetSession, claime
   return { kind: "payment", record_id: link.recordId, customer_id: link.customerId, customer_name: link.customerName, account_id: account.id, bank_id: bank.id };
 }
 
-/** Okra's `auth.clientId`: "okr-<epoch ms>-<random>". */
-const okraClientId = (now: Date) => `okr-${now.getTime()}-${randomBytes(6).toString("hex")}`;
 
 /** The onSuccess payload of a payment that succeeded. */
 async function successPayload(ctx: AppContext, session: WidgetSession, linkage: PaymentLinkage, payment: PaymentRow): Promise<PaymentSuccess> {
@@ -532,16 +516,7 @@ async function successPayload(ctx: AppContext, session: WidgetSession, linkage: 
     account_id: linkage.account_id,
     bank_id: bank.id,
     bank: { id: bank.id, name: bank.name, slug: bank.slug },
-    auth: {
-      bank_details: { _id: bank.id, name: bank.name, slug: bank.slug },
-      bank_id: bank.id,
-      clientId: okraClientId(ctx.clock.now()),
-      customer_id: linkage.customer_id,
-      record_id: linkage.record_id,
-      status: true,
-      type: "validate",
-      login_type: "bank",
-    },
+    auth: okraAuth(bank, linkage.customer_id, linkage.record_id, ctx.clock.now()),
     customer: { id: linkage.customer_id, name: linkage.customer_name },
     env: wireEnv(session.row.env),
     options: session.settings.merchant_options,

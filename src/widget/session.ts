@@ -922,8 +922,19 @@ export async function answerMfa(ctx: AppContext, session: WidgetSession, body: M
 // Connect
 // ---------------------------------------------------------------------------------------------
 
-/** Okra's `auth.clientId`: "okr-<epoch ms>-<random>". */
-const okraClientId = (now: Date) => `okr-${now.getTime()}-${randomBytes(6).toString("hex")}`;
+/** Okra's `auth` block of onSuccess; `clientId` is "okr-<epoch ms>-<random>". */
+export function okraAuth(bank: Pick<BankView, "id" | "name" | "slug">, customerId: string, recordId: string, now: Date) {
+  return {
+    bank_details: { _id: bank.id, name: bank.name, slug: bank.slug },
+    bank_id: bank.id,
+    clientId: `okr-${now.getTime()}-${randomBytes(6).toString("hex")}`,
+    customer_id: customerId,
+    record_id: recordId,
+    status: true as const,
+    type: "validate" as const,
+    login_type: "bank" as const,
+  };
+}
 
 function connectResponse(session: WidgetSession, bank: BankView, link: LinkResult, now: Date): ConnectResponse {
   return {
@@ -932,16 +943,7 @@ function connectResponse(session: WidgetSession, bank: BankView, link: LinkResul
     bank_id: bank.id,
     bank: { id: bank.id, name: bank.name, slug: bank.slug },
     accounts: link.accounts.map((a) => ({ id: a.id, nuban: a.nuban, name: a.name, type: a.type, currency: a.currency, connected: a.connected })),
-    auth: {
-      bank_details: { _id: bank.id, name: bank.name, slug: bank.slug },
-      bank_id: bank.id,
-      clientId: okraClientId(now),
-      customer_id: link.customerId,
-      record_id: link.recordId,
-      status: true,
-      type: "validate",
-      login_type: "bank",
-    },
+    auth: okraAuth(bank, link.customerId, link.recordId, now),
     customer: { id: link.customerId, name: link.customerName },
     env: wireEnv(session.row.env),
     products: session.settings.products,
@@ -951,15 +953,24 @@ function connectResponse(session: WidgetSession, bank: BankView, link: LinkResul
   };
 }
 
-/** Claims the session for linking: accounts → connecting (or a stale connecting, see CONNECT_STALE_MS). */
-async function claimForConnect(ctx: AppContext, id: string): Promise<SessionRow | undefined> {
+/**
+ * Claims the session for linking: `from` (accounts, or accounts|paying for a payment) → connecting,
+ * or a stale connecting (see CONNECT_STALE_MS). With `paymentId`, only while the session still
+ * holds that payment (null: none).
+ */
+export async function claimForConnect(
+  ctx: AppContext,
+  id: string,
+  opts: { from?: readonly Step[]; paymentId?: string | null } = {},
+): Promise<SessionRow | undefined> {
   const now = ctx.clock.now();
   const staleBefore = new Date(now.getTime() - CONNECT_STALE_MS);
   return ctx.db
     .updateTable("widget_sessions")
     .set({ step: "connecting" satisfies Step, updated_at: now })
     .where("id", "=", id)
-    .where((eb) => eb.or([eb("step", "=", "accounts"), eb.and([eb("step", "=", "connecting"), eb("updated_at", "<", staleBefore)])]))
+    .$if(opts.paymentId !== undefined, (q) => q.where(sql<boolean>`payment_id IS NOT DISTINCT FROM ${opts.paymentId ?? null}`))
+    .where((eb) => eb.or([eb("step", "in", opts.from ?? ["accounts"]), eb.and([eb("step", "=", "connecting"), eb("updated_at", "<", staleBefore)])]))
     .returningAll()
     .executeTakeFirst();
 }
