@@ -6,6 +6,7 @@ import type { AppContext } from "../src/context.js";
 import type { DatabaseHandle } from "../src/db/index.js";
 import { ManualClock, type Clock } from "../src/lib/clock.js";
 import { createCompany, type NewCompany } from "../src/platform/companies.js";
+import type { BankNetwork } from "../src/banks/connector.js";
 import { openBankServices } from "../src/banks/sandbox/network.js";
 import { TEST_ENCRYPTION_KEY } from "./test-keys.js";
 
@@ -50,6 +51,8 @@ export interface Harness {
 export interface HarnessOptions {
   config?: Partial<Config>;
   clock?: Clock;
+  /** Puts something in front of the bank network (e.g. a test/banks/bank-gate.ts BankGate). */
+  wrapNetwork?: (network: BankNetwork) => BankNetwork;
   logger?: Parameters<typeof buildApp>[1] extends infer O ? (O extends { logger?: infer L } ? L : never) : never;
 }
 
@@ -60,6 +63,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   // A harness with its own clock gets a sandbox network on that clock (same storage).
   const banks = clock === storage.ctx.clock ? {} : await openBankServices(config, storage.ctx.db, clock);
   const ctx: AppContext = { ...storage.ctx, ...banks, clock, config };
+  if (options.wrapNetwork) ctx.network = options.wrapNetwork(ctx.network);
   const app = await buildApp(ctx, { logger: options.logger ?? false });
   await app.ready();
   return {

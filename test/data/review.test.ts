@@ -10,6 +10,7 @@ import { linkSandboxCustomer } from "../security/route-registry.js";
 import { ManualClock } from "../../src/lib/clock.js";
 import type { NewCompany } from "../../src/platform/companies.js";
 import type { Product } from "../../src/platform/domain.js";
+import { BankGate } from "../banks/bank-gate.js";
 import { createHarness, usingPostgres, type Harness } from "../harness.js";
 
 /**
@@ -21,8 +22,9 @@ const BANKS = { gtbank: "5d6fe57a4099cc4b210bbeb3", zenith: "5d6fe57a4099cc4b210
 const ALL: Product[] = ["auth", "balance", "transactions", "identity", "income"];
 
 let h: Harness;
+const gate = new BankGate();
 beforeAll(async () => {
-  h = await createHarness({ clock: new ManualClock(new Date("2026-03-10T09:00:00.000Z")) });
+  h = await createHarness({ clock: new ManualClock(new Date("2026-03-10T09:00:00.000Z")), wrapNetwork: (n) => gate.wrap(n) });
 });
 afterAll(() => h?.close());
 
@@ -231,18 +233,19 @@ describe("a refresh racing customers/remove or merge", () => {
     const tenant = await h.newTenant("Refresh Remove Co");
     const linked = await link(tenant, BANKS.gtbank, "okro_good");
     const account = linked.accounts.find((a) => a.connected)!.id;
-    // The bank takes a while; the merchant removes the customer meanwhile.
-    await h.ctx.sandbox.setFaults(tenant.id, BANKS.gtbank, { latencyMs: 400 });
+    // Both refreshes are at the bank; the merchant removes the customer meanwhile.
+    gate.hold("getBalance", "listTransactions");
     try {
       const refreshes = [api(tenant, "/balance/refresh", { account_id: account }), api(tenant, "/transactions/refresh", { account_id: account })];
-      await new Promise((r) => setTimeout(r, 150));
+      await gate.arrived(2);
       expect((await api(tenant, "/customers/remove", { customer: linked.customerId })).statusCode).toBe(200);
+      gate.release();
       for (const res of await Promise.all(refreshes)) {
         expect(res.statusCode, res.body).toBe(404);
         expect(res.json()).toMatchObject({ status: "error", error: "NOT_FOUND" });
       }
     } finally {
-      await h.ctx.sandbox.clearFaults(tenant.id, BANKS.gtbank);
+      gate.release();
     }
     expect(await customersOf(tenant)).toEqual([]);
   });
@@ -257,16 +260,17 @@ describe("a refresh racing customers/remove or merge", () => {
       .execute((trx) => insertCustomer(trx, scope, { name: linked.customerName, kind: "individual", bvn: null, externalId: null, emails: [], phones: [] }, h.clock.now()));
     // A debit after the link, so the refresh has a line to store.
     await h.ctx.db.deleteFrom("transactions").where("account_id", "=", account).where("trans_date", ">=", new Date(h.clock.now().getTime() - 20 * 86_400_000)).execute();
-    await h.ctx.sandbox.setFaults(tenant.id, BANKS.gtbank, { latencyMs: 400 });
+    gate.hold("listTransactions");
     try {
       const refresh = api(tenant, "/transactions/refresh", { account_id: account });
-      await new Promise((r) => setTimeout(r, 150));
+      await gate.arrived();
       expect((await api(tenant, "/products/identity/merge", { initial: linked.customerId, final })).statusCode).toBe(200);
+      gate.release();
       const res = await refresh;
       expect(res.statusCode, res.body).toBe(200);
       expect(res.json().data.new_transactions).toBeGreaterThan(0);
     } finally {
-      await h.ctx.sandbox.clearFaults(tenant.id, BANKS.gtbank);
+      gate.release();
     }
     const owners = await h.ctx.db.selectFrom("transactions").select("customer_id").distinct().where("account_id", "=", account).execute();
     expect(owners).toEqual([{ customer_id: final }]);

@@ -5,6 +5,7 @@ import { api, ApiError, BANK_STEP_TIMEOUT_MS, CONNECT_TIMEOUT_MS, REQUEST_TIMEOU
 import { BANK_CALL_TIMEOUT_MS } from "../../src/widget/session.js";
 import { chromiumPath } from "../browser/chromium.js";
 import { chooseAccounts, chooseBank, chooseMethod, consent, expectAlert, logIn, startWidgetWorld, waitForSuccess, type WidgetPage, type WidgetWorld } from "../browser/widget-harness.js";
+import { BankGate } from "../banks/bank-gate.js";
 import { createHarness, type Harness } from "../harness.js";
 import { expectError, expectSuccess } from "../http/envelope-assertions.js";
 import { buildWidgetApi } from "./widget-api.js";
@@ -19,8 +20,9 @@ const GTBANK = "5d6fe57a4099cc4b210bbeb3";
 
 let h: Harness;
 let widget: FastifyInstance;
+const gate = new BankGate();
 beforeAll(async () => {
-  h = await createHarness();
+  h = await createHarness({ wrapNetwork: (n) => gate.wrap(n) });
   widget = await buildWidgetApi(h.ctx);
 });
 afterAll(async () => {
@@ -42,15 +44,16 @@ describe("a connect that outlasts the person's patience", () => {
     if (step.step !== "accounts") throw new Error("okro_good logs straight in");
     const ids = step.accounts.map((a) => a.id);
     // The bank is slow: the first connect is still pulling when the "Try again" arrives.
-    await h.ctx.sandbox.setFaults(t.id, GTBANK, { latencyMs: 300 });
+    gate.hold("getBalance", "listTransactions", "getIdentity");
     try {
       const first = post("/api/connect", { account_ids: ids, consent: true });
-      await new Promise((r) => setTimeout(r, 100));
+      await gate.arrived();
       const again = expectError(await post("/api/connect", { account_ids: ids, consent: true }), 409, "CONFLICT");
       expect(again.data.reason).toBe("connecting");
+      gate.release();
       expect(expectSuccess(await first).record_id).toMatch(/^[0-9a-f]{24}$/);
     } finally {
-      await h.ctx.sandbox.clearFaults(t.id, GTBANK);
+      gate.release();
     }
   });
 
