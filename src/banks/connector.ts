@@ -479,7 +479,9 @@ export type RejectReason =
   | "duplicate_reference"
   | "mandate_inactive"
   | "not_found"
-  | "invalid_request";
+  | "invalid_request"
+  /** The bank answered something Okro cannot hold (e.g. an amount outside integer kobo 0…MAX_KOBO); asking again gives the same. */
+  | "invalid_answer";
 
 export interface ConnectorErrorDetails {
   reason?: RejectReason;

@@ -1,5 +1,6 @@
 import type { AppContext } from "../context.js";
 import type { Env } from "../db/schema.js";
+import { checkedConnector } from "./checked-connector.js";
 import type { BankConnector, BankNetwork } from "./connector.js";
 
 /**
@@ -17,7 +18,12 @@ export function networkFor(ctx: Pick<AppContext, "network">, env: Env): BankNetw
   return env === "sandbox" ? ctx.network : EMPTY_NETWORK;
 }
 
-/** The connector for a bank in an environment, for one company (the sandbox realm), or undefined. */
+/**
+ * The connector for a bank in an environment, for one company (the sandbox realm), or undefined.
+ * Its answers are checked ({@link checkedConnector}): an amount out of Okro's range is a
+ * classified connector error.
+ */
 export function connectorFor(ctx: Pick<AppContext, "network">, env: Env, companyId: string, bankId: string): BankConnector | undefined {
-  return networkFor(ctx, env).connector(bankId, { realm: companyId });
+  const connector = networkFor(ctx, env).connector(bankId, { realm: companyId });
+  return connector && checkedConnector(connector);
 }

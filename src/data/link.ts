@@ -338,6 +338,16 @@ export async function linkConnection(ctx: AppContext, input: LinkInput): Promise
 
 type Trx = Transaction<DB>;
 
+/**
+ * Which login of the bank a link came through: a keyed fingerprint of the login method and the
+ * identifier (case-insensitive, as banks treat usernames), never the identifier in clear. Links
+ * that keep no credentials have no login to tell apart: '' (one record per customer and bank).
+ */
+export function loginKeyOf(ctx: Pick<AppContext, "secrets">, bankId: string, credentials: LoginCredentials | null): string {
+  if (!credentials) return "";
+  return ctx.secrets.fingerprint(`${bankId}\0${credentials.method}\0${credentials.identifier.trim().toLowerCase()}`, "records:login");
+}
+
 async function writeLink(ctx: AppContext, trx: Trx, input: LinkInput, scope: store.Scope, products: Product[], pulled: Pulled): Promise<LinkResult> {
   const now = ctx.clock.now();
   const { identity, accounts } = pulled;
@@ -405,8 +415,10 @@ async function writeLink(ctx: AppContext, trx: Trx, input: LinkInput, scope: sto
     });
   }
 
-  // -- the record: one per customer and bank; a relink reconnects it with fresh secrets
-  const existing = await store.recordFor(trx, scope, customerId, input.bankId);
+  // -- the record: one per customer, bank and login; a relink of that login reconnects it with
+  // fresh secrets, another login of the same person at the bank is a record of its own
+  const loginKey = loginKeyOf(ctx, input.bankId, input.credentials);
+  const existing = await store.recordFor(trx, scope, customerId, input.bankId, loginKey);
   const recordProducts = normalizeProducts([...(existing?.products ?? []).filter(isProduct), ...products]);
   const options = { ...(existing?.options ?? {}), ...input.options };
   const seal = (id: string) => ({
@@ -427,6 +439,7 @@ async function writeLink(ctx: AppContext, trx: Trx, input: LinkInput, scope: sto
       id: recordId,
       customerId,
       bankId: input.bankId,
+      loginKey,
       appId: input.appId,
       loginMethod: input.loginMethod,
       products: recordProducts,

@@ -540,8 +540,8 @@ export async function removeCustomer(trx: Transaction<DB>, scope: Scope, custome
 
 /**
  * Merges customer `initial` into `final` (same company and environment), inside the caller's
- * transaction. Everything of `initial` moves to `final`. Where both are linked at the same bank,
- * `final`'s connection stays and takes over `initial`'s accounts and data there (its identity
+ * transaction. Everything of `initial` moves to `final`. Where both are linked through the same
+ * login at the same bank, `final`'s connection stays and takes over `initial`'s accounts and data there (its identity
  * is kept; `initial`'s identity at that bank goes). `final` keeps its own income when it has
  * one (call income/process to recompute); otherwise it takes `initial`'s. `final` takes
  * `initial`'s BVN when it has none, and both's emails and phones. Then `initial` is deleted.
@@ -553,14 +553,16 @@ export async function mergeCustomers(trx: Transaction<DB>, scope: Scope, initial
   }
   const from = initial.id;
   const to = final.id;
-  const finalRecords = await trx.selectFrom("records").select(["id", "bank_id"]).where("customer_id", "=", to).execute();
-  const finalAt = new Map(finalRecords.map((r) => [r.bank_id, r.id]));
-  const initialRecords = await trx.selectFrom("records").select(["id", "bank_id"]).where("customer_id", "=", from).execute();
+  // A record is one login at one bank: records of the same login join; other logins stay apart.
+  const loginOf = (r: { bank_id: string; login_key: string }) => `${r.bank_id}\0${r.login_key}`;
+  const finalRecords = await trx.selectFrom("records").select(["id", "bank_id", "login_key"]).where("customer_id", "=", to).execute();
+  const finalAt = new Map(finalRecords.map((r) => [loginOf(r), r.id]));
+  const initialRecords = await trx.selectFrom("records").select(["id", "bank_id", "login_key"]).where("customer_id", "=", from).execute();
   try {
     for (const record of initialRecords) {
-      const survivor = finalAt.get(record.bank_id);
+      const survivor = finalAt.get(loginOf(record));
       if (!survivor) continue;
-      // Both are linked at this bank: the data of `initial`'s connection joins `final`'s.
+      // Both are linked through this login at this bank: the data of `initial`'s connection joins `final`'s.
       for (const table of ["accounts", "auths", "balances", "transactions", "incomes"] as const) {
         await trx.updateTable(table).set({ record_id: survivor }).where("record_id", "=", record.id).execute();
       }

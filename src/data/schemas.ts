@@ -3,6 +3,7 @@ import { Bank } from "../banks/schemas.js";
 import { envelope } from "../http/envelope.js";
 import { PageParams, Pagination } from "../http/pagination.js";
 import { ID_PATTERN } from "../lib/ids.js";
+import { MAX_KOBO } from "../lib/kobo.js";
 
 /**
  * The HTTP contract of the account-data API: the paths okra-node 0.2.0 calls for auths, balances,
@@ -39,13 +40,13 @@ const From = DateParam.meta({ description: "From this date (inclusive; a date al
 const To = DateParam.meta({ description: "Up to this date (inclusive: a date alone covers its whole UTC day)" });
 
 /** Integer kobo, as a JSON number or a string of digits (form bodies, and SDK users who pass strings). */
-const KOBO_RULE = "must be a non-negative whole number of kobo";
+const KOBO_RULE = `must be a non-negative whole number of kobo, at most ${MAX_KOBO}`;
 export const KoboParam = z
   .union(
     [
-      // int(): a safe integer, so kobo never loses precision.
-      z.number({ error: KOBO_RULE }).int(KOBO_RULE).min(0, KOBO_RULE),
-      z.string({ error: KOBO_RULE }).regex(/^\d{1,15}$/, KOBO_RULE).transform(Number),
+      // A float or an unsafe integer is refused once (abort), not again by max().
+      z.number({ error: KOBO_RULE }).int({ error: KOBO_RULE, abort: true }).min(0, KOBO_RULE).max(Number(MAX_KOBO), KOBO_RULE),
+      z.string({ error: KOBO_RULE }).regex(/^\d{1,16}$/, KOBO_RULE).transform(Number).pipe(z.number().max(Number(MAX_KOBO), KOBO_RULE)),
     ],
     { error: KOBO_RULE },
   )

@@ -164,7 +164,7 @@ export interface RecordRow {
   session_expires_at: Date | null;
 }
 
-export async function recordFor(trx: Trx, scope: Scope, customerId: string, bankId: string): Promise<RecordRow | undefined> {
+export async function recordFor(trx: Trx, scope: Scope, customerId: string, bankId: string, loginKey: string): Promise<RecordRow | undefined> {
   return trx
     .selectFrom("records")
     .select(["id", "customer_id", "bank_id", "status", "products", "options", "credentials_sealed", "session_sealed", "session_expires_at"])
@@ -172,6 +172,7 @@ export async function recordFor(trx: Trx, scope: Scope, customerId: string, bank
     .where("env", "=", scope.env)
     .where("customer_id", "=", customerId)
     .where("bank_id", "=", bankId)
+    .where("login_key", "=", loginKey)
     .forUpdate()
     .executeTakeFirst();
 }
@@ -180,6 +181,8 @@ export interface RecordWrite {
   id: string;
   customerId: string;
   bankId: string;
+  /** The login's keyed fingerprint ({@link loginKeyOf} in link.ts); '' when unknown. */
+  loginKey: string;
   appId: string | null;
   loginMethod: string;
   products: string[];
@@ -190,7 +193,7 @@ export interface RecordWrite {
 }
 
 /**
- * Inserts the record, or (same customer and bank) reconnects the existing one. Returns the id
+ * Inserts the record, or (same customer, bank and login) reconnects the existing one. Returns the id
  * that is stored: another link's, if it won a race; the caller then re-seals for that id.
  */
 export async function upsertRecord(trx: Trx, scope: Scope, r: RecordWrite, now: Date): Promise<string> {
@@ -202,6 +205,7 @@ export async function upsertRecord(trx: Trx, scope: Scope, r: RecordWrite, now: 
       env: scope.env,
       customer_id: r.customerId,
       bank_id: r.bankId,
+      login_key: r.loginKey,
       app_id: r.appId,
       status: "connected",
       login_method: r.loginMethod,
@@ -215,7 +219,7 @@ export async function upsertRecord(trx: Trx, scope: Scope, r: RecordWrite, now: 
       updated_at: now,
     })
     .onConflict((oc) =>
-      oc.columns(["company_id", "env", "customer_id", "bank_id"]).doUpdateSet((eb) => ({
+      oc.columns(["company_id", "env", "customer_id", "bank_id", "login_key"]).doUpdateSet((eb) => ({
         app_id: sql<string | null>`coalesce(${eb.ref("excluded.app_id")}, records.app_id)`,
         status: "connected",
         login_method: eb.ref("excluded.login_method"),

@@ -1,4 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { serializerCompiler } from "fastify-type-provider-zod";
+import { z } from "zod";
 import { sql, type Transaction } from "kysely";
 import type { AppContext } from "../context.js";
 import type { DB } from "../db/schema.js";
@@ -88,7 +90,11 @@ export async function runMutation(
     await purgeExpired(ctx, cutoff).catch((error: unknown) => req.log.warn({ err: error }, "idempotency purge failed"));
   }
   if (!key) {
-    const result = await ctx.db.transaction().execute(fn);
+    const result = await ctx.db.transaction().execute(async (trx) => {
+      const out = await fn(trx);
+      assertSerializable(req, out.statusCode ?? 200, out.body);
+      return out;
+    });
     reply.code(result.statusCode ?? 200);
     return result.body;
   }
@@ -108,7 +114,9 @@ export async function runMutation(
         .execute();
       const out = await fn(trx);
       const statusCode = out.statusCode ?? 200;
+      assertSerializable(req, statusCode, out.body);
       const stored = out.replayAs ?? { statusCode, body: out.body };
+      if (out.replayAs) assertSerializable(req, stored.statusCode, stored.body);
       await trx
         .updateTable("idempotency_keys")
         .set({ response_status: stored.statusCode, response_body: JSON.stringify(stored.body) })
@@ -126,6 +134,22 @@ export async function runMutation(
     if (!winner) throw error;
     return replay(reply, winner, hash);
   }
+}
+
+/**
+ * Serializes `body` as the reply will (the route's response schema for `statusCode`, by the same
+ * serializer compiler the app uses), and throws what the reply would throw. Called inside the
+ * mutation's transaction, so a body that cannot be answered rolls the write back: the caller gets
+ * a 500 and nothing happened, never a 500 after the write was kept (the reply serializes after
+ * this function has returned and the transaction has committed).
+ */
+function assertSerializable(req: FastifyRequest, statusCode: number, body: unknown): void {
+  const responses = req.routeOptions.schema?.response as Record<string, unknown> | undefined;
+  if (!responses) return;
+  const code = String(statusCode);
+  const schema = responses[code] ?? responses[`${code[0]}XX`] ?? responses.default;
+  if (!(schema instanceof z.ZodType)) return;
+  serializerCompiler({ schema, method: req.method, url: req.routeOptions.url ?? req.url, httpStatus: code })(body);
 }
 
 interface StoredResponse {

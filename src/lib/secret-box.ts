@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from "node:crypto";
 
 /**
  * Encryption at rest for what Okro must read back (webhook signing secrets, bank credentials):
@@ -39,6 +39,15 @@ export class SecretBox {
     decipher.setAAD(Buffer.from(aad, "utf8"));
     decipher.setAuthTag(raw.subarray(12, 28));
     return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString("utf8");
+  }
+
+  /**
+   * A stable keyed fingerprint (HMAC-SHA256, hex) of `plain` for `purpose`: for looking up by a
+   * value that must not be stored in clear (a bank login's identifier). Without the key it cannot
+   * be reversed by trying candidates (phone numbers, NUBANs); it changes if the key does.
+   */
+  fingerprint(plain: string, purpose: string): string {
+    return createHmac("sha256", this.#key).update(`fingerprint\0${purpose}\0${plain}`, "utf8").digest("hex");
   }
 
   /** A fresh random key, base64 (what `OKRO_ENCRYPTION_KEY` holds). */

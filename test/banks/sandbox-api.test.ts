@@ -195,6 +195,61 @@ describe("POST /v2/sandbox/customers/create", () => {
     expect(await w.created()).toEqual([]);
   });
 
+  it("refuses income and amounts the bank could not honour with 400 naming the field (never a 500), and creates nothing", async () => {
+    const w = await world();
+    const before = await w.total();
+    const good = () => ({ bank: GTBANK, username: uname(), password: "pw" });
+    const cases: Array<[body: unknown, message: RegExp]> = [
+      [{ ...good(), income: { kind: "salary", amount: 0 } }, /^income\.amount: must be greater than zero/],
+      [{ ...good(), income: { kind: "none", amount: 0 } }, /^income\.amount: must be left out when kind is "none"/],
+      [{ ...good(), income: { kind: "none", amount: 5_000_000 } }, /^income\.amount: must be left out when kind is "none"/],
+      [{ ...good(), income: { kind: "none", payday: 25 } }, /^income\.payday: is only for kind "salary"/],
+      [{ ...good(), income: { kind: "business", payday: 25 } }, /^income\.payday: is only for kind "salary"/],
+      [[good(), { ...good(), income: { kind: "irregular", amount: 0 } }], /^customers\[1\]\.income\.amount: /],
+      // Beyond Okro's kobo range (10^15, ₦10 trillion), up to and past 2^53.
+      [{ ...good(), income: { kind: "salary", amount: Number.MAX_SAFE_INTEGER } }, /^income\.amount: must be at most 1000000000000000 kobo/],
+      [{ ...good(), income: { kind: "salary", amount: 10 ** 15 + 1 } }, /^income\.amount: must be at most 1000000000000000 kobo/],
+      [{ ...good(), balance: Number.MAX_SAFE_INTEGER }, /^balance: must be at most 1000000000000000 kobo/],
+      [{ ...good(), balance: 2 ** 60 }, /^balance: must be at most/],
+    ];
+    for (const [body, message] of cases) {
+      const res = await w.post("/customers/create", body);
+      expect(res.statusCode, JSON.stringify(body)).toBe(400);
+      expect(expectError(res, 400, "INVALID_FIELD").message, JSON.stringify(body)).toMatch(message);
+    }
+    expect(await w.total()).toBe(before);
+  });
+
+  it("keeps a customer opened at the top of the range within it: salary history never pushes a balance past 10^15 kobo", async () => {
+    const w = await world();
+    const username = uname("rich");
+    const created = expectSuccess(
+      await w.post("/customers/create", {
+        bank: GTBANK,
+        username,
+        password: "pw",
+        noOfAccount: 2,
+        volume: "high",
+        balance: 10 ** 15,
+        income: { kind: "salary", amount: 10 ** 15, payday: 1 },
+      }),
+    );
+    const [customer] = created.customers;
+    const inRange = (c: { accounts: Array<{ balance: number }> }) => {
+      for (const a of c.accounts) {
+        expect(Number.isSafeInteger(a.balance)).toBe(true);
+        expect(a.balance).toBeGreaterThanOrEqual(0);
+        expect(a.balance).toBeLessThanOrEqual(10 ** 15);
+      }
+    };
+    inRange(customer);
+    // A year later (two advances) every page that shows it still answers.
+    for (let i = 0; i < 2; i++) expectSuccess(await w.post("/clock/advance", { ms: 180 * 86_400_000 }));
+    inRange(expectSuccess(await w.post("/customers/get", { customer: customer.id })).customer);
+    const listed = expectSuccess(await w.post("/customers/list", { page: 1, limit: 100 })).customers.find((c: { username: string }) => c.username === username);
+    inRange(listed);
+  });
+
   it("replays an Idempotency-Key's response without creating twice, and refuses the key for another request", async () => {
     const w = await world();
     const key = randomUUID();

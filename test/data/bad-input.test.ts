@@ -109,10 +109,15 @@ describe("enums, amounts and formats", () => {
     await rejects("/balance/getById", { id: d.balanceId, includePeriodic: "maybe" }, "includePeriodic");
   });
 
-  it.each([-1, 1.5, "abc", "-5", "1e3", Number.MAX_SAFE_INTEGER + 2, true, {}])("refuses value %j: amounts are whole kobo", async (value) => {
-    expect(await rejects("/balance/getByType", { type: "ledger_balance", value }, "value")).toBe("value: must be a non-negative whole number of kobo");
+  it.each([-1, 1.5, "abc", "-5", "1e3", Number.MAX_SAFE_INTEGER + 2, Number.MAX_SAFE_INTEGER, "9007199254740991", 10 ** 15 + 1, true, {}])(
+    "refuses value %j: amounts are whole kobo within Okro's range",
+    async (value) => {
+    expect(await rejects("/balance/getByType", { type: "ledger_balance", value }, "value")).toBe(
+      `value: must be a non-negative whole number of kobo, at most ${10 ** 15}`,
+    );
     await rejects("/transactions/getByType", { type: "credit", value }, "value");
-  });
+    },
+  );
 
   it("refuses a bad NUBAN, BVN, balance, name or page", async () => {
     expect(await rejects("/transactions/getByNuban", { nuban: "123" }, "nuban")).toBe("nuban: must be a 10-digit NUBAN");

@@ -5,6 +5,7 @@ import type { Env } from "../../src/db/schema.js";
 import type { EventPayload } from "../../src/events/emit.js";
 import { OkroError } from "../../src/http/errors.js";
 import { bankErrorToOkro, linkConnection, type LinkInput, type LinkResult } from "../../src/data/link.js";
+import { refreshBalance, refreshTransactions } from "../../src/data/refresh.js";
 import { ManualClock } from "../../src/lib/clock.js";
 import type { Product } from "../../src/platform/domain.js";
 import type { NewCompany } from "../../src/platform/companies.js";
@@ -290,6 +291,48 @@ describe("linkConnection", () => {
     const third = await link(tenant, BANKS.zenith, "okro_corp", { products });
     expect(third).toMatchObject({ customerId: corp.customerId, recordId: corp.recordId, relinked: true });
     expect(await rowsOf("customers", tenant)).toHaveLength(1);
+  });
+
+  it("keeps two logins of one customer at one bank as two records, each refreshing with its own credentials", async () => {
+    const tenant = await h.newTenant();
+    // A second login at Zenith for the same business: a corporate profile with its own username
+    // and accounts. Corporates have no BVN, so the merchant's id is what makes them one customer.
+    await h.ctx.sandbox.createCustomers(tenant.id, [
+      { bankId: BANKS.zenith, username: "ada_business", password: "pass_good", type: "corp", volume: "medium", identity: 100, noOfAccount: 1, internetSpeed: 4 },
+    ]);
+    const hint = { customerHint: { id: "merchant-customer-7" } };
+    const first = await link(tenant, BANKS.zenith, "okro_corp", hint);
+    const second = await link(tenant, BANKS.zenith, "ada_business", hint);
+    expect(second.customerId).toBe(first.customerId);
+    expect(second.recordId).not.toBe(first.recordId);
+    expect(second.relinked).toBe(false);
+
+    const records = await rowsOf("records", tenant);
+    expect(records).toHaveLength(2);
+    const identifierOf = (id: string) => {
+      const row = records.find((r) => r.id === id)!;
+      return (JSON.parse(h.ctx.secrets.open(row.credentials_sealed!, `records:${id}:credentials`)) as { identifier: string }).identifier;
+    };
+    expect(identifierOf(first.recordId)).toBe("okro_corp");
+    expect(identifierOf(second.recordId)).toBe("ada_business");
+
+    // The first login's accounts refresh through the first login, also after its session lapsed.
+    const scope = { companyId: tenant.id, env: "sandbox" as const };
+    for (const account of first.accounts) {
+      expect((await refreshBalance(h.ctx, scope, account.id)).available_balance).toBe(account.available_balance);
+      await refreshTransactions(h.ctx, scope, account.id);
+    }
+    await h.ctx.db.updateTable("records").set({ session_expires_at: new Date(0) }).where("id", "=", first.recordId).execute();
+    expect((await refreshBalance(h.ctx, scope, first.accounts[0]!.id)).available_balance).toBe(first.accounts[0]!.available_balance);
+    expect((await refreshBalance(h.ctx, scope, second.accounts[0]!.id)).available_balance).toBe(second.accounts[0]!.available_balance);
+
+    // Each record keeps its own accounts; relinking a login reconnects its own record.
+    const accounts = await rowsOf("accounts", tenant);
+    expect(new Set(accounts.filter((a) => first.accounts.some((f) => f.id === a.id)).map((a) => a.record_id))).toEqual(new Set([first.recordId]));
+    expect(new Set(accounts.filter((a) => second.accounts.some((f) => f.id === a.id)).map((a) => a.record_id))).toEqual(new Set([second.recordId]));
+    const again = await link(tenant, BANKS.zenith, "OKRO_CORP", hint);
+    expect(again).toMatchObject({ recordId: first.recordId, relinked: true });
+    expect(await rowsOf("records", tenant)).toHaveLength(2);
   });
 
   it("keeps two tenants' links of the same sandbox person apart", async () => {

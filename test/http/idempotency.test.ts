@@ -23,6 +23,8 @@ let h: Harness;
 let app: FastifyInstance;
 /** Names whose next mutation fails after writing (to show that a failure writes nothing). */
 const failOnce = new Set<string>();
+/** Names whose mutation answers a body that does not fit the route's response schema. */
+const unserializable = new Set<string>();
 
 const Body = z.object({ name: z.string().min(1).max(200), note: z.string().optional() });
 // Like every real route, a response schema: it is also what makes a replay byte-identical (the
@@ -37,6 +39,8 @@ beforeAll(async () => {
     const body = await runMutation(h.ctx, req, reply, scope, async (trx) => {
       const company = await createCompany(trx, { name: req.body.name }, clock.now());
       if (failOnce.delete(req.body.name)) throw new OkroError("UNPROCESSABLE", "name: refused once, on purpose");
+      // A body its response schema refuses (note must be a string or null): the reply cannot be serialized.
+      if (unserializable.has(req.body.name)) return { statusCode: 201, body: ok("Company created", { id: company.id, name: company.name, note: 42 }) };
       return { statusCode: 201, body: ok("Company created", { id: company.id, name: company.name, note: req.body.note ?? null }) };
     });
     return body as z.infer<typeof Created>;
@@ -135,6 +139,23 @@ describe("Idempotency-Key", () => {
     expect(retry.headers["idempotent-replayed"]).toBeUndefined();
     expect(await effects(name)).toBe(1);
     expect(await storedKeys(scope, key)).toBe(1);
+  });
+
+  it("keeps no write when the answer cannot be serialized: the 500 comes before the commit, with or without a key", async () => {
+    for (const key of [undefined, randomUUID()]) {
+      const name = uniqueName();
+      const scope = newScope();
+      unserializable.add(name);
+      const res = await create(scope, { name }, key);
+      expect(res.statusCode).toBe(500);
+      expect(res.json()).toMatchObject({ status: "error", error: "INTERNAL_ERROR" });
+      expect(await effects(name)).toBe(0);
+      if (key !== undefined) expect(await storedKeys(scope, key)).toBe(0);
+      // Once the answer can be given, the same request (and key) runs and is kept.
+      unserializable.delete(name);
+      expect((await create(scope, { name }, key)).statusCode).toBe(201);
+      expect(await effects(name)).toBe(1);
+    }
   });
 
   it("does the effect exactly once for 20 concurrent requests with one key, and answers all 20 identically", async () => {

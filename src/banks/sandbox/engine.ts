@@ -28,6 +28,7 @@ import { lagosDay, lagosDayStart, mergeHistory, type History } from "./history.j
 import { SANDBOX_BANKS, sandboxProfile } from "./profiles.js";
 import { parseRequest, type ParsedRequest } from "./requests.js";
 import { createRng } from "./rng.js";
+import { MAX_SANDBOX_KOBO } from "./traits.js";
 import * as store from "./store.js";
 import {
   MAX_REALM_LENGTH,
@@ -841,6 +842,16 @@ class Engine implements SandboxEngine {
         const spent = await store.debitedSince(trx, r.realm, m.source.bankId, m.source.nuban, new Date(lagosDayStart(day)));
         if (spent + m.amount > source.account.dailyDebitLimit) {
           throw rejected("limit_exceeded", `amount: above the account's daily limit of ${source.account.dailyDebitLimit} kobo`, { field: "amount" });
+        }
+      }
+      if (destination) {
+        // A bank caps what an account may hold; this one at Okro's kobo range, so no balance the
+        // sandbox reports can ever fall outside it.
+        const { balance } = await this.history(trx, { ...r, now: at }, m.destination.bankId, destination.account);
+        if (balance + m.amount > MAX_SANDBOX_KOBO) {
+          throw rejected("limit_exceeded", `amount: would take the receiving account above its balance limit of ${MAX_SANDBOX_KOBO} kobo`, {
+            field: "amount",
+          });
         }
       }
       const inserted = await trx

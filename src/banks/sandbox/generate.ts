@@ -20,6 +20,7 @@ import {
   type Town,
 } from "./names.js";
 import { createRng, type Rng } from "./rng.js";
+import { balanceProblem, incomeProblems, MAX_SANDBOX_KOBO } from "./traits.js";
 import type {
   CustomerSpec,
   CustomerTraits,
@@ -426,13 +427,11 @@ function checkTraits(traits: CustomerTraits): void {
   if (!Number.isInteger(traits.identity) || traits.identity < 1 || traits.identity > 100) bad("identity", "must be an integer 1–100");
   if (!Number.isInteger(traits.noOfAccount) || traits.noOfAccount < 1 || traits.noOfAccount > 5) bad("noOfAccount", "must be an integer 1–5");
   if (traits.name !== undefined && traits.name.trim() === "") bad("name", "must not be blank");
-  if (traits.balance !== undefined && !(Number.isSafeInteger(traits.balance) && traits.balance >= 0)) bad("balance", "must be a non-negative integer (kobo)");
-  const income = traits.income;
-  if (income !== undefined) {
-    if (!["salary", "business", "irregular", "none"].includes(income.kind)) bad("income.kind", "must be salary, business, irregular or none");
-    if (income.amount !== undefined && !(Number.isSafeInteger(income.amount) && income.amount > 0)) bad("income.amount", "must be a positive integer (kobo)");
-    if (income.payday !== undefined && !(Number.isInteger(income.payday) && income.payday >= 1 && income.payday <= 31)) bad("income.payday", "must be an integer 1–31");
-  }
+  // Balance and income: the rules the API's schema applies too (traits.ts).
+  const balance = traits.balance === undefined ? undefined : balanceProblem(traits.balance);
+  if (balance) bad("balance", balance);
+  const [income] = traits.income === undefined ? [] : incomeProblems(traits.income);
+  if (income) bad(`income.${income.field}`, income.problem);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1047,15 +1046,20 @@ class Ledger {
       this.out.push(txn);
     };
 
+    // A credit that would take the balance above MAX_SANDBOX_KOBO is not posted (a bank's
+    // balance cap): so no balance, of any customer at any time, leaves Okro's kobo range.
+    const fits = (credit: number): boolean => this.balance + credit <= MAX_SANDBOX_KOBO;
+
     for (const line of plan) {
       if (line.at < this.openedMs) continue;
       if (line.at > this.untilMs) return false;
       if (line.reverses !== undefined) {
         const original = line.reverses.posted;
-        if (original !== undefined) emit(line.at, original, line.narration, line.category);
+        if (original !== undefined && fits(original)) emit(line.at, original, line.narration, line.category);
         continue;
       }
       if (line.amount > 0) {
+        if (!fits(line.amount)) continue;
         emit(line.at, line.amount, line.narration, line.category, line.reference, line.sessionId);
         if (line.stampDuty && line.amount >= STAMP_DUTY_THRESHOLD) emit(line.at, -STAMP_DUTY, "STAMP DUTY CHARGE", "fees", line.reference);
         continue;
@@ -1096,7 +1100,7 @@ class Ledger {
     const monthStart = lagosInstant(month.year, month.month, 1);
     const held = (interestAt - Math.max(monthStart, this.openedMs)) / (interestAt - monthStart);
     const interest = Math.floor(((this.balance * profile.interestRate) / 12) * held * 0.9);
-    if (interest >= KOBO) emit(interestAt, interest, `INTEREST PAID ${month.label}`, "interest");
+    if (interest >= KOBO && fits(interest)) emit(interestAt, interest, `INTEREST PAID ${month.label}`, "interest");
     return true;
   }
 }
@@ -1106,7 +1110,7 @@ class Ledger {
  * `postedAt` (lines at the same instant in posting order).
  *
  * Amounts are signed kobo (credits positive, debits negative, never zero). Starting from
- * `openingBalance`, the running balance never goes below zero. The result for an earlier `until`
+ * `openingBalance`, the running balance never goes below zero nor above MAX_SANDBOX_KOBO. The result for an earlier `until`
  * is always a prefix of the result for a later one, and line ids (`<nuban>-<month>-<n>`) are
  * stable. Transfers carry a `reference`; NIP transfers a 30-digit `sessionId`.
  *

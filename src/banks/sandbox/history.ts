@@ -1,4 +1,5 @@
 import type { TransactionCategory } from "../connector.js";
+import { MAX_SANDBOX_KOBO } from "./traits.js";
 import type { GeneratedTxn } from "./types.js";
 
 /**
@@ -45,8 +46,9 @@ export interface History {
  * `postings` (ascending) up to `until` (epoch ms, inclusive). At equal times generated lines come
  * first. A generated debit that would take the merged balance below zero is left out: the
  * customer's own spending is declined once Okro's debits have taken the money (a bank does not
- * let a card payment overdraw a savings account). Postings always apply: they were checked
- * against the balance when they were made.
+ * let a card payment overdraw a savings account); likewise a generated credit that would take it
+ * above MAX_SANDBOX_KOBO. Postings always apply: they were checked against the balance when they
+ * were made.
  */
 export function mergeHistory(opening: number, generated: readonly GeneratedTxn[], postings: readonly Posting[], until: number): History {
   const lines: HistoryLine[] = [];
@@ -61,6 +63,8 @@ export function mergeHistory(opening: number, generated: readonly GeneratedTxn[]
     if (gen && genAt <= postAt && genAt <= until) {
       g++;
       if (gen.amount < 0 && balance + gen.amount < 0) continue;
+      // Nor may a generated credit take it above the cap, once Okro's credits have filled it.
+      if (gen.amount > 0 && balance + gen.amount > MAX_SANDBOX_KOBO) continue;
       balance += gen.amount;
       lines.push({
         id: gen.id,

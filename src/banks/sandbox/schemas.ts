@@ -7,6 +7,7 @@ import { validatorCompiler } from "../../http/validation.js";
 import { CONNECTOR_OPERATIONS, type BankIdentity } from "../connector.js";
 import { ID_PATTERN } from "../../lib/ids.js";
 import { BankId } from "../schemas.js";
+import { balanceProblem, INCOME_KINDS, incomeProblems, MAX_SANDBOX_KOBO, type TraitProblem } from "./traits.js";
 import type {
   BankFaults,
   CustomerInput,
@@ -44,12 +45,15 @@ const wholeNumber = (min: number, max: number) =>
     .int("must be a whole number")
     .min(min, `must be at least ${min}`)
     .max(max, `must be at most ${max}`);
-/** Money: integer kobo, never negative. */
-const Kobo = z
-  .number({ error: "must be a number (kobo)" })
-  .int("must be a whole number of kobo")
-  .min(0, "must not be negative")
-  .max(Number.MAX_SAFE_INTEGER, "is too large");
+/** Issues for the problems a pure rule of traits.ts found (the generator checks the same rules). */
+const addProblems = (check: z.RefinementCtx, problems: readonly TraitProblem[]) => {
+  for (const { field, problem } of problems) check.addIssue({ code: "custom", message: problem, path: field ? [field] : [] });
+};
+/** An opening balance: integer kobo, 0 to MAX_SANDBOX_KOBO, by traits.ts's rule. */
+const Balance = z.number({ error: "must be a number (kobo)" }).superRefine((balance, check) => {
+  const problem = balanceProblem(balance);
+  if (problem) addProblems(check, [{ field: "", problem }]);
+});
 const Rate = z
   .number({ error: "must be a number" })
   .min(0, "must be between 0 and 1")
@@ -66,10 +70,18 @@ const CustomerType = z.enum(["ind", "corp"], { error: 'must be "ind" (individual
 const Volume = z.enum(["low", "medium", "high"], { error: 'must be "low", "medium" or "high"' });
 const Income = z
   .strictObject({
-    kind: z.enum(["salary", "business", "irregular", "none"], { error: 'must be "salary", "business", "irregular" or "none"' }),
-    amount: Kobo.optional().meta({ description: "Typical monthly income (kobo)" }),
-    payday: wholeNumber(1, 31).optional().meta({ description: "Day of the month salary arrives (salary only; moved off weekends)" }),
+    kind: z.enum(INCOME_KINDS, { error: 'must be "salary", "business", "irregular" or "none"' }),
+    amount: z
+      .number({ error: "must be a number (kobo)" })
+      .optional()
+      .meta({ description: `Typical monthly income (kobo), 1 to ${MAX_SANDBOX_KOBO}; not with kind "none"` }),
+    payday: z
+      .number({ error: "must be a whole number from 1 to 31" })
+      .optional()
+      .meta({ description: "Day of the month salary arrives, 1–31 (kind salary only; moved off weekends)" }),
   })
+  // The same rule the generator enforces (traits.ts), so the API answers 400 where it would throw.
+  .superRefine((income, check) => addProblems(check, incomeProblems(income)))
   .meta({ description: "How money comes in (Okro extension). Generated when absent." });
 
 /**
@@ -108,7 +120,9 @@ export const SandboxCustomerInput = z
       .default(100)
       .meta({ description: "Identity completeness 1–100: the share of identity fields the bank holds (default 100)" }),
     internetSpeed: wholeNumber(2, 4).default(4).meta({ description: "Simulated connection quality, 2 (slow) – 4 (fast, default)" }),
-    balance: Kobo.optional().meta({ description: "Opening balance of the first account (kobo; Okro extension). Generated when absent." }),
+    balance: Balance.optional().meta({
+      description: `Opening balance of the first account (kobo, 0 to ${MAX_SANDBOX_KOBO}; Okro extension). Generated when absent.`,
+    }),
     income: Income.optional(),
   })
   .meta({ id: "SandboxNewCustomer" });

@@ -86,6 +86,7 @@ const REJECT_REASONS: Record<RejectReason, true> = {
   mandate_inactive: true,
   not_found: true,
   invalid_request: true,
+  invalid_answer: true,
 };
 
 /**

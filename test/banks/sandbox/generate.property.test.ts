@@ -4,6 +4,7 @@ import { isValidNuban } from "../../../src/banks/nuban.js";
 import { accountTimeline, generateCustomer } from "../../../src/banks/sandbox/generate.js";
 import { TELCOS } from "../../../src/banks/sandbox/names.js";
 import { SANDBOX_BANKS } from "../../../src/banks/sandbox/profiles.js";
+import { MAX_SANDBOX_KOBO } from "../../../src/banks/sandbox/traits.js";
 import type { CustomerSpec, CustomerTraits, GeneratedAccount, GeneratedCustomer, GeneratedTxn } from "../../../src/banks/sandbox/types.js";
 
 const DAY_MS = 86_400_000;
@@ -20,13 +21,14 @@ const traitsArb: fc.Arbitrary<CustomerTraits> = fc.record(
     noOfAccount: fc.integer({ min: 1, max: 5 }),
     internetSpeed: fc.integer({ min: 2, max: 4 }),
     balance: fc.integer({ min: 0, max: 10_000_000_000 }),
-    income: fc.record(
-      {
-        kind: fc.constantFrom("salary" as const, "business" as const, "irregular" as const, "none" as const),
-        amount: fc.integer({ min: 1, max: 5_000_000_000 }),
-        payday: fc.integer({ min: 1, max: 31 }),
-      },
-      { requiredKeys: ["kind"] },
+    // Only combinations the rule allows (traits.ts): no amount without income, a payday only for salary.
+    income: fc.oneof(
+      fc.record({ kind: fc.constant("salary" as const), amount: fc.integer({ min: 1, max: 5_000_000_000 }), payday: fc.integer({ min: 1, max: 31 }) }, { requiredKeys: ["kind"] }),
+      fc.record(
+        { kind: fc.constantFrom("business" as const, "irregular" as const), amount: fc.integer({ min: 1, max: 5_000_000_000 }) },
+        { requiredKeys: ["kind"] },
+      ),
+      fc.constant({ kind: "none" as const }),
     ),
   },
   { requiredKeys: ["type", "volume", "identity", "noOfAccount", "internetSpeed"] },
@@ -72,6 +74,7 @@ function timelineProblem(account: GeneratedAccount, until: Date, lines: readonly
     const problem =
       !Number.isSafeInteger(line.amount) || line.amount === 0 ? "amount is not a non-zero integer"
       : balance < 0 ? `balance goes negative (${balance})`
+      : balance > MAX_SANDBOX_KOBO ? `balance goes above ${MAX_SANDBOX_KOBO} kobo (${balance})`
       : !(at >= previous) ? "out of order, or before openedAt"
       : at > until.getTime() ? "after until"
       : ids.has(line.id) ? "duplicate id"
@@ -246,6 +249,11 @@ describe("generateCustomer", () => {
       { name: "   " },
       { income: { kind: "salary", amount: 0 } },
       { income: { kind: "salary", payday: 32 } },
+      { income: { kind: "none", amount: 0 } },
+      { income: { kind: "none", amount: 5_000_000 } },
+      { income: { kind: "business", payday: 5 } },
+      { income: { kind: "salary", amount: Number.MAX_SAFE_INTEGER } },
+      { balance: 10 ** 15 + 1 },
       { volume: "huge" as CustomerTraits["volume"] },
     ];
     for (const traits of bad) expect(() => generateCustomer(spec("bad", traits)), JSON.stringify(traits)).toThrow(RangeError);
@@ -269,6 +277,33 @@ describe("accountTimeline", () => {
         for (const account of customer.accounts) expect(timelineProblem(account, until, accountTimeline(account, until))).toBeUndefined();
       }),
       { numRuns: 60 },
+    );
+  });
+
+  it("keeps the balance of a customer opened at the top of the range within it, whatever their income", () => {
+    const topArb = fc.record({
+      seed: fc.string({ minLength: 1, maxLength: 16 }),
+      bank: fc.constantFrom(...SANDBOX_BANKS),
+      type: fc.constantFrom("ind" as const, "corp" as const),
+      volume: fc.constantFrom("low" as const, "medium" as const, "high" as const),
+      balance: fc.integer({ min: MAX_SANDBOX_KOBO - 10_000_000_000, max: MAX_SANDBOX_KOBO }),
+      income: fc.oneof(
+        fc.record({ kind: fc.constant("salary" as const), amount: fc.integer({ min: 1, max: MAX_SANDBOX_KOBO }) }),
+        fc.record({ kind: fc.constantFrom("business" as const, "irregular" as const), amount: fc.integer({ min: 1, max: MAX_SANDBOX_KOBO }) }),
+      ),
+    });
+    fc.assert(
+      fc.property(topArb, ({ seed, bank, type, volume, balance, income }) => {
+        const customer = generateCustomer({
+          seed,
+          bank,
+          anchor: "2026-06-01T00:00:00Z",
+          traits: { type, volume, identity: 100, noOfAccount: 2, internetSpeed: 4, balance, income },
+        });
+        const until = new Date("2028-06-01T00:00:00Z");
+        for (const account of customer.accounts) expect(timelineProblem(account, until, accountTimeline(account, until))).toBeUndefined();
+      }),
+      { numRuns: 15 },
     );
   });
 
