@@ -188,6 +188,27 @@ describe("the runner", () => {
     expect(await effects(def.name)).toEqual(["9"]);
   });
 
+  it("refuses the completion of a worker whose lapsed lease was taken over while the new holder still runs the job", async () => {
+    const def = effectJob("overlap", { leaseMs: 10_000 });
+    await enqueue(ctx.db, def, { n: 4 }, { now: clock.now() });
+    const claim = (owner: string) => {
+      const now = clock.now();
+      return claimJobs(ctx.db, { names: [def.name], now, leaseUntil: new Date(now.getTime() + 10_000), limit: 1, owner });
+    };
+    const [slow] = await claim("slow-worker");
+    expect(await claim("other")).toEqual([]);
+    clock.advance(10_000);
+    const [successor] = await claim("successor");
+    expect(successor).toMatchObject({ state: "running", attempts: 2, lease_owner: "successor" });
+    const effect = (key: string) => async (trx: Parameters<Parameters<typeof completeJob>[3] & object>[0]) => {
+      await trx.insertInto("job_test_effects" as never).values({ job_name: def.name, key } as never).execute();
+    };
+    await expect(completeJob(ctx.db, slow!, () => clock.now(), effect("slow"))).rejects.toBeInstanceOf(JobLeaseLostError);
+    await completeJob(ctx.db, successor!, () => clock.now(), effect("successor"));
+    expect(await effects(def.name)).toEqual(["successor"]);
+    expect((await jobsOf(def.name))[0]).toMatchObject({ state: "done", attempts: 2 });
+  });
+
   it("fails for good a job whose lease lapsed on its last attempt, saying why", async () => {
     const def = effectJob("last_lease", { leaseMs: 1_000, retry: { maxAttempts: 1, backoff: () => 0 } });
     await enqueue(ctx.db, def, { n: 1 }, { now: clock.now() });
