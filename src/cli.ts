@@ -6,6 +6,8 @@ import { WebhookWorker } from "./events/worker.js";
 import { loggerOptions } from "./http/logging.js";
 import { DataDirLockedError, lockDataDir } from "./lib/data-dir-lock.js";
 import { systemClock } from "./lib/clock.js";
+import { HOUSEKEEPING_JOBS } from "./jobs/housekeeping.js";
+import { JobRunner } from "./jobs/runner.js";
 import { PaymentWorker } from "./payments/worker.js";
 import { serve, SHUTDOWN_GRACE_MS } from "./server.js";
 
@@ -20,8 +22,9 @@ Usage: okro <command>
             worker): run several against one PostgreSQL, with \`okro worker\` beside them.
   worker    Background work only: webhook delivery and the payment worker (executing queued
             payments, re-querying unknown outcomes, settlement, refunds, payouts, consents),
-            each OKRO_WORKER_CONCURRENCY at once. Run one or more beside \`okro api\` on one
-            PostgreSQL.
+            each OKRO_WORKER_CONCURRENCY at once, and the job runner (housekeeping: expired
+            idempotency keys, widget and sandbox sessions, rate-limit counts, finished jobs).
+            Run one or more beside \`okro api\` on one PostgreSQL.
   migrate   Apply pending database migrations and exit (safe to run from several processes).
   sandbox-bank [--port N] [--host H]
             The sandbox bank network as its own HTTP service (port SANDBOX_BANK_PORT, default
@@ -89,8 +92,10 @@ async function runWorker(config: Config): Promise<void> {
   const { handle, ctx } = storage;
   const worker = new WebhookWorker(ctx, { concurrency: config.workerConcurrency, logger: log });
   const payments = new PaymentWorker(ctx, { concurrency: config.workerConcurrency, logger: log });
+  const jobs = new JobRunner(ctx, HOUSEKEEPING_JOBS, { concurrency: config.workerConcurrency, logger: log });
   worker.start();
   payments.start();
+  jobs.start();
   log.info({ storage: handle.kind, workerId: worker.workerId, concurrency: worker.concurrency }, "okro worker started");
 
   let stopping = false;
@@ -102,7 +107,7 @@ async function runWorker(config: Config): Promise<void> {
       log.error("in-flight deliveries did not finish in time; exiting");
       process.exit(1);
     }, SHUTDOWN_GRACE_MS).unref();
-    await Promise.allSettled([worker.stop(), payments.stop()]);
+    await Promise.allSettled([worker.stop(), payments.stop(), jobs.stop()]);
     await handle.close();
     unlock();
     log.info("stopped");

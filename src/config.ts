@@ -18,7 +18,7 @@ const EnvSchema = z.object({
   OKRO_PUBLIC_URL: z.string().url().optional(),
   OKRO_WIDGET_URL: z.string().url().optional(),
   RATE_LIMIT_MAX: z.coerce.number().int().positive().default(600),
-  RATE_LIMIT_WINDOW_MS: z.coerce.number().int().positive().default(60_000),
+  RATE_LIMIT_WINDOW_MS: z.coerce.number().int().positive().max(86_400_000).default(60_000),
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
   OKRO_SEED_DEMO: bool.default(true),
   TRUST_PROXY: bool.default(false),

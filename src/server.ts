@@ -7,6 +7,8 @@ import type { Config } from "./config.js";
 import { backfillAppEndpoints } from "./events/endpoints.js";
 import { WebhookWorker } from "./events/worker.js";
 import { lockDataDir } from "./lib/data-dir-lock.js";
+import { HOUSEKEEPING_JOBS } from "./jobs/housekeeping.js";
+import { JobRunner } from "./jobs/runner.js";
 import { PaymentWorker } from "./payments/worker.js";
 import { systemClock } from "./lib/clock.js";
 import { demoFilePath, ensureDemo, ensureDemoData, type DemoInfo } from "./seed.js";
@@ -56,8 +58,11 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
   await widget.listen({ port: config.widgetPort, host: config.host });
   const worker = options.role === "all" ? new WebhookWorker(ctx, { concurrency: config.workerConcurrency, logger: api.log, registry: api.metricsRegistry }) : undefined;
   const payments = options.role === "all" ? new PaymentWorker(ctx, { concurrency: config.workerConcurrency, logger: api.log, registry: api.metricsRegistry }) : undefined;
+  // The job runner (src/jobs): housekeeping for now; payments and webhooks move onto it next.
+  const jobs = options.role === "all" ? new JobRunner(ctx, HOUSEKEEPING_JOBS, { concurrency: config.workerConcurrency, logger: api.log, registry: api.metricsRegistry }) : undefined;
   worker?.start();
   payments?.start();
+  jobs?.start();
 
   let stopping = false;
   /** The demo's account data, linked in the background after the banner (see below). */
@@ -74,7 +79,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     // The demo seed stops at its next bank call; what it already linked stays (the next start finishes it).
     stopSeeding.abort();
     // The workers finish their in-flight deliveries and bank calls (and record them) before the database closes.
-    await Promise.allSettled([api.close(), widget.close(), worker?.stop(), payments?.stop(), seeding]);
+    await Promise.allSettled([api.close(), widget.close(), worker?.stop(), payments?.stop(), jobs?.stop(), seeding]);
     await handle.close();
     unlock();
     api.log.info("stopped");

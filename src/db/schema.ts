@@ -729,6 +729,28 @@ export interface DB {
   idempotency_keys: IdempotencyKeysTable;
   rate_limits: RateLimitsTable;
   banks: BanksTable;
+  jobs: JobsTable;
+}
+
+/** Migration 0011: deferred work of every kind (src/jobs). */
+export type JobState = "queued" | "running" | "done" | "failed";
+export interface JobsTable {
+  id: string;
+  name: string;
+  key: string | null;
+  payload: ColumnType<unknown, string, string>;
+  company_id: string | null;
+  state: JobState;
+  run_at: NullableTimestamp;
+  attempts: Generated<number>;
+  max_attempts: number;
+  lease_token: string | null;
+  lease_owner: string | null;
+  lease_until: NullableTimestamp;
+  last_error: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  finished_at: NullableTimestamp;
 }
 
 export type App = Selectable<AppsTable>;

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { serializerCompiler } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { sql, type Transaction } from "kysely";
+import { sql, type Kysely, type Transaction } from "kysely";
 import type { AppContext } from "../context.js";
 import type { DB } from "../db/schema.js";
 import { canonicalJson, sha256Hex } from "../lib/secrets.js";
@@ -62,15 +62,15 @@ function fingerprint(req: FastifyRequest): string {
   );
 }
 
-/** Expired keys are purged by one mutation in PURGE_EVERY_N, a bounded batch at a time. */
-const PURGE_EVERY_N = 100;
-const PURGE_BATCH = 500;
-let mutations = 0;
-
-async function purgeExpired(ctx: AppContext, cutoff: Date): Promise<void> {
-  await sql`
+/**
+ * Deletes up to `batch` keys created before `cutoff`; returns how many. Run by the
+ * `housekeeping.idempotency_keys` job (src/jobs/housekeeping.ts), not by requests.
+ */
+export async function purgeExpiredIdempotencyKeys(db: Kysely<DB>, cutoff: Date, batch: number): Promise<number> {
+  const result = await sql`
     DELETE FROM idempotency_keys WHERE (scope, key) IN (
-      SELECT scope, key FROM idempotency_keys WHERE created_at < ${cutoff} LIMIT ${PURGE_BATCH})`.execute(ctx.db);
+      SELECT scope, key FROM idempotency_keys WHERE created_at < ${cutoff} LIMIT ${batch})`.execute(db);
+  return Number(result.numAffectedRows ?? 0n);
 }
 
 /**
@@ -85,10 +85,6 @@ export async function runMutation(
   fn: (trx: Trx) => Promise<MutationResult>,
 ): Promise<unknown> {
   const key = readKey(req);
-  if (++mutations % PURGE_EVERY_N === 0) {
-    const cutoff = new Date(ctx.clock.now().getTime() - IDEMPOTENCY_TTL_MS);
-    await purgeExpired(ctx, cutoff).catch((error: unknown) => req.log.warn({ err: error }, "idempotency purge failed"));
-  }
   if (!key) {
     const result = await ctx.db.transaction().execute(async (trx) => {
       const out = await fn(trx);

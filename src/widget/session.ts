@@ -93,9 +93,6 @@ export const CONNECT_STALE_MS = 5 * 60_000;
 /** Expired sessions are deleted this long after they lapse; their secrets are wiped sooner (below). */
 const EXPIRED_RETENTION_MS = 24 * 60 * 60_000;
 const PURGE_BATCH = 500;
-/** One session creation in this many (per process, the first included) sweeps expired sessions. */
-const PURGE_EVERY_N_SESSIONS = 20;
-let sessionsOpened = 0;
 const SESSION_TOKEN_PREFIX = "wst_";
 /** What okra-js shows when the merchant did not name their business. */
 const DEFAULT_CLIENT_NAME = "This Client";
@@ -354,9 +351,10 @@ function customerHintOf(body: CreateSessionBody): CustomerHint | null {
 
 /**
  * Wipes the sealed secrets of sessions that lapsed mid-flow (a customer who walked away after
- * logging in) and deletes sessions long expired, a bounded batch at a time.
+ * logging in) and deletes sessions long expired, a bounded batch at a time. Run by the
+ * `housekeeping.widget_sessions` job (src/jobs/housekeeping.ts), not by requests.
  */
-async function purgeExpired(ctx: AppContext, now: Date): Promise<void> {
+export async function purgeExpiredWidgetSessions(ctx: AppContext, now: Date): Promise<void> {
   await ctx.db
     .updateTable("widget_sessions")
     .set({ credentials_sealed: null, bank_session_sealed: null })
@@ -406,7 +404,6 @@ export async function createSession(ctx: AppContext, body: CreateSessionBody): P
   const customer = settings.customer_hint ? await findCustomer(ctx, app.company_id, env, settings.customer_hint) : undefined;
   const returning = customer ? await returningCustomer(ctx, app, customer, offered) : null;
   if (paying) settings.payment = await paymentSettingsOf(ctx, { companyId: app.company_id, env }, body, { link, customer, returning, offered });
-  if (sessionsOpened++ % PURGE_EVERY_N_SESSIONS === 0) await purgeExpired(ctx, now);
 
   const token = SESSION_TOKEN_PREFIX + randomToken(32);
   const expiresAt = new Date(now.getTime() + SESSION_IDLE_MS);

@@ -89,8 +89,6 @@ const OTP = SANDBOX_MAGIC.otp;
 const PIN = SANDBOX_PAYMENT_AUTH.pin;
 const QUESTION_ANSWER = SANDBOX_MAGIC.securityAnswer;
 const MAGIC_PASSWORD = SANDBOX_MAGIC.password;
-/** One login in this many sweeps sessions that expired over a day ago (a bounded batch). */
-const PURGE_EVERY_N_LOGINS = 200;
 /** Developer-created customers' PIN for mobile-banking and account-number logins. */
 const CREATED_PIN = "1234";
 
@@ -243,7 +241,6 @@ class Engine implements SandboxEngine {
   readonly #latencyScale: number;
   readonly #counter = new CallCounter();
   readonly #knownRealms = new Set<string>();
-  #logins = 0;
   /** Built-in customers per (epoch, bank). */
   readonly #builtins = new Lru<string, Person[]>(200);
   readonly #created = new Lru<string, Person>(5000);
@@ -500,7 +497,6 @@ class Engine implements SandboxEngine {
   // -- sessions --------------------------------------------------------------------------------
 
   private async openSession(r: Realm, bank: SandboxBankProfile, person: Person, challenge: Challenge | undefined): Promise<LoginResult> {
-    if (++this.#logins % PURGE_EVERY_N_LOGINS === 0) await store.purgeExpiredSessions(this.#db, this.#clock.now());
     const token = `sbx_${randomBytes(24).toString("base64url")}`;
     const expiresAt = new Date(r.now.getTime() + SESSION_MS).toISOString();
     await this.#db

@@ -3,6 +3,8 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { bootStorage } from "../../boot.js";
 import { ConfigError, type Config } from "../../config.js";
+import { purgeSandboxSessionsJob } from "../../jobs/housekeeping.js";
+import { JobRunner } from "../../jobs/runner.js";
 import { lockDataDir } from "../../lib/data-dir-lock.js";
 import { systemClock } from "../../lib/clock.js";
 import { SHUTDOWN_GRACE_MS } from "../../server.js";
@@ -58,7 +60,7 @@ export async function serveSandboxBank(config: Config, args: readonly string[]):
     unlock();
     throw error;
   }
-  const { handle } = storage;
+  const { handle, ctx } = storage;
   const engine = createSandboxEngine({
     db: handle.db,
     clock: systemClock,
@@ -78,6 +80,11 @@ export async function serveSandboxBank(config: Config, args: readonly string[]):
     throw error;
   }
 
+  // Its own sessions' sweep (with its own embedded database, no other process would run it; on a
+  // shared PostgreSQL the job's unique key makes it once per period whoever runs it).
+  const jobs = new JobRunner(ctx, [purgeSandboxSessionsJob], { concurrency: 1, logger: server.log });
+  jobs.start();
+
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -87,7 +94,7 @@ export async function serveSandboxBank(config: Config, args: readonly string[]):
       server.log.error("in-flight calls did not finish in time; exiting");
       process.exit(1);
     }, SHUTDOWN_GRACE_MS).unref();
-    await server.close();
+    await Promise.allSettled([server.close(), jobs.stop()]);
     await handle.close();
     unlock();
     server.log.info("stopped");

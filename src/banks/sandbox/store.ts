@@ -222,9 +222,10 @@ export async function clearGuard(db: Executor, realm: string, bankId: string, su
  * Deletes a bounded batch of sessions that expired over a day ago (by the platform clock: a
  * realm's clock only runs ahead of it, so these are expired in every realm too).
  */
-export async function purgeExpiredSessions(db: Executor, now: Date): Promise<void> {
+export async function purgeExpiredSessions(db: Executor, now: Date): Promise<number> {
   const cutoff = new Date(now.getTime() - 24 * 3600_000);
-  await sql`
+  const result = await sql`
     DELETE FROM sandbox_sessions WHERE token_hash IN (
       SELECT token_hash FROM sandbox_sessions WHERE expires_at < ${cutoff} LIMIT 1000)`.execute(db);
+  return Number(result.numAffectedRows ?? 0n);
 }

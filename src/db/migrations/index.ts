@@ -8,6 +8,7 @@ import * as m0006 from "./0006_customer_flags.js";
 import * as m0007 from "./0007_payments.js";
 import * as m0008 from "./0008_refund_fee_return.js";
 import * as m0009 from "./0009_record_login_key.js";
+import * as m0011 from "./0011_jobs.js";
 
 /**
  * Every migration, in order. Versioned files, imported statically so the same list works under
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   "0007_payments": m0007,
   "0008_refund_fee_return": m0008,
   "0009_record_login_key": m0009,
+  "0011_jobs": m0011,
 };

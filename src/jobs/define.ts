@@ -1,0 +1,133 @@
+import type { Transaction } from "kysely";
+import type { z } from "zod";
+import type { AppContext } from "../context.js";
+import type { DB } from "../db/schema.js";
+
+/**
+ * A job definition: everything the runner needs to know about one kind of deferred work. A new
+ * kind of work is one `defineJob(…)` and registering it with the runner — no new column, table or
+ * switch case (docs/decisions/0012-one-job-runner.md).
+ */
+
+/** Exponential backoff: attempt n (1-based) failed → wait `initialMs · factor^(n-1)`, at most `maxMs`. */
+export interface ExponentialBackoff {
+  initialMs: number;
+  /** Default 2. */
+  factor?: number;
+  /** Default one hour. */
+  maxMs?: number;
+}
+/** Or a table or rule of one's own: the delay (ms, business time) after failed attempt `attempt` (1-based). */
+export type Backoff = ExponentialBackoff | ((attempt: number) => number);
+
+export interface RetryPolicy {
+  /** Runs in all, the first included; a job whose last attempt fails is kept as `failed`. */
+  maxAttempts: number;
+  backoff: Backoff;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, backoff: { initialMs: 5_000, factor: 4, maxMs: 3_600_000 } };
+/** How long a claim holds a job before another worker may take it over (business time, ms). */
+export const DEFAULT_LEASE_MS = 60_000;
+const DEFAULT_MAX_BACKOFF_MS = 3_600_000;
+
+/** What a handler is given: the job, its validated payload, the app, and the exactly-once completion. */
+export interface RunningJob<P> {
+  readonly id: string;
+  readonly name: string;
+  /** The unique key it was enqueued with (for a recurring job: its period's start, ISO). */
+  readonly key: string | null;
+  readonly payload: P;
+  /** 1 on the first run; a lapsed lease (crashed worker) counts as an attempt. */
+  readonly attempt: number;
+  readonly maxAttempts: number;
+  readonly companyId: string | null;
+  readonly ctx: AppContext;
+  /**
+   * Makes the handler's database effects and the job's completion one transaction: locks the job
+   * row, checks the lease is still this run's (a worker whose lease lapsed and was taken over
+   * gets {@link JobLeaseLostError} and its effects roll back), runs `fn`, marks the job done,
+   * commits. Call it at most once, as the handler's last step. A handler that returns without
+   * calling it is completed by the runner (same lease check), with no effects of its own.
+   */
+  complete<T>(fn?: (trx: Transaction<DB>) => Promise<T>): Promise<T>;
+}
+
+export interface JobDefinition<S extends z.ZodType = z.ZodType> {
+  readonly name: string;
+  /** Validated at enqueue (a bad payload never gets in) and again at run (a payload written by an older build). */
+  readonly payload: S;
+  readonly handler: (job: RunningJob<z.output<S>>) => Promise<void>;
+  readonly retry: RetryPolicy;
+  readonly leaseMs: number;
+  /** At most this many of this kind at once in one runner (process); default: only the runner's bound. */
+  readonly concurrency: number | undefined;
+  /** Recurring housekeeping: enqueued once per period of this length (ms) by every runner that knows it; the unique key (name, period start) makes a cluster run each period once. */
+  readonly everyMs: number | undefined;
+}
+
+export interface JobOptions<S extends z.ZodType> {
+  name: string;
+  payload: S;
+  handler: (job: RunningJob<z.output<S>>) => Promise<void>;
+  retry?: RetryPolicy;
+  leaseMs?: number;
+  concurrency?: number;
+  everyMs?: number;
+}
+
+const NAME = /^[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*$/;
+
+export function defineJob<S extends z.ZodType>(options: JobOptions<S>): JobDefinition<S> {
+  if (!NAME.test(options.name) || options.name.length > 100) {
+    throw new RangeError(`job name must be dotted lower-case words (e.g. "payments.execute"): ${options.name}`);
+  }
+  const retry = options.retry ?? DEFAULT_RETRY;
+  if (!Number.isInteger(retry.maxAttempts) || retry.maxAttempts < 1) throw new RangeError(`${options.name}: retry.maxAttempts must be a positive integer`);
+  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+  if (!Number.isInteger(leaseMs) || leaseMs < 1) throw new RangeError(`${options.name}: leaseMs must be a positive integer (ms)`);
+  if (options.concurrency !== undefined && (!Number.isInteger(options.concurrency) || options.concurrency < 1)) {
+    throw new RangeError(`${options.name}: concurrency must be a positive integer`);
+  }
+  if (options.everyMs !== undefined && (!Number.isInteger(options.everyMs) || options.everyMs < 1000)) {
+    throw new RangeError(`${options.name}: everyMs must be a whole number of ms, at least 1000`);
+  }
+  return { ...options, retry, leaseMs, concurrency: options.concurrency, everyMs: options.everyMs };
+}
+
+/** The delay (business time, ms) before retrying after failed attempt `attempt` (1-based). */
+export function backoffMs(backoff: Backoff, attempt: number): number {
+  const ms = typeof backoff === "function" ? backoff(attempt) : Math.min(backoff.maxMs ?? DEFAULT_MAX_BACKOFF_MS, backoff.initialMs * (backoff.factor ?? 2) ** (attempt - 1));
+  return Number.isFinite(ms) && ms > 0 ? Math.round(ms) : 0;
+}
+
+/**
+ * A payload its definition's schema refuses: at enqueue it is thrown to the caller (nothing is
+ * written, the caller's transaction decides); at run the job fails at once (retrying cannot fix it).
+ */
+export class JobPayloadError extends Error {
+  readonly jobName: string;
+  readonly field: string;
+  constructor(jobName: string, error: z.ZodError) {
+    const issue = error.issues[0];
+    const field = issue && issue.path.length > 0 ? issue.path.map(String).join(".") : "payload";
+    super(`job ${jobName}: ${field === "payload" ? "payload" : `payload.${field}`}: ${issue?.message ?? "invalid"}`);
+    this.name = "JobPayloadError";
+    this.jobName = jobName;
+    this.field = field;
+  }
+}
+
+/** The job was taken over by another worker after this run's lease lapsed: this run's effects were rolled back. */
+export class JobLeaseLostError extends Error {
+  constructor(jobName: string, id: string) {
+    super(`job ${jobName} ${id}: the lease lapsed and another worker took the job over; this run's effects were rolled back`);
+    this.name = "JobLeaseLostError";
+  }
+}
+
+export function parsePayload<S extends z.ZodType>(def: JobDefinition<S>, payload: unknown): z.output<S> {
+  const parsed = def.payload.safeParse(payload);
+  if (!parsed.success) throw new JobPayloadError(def.name, parsed.error);
+  return parsed.data;
+}

@@ -1,0 +1,340 @@
+import os from "node:os";
+import type { Transaction } from "kysely";
+import type { BaseLogger } from "pino";
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import type { AppContext } from "../context.js";
+import type { DB } from "../db/schema.js";
+import { backoffMs, JobLeaseLostError, JobPayloadError, parsePayload, type JobDefinition, type RunningJob } from "./define.js";
+import { claimJobs, completeJob, enqueue, failJob, localEnqueues, queueDepth, type JobRow } from "./store.js";
+
+/**
+ * The one job runner (docs/decisions/0012-one-job-runner.md). Any number run at once, in any number
+ * of processes on one PostgreSQL, or one on the embedded database.
+ *
+ * - **Claim, then work.** A claim is one `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)`
+ *   that gives each job a lease (a fresh token, an owner, `lease_until`) and commits; handlers run
+ *   after, outside any claim transaction. A worker that dies leaves its jobs leased; once the lease
+ *   lapses any runner claims them again (a new attempt).
+ * - **Exactly-once effects.** A handler's database effects and the job's completion are one
+ *   transaction that first checks the lease token under the row lock (`job.complete(fn)`): a run
+ *   whose lease was taken over rolls back. Effects outside the database (bank calls) follow the
+ *   payments pattern instead: intent committed first, outcome re-queried, never blindly re-sent.
+ * - **Retries.** A handler that throws is retried after its definition's backoff (business time)
+ *   until `maxAttempts`; then the job stays `failed` with its last error, visible, never dropped.
+ * - **Business time.** Due times, leases and backoff use `ctx.clock` (tests: ManualClock and
+ *   {@link JobRunner.runOnce}); only the pause between idle polls is real time.
+ */
+
+export type JobLogger = Pick<BaseLogger, "debug" | "info" | "warn" | "error">;
+const silentLogger: JobLogger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+
+/** Longest pause between polls after repeated database errors (real time, ms). */
+const MAX_ERROR_BACKOFF_MS = 5_000;
+/** After an in-process enqueue woke the runner and it found nothing (the enqueuing transaction had not committed yet), it looks once more this soon (real time, ms). */
+const WAKE_RECHECK_MS = 25;
+/** runOnce stops after this many passes even if jobs keep becoming due at once (a safety net). */
+const MAX_PASSES = 1_000;
+export const DEFAULT_POLL_MS = 1_000;
+
+export interface JobRunnerOptions {
+  logger?: JobLogger;
+  /** Jobs handled at once by this runner; default `config.workerConcurrency`. */
+  concurrency?: number;
+  /** Names this runner in logs and in `jobs.lease_owner`; default `<hostname>:<pid>`. */
+  workerId?: string;
+  /** Pause between polls when nothing is due (real time, ms); default 1 s. */
+  pollMs?: number;
+  /** Registers the runner's metrics here. */
+  registry?: Registry;
+  /** Only these companies' jobs (tests sharing one database). Default: every job, with or without a company. */
+  companyIds?: readonly string[];
+}
+
+type AnyDefinition = JobDefinition<any>;
+
+function createMetrics(registry: Registry, ctx: AppContext) {
+  const jobs = new Counter({
+    name: "okro_jobs_total",
+    help: "Jobs by name and outcome: claimed, succeeded, retried (failed, will run again), failed (gave up), lost_lease (taken over after the lease lapsed)",
+    labelNames: ["name", "outcome"] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: "okro_job_duration_seconds",
+    help: "Time to run one claimed job, completion included",
+    labelNames: ["name"] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 30, 60],
+    registers: [registry],
+  });
+  new Gauge({
+    name: "okro_jobs",
+    help: "Jobs not done, by name and state (queued, running, failed); read from the database at scrape",
+    labelNames: ["name", "state"] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const row of await queueDepth(ctx.db)) this.set({ name: row.name, state: row.state }, row.count);
+    },
+  });
+  return { jobs, duration };
+}
+
+export class JobRunner {
+  readonly concurrency: number;
+  readonly workerId: string;
+  private readonly definitions = new Map<string, AnyDefinition>();
+  private readonly pollMs: number;
+  private readonly log: JobLogger;
+  private readonly companyIds: readonly string[] | undefined;
+  private readonly metrics: ReturnType<typeof createMetrics> | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlightByName = new Map<string, number>();
+  /** Recurring definitions: the period start this runner last enqueued (ms). */
+  private readonly scheduled = new Map<string, number>();
+  private loop: Promise<void> | undefined;
+  private stopping = false;
+  private woken = false;
+  private wake: (() => void) | undefined;
+  private readonly onEnqueued = (name: string) => {
+    if (!this.definitions.has(name)) return;
+    this.woken = true;
+    this.wake?.();
+  };
+
+  constructor(
+    private readonly ctx: AppContext,
+    definitions: readonly AnyDefinition[],
+    options: JobRunnerOptions = {},
+  ) {
+    for (const def of definitions) {
+      if (this.definitions.has(def.name)) throw new RangeError(`job ${def.name} is registered twice`);
+      this.definitions.set(def.name, def);
+    }
+    this.concurrency = options.concurrency ?? ctx.config.workerConcurrency;
+    if (!Number.isInteger(this.concurrency) || this.concurrency < 1) throw new RangeError("concurrency must be a positive integer");
+    this.workerId = options.workerId ?? `${os.hostname()}:${process.pid}`;
+    this.pollMs = options.pollMs ?? DEFAULT_POLL_MS;
+    this.log = options.logger ?? silentLogger;
+    this.companyIds = options.companyIds;
+    this.metrics = options.registry ? createMetrics(options.registry, ctx) : undefined;
+  }
+
+  /** Starts polling in the background (idempotent). */
+  start(): void {
+    if (this.loop) return;
+    this.stopping = false;
+    localEnqueues.on("enqueued", this.onEnqueued);
+    this.loop = this.run();
+    this.log.debug({ workerId: this.workerId, concurrency: this.concurrency, jobs: [...this.definitions.keys()] }, "job runner started");
+  }
+
+  /** Stops claiming, lets the jobs in hand finish (and be recorded), then resolves. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    localEnqueues.off("enqueued", this.onEnqueued);
+    this.wake?.();
+    await this.loop;
+    await Promise.allSettled([...this.inFlight]);
+    this.loop = undefined;
+  }
+
+  /**
+   * Enqueues this period's recurring jobs, then handles everything due now, in passes of up to
+   * `concurrency` jobs, until nothing is due; returns how many jobs it ran. Tests drive the runner
+   * with it (and a ManualClock).
+   */
+  async runOnce(): Promise<number> {
+    await this.scheduleRecurring();
+    let total = 0;
+    for (let pass = 0; pass < MAX_PASSES; pass++) {
+      const claims = await this.claim(this.concurrency);
+      if (claims.length === 0) break;
+      total += claims.length;
+      await Promise.all(claims.map(({ def, row }) => this.handle(def, row)));
+    }
+    return total;
+  }
+
+  private async run(): Promise<void> {
+    let errors = 0;
+    while (!this.stopping) {
+      const free = this.concurrency - this.inFlight.size;
+      if (free <= 0) {
+        await Promise.race(this.inFlight);
+        continue;
+      }
+      const wokenByEnqueue = this.woken;
+      this.woken = false;
+      let claimed = 0;
+      try {
+        await this.scheduleRecurring();
+        const claims = await this.claim(free);
+        claimed = claims.length;
+        for (const { def, row } of claims) {
+          this.inFlightByName.set(def.name, (this.inFlightByName.get(def.name) ?? 0) + 1);
+          const work: Promise<void> = this.handle(def, row).finally(() => {
+            this.inFlight.delete(work);
+            this.inFlightByName.set(def.name, this.inFlightByName.get(def.name)! - 1);
+            this.wake?.();
+          });
+          this.inFlight.add(work);
+        }
+        errors = 0;
+      } catch (error) {
+        errors++;
+        this.log.error({ err: error, workerId: this.workerId }, "job runner: claiming due jobs failed; retrying");
+      }
+      if (this.stopping) break;
+      if (claimed === 0 || errors > 0) {
+        const pause = errors > 0 ? Math.min(MAX_ERROR_BACKOFF_MS, this.pollMs * 2 ** errors) : wokenByEnqueue ? WAKE_RECHECK_MS : this.pollMs;
+        if (!this.woken) await this.sleep(pause);
+      }
+    }
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+
+  /** Enqueues the current period of every recurring definition, once per period per runner; the unique key makes it once per cluster. */
+  private async scheduleRecurring(): Promise<void> {
+    const now = this.ctx.clock.now();
+    for (const def of this.definitions.values()) {
+      if (def.everyMs === undefined) continue;
+      const periodStart = Math.floor(now.getTime() / def.everyMs) * def.everyMs;
+      if (this.scheduled.get(def.name) === periodStart) continue;
+      const at = new Date(periodStart);
+      await enqueue(this.ctx.db, def, {}, { now, key: at.toISOString(), runAt: at });
+      this.scheduled.set(def.name, periodStart);
+    }
+  }
+
+  /** Claims up to `free` due jobs, respecting each definition's own bound in this runner. */
+  private async claim(free: number): Promise<Array<{ def: AnyDefinition; row: JobRow }>> {
+    const now = this.ctx.clock.now();
+    const open: string[] = [];
+    const bounded: AnyDefinition[] = [];
+    for (const def of this.definitions.values()) {
+      if (def.concurrency === undefined) open.push(def.name);
+      else bounded.push(def);
+    }
+    const out: Array<{ def: AnyDefinition; row: JobRow }> = [];
+    const take = async (names: string[], limit: number, leaseMs: number) => {
+      const rows = await claimJobs(this.ctx.db, {
+        names,
+        now,
+        leaseUntil: new Date(now.getTime() + leaseMs),
+        limit,
+        owner: this.workerId,
+        companyIds: this.companyIds,
+      });
+      for (const row of rows) out.push({ def: this.definitions.get(row.name)!, row });
+    };
+    for (const def of bounded) {
+      const left = Math.min(free - out.length, def.concurrency! - (this.inFlightByName.get(def.name) ?? 0));
+      if (left > 0) await take([def.name], left, def.leaseMs);
+    }
+    // Unbounded kinds in one statement, grouped by lease length (most share the default).
+    const byLease = new Map<number, string[]>();
+    for (const name of open) {
+      const ms = this.definitions.get(name)!.leaseMs;
+      byLease.set(ms, [...(byLease.get(ms) ?? []), name]);
+    }
+    for (const [leaseMs, names] of byLease) {
+      if (free - out.length > 0) await take(names, free - out.length, leaseMs);
+    }
+    for (const { def } of out) this.metrics?.jobs.inc({ name: def.name, outcome: "claimed" });
+    return out;
+  }
+
+  /** Runs one claimed job and records its outcome. Never throws. */
+  private async handle(def: AnyDefinition, row: JobRow): Promise<void> {
+    const started = performance.now();
+    const outcome = await this.execute(def, row).catch((error: unknown) => {
+      // Recording the outcome failed (database down): the lease lapses and the job runs again.
+      this.log.error({ err: error, workerId: this.workerId, job: def.name, id: row.id }, "job runner: recording a job's outcome failed; it runs again when its lease lapses");
+      return "error";
+    });
+    this.metrics?.jobs.inc({ name: def.name, outcome });
+    this.metrics?.duration.observe({ name: def.name }, (performance.now() - started) / 1000);
+  }
+
+  private async execute(def: AnyDefinition, row: JobRow): Promise<string> {
+    const clock = this.ctx.clock;
+    const fields = { workerId: this.workerId, job: def.name, id: row.id, key: row.key, attempt: row.attempts };
+    if (row.attempts > row.max_attempts) {
+      // Re-claimed after a lapsed lease with no attempt left: its last worker died or overran.
+      await failJob(this.ctx.db, row, { now: clock.now(), error: `lease lapsed on attempt ${row.max_attempts} of ${row.max_attempts} (the worker died or ran longer than ${def.leaseMs} ms)`, retryAt: null });
+      this.log.error(fields, "job runner: job failed for good (lease lapsed on its last attempt)");
+      return "failed";
+    }
+    let payload: unknown;
+    try {
+      payload = parsePayload(def, row.payload);
+    } catch (error) {
+      await failJob(this.ctx.db, row, { now: clock.now(), error: (error as Error).message, retryAt: null });
+      this.log.error({ ...fields, err: error }, "job runner: job failed for good (invalid payload)");
+      return "failed";
+    }
+    let completed = false;
+    const job: RunningJob<unknown> = {
+      id: row.id,
+      name: row.name,
+      key: row.key,
+      payload,
+      attempt: row.attempts,
+      maxAttempts: row.max_attempts,
+      companyId: row.company_id,
+      ctx: this.ctx,
+      complete: async <T>(fn?: (trx: Transaction<DB>) => Promise<T>): Promise<T> => {
+        if (completed) throw new Error(`job ${row.name} ${row.id}: complete() called twice`);
+        const result = await completeJob(this.ctx.db, row, () => clock.now(), fn);
+        completed = true;
+        return result;
+      },
+    };
+    try {
+      await def.handler(job);
+      if (!completed) await job.complete();
+      this.log.debug(fields, "job runner: job done");
+      return "succeeded";
+    } catch (error) {
+      if (error instanceof JobLeaseLostError) {
+        this.log.warn(fields, "job runner: lease lost; another worker has the job");
+        return "lost_lease";
+      }
+      if (completed) {
+        this.log.error({ ...fields, err: error }, "job runner: handler threw after completing; the job stays done");
+        return "succeeded";
+      }
+      const now = clock.now();
+      const permanent = error instanceof JobPayloadError;
+      const retryAt = !permanent && row.attempts < row.max_attempts ? new Date(now.getTime() + backoffMs(def.retry.backoff, row.attempts)) : null;
+      const state = await failJob(this.ctx.db, row, { now, error: errorText(error), retryAt });
+      if (state === undefined) {
+        this.log.warn(fields, "job runner: lease lost while recording a failure; another worker has the job");
+        return "lost_lease";
+      }
+      if (state === "queued") {
+        this.log.warn({ ...fields, err: error, retryAt }, "job runner: job failed; it is retried");
+        return "retried";
+      }
+      this.log.error({ ...fields, err: error }, "job runner: job failed for good");
+      return "failed";
+    }
+  }
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}

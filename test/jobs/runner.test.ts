@@ -1,0 +1,322 @@
+import { randomBytes } from "node:crypto";
+import { sql } from "kysely";
+import { Registry } from "prom-client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import type { AppContext } from "../../src/context.js";
+import { defineJob, JobLeaseLostError, JobPayloadError, type JobOptions } from "../../src/jobs/define.js";
+import { JobRunner } from "../../src/jobs/runner.js";
+import { claimJobs, completeJob, enqueue } from "../../src/jobs/store.js";
+import { ManualClock } from "../../src/lib/clock.js";
+import { createHarness, type Harness } from "../harness.js";
+
+/**
+ * The job runner on the harness storage (PGlite, or PostgreSQL with DATABASE_URL) with a
+ * ManualClock. Every test defines its own job kinds (unique names), and a runner claims only the
+ * kinds registered with it, so tests sharing the database never run each other's jobs.
+ */
+
+let h: Harness;
+let clock: ManualClock;
+let ctx: AppContext;
+
+beforeAll(async () => {
+  h = await createHarness();
+  clock = new ManualClock(new Date("2030-01-01T00:00:00Z"));
+  ctx = { ...h.ctx, clock };
+  await sql`CREATE TABLE IF NOT EXISTS job_test_effects (job_name text NOT NULL, key text NOT NULL, note text)`.execute(ctx.db);
+});
+afterAll(() => h.close());
+
+const uniqueName = (what: string) => `test_${randomBytes(5).toString("hex")}.${what}`;
+
+/** A job kind whose effect is one row in job_test_effects, written with the job's completion. */
+function effectJob(what: string, options: Partial<JobOptions<z.ZodObject<{ n: z.ZodNumber }>>> = {}) {
+  return defineJob({
+    name: uniqueName(what),
+    payload: z.object({ n: z.number().int() }),
+    handler: (job) =>
+      job.complete(async (trx) => {
+        await trx.insertInto("job_test_effects" as never).values({ job_name: job.name, key: String(job.payload.n) } as never).execute();
+      }),
+    ...options,
+  });
+}
+
+async function effects(name: string): Promise<string[]> {
+  const { rows } = await sql<{ key: string }>`SELECT key FROM job_test_effects WHERE job_name = ${name} ORDER BY key`.execute(ctx.db);
+  return rows.map((r) => r.key);
+}
+const jobsOf = (name: string) => ctx.db.selectFrom("jobs").selectAll().where("name", "=", name).orderBy("id").execute();
+
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe("enqueue", () => {
+  it("with a key that exists is a no-op that returns the job already there", async () => {
+    const def = effectJob("unique");
+    const first = await enqueue(ctx.db, def, { n: 1 }, { now: clock.now(), key: "order-1" });
+    const again = await enqueue(ctx.db, def, { n: 2 }, { now: clock.now(), key: "order-1" });
+    expect(first.created).toBe(true);
+    expect(again).toMatchObject({ created: false, job: { id: first.job.id, payload: { n: 1 } } });
+    expect(await jobsOf(def.name)).toHaveLength(1);
+    const runner = new JobRunner(ctx, [def], { concurrency: 4 });
+    expect(await runner.runOnce()).toBe(1);
+    expect(await effects(def.name)).toEqual(["1"]);
+  });
+
+  it("in a transaction that rolls back leaves no job; in one that commits, the job is there", async () => {
+    const def = effectJob("in_trx");
+    await expect(
+      ctx.db.transaction().execute(async (trx) => {
+        await enqueue(trx, def, { n: 1 }, { now: clock.now(), key: "a" });
+        throw new Error("the change failed");
+      }),
+    ).rejects.toThrow("the change failed");
+    expect(await jobsOf(def.name)).toHaveLength(0);
+    await ctx.db.transaction().execute((trx) => enqueue(trx, def, { n: 2 }, { now: clock.now(), key: "a" }));
+    expect((await jobsOf(def.name)).map((j) => j.payload)).toEqual([{ n: 2 }]);
+  });
+
+  it("refuses a payload its schema rejects with an error naming the field, and writes nothing", async () => {
+    const def = effectJob("bad_payload");
+    const attempt = enqueue(ctx.db, def, { n: 1.5 } as never, { now: clock.now() });
+    await expect(attempt).rejects.toBeInstanceOf(JobPayloadError);
+    await expect(attempt).rejects.toThrow(new RegExp(`^job ${def.name.replace(".", "\\.")}: payload\\.n: `));
+    expect(await jobsOf(def.name)).toHaveLength(0);
+  });
+
+  it("runs a job only once its runAt has come on the injected clock", async () => {
+    const def = effectJob("later");
+    await enqueue(ctx.db, def, { n: 7 }, { now: clock.now(), runAt: new Date(clock.now().getTime() + 60_000) });
+    const runner = new JobRunner(ctx, [def]);
+    expect(await runner.runOnce()).toBe(0);
+    clock.advance(60_000);
+    expect(await runner.runOnce()).toBe(1);
+    expect(await effects(def.name)).toEqual(["7"]);
+  });
+});
+
+describe("the runner", () => {
+  it("fails a stored payload its schema rejects at once, with the field in last_error, and never runs the handler", async () => {
+    let ran = 0;
+    const def = defineJob({ name: uniqueName("stored_bad"), payload: z.object({ n: z.number() }), handler: async () => void ran++ });
+    const now = clock.now();
+    await ctx.db
+      .insertInto("jobs")
+      .values({ id: randomBytes(12).toString("hex"), name: def.name, key: null, payload: JSON.stringify({ n: "x" }), company_id: null, state: "queued", run_at: now, max_attempts: 5, created_at: now, updated_at: now })
+      .execute();
+    expect(await new JobRunner(ctx, [def]).runOnce()).toBe(1);
+    expect(ran).toBe(0);
+    const [job] = await jobsOf(def.name);
+    expect(job).toMatchObject({ state: "failed", attempts: 1, run_at: null });
+    expect(job!.last_error).toMatch(/payload\.n: /);
+  });
+
+  it("backs off after each failure per the retry policy and keeps the job as failed, with its last error, once attempts run out", async () => {
+    let runs = 0;
+    const def = defineJob({
+      name: uniqueName("flaky"),
+      payload: z.object({}),
+      retry: { maxAttempts: 3, backoff: { initialMs: 1_000, factor: 2 } },
+      handler: async () => {
+        runs++;
+        throw new Error(`bank said no (run ${runs})`);
+      },
+    });
+    const runner = new JobRunner(ctx, [def]);
+    const start = clock.now().getTime();
+    await enqueue(ctx.db, def, {}, { now: clock.now() });
+    expect(await runner.runOnce()).toBe(1);
+    let [job] = await jobsOf(def.name);
+    expect(job).toMatchObject({ state: "queued", attempts: 1, last_error: "Error: bank said no (run 1)" });
+    expect(job!.run_at!.getTime()).toBe(start + 1_000);
+    clock.advance(999);
+    expect(await runner.runOnce()).toBe(0);
+    clock.advance(1);
+    expect(await runner.runOnce()).toBe(1);
+    [job] = await jobsOf(def.name);
+    expect(job!.run_at!.getTime()).toBe(start + 1_000 + 2_000);
+    clock.advance(2_000);
+    expect(await runner.runOnce()).toBe(1);
+    [job] = await jobsOf(def.name);
+    expect(job).toMatchObject({ state: "failed", attempts: 3, run_at: null, last_error: "Error: bank said no (run 3)" });
+    clock.advance(3_600_000);
+    expect(await runner.runOnce()).toBe(0);
+    expect(runs).toBe(3);
+  });
+
+  it("completes a job whose handler failed once on its retry, with the effect written once", async () => {
+    let runs = 0;
+    const def = defineJob({
+      name: uniqueName("second_time"),
+      payload: z.object({ n: z.number() }),
+      retry: { maxAttempts: 2, backoff: () => 0 },
+      handler: async (job) => {
+        if (++runs === 1) throw new Error("timeout");
+        await job.complete((trx) => trx.insertInto("job_test_effects" as never).values({ job_name: job.name, key: String(job.payload.n) } as never).execute());
+      },
+    });
+    await enqueue(ctx.db, def, { n: 3 }, { now: clock.now() });
+    expect(await new JobRunner(ctx, [def]).runOnce()).toBe(2);
+    expect(await effects(def.name)).toEqual(["3"]);
+    expect((await jobsOf(def.name))[0]).toMatchObject({ state: "done", attempts: 2, last_error: null });
+  });
+
+  it("takes over a job whose worker died once the lease lapses; the dead worker's late completion rolls back", async () => {
+    const def = effectJob("lease", { leaseMs: 30_000 });
+    await enqueue(ctx.db, def, { n: 9 }, { now: clock.now(), key: "k" });
+    // A worker claims the job and dies before completing it.
+    const now = clock.now();
+    const [dead] = await claimJobs(ctx.db, { names: [def.name], now, leaseUntil: new Date(now.getTime() + 30_000), limit: 10, owner: "dead-worker" });
+    expect(dead).toMatchObject({ state: "running", attempts: 1, lease_owner: "dead-worker" });
+    const runner = new JobRunner(ctx, [def], { workerId: "survivor" });
+    expect(await runner.runOnce()).toBe(0);
+    clock.advance(29_999);
+    expect(await runner.runOnce()).toBe(0);
+    clock.advance(1);
+    expect(await runner.runOnce()).toBe(1);
+    expect((await jobsOf(def.name))[0]).toMatchObject({ state: "done", attempts: 2, lease_owner: null });
+    // The first worker wakes up and tries to finish: its lease is gone, and so are its effects.
+    const late = completeJob(ctx.db, dead!, () => clock.now(), (trx) => trx.insertInto("job_test_effects" as never).values({ job_name: def.name, key: "late" } as never).execute());
+    await expect(late).rejects.toBeInstanceOf(JobLeaseLostError);
+    expect(await effects(def.name)).toEqual(["9"]);
+  });
+
+  it("refuses the completion of a worker whose lapsed lease was taken over while the new holder still runs the job", async () => {
+    const def = effectJob("overlap", { leaseMs: 10_000 });
+    await enqueue(ctx.db, def, { n: 4 }, { now: clock.now() });
+    const claim = (owner: string) => {
+      const now = clock.now();
+      return claimJobs(ctx.db, { names: [def.name], now, leaseUntil: new Date(now.getTime() + 10_000), limit: 1, owner });
+    };
+    const [slow] = await claim("slow-worker");
+    expect(await claim("other")).toEqual([]);
+    clock.advance(10_000);
+    const [successor] = await claim("successor");
+    expect(successor).toMatchObject({ state: "running", attempts: 2, lease_owner: "successor" });
+    const effect = (key: string) => async (trx: Parameters<Parameters<typeof completeJob>[3] & object>[0]) => {
+      await trx.insertInto("job_test_effects" as never).values({ job_name: def.name, key } as never).execute();
+    };
+    await expect(completeJob(ctx.db, slow!, () => clock.now(), effect("slow"))).rejects.toBeInstanceOf(JobLeaseLostError);
+    await completeJob(ctx.db, successor!, () => clock.now(), effect("successor"));
+    expect(await effects(def.name)).toEqual(["successor"]);
+    expect((await jobsOf(def.name))[0]).toMatchObject({ state: "done", attempts: 2 });
+  });
+
+  it("fails for good a job whose lease lapsed on its last attempt, saying why", async () => {
+    const def = effectJob("last_lease", { leaseMs: 1_000, retry: { maxAttempts: 1, backoff: () => 0 } });
+    await enqueue(ctx.db, def, { n: 1 }, { now: clock.now() });
+    const now = clock.now();
+    await claimJobs(ctx.db, { names: [def.name], now, leaseUntil: new Date(now.getTime() + 1_000), limit: 1, owner: "dead-worker" });
+    clock.advance(1_000);
+    expect(await new JobRunner(ctx, [def]).runOnce()).toBe(1);
+    const [job] = await jobsOf(def.name);
+    expect(job).toMatchObject({ state: "failed", attempts: 2 });
+    expect(job!.last_error).toMatch(/lease lapsed on attempt 1 of 1/);
+    expect(await effects(def.name)).toEqual([]);
+  });
+
+  it("runs a recurring job once per period however many runners there are", async () => {
+    const def = defineJob({
+      name: uniqueName("every_minute"),
+      payload: z.object({}),
+      everyMs: 60_000,
+      handler: (job) =>
+        job.complete(async (trx) => {
+          await trx.insertInto("job_test_effects" as never).values({ job_name: job.name, key: job.key! } as never).execute();
+        }),
+    });
+    const a = new JobRunner(ctx, [def], { workerId: "a" });
+    const b = new JobRunner(ctx, [def], { workerId: "b" });
+    const period = Math.floor(clock.now().getTime() / 60_000) * 60_000;
+    const ran = await Promise.all([a.runOnce(), b.runOnce()]);
+    expect(ran[0] + ran[1]).toBe(1);
+    expect(await a.runOnce()).toBe(0);
+    clock.set(new Date(period + 60_000));
+    await Promise.all([a.runOnce(), b.runOnce()]);
+    expect(await effects(def.name)).toEqual([new Date(period).toISOString(), new Date(period + 60_000).toISOString()]);
+  });
+
+  it("bounds a kind's own concurrency in a runner", async () => {
+    let running = 0;
+    let most = 0;
+    const def = defineJob({
+      name: uniqueName("bounded"),
+      payload: z.object({}),
+      concurrency: 2,
+      handler: async () => {
+        most = Math.max(most, ++running);
+        await Promise.resolve();
+        running--;
+      },
+    });
+    for (let i = 0; i < 5; i++) await enqueue(ctx.db, def, {}, { now: clock.now() });
+    expect(await new JobRunner(ctx, [def], { concurrency: 10 }).runOnce()).toBe(5);
+    expect(most).toBeLessThanOrEqual(2);
+  });
+
+  it("wakes at once for a job enqueued in its own process, not at its next poll", async () => {
+    const def = effectJob("wake");
+    // An hour between polls: only the in-process wake-up can run the job within the test.
+    const runner = new JobRunner(ctx, [def], { pollMs: 3_600_000 });
+    runner.start();
+    try {
+      await enqueue(ctx.db, def, { n: 5 }, { now: clock.now() });
+      await until(async () => (await effects(def.name)).length === 1, "the job to run");
+    } finally {
+      await runner.stop();
+    }
+  });
+
+  it("stops gracefully: stops claiming and lets the job in hand finish before resolving", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let startedRun!: () => void;
+    const started = new Promise<void>((resolve) => (startedRun = resolve));
+    const def = defineJob({
+      name: uniqueName("slow"),
+      payload: z.object({ n: z.number() }),
+      handler: async (job) => {
+        startedRun();
+        await gate;
+        await job.complete((trx) => trx.insertInto("job_test_effects" as never).values({ job_name: job.name, key: String(job.payload.n) } as never).execute());
+      },
+    });
+    const runner = new JobRunner(ctx, [def], { concurrency: 1, pollMs: 3_600_000 });
+    runner.start();
+    await enqueue(ctx.db, def, { n: 1 }, { now: clock.now() });
+    await started;
+    let stopped = false;
+    const stopping = runner.stop().then(() => (stopped = true));
+    await enqueue(ctx.db, def, { n: 2 }, { now: clock.now() });
+    await new Promise((r) => setImmediate(r));
+    expect(stopped).toBe(false);
+    release();
+    await stopping;
+    expect(await effects(def.name)).toEqual(["1"]);
+    const states = Object.fromEntries((await jobsOf(def.name)).map((j) => [(j.payload as { n: number }).n, j.state]));
+    expect(states).toEqual({ 1: "done", 2: "queued" });
+  });
+
+  it("exposes claimed, succeeded, retried and failed counts by name, and the queue depth", async () => {
+    const registry = new Registry();
+    const ok = effectJob("metric_ok");
+    const bad = defineJob({ name: uniqueName("metric_bad"), payload: z.object({}), retry: { maxAttempts: 2, backoff: () => 0 }, handler: async () => Promise.reject(new Error("no")) });
+    await enqueue(ctx.db, ok, { n: 1 }, { now: clock.now() });
+    await enqueue(ctx.db, bad, {}, { now: clock.now() });
+    await new JobRunner(ctx, [ok, bad], { registry }).runOnce();
+    const text = await registry.metrics();
+    expect(text).toContain(`okro_jobs_total{name="${ok.name}",outcome="succeeded"} 1`);
+    expect(text).toContain(`okro_jobs_total{name="${bad.name}",outcome="claimed"} 2`);
+    expect(text).toContain(`okro_jobs_total{name="${bad.name}",outcome="retried"} 1`);
+    expect(text).toContain(`okro_jobs_total{name="${bad.name}",outcome="failed"} 1`);
+    expect(text).toContain(`okro_jobs{name="${bad.name}",state="failed"} 1`);
+    expect(text).toMatch(new RegExp(`okro_job_duration_seconds_count\\{name="${ok.name.replace(".", "\\.")}"\\} 1`));
+  });
+});
