@@ -681,6 +681,19 @@ export interface LedgerBalancesTable {
   balance: Generated<bigint>;
 }
 
+/** History of the objects whose machines have no history table of their own (refunds, payouts, consents, …). */
+export interface StateTransitionsTable {
+  id: Generated<bigint>;
+  object_type: string;
+  object_id: string;
+  from_state: string | null;
+  to_state: string;
+  actor: "api" | "customer" | "bank" | "scheduler" | "worker";
+  reason: string;
+  detail: Json<Record<string, unknown> | null>;
+  at: Timestamp;
+}
+
 export interface DB {
   customers: CustomersTable;
   records: RecordsTable;
@@ -699,6 +712,7 @@ export interface DB {
   payment_links: PaymentLinksTable;
   payments: PaymentsTable;
   payment_transitions: PaymentTransitionsTable;
+  state_transitions: StateTransitionsTable;
   refunds: RefundsTable;
   payouts: PayoutsTable;
   ledger_entries: LedgerEntriesTable;

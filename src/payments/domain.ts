@@ -146,6 +146,60 @@ export function isCancellable(s: PaymentState): boolean {
   return paymentMachine.is.cancellable(s);
 }
 
+// ── Refunds and payouts ───────────────────────────────────────────────────────────────────────
+
+export const TRANSFER_STATES = ["pending", "processing", "unknown", "succeeded", "failed"] as const;
+/** A refund's or payout's state: money going out through the connector's `credit`. */
+export type TransferState = (typeof TRANSFER_STATES)[number];
+
+/**
+ * A credit's edges (the same rules as a debit's):
+ * ```
+ *   pending    → processing                        (attempt and reference committed, then sent)
+ *   processing → succeeded | unknown | failed
+ *   unknown    → processing (re-query: the bank has it pending, or never got it: re-send, same reference)
+ *              | succeeded | failed
+ *   succeeded, failed: terminal
+ * ```
+ * A credit left `processing` (pending at the bank, or re-sent after `not_found`) is re-scheduled
+ * without a transition: staying put is not a move.
+ */
+export const TRANSFER_TRANSITIONS = {
+  pending: ["processing"],
+  processing: ["succeeded", "unknown", "failed"],
+  unknown: ["processing", "succeeded", "failed"],
+  succeeded: [],
+  failed: [],
+} as const satisfies Record<TransferState, readonly TransferState[]>;
+
+const transfer = (object: "refund" | "payout") =>
+  defineMachine({
+    object,
+    states: TRANSFER_STATES,
+    edges: TRANSFER_TRANSITIONS,
+    terminal: ["succeeded", "failed"],
+    edgeNames: { unknown: { processing: "requeried_pending_or_resend" } },
+  });
+export const refundMachine = transfer("refund");
+export const payoutMachine = transfer("payout");
+
+// ── Payment consents ──────────────────────────────────────────────────────────────────────────
+
+export const CONSENT_STATES = ["pending", "active", "revoked"] as const;
+export type ConsentState = (typeof CONSENT_STATES)[number];
+
+/**
+ * A payment consent (the bank's mandate on an account): `pending` until the bank says the mandate
+ * is active (`→ active`) or cancelled/expired/never received (`→ revoked`). `active → revoked` is
+ * the payer's or the bank's withdrawal of a mandate that was in force.
+ */
+export const consentMachine = defineMachine({
+  object: "consent",
+  states: CONSENT_STATES,
+  edges: { pending: ["active", "revoked"], active: ["revoked"], revoked: [] },
+  terminal: ["revoked"],
+});
+
 /** The nine wire statuses of seed 004, in its order of description. */
 export const WIRE_STATUSES = [
   "pending",
