@@ -1,11 +1,12 @@
 import type { ColumnType, Generated, Insertable, Selectable } from "kysely";
 import type { BankProduct, LoginMethod, MfaKind } from "../banks/directory.js";
+import type { Env } from "../core/tenancy.js";
 
 /**
  * Kysely's view of the tables. Migrations (src/db/migrations) are the truth; this file mirrors
  * them. int8 columns arrive as bigint on both drivers (see src/db/index.ts).
  */
-export type Env = "sandbox" | "production";
+export type { Env };
 export type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 export type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 type Json<T> = ColumnType<T, string, string>;
