@@ -1,11 +1,12 @@
 import type { ColumnType, Generated, Insertable, Selectable } from "kysely";
 import type { BankProduct, LoginMethod, MfaKind } from "../banks/directory.js";
+import type { Env } from "../core/tenancy.js";
 
 /**
  * Kysely's view of the tables. Migrations (src/db/migrations) are the truth; this file mirrors
  * them. int8 columns arrive as bigint on both drivers (see src/db/index.ts).
  */
-export type Env = "sandbox" | "production";
+export type { Env };
 export type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 export type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 type Json<T> = ColumnType<T, string, string>;
@@ -683,6 +684,19 @@ export interface LedgerBalancesTable {
   balance: Generated<bigint>;
 }
 
+/** History of the objects whose machines have no history table of their own (refunds, payouts, consents, …). */
+export interface StateTransitionsTable {
+  id: Generated<bigint>;
+  object_type: string;
+  object_id: string;
+  from_state: string | null;
+  to_state: string;
+  actor: "api" | "customer" | "bank" | "scheduler" | "worker";
+  reason: string;
+  detail: Json<Record<string, unknown> | null>;
+  at: Timestamp;
+}
+
 export interface DB {
   customers: CustomersTable;
   records: RecordsTable;
@@ -701,6 +715,7 @@ export interface DB {
   payment_links: PaymentLinksTable;
   payments: PaymentsTable;
   payment_transitions: PaymentTransitionsTable;
+  state_transitions: StateTransitionsTable;
   refunds: RefundsTable;
   payouts: PayoutsTable;
   ledger_entries: LedgerEntriesTable;

@@ -6,6 +6,7 @@ import { newId } from "../lib/ids.js";
 import { kobo, type Kobo } from "../lib/kobo.js";
 import { callBank, paymentLeaseMs, recordMandate, REQUERY_BASE_MS } from "./execute.js";
 import * as store from "./store.js";
+import { recordConsentCreated } from "./transitions.js";
 import type { ConsentRow, Executor, Scope } from "./types.js";
 
 /**
@@ -68,7 +69,10 @@ export async function grantConsent(
       created_at: now,
       updated_at: now,
     });
-    if (inserted) return { consent: inserted, account, fresh: true };
+    if (inserted) {
+      await recordConsentCreated(trx, inserted, "customer", now);
+      return { consent: inserted, account, fresh: true };
+    }
     // Another grant for the same account committed between our read and insert.
     return { consent: (await store.liveConsentFor(trx, scope, account.id))!, account, fresh: false };
   });

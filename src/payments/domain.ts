@@ -1,3 +1,5 @@
+import { defineMachine, IllegalTransitionError } from "../core/machine.js";
+
 /**
  * The payment state machine, as data. Pure: no I/O, no clock (the caller passes `at`).
  *
@@ -92,72 +94,111 @@ export const TRANSITIONS = {
   reversed: [],
 } as const satisfies Record<PaymentState, readonly PaymentState[]>;
 
+/**
+ * The payment machine (src/core/machine.ts): TRANSITIONS as its edges, the four states with no way
+ * out as terminal, and the named status sets. `settled` is final (the outcome is decided) but not
+ * terminal: the bank may still reverse it.
+ */
+export const paymentMachine = defineMachine({
+  object: "payment",
+  states: PAYMENT_STATES,
+  edges: TRANSITIONS,
+  terminal: ["errored", "failed", "cancelled", "reversed"],
+  edgeNames: {
+    unknown: { processing: "resend_same_reference" },
+    processing: { awaiting_authorisation: "nothing_moved_ask_again" },
+    settled: { reversed: "late_reversal" },
+  },
+  predicates: {
+    /** The outcome is decided; no worker, scheduler or customer action is pending. */
+    final: ["settled", "errored", "failed", "cancelled", "reversed"],
+    /**
+     * `pay/cancel` may cancel it: nothing has been sent to a bank yet. The seed allows cancelling
+     * only `pending`/`initialized` payments and forbids it "while it is actively processing": so
+     * only `queued` (wire `pending`) and `awaiting_authorisation` (wire `initiated`). `processing`
+     * and `unknown` also show `initiated` on the wire but are NOT cancellable: the debit may be at the bank.
+     */
+    cancellable: ["queued", "awaiting_authorisation"],
+  },
+});
+
 /** The only edges that leave a final state: the bank reversing a debit it had confirmed. */
 export const LATE_TRANSITIONS: ReadonlyArray<readonly [PaymentState, PaymentState]> = [["settled", "reversed"]];
 
 export function canTransition(from: PaymentState, to: PaymentState): boolean {
-  return (TRANSITIONS[from] as readonly PaymentState[]).includes(to);
+  return paymentMachine.can(from, to);
 }
 
-/** A transition that the machine does not allow. The service maps it to a 409/422 for the API. */
-export class IllegalTransitionError extends Error {
-  readonly from: PaymentState;
-  readonly to: PaymentState;
-  constructor(from: PaymentState, to: PaymentState) {
-    const allowed = TRANSITIONS[from];
-    super(`payment cannot move from ${from} to ${to} (allowed from ${from}: ${allowed.length ? allowed.join(", ") : "none"})`);
-    this.name = "IllegalTransitionError";
-    this.from = from;
-    this.to = to;
-  }
-}
+/** A transition that the machine does not allow (the kernel's error, naming the payment, from and to). */
+export { IllegalTransitionError };
 
 export function assertTransition(from: PaymentState, to: PaymentState): void {
-  if (!canTransition(from, to)) throw new IllegalTransitionError(from, to);
-}
-
-/** One history row. `reason` is a short machine-readable cause (`bank_timeout`, `customer_authorised`, …). */
-export interface TransitionRecord {
-  from: PaymentState;
-  to: PaymentState;
-  actor: Actor;
-  reason: string;
-  at: Date;
-}
-
-/** Checks the edge and builds its history row. Throws `IllegalTransitionError`. */
-export function transition(from: PaymentState, to: PaymentState, actor: Actor, reason: string, at: Date): TransitionRecord {
-  assertTransition(from, to);
-  return { from, to, actor, reason, at };
+  paymentMachine.assert(from, to);
 }
 
 /** The outcome is decided; no worker, scheduler or customer action is pending. */
 export function isFinal(s: PaymentState): boolean {
-  return s === "settled" || s === "errored" || s === "failed" || s === "cancelled" || s === "reversed";
+  return paymentMachine.is.final(s);
 }
 
-/**
- * `pay/cancel` may cancel it: nothing has been sent to a bank yet. The seed allows cancelling only
- * `pending`/`initialized` payments and forbids it "while it is actively processing": so only
- * `queued` (wire `pending`) and `awaiting_authorisation` (wire `initiated`). `processing` and
- * `unknown` also show `initiated` on the wire but are NOT cancellable: the debit may be at the bank.
- */
+/** `pay/cancel` may cancel it: nothing has been sent to a bank yet (see the machine's `cancellable`). */
 export function isCancellable(s: PaymentState): boolean {
-  return s === "queued" || s === "awaiting_authorisation";
+  return paymentMachine.is.cancellable(s);
 }
 
-/** The bank owes us the outcome of a debit that was (maybe) sent. */
-export function isAwaitingBank(s: PaymentState): boolean {
-  return s === "processing" || s === "unknown";
-}
+// ── Refunds and payouts ───────────────────────────────────────────────────────────────────────
+
+export const TRANSFER_STATES = ["pending", "processing", "unknown", "succeeded", "failed"] as const;
+/** A refund's or payout's state: money going out through the connector's `credit`. */
+export type TransferState = (typeof TRANSFER_STATES)[number];
 
 /**
- * A job must ask the bank (with the payment's fixed reference) before anything else happens:
- * `unknown` at once (did the debit happen?), `succeeded` after the settlement delay (did it settle?).
+ * A credit's edges (the same rules as a debit's):
+ * ```
+ *   pending    → processing                        (attempt and reference committed, then sent)
+ *   processing → succeeded | unknown | failed
+ *   unknown    → processing (re-query: the bank has it pending, or never got it: re-send, same reference)
+ *              | succeeded | failed
+ *   succeeded, failed: terminal
+ * ```
+ * A credit left `processing` (pending at the bank, or re-sent after `not_found`) is re-scheduled
+ * without a transition: staying put is not a move.
  */
-export function needsRequery(s: PaymentState): boolean {
-  return s === "unknown" || s === "succeeded";
-}
+export const TRANSFER_TRANSITIONS = {
+  pending: ["processing"],
+  processing: ["succeeded", "unknown", "failed"],
+  unknown: ["processing", "succeeded", "failed"],
+  succeeded: [],
+  failed: [],
+} as const satisfies Record<TransferState, readonly TransferState[]>;
+
+const transfer = (object: "refund" | "payout") =>
+  defineMachine({
+    object,
+    states: TRANSFER_STATES,
+    edges: TRANSFER_TRANSITIONS,
+    terminal: ["succeeded", "failed"],
+    edgeNames: { unknown: { processing: "requeried_pending_or_resend" } },
+  });
+export const refundMachine = transfer("refund");
+export const payoutMachine = transfer("payout");
+
+// ── Payment consents ──────────────────────────────────────────────────────────────────────────
+
+export const CONSENT_STATES = ["pending", "active", "revoked"] as const;
+export type ConsentState = (typeof CONSENT_STATES)[number];
+
+/**
+ * A payment consent (the bank's mandate on an account): `pending` until the bank says the mandate
+ * is active (`→ active`) or cancelled/expired/never received (`→ revoked`). `active → revoked` is
+ * the payer's or the bank's withdrawal of a mandate that was in force.
+ */
+export const consentMachine = defineMachine({
+  object: "consent",
+  states: CONSENT_STATES,
+  edges: { pending: ["active", "revoked"], active: ["revoked"], revoked: [] },
+  terminal: ["revoked"],
+});
 
 /** The nine wire statuses of seed 004, in its order of description. */
 export const WIRE_STATUSES = [

@@ -1,18 +1,13 @@
 import type { Transaction } from "kysely";
 import { ConnectorError, isConnectorError, type BankConnector, type Mandate, type TransferResult, type TransferStatus } from "../banks/connector.js";
 import { connectorFor } from "../banks/networks.js";
-import type { Config } from "../config.js";
 import type { AppContext } from "../context.js";
-import type { DB, TransferState } from "../db/schema.js";
-import { emitEvent } from "../events/emit.js";
-import { payoutConfirmed, payoutFailed, refundConfirmed, refundFailed, type JournalEntry } from "../ledger/domain.js";
-import { postEntry } from "../ledger/store.js";
-import { kobo } from "../lib/kobo.js";
-import type { PaymentState } from "./domain.js";
-import { applyTransition, type TransitionInput } from "./service.js";
+import type { DB } from "../db/schema.js";
+import type { PaymentState, TransferState } from "./domain.js";
+import { applyTransition, moveConsent, moveTransfer, type TransferKind, type TransitionInput } from "./transitions.js";
 import * as store from "./store.js";
+import { MANDATE_LOST_AFTER_MS, NOT_RECEIVED_AFTER_MS, paymentReference, REQUERY_BASE_MS, REQUERY_MAX_MS, requeryDelayMs } from "./timing.js";
 import type { ConsentRow, PaymentRow, PayoutRow, RefundRow } from "./types.js";
-import { consentView, payoutView, refundView } from "./views.js";
 
 /**
  * The bank-call paths of the payments engine: executing a consent payment (`debitMandate`),
@@ -33,41 +28,16 @@ import { consentView, payoutView, refundView } from "./views.js";
  *   the last backstop.
  */
 
-/** First re-query delay; doubles per check. */
-export const REQUERY_BASE_MS = 2_000;
-/** Longest pause between two re-queries. */
-export const REQUERY_MAX_MS = 5 * 60_000;
-/**
- * A widget debit the bank still says it never saw this long after it was sent cannot be on its
- * way any more (the call's own timeout is far shorter): it is `failed` (`not_received_by_bank`).
- * Widget payments cannot be re-sent: the customer's OTP was for that one attempt.
- */
-export const NOT_RECEIVED_AFTER_MS = 5 * 60_000;
-/**
- * A payment awaiting the customer's OTP/PIN is looked at this long after it (re)entered that
- * state: once the widget session that could authorise it has lapsed (or moved on to another
- * payment), nobody can, and it is `failed` (`authorisation_expired`) — releasing a single-use
- * link it held. While the session lives, it is looked at again when the session would lapse.
- */
-export const AUTHORISATION_CHECK_MS = 30 * 60_000;
-/** A consent whose mandate the bank has never heard of this long after we asked for it is revoked. */
-export const MANDATE_LOST_AFTER_MS = 5 * 60_000;
-
-/** 2 s, 4 s, 8 s … capped at 5 min, for the `checks`-th re-query (0-based). */
-export function requeryDelayMs(checks: number): number {
-  const n = Math.max(0, Math.min(checks, 20));
-  return Math.min(REQUERY_MAX_MS, REQUERY_BASE_MS * 2 ** n);
-}
-
-/** How long a claim (or an authorising customer) holds a row: `config.payments.leaseMs`, and always over twice one bank call's time limit. */
-export function paymentLeaseMs(config: Pick<Config, "payments">): number {
-  return Math.max(config.payments.leaseMs, 2 * config.payments.bankTimeoutMs + 1_000);
-}
-
-/** The bank's idempotency key for a payment's (or refund's, payout's) attempt: `OKRO<id>A<attempt>`. */
-export function paymentReference(id: string, attempt: number): string {
-  return `OKRO${id}A${attempt}`;
-}
+export {
+  AUTHORISATION_CHECK_MS,
+  MANDATE_LOST_AFTER_MS,
+  NOT_RECEIVED_AFTER_MS,
+  paymentLeaseMs,
+  paymentReference,
+  REQUERY_BASE_MS,
+  REQUERY_MAX_MS,
+  requeryDelayMs,
+} from "./timing.js";
 
 export function debitNarration(row: PaymentRow): string {
   return (row.note ? `OKRO ${row.note}` : `OKRO PAYMENT ${row.id}`).slice(0, 140);
@@ -412,66 +382,19 @@ export async function settlePayment(ctx: AppContext, row: PaymentRow): Promise<s
 
 // ── Credits: refunds and payouts ──────────────────────────────────────────────────────────────
 
-type TransferKind = "refund" | "payout";
 type TransferRowOf<K extends TransferKind> = K extends "refund" ? RefundRow : PayoutRow;
 
 const TABLE = { refund: "refunds", payout: "payouts" } as const;
 
-function transferEntries(kind: TransferKind, row: RefundRow | PayoutRow): { confirmed: JournalEntry; failed: JournalEntry } {
-  const amount = kobo(row.amount);
-  if (kind === "refund") {
-    const r = row as RefundRow;
-    const a = { company_id: r.company_id, currency: r.currency, payment_id: r.payment_id, refund_id: r.id, amount };
-    return { confirmed: refundConfirmed(a), failed: refundFailed({ ...a, fee_returned: kobo(r.fee_returned) }) };
-  }
-  const a = { company_id: row.company_id, currency: row.currency, payout_id: row.id, amount };
-  return { confirmed: payoutConfirmed(a), failed: payoutFailed(a) };
-}
-
-export async function emitTransferEvent(trx: Transaction<DB>, kind: TransferKind, row: RefundRow | PayoutRow, now: Date): Promise<void> {
-  await emitEvent(
-    trx,
-    {
-      companyId: row.company_id,
-      env: row.env,
-      type: `${kind}.${row.state}`,
-      object: { type: kind, id: row.id },
-      data: (kind === "refund" ? refundView(row as RefundRow) : payoutView(row as PayoutRow)) as unknown as Record<string, unknown>,
-      legacy: { callback_type: kind === "refund" ? "REFUND" : "PAYOUT", callback_code: `${kind.toUpperCase()}_${row.state.toUpperCase()}` },
-    },
-    now,
-  );
-}
-
-/**
- * Moves a refund or payout by compare-and-set (and its claim's lease when given), posting the
- * ledger entry of a final outcome and emitting `<kind>.<state>`. Undefined when it had moved.
- */
-async function moveTransfer(
+/** {@link moveTransfer} in its own transaction (the credit paths run outside any). */
+function move<R extends RefundRow | PayoutRow>(
   ctx: AppContext,
   kind: TransferKind,
-  row: RefundRow | PayoutRow,
+  row: R,
   to: TransferState,
-  set: store.TransferSet,
-  opts: { leaseUntil?: Date | null } = {},
-): Promise<RefundRow | PayoutRow | undefined> {
-  const now = ctx.clock.now();
-  return transaction(ctx, async (trx) => {
-    const moved = await store.casTransfer(
-      trx,
-      TABLE[kind],
-      row.id,
-      row.state,
-      { lease_until: null, checks: 0, ...set, state: to, updated_at: now },
-      opts,
-    );
-    if (!moved) return undefined;
-    const entries = transferEntries(kind, moved);
-    if (to === "succeeded") await postEntry(trx, moved.env, entries.confirmed, now);
-    if (to === "failed") await postEntry(trx, moved.env, entries.failed, now);
-    if (to !== row.state) await emitTransferEvent(trx, kind, moved, now);
-    return moved;
-  });
+  t: Parameters<typeof moveTransfer>[5],
+): Promise<R | undefined> {
+  return transaction(ctx, (trx) => moveTransfer(trx, ctx, kind, row, to, t));
 }
 
 async function rescheduleTransfer(ctx: AppContext, kind: TransferKind, row: RefundRow | PayoutRow, delayMs: number, label: string): Promise<string> {
@@ -504,17 +427,20 @@ async function sendCredit(ctx: AppContext, kind: TransferKind, row: RefundRow | 
   const lease = { leaseUntil: row.lease_until };
   if (outcome.kind === "ok") {
     const r = outcome.value;
-    if (r.status === "success") return (await moveTransfer(ctx, kind, row, "succeeded", { next_check_at: null }, lease)) ? "succeeded" : "lost_race";
+    if (r.status === "success") {
+      return (await move(ctx, kind, row, "succeeded", { actor: "bank", reason: "bank_confirmed", set: { next_check_at: null }, ...lease })) ? "succeeded" : "lost_race";
+    }
     if (r.status === "failed") {
-      return (await moveTransfer(ctx, kind, row, "failed", { next_check_at: null, failure_reason: r.failureReason ?? "the bank could not complete the credit" }, lease))
-        ? "failed"
-        : "lost_race";
+      const set = { next_check_at: null, failure_reason: r.failureReason ?? "the bank could not complete the credit" };
+      return (await move(ctx, kind, row, "failed", { actor: "bank", reason: "bank_failed", set, ...lease })) ? "failed" : "lost_race";
     }
     await store.casTransfer(ctx.db, TABLE[kind], row.id, "processing", { next_check_at: new Date(now.getTime() + requeryDelayMs(0)), lease_until: null, checks: 0 }, lease);
     return "bank_pending";
   }
   if (outcome.kind === "unknown") {
-    return (await moveTransfer(ctx, kind, row, "unknown", { next_check_at: new Date(now.getTime() + REQUERY_BASE_MS) }, lease)) ? "unknown" : "lost_race";
+    const detail = isConnectorError(outcome.error) ? { error: outcome.error.message } : { error: "connector_failure" };
+    const set = { next_check_at: new Date(now.getTime() + REQUERY_BASE_MS) };
+    return (await move(ctx, kind, row, "unknown", { actor: "bank", reason: "bank_timeout", detail, set, ...lease })) ? "unknown" : "lost_race";
   }
   const error = outcome.error;
   if (error.kind === "retryable" || error.kind === "rate_limited" || (error.kind === "rejected" && error.reason === "duplicate_reference")) {
@@ -523,7 +449,8 @@ async function sendCredit(ctx: AppContext, kind: TransferKind, row: RefundRow | 
     await store.casTransfer(ctx.db, TABLE[kind], row.id, "processing", { next_check_at: new Date(now.getTime() + delay), lease_until: null, checks: 0 }, lease);
     return "bank_unavailable";
   }
-  return (await moveTransfer(ctx, kind, row, "failed", { next_check_at: null, failure_reason: error.message }, lease)) ? "failed" : "lost_race";
+  const set = { next_check_at: null, failure_reason: error.message };
+  return (await move(ctx, kind, row, "failed", { actor: "bank", reason: error.reason ?? error.kind, set, ...lease })) ? "failed" : "lost_race";
 }
 
 /**
@@ -536,14 +463,13 @@ export async function processTransfer<K extends TransferKind>(ctx: AppContext, k
   const lease = new Date(now.getTime() + leaseMs);
   if (row.state === "pending") {
     const attempt = row.attempt + 1;
-    const sending = await moveTransfer(
-      ctx,
-      kind,
-      row,
-      "processing",
-      { attempt, reference: paymentReference(row.id, attempt), sent_at: now, lease_until: lease, next_check_at: lease },
-      { leaseUntil: row.lease_until },
-    );
+    const sending = await move(ctx, kind, row, "processing", {
+      actor: "worker",
+      reason: "credit_sent",
+      detail: { attempt },
+      set: { attempt, reference: paymentReference(row.id, attempt), sent_at: now, lease_until: lease, next_check_at: lease },
+      leaseUntil: row.lease_until,
+    });
     if (!sending) return "lost_race";
     return sendCredit(ctx, kind, sending);
   }
@@ -559,18 +485,25 @@ export async function processTransfer<K extends TransferKind>(ctx: AppContext, k
   const claim = { leaseUntil: row.lease_until };
   switch (s.status) {
     case "success":
-      return (await moveTransfer(ctx, kind, row, "succeeded", { next_check_at: null }, claim)) ? "succeeded" : "lost_race";
-    case "failed":
-      return (await moveTransfer(ctx, kind, row, "failed", { next_check_at: null, failure_reason: s.failureReason ?? "the bank could not complete the credit" }, claim))
-        ? "failed"
-        : "lost_race";
+      return (await move(ctx, kind, row, "succeeded", { actor: "bank", reason: "bank_confirmed", detail: { requery: true }, set: { next_check_at: null }, ...claim })) ? "succeeded" : "lost_race";
+    case "failed": {
+      const set = { next_check_at: null, failure_reason: s.failureReason ?? "the bank could not complete the credit" };
+      return (await move(ctx, kind, row, "failed", { actor: "bank", reason: "bank_failed", detail: { requery: true }, set, ...claim })) ? "failed" : "lost_race";
+    }
     case "pending":
       if (row.state === "unknown") {
-        return (await moveTransfer(ctx, kind, row, "processing", { next_check_at: new Date(now.getTime() + requeryDelayMs(0)) }, claim)) ? "bank_pending" : "lost_race";
+        const set = { next_check_at: new Date(now.getTime() + requeryDelayMs(0)) };
+        return (await move(ctx, kind, row, "processing", { actor: "bank", reason: "bank_pending", set, ...claim })) ? "bank_pending" : "lost_race";
       }
       return rescheduleTransfer(ctx, kind, row, requeryDelayMs(row.checks), "bank_pending");
     case "not_found": {
-      const sending = await moveTransfer(ctx, kind, row, "processing", { lease_until: lease, next_check_at: lease, checks: row.checks }, claim);
+      // The bank never saw it: re-send with the SAME reference. From unknown that is a move back to
+      // processing; a row already processing (its lease lapsed) stays put and is only re-leased.
+      const set = { lease_until: lease, next_check_at: lease, checks: row.checks };
+      const sending =
+        row.state === "unknown"
+          ? await move(ctx, kind, row, "processing", { actor: "worker", reason: "resent_not_found", set, ...claim })
+          : await store.casTransfer(ctx.db, TABLE[kind], row.id, "processing", { ...set, updated_at: now }, claim);
       if (!sending) return "lost_race";
       return sendCredit(ctx, kind, sending);
     }
@@ -578,20 +511,6 @@ export async function processTransfer<K extends TransferKind>(ctx: AppContext, k
 }
 
 // ── Consents ──────────────────────────────────────────────────────────────────────────────────
-
-export async function emitConsentEvent(trx: Transaction<DB>, row: ConsentRow, now: Date): Promise<void> {
-  await emitEvent(
-    trx,
-    {
-      companyId: row.company_id,
-      env: row.env,
-      type: `consent.${row.status}`,
-      object: { type: "consent", id: row.id },
-      data: consentView(row) as unknown as Record<string, unknown>,
-    },
-    now,
-  );
-}
 
 /**
  * Records what the bank says of a consent's mandate, by compare-and-set on (status, the claim's
@@ -606,18 +525,12 @@ export async function recordMandate(ctx: AppContext, row: ConsentRow, mandate: M
       const next = activatesAt.getTime() > now.getTime() ? activatesAt : new Date(now.getTime() + REQUERY_BASE_MS);
       return store.casConsent(trx, row.id, "pending", { mandate_id: mandate.id, activates_at: activatesAt, next_check_at: next, updated_at: now }, { nextCheckAt: claimedNextCheck });
     }
-    const status = mandate.status === "active" ? "active" : "revoked";
-    const moved = await store.casConsent(
-      trx,
-      row.id,
-      "pending",
-      { mandate_id: mandate.id, activates_at: activatesAt, status, next_check_at: null, updated_at: now },
-      { nextCheckAt: claimedNextCheck },
-    );
-    if (!moved) return undefined;
-    await emitConsentEvent(trx, moved, now);
-    if (status === "active") await store.wakePaymentsOfConsent(trx, moved.id, now);
-    return moved;
+    return moveConsent(trx, ctx, row, mandate.status === "active" ? "active" : "revoked", {
+      actor: "bank",
+      reason: `mandate_${mandate.status}`,
+      set: { mandate_id: mandate.id, activates_at: activatesAt, next_check_at: null },
+      nextCheckAt: claimedNextCheck,
+    });
   });
 }
 
@@ -639,11 +552,9 @@ export async function checkConsent(ctx: AppContext, row: ConsentRow): Promise<st
   const age = now.getTime() - row.created_at.getTime();
   if (outcome.kind === "refused" && outcome.error.reason === "not_found" && age >= MANDATE_LOST_AFTER_MS) {
     // The bank never received the mandate request; it cannot be re-sent without the customer's OTP.
-    const revoked = await transaction(ctx, async (trx) => {
-      const moved = await store.casConsent(trx, row.id, "pending", { status: "revoked", next_check_at: null, updated_at: now }, { nextCheckAt: claimed });
-      if (moved) await emitConsentEvent(trx, moved, now);
-      return moved;
-    });
+    const revoked = await transaction(ctx, (trx) =>
+      moveConsent(trx, ctx, row, "revoked", { actor: "worker", reason: "mandate_lost", set: { next_check_at: null }, nextCheckAt: claimed }),
+    );
     return revoked ? "mandate_lost" : "lost_race";
   }
   const delay = Math.min(REQUERY_MAX_MS, Math.max(REQUERY_BASE_MS, Math.floor(age / 2)));

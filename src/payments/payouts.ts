@@ -7,9 +7,9 @@ import { canPayout, payoutInitiated } from "../ledger/domain.js";
 import { lockWallet, postEntry } from "../ledger/store.js";
 import { newId } from "../lib/ids.js";
 import type { Kobo } from "../lib/kobo.js";
-import { emitTransferEvent } from "./execute.js";
 import { receivingAccount } from "./company-accounts.js";
 import * as store from "./store.js";
+import { recordTransferCreated } from "./transitions.js";
 import { isSupportedCurrency, SUPPORTED_CURRENCIES, type Executor, type PayoutRow, type Scope } from "./types.js";
 
 /**
@@ -88,7 +88,7 @@ export async function createPayout(trx: Transaction<DB>, ctx: AppContext, scope:
     updated_at: now,
   });
   await postEntry(trx, scope.env, payoutInitiated({ company_id: scope.companyId, currency: input.currency, payout_id: payout.id, amount: input.amount }), now);
-  await emitTransferEvent(trx, "payout", payout, now);
+  await recordTransferCreated(trx, "payout", payout, "api", now);
   return payout;
 }
 

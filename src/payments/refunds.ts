@@ -7,9 +7,9 @@ import { lockWallet, postEntry } from "../ledger/store.js";
 import { newId } from "../lib/ids.js";
 import { kobo, ZERO_KOBO, type Kobo } from "../lib/kobo.js";
 import { wireStatus } from "./domain.js";
-import { emitTransferEvent } from "./execute.js";
 import { getPayment } from "./service.js";
 import * as store from "./store.js";
+import { recordTransferCreated } from "./transitions.js";
 import type { Executor, RefundRow, Scope } from "./types.js";
 
 /**
@@ -91,7 +91,7 @@ export async function createRefund(trx: Transaction<DB>, ctx: AppContext, scope:
     updated_at: now,
   });
   await postEntry(trx, scope.env, refundInitiated({ company_id: scope.companyId, currency: payment.currency, payment_id: payment.id, refund_id: refund.id, amount, fee_returned: feeReturned }), now);
-  await emitTransferEvent(trx, "refund", refund, now);
+  await recordTransferCreated(trx, "refund", refund, "api", now);
   return refund;
 }
 

@@ -1,34 +1,22 @@
-import type { Insertable, Transaction, Updateable } from "kysely";
+import type { Insertable, Transaction } from "kysely";
 import { Secret, type PaymentAuthorization } from "../banks/connector.js";
 import type { AppContext } from "../context.js";
 import type { DB, PaymentsTable } from "../db/schema.js";
-import { emitEvent } from "../events/emit.js";
 import { OkroError } from "../http/errors.js";
-import { debitConfirmed, lateReversal, settlement } from "../ledger/domain.js";
-import { postEntry } from "../ledger/store.js";
 import { newId } from "../lib/ids.js";
-import { kobo, type Kobo } from "../lib/kobo.js";
-import { assertTransition, isCancellable, wireStatus, type Actor, type PaymentState } from "./domain.js";
-import {
-  callBank,
-  debitNarration,
-  paymentLeaseMs,
-  AUTHORISATION_CHECK_MS,
-  paymentReference,
-  recordDebitOutcome,
-  REQUERY_BASE_MS,
-  requireConnectorFor,
-} from "./execute.js";
+import type { Kobo } from "../lib/kobo.js";
+import { isCancellable, wireStatus, type Actor, type PaymentState } from "./domain.js";
+import { callBank, debitNarration, recordDebitOutcome, requireConnectorFor } from "./execute.js";
 import { receivingAccount } from "./company-accounts.js";
-import { paymentFee } from "./fees.js";
-import { linkRef } from "./links.js";
 import * as store from "./store.js";
+import { AUTHORISATION_CHECK_MS, paymentLeaseMs, paymentReference } from "./timing.js";
+import { applyTransition, recordPaymentCreated } from "./transitions.js";
 import { isSupportedCurrency, SUPPORTED_CURRENCIES, type Executor, type PaymentRow, type Scope, type TransitionRow } from "./types.js";
-import { paymentView } from "./views.js";
 
 /**
  * Payments: creating them (`pay/initiate`, the widget, payment links), authorising them with the
- * customer, cancelling, reading, and THE one way a payment's state changes ({@link applyTransition}).
+ * customer, cancelling, reading. A payment's state changes only through transitions.ts
+ * ({@link applyTransition}, the kernel's one compare-and-set).
  * The worker (worker.ts, execute.ts) executes, re-queries and settles them.
  *
  * Every function that takes a `trx` runs in the caller's transaction and never calls a bank;
@@ -36,126 +24,9 @@ import { paymentView } from "./views.js";
  * the bank between two of them).
  */
 
-// ── The one way a payment's state changes ─────────────────────────────────────────────────────
+// ── The one way a payment's state changes: transitions.ts (re-exported for the engine's callers) ──
 
-export interface TransitionInput {
-  actor: Actor;
-  /** Short, machine-readable cause (`initiated`, `customer_authorised`, `bank_timeout`, …). */
-  reason: string;
-  detail?: Record<string, unknown>;
-  /** Columns to set with the state (reference, attempt, failure, schedule…). */
-  set?: Partial<Updateable<PaymentsTable>>;
-}
-
-/**
- * Moves `row` to `to` in the caller's transaction: checks the edge (`assertTransition`), then
- * `UPDATE payments SET state = $to, … WHERE id = $id AND state = $from AND attempt = $attempt`
- * (compare-and-set: undefined when someone else moved it first, and then nothing else is
- * written), appends the history row, posts the ledger entry of the move (→ succeeded: the
- * confirmed debit; → settled: settlement with Okro's fee; → reversed: the late reversal), and
- * emits `payment.<to>` with the payment's wire view.
- *
- * Schedule defaults (overridable in `t.set`): `queued` is due now, `unknown` is re-queried after
- * {@link REQUERY_BASE_MS}, `succeeded` is settled after the settlement delay,
- * `awaiting_authorisation` is checked for expiry after {@link AUTHORISATION_CHECK_MS}; every other state
- * has no check due. Every transition drops the worker's lease and resets the re-query count.
- */
-export async function applyTransition(trx: Transaction<DB>, ctx: AppContext, row: PaymentRow, to: PaymentState, t: TransitionInput): Promise<PaymentRow | undefined> {
-  const from = row.state;
-  assertTransition(from, to);
-  const now = ctx.clock.now();
-  const set: Updateable<PaymentsTable> = {
-    next_check_at: nextCheckFor(ctx, to, now),
-    lease_until: null,
-    checks: 0,
-    ...(to === "succeeded" ? { succeeded_at: now } : {}),
-    ...(to === "settled" ? { settled_at: now, fee: paymentFee(kobo(row.amount), ctx.config.payments) } : {}),
-    ...t.set,
-    state: to,
-    updated_at: now,
-  };
-  const moved = await trx
-    .updateTable("payments")
-    .set(set)
-    .where("id", "=", row.id)
-    .where("state", "=", from)
-    .where("attempt", "=", row.attempt)
-    .returningAll()
-    .executeTakeFirst();
-  if (!moved) return undefined;
-
-  await store.insertTransition(trx, { paymentId: row.id, from, to, actor: t.actor, reason: t.reason, detail: t.detail, at: now });
-
-  const base = { company_id: moved.company_id, currency: moved.currency, payment_id: moved.id, amount: kobo(moved.amount) };
-  if (to === "succeeded") await postEntry(trx, moved.env, debitConfirmed(base), now);
-  if (to === "settled") await postEntry(trx, moved.env, settlement({ ...base, fee: kobo(moved.fee) }), now);
-  if (to === "reversed") {
-    if (from !== "succeeded" && from !== "settled") throw new Error(`reversal from ${from}`); // unreachable: assertTransition
-    await postEntry(trx, moved.env, lateReversal({ ...base, from }), now);
-  }
-  if (moved.link_id && (to === "errored" || to === "failed" || to === "cancelled")) await reopenLinkIfUnpaid(trx, moved.link_id, now);
-  await emitPaymentEvent(trx, ctx, moved, now);
-  return moved;
-}
-
-/**
- * A single-use link is `used` from the moment a payer starts paying it (so two payers cannot pay
- * it at once); when that payment ends without money moving (errored, failed, cancelled) and no
- * other payment of the link is still alive, the link can be paid again.
- */
-async function reopenLinkIfUnpaid(trx: Transaction<DB>, linkId: string, now: Date): Promise<void> {
-  await trx
-    .updateTable("payment_links")
-    .set({ status: "active", updated_at: now })
-    .where("id", "=", linkId)
-    .where("status", "=", "used")
-    .where("reusable", "=", false)
-    .where((eb) =>
-      eb.not(
-        eb.exists(
-          eb
-            .selectFrom("payments")
-            .select("id")
-            .where("link_id", "=", linkId)
-            .where("state", "not in", ["errored", "failed", "cancelled"]),
-        ),
-      ),
-    )
-    .execute();
-}
-
-function nextCheckFor(ctx: AppContext, to: PaymentState, now: Date): Date | null {
-  switch (to) {
-    case "queued":
-      return now;
-    case "unknown":
-      return new Date(now.getTime() + REQUERY_BASE_MS);
-    case "succeeded":
-      return new Date(now.getTime() + ctx.config.payments.settlementDelayMs);
-    case "awaiting_authorisation":
-      return new Date(now.getTime() + AUTHORISATION_CHECK_MS);
-    default:
-      return null;
-  }
-}
-
-/** `payment.<state>`, data = the payment's wire view; Okra's legacy `callback_type`/`callback_code` on top. */
-async function emitPaymentEvent(trx: Transaction<DB>, ctx: AppContext, row: PaymentRow, now: Date): Promise<void> {
-  const wire = wireStatus(row.state);
-  const link = row.link_id ? await trx.selectFrom("payment_links").select(["id", "short_url"]).where("id", "=", row.link_id).executeTakeFirst() : undefined;
-  await emitEvent(
-    trx,
-    {
-      companyId: row.company_id,
-      env: row.env,
-      type: `payment.${row.state}`,
-      object: { type: "payment", id: row.id },
-      data: paymentView(row, { link: link ? linkRef(link, ctx) : null }) as unknown as Record<string, unknown>,
-      legacy: { callback_type: "PAYMENT", callback_code: `PAYMENT_${wire.status.toUpperCase()}`, payment_id: row.id, status: wire.status },
-    },
-    now,
-  );
-}
+export { applyTransition, type TransitionInput } from "./transitions.js";
 
 // ── Creating payments ─────────────────────────────────────────────────────────────────────────
 
@@ -302,8 +173,7 @@ async function createPayment(
     created_at: now,
     updated_at: now,
   });
-  await store.insertTransition(trx, { paymentId: row.id, from: null, to: row.state, actor: first.actor, reason: "initiated", detail: first.detail, at: now });
-  await emitPaymentEvent(trx, ctx, row, now);
+  await recordPaymentCreated(trx, ctx, row, first, now);
   return row;
 }
 

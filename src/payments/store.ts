@@ -34,35 +34,21 @@ export async function insertPayment(trx: Trx, values: Insertable<PaymentsTable>)
   return trx.insertInto("payments").values(values).returningAll().executeTakeFirstOrThrow();
 }
 
-/** `UPDATE payments SET … WHERE id = $id AND state = $from [AND lease_until = $lease] RETURNING *`. */
+/**
+ * `UPDATE payments SET … WHERE id = $id AND state = $from [AND lease_until = $lease] RETURNING *`,
+ * leaving the state as it is (re-scheduling, re-leasing): state changes go through
+ * transitions.ts `applyTransition`.
+ */
 export async function casPayment(
   trx: Executor,
   id: string,
   from: PaymentStateColumn,
-  set: Updateable<PaymentsTable>,
+  set: Omit<Updateable<PaymentsTable>, "state">,
   opts: { leaseUntil?: Date | null } = {},
 ): Promise<PaymentRow | undefined> {
   let q = trx.updateTable("payments").set(set).where("id", "=", id).where("state", "=", from);
   if (opts.leaseUntil !== undefined) q = opts.leaseUntil === null ? q.where("lease_until", "is", null) : q.where("lease_until", "=", opts.leaseUntil);
   return q.returningAll().executeTakeFirst();
-}
-
-export async function insertTransition(
-  trx: Trx,
-  t: { paymentId: string; from: PaymentStateColumn | null; to: PaymentStateColumn; actor: TransitionRow["actor"]; reason: string; detail?: Record<string, unknown> | undefined; at: Date },
-): Promise<void> {
-  await trx
-    .insertInto("payment_transitions")
-    .values({
-      payment_id: t.paymentId,
-      from_state: t.from,
-      to_state: t.to,
-      actor: t.actor,
-      reason: t.reason,
-      detail: JSON.stringify(t.detail ?? null),
-      at: t.at,
-    })
-    .execute();
 }
 
 export async function transitionsOf(db: Executor, paymentId: string): Promise<TransitionRow[]> {
@@ -122,7 +108,7 @@ export async function casConsent(
   trx: Executor,
   id: string,
   from: ConsentRow["status"],
-  set: Updateable<PaymentConsentsTable>,
+  set: Omit<Updateable<PaymentConsentsTable>, "status">,
   opts: { nextCheckAt?: Date | null } = {},
 ): Promise<ConsentRow | undefined> {
   let q = trx.updateTable("payment_consents").set(set).where("id", "=", id).where("status", "=", from);
@@ -130,8 +116,12 @@ export async function casConsent(
   return q.returningAll().executeTakeFirst();
 }
 
+/** Removes a consent the bank refused at creation, with its history (it never existed for anyone). */
 export async function deleteConsent(db: Executor, id: string): Promise<void> {
-  await db.deleteFrom("payment_consents").where("id", "=", id).execute();
+  await db.transaction().execute(async (trx) => {
+    await trx.deleteFrom("state_transitions").where("object_type", "=", "consent").where("object_id", "=", id).execute();
+    await trx.deleteFrom("payment_consents").where("id", "=", id).execute();
+  });
 }
 
 /** Queued payments waiting on a consent that just became active: due now. */
@@ -185,9 +175,12 @@ export async function pagePayouts(db: Executor, scope: Scope, opts: { page: numb
 /** A money-out row (refund or payout): the columns the credit engine reads and writes. */
 export type TransferTable = "refunds" | "payouts";
 export type TransferRow = RefundRow | PayoutRow;
-export type TransferSet = Partial<Pick<Updateable<RefundsTable>, "state" | "attempt" | "reference" | "sent_at" | "failure_reason" | "next_check_at" | "checks" | "lease_until" | "updated_at">>;
+export type TransferSet = Partial<Pick<Updateable<RefundsTable>, "attempt" | "reference" | "sent_at" | "failure_reason" | "next_check_at" | "checks" | "lease_until" | "updated_at">>;
 
-/** Compare-and-set of a refund's or payout's state (and optionally its lease). */
+/**
+ * Compare-and-set on a refund's or payout's state (and optionally its lease) that leaves the state
+ * as it is: re-scheduling and re-leasing. State changes go through transitions.ts `moveTransfer`.
+ */
 export async function casTransfer(
   trx: Executor,
   table: TransferTable,

@@ -1,16 +1,13 @@
 import type { Kysely, Selectable } from "kysely";
-import type { DB, Env, PaymentConsentsTable, PaymentsTable, PaymentTransitionsTable, PayoutsTable, RefundsTable } from "../db/schema.js";
+import type { DB, PaymentConsentsTable, PaymentsTable, PaymentTransitionsTable, PayoutsTable, RefundsTable } from "../db/schema.js";
 
 /**
  * Shared types of the payments engine (src/payments) and the ledger store (src/ledger/store.ts).
  * Rows are the tables' Kysely `Selectable`s: int8 columns (amounts, fees) arrive as `bigint`.
  */
 
-/** One tenant's slice of the data: a company in one environment. */
-export interface Scope {
-  companyId: string;
-  env: Env;
-}
+/** One tenant's slice of the data (the kernel's). */
+export type { Scope } from "../core/tenancy.js";
 
 /** Anything that runs queries: the database or an open transaction. */
 export type Executor = Kysely<DB>;

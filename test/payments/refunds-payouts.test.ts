@@ -186,6 +186,20 @@ describe("payouts", () => {
     expect(done.state).toBe("succeeded");
     expect(await bankTransfers(w, c, done.reference!)).toHaveLength(1);
     expect(await expectSoundLedger(w, c)).toEqual([]);
+    // Every move of the payout is on its history, with who moved it and why.
+    const history = await w.h.ctx.db
+      .selectFrom("state_transitions")
+      .select(["from_state", "to_state", "actor", "reason"])
+      .where("object_type", "=", "payout")
+      .where("object_id", "=", p.id)
+      .orderBy("id")
+      .execute();
+    expect(history).toEqual([
+      { from_state: null, to_state: "pending", actor: "api", reason: "initiated" },
+      { from_state: "pending", to_state: "processing", actor: "worker", reason: "credit_sent" },
+      { from_state: "processing", to_state: "unknown", actor: "bank", reason: "bank_timeout" },
+      { from_state: "unknown", to_state: "succeeded", actor: "bank", reason: "bank_confirmed" },
+    ]);
   });
 });
 

@@ -1,18 +1,15 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
-  ACTORS,
   assertTransition,
   canTransition,
   IllegalTransitionError,
-  isAwaitingBank,
   isCancellable,
   isFinal,
   LATE_TRANSITIONS,
-  needsRequery,
+  paymentMachine,
   PAYMENT_STATES,
   type PaymentState,
-  transition,
   TRANSITIONS,
   WIRE_STATUSES,
   wireStatus,
@@ -80,27 +77,35 @@ describe("payment state machine", () => {
     );
   });
 
-  it("walks only allowed edges from queued, recording actor, reason and time, and ends final or waiting", () => {
+  it("walks only allowed edges from queued on the real machine, and ends final or waiting", () => {
     fc.assert(
-      fc.property(fc.array(fc.nat(), { maxLength: 30 }), fc.constantFrom(...ACTORS), fc.date({ noInvalidDate: true }), (choices, actor, at) => {
+      fc.property(fc.array(fc.nat(), { maxLength: 30 }), (choices) => {
         let s: PaymentState = "queued";
-        const history = [];
+        const walked: { from: PaymentState; to: PaymentState }[] = [];
         for (const c of choices) {
-          const next = edges(s);
-          if (next.length === 0) break;
+          const next = paymentMachine.next(s);
+          if (next.length === 0) {
+            expect(paymentMachine.isTerminal(s)).toBe(true);
+            break;
+          }
           const to = next[c % next.length] as PaymentState;
-          const row = transition(s, to, actor, "walk", at);
-          expect(row).toEqual({ from: s, to, actor, reason: "walk", at });
-          history.push(row);
+          expect(() => paymentMachine.assert(s, to)).not.toThrow();
+          walked.push({ from: s, to });
           s = to;
         }
-        for (let i = 1; i < history.length; i++) expect(history[i]?.from).toBe(history[i - 1]?.to);
-        for (const row of history) expect(canTransition(row.from, row.to)).toBe(true);
+        for (let i = 1; i < walked.length; i++) expect(walked[i]?.from).toBe(walked[i - 1]?.to);
+        for (const e of walked) expect(canTransition(e.from, e.to)).toBe(true);
         // Once final, the only way on is a reversal.
-        const firstFinal = history.findIndex((r) => isFinal(r.to));
-        if (firstFinal >= 0) for (const r of history.slice(firstFinal + 1)) expect(r.to).toBe("reversed");
+        const firstFinal = walked.findIndex((r) => isFinal(r.to));
+        if (firstFinal >= 0) for (const r of walked.slice(firstFinal + 1)) expect(r.to).toBe("reversed");
       }),
     );
+  });
+
+  it("declares as terminal exactly the final states with no way out (settled stays open to the late reversal)", () => {
+    expect([...paymentMachine.terminal].sort()).toEqual(["cancelled", "errored", "failed", "reversed"]);
+    for (const s of PAYMENT_STATES) expect(paymentMachine.isTerminal(s)).toBe(edges(s).length === 0);
+    expect(isFinal("settled") && !paymentMachine.isTerminal("settled")).toBe(true);
   });
 
   it("maps every internal state to exactly one of the nine wire statuses", () => {
@@ -128,7 +133,9 @@ describe("payment state machine", () => {
       if (!isCancellable(s)) continue;
       expect(["pending", "initiated"]).toContain(wireStatus(s).status);
       expect(canTransition(s, "cancelled")).toBe(true);
-      expect(isAwaitingBank(s)).toBe(false);
+      // Never one whose debit may be at the bank (processing, unknown) or whose outcome is known.
+      expect(["processing", "unknown"]).not.toContain(s);
+      expect(isFinal(s)).toBe(false);
     }
     for (const s of PAYMENT_STATES) if (canTransition(s, "cancelled")) expect(isCancellable(s)).toBe(true);
     expect(isCancellable("processing")).toBe(false);
@@ -145,11 +152,8 @@ describe("payment state machine", () => {
     expect([...reachable("processing")].some(isFinal)).toBe(true);
   });
 
-  it("re-queries only payments whose outcome is still open, and resolves an unknown debit without a blind re-send", () => {
-    for (const s of PAYMENT_STATES) {
-      if (needsRequery(s) || isAwaitingBank(s)) expect(isFinal(s)).toBe(false);
-    }
-    expect(needsRequery("unknown")).toBe(true);
+  it("resolves an unknown debit without a blind re-send", () => {
+    for (const s of ["processing", "unknown", "succeeded"] as const) expect(isFinal(s)).toBe(false);
     // From unknown, every edge is a re-query result; going back to processing is the same-reference re-send.
     expect([...edges("unknown")].sort()).toEqual(["errored", "failed", "processing", "succeeded"]);
     expect(canTransition("processing", "queued")).toBe(false);

@@ -9,6 +9,7 @@ import * as m0007 from "./0007_payments.js";
 import * as m0008 from "./0008_refund_fee_return.js";
 import * as m0009 from "./0009_record_login_key.js";
 import * as m0011 from "./0011_jobs.js";
+import * as m0012 from "./0012_state_transitions.js";
 
 /**
  * Every migration, in order. Versioned files, imported statically so the same list works under
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   "0008_refund_fee_return": m0008,
   "0009_record_login_key": m0009,
   "0011_jobs": m0011,
+  "0012_state_transitions": m0012,
 };
