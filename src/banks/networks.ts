@@ -13,11 +13,11 @@ export const EMPTY_NETWORK: BankNetwork = {
 };
 
 /** The banks an environment can reach: the sandbox network in sandbox, real connectors (none yet) in production. */
-export function networkFor(ctx: Pick<AppContext, "network">, env: Env): BankNetwork {
-  return env === "sandbox" ? ctx.network : EMPTY_NETWORK;
+export function networkFor(ctx: Pick<AppContext, "network" | "productionNetwork">, env: Env): BankNetwork {
+  return env === "sandbox" ? ctx.network : (ctx.productionNetwork ?? EMPTY_NETWORK);
 }
 
 /** The connector for a bank in an environment, for one company (the sandbox realm), or undefined. */
-export function connectorFor(ctx: Pick<AppContext, "network">, env: Env, companyId: string, bankId: string): BankConnector | undefined {
+export function connectorFor(ctx: Pick<AppContext, "network" | "productionNetwork">, env: Env, companyId: string, bankId: string): BankConnector | undefined {
   return networkFor(ctx, env).connector(bankId, { realm: companyId });
 }
