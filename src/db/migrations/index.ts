@@ -7,6 +7,7 @@ import * as m0005 from "./0005_account_data_widget.js";
 import * as m0006 from "./0006_customer_flags.js";
 import * as m0007 from "./0007_payments.js";
 import * as m0008 from "./0008_refund_fee_return.js";
+import * as m0010 from "./0010_signin_guards.js";
 
 /**
  * Every migration, in order. Versioned files, imported statically so the same list works under
@@ -21,4 +22,5 @@ export const migrations: Record<string, Migration> = {
   "0006_customer_flags": m0006,
   "0007_payments": m0007,
   "0008_refund_fee_return": m0008,
+  "0010_signin_guards": m0010,
 };
