@@ -15,6 +15,11 @@ export interface AppContext {
   secrets: SecretBox;
   /** The banks Okro can reach (the sandbox network, in-process or over HTTP). */
   network: BankNetwork;
+  /**
+   * Real bank connectors for production keys. None ship yet, so production reaches no bank
+   * (networks.ts); tests plug a network in here to see production behave as it will with one.
+   */
+  productionNetwork?: BankNetwork;
   /** The sandbox network's controls: test customers, faults, clock. */
   sandbox: SandboxAdmin;
 }

@@ -14,8 +14,8 @@ export const EMPTY_NETWORK: BankNetwork = {
 };
 
 /** The banks an environment can reach: the sandbox network in sandbox, real connectors (none yet) in production. */
-export function networkFor(ctx: Pick<AppContext, "network">, env: Env): BankNetwork {
-  return env === "sandbox" ? ctx.network : EMPTY_NETWORK;
+export function networkFor(ctx: Pick<AppContext, "network" | "productionNetwork">, env: Env): BankNetwork {
+  return env === "sandbox" ? ctx.network : (ctx.productionNetwork ?? EMPTY_NETWORK);
 }
 
 /**
@@ -23,7 +23,7 @@ export function networkFor(ctx: Pick<AppContext, "network">, env: Env): BankNetw
  * Its answers are checked ({@link checkedConnector}): an amount out of Okro's range is a
  * classified connector error.
  */
-export function connectorFor(ctx: Pick<AppContext, "network">, env: Env, companyId: string, bankId: string): BankConnector | undefined {
+export function connectorFor(ctx: Pick<AppContext, "network" | "productionNetwork">, env: Env, companyId: string, bankId: string): BankConnector | undefined {
   const connector = networkFor(ctx, env).connector(bankId, { realm: companyId });
   return connector && checkedConnector(connector);
 }

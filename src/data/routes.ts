@@ -40,6 +40,8 @@ import {
   type Window,
 } from "./queries.js";
 import { refreshBalance, refreshTransactions } from "./refresh.js";
+import { wireEnv } from "../platform/domain.js";
+import { sealCustomerToken, type VouchedCustomer } from "../widget/customer-tokens.js";
 import { upsertIncome as upsertIncome } from "./store.js";
 import * as S from "./schemas.js";
 import { rangeEnd, rangeStart } from "./schemas.js";
@@ -715,6 +717,30 @@ export const dataRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app
       S.UnflagBody,
       S.CustomerResponse,
       flagged(false),
+    );
+    post(
+      "/customers/token",
+      {
+        tags,
+        summary: "Vouch for a returning customer (widget customer token)",
+        description:
+          "Okro extension. Made by your server with your secret key, for the page that opens the widget: `customer: {token}` in the widget options lets the widget recognise this customer (their linked banks, masked account numbers, Quick Pay). In production the widget recognises nobody from a bare `customer{bvn|phone|email|id}`, which any page holding your public key could send. The token is sealed (its contents cannot be read or changed), bound to your company and this key's environment (and `app_id` when given), and expires after `expires_in` seconds. Nothing is stored: the customer need not exist yet (the answer is the same). " +
+          MUTATING,
+      },
+      S.CustomerTokenBody,
+      S.CustomerTokenResponse,
+      async (b, req, reply) =>
+        mutate(ctx, req, reply, tenantScope(req.tenant), async (trx) => {
+          const scope = scopeOf(req);
+          if (b.app_id !== undefined) {
+            const app = await trx.selectFrom("apps").select("id").where("id", "=", b.app_id).where("company_id", "=", scope.companyId).where("env", "=", scope.env).executeTakeFirst();
+            if (!app) throw new OkroError("NOT_FOUND", `app_id: no such app in this key's ${scope.env} environment`, { field: "app_id" });
+          }
+          const expiresAt = new Date(ctx.clock.now().getTime() + b.expires_in * 1000);
+          const customer = Object.fromEntries(Object.entries({ id: b.id, bvn: b.bvn, email: b.email, phone: b.phone }).filter(([, v]) => v !== undefined)) as VouchedCustomer;
+          const token = sealCustomerToken(ctx.secrets, { company_id: scope.companyId, env: scope.env, app_id: b.app_id ?? null, customer, exp: expiresAt.getTime() });
+          return ok("Customer token created successfully", { token, expires_at: expiresAt.toISOString(), app_id: b.app_id ?? null, env: wireEnv(scope.env) });
+        }),
     );
     post(
       "/customers/remove",

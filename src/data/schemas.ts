@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { CUSTOMER_TOKEN_DEFAULT_TTL_S, CUSTOMER_TOKEN_MAX_TTL_S, CUSTOMER_TOKEN_MIN_TTL_S } from "../widget/customer-tokens.js";
 import { Bank } from "../banks/schemas.js";
 import { envelope } from "../http/envelope.js";
 import { PageParams, Pagination } from "../http/pagination.js";
@@ -223,6 +224,32 @@ export const UnflagBody = z.strictObject({
     .meta({ description: "true (the default) removes the flag" }),
 });
 export const RemoveCustomerBody = z.strictObject({ customer: CustomerId });
+
+/** `customers/token`: whom the merchant's server vouches for (at least one identifier), for how long, for which app. */
+export const CustomerTokenBody = z
+  .strictObject({
+    id: z
+      .union([z.string({ error: "must be a string or a number" }).trim().min(1, "must not be empty").max(200, "must be at most 200 characters"), z.number().int("must be a whole number or a string")])
+      .transform(String)
+      .optional()
+      .meta({ description: "Your own id of the customer (what the widget's `customer.id` named)" }),
+    bvn: z.string({ error: "must be a string" }).trim().regex(/^\d{11}$/, "must be an 11-digit BVN").optional(),
+    email: z.string({ error: "must be a string" }).trim().max(254, "must be at most 254 characters").regex(/^[^\s@]+@[^\s@]+$/, "must be an email address").optional(),
+    phone: z.string({ error: "must be a string" }).trim().max(40, "must be at most 40 characters").regex(/^\+?[\d\s()-]{7,}$/, "must be a phone number").optional(),
+    app_id: Id.optional().meta({ description: "Only this app's widget may use the token (default: any app of this company and environment)" }),
+    expires_in: z.coerce
+      .number({ error: "must be a number of seconds" })
+      .int("must be a whole number of seconds")
+      .min(CUSTOMER_TOKEN_MIN_TTL_S, `must be at least ${CUSTOMER_TOKEN_MIN_TTL_S} seconds`)
+      .max(CUSTOMER_TOKEN_MAX_TTL_S, `must be at most ${CUSTOMER_TOKEN_MAX_TTL_S} seconds (1 hour)`)
+      .default(CUSTOMER_TOKEN_DEFAULT_TTL_S)
+      .meta({ description: `Seconds the token lives (${CUSTOMER_TOKEN_MIN_TTL_S}–${CUSTOMER_TOKEN_MAX_TTL_S}, default ${CUSTOMER_TOKEN_DEFAULT_TTL_S})` }),
+  })
+  .superRefine((b, c) => {
+    if (b.id === undefined && b.bvn === undefined && b.email === undefined && b.phone === undefined) {
+      c.addIssue({ code: "custom", path: ["id"], message: "name the customer: pass at least one of id, bvn, email or phone" });
+    }
+  });
 export const IncomeProcessBody = z.strictObject({
   customer_id: CustomerId,
   bank: BankId.optional().meta({
@@ -492,6 +519,14 @@ export const BenefactorsResponse = envelope(
 export const IdentityVerifyResponse = envelope(z.object({ identity: Identity, customer: z.string() }));
 export const NubanVerifyResponse = envelope(z.object({ account: AccountDetails, customer: z.string() }));
 export const CustomerResponse = envelope(z.object({ customer: Customer }));
+export const CustomerTokenResponse = envelope(
+  z.object({
+    token: z.string().meta({ description: "Pass it to the widget as `customer: {token}`; opaque, sealed (its contents cannot be read or changed)" }),
+    expires_at: z.string().meta({ description: "ISO-8601: the widget stops recognising the customer from this token then" }),
+    app_id: z.string().nullable(),
+    env: z.string(),
+  }),
+);
 export const MergeResponse = envelope(z.object({ customer: Customer, merged: z.object({ initial: z.string(), final: z.string() }) }));
 export const IncomeResponse = envelope(z.object({ income: Income }));
 export const RevenueResponse = envelope(z.object({ income: Revenue }));

@@ -160,6 +160,15 @@ export interface SandboxGuardsTable {
   locked_until: NullableTimestamp;
 }
 
+/** Dashboard sign-in backoff per account (migration 0010). */
+export interface SigninGuardsTable {
+  email_hash: string;
+  failures: Generated<number>;
+  locked_until: NullableTimestamp;
+  refused: Generated<boolean>;
+  updated_at: Timestamp;
+}
+
 export interface SandboxTransfersTable {
   realm: string;
   bank_id: string;
@@ -731,6 +740,7 @@ export interface DB {
   sandbox_accounts: SandboxAccountsTable;
   sandbox_sessions: SandboxSessionsTable;
   sandbox_guards: SandboxGuardsTable;
+  signin_guards: SigninGuardsTable;
   sandbox_transfers: SandboxTransfersTable;
   sandbox_postings: SandboxPostingsTable;
   sandbox_mandates: SandboxMandatesTable;

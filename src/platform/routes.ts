@@ -40,6 +40,7 @@ import {
   SignupResponse,
 } from "./schemas.js";
 import { endSession, resolveSession, type DashboardPrincipal } from "./sessions.js";
+import { clearSignIn, reserveSignIn } from "./signin-guard.js";
 import { logIn, signUp, type NewSession } from "./users.js";
 
 declare module "fastify" {
@@ -123,7 +124,15 @@ export const dashboardRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
       schema: { tags, summary: "Sign in with email and password", security: [], body: LoginBody, response: { 200: LoginResponse } },
     },
     async (req, reply) => {
+      // Per account, before the password is checked (signin-guard.ts): the same for an unknown email.
+      const { retryAfterMs } = await reserveSignIn(ctx.db, req.body.email, ctx.clock.now());
+      if (retryAfterMs > 0) {
+        const seconds = Math.ceil(retryAfterMs / 1000);
+        reply.header("retry-after", String(seconds));
+        throw new OkroError("RATE_LIMIT_EXCEEDED", `Too many failed sign-ins for this email; retry in ${describeMs(seconds * 1000)} (Retry-After)`);
+      }
       const { session: s, ...account } = await logIn(ctx.db, req.body, ctx.clock.now());
+      await clearSignIn(ctx.db, req.body.email);
       startSession(reply, s);
       return ok("Logged in", account);
     },

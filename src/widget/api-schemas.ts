@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ID_PATTERN } from "../lib/ids.js";
 import { MAX_KOBO } from "../lib/kobo.js";
+import { CUSTOMER_TOKEN_MAX_LENGTH } from "./customer-tokens.js";
 import type {
   AuthorisePaymentRequest,
   CancelPaymentRequest,
@@ -58,6 +59,7 @@ export const CreateSessionBody = z.looseObject({
   ref: opt(text(100)),
   customer: opt(
     z.looseObject({
+      token: opt(text(CUSTOMER_TOKEN_MAX_LENGTH)),
       id: opt(LooseId),
       bvn: opt(text(20)),
       phone: opt(text(40)),

@@ -169,7 +169,7 @@ export async function paymentSettingsOf(
   if (body.account_to_debit !== undefined) {
     const id = body.account_to_debit.trim();
     if (!known.customer) {
-      throw failure("INVALID_FIELD", "account_to_debit: Quick Pay needs the customer too: pass customer{id|bvn|email|phone} of the customer who holds this account", {}, "account_to_debit");
+      throw failure("INVALID_FIELD", "account_to_debit: Quick Pay needs the customer who holds this account: pass customer{token}, a customer token from POST /v2/customers/token (sandbox also takes customer{id|bvn|email|phone})", {}, "account_to_debit");
     }
     const account = await ctx.db
       .selectFrom("accounts")

@@ -50,8 +50,13 @@ export interface CreateSessionRequest {
   /** Short link code (`buildWithShortUrl` sends it as `ref`; full-page links as `short_url`). */
   short_url?: string;
   ref?: string;
-  /** Returning user: any one of these recognises a customer linked before. */
-  customer?: { id?: string; bvn?: string; phone?: string; email?: string; nin?: string };
+  /**
+   * Returning user. In production only `token` recognises a customer linked before: a customer
+   * token the merchant's server made with its secret key (`POST /v2/customers/token`). The plain
+   * identifiers recognise nobody in production (anyone can type a BVN into a web page); sandbox
+   * also recognises them. Without a valid token the widget shows its standard flow.
+   */
+  customer?: { token?: string; id?: string; bvn?: string; phone?: string; email?: string; nin?: string };
   /** Free object echoed back and stored on the record (`…/byOptions`). */
   options?: Record<string, unknown>;
   /** Shown on consent and success ("This Client" default → the company's name). */

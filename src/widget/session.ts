@@ -25,6 +25,7 @@ import { appView } from "../platform/apps.js";
 import { clientToken } from "../platform/companies.js";
 import { COLOR_PATTERN, logoProblem, normalizeProducts, wireEnv, type Product } from "../platform/domain.js";
 import { findActiveKey } from "../platform/keys.js";
+import { openCustomerToken } from "./customer-tokens.js";
 import { MAX_HISTORY_MONTHS, type ConnectBody, type CreateSessionBody, type LoginBody, type MfaBody } from "./api-schemas.js";
 import { bankHealth } from "./bank-health.js";
 import { grantConnectConsents, paymentSettingsOf, releasePaymentForLogin, sessionPayment, type PaymentSettings } from "./payments.js";
@@ -335,18 +336,45 @@ function brandingOf(body: CreateSessionBody, app: App, link: LinkRow | null): Se
   return { name: named ?? app.name, logo, color: normalizeColor(color) };
 }
 
-function customerHintOf(body: CreateSessionBody): CustomerHint | null {
-  // Okra's docs also accept the customer inside `options`.
-  const nested = body.options?.customer;
-  const source: Record<string, unknown> | undefined =
-    body.customer ?? (nested && typeof nested === "object" && !Array.isArray(nested) ? (nested as Record<string, unknown>) : undefined);
-  if (!source) return null;
+function plainCustomerHint(source: Record<string, unknown>): CustomerHint | null {
   const hint: CustomerHint = {};
   for (const key of ["id", "bvn", "email", "phone"] as const) {
     const value = source[key];
     if ((typeof value === "string" && value.trim() !== "") || typeof value === "number") hint[key] = String(value).trim().slice(0, 254);
   }
   return Object.keys(hint).length > 0 ? hint : null;
+}
+
+/**
+ * Whom the options name, and whether the widget may recognise them before a bank login.
+ *
+ * `customer{id|bvn|email|phone}` comes from a web page that holds only a public key: anyone can
+ * put anyone's BVN there. So a returning customer is recognised (name, banks, masked accounts,
+ * Quick Pay) only from `customer.token`, a customer token the merchant's server made with its
+ * secret key (customer-tokens.ts). A token that is missing, expired, tampered with or another
+ * company's, environment's or app's recognises nobody — the same answer as for a stranger.
+ * Sandbox keeps recognising the plain identifiers too: its customers are made-up people of the
+ * sandbox bank network, and the seed's and Okra's examples pass `customer{bvn}` as they are
+ * (docs/decisions/0013).
+ *
+ * `hint` also goes to linking after the bank login (who the merchant expects: link.ts takes it
+ * only when the bank shows the same party), as before.
+ */
+function customerHintOf(ctx: AppContext, body: CreateSessionBody, app: App, now: Date): { hint: CustomerHint | null; recognise: CustomerHint | null } {
+  // Okra's docs also accept the customer inside `options`.
+  const nested = body.options?.customer;
+  const source: Record<string, unknown> | undefined =
+    body.customer ?? (nested && typeof nested === "object" && !Array.isArray(nested) ? (nested as Record<string, unknown>) : undefined);
+  if (!source) return { hint: null, recognise: null };
+  const token = source.token;
+  const vouched =
+    typeof token === "string" ? openCustomerToken(ctx.secrets, token, { companyId: app.company_id, env: app.env, appId: app.id, now }) : undefined;
+  if (vouched) {
+    const hint = plainCustomerHint(vouched as Record<string, unknown>);
+    return { hint, recognise: hint };
+  }
+  const hint = plainCustomerHint(source);
+  return { hint, recognise: app.env === "sandbox" ? hint : null };
 }
 
 /**
@@ -387,12 +415,13 @@ export async function createSession(ctx: AppContext, body: CreateSessionBody): P
   const linkSlugs = link ? (link.filter_banks as string[]) : [];
   const slugs = (linkSlugs.length > 0 ? linkSlugs : body.filter?.banks)?.map((s) => s.trim().toLowerCase()).filter((s) => s !== "");
   const branding = brandingOf(body, app, link);
+  const customerHint = customerHintOf(ctx, body, app, now);
   const settings: SessionSettings = {
     products,
     history_months: body.limit ?? MAX_HISTORY_MONTHS,
     branding,
     merchant_options: body.options ?? {},
-    customer_hint: customerHintOf(body),
+    customer_hint: customerHint.hint,
     bank_slugs: slugs && slugs.length > 0 ? [...new Set(slugs)] : null,
     account_kind: body.isCorporate === true || body.account_type === "corporate" ? "corporate" : body.account_type === "individual" ? "individual" : null,
     tries: { login: 0, mfa: 0, payment: 0, authorise: 0 },
@@ -401,7 +430,7 @@ export async function createSession(ctx: AppContext, body: CreateSessionBody): P
   };
 
   const offered = await offeredBanks(ctx, app, settings, paying);
-  const customer = settings.customer_hint ? await findCustomer(ctx, app.company_id, env, settings.customer_hint) : undefined;
+  const customer = customerHint.recognise ? await findCustomer(ctx, app.company_id, env, customerHint.recognise) : undefined;
   const returning = customer ? await returningCustomer(ctx, app, customer, offered) : null;
   if (paying) settings.payment = await paymentSettingsOf(ctx, { companyId: app.company_id, env }, body, { link, customer, returning, offered });
 
@@ -529,10 +558,10 @@ async function returningCustomer(
     const bank = banks.get(a.bank_id);
     return bank ? [{ id: a.id, bank_id: bank.id, bank_name: bank.name, bank_slug: bank.slug, nuban_masked: maskNuban(a.nuban), name: "", type: a.type }] : [];
   });
-  // The hint comes from the merchant's page (public key, browser): whoever holds a public key can
-  // ask about any BVN, email or phone. So the answer before any bank login says as little as
-  // greeting needs: the first name, the banks and the last four digits — no full name, no account
-  // names (rate-limited per address, api-routes.ts). Everything else follows a bank login.
+  // Only a customer the merchant's server vouched for (a customer token; in sandbox also the
+  // plain hint) gets here, and the answer still goes to a browser: it says as little as greeting
+  // needs — the first name, the banks and the last four digits, no full name, no account names.
+  // Everything else follows a bank login.
   return accounts.length > 0 ? { customer_id: customer.id, name: firstName(customer.name), accounts } : null;
 }
 

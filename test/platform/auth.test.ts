@@ -253,7 +253,8 @@ describe("login rate limit", () => {
     try {
       const { input } = await signedUp(timed);
       const attacker = new DashboardClient(timed, uniqueIp());
-      for (let i = 0; i < 10; i++) expectError(await attacker.login(input.email, `guess number ${i}`), 401, "UNAUTHORIZED");
+      // Each guess at another email: one account's own backoff (below) is not what is tested here.
+      for (let i = 0; i < 10; i++) expectError(await attacker.login(uniqueEmail(), `guess number ${i}`), 401, "UNAUTHORIZED");
       const limited = await attacker.login(input.email, input.password);
       expectError(limited, 429, "RATE_LIMIT_EXCEEDED");
       expect(limited.headers["retry-after"]).toBeDefined();
@@ -277,6 +278,72 @@ describe("login rate limit", () => {
     } finally {
       await timed.close();
     }
+  });
+});
+
+describe("per-account sign-in backoff", () => {
+  /** One sign-in from a fresh address each time: the per-address limit never applies. */
+  const fromAnywhere = (timed: Harness, email: string, password: string) => new DashboardClient(timed, uniqueIp()).login(email, password);
+  const answer = (res: Awaited<ReturnType<typeof fromAnywhere>>) => `${res.statusCode} ${res.headers["retry-after"] ?? "-"} ${res.json().message}`;
+
+  /** Five wrong guesses, a sixth, the right password during the lockout, and after it. */
+  async function attack(timed: Harness, clock: ManualClock, email: string, password: string): Promise<string[]> {
+    const seen: string[] = [];
+    for (let i = 0; i < 6; i++) seen.push(answer(await fromAnywhere(timed, email, `guess ${i}`)));
+    seen.push(answer(await fromAnywhere(timed, email, password)));
+    clock.advance(30_000);
+    seen.push(answer(await fromAnywhere(timed, email, password)));
+    clock.advance(30_000);
+    // The window has passed: one more wrong guess opens a twice as long one.
+    seen.push(answer(await fromAnywhere(timed, email, "guess 7")));
+    seen.push(answer(await fromAnywhere(timed, email, password)));
+    clock.advance(120_000);
+    return seen;
+  }
+
+  it("locks an account out after five failures from any addresses, for a doubling window, with 429 and Retry-After; success resets", async () => {
+    const clock = new ManualClock(new Date("2026-03-02T12:00:00Z"));
+    const timed = await createHarness({ clock });
+    try {
+      const { input } = await signedUp(timed);
+      const seen = await attack(timed, clock, input.email, input.password);
+      expect(seen.slice(0, 6).every((a) => a.startsWith("401 - "))).toBe(true);
+      expect(seen[6]).toBe("429 60 Too many failed sign-ins for this email; retry in 1 minute (Retry-After)");
+      expect(seen[7]).toBe("429 30 Too many failed sign-ins for this email; retry in 30 seconds (Retry-After)");
+      expect(seen[8]).toMatch(/^401 - /);
+      expect(seen[9]).toBe("429 120 Too many failed sign-ins for this email; retry in 2 minutes (Retry-After)");
+      // The lockout has passed: the right password signs in, and the count starts again.
+      const res = await fromAnywhere(timed, input.email, input.password);
+      expectSuccess(res);
+      for (let i = 0; i < 5; i++) expect((await fromAnywhere(timed, input.email.toUpperCase(), `again ${i}`)).statusCode).toBe(401);
+      // Other accounts are not affected.
+      const other = await signedUp(timed);
+      expectSuccess(await fromAnywhere(timed, other.input.email, other.input.password));
+    } finally {
+      await timed.close();
+    }
+  });
+
+  it("answers an unknown email exactly as a known one", async () => {
+    const clock = new ManualClock(new Date("2026-03-02T13:00:00Z"));
+    const timed = await createHarness({ clock });
+    try {
+      const { input } = await signedUp(timed);
+      const known = await attack(timed, clock, input.email, input.password);
+      const unknown = await attack(timed, clock, uniqueEmail(), input.password);
+      expect(unknown).toEqual(known);
+    } finally {
+      await timed.close();
+    }
+  });
+
+  it("racing guesses from many addresses get at most six passwords checked", async () => {
+    const { input } = await signedUp(h);
+    const results = await Promise.all(Array.from({ length: 16 }, (_, i) => fromAnywhere(h, input.email, `race ${i}`)));
+    const statuses = results.map((r) => r.statusCode);
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(6);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(10);
+    expect((await fromAnywhere(h, input.email, input.password)).statusCode).toBe(429);
   });
 });
 

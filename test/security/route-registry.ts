@@ -343,6 +343,7 @@ export function accountDataCases(): RouteCase[] {
     post("/customers/flag", { owned: own((d) => d.customerId, (customer) => ({ customer, bank: GTBANK })) }),
     post("/customers/unflag", { owned: own((d) => d.customerId, (customer) => ({ customer, bank: GTBANK, unflag: true })) }),
     post("/customers/remove", { owned: customer }),
+    post("/customers/token", { valid: { body: { bvn: "22222222222", expires_in: 120 } } }),
     // Records
     post("/products/records/get", { owned: own((d) => d.recordId, (record_id) => ({ record_id })) }),
   ];

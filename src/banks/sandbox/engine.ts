@@ -85,6 +85,8 @@ const SESSION_MS = 30 * MINUTE;
 const CHALLENGE_MS = 5 * MINUTE;
 const LOCK_MS = 30 * MINUTE;
 const MAX_TRIES = 5;
+/** More tries at once than MAX_TRIES hold the login (or account) this long: see store.reserveTry. */
+const BURST_HOLD_MS = MINUTE;
 const OTP = SANDBOX_MAGIC.otp;
 const PIN = SANDBOX_PAYMENT_AUTH.pin;
 const QUESTION_ANSWER = SANDBOX_MAGIC.securityAnswer;
@@ -496,7 +498,7 @@ class Engine implements SandboxEngine {
 
   // -- sessions --------------------------------------------------------------------------------
 
-  private async openSession(r: Realm, bank: SandboxBankProfile, person: Person, challenge: Challenge | undefined): Promise<LoginResult> {
+  private async openSession(r: Realm, bank: SandboxBankProfile, person: Person, challenge: Challenge | undefined, attemptsLeft = MAX_TRIES): Promise<LoginResult> {
     const token = `sbx_${randomBytes(24).toString("base64url")}`;
     const expiresAt = new Date(r.now.getTime() + SESSION_MS).toISOString();
     await this.#db
@@ -514,7 +516,7 @@ class Engine implements SandboxEngine {
       .execute();
     const session = { token: new Secret(token), expiresAt };
     if (!challenge) return { status: "connected", session };
-    return { status: "mfa_required", session, challenge: { ...challenge, attemptsLeft: MAX_TRIES } };
+    return { status: "mfa_required", session, challenge: { ...challenge, attemptsLeft } };
   }
 
   private async sessionRow(r: Realm, bankId: string, token: Secret) {
@@ -643,18 +645,28 @@ class Engine implements SandboxEngine {
     const person = await this.findPerson(r, bank, method, identifier);
     if (!person) throw rejected("invalid_credentials", "the login details are not correct");
     if (person.magic === "okro_locked") throw rejected("locked", "this profile is locked; the customer must contact the bank");
+    // A login locked by wrong MFA answers (answerMfa) stays locked for its window, right password or not.
+    const mfa = await store.readGuard(this.#db, r.realm, bank.bankId, `mfa:${person.ref}`);
+    if (mfa.lockedUntil && mfa.lockedUntil.getTime() > r.now.getTime()) {
+      throw rejected("locked", `too many wrong answers to the second factor; try again after ${mfa.lockedUntil.toISOString()}`);
+    }
     const subject = `login:${person.ref}`;
-    const guard = await store.readGuard(this.#db, r.realm, bank.bankId, subject);
-    if (guard.lockedUntil && guard.lockedUntil.getTime() > r.now.getTime()) {
-      throw rejected("locked", `too many wrong attempts; try again after ${guard.lockedUntil.toISOString()}`);
+    // Reserved before the password is checked: racing guesses never get more than MAX_TRIES checked.
+    const guard = await store.reserveTry(this.#db, r.realm, bank.bankId, subject, MAX_TRIES, r.now, BURST_HOLD_MS);
+    if (!guard.allowed) {
+      throw rejected("locked", guard.lockedUntil ? `too many wrong attempts; try again after ${guard.lockedUntil.toISOString()}` : "too many wrong attempts; try again later");
     }
     if (!(await this.secretMatches(person, method, secret))) {
-      const { failures, locked } = await store.countFailure(this.#db, r.realm, bank.bankId, subject, MAX_TRIES, new Date(r.now.getTime() + LOCK_MS));
-      if (locked) throw rejected("locked", "too many wrong attempts; the login is locked for 30 minutes");
-      throw rejected("invalid_credentials", "the login details are not correct", { attemptsLeft: MAX_TRIES - failures });
+      if (guard.tries >= MAX_TRIES) {
+        await store.lockGuard(this.#db, r.realm, bank.bankId, subject, new Date(r.now.getTime() + LOCK_MS));
+        throw rejected("locked", "too many wrong attempts; the login is locked for 30 minutes");
+      }
+      throw rejected("invalid_credentials", "the login details are not correct", { attemptsLeft: MAX_TRIES - guard.tries });
     }
-    if (guard.failures > 0) await store.clearGuard(this.#db, r.realm, bank.bankId, subject);
-    return this.openSession(r, bank, person, this.challengeFor(r, bank, person));
+    await store.clearGuard(this.#db, r.realm, bank.bankId, subject);
+    // A lapsed lock leaves its count behind until the next answer starts it again.
+    const mfaUsed = mfa.lockedUntil ? 0 : Math.min(MAX_TRIES, mfa.failures);
+    return this.openSession(r, bank, person, this.challengeFor(r, bank, person), MAX_TRIES - mfaUsed);
   }
 
   private async secretMatches(person: Person, method: string, secret: Secret): Promise<boolean> {
@@ -696,24 +708,26 @@ class Engine implements SandboxEngine {
     if (Date.parse(challenge.expiresAt) <= r.now.getTime()) throw rejected("mfa_expired", "the code has expired; log in again");
     const expected = challenge.kind === "security_question" ? QUESTION_ANSWER : OTP;
     const given = challenge.kind === "security_question" ? req.answer.reveal().trim().toLowerCase() : req.answer.reveal().trim();
+    // Counted per bank login (the person), not per challenge: a new login does not bring fresh
+    // tries. Reserved before the answer is checked, so racing guesses never get more than
+    // MAX_TRIES checked.
+    const subject = `mfa:${row.customer_ref}`;
+    const tried = await store.reserveTry(this.#db, r.realm, bank.bankId, subject, MAX_TRIES, r.now, BURST_HOLD_MS);
+    if (!tried.allowed) {
+      await this.#db.updateTable("sandbox_sessions").set({ state: "dead" }).where("token_hash", "=", row.token_hash).execute();
+      throw rejected("locked", tried.lockedUntil ? `too many wrong answers; try again after ${tried.lockedUntil.toISOString()}` : "too many wrong answers; try again later");
+    }
     if (!safeEqual(given, expected)) {
-      // Atomic count: two wrong answers racing both count.
-      const updated = await this.#db
-        .updateTable("sandbox_sessions")
-        .set((eb) => ({ failures: eb("failures", "+", 1) }))
-        .where("token_hash", "=", row.token_hash)
-        .where("state", "=", "mfa")
-        .returning("failures")
-        .executeTakeFirst();
-      const failures = updated?.failures ?? MAX_TRIES;
-      if (failures >= MAX_TRIES) {
+      if (tried.tries >= MAX_TRIES) {
+        await store.lockGuard(this.#db, r.realm, bank.bankId, subject, new Date(r.now.getTime() + LOCK_MS));
         await this.#db.updateTable("sandbox_sessions").set({ state: "dead" }).where("token_hash", "=", row.token_hash).execute();
-        throw rejected("locked", "too many wrong answers; log in again later");
+        throw rejected("locked", "too many wrong answers; the login is locked for 30 minutes");
       }
       throw rejected("invalid_otp", challenge.kind === "security_question" ? "that answer is not correct" : "that code is not correct", {
-        attemptsLeft: MAX_TRIES - failures,
+        attemptsLeft: MAX_TRIES - tried.tries,
       });
     }
+    await store.clearGuard(this.#db, r.realm, bank.bankId, subject);
     await this.#db
       .updateTable("sandbox_sessions")
       .set({ state: "connected", challenge: null })
@@ -766,18 +780,24 @@ class Engine implements SandboxEngine {
   /** Checks a payment OTP/PIN; wrong ones count, five lock the account's payments for 30 minutes. */
   private async authorise(r: Realm, bank: SandboxBankProfile, nuban: string, auth: { otp?: Secret | undefined; pin?: Secret | undefined }): Promise<void> {
     const subject = `pay:${nuban}`;
-    const guard = await store.readGuard(this.#db, r.realm, bank.bankId, subject);
-    if (guard.lockedUntil && guard.lockedUntil.getTime() > r.now.getTime()) {
-      throw rejected("locked", `payments from this account are blocked after too many wrong codes, until ${guard.lockedUntil.toISOString()}`);
+    // Reserved before the code is checked: racing guesses never get more than MAX_TRIES checked.
+    const guard = await store.reserveTry(this.#db, r.realm, bank.bankId, subject, MAX_TRIES, r.now, BURST_HOLD_MS);
+    if (!guard.allowed) {
+      throw rejected(
+        "locked",
+        guard.lockedUntil ? `payments from this account are blocked after too many wrong codes, until ${guard.lockedUntil.toISOString()}` : "too many wrong codes; try again later",
+      );
     }
     const ok = (auth.otp ? safeEqual(auth.otp.reveal().trim(), OTP) : false) || (auth.pin ? safeEqual(auth.pin.reveal().trim(), PIN) : false);
     if (ok) {
-      if (guard.failures > 0) await store.clearGuard(this.#db, r.realm, bank.bankId, subject);
+      await store.clearGuard(this.#db, r.realm, bank.bankId, subject);
       return;
     }
-    const { failures, locked } = await store.countFailure(this.#db, r.realm, bank.bankId, subject, MAX_TRIES, new Date(r.now.getTime() + LOCK_MS));
-    if (locked) throw rejected("locked", "too many wrong codes; payments from this account are blocked for 30 minutes");
-    throw rejected("invalid_otp", auth.otp ? "the OTP is not correct" : "the PIN is not correct", { attemptsLeft: MAX_TRIES - failures });
+    if (guard.tries >= MAX_TRIES) {
+      await store.lockGuard(this.#db, r.realm, bank.bankId, subject, new Date(r.now.getTime() + LOCK_MS));
+      throw rejected("locked", "too many wrong codes; payments from this account are blocked for 30 minutes");
+    }
+    throw rejected("invalid_otp", auth.otp ? "the OTP is not correct" : "the PIN is not correct", { attemptsLeft: MAX_TRIES - guard.tries });
   }
 
   /**

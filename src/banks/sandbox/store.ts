@@ -177,34 +177,52 @@ export async function readGuard(db: Executor, realm: string, bankId: string, sub
 }
 
 /**
- * Counts one failure atomically; at `limit` failures the subject is locked until `lockUntil` and
- * the count starts again. Returns the failures counted so far (after this one) and whether it
- * locked now.
+ * Reserves one try of `subject` before it is evaluated, in one atomic statement: the count goes up
+ * (a lapsed lock starts it again from 1) and the caller evaluates the try only when `allowed`.
+ * Counting first is what keeps "5 tries" exact when guesses race, in one process or many: each
+ * gets its own number from the row, and the ones numbered past `limit` are refused unevaluated.
+ * A right answer then clears the count ({@link clearGuard}); the try that uses up the limit
+ * wrongly locks the subject ({@link lockGuard}).
+ *
+ * A try numbered past the limit while no lock is set (more tries at once than the limit, the
+ * earlier ones still being checked) holds the subject for `holdMs`: so a count left behind by a
+ * process that died mid-check cannot block the subject for ever.
  */
-export async function countFailure(
+export async function reserveTry(
   db: Executor,
   realm: string,
   bankId: string,
   subject: string,
   limit: number,
-  lockUntil: Date,
-): Promise<{ failures: number; locked: boolean }> {
+  now: Date,
+  holdMs: number,
+): Promise<{ tries: number; lockedUntil: Date | null; allowed: boolean }> {
+  const hold = new Date(now.getTime() + holdMs);
   const row = await sql<{ failures: number; locked_until: Date | null }>`
-    INSERT INTO sandbox_guards (realm, bank_id, subject, failures, locked_until)
+    INSERT INTO sandbox_guards AS g (realm, bank_id, subject, failures, locked_until)
     VALUES (${realm}, ${bankId}, ${subject}, 1, NULL)
-    ON CONFLICT (realm, bank_id, subject) DO UPDATE SET failures = sandbox_guards.failures + 1
+    ON CONFLICT (realm, bank_id, subject) DO UPDATE SET
+      failures = CASE WHEN g.locked_until IS NOT NULL AND g.locked_until <= ${now} THEN 1 ELSE g.failures + 1 END,
+      locked_until = CASE
+        WHEN g.locked_until IS NOT NULL AND g.locked_until <= ${now} THEN NULL
+        WHEN g.locked_until IS NULL AND g.failures + 1 > ${limit} THEN ${hold}::timestamptz
+        ELSE g.locked_until END
     RETURNING failures, locked_until
   `.execute(db);
-  const failures = row.rows[0]!.failures;
-  if (failures < limit) return { failures, locked: false };
+  const tries = row.rows[0]!.failures;
+  const lockedUntil = row.rows[0]!.locked_until;
+  return { tries, lockedUntil, allowed: lockedUntil === null && tries <= limit };
+}
+
+/** The try that used up the limit was wrong: the subject is locked until `until` (its count stays, so racing tries stay refused). */
+export async function lockGuard(db: Executor, realm: string, bankId: string, subject: string, until: Date): Promise<void> {
   await db
     .updateTable("sandbox_guards")
-    .set({ failures: 0, locked_until: lockUntil })
+    .set({ locked_until: until })
     .where("realm", "=", realm)
     .where("bank_id", "=", bankId)
     .where("subject", "=", subject)
     .execute();
-  return { failures, locked: true };
 }
 
 export async function clearGuard(db: Executor, realm: string, bankId: string, subject: string): Promise<void> {

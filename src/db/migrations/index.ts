@@ -8,6 +8,7 @@ import * as m0006 from "./0006_customer_flags.js";
 import * as m0007 from "./0007_payments.js";
 import * as m0008 from "./0008_refund_fee_return.js";
 import * as m0009 from "./0009_record_login_key.js";
+import * as m0010 from "./0010_signin_guards.js";
 import * as m0011 from "./0011_jobs.js";
 import * as m0012 from "./0012_state_transitions.js";
 
@@ -25,6 +26,7 @@ export const migrations: Record<string, Migration> = {
   "0007_payments": m0007,
   "0008_refund_fee_return": m0008,
   "0009_record_login_key": m0009,
+  "0010_signin_guards": m0010,
   "0011_jobs": m0011,
   "0012_state_transitions": m0012,
 };

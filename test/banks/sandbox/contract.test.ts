@@ -176,6 +176,54 @@ describe.each(FIXTURES)("bank connector contract ($name)", ({ make }) => {
       expect(["locked", "session_expired"]).toContain(after.reason);
     });
 
+    it("wrong MFA answers count per bank login, not per challenge: 12 over 3 logins lock it, right password or not", async () => {
+      const w = world();
+      const conn = w.conn(BANKS.gtbank);
+      const reasons: string[] = [];
+      const offered: (number | undefined)[] = [];
+      for (let login = 0; login < 3; login++) {
+        const started = await conn.startLogin(ib("okro_otp")).catch((e: unknown) => e as ConnectorError);
+        if (started instanceof ConnectorError) {
+          reasons.push(started.reason ?? started.kind);
+          continue;
+        }
+        if (started.status !== "mfa_required") throw new Error("expected MFA");
+        offered.push(started.challenge.attemptsLeft);
+        for (let i = 0; i < 4; i++) reasons.push((await caught(conn.answerMfa({ session: started.session, answer: secret("000000") }))).reason ?? "?");
+      }
+      // The second login is offered what is left of five, and its first wrong answer is the fifth.
+      expect(offered).toEqual([5, 1]);
+      expect(reasons.filter((r) => r === "invalid_otp")).toHaveLength(4);
+      expect(reasons[4]).toBe("locked");
+      // Locked for the window: a new login with the right password is refused…
+      expect(await caught(conn.startLogin(ib("okro_otp")))).toMatchObject({ kind: "rejected", reason: "locked" });
+      // …until 30 sandbox minutes have passed, and then five fresh tries.
+      await w.advance(30 * MINUTE + 1000);
+      const again = await conn.startLogin(ib("okro_otp"));
+      if (again.status !== "mfa_required") throw new Error("expected MFA");
+      expect(again.challenge.attemptsLeft).toBe(5);
+      expect((await conn.answerMfa({ session: again.session, answer: secret(MAGIC.otp) })).status).toBe("connected");
+    });
+
+    it("parallel wrong guesses never get more than five checked: passwords, MFA answers across logins", async () => {
+      const w = world();
+      const conn = w.conn(BANKS.zenith);
+      const guesses = await Promise.all(Array.from({ length: 12 }, (_, i) => caught(conn.startLogin(ib("okro_good", `wrong-${i}`)))));
+      const checked = guesses.filter((e) => e.reason === "invalid_credentials");
+      // Four told how many are left (each a different count), the fifth locked; the rest refused unchecked.
+      expect(checked.map((e) => e.attemptsLeft).sort()).toEqual([1, 2, 3, 4]);
+      expect(await caught(conn.startLogin(ib("okro_good")))).toMatchObject({ kind: "rejected", reason: "locked" });
+      expect(guesses.every((e) => e.reason === "invalid_credentials" || e.reason === "locked")).toBe(true);
+
+      const gt = w.conn(BANKS.gtbank);
+      const logins = [await gt.startLogin(ib("okro_otp")), await gt.startLogin(ib("okro_otp"))];
+      const answers = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => caught(gt.answerMfa({ session: logins[i % 2]!.session, answer: secret("000000") }))),
+      );
+      expect(answers.filter((e) => e.reason === "invalid_otp").map((e) => e.attemptsLeft).sort()).toEqual([1, 2, 3, 4]);
+      expect(answers.every((e) => e.reason === "invalid_otp" || e.reason === "locked")).toBe(true);
+    });
+
     it("a challenge expires after 5 sandbox minutes (mfa_expired)", async () => {
       const w = world();
       const conn = w.conn(BANKS.ecobank);
@@ -602,6 +650,14 @@ describe.each(FIXTURES)("bank connector contract ($name)", ({ make }) => {
       expect((await p.conn.debit(debitReq({ ...p, session }))).status).toBe("success");
     });
 
+    it("parallel wrong payment codes never get more than five checked", async () => {
+      const p = await payer();
+      const codes = await Promise.all(Array.from({ length: 12 }, () => caught(p.conn.debit(debitReq(p, { authorization: { otp: secret("000000") } })))));
+      expect(codes.filter((e) => e.reason === "invalid_otp").map((e) => e.attemptsLeft).sort()).toEqual([1, 2, 3, 4]);
+      expect(codes.every((e) => e.reason === "invalid_otp" || e.reason === "locked")).toBe(true);
+      expect(await caught(p.conn.debit(debitReq(p)))).toMatchObject({ kind: "rejected", reason: "locked" });
+    });
+
     it("pays the destination account, across banks", async () => {
       const w = world();
       const p = await payer(w);
@@ -641,7 +697,9 @@ describe.each(FIXTURES)("bank connector contract ($name)", ({ make }) => {
       const p = await payer();
       const before = await ledger(p.conn, p.session, p.account.id);
       const req = debitReq(p, { amount: 4_321 });
-      const results = await Promise.allSettled(Array.from({ length: 6 }, () => p.conn.debit(req)));
+      // Five racers: a sixth code sent while five are being checked is refused unchecked (the
+      // bank counts tries before checking them, so racing guesses never get more than five).
+      const results = await Promise.allSettled(Array.from({ length: 5 }, () => p.conn.debit(req)));
       const ok = results.filter((r) => r.status === "fulfilled");
       expect(ok).toHaveLength(1);
       for (const r of results) {
