@@ -8,7 +8,7 @@ import { debitConfirmed, lateReversal, settlement } from "../ledger/domain.js";
 import { postEntry } from "../ledger/store.js";
 import { newId } from "../lib/ids.js";
 import { kobo, type Kobo } from "../lib/kobo.js";
-import { assertTransition, isCancellable, wireStatus, type Actor, type PaymentState } from "./domain.js";
+import { assertTransition, isCancellable, paymentWithStatus, wireStatus, type Actor, type PaymentState } from "./domain.js";
 import {
   callBank,
   debitNarration,
@@ -348,7 +348,7 @@ export async function authorisePayment(
       });
     }
     if (row.state !== "awaiting_authorisation" || row.method !== "authorised") {
-      throw new OkroError("CONFLICT", `payment_id: a ${wireStatus(row.state).status} payment cannot be authorised`, {
+      throw new OkroError("CONFLICT", `payment_id: ${paymentWithStatus(row.state)} cannot be authorised`, {
         field: "payment_id",
         data: { reason: "not_awaiting_authorisation", status: wireStatus(row.state).status },
       });
@@ -414,7 +414,7 @@ export async function cancelPayment(trx: Transaction<DB>, ctx: AppContext, scope
   const refuse = (state: PaymentState) =>
     new OkroError(
       "CONFLICT",
-      `payment_id: a ${wireStatus(state).status} payment cannot be cancelled; only pending or initiated payments that have not been sent to the bank can`,
+      `payment_id: ${paymentWithStatus(state)} cannot be cancelled; only pending or initiated payments that have not been sent to the bank can`,
       { field: "payment_id", data: { reason: "not_cancellable", status: wireStatus(state).status } },
     );
   if (!isCancellable(row.state)) throw refuse(row.state);
@@ -449,7 +449,7 @@ export async function reportReversal(ctx: AppContext, scope: Scope, paymentId: s
   return ctx.db.transaction().execute(async (trx) => {
     const row = await getPayment(trx, scope, paymentId);
     if (row.state !== "succeeded" && row.state !== "settled") {
-      throw new OkroError("CONFLICT", `payment_id: a ${wireStatus(row.state).status} payment cannot be reversed`, { field: "payment_id", data: { reason: "not_reversible" } });
+      throw new OkroError("CONFLICT", `payment_id: ${paymentWithStatus(row.state)} cannot be reversed`, { field: "payment_id", data: { reason: "not_reversible" } });
     }
     const moved = await applyTransition(trx, ctx, row, "reversed", { actor: "bank", reason: "bank_reversed", detail: { bank_reason: reason }, set: { failure_reason: reason } });
     if (!moved) throw new OkroError("CONFLICT", "payment_id: the payment changed meanwhile; try again", { field: "payment_id", data: { reason: "changed" } });
