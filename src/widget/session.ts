@@ -243,6 +243,11 @@ async function firstApp(ctx: AppContext, companyId: string, env: Env): Promise<A
     .executeTakeFirst();
 }
 
+/** Who a payment link pays, by the name its widget shows (the environment's first app); null when it has none. */
+export async function linkMerchantName(ctx: AppContext, link: Pick<LinkRow, "company_id" | "env">): Promise<string | null> {
+  return (await firstApp(ctx, link.company_id, link.env))?.name ?? null;
+}
+
 /** Whose widget this is: the app, by payment link, short link or public key (+ token, app_id). */
 async function resolveApp(ctx: AppContext, body: CreateSessionBody, now: Date, link: LinkRow | null): Promise<App> {
   const short = body.short_url ?? body.ref;
