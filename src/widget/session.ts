@@ -14,6 +14,7 @@ import {
 import { connectorFor, networkFor } from "../banks/networks.js";
 import { SANDBOX_LOGINS, SANDBOX_PAYMENT_AUTH } from "../banks/sandbox-logins.js";
 import { listBanks, type BankView } from "../banks/service.js";
+import { directoryBank, popularFirst } from "../banks/directory.js";
 import type { AppContext } from "../context.js";
 import { linkConnection, type LinkResult } from "../data/link.js";
 import type { App, Env, WidgetSessionsTable } from "../db/schema.js";
@@ -649,15 +650,20 @@ export async function listSessionBanks(ctx: AppContext, session: WidgetSession):
   return widgetBanks(ctx, app, await offeredBanks(ctx, app, session.settings));
 }
 
-/** The banks this widget offers (`offeredBanks`), with their health, as the bank list shows them. */
+/**
+ * The banks this widget offers (`offeredBanks`), with their health and the other names people
+ * search them by, as the bank list shows them: popular banks first (the directory's
+ * `popular_rank`), then by name.
+ */
 export async function widgetBanks(ctx: AppContext, app: App, banks: readonly BankView[]): Promise<WidgetBank[]> {
   const health = await bankHealth(ctx, app.env, app.company_id, banks);
-  return banks.map((b) => {
+  return popularFirst(banks).map((b) => {
     const h = health.get(b.id) ?? { health: "healthy" as const, message: null };
     return {
       id: b.id,
       name: b.name,
       slug: b.slug,
+      aliases: [...(directoryBank(b.id)?.aliases ?? [])],
       color: b.colors.primary,
       login_methods: b.login_methods.map((method) => ({ method, ...LOGIN_METHOD_LABELS[method] })),
       health: h.health,

@@ -11,6 +11,7 @@ import type {
   WidgetLoginMethod,
   WidgetPayment,
 } from "../protocol.js";
+import { searchBanks } from "./bank-search.js";
 import { formatNaira, parseNaira } from "./money.js";
 import { BankBadge, Button, Heading, IconAlert, IconCheck, IconSearch, InlineAlert, Status } from "./parts.js";
 
@@ -33,12 +34,15 @@ export function Loading({ text = "Loading…" }: { text?: string }) {
   return <Status>{text}</Status>;
 }
 
-const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, " ").trim();
-
 export function Banks(props: { banks: WidgetBank[]; onPick: (bank: WidgetBank) => void }) {
   const [query, setQuery] = useState("");
-  const q = norm(query);
-  const shown = q ? props.banks.filter((b) => norm(b.name).includes(q) || norm(b.slug).includes(q)) : props.banks;
+  const input = useRef<HTMLInputElement>(null);
+  const shown = searchBanks(props.banks, query);
+  // "No bank matches": back to the whole list, with the cursor in the search to try another name.
+  const showAll = () => {
+    setQuery("");
+    input.current?.focus();
+  };
   return (
     <>
       <Heading>Select your bank</Heading>
@@ -53,6 +57,7 @@ export function Banks(props: { banks: WidgetBank[]; onPick: (bank: WidgetBank) =
             <div class="search-box">
               <IconSearch />
               <input
+                ref={input}
                 id="bank-search"
                 type="search"
                 autocomplete="off"
@@ -63,7 +68,16 @@ export function Banks(props: { banks: WidgetBank[]; onPick: (bank: WidgetBank) =
               />
             </div>
           </div>
-          <div aria-live="polite">{shown.length === 0 && <p class="empty">No bank matches “{query.trim()}”.</p>}</div>
+          <div aria-live="polite">
+            {shown.length === 0 && (
+              <div class="empty">
+                <p>No bank matches “{query.trim()}”.</p>
+                <Button kind="secondary" onClick={showAll}>
+                  Show all banks
+                </Button>
+              </div>
+            )}
+          </div>
           <ul class="list">
             {shown.map((bank) => (
               <li key={bank.id}>
