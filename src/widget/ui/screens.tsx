@@ -13,7 +13,7 @@ import type {
 } from "../protocol.js";
 import { searchBanks } from "./bank-search.js";
 import { formatNaira, parseNaira } from "./money.js";
-import { BankBadge, Button, Heading, IconAlert, IconCheck, IconSearch, InlineAlert, Status } from "./parts.js";
+import { BankBadge, BrandMark, Button, Heading, IconAlert, IconCheck, IconSearch, InlineAlert, Status } from "./parts.js";
 
 /**
  * The screens, as pure views: each gets what it shows and callbacks for what the person does.
@@ -642,6 +642,78 @@ export function PayAccounts(props: { bank: WidgetBank; accounts: WidgetBankAccou
         </Button>
       </div>
     </>
+  );
+}
+
+/**
+ * A payment link's first screen: who is paid, for what and how much — before any bank is chosen,
+ * so the payer knows what they are agreeing to before logging in anywhere. The amount is typed
+ * here when the link leaves it open (and carried to the review).
+ */
+export function PayIntro(props: {
+  payment: SessionPayment;
+  logo: string | null;
+  /** What the person typed before (Back from the bank list keeps it). */
+  amount: number | null;
+  onContinue: (amount: number | null) => void;
+}) {
+  const { payment } = props;
+  const fixed = payment.amount;
+  const [typed, setTyped] = useState(props.amount !== null && fixed === null ? formatNaira(props.amount).slice(1) : "");
+  const [missing, setMissing] = useState<string | null>(null);
+  const parsed = fixed ?? parseNaira(typed);
+  const item = payment.link?.name ?? null;
+  const description = payment.note && payment.note !== item ? payment.note : null;
+  const go = (e: Event) => {
+    e.preventDefault();
+    if (fixed !== null) return props.onContinue(null);
+    if (parsed === null || parsed < 100) {
+      setMissing(typed.trim() === "" ? "Enter the amount to pay." : "Enter an amount in naira of at least ₦1.00, like 5,000 or 5000.50.");
+      return;
+    }
+    setMissing(null);
+    props.onContinue(parsed);
+  };
+  return (
+    <form class="flow" onSubmit={go} noValidate>
+      <div class="payee">
+        <BrandMark key={props.logo ?? ""} name={payment.merchant} logo={props.logo} />
+        <Heading>Payment to {payment.merchant}</Heading>
+      </div>
+      {missing && <InlineAlert>{missing}</InlineAlert>}
+      <dl class="facts rows">
+        {item && (
+          <div>
+            <dt>For</dt>
+            <dd>{item}</dd>
+          </div>
+        )}
+        {description && (
+          <div>
+            <dt>Details</dt>
+            <dd>{description}</dd>
+          </div>
+        )}
+        {fixed !== null && (
+          <div>
+            <dt>Amount</dt>
+            <dd class="big">{formatNaira(fixed)}</dd>
+          </div>
+        )}
+      </dl>
+      {fixed === null && (
+        <div class="field">
+          <label class="label" for="amount">
+            Amount (₦)
+          </label>
+          <input id="amount" class="amount" inputMode="decimal" autocomplete="off" placeholder="0.00" value={typed} onInput={(e) => setTyped(e.currentTarget.value)} />
+        </div>
+      )}
+      <p class="muted small">Next, choose your bank and log in. Nothing is paid until you confirm it with a code from your bank or your PIN.</p>
+      <div class="actions">
+        <Button type="submit">{parsed !== null && parsed >= 100 ? `Pay ${formatNaira(parsed)}` : "Continue"}</Button>
+      </div>
+    </form>
   );
 }
 
