@@ -199,7 +199,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   await app.register(cookie);
   await app.register(dashboardRoutes, { ctx, prefix: "/dashboard/api" });
   await app.register(dashboardPages);
-  if (options.demo) demoMerchantRoutes(app, options.demo);
+  if (options.demo) demoMerchantRoutes(app, ctx, options.demo);
   app.get("/", { schema: { hide: true } }, async (_req, reply) => reply.type("text/html").send(landingPage(ctx)));
 
   return app;

@@ -105,6 +105,23 @@ describe("BANK_DIRECTORY", () => {
     }
   });
 
+  it("has aliases that say something the name and slug do not (the search matches parts of those), each for one bank", () => {
+    const compact = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, "");
+    for (const b of BANK_DIRECTORY) {
+      for (const a of b.aliases) {
+        expect(compact(a), `${b.name}: "${a}"`).not.toBe("");
+        expect(compact(b.name).includes(compact(a)) || compact(b.slug).includes(compact(a)), `${b.name}: "${a}"`).toBe(false);
+      }
+    }
+    expect(duplicates(BANK_DIRECTORY.flatMap((b) => b.aliases.map(compact)))).toEqual([]);
+  });
+
+  it("ranks popular banks 1, 2, 3… without gaps or ties", () => {
+    const ranks = BANK_DIRECTORY.flatMap((b) => (b.popular_rank === undefined ? [] : [b.popular_rank])).sort((x, y) => x - y);
+    expect(ranks.length).toBeGreaterThan(0);
+    expect(ranks).toEqual(ranks.map((_, i) => i + 1));
+  });
+
   it("leaves ALAT out (it shares Wema's codes)", () => {
     expect(BANK_DIRECTORY.find((b) => b.slug === "alat")).toBeUndefined();
   });

@@ -19,9 +19,10 @@
  *
  * ALAT by Wema (Okra slug `alat`) is deliberately absent: it is a Wema Bank product and shares
  * Wema's CBN code (035) and NIP code (000017), so it cannot have honest unique codes. Accounts
- * opened through ALAT are reached through the Wema Bank entry.
+ * opened through ALAT are reached through the Wema Bank entry (whose aliases make a search for
+ * "ALAT" find it).
  *
- * The array is ordered by name (case-insensitive).
+ * The array is ordered by name (case-insensitive); `popular_rank` gives the widget's order.
  */
 
 export type LoginMethod = "internet_banking" | "mobile_banking" | "account_number";
@@ -35,6 +36,19 @@ export interface DirectoryBank {
   /** Okra's slug where Okra had one; otherwise a consistent kebab-case slug of our own. */
   slug: string;
   name: string;
+  /**
+   * Other names people type for this bank — brand names, abbreviations, former names ("GTB",
+   * "UBA", "Diamond Bank"). The widget's bank search matches them as it matches name and slug
+   * (src/widget/ui/bank-search.ts). Data, not code: add a name here, not an `if` in the search.
+   */
+  aliases: readonly string[];
+  /**
+   * Where the bank stands in the widget's list, most used first (1, 2, 3…; unique). The rest follow
+   * in name order. The order is the team's judgement of which banks Nigerians hold retail accounts
+   * at most (the big five commercial banks, then the largest mobile-money and digital banks), not
+   * a measurement; change it here when usage says otherwise.
+   */
+  popular_rank?: number;
   /** CBN bank code: 3 digits for banks ("044"); the longer code for MFBs/mobile money ("50211"). */
   cbn_code: string;
   /** NIBSS NIP institution code, 6 digits ("000014"). */
@@ -58,6 +72,8 @@ export const BANK_DIRECTORY: readonly DirectoryBank[] = Object.freeze<DirectoryB
     id: "5d6fe57a4099cc4b210bbeb0",
     slug: "access-bank",
     name: "Access Bank",
+    aliases: ["Diamond Bank", "Access Diamond"],
+    popular_rank: 1,
     cbn_code: "044",
     nip_code: "000014",
     type: "commercial",
@@ -73,6 +89,7 @@ export const BANK_DIRECTORY: readonly DirectoryBank[] = Object.freeze<DirectoryB
     id: "5d6fe57a4099cc4b210bbec1",
     slug: "citibank-nigeria",
     name: "Citibank Nigeria",
+    aliases: [],
     cbn_code: "023",
     nip_code: "000009",
     type: "commercial",
@@ -87,6 +104,7 @@ export const BANK_DIRECTORY: readonly DirectoryBank[] = Object.freeze<DirectoryB
     id: "5d6fe57a4099cc4b210bbec2",
     slug: "coronation-merchant-bank",
     name: "Coronation Merchant Bank",
+    aliases: [],
     cbn_code: "559",
     nip_code: "060001",
     type: "merchant",
@@ -101,6 +119,7 @@ export const BANK_DIRECTORY: readonly DirectoryBank[] = Object.freeze<DirectoryB
     id: "5d6fe57a4099cc4b210bbeb1",
     slug: "ecobank-nigeria",
     name: "Ecobank Nigeria",
+    aliases: [],
     cbn_code: "050",
     nip_code: "000010",
     type: "commercial",
@@ -115,6 +134,8 @@ export const BANK_DIRECTORY: readonly DirectoryBank[] = Object.freeze<DirectoryB
     id: "5d6fe57a4099cc4b210bbeb4",
     slug: "fidelity-bank",
     name: "Fidelity Bank",
+    aliases: [],
+    popular_rank: 11,
     cbn_code: "070",
     nip_code: "000007",
     type: "commercial",
@@ -129,6 +150,8 @@ export const BANK_DIRECTORY: readonly DirectoryBank[] = Object.freeze<DirectoryB
     id: "5d6fe57a4099cc4b210bbeb5",
     slug: "first-bank-of-nigeria",
     name: "First Bank of Nigeria",
+    aliases: ["FBN"],
+    popular_rank: 4,
     cbn_code: "011",
     nip_code: "000016",
     type: "commercial",
@@ -144,6 +167,8 @@ export const BANK_DIRECTORY: readonly DirectoryBank[] = Object.freeze<DirectoryB
     id: "5d6fe57a4099cc4b210bbeb2",
     slug: "first-city-monument-bank",
     name: "First City Monument Bank",
+    aliases: ["FCMB"],
+    popular_rank: 10,
     cbn_code: "214",
     nip_code: "000003",
     type: "commercial",
@@ -158,6 +183,7 @@ export const BANK_DIRECTORY: readonly DirectoryBank[] = Object.freeze<DirectoryB
     id: "5d6fe57a4099cc4b210bbec3",
     slug: "globus-bank",
     name: "Globus Bank",
+    aliases: [],
     cbn_code: "103",
     nip_code: "000027",
     type: "commercial",
@@ -173,6 +199,8 @@ export const BANK_DIRECTORY: readonly DirectoryBank[] = Object.freeze<DirectoryB
     id: "5d6fe57a4099cc4b210bbeb3",
     slug: "guaranty-trust-bank",
     name: "Guaranty Trust Bank",
+    aliases: ["GTBank", "GTCO"],
+    popular_rank: 2,
     cbn_code: "058",
     nip_code: "000013",
     type: "commercial",
@@ -187,6 +215,7 @@ export const BANK_DIRECTORY: readonly DirectoryBank[] = Object.freeze<DirectoryB
     id: "5d6fe57a4099cc4b210bbec4",
     slug: "jaiz-bank",
     name: "Jaiz Bank",
+    aliases: [],
     cbn_code: "301",
     nip_code: "000006",
     type: "non_interest",
@@ -201,6 +230,7 @@ export const BANK_DIRECTORY: readonly DirectoryBank[] = Object.freeze<DirectoryB
     id: "5d6fe57a4099cc4b210bbec5",
     slug: "keystone-bank",
     name: "Keystone Bank",
+    aliases: [],
     cbn_code: "082",
     nip_code: "000002",
     type: "commercial",
@@ -216,6 +246,8 @@ export const BANK_DIRECTORY: readonly DirectoryBank[] = Object.freeze<DirectoryB
     id: "5d6fe57a4099cc4b210bbeb7",
     slug: "kuda-bank",
     name: "Kuda Bank",
+    aliases: [],
+    popular_rank: 8,
     cbn_code: "50211",
     nip_code: "090267",
     type: "microfinance",
@@ -230,6 +262,7 @@ export const BANK_DIRECTORY: readonly DirectoryBank[] = Object.freeze<DirectoryB
     id: "5d6fe57a4099cc4b210bbec6",
     slug: "lotus-bank",
     name: "Lotus Bank",
+    aliases: [],
     cbn_code: "303",
     nip_code: "000029",
     type: "non_interest",
@@ -245,6 +278,8 @@ export const BANK_DIRECTORY: readonly DirectoryBank[] = Object.freeze<DirectoryB
     id: "5d6fe57a4099cc4b210bbec7",
     slug: "moniepoint-mfb",
     name: "Moniepoint Microfinance Bank",
+    aliases: [],
+    popular_rank: 7,
     cbn_code: "50515",
     nip_code: "090405",
     type: "microfinance",
@@ -260,6 +295,8 @@ export const BANK_DIRECTORY: readonly DirectoryBank[] = Object.freeze<DirectoryB
     id: "5d6fe57a4099cc4b210bbec8",
     slug: "opay",
     name: "OPay",
+    aliases: ["OPay Digital Services", "Paycom"],
+    popular_rank: 6,
     cbn_code: "999992",
     nip_code: "100004",
     type: "mobile_money",
@@ -274,6 +311,7 @@ export const BANK_DIRECTORY: readonly DirectoryBank[] = Object.freeze<DirectoryB
     id: "5d6fe57a4099cc4b210bbec9",
     slug: "optimus-bank",
     name: "Optimus Bank",
+    aliases: [],
     cbn_code: "107",
     nip_code: "000036",
     type: "commercial",
@@ -289,6 +327,8 @@ export const BANK_DIRECTORY: readonly DirectoryBank[] = Object.freeze<DirectoryB
     id: "5d6fe57a4099cc4b210bbeca",
     slug: "palmpay",
     name: "PalmPay",
+    aliases: [],
+    popular_rank: 9,
     cbn_code: "999991",
     nip_code: "100033",
     type: "mobile_money",
@@ -303,6 +343,7 @@ export const BANK_DIRECTORY: readonly DirectoryBank[] = Object.freeze<DirectoryB
     id: "5d6fe57a4099cc4b210bbecb",
     slug: "parallex-bank",
     name: "Parallex Bank",
+    aliases: [],
     cbn_code: "104",
     nip_code: "000030",
     type: "commercial",
@@ -317,6 +358,7 @@ export const BANK_DIRECTORY: readonly DirectoryBank[] = Object.freeze<DirectoryB
     id: "5d6fe57a4099cc4b210bbeb8",
     slug: "polaris-bank",
     name: "Polaris Bank",
+    aliases: ["Skye Bank"],
     cbn_code: "076",
     nip_code: "000008",
     type: "commercial",
@@ -331,6 +373,7 @@ export const BANK_DIRECTORY: readonly DirectoryBank[] = Object.freeze<DirectoryB
     id: "5d6fe57a4099cc4b210bbecc",
     slug: "premiumtrust-bank",
     name: "PremiumTrust Bank",
+    aliases: [],
     cbn_code: "105",
     nip_code: "000031",
     type: "commercial",
@@ -345,6 +388,7 @@ export const BANK_DIRECTORY: readonly DirectoryBank[] = Object.freeze<DirectoryB
     id: "5d6fe57a4099cc4b210bbecd",
     slug: "providus-bank",
     name: "Providus Bank",
+    aliases: [],
     cbn_code: "101",
     nip_code: "000023",
     type: "commercial",
@@ -360,6 +404,7 @@ export const BANK_DIRECTORY: readonly DirectoryBank[] = Object.freeze<DirectoryB
     id: "5d6fe57a4099cc4b210bbeb9",
     slug: "rubies-bank",
     name: "Rubies Microfinance Bank",
+    aliases: [],
     cbn_code: "125",
     nip_code: "090175",
     type: "microfinance",
@@ -374,6 +419,7 @@ export const BANK_DIRECTORY: readonly DirectoryBank[] = Object.freeze<DirectoryB
     id: "5d6fe57a4099cc4b210bbece",
     slug: "signature-bank",
     name: "Signature Bank",
+    aliases: [],
     cbn_code: "106",
     nip_code: "000034",
     type: "commercial",
@@ -389,6 +435,8 @@ export const BANK_DIRECTORY: readonly DirectoryBank[] = Object.freeze<DirectoryB
     id: "5d6fe57a4099cc4b210bbeb6",
     slug: "stanbic-ibtc-bank",
     name: "Stanbic IBTC Bank",
+    aliases: [],
+    popular_rank: 12,
     cbn_code: "221",
     nip_code: "000012",
     type: "commercial",
@@ -403,6 +451,7 @@ export const BANK_DIRECTORY: readonly DirectoryBank[] = Object.freeze<DirectoryB
     id: "5d6fe57a4099cc4b210bbeba",
     slug: "standard-chartered-bank",
     name: "Standard Chartered Bank",
+    aliases: ["StanChart", "SCB"],
     cbn_code: "068",
     nip_code: "000021",
     type: "commercial",
@@ -417,6 +466,7 @@ export const BANK_DIRECTORY: readonly DirectoryBank[] = Object.freeze<DirectoryB
     id: "5d6fe57a4099cc4b210bbebb",
     slug: "sterling-bank",
     name: "Sterling Bank",
+    aliases: [],
     cbn_code: "232",
     nip_code: "000001",
     type: "commercial",
@@ -431,6 +481,7 @@ export const BANK_DIRECTORY: readonly DirectoryBank[] = Object.freeze<DirectoryB
     id: "5d6fe57a4099cc4b210bbecf",
     slug: "suntrust-bank",
     name: "SunTrust Bank",
+    aliases: [],
     cbn_code: "100",
     nip_code: "000022",
     type: "commercial",
@@ -445,6 +496,7 @@ export const BANK_DIRECTORY: readonly DirectoryBank[] = Object.freeze<DirectoryB
     id: "5d6fe57a4099cc4b210bbed0",
     slug: "taj-bank",
     name: "TAJ Bank",
+    aliases: [],
     cbn_code: "302",
     nip_code: "000026",
     type: "non_interest",
@@ -459,6 +511,7 @@ export const BANK_DIRECTORY: readonly DirectoryBank[] = Object.freeze<DirectoryB
     id: "5d6fe57a4099cc4b210bbed1",
     slug: "titan-trust-bank",
     name: "Titan Trust Bank",
+    aliases: [],
     cbn_code: "102",
     nip_code: "000025",
     type: "commercial",
@@ -473,6 +526,7 @@ export const BANK_DIRECTORY: readonly DirectoryBank[] = Object.freeze<DirectoryB
     id: "5d6fe57a4099cc4b210bbebc",
     slug: "union-bank-of-nigeria",
     name: "Union Bank of Nigeria",
+    aliases: ["UBN"],
     cbn_code: "032",
     nip_code: "000018",
     type: "commercial",
@@ -487,6 +541,8 @@ export const BANK_DIRECTORY: readonly DirectoryBank[] = Object.freeze<DirectoryB
     id: "5d6fe57a4099cc4b210bbebd",
     slug: "united-bank-for-africa",
     name: "United Bank for Africa",
+    aliases: ["UBA"],
+    popular_rank: 5,
     cbn_code: "033",
     nip_code: "000004",
     type: "commercial",
@@ -501,6 +557,7 @@ export const BANK_DIRECTORY: readonly DirectoryBank[] = Object.freeze<DirectoryB
     id: "5d6fe57a4099cc4b210bbebe",
     slug: "unity-bank",
     name: "Unity Bank",
+    aliases: [],
     cbn_code: "215",
     nip_code: "000011",
     type: "commercial",
@@ -516,6 +573,7 @@ export const BANK_DIRECTORY: readonly DirectoryBank[] = Object.freeze<DirectoryB
     id: "5d6fe57a4099cc4b210bbed2",
     slug: "vfd-microfinance-bank",
     name: "VFD Microfinance Bank",
+    aliases: ["VBank"],
     cbn_code: "566",
     nip_code: "090110",
     type: "microfinance",
@@ -531,6 +589,7 @@ export const BANK_DIRECTORY: readonly DirectoryBank[] = Object.freeze<DirectoryB
     id: "5d6fe57a4099cc4b210bbebf",
     slug: "wema-bank",
     name: "Wema Bank",
+    aliases: ["ALAT"],
     cbn_code: "035",
     nip_code: "000017",
     type: "commercial",
@@ -545,6 +604,8 @@ export const BANK_DIRECTORY: readonly DirectoryBank[] = Object.freeze<DirectoryB
     id: "5d6fe57a4099cc4b210bbec0",
     slug: "zenith-bank",
     name: "Zenith Bank",
+    aliases: [],
+    popular_rank: 3,
     cbn_code: "057",
     nip_code: "000015",
     type: "commercial",
@@ -556,3 +617,22 @@ export const BANK_DIRECTORY: readonly DirectoryBank[] = Object.freeze<DirectoryB
     colors: { primary: "#e30613", accent: "#231f20" },
   },
 ]);
+
+const BY_ID = new Map(BANK_DIRECTORY.map((b) => [b.id, b]));
+
+/** The directory entry with this id, or undefined. */
+export function directoryBank(id: string): DirectoryBank | undefined {
+  return BY_ID.get(id);
+}
+
+/**
+ * Orders banks the way the widget lists them: by `popular_rank` first, then the rest in the order
+ * given (the directory's name order). Stable; returns a new array.
+ */
+export function popularFirst<T extends { id: string }>(banks: readonly T[]): T[] {
+  const rank = (b: T) => BY_ID.get(b.id)?.popular_rank ?? Number.POSITIVE_INFINITY;
+  return banks
+    .map((b, i) => ({ b, i }))
+    .sort((x, y) => rank(x.b) - rank(y.b) || x.i - y.i)
+    .map(({ b }) => b);
+}

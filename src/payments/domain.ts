@@ -223,6 +223,15 @@ export interface WirePaymentStatus {
 }
 
 /**
+ * How a refusal names a payment by its wire status: "a payment with status error". Putting the
+ * article before the status read "a error payment", "a initiated payment"; this reads right for
+ * every status.
+ */
+export function paymentWithStatus(s: PaymentState): string {
+  return `a payment with status ${wireStatus(s).status}`;
+}
+
+/**
  * Internal state → Okra's `{status, response_status}`.
  *
  * `status` is where the payment is in its life; `response_status` is the outcome so far. The

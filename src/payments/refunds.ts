@@ -6,7 +6,7 @@ import { availableToRefund, canRefund, feeToReturn, refundInitiated, type Refund
 import { lockWallet, postEntry } from "../ledger/store.js";
 import { newId } from "../lib/ids.js";
 import { kobo, ZERO_KOBO, type Kobo } from "../lib/kobo.js";
-import { wireStatus } from "./domain.js";
+import { paymentWithStatus, wireStatus } from "./domain.js";
 import { getPayment } from "./service.js";
 import * as store from "./store.js";
 import { recordTransferCreated } from "./transitions.js";
@@ -39,8 +39,8 @@ export async function createRefund(trx: Transaction<DB>, ctx: AppContext, scope:
     const status = wireStatus(payment.state).status;
     const why =
       payment.state === "succeeded"
-        ? `payment_id: a ${status} payment can be refunded once it is completed (its settlement validated with the bank)`
-        : `payment_id: a ${status} payment cannot be refunded; only completed payments can`;
+        ? `payment_id: ${paymentWithStatus(payment.state)} can be refunded once it is completed (its settlement validated with the bank)`
+        : `payment_id: ${paymentWithStatus(payment.state)} cannot be refunded; only completed payments can`;
     throw new OkroError("CONFLICT", why, { field: "payment_id", data: { reason: "not_refundable", status } });
   }
   const { available } = await lockWallet(trx, scope, payment.currency);

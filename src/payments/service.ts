@@ -5,7 +5,7 @@ import type { DB, PaymentsTable } from "../db/schema.js";
 import { OkroError } from "../http/errors.js";
 import { newId } from "../lib/ids.js";
 import type { Kobo } from "../lib/kobo.js";
-import { isCancellable, wireStatus, type Actor, type PaymentState } from "./domain.js";
+import { isCancellable, paymentWithStatus, wireStatus, type Actor, type PaymentState } from "./domain.js";
 import { callBank, debitNarration, recordDebitOutcome, requireConnectorFor } from "./execute.js";
 import { receivingAccount } from "./company-accounts.js";
 import * as store from "./store.js";
@@ -218,7 +218,7 @@ export async function authorisePayment(
       });
     }
     if (row.state !== "awaiting_authorisation" || row.method !== "authorised") {
-      throw new OkroError("CONFLICT", `payment_id: a ${wireStatus(row.state).status} payment cannot be authorised`, {
+      throw new OkroError("CONFLICT", `payment_id: ${paymentWithStatus(row.state)} cannot be authorised`, {
         field: "payment_id",
         data: { reason: "not_awaiting_authorisation", status: wireStatus(row.state).status },
       });
@@ -284,7 +284,7 @@ export async function cancelPayment(trx: Transaction<DB>, ctx: AppContext, scope
   const refuse = (state: PaymentState) =>
     new OkroError(
       "CONFLICT",
-      `payment_id: a ${wireStatus(state).status} payment cannot be cancelled; only pending or initiated payments that have not been sent to the bank can`,
+      `payment_id: ${paymentWithStatus(state)} cannot be cancelled; only pending or initiated payments that have not been sent to the bank can`,
       { field: "payment_id", data: { reason: "not_cancellable", status: wireStatus(state).status } },
     );
   if (!isCancellable(row.state)) throw refuse(row.state);
@@ -319,7 +319,7 @@ export async function reportReversal(ctx: AppContext, scope: Scope, paymentId: s
   return ctx.db.transaction().execute(async (trx) => {
     const row = await getPayment(trx, scope, paymentId);
     if (row.state !== "succeeded" && row.state !== "settled") {
-      throw new OkroError("CONFLICT", `payment_id: a ${wireStatus(row.state).status} payment cannot be reversed`, { field: "payment_id", data: { reason: "not_reversible" } });
+      throw new OkroError("CONFLICT", `payment_id: ${paymentWithStatus(row.state)} cannot be reversed`, { field: "payment_id", data: { reason: "not_reversible" } });
     }
     const moved = await applyTransition(trx, ctx, row, "reversed", { actor: "bank", reason: "bank_reversed", detail: { bank_reason: reason }, set: { failure_reason: reason } });
     if (!moved) throw new OkroError("CONFLICT", "payment_id: the payment changed meanwhile; try again", { field: "payment_id", data: { reason: "changed" } });

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { AppContext } from "../context.js";
 import { linkByShortUrl, linkProblem } from "../payments/links.js";
 import { HTML_HEADERS, IMMUTABLE, getWidgetBuild, type BuiltAsset } from "./build.js";
+import { linkMerchantName } from "./session.js";
 
 /**
  * The widget app itself, on the widget origin:
@@ -40,7 +41,8 @@ export async function registerWidgetAssets(app: FastifyInstance, ctx: AppContext
     const link = SHORT_URL_PATTERN.test(code) ? await linkByShortUrl(ctx.db, code) : undefined;
     const problem = link ? linkProblem(link, ctx.clock.now()) : null;
     if (link && !problem) return send(req, reply, build.html.pay, { ...HTML_HEADERS });
-    const page = unavailablePage(build.css.path, problem?.reason ?? "unknown", link?.name ?? null, link?.support_email ?? null);
+    const merchant = link ? await linkMerchantName(ctx, link) : null;
+    const page = unavailablePage(build.css.path, problem?.reason ?? "unknown", link?.name ?? null, link?.support_email ?? null, merchant);
     return reply
       .code(problem ? 410 : 404)
       .headers({ ...HTML_HEADERS, "cache-control": "no-store" })
@@ -96,16 +98,19 @@ export function pickEncoding(header: string | string[] | undefined): "br" | "gzi
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-const UNAVAILABLE: Record<"unknown" | "expired" | "used" | "disabled", { title: string; detail: string }> = {
-  unknown: { title: "This payment link is not valid", detail: "Check that you typed or copied the whole link, or ask the business for a new one." },
-  expired: { title: "This payment link has expired", detail: "Nothing was paid. Ask the business for a new link." },
-  used: { title: "This payment link has already been paid", detail: "It could be used once, and it was. If you need to pay again, ask the business for a new link." },
-  disabled: { title: "This payment link is no longer active", detail: "The business turned it off. Nothing was paid. Ask them for a new link." },
+/** What the page says, naming the business when the link is known ("the business" when it is not). */
+const UNAVAILABLE: Record<"unknown" | "expired" | "used" | "disabled", (business: string) => { title: string; detail: string }> = {
+  unknown: (business) => ({ title: "This payment link is not valid", detail: `Check that you typed or copied the whole link, or ask ${business} for a new one.` }),
+  expired: (business) => ({ title: "This payment link has expired", detail: `Nothing was paid. Ask ${business} for a new link.` }),
+  used: (business) => ({ title: "This payment link has already been paid", detail: `It could be used once, and it was. If you need to pay again, ask ${business} for a new link.` }),
+  disabled: (business) => ({ title: "This payment link is no longer active", detail: `${business} turned it off. Nothing was paid. Ask them for a new link.` }),
 };
 
 /** A static page (the app's stylesheet, no script) saying why a payment link cannot be paid. */
-export function unavailablePage(css: string, reason: keyof typeof UNAVAILABLE, name: string | null, supportEmail: string | null): string {
-  const { title, detail } = UNAVAILABLE[reason];
+export function unavailablePage(css: string, reason: keyof typeof UNAVAILABLE, name: string | null, supportEmail: string | null, merchant: string | null = null): string {
+  const raw = UNAVAILABLE[reason](merchant ?? "the business");
+  const title = raw.title;
+  const detail = raw.detail.charAt(0).toUpperCase() + raw.detail.slice(1);
   const what = name ? `<p class="muted">Link: <strong>${escapeHtml(name)}</strong></p>` : "";
   const contact = supportEmail ? `<p class="muted">Questions? Write to ${escapeHtml(supportEmail)}.</p>` : "";
   const icon =

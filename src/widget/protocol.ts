@@ -152,7 +152,7 @@ export interface CreateSessionResponse {
    * hint comes from a public page.
    */
   returning: { customer_id: string; name: string; accounts: ReturningAccount[] } | null;
-  /** The bank list as `GET /api/banks` gives it, so the first screen needs no second request. */
+  /** The bank list as `GET /api/banks` gives it (popular banks first), so the first screen needs no second request. */
   banks: WidgetBank[];
   /** Payment mode; null for the account-data flow. */
   payment: SessionPayment | null;
@@ -174,6 +174,8 @@ export interface WidgetBank {
   id: string;
   name: string;
   slug: string;
+  /** Other names people search for it by ("GTB", "UBA"): the directory's `aliases`. */
+  aliases: string[];
   /** Brand colour for the bank's initial badge (no remote logos: no external requests). */
   color: string;
   login_methods: WidgetLoginMethod[];

@@ -14,6 +14,7 @@ import {
 import { connectorFor, networkFor } from "../banks/networks.js";
 import { SANDBOX_LOGINS, SANDBOX_PAYMENT_AUTH } from "../banks/sandbox-logins.js";
 import { listBanks, type BankView } from "../banks/service.js";
+import { directoryBank, popularFirst } from "../banks/directory.js";
 import type { AppContext } from "../context.js";
 import { linkConnection, type LinkResult } from "../data/link.js";
 import type { App, Env, WidgetSessionsTable } from "../db/schema.js";
@@ -239,6 +240,11 @@ async function firstApp(ctx: AppContext, companyId: string, env: Env): Promise<A
     .orderBy("id")
     .limit(1)
     .executeTakeFirst();
+}
+
+/** Who a payment link pays, by the name its widget shows (the environment's first app); null when it has none. */
+export async function linkMerchantName(ctx: AppContext, link: Pick<LinkRow, "company_id" | "env">): Promise<string | null> {
+  return (await firstApp(ctx, link.company_id, link.env))?.name ?? null;
 }
 
 /** Whose widget this is: the app, by payment link, short link or public key (+ token, app_id). */
@@ -670,15 +676,20 @@ export async function listSessionBanks(ctx: AppContext, session: WidgetSession):
   return widgetBanks(ctx, app, await offeredBanks(ctx, app, session.settings));
 }
 
-/** The banks this widget offers (`offeredBanks`), with their health, as the bank list shows them. */
+/**
+ * The banks this widget offers (`offeredBanks`), with their health and the other names people
+ * search them by, as the bank list shows them: popular banks first (the directory's
+ * `popular_rank`), then by name.
+ */
 export async function widgetBanks(ctx: AppContext, app: App, banks: readonly BankView[]): Promise<WidgetBank[]> {
   const health = await bankHealth(ctx, app.env, app.company_id, banks);
-  return banks.map((b) => {
+  return popularFirst(banks).map((b) => {
     const h = health.get(b.id) ?? { health: "healthy" as const, message: null };
     return {
       id: b.id,
       name: b.name,
       slug: b.slug,
+      aliases: [...(directoryBank(b.id)?.aliases ?? [])],
       color: b.colors.primary,
       login_methods: b.login_methods.map((method) => ({ method, ...LOGIN_METHOD_LABELS[method] })),
       health: h.health,

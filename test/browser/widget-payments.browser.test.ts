@@ -268,6 +268,9 @@ describe.skipIf(!chromiumPath)("paying through a merchant page and a payment lin
     const link = await paymentLink(world.h.ctx, t, { name: "Lagos Marathon entry", amount: kobo(1_250_000) });
     const url = `${world.widgetOrigin}/pay/${link.short_url}`;
     const w = track(await world.openFullPage(url, { flow: "pay-link" }));
+    // Who is paid, for what and how much come first, before any bank.
+    await w.waitForScreen(`Payment to ${t.name}`);
+    await w.frame.getByRole("button", { name: "Pay ₦12,500.00" }).click();
     await chooseBank(w, GTB);
     await chooseMethod(w, GTB, "Internet banking");
     await logIn(w, GTB, { identifier: "okro_good", secret: "pass_good" });

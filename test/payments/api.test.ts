@@ -314,7 +314,7 @@ describe("pay/verify and pay/cancel, verbatim from seed 004", () => {
   it("cancel: refuses a cancelled, a succeeded and a completed payment with 409 naming the status; nothing changes", async () => {
     const { payment } = expectSuccess(await initiate({ amount: 10_000 }));
     await data("/pay/cancel", { payment_id: payment._id });
-    expect(expectError(await post("/pay/cancel", { payment_id: payment._id }), 409, "CONFLICT").message).toMatch(/^payment_id: a cancelled payment cannot be cancelled/);
+    expect(expectError(await post("/pay/cancel", { payment_id: payment._id }), 409, "CONFLICT").message).toMatch(/^payment_id: a payment with status cancelled cannot be cancelled/);
 
     const sent = expectSuccess(await initiate({ amount: 10_000 })).payment;
     await worker.runOnce();
@@ -323,7 +323,7 @@ describe("pay/verify and pay/cancel, verbatim from seed 004", () => {
     expect(await entriesOfSent()).toEqual(["debit_confirmed"]);
     clock.advance(SETTLEMENT_DELAY_MS + 1);
     await worker.runOnce();
-    expect(expectError(await post("/pay/cancel", { payment_id: sent._id }), 409, "CONFLICT").message).toMatch(/a completed payment cannot be cancelled/);
+    expect(expectError(await post("/pay/cancel", { payment_id: sent._id }), 409, "CONFLICT").message).toMatch(/a payment with status completed cannot be cancelled/);
     expect(await entriesOfSent()).toEqual(["debit_confirmed", "settlement"]);
     expect((await data("/pay/verify", { payment_id: sent._id })).payment_status.status).toBe("completed");
   });
@@ -438,7 +438,7 @@ describe("refunds", () => {
 
   it("refuses a refund of a payment that has not succeeded (409), bad amounts (400), and other tenants' payments (404)", async () => {
     const { payment } = expectSuccess(await initiate({ amount: 1_000 }));
-    expect(expectError(await post("/pay/refund", { payment_id: payment._id }), 409, "CONFLICT").message).toMatch(/^payment_id: a pending payment cannot be refunded/);
+    expect(expectError(await post("/pay/refund", { payment_id: payment._id }), 409, "CONFLICT").message).toMatch(/^payment_id: a payment with status pending cannot be refunded/);
     for (const amount of [0, -1, 1.5, "100"]) {
       expect(expectError(await post("/pay/refund", { payment_id: payment._id, amount }), 400, "INVALID_FIELD").message).toMatch(/^amount: /);
     }

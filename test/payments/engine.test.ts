@@ -108,6 +108,14 @@ describe("consent payments, end to end", () => {
     expect(await entriesOf(w, c)).toEqual([]);
     expect(await balances(w, c)).toMatchObject({ pending: 0n, available: 0n, collected: 0n });
     expect(await bankTransfers(w, c, errored.reference!)).toHaveLength(0);
+    // The merchant who tries to cancel it reads why in plain words ("a error payment" before).
+    const refused = await w.h.ctx.db
+      .transaction()
+      .execute((trx) => cancelPayment(trx, w.h.ctx, c.scope, queued.id, "api"))
+      .catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: "CONFLICT", field: "payment_id" });
+    expect((refused as Error).message).toMatch(/^payment_id: a payment with status error cannot be cancelled;/);
+    expect((refused as Error).message).not.toMatch(/\ba [aeiou]/);
     expect(await expectSoundLedger(w, c)).toEqual([]);
   });
 });
@@ -301,7 +309,7 @@ describe("cancelling", () => {
       .catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(OkroError);
     expect(refused).toMatchObject({ code: "CONFLICT", statusCode: 409, field: "payment_id" });
-    expect((refused as Error).message).toMatch(/^payment_id: a completed payment cannot be cancelled/);
+    expect((refused as Error).message).toMatch(/^payment_id: a payment with status completed cannot be cancelled/);
     expect(await entriesOf(w, c)).toEqual(before);
     expect((await getPayment(w.h.ctx.db, c.scope, sent.id)).state).toBe("settled");
 

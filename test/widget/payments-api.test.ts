@@ -606,6 +606,16 @@ describe("payment links", () => {
         expect(res.body).not.toContain("<script");
       }
       expect((await page(expired.short_url)).body).toContain("Old offer");
+      // The payer is told whom to ask, by name, not "the business".
+      const paid = await paymentLink(h.ctx, t, { name: "Paid once" });
+      await h.ctx.db.updateTable("payment_links").set({ status: "used" }).where("id", "=", paid.id).execute();
+      const used = await page(paid.short_url);
+      expect(used.statusCode).toBe(410);
+      expect(used.body).toContain("<h1>This payment link has already been paid</h1>");
+      expect(used.body).toContain("ask Expired Co for a new link");
+      expect((await page(expired.short_url)).body).toContain("Ask Expired Co for a new link");
+      expect((await page(disabled.short_url)).body).toContain("Expired Co turned it off");
+      for (const code of [paid.short_url, expired.short_url, disabled.short_url]) expect((await page(code)).body).not.toContain("the business");
     } finally {
       await origin.close();
     }

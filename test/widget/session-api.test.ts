@@ -269,6 +269,9 @@ describe("GET /api/banks", () => {
     const gtb = list.find((b) => b.id === GTBANK)!;
     expect(gtb).toMatchObject({ name: "Guaranty Trust Bank", slug: "guaranty-trust-bank", color: "#dd4f05", health: "healthy", health_message: null });
     expect(gtb.login_methods.map((m) => m.method)).toEqual(["internet_banking", "mobile_banking", "account_number"]);
+    // What people call it comes with it (the search matches it), and the most used banks lead the list.
+    expect(gtb.aliases).toEqual(["GTBank", "GTCO"]);
+    expect(list.slice(0, 5).map((b) => b.slug)).toEqual(["access-bank", "guaranty-trust-bank", "zenith-bank", "first-bank-of-nigeria", "united-bank-for-africa"]);
     expect(gtb.login_methods[0]).toEqual({ method: "internet_banking", label: "Internet banking", identifier_label: "Username", secret_label: "Password" });
   });
 

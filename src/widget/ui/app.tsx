@@ -36,6 +36,7 @@ import {
   Mfa,
   Paid,
   PayAccounts,
+  PayIntro,
   PayPending,
   Returning,
   Review,
@@ -59,13 +60,15 @@ import { applyBrand } from "./theme.js";
  * Payment mode (the session's `payment`): instant: banks → … → MFA → the account to pay from →
  * review (the amount typed here when open) → authorise (OTP or PIN) → paid, or confirming (the
  * bank has not decided: poll) → paid / a failure with its way forward. Returning: the account is
- * picked first, then only the login. Quick Pay: the server logs in with the saved connection (the
+ * picked first, then only the login. A payment link opens on who is paid, for what and how much
+ * (the amount typed there when the link leaves it open), then the banks. Quick Pay: the server logs in with the saved connection (the
  * code screen first if the bank asks) → review → authorise.
  */
 
 type View =
   | { id: "loading"; text?: string }
   | { id: "banks"; banks: WidgetBank[] }
+  | { id: "pay-intro" }
   | { id: "returning" }
   | { id: "method"; bank: WidgetBank }
   | { id: "credentials"; bank: WidgetBank; method: WidgetLoginMethod; accountId?: string; notice?: Notice }
@@ -322,6 +325,8 @@ export function App({ mode }: { mode: Mode }) {
         reset({ id: "returning" });
         return;
       }
+      // A payment link: who is paid, for what and how much, before any bank.
+      if (s.payment?.link) return reset({ id: "pay-intro" });
       replaceTop({ id: "banks", banks: s.banks });
     };
     await attempt();
@@ -334,11 +339,11 @@ export function App({ mode }: { mode: Mode }) {
     return banks;
   }
 
-  /** The bank list, fetched fresh (health changes); above the returning-user screen if there is one. */
+  /** The bank list, fetched fresh (health changes); above the returning-user or payment-link screen if there is one. */
   async function toBanks() {
     setStack((s) => {
       const root = s[0];
-      return root?.id === "returning" ? [root, keyed({ id: "loading" })] : [keyed({ id: "loading" })];
+      return root?.id === "returning" || root?.id === "pay-intro" ? [root, keyed({ id: "loading" })] : [keyed({ id: "loading" })];
     });
     try {
       replaceTop({ id: "banks", banks: await loadBanks() });
@@ -835,6 +840,19 @@ export function App({ mode }: { mode: Mode }) {
       break;
     case "banks":
       screen = <Banks banks={view.banks} onPick={pickBank} />;
+      break;
+    case "pay-intro":
+      screen = session?.payment ? (
+        <PayIntro
+          payment={session.payment}
+          logo={session.branding.logo}
+          amount={flow.current.amount}
+          onContinue={(amount) => {
+            if (amount !== null) flow.current.amount = amount;
+            push({ id: "banks", banks: flow.current.banks ?? session.banks });
+          }}
+        />
+      ) : null;
       break;
     case "returning":
       screen = session?.returning ? (

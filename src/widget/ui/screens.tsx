@@ -11,8 +11,9 @@ import type {
   WidgetLoginMethod,
   WidgetPayment,
 } from "../protocol.js";
+import { searchBanks } from "./bank-search.js";
 import { formatNaira, parseNaira } from "./money.js";
-import { BankBadge, Button, Heading, IconAlert, IconCheck, IconSearch, InlineAlert, Status } from "./parts.js";
+import { BankBadge, BrandMark, Button, Heading, IconAlert, IconCheck, IconSearch, InlineAlert, Status } from "./parts.js";
 
 /**
  * The screens, as pure views: each gets what it shows and callbacks for what the person does.
@@ -33,12 +34,15 @@ export function Loading({ text = "Loading…" }: { text?: string }) {
   return <Status>{text}</Status>;
 }
 
-const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, " ").trim();
-
 export function Banks(props: { banks: WidgetBank[]; onPick: (bank: WidgetBank) => void }) {
   const [query, setQuery] = useState("");
-  const q = norm(query);
-  const shown = q ? props.banks.filter((b) => norm(b.name).includes(q) || norm(b.slug).includes(q)) : props.banks;
+  const input = useRef<HTMLInputElement>(null);
+  const shown = searchBanks(props.banks, query);
+  // "No bank matches": back to the whole list, with the cursor in the search to try another name.
+  const showAll = () => {
+    setQuery("");
+    input.current?.focus();
+  };
   return (
     <>
       <Heading>Select your bank</Heading>
@@ -53,6 +57,7 @@ export function Banks(props: { banks: WidgetBank[]; onPick: (bank: WidgetBank) =
             <div class="search-box">
               <IconSearch />
               <input
+                ref={input}
                 id="bank-search"
                 type="search"
                 autocomplete="off"
@@ -63,7 +68,16 @@ export function Banks(props: { banks: WidgetBank[]; onPick: (bank: WidgetBank) =
               />
             </div>
           </div>
-          <div aria-live="polite">{shown.length === 0 && <p class="empty">No bank matches “{query.trim()}”.</p>}</div>
+          <div aria-live="polite">
+            {shown.length === 0 && (
+              <div class="empty">
+                <p>No bank matches “{query.trim()}”.</p>
+                <Button kind="secondary" onClick={showAll}>
+                  Show all banks
+                </Button>
+              </div>
+            )}
+          </div>
           <ul class="list">
             {shown.map((bank) => (
               <li key={bank.id}>
@@ -628,6 +642,78 @@ export function PayAccounts(props: { bank: WidgetBank; accounts: WidgetBankAccou
         </Button>
       </div>
     </>
+  );
+}
+
+/**
+ * A payment link's first screen: who is paid, for what and how much — before any bank is chosen,
+ * so the payer knows what they are agreeing to before logging in anywhere. The amount is typed
+ * here when the link leaves it open (and carried to the review).
+ */
+export function PayIntro(props: {
+  payment: SessionPayment;
+  logo: string | null;
+  /** What the person typed before (Back from the bank list keeps it). */
+  amount: number | null;
+  onContinue: (amount: number | null) => void;
+}) {
+  const { payment } = props;
+  const fixed = payment.amount;
+  const [typed, setTyped] = useState(props.amount !== null && fixed === null ? formatNaira(props.amount).slice(1) : "");
+  const [missing, setMissing] = useState<string | null>(null);
+  const parsed = fixed ?? parseNaira(typed);
+  const item = payment.link?.name ?? null;
+  const description = payment.note && payment.note !== item ? payment.note : null;
+  const go = (e: Event) => {
+    e.preventDefault();
+    if (fixed !== null) return props.onContinue(null);
+    if (parsed === null || parsed < 100) {
+      setMissing(typed.trim() === "" ? "Enter the amount to pay." : "Enter an amount in naira of at least ₦1.00, like 5,000 or 5000.50.");
+      return;
+    }
+    setMissing(null);
+    props.onContinue(parsed);
+  };
+  return (
+    <form class="flow" onSubmit={go} noValidate>
+      <div class="payee">
+        <BrandMark key={props.logo ?? ""} name={payment.merchant} logo={props.logo} />
+        <Heading>Payment to {payment.merchant}</Heading>
+      </div>
+      {missing && <InlineAlert>{missing}</InlineAlert>}
+      <dl class="facts rows">
+        {item && (
+          <div>
+            <dt>For</dt>
+            <dd>{item}</dd>
+          </div>
+        )}
+        {description && (
+          <div>
+            <dt>Details</dt>
+            <dd>{description}</dd>
+          </div>
+        )}
+        {fixed !== null && (
+          <div>
+            <dt>Amount</dt>
+            <dd class="big">{formatNaira(fixed)}</dd>
+          </div>
+        )}
+      </dl>
+      {fixed === null && (
+        <div class="field">
+          <label class="label" for="amount">
+            Amount (₦)
+          </label>
+          <input id="amount" class="amount" inputMode="decimal" autocomplete="off" placeholder="0.00" value={typed} onInput={(e) => setTyped(e.currentTarget.value)} />
+        </div>
+      )}
+      <p class="muted small">Next, choose your bank and log in. Nothing is paid until you confirm it with a code from your bank or your PIN.</p>
+      <div class="actions">
+        <Button type="submit">{parsed !== null && parsed >= 100 ? `Pay ${formatNaira(parsed)}` : "Continue"}</Button>
+      </div>
+    </form>
   );
 }
 
