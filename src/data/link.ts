@@ -339,13 +339,14 @@ export async function linkConnection(ctx: AppContext, input: LinkInput): Promise
 type Trx = Transaction<DB>;
 
 /**
- * Which login of the bank a link came through: a keyed fingerprint of the login method and the
- * identifier (case-insensitive, as banks treat usernames), never the identifier in clear. Links
- * that keep no credentials have no login to tell apart: '' (one record per customer and bank).
+ * Which login of the bank a link came through: a keyed fingerprint of the identifier
+ * (case-insensitive, as banks treat usernames), never the identifier in clear. The login method
+ * is left out: one identifier typed into the internet-banking or the mobile form is one profile.
+ * Links that keep no credentials have no login to tell apart: '' (one record per customer and bank).
  */
 export function loginKeyOf(ctx: Pick<AppContext, "secrets">, bankId: string, credentials: LoginCredentials | null): string {
   if (!credentials) return "";
-  return ctx.secrets.fingerprint(`${bankId}\0${credentials.method}\0${credentials.identifier.trim().toLowerCase()}`, "records:login");
+  return ctx.secrets.fingerprint(`${bankId}\0${credentials.identifier.trim().toLowerCase()}`, "records:login");
 }
 
 async function writeLink(ctx: AppContext, trx: Trx, input: LinkInput, scope: store.Scope, products: Product[], pulled: Pulled): Promise<LinkResult> {

@@ -553,14 +553,18 @@ export async function mergeCustomers(trx: Transaction<DB>, scope: Scope, initial
   }
   const from = initial.id;
   const to = final.id;
-  // A record is one login at one bank: records of the same login join; other logins stay apart.
-  const loginOf = (r: { bank_id: string; login_key: string }) => `${r.bank_id}\0${r.login_key}`;
+  // A record is one login at one bank: records of the same login join, and so do records at the
+  // same bank when either's login is unknown ('': older rows, links that kept no credentials);
+  // two known, different logins stay two records.
   const finalRecords = await trx.selectFrom("records").select(["id", "bank_id", "login_key"]).where("customer_id", "=", to).execute();
-  const finalAt = new Map(finalRecords.map((r) => [loginOf(r), r.id]));
   const initialRecords = await trx.selectFrom("records").select(["id", "bank_id", "login_key"]).where("customer_id", "=", from).execute();
+  const survivorOf = (r: { bank_id: string; login_key: string }) => {
+    const atBank = finalRecords.filter((f) => f.bank_id === r.bank_id);
+    return (atBank.find((f) => f.login_key === r.login_key) ?? atBank.find((f) => r.login_key === "" || f.login_key === ""))?.id;
+  };
   try {
     for (const record of initialRecords) {
-      const survivor = finalAt.get(loginOf(record));
+      const survivor = survivorOf(record);
       if (!survivor) continue;
       // Both are linked through this login at this bank: the data of `initial`'s connection joins `final`'s.
       for (const table of ["accounts", "auths", "balances", "transactions", "incomes"] as const) {

@@ -331,7 +331,7 @@ export interface RecordsTable {
   env: Env;
   customer_id: string;
   bank_id: string;
-  /** Keyed fingerprint of the login (method + identifier), '' when unknown: one record per login. */
+  /** Keyed fingerprint of the login's identifier, '' when unknown: one record per login. */
   login_key: Generated<string>;
   app_id: string | null;
   status: RecordStatus;

@@ -3,7 +3,7 @@ import { sql, type Kysely } from "kysely";
 // A record is one bank login, not one (customer, bank): the same person may hold two logins at
 // one bank (a personal and a business profile, or a second username), each with its own
 // accounts and credentials. Keyed by customer, bank and a keyed fingerprint of the login
-// (method + identifier, never the identifier itself); '' for records made before this and for
+// (its identifier, never in clear); '' for records made before this and for
 // links that kept no credentials (one per customer and bank, as before).
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`ALTER TABLE records ADD COLUMN login_key text NOT NULL DEFAULT ''`.execute(db);
