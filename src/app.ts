@@ -2,7 +2,7 @@ import cookie from "@fastify/cookie";
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from "fastify";
 import {
   jsonSchemaTransform,
   jsonSchemaTransformObject,
@@ -13,7 +13,7 @@ import {
 import { apiModules } from "./api-modules.js";
 import type { AppContext } from "./context.js";
 import { secretKeyHook } from "./http/api-auth.js";
-import { ErrorEnvelope } from "./http/envelope.js";
+import { ErrorEnvelope, ok } from "./http/envelope.js";
 import { ERROR_STATUS, OkroError } from "./http/errors.js";
 import { applyHttpBasics, requestIdOptions } from "./http/basics.js";
 import { loggerOptions } from "./http/logging.js";
@@ -23,7 +23,7 @@ import { createMetrics } from "./ops/metrics.js";
 import type { Registry } from "prom-client";
 import { opsRoutes } from "./ops/routes.js";
 import { dashboardRoutes } from "./platform/routes.js";
-import { landingPage } from "./ops/pages.js";
+import { API_INDEX, apiIndexPage, landingPage } from "./ops/pages.js";
 import { dashboardPages } from "./dashboard/routes.js";
 import { demoMerchantRoutes } from "./dashboard/demo-merchant.js";
 import type { DemoInfo } from "./seed.js";
@@ -157,6 +157,12 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     theme: { title: "Okro API reference" },
   });
   app.get("/v2/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+  // The API's base URL (the banner's "API" line), opened in a browser or with curl: an index,
+  // without a key. JSON in the envelope, or a small page when the browser asks for HTML.
+  const apiIndex = async (req: FastifyRequest, reply: FastifyReply) =>
+    prefersHtml(req.headers.accept) ? reply.type("text/html; charset=utf-8").send(apiIndexPage()) : ok("Okro API v2: the reference is at /docs", API_INDEX);
+  app.get("/v2", { schema: { hide: true } }, apiIndex);
+  app.get("/v2/", { schema: { hide: true } }, apiIndex);
 
   const metrics = createMetrics();
   metrics.instrument(app);
@@ -203,6 +209,14 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   app.get("/", { schema: { hide: true } }, async (_req, reply) => reply.type("text/html").send(landingPage(ctx)));
 
   return app;
+}
+
+/** A browser's navigation asks for text/html before anything else; curl and SDKs do not ask for it. */
+function prefersHtml(accept: string | undefined): boolean {
+  if (!accept) return false;
+  const html = accept.indexOf("text/html");
+  const json = accept.indexOf("application/json");
+  return html !== -1 && (json === -1 || html < json);
 }
 
 const DOCS_LOGO_SVG =

@@ -96,7 +96,9 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     const demo = await ensureDemo(ctx, config.dataDir, urls);
     demoInfo = demo;
     const elapsed = Math.round(performance.now() - startedAt);
-    process.stdout.write(banner(demo, handle, demoFilePath(config.dataDir), elapsed) + "\n");
+    // Secrets only to a terminal: piped or redirected, stdout is the JSON log stream, kept by
+    // whatever collects it.
+    process.stdout.write(banner(demo, handle, demoFilePath(config.dataDir), elapsed, { secrets: Boolean(process.stdout.isTTY) }) + "\n");
     // Linked customers for the demo (until they are all there): in the background, because it goes
     // through the sandbox banks (seconds, with their latency) and start-up must not wait for them.
     if (!stopping) seeding = ensureDemoData(ctx, demo, { signal: stopSeeding.signal }).then(

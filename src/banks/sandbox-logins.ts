@@ -7,7 +7,8 @@ export const SANDBOX_LOGINS = [
   { username: "okro_good", password: "pass_good", outcome: "logs in" },
   { username: "okro_otp", password: "pass_good", outcome: "asked for an OTP: 123456" },
   { username: "okro_question", password: "pass_good", outcome: "asked a security question: answer okro" },
-  { username: "okro_locked", password: "pass_good", outcome: "account locked" },
+  // The sandbox bank refuses okro_locked before it looks at the password (engine.ts startLogin).
+  { username: "okro_locked", password: "(any password)", outcome: "account locked, whatever the password" },
   { username: "okro_corp", password: "pass_good", outcome: "a corporate customer (banks with corporate banking)" },
   { username: "okro_good", password: "(anything else)", outcome: "invalid credentials" },
 ] as const;

@@ -26,6 +26,10 @@ export const requestIdOptions = {
 } satisfies Partial<FastifyServerOptions>;
 
 export function applyHttpBasics(app: FastifyInstance): void {
+  // Bodies are JSON (or, on /v2, form-encoded): Fastify's built-in text/plain parser would hand a
+  // route a string that then fails validation as a 400. Without it, any other type is a 415
+  // UNSUPPORTED_MEDIA_TYPE, as the README promises.
+  app.removeContentTypeParser("text/plain");
   let closing = false;
   app.addHook("preClose", async () => {
     closing = true;

@@ -7,6 +7,7 @@ import { offsetOf } from "../http/pagination.js";
 import { newId, shortCode } from "../lib/ids.js";
 import { toWire, type Kobo } from "../lib/kobo.js";
 import { canonicalJson, sha256Hex } from "../lib/secrets.js";
+import { companyEmail } from "../platform/users.js";
 import { defaultCompanyAccount, requireCompanyAccount } from "./company-accounts.js";
 import type { Executor, Scope } from "./types.js";
 import { wireEnv, type LinkRef } from "./views.js";
@@ -35,7 +36,8 @@ export interface LinkInput {
   type: "one-time";
   /** A company account id; null: the company's default account for the currency when paid. */
   accountToCredit: string | null;
-  supportEmail: string;
+  /** Null: the company's own email (`companyEmail`), which Okra did not make callers send. */
+  supportEmail: string | null;
   successUrl: string | null;
   callbackUrl: string | null;
   /** Bank slugs from the directory (the same form as an app's `bank_filter`); empty: every bank. */
@@ -76,10 +78,16 @@ function detailsHash(input: LinkInput): string {
  * Creates the link, or returns the company's active, unexpired link with identical details.
  * Refuses (4xx naming the field, nothing written): `account` not a receiving account of the
  * tenant (404), no `account` and no default receiving account for the currency (422),
- * `expires_at` not in the future (422).
+ * `expires_at` not in the future (422). `supportEmail` null is the company's email.
  */
-export async function createLink(trx: Transaction<DB>, ctx: AppContext, scope: Scope, input: LinkInput): Promise<{ link: LinkRow; created: boolean }> {
+export async function createLink(trx: Transaction<DB>, ctx: AppContext, scope: Scope, given: LinkInput): Promise<{ link: LinkRow; created: boolean }> {
   const now = ctx.clock.now();
+  const supportEmail = given.supportEmail ?? (await companyEmail(trx, scope.companyId));
+  if (supportEmail === null) {
+    throw new OkroError("MISSING_FIELDS", "support_email: is required: the company has no owner's email to use instead", { field: "support_email" });
+  }
+  // Defaulted before hashing: the same link whether the email was sent or defaulted to.
+  const input = { ...given, supportEmail };
   if (input.expiresAt && input.expiresAt.getTime() <= now.getTime()) {
     throw new OkroError("UNPROCESSABLE", "expires_at: must be in the future", { field: "expires_at" });
   }

@@ -179,7 +179,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
           const scope = scopeOf(req);
           const row = await initiatePayment(trx, ctx, scope, {
             accountToDebit: b.account_to_debit,
-            accountToCredit: b.account_to_credit || undefined,
+            accountToCredit: S.receivingAccountOrDefault(b.account_to_credit),
             amount: positiveKobo(b.amount),
             currency: b.currency,
             note: b.note ?? undefined,
@@ -409,7 +409,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
       {
         tags,
         summary: "Create a payment link",
-        description: `A page on the widget origin (\`url\`: \`<widget origin>/pay/<short_url>\`) where a customer pays you: a fixed \`amount\` (at least 100 kobo) or, when absent or null, one they enter. Okra's fields (\`name\`, \`currency\` NGN, \`note\`, \`logo\`, \`countries\` NG, \`type\` one-time, \`color\`, \`account\`, \`support_email\` (required), \`success_url\`, \`callback_url\`, \`filter{banks}\`) plus Okro's \`reusable\` (default false: the link is used once paid) and \`expires_at\` (an ISO instant in the future). Creating identical details again gives back the same active link. \`type: recurring\` and \`data: true\` are a 422 (not available yet). ${MUTATING}`,
+        description: `A page on the widget origin (\`url\`: \`<widget origin>/pay/<short_url>\`) where a customer pays you: a fixed \`amount\` (at least 100 kobo) or, when absent or null, one they enter. Okra's fields (\`name\`, \`currency\` NGN, \`note\`, \`logo\`, \`countries\` NG, \`type\` one-time, \`color\`, \`account\` (absent, empty or null: your default receiving account), \`support_email\` (absent: your company's email), \`success_url\`, \`callback_url\`, \`filter{banks}\`) plus Okro's \`reusable\` (default false: the link is used once paid) and \`expires_at\` (an ISO instant in the future). Creating identical details again gives back the same active link. \`type: recurring\` and \`data: true\` are a 422 (not available yet). ${MUTATING}`,
       },
       S.CreateLinkBody,
       S.LinkResponse,
@@ -431,8 +431,8 @@ export const paymentRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
             logo: b.logo ?? null,
             color: b.color ?? null,
             type: "one-time",
-            accountToCredit: b.account ?? null,
-            supportEmail: b.support_email,
+            accountToCredit: S.receivingAccountOrDefault(b.account) ?? null,
+            supportEmail: b.support_email ?? null,
             successUrl: b.success_url ?? null,
             callbackUrl: b.callback_url ?? null,
             filterBanks: banks,

@@ -57,11 +57,20 @@ export const BankRef = z
   .min(1, "must not be empty")
   .max(64, "must be at most 64 characters")
   .meta({ description: "A bank from `banks/list`: its `_id` or its `slug` (e.g. guaranty-trust-bank)" });
-/** okra-node's initPayment insists on `account_to_credit`; `""` or null there means "my default". */
-const OptionalAccountToCredit = z
+/**
+ * The receiving account a payment is for, where "none" means the company's default for the
+ * currency: one rule for `pay/initiate`'s `account_to_credit` and `pay/link/create`'s `account`.
+ * okra-node insists on both keys (initPayment's `account_to_credit`, createPaymentLink's
+ * `account`), so `""` and null mean the default as much as an absent key does; read the value
+ * with `receivingAccountOrDefault`.
+ */
+export const ReceivingAccountOrDefault = z
   .union([Id, z.literal(""), z.null()], { error: "must be a 24-character hex id (a receiving account from pay/accounts/list)" })
   .optional()
   .meta({ description: "Your receiving account (`pay/accounts/list`). Absent, empty or null: your default account for the currency." });
+
+/** The account id `ReceivingAccountOrDefault` names, or undefined for the default. */
+export const receivingAccountOrDefault = (value: z.infer<typeof ReceivingAccountOrDefault>): string | undefined => value || undefined;
 
 // ---------------------------------------------------------------------------------------------
 // Payments
@@ -72,7 +81,7 @@ export const InitiateBody = z.strictObject({
   account_to_debit: Id.meta({
     description: "The customer's linked account to debit (an account id from accounts/*). It needs payment consent (given in the widget).",
   }),
-  account_to_credit: OptionalAccountToCredit,
+  account_to_credit: ReceivingAccountOrDefault,
   amount: Amount,
   currency: Currency.default("NGN"),
   type: z
@@ -171,13 +180,18 @@ export const CreateLinkBody = z.strictObject({
     .meta({ description: "`one-time` (the default). `recurring` links are not available yet (422)." }),
   schedule: z.unknown().optional().meta({ description: "For recurring links (not available yet)" }),
   color: z.string({ error: "must be a string" }).regex(COLOR_PATTERN, "must be a hex colour, #rgb or #rrggbb").nullable().optional(),
-  account: Id.nullable().optional().meta({ description: "The receiving account to credit (`pay/accounts/list`); absent: your default for the currency" }),
+  account: ReceivingAccountOrDefault,
   support_email: z
     .string({ error: "must be an email address" })
     .trim()
     .max(254, "must be at most 254 characters")
     .pipe(z.email("must be an email address"))
-    .meta({ description: "Where payers can reach you (required)" }),
+    .nullable()
+    .optional()
+    .meta({
+      description:
+        "Where payers can reach you, shown on the page. Absent or null: your company's email (its owner's, the dashboard account that signed it up). okra-node does not send it.",
+    }),
   data: z.boolean({ error: "must be true or false" }).optional().meta({ description: "Okra: also pull account data. Not available yet: `true` is a 422." }),
   success_url: HttpUrl.nullable().optional().meta({ description: "Where the page sends the payer after a successful payment" }),
   callback_url: HttpUrl.nullable().optional().meta({ description: "Shown to the page's script; events go to your webhooks" }),

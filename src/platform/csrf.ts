@@ -35,17 +35,24 @@ export function ownOrigins(req: { protocol?: string | undefined; host: string },
   return origins;
 }
 
-/** Why a state-changing request is refused, or null when it may proceed. Pure, for testing. */
+/**
+ * Why a state-changing request is refused, or null when it may proceed. Pure, for testing. A
+ * body that is not JSON is an unsupported media type (415, as everywhere else in Okro); a foreign
+ * origin is forbidden (403). Either way nothing is read or done.
+ */
 export function csrfProblem(input: {
   method: string;
   contentType: string | undefined;
   origin: string | undefined;
   allowedOrigins: Set<string>;
-}): string | null {
+}): { code: "UNSUPPORTED_MEDIA_TYPE" | "FORBIDDEN"; message: string } | null {
   if (!STATE_CHANGING.has(input.method.toUpperCase())) return null;
   const mediaType = (input.contentType ?? "").split(";")[0]!.trim().toLowerCase();
   if (mediaType !== "application/json") {
-    return "Content-Type: dashboard requests that change something must be application/json (this protects your session from cross-site forms)";
+    return {
+      code: "UNSUPPORTED_MEDIA_TYPE",
+      message: "Content-Type: dashboard requests that change something must be application/json (this protects your session from cross-site forms)",
+    };
   }
   if (input.origin !== undefined) {
     let origin: string | null = null;
@@ -55,7 +62,7 @@ export function csrfProblem(input: {
       origin = null;
     }
     if (!origin || origin === "null" || !input.allowedOrigins.has(origin)) {
-      return `Origin: ${input.origin} may not make dashboard requests; they must come from this server's own origin`;
+      return { code: "FORBIDDEN", message: `Origin: ${input.origin} may not make dashboard requests; they must come from this server's own origin` };
     }
   }
   return null;
@@ -71,6 +78,6 @@ export function csrfGuard(publicUrl: string | undefined) {
       origin: Array.isArray(origin) ? origin[0] : origin,
       allowedOrigins: ownOrigins(req, publicUrl),
     });
-    if (problem) throw new OkroError("FORBIDDEN", problem);
+    if (problem) throw new OkroError(problem.code, problem.message);
   };
 }

@@ -75,6 +75,24 @@ export async function signUp(
   }
 }
 
+/**
+ * The company's email: its owner's (the dashboard account that signed the company up; the
+ * earliest owner if there are several), or null for a company without one (made outside signup).
+ * What a payment link shows payers when the merchant named no support email.
+ */
+export async function companyEmail(db: Executor, companyId: string): Promise<string | null> {
+  const owner = await db
+    .selectFrom("users")
+    .select("email")
+    .where("company_id", "=", companyId)
+    .where("role", "=", "owner")
+    .orderBy("created_at")
+    .orderBy("id")
+    .limit(1)
+    .executeTakeFirst();
+  return owner?.email ?? null;
+}
+
 /** One message for an unknown email and a wrong password, so a login does not reveal accounts. */
 const badLogin = () => new OkroError("UNAUTHORIZED", "email or password is incorrect");
 

@@ -11,6 +11,7 @@ import { ManualClock } from "../../src/lib/clock.js";
 import { grantConsent } from "../../src/payments/consents.js";
 import { PaymentWorker } from "../../src/payments/worker.js";
 import type { NewCompany } from "../../src/platform/companies.js";
+import { signUp } from "../../src/platform/users.js";
 import { ensureDemoSettlementAccount } from "../../src/seed.js";
 import { createHarness, type Harness } from "../harness.js";
 import { GTBANK, linkSandboxCustomer } from "../security/route-registry.js";
@@ -119,6 +120,35 @@ describe("okra-node 0.2.0 Payments against Okro", () => {
       support_email: "help@example.com",
     });
     expect(again.link._id).toBe(link._id);
+  });
+
+  it("createPaymentLink with only okra-node's required keys (account \"\") pays the default account and shows the company's email", async () => {
+    // A company as signup makes it: its owner's email is the company's email.
+    const signed = await signUp(h.ctx.db, { company_name: "Link Shop", name: "Ada Owner", email: "Ada@Link-Shop.example", password: "correct horse battery" }, clock.now());
+    const defaultAccount = await ensureDemoSettlementAccount(h.ctx, signed.company.id);
+    const sdk = payments({ secret: signed.credentials.sandbox.secret_key });
+    const { link } = await sdk.createPaymentLink({ amount: 250_000, name: "Ankara, 6 yards", currency: "NGN", countries: "NG", account: "" });
+    // account null on the link: it pays into the default receiving account of its currency.
+    expect(link).toMatchObject({ amount: 250_000, name: "Ankara, 6 yards", status: "active", account: null, support_email: "ada@link-shop.example" });
+    // The defaulted email is the link's detail like a sent one: the same details, the same link.
+    expect((await sdk.createPaymentLink({ amount: 250_000, name: "Ankara, 6 yards", currency: "NGN", countries: "NG", account: "", support_email: "ada@link-shop.example" })).link._id).toBe(link._id);
+    const named = await sdk.createPaymentLink({ amount: 250_000, name: "Ankara, 6 yards", currency: "NGN", countries: "NG", account: defaultAccount, support_email: "help@link-shop.example" });
+    expect(named.link).toMatchObject({ account: defaultAccount, support_email: "help@link-shop.example" });
+
+    // account "" is the default, as account_to_credit "" is on pay/initiate; anything else must be an id.
+    await expect(sdk.createPaymentLink({ amount: 250_000, name: "x", currency: "NGN", countries: "NG", account: "savings" })).rejects.toMatchObject({
+      http_error_code: 400,
+      error_payload: { error: "INVALID_FIELD", message: expect.stringMatching(/^account: must be a 24-character hex id/) },
+    });
+    await expect(payments().initPayment({ account_to_debit: linked.accounts[0]!.id, account_to_credit: "savings", amount: 1_000, currency: "NGN" })).rejects.toMatchObject({
+      http_error_code: 400,
+      error_payload: { error: "INVALID_FIELD", message: expect.stringMatching(/^account_to_credit: must be a 24-character hex id/) },
+    });
+    // A company made outside signup has no email to default to: the field is named.
+    await expect(payments().createPaymentLink({ amount: 250_000, name: "x", currency: "NGN", countries: "NG", account: "" })).rejects.toMatchObject({
+      http_error_code: 400,
+      error_payload: { error: "MISSING_FIELDS", message: expect.stringMatching(/^support_email: is required/) },
+    });
   });
 
   it("surfaces Okro's errors as the SDK's {error_payload, http_error_code}", async () => {

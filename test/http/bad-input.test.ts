@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NewCompany } from "../../src/platform/companies.js";
 import { bearer, createHarness, type Harness } from "../harness.js";
+import { buildWidgetApi } from "../widget/widget-api.js";
 import { expectError, expectSuccess } from "./envelope-assertions.js";
 
 /**
@@ -83,13 +84,35 @@ describe("unparseable bodies", () => {
     expectSuccess(await h.request({ method: "POST", url: "/v2/banks/getById", headers: { ...key, ...json }, payload: fits }));
   });
 
-  it.each(["text/xml", "application/xml", "multipart/form-data; boundary=x", "application/octet-stream"])(
+  it.each(["text/xml", "application/xml", "multipart/form-data; boundary=x", "application/octet-stream", "text/plain", "text/plain; charset=utf-8"])(
     "answers an unsupported content type (%s) with 415 UNSUPPORTED_MEDIA_TYPE",
     async (contentType) => {
       const res = await h.request({ method: "POST", url: "/v2/banks/getById", headers: { ...key, "content-type": contentType }, payload: `<id>${GTB}</id>` });
       expectError(res, 415, "UNSUPPORTED_MEDIA_TYPE");
     },
   );
+
+  it("answers JSON sent as text/plain with 415 on every route family: /v2 (each prefix), the dashboard API, the widget session API", async () => {
+    const text = { "content-type": "text/plain" };
+    const payload = JSON.stringify({ id: GTB });
+    for (const url of ["/v2/banks/getById", "/v2/sandbox/banks/getById", "/sandbox/v2/banks/getById"]) {
+      expectError(await h.request({ method: "POST", url, headers: { ...key, ...text }, payload }), 415, "UNSUPPORTED_MEDIA_TYPE");
+    }
+    // A mutating /v2 route: refused before anything is written.
+    const hook = await h.request({ method: "POST", url: "/v2/webhooks/create", headers: { ...key, ...text }, payload: JSON.stringify({ url: "https://example.com/hooks" }) });
+    expectError(hook, 415, "UNSUPPORTED_MEDIA_TYPE");
+    const hooks = await h.request({ method: "POST", url: "/v2/webhooks/list", headers: { ...key, ...json }, payload: "{}" });
+    expect(expectSuccess<{ endpoints: unknown[] }>(hooks).endpoints).toEqual([]);
+    const login = await h.request({ method: "POST", url: "/dashboard/api/login", headers: text, payload: JSON.stringify({ email: "a@example.com", password: "x" }) });
+    expectError(login, 415, "UNSUPPORTED_MEDIA_TYPE");
+    const widget = await buildWidgetApi(h.ctx);
+    try {
+      const session = await widget.inject({ method: "POST", url: "/api/sessions", headers: text, payload: JSON.stringify({ key: tenant.sandbox.public_key }) });
+      expectError(session, 415, "UNSUPPORTED_MEDIA_TYPE");
+    } finally {
+      await widget.close();
+    }
+  });
 });
 
 describe("schema violations name the field", () => {

@@ -109,3 +109,39 @@ describe("/metrics", () => {
     expect(await read()).toBe(before + 2);
   });
 });
+
+describe("GET /v2 (the banner's API URL)", () => {
+  it("answers an index without a key: JSON in the envelope by default, linking the docs and the OpenAPI document", async () => {
+    for (const url of ["/v2", "/v2/"]) {
+      const res = await h.request({ method: "GET", url });
+      expect(res.statusCode, url).toBe(200);
+      expect(res.headers["content-type"]).toMatch(/^application\/json/);
+      expect(res.json()).toMatchObject({ status: "success", data: { docs: "/docs", openapi: "/v2/openapi.json" } });
+    }
+    // The links it gives work.
+    expect((await h.request({ method: "GET", url: "/v2/openapi.json" })).json()).toMatchObject({ openapi: "3.1.0" });
+    expect((await h.request({ method: "GET", url: "/docs/" })).statusCode).toBe(200);
+  });
+
+  it("answers a small page with the same links when a browser asks for HTML", async () => {
+    const res = await h.request({
+      method: "GET",
+      url: "/v2",
+      headers: { accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers["content-type"]).toMatch(/^text\/html/);
+    expect(res.body).toContain('href="/docs"');
+    expect(res.body).toContain('href="/v2/openapi.json"');
+    // An SDK or curl asking for JSON (or anything) still gets JSON.
+    const json = await h.request({ method: "GET", url: "/v2/", headers: { accept: "application/json, text/html" } });
+    expect(json.json()).toMatchObject({ status: "success" });
+  });
+
+  it("is only the index: the API's routes under /v2 still want a key", async () => {
+    const res = await h.request({ method: "POST", url: "/v2/banks/list" });
+    expect(res.statusCode).toBe(401);
+    const keyed = await h.request({ method: "GET", url: "/v2", headers: bearer(tenant.sandbox.secret_key) });
+    expect(keyed.statusCode).toBe(200);
+  });
+});

@@ -43,7 +43,7 @@ describe("the demo seed's payments", () => {
     expect(saved.sandbox.settlement_account).toBe(demo.sandbox.settlement_account);
     const { accounts } = expectSuccess(await post("/pay/accounts/list", {}));
     expect(accounts).toEqual([expect.objectContaining({ id: saved.sandbox.settlement_account, name: "Demo Shop Ltd", bank: "5d6fe57a4099cc4b210bbeb3", default: true, currency: "NGN" })]);
-    expect(banner(demo, { kind: "pglite", location: dataDir }, demoFilePath(dataDir), 1)).toContain(`Receiving account   ${saved.sandbox.settlement_account}`);
+    expect(banner(demo, { kind: "pglite", location: dataDir }, demoFilePath(dataDir), 1, { secrets: true })).toContain(`Receiving account   ${saved.sandbox.settlement_account}`);
 
     // A second start keeps the same account.
     const again = await ensureDemo(h.ctx, dataDir, { api: "http://localhost:4000", widget: "http://localhost:4001" });

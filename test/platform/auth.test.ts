@@ -201,19 +201,19 @@ describe("the session cookie", () => {
 });
 
 describe("cross-site request forgery", () => {
-  it("refuses a state-changing request that is not JSON with 403 FORBIDDEN, before reading it", async () => {
+  it("refuses a state-changing request that is not JSON with 415 UNSUPPORTED_MEDIA_TYPE, before reading it", async () => {
     const { client, input } = await signedUp(h);
     const form = `email=${encodeURIComponent(input.email)}&password=${encodeURIComponent(input.password)}`;
     for (const type of ["application/x-www-form-urlencoded", "text/plain", "multipart/form-data; boundary=x"]) {
       const res = await client.send("POST", "/login", form, { "content-type": type });
-      expect(expectError(res, 403, "FORBIDDEN").message).toMatch(/Content-Type.*application\/json/);
+      expect(expectError(res, 415, "UNSUPPORTED_MEDIA_TYPE").message).toMatch(/Content-Type.*application\/json/);
       expect(res.cookies).toHaveLength(0);
     }
     // A session-authenticated route too: a cross-site form must not create anything.
     const created = await client.send("POST", "/apps/create", "env=sandbox&name=Forged", { "content-type": "application/x-www-form-urlencoded" });
-    expectError(created, 403, "FORBIDDEN");
+    expectError(created, 415, "UNSUPPORTED_MEDIA_TYPE");
     // Without any Content-Type (and no body) as well.
-    expectError(await h.request({ method: "POST", url: "/dashboard/api/logout", remoteAddress: client.ip, headers: { cookie: `${SESSION_COOKIE}=${client.cookie}` } }), 403, "FORBIDDEN");
+    expectError(await h.request({ method: "POST", url: "/dashboard/api/logout", remoteAddress: client.ip, headers: { cookie: `${SESSION_COOKIE}=${client.cookie}` } }), 415, "UNSUPPORTED_MEDIA_TYPE");
     expectSuccess(await client.get("/me"));
   });
 

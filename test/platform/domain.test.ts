@@ -30,7 +30,10 @@ describe("app URLs and logos", () => {
 
 describe("the CSRF rule", () => {
   const own = ownOrigins({ protocol: "http", host: "127.0.0.1:4000" }, "https://okro.example.com/");
-  const check = (method: string, contentType: string | undefined, origin?: string) => csrfProblem({ method, contentType, origin, allowedOrigins: own });
+  const check = (method: string, contentType: string | undefined, origin?: string) => {
+    const problem = csrfProblem({ method, contentType, origin, allowedOrigins: own });
+    return problem && `${problem.code} ${problem.message}`;
+  };
 
   it("lets reads through whatever they carry", () => {
     expect(check("GET", undefined, "https://evil.example")).toBeNull();
@@ -41,10 +44,10 @@ describe("the CSRF rule", () => {
     for (const method of ["POST", "PUT", "PATCH", "DELETE"]) {
       expect(check(method, "application/json")).toBeNull();
       expect(check(method, "application/json; charset=utf-8")).toBeNull();
-      expect(check(method, undefined)).toMatch(/^Content-Type/);
-      expect(check(method, "text/plain")).toMatch(/^Content-Type/);
-      expect(check(method, "application/x-www-form-urlencoded")).toMatch(/^Content-Type/);
-      expect(check(method, "application/json-seq")).toMatch(/^Content-Type/);
+      expect(check(method, undefined)).toMatch(/^UNSUPPORTED_MEDIA_TYPE Content-Type/);
+      expect(check(method, "text/plain")).toMatch(/^UNSUPPORTED_MEDIA_TYPE Content-Type/);
+      expect(check(method, "application/x-www-form-urlencoded")).toMatch(/^UNSUPPORTED_MEDIA_TYPE Content-Type/);
+      expect(check(method, "application/json-seq")).toMatch(/^UNSUPPORTED_MEDIA_TYPE Content-Type/);
     }
   });
 
@@ -53,7 +56,7 @@ describe("the CSRF rule", () => {
     expect(check("POST", "application/json", "https://okro.example.com")).toBeNull();
     expect(check("POST", "application/json", "https://OKRO.example.com:443")).toBeNull();
     for (const origin of ["https://evil.example", "null", "", "http://okro.example.com", "https://okro.example.com.evil.example", "https://127.0.0.1:4000"]) {
-      expect(check("POST", "application/json", origin), origin).toMatch(/^Origin: /);
+      expect(check("POST", "application/json", origin), origin).toMatch(/^FORBIDDEN Origin: /);
     }
   });
 });

@@ -21,7 +21,8 @@ import { DashboardClient, PASSWORD, signedUp, uniqueEmail, type InjectResponseEx
  *    one, with a well-formed but unknown token, with a logged-out session and with an expired one
  *    (SESSION_TTL_MS after login, by the injected clock), and change nothing;
  *  - when it changes state (POST/PUT/PATCH/DELETE), answer 403 FORBIDDEN to a valid session's
- *    request from another Origin or with a form content type, and change nothing;
+ *    request from another Origin and 415 UNSUPPORTED_MEDIA_TYPE to one with a form content type,
+ *    and change nothing;
  *  - when it addresses an object by id (found in the OpenAPI document: an `id` path, query or
  *    body field), answer another company's id with the same 404 NOT_FOUND as a missing one, and
  *    change nothing. Such a route needs an entry in OWNED_OBJECTS, or the suite fails.
@@ -476,11 +477,11 @@ describe.each(PROTECTED.map((route) => [route] as const))("%s", (route) => {
       expect(await companyState(owner.companyId)).toEqual(before);
     });
 
-    it.each(FORM_KINDS)("refuses a valid session's request sent as %s with 403 FORBIDDEN, changing nothing", async (kind) => {
+    it.each(FORM_KINDS)("refuses a valid session's request sent as %s with 415 UNSUPPORTED_MEDIA_TYPE, changing nothing", async (kind) => {
       const { shape } = await attemptFor(route, owner);
       const before = await companyState(owner.companyId);
       const res = await sendForm(route, shape, kind, owner.client.ip, token);
-      expect(expectError(res, 403, "FORBIDDEN").message).toMatch(/Content-Type/);
+      expect(expectError(res, 415, "UNSUPPORTED_MEDIA_TYPE").message).toMatch(/Content-Type/);
       expect(await companyState(owner.companyId)).toEqual(before);
     });
   }
@@ -543,9 +544,9 @@ describe.each(PUBLIC_DASHBOARD_ROUTES.map((route) => [route] as const))("%s (pub
     return { sessions, accounts };
   };
 
-  /** Refused with 403, no session cookie set or cleared, nothing changed, the victim still signed in. */
-  async function expectRefused(shape: Shape, res: Answer & InjectResponseExtras, before: unknown, pattern: RegExp) {
-    expect(expectError(res, 403, "FORBIDDEN").message).toMatch(pattern);
+  /** Refused (403 or 415), no session cookie set or cleared, nothing changed, the victim still signed in. */
+  async function expectRefused(shape: Shape, res: Answer & InjectResponseExtras, before: unknown, pattern: RegExp, status: 403 | 415 = 403) {
+    expect(expectError(res, status, status === 403 ? "FORBIDDEN" : "UNSUPPORTED_MEDIA_TYPE").message).toMatch(pattern);
     expect(res.cookies.filter((c) => c.name === SESSION_COOKIE)).toEqual([]);
     expect(await stateFor(shape)).toEqual(before);
     expectSuccess(await victim.client.get("/me"));
@@ -558,10 +559,10 @@ describe.each(PUBLIC_DASHBOARD_ROUTES.map((route) => [route] as const))("%s (pub
     await expectRefused(shape, res, before, /^Origin: /);
   });
 
-  it.each(FORM_KINDS)("refuses a request sent as %s with 403 FORBIDDEN, changing nothing", async (kind) => {
+  it.each(FORM_KINDS)("refuses a request sent as %s with 415 UNSUPPORTED_MEDIA_TYPE, changing nothing", async (kind) => {
     const shape = (PUBLIC_REQUESTS[route] ?? (() => ({ body: {} })))(victim.input);
     const before = await stateFor(shape);
     const res = await sendForm(route, shape, kind, victim.client.ip, victim.client.cookie);
-    await expectRefused(shape, res, before, /Content-Type/);
+    await expectRefused(shape, res, before, /Content-Type/, 415);
   });
 });

@@ -83,6 +83,14 @@ export const routeCases: RouteCase[] = [
     owned: { create: ownedSandboxCustomer, request: (id) => ({ body: { customer: id } }) },
   },
   { method: "POST", path: "/sandbox/customers/generate", sandboxOnly: true, valid: { body: { number: 1 } } },
+  // The same two where okra-node's Sandbox client posts them with the base URL /v2/.
+  {
+    method: "POST",
+    path: "/customers/create",
+    sandboxOnly: true,
+    valid: { body: [{ bank: GTBANK, username: "security_sdk_user", password: "pass_secure" }] },
+  },
+  { method: "POST", path: "/customers/generate", sandboxOnly: true, valid: { body: { number: 1 } } },
   { method: "GET", path: "/sandbox/banks", sandboxOnly: true, valid: {} },
   { method: "POST", path: "/sandbox/banks", sandboxOnly: true, valid: { body: {} } },
   { method: "POST", path: "/sandbox/faults/get", sandboxOnly: true, valid: { body: {} } },

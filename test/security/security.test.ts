@@ -17,8 +17,8 @@ import { routeCases, type RouteCase } from "./route-registry.js";
  * without a case fails the suite.
  */
 
-/** Routes that live under an API prefix but are public on purpose. */
-const PUBLIC_API_ROUTES = new Set(["GET /v2/openapi.json", "HEAD /v2/openapi.json"]);
+/** Routes that live under an API prefix but are public on purpose: the OpenAPI document, and the index at the API's base. */
+const PUBLIC_API_ROUTES = new Set(["GET /v2/openapi.json", "HEAD /v2/openapi.json", "GET /v2/", "HEAD /v2/"]);
 
 const isUnder = (url: string, prefix: string) => url.startsWith(`${prefix}/`);
 

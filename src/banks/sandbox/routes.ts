@@ -63,13 +63,21 @@ export const sandboxRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
 
   // -- Okra's sandbox customers -----------------------------------------------------------------
 
-  app.post(
-    "/sandbox/customers/create",
+  // okra-node's Sandbox client posts `customers/create` and `customers/generate` under its base.
+  // With the recommended base, `/v2/` (the key decides the environment), that is
+  // `/v2/customers/create|generate`: nothing else lives there, so they are served there too (and
+  // under `/sandbox/v2/`). Under `/v2/sandbox/` these paths already are the routes below.
+  // `customers/list|get` are not: there they are the account-data customers (decision 0009).
+  const createPaths = app.prefix === "/v2/sandbox" ? ["/sandbox/customers/create"] : ["/sandbox/customers/create", "/customers/create"];
+  const generatePaths = app.prefix === "/v2/sandbox" ? ["/sandbox/customers/generate"] : ["/sandbox/customers/generate", "/customers/generate"];
+
+  for (const path of createPaths) app.post(
+    path,
     {
       schema: {
         ...doc(
           "Create sandbox customers",
-          "Okra's `sandbox/customers/create`: test customers you log in with in the sandbox widget. All are created or none; a username already used at that bank in your sandbox is 409 `CONFLICT`.",
+          `Okra's \`sandbox/customers/create\`: test customers you log in with in the sandbox widget. All are created or none; a username already used at that bank in your sandbox is 409 \`CONFLICT\`.${path === "/customers/create" ? " Also here, where okra-node's `Sandbox.createCustomer` posts with the base URL `/v2/`." : ""}`,
         ),
         body: CreateCustomersBody,
         response: { 200: CustomersResponse },
@@ -123,13 +131,13 @@ export const sandboxRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
     },
   );
 
-  app.post(
-    "/sandbox/customers/generate",
+  for (const path of generatePaths) app.post(
+    path,
     {
       schema: {
         ...doc(
           "Generate sandbox customers",
-          "Okra's `sandbox/customers/generate`: random customers at random sandbox banks. With `create: false` (default) nothing is created: the answer is the inputs, passwords included — change what you like and post `data` to `customers/create`. With `create: true` they are created now and their passwords are shown in this response only (an Idempotency-Key replay omits them). Only `create: true` has an effect, so only it takes an Idempotency-Key.",
+          `Okra's \`sandbox/customers/generate\`: random customers at random sandbox banks. With \`create: false\` (default) nothing is created: the answer is the inputs, passwords included — change what you like and post \`data\` to \`customers/create\`. With \`create: true\` they are created now and their passwords are shown in this response only (an Idempotency-Key replay omits them). Only \`create: true\` has an effect, so only it takes an Idempotency-Key.${path === "/customers/generate" ? " Also here, where okra-node's `Sandbox.generateCustomers` posts with the base URL `/v2/`." : ""}`,
         ),
         body: GenerateCustomersBody,
         response: { 200: GenerateCustomersResponse },
