@@ -2,6 +2,7 @@ import { z } from "zod";
 import { purgeExpiredSessions as purgeExpiredSandboxSessions } from "../banks/sandbox/store.js";
 import { IDEMPOTENCY_TTL_MS, purgeExpiredIdempotencyKeys } from "../http/idempotency.js";
 import { purgeRateLimits, RATE_LIMIT_MAX_WINDOW_MS } from "../http/rate-limit.js";
+import { purgeSignInGuards } from "../platform/signin-guard.js";
 import { purgeExpiredWidgetSessions } from "../widget/session.js";
 import { defineJob, type JobDefinition } from "./define.js";
 import { purgeFinishedJobs } from "./store.js";
@@ -71,6 +72,17 @@ export const purgeRateLimitsJob = defineJob({
   },
 });
 
+/** Dashboard sign-in counts (per email) untouched for a day and not locked. */
+export const purgeSignInGuardsJob = defineJob({
+  name: "housekeeping.signin_guards",
+  payload: noPayload,
+  everyMs: 60 * MINUTE_MS,
+  handler: async (job) => {
+    const now = job.ctx.clock.now();
+    await inBatches(() => purgeSignInGuards(job.ctx.db, now, BATCH), BATCH);
+  },
+});
+
 /** The jobs table's own done rows. Failed jobs stay until someone looks at them. */
 export const purgeFinishedJobsJob = defineJob({
   name: "housekeeping.finished_jobs",
@@ -88,5 +100,6 @@ export const HOUSEKEEPING_JOBS: readonly JobDefinition[] = [
   purgeWidgetSessionsJob,
   purgeSandboxSessionsJob,
   purgeRateLimitsJob,
+  purgeSignInGuardsJob,
   purgeFinishedJobsJob,
 ];

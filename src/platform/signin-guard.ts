@@ -18,11 +18,8 @@ export const SIGNIN_FREE_FAILURES = 5;
 export const SIGNIN_BASE_LOCK_MS = 60_000;
 export const SIGNIN_MAX_LOCK_MS = 60 * 60_000;
 
-/** Counts untouched this long (and not locked) are forgotten, a bounded batch at a time. */
-const SIGNIN_RETENTION_MS = 24 * 60 * 60_000;
-const PURGE_EVERY_N_TRIES = 100;
-const PURGE_BATCH = 500;
-let tries = 0;
+/** Counts untouched this long (and not locked) are forgotten, by housekeeping (src/jobs/housekeeping.ts). */
+export const SIGNIN_RETENTION_MS = 24 * 60 * 60_000;
 
 const emailKey = (email: string) => sha256Hex(`dashboard-signin:${email.trim().toLowerCase()}`);
 
@@ -57,7 +54,6 @@ export async function reserveSignIn(db: Database, email: string, now: Date): Pro
     RETURNING locked_until, refused
   `.execute(db);
   const row = rows[0]!;
-  if (tries++ % PURGE_EVERY_N_TRIES === 0) await purgeOld(db, now);
   return { retryAfterMs: row.refused && row.locked_until ? Math.max(1, row.locked_until.getTime() - now.getTime()) : 0 };
 }
 
@@ -66,10 +62,12 @@ export async function clearSignIn(db: Database, email: string): Promise<void> {
   await db.deleteFrom("signin_guards").where("email_hash", "=", emailKey(email)).execute();
 }
 
-async function purgeOld(db: Database, now: Date): Promise<void> {
+/** Forgets up to `limit` counts untouched for SIGNIN_RETENTION_MS and not locked; returns how many. */
+export async function purgeSignInGuards(db: Database, now: Date, limit: number): Promise<number> {
   const cutoff = new Date(now.getTime() - SIGNIN_RETENTION_MS);
-  await sql`
+  const result = await sql`
     DELETE FROM signin_guards WHERE email_hash IN (
       SELECT email_hash FROM signin_guards
-      WHERE updated_at < ${cutoff} AND (locked_until IS NULL OR locked_until < ${now}) LIMIT ${PURGE_BATCH})`.execute(db);
+      WHERE updated_at < ${cutoff} AND (locked_until IS NULL OR locked_until < ${now}) LIMIT ${limit})`.execute(db);
+  return Number(result.numAffectedRows ?? 0n);
 }

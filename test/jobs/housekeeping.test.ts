@@ -7,6 +7,7 @@ import {
   purgeFinishedJobsJob,
   purgeRateLimitsJob,
   purgeSandboxSessionsJob,
+  purgeSignInGuardsJob,
   purgeWidgetSessionsJob,
 } from "../../src/jobs/housekeeping.js";
 import { JobRunner } from "../../src/jobs/runner.js";
@@ -96,6 +97,19 @@ describe("housekeeping", () => {
     await runJob(purgeSandboxSessionsJob);
     const left = await ctx.db.selectFrom("sandbox_sessions").select("token_hash").where("realm", "=", realm).execute();
     expect(left.map((r) => r.token_hash)).toEqual([`${realm}-recent`]);
+  });
+
+  it("forgets dashboard sign-in counts untouched for a day, and keeps recent ones and running lockouts", async () => {
+    const key = (name: string) => `test-${name}-${randomUUID()}`;
+    const rows = [
+      { email_hash: key("stale"), failures: 3, locked_until: null, refused: false, updated_at: hoursAgo(25) },
+      { email_hash: key("stale-but-locked"), failures: 9, locked_until: new Date(clock.now().getTime() + 60_000), refused: true, updated_at: hoursAgo(25) },
+      { email_hash: key("recent"), failures: 2, locked_until: null, refused: false, updated_at: hoursAgo(1) },
+    ];
+    await ctx.db.insertInto("signin_guards").values(rows).execute();
+    await runJob(purgeSignInGuardsJob);
+    const left = await ctx.db.selectFrom("signin_guards").select("email_hash").where("email_hash", "in", rows.map((r) => r.email_hash)).execute();
+    expect(new Set(left.map((r) => r.email_hash))).toEqual(new Set([rows[1]!.email_hash, rows[2]!.email_hash]));
   });
 
   it("deletes jobs done longer ago than the retention, and keeps failed ones", async () => {
