@@ -85,8 +85,6 @@ const SESSION_MS = 30 * MINUTE;
 const CHALLENGE_MS = 5 * MINUTE;
 const LOCK_MS = 30 * MINUTE;
 const MAX_TRIES = 5;
-/** More tries at once than MAX_TRIES hold the login (or account) this long: see store.reserveTry. */
-const BURST_HOLD_MS = MINUTE;
 const OTP = SANDBOX_MAGIC.otp;
 const PIN = SANDBOX_PAYMENT_AUTH.pin;
 const QUESTION_ANSWER = SANDBOX_MAGIC.securityAnswer;
@@ -651,19 +649,15 @@ class Engine implements SandboxEngine {
       throw rejected("locked", `too many wrong answers to the second factor; try again after ${mfa.lockedUntil.toISOString()}`);
     }
     const subject = `login:${person.ref}`;
-    // Reserved before the password is checked: racing guesses never get more than MAX_TRIES checked.
-    const guard = await store.reserveTry(this.#db, r.realm, bank.bankId, subject, MAX_TRIES, r.now, BURST_HOLD_MS);
-    if (!guard.allowed) {
-      throw rejected("locked", guard.lockedUntil ? `too many wrong attempts; try again after ${guard.lockedUntil.toISOString()}` : "too many wrong attempts; try again later");
+    // Evaluated first, decided atomically on the count (store.decideTry): racing guesses never
+    // get more than MAX_TRIES wrong answers before the lock, and a locked login refuses even the
+    // right password.
+    const right = await this.secretMatches(person, method, secret);
+    const guard = await store.decideTry(this.#db, r.realm, bank.bankId, subject, right, { limit: MAX_TRIES, now: r.now, lockMs: LOCK_MS });
+    if (guard.lockedUntil) {
+      throw rejected("locked", `too many wrong attempts; try again after ${guard.lockedUntil.toISOString()}`);
     }
-    if (!(await this.secretMatches(person, method, secret))) {
-      if (guard.tries >= MAX_TRIES) {
-        await store.lockGuard(this.#db, r.realm, bank.bankId, subject, new Date(r.now.getTime() + LOCK_MS));
-        throw rejected("locked", "too many wrong attempts; the login is locked for 30 minutes");
-      }
-      throw rejected("invalid_credentials", "the login details are not correct", { attemptsLeft: MAX_TRIES - guard.tries });
-    }
-    await store.clearGuard(this.#db, r.realm, bank.bankId, subject);
+    if (!right) throw rejected("invalid_credentials", "the login details are not correct", { attemptsLeft: MAX_TRIES - guard.failures });
     // A lapsed lock leaves its count behind until the next answer starts it again.
     const mfaUsed = mfa.lockedUntil ? 0 : Math.min(MAX_TRIES, mfa.failures);
     return this.openSession(r, bank, person, this.challengeFor(r, bank, person), MAX_TRIES - mfaUsed);
@@ -712,22 +706,17 @@ class Engine implements SandboxEngine {
     // tries. Reserved before the answer is checked, so racing guesses never get more than
     // MAX_TRIES checked.
     const subject = `mfa:${row.customer_ref}`;
-    const tried = await store.reserveTry(this.#db, r.realm, bank.bankId, subject, MAX_TRIES, r.now, BURST_HOLD_MS);
-    if (!tried.allowed) {
+    const right = safeEqual(given, expected);
+    const tried = await store.decideTry(this.#db, r.realm, bank.bankId, subject, right, { limit: MAX_TRIES, now: r.now, lockMs: LOCK_MS });
+    if (tried.lockedUntil) {
       await this.#db.updateTable("sandbox_sessions").set({ state: "dead" }).where("token_hash", "=", row.token_hash).execute();
-      throw rejected("locked", tried.lockedUntil ? `too many wrong answers; try again after ${tried.lockedUntil.toISOString()}` : "too many wrong answers; try again later");
+      throw rejected("locked", `too many wrong answers; try again after ${tried.lockedUntil.toISOString()}`);
     }
-    if (!safeEqual(given, expected)) {
-      if (tried.tries >= MAX_TRIES) {
-        await store.lockGuard(this.#db, r.realm, bank.bankId, subject, new Date(r.now.getTime() + LOCK_MS));
-        await this.#db.updateTable("sandbox_sessions").set({ state: "dead" }).where("token_hash", "=", row.token_hash).execute();
-        throw rejected("locked", "too many wrong answers; the login is locked for 30 minutes");
-      }
+    if (!right) {
       throw rejected("invalid_otp", challenge.kind === "security_question" ? "that answer is not correct" : "that code is not correct", {
-        attemptsLeft: MAX_TRIES - tried.tries,
+        attemptsLeft: MAX_TRIES - tried.failures,
       });
     }
-    await store.clearGuard(this.#db, r.realm, bank.bankId, subject);
     await this.#db
       .updateTable("sandbox_sessions")
       .set({ state: "connected", challenge: null })
@@ -780,24 +769,14 @@ class Engine implements SandboxEngine {
   /** Checks a payment OTP/PIN; wrong ones count, five lock the account's payments for 30 minutes. */
   private async authorise(r: Realm, bank: SandboxBankProfile, nuban: string, auth: { otp?: Secret | undefined; pin?: Secret | undefined }): Promise<void> {
     const subject = `pay:${nuban}`;
-    // Reserved before the code is checked: racing guesses never get more than MAX_TRIES checked.
-    const guard = await store.reserveTry(this.#db, r.realm, bank.bankId, subject, MAX_TRIES, r.now, BURST_HOLD_MS);
-    if (!guard.allowed) {
-      throw rejected(
-        "locked",
-        guard.lockedUntil ? `payments from this account are blocked after too many wrong codes, until ${guard.lockedUntil.toISOString()}` : "too many wrong codes; try again later",
-      );
+    const right = (auth.otp ? safeEqual(auth.otp.reveal().trim(), OTP) : false) || (auth.pin ? safeEqual(auth.pin.reveal().trim(), PIN) : false);
+    // Decided atomically on the count (store.decideTry): racing wrong codes never get more than
+    // MAX_TRIES answered, and right codes racing each other (parallel payments) are all accepted.
+    const guard = await store.decideTry(this.#db, r.realm, bank.bankId, subject, right, { limit: MAX_TRIES, now: r.now, lockMs: LOCK_MS });
+    if (guard.lockedUntil) {
+      throw rejected("locked", `payments from this account are blocked after too many wrong codes, until ${guard.lockedUntil.toISOString()}`);
     }
-    const ok = (auth.otp ? safeEqual(auth.otp.reveal().trim(), OTP) : false) || (auth.pin ? safeEqual(auth.pin.reveal().trim(), PIN) : false);
-    if (ok) {
-      await store.clearGuard(this.#db, r.realm, bank.bankId, subject);
-      return;
-    }
-    if (guard.tries >= MAX_TRIES) {
-      await store.lockGuard(this.#db, r.realm, bank.bankId, subject, new Date(r.now.getTime() + LOCK_MS));
-      throw rejected("locked", "too many wrong codes; payments from this account are blocked for 30 minutes");
-    }
-    throw rejected("invalid_otp", auth.otp ? "the OTP is not correct" : "the PIN is not correct", { attemptsLeft: MAX_TRIES - guard.tries });
+    if (!right) throw rejected("invalid_otp", auth.otp ? "the OTP is not correct" : "the PIN is not correct", { attemptsLeft: MAX_TRIES - guard.failures });
   }
 
   /**

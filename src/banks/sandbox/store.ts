@@ -177,63 +177,43 @@ export async function readGuard(db: Executor, realm: string, bankId: string, sub
 }
 
 /**
- * Reserves one try of `subject` before it is evaluated, in one atomic statement: the count goes up
- * (a lapsed lock starts it again from 1) and the caller evaluates the try only when `allowed`.
- * Counting first is what keeps "5 tries" exact when guesses race, in one process or many: each
- * gets its own number from the row, and the ones numbered past `limit` are refused unevaluated.
- * A right answer then clears the count ({@link clearGuard}); the try that uses up the limit
- * wrongly locks the subject ({@link lockGuard}).
- *
- * A try numbered past the limit while no lock is set (more tries at once than the limit, the
- * earlier ones still being checked) holds the subject for `holdMs`: so a count left behind by a
- * process that died mid-check cannot block the subject for ever.
+ * Decides one try of `subject` whose answer was already evaluated (`right`), in one atomic
+ * statement (INSERT … ON CONFLICT DO UPDATE locks the row and sees its latest version, in one
+ * process or many):
+ * - while the subject is locked, the try is refused and changes nothing, right or wrong;
+ * - otherwise a right answer clears the count, and a wrong one adds to it (a lapsed lock starts it
+ *   again from 1); the wrong try that reaches `limit` locks the subject until `now + lockMs`.
+ * Racing guesses are decided one after another on the row, so at most `limit` wrong ones are ever
+ * answered before the lock, and a right one after them is refused like any other; right answers
+ * racing each other (parallel payments authorised with the right PIN) are never held back.
+ * The answer tells nothing until this decision: callers reveal only what it returns.
  */
-export async function reserveTry(
+export async function decideTry(
   db: Executor,
   realm: string,
   bankId: string,
   subject: string,
-  limit: number,
-  now: Date,
-  holdMs: number,
-): Promise<{ tries: number; lockedUntil: Date | null; allowed: boolean }> {
-  const hold = new Date(now.getTime() + holdMs);
-  const row = await sql<{ failures: number; locked_until: Date | null }>`
+  right: boolean,
+  rule: { limit: number; now: Date; lockMs: number },
+): Promise<GuardState> {
+  const { limit, now } = rule;
+  const lockUntil = new Date(now.getTime() + rule.lockMs);
+  const lockedNow = sql`(g.locked_until IS NOT NULL AND g.locked_until > ${now})`;
+  // The count after this try, when the subject is not locked now.
+  const next = right ? sql`0` : sql`(CASE WHEN g.locked_until IS NOT NULL THEN 1 ELSE g.failures + 1 END)`;
+  const { rows } = await sql<{ failures: number; locked_until: Date | null }>`
     INSERT INTO sandbox_guards AS g (realm, bank_id, subject, failures, locked_until)
-    VALUES (${realm}, ${bankId}, ${subject}, 1, NULL)
+    VALUES (${realm}, ${bankId}, ${subject}, ${right ? 0 : 1}, ${!right && limit <= 1 ? lockUntil : null})
     ON CONFLICT (realm, bank_id, subject) DO UPDATE SET
-      failures = CASE WHEN g.locked_until IS NOT NULL AND g.locked_until <= ${now} THEN 1 ELSE g.failures + 1 END,
+      failures = CASE WHEN ${lockedNow} THEN g.failures ELSE ${next} END,
       locked_until = CASE
-        WHEN g.locked_until IS NOT NULL AND g.locked_until <= ${now} THEN NULL
-        WHEN g.locked_until IS NULL AND g.failures + 1 > ${limit} THEN ${hold}::timestamptz
-        ELSE g.locked_until END
+        WHEN ${lockedNow} THEN g.locked_until
+        WHEN ${next} >= ${limit} THEN ${lockUntil}::timestamptz
+        ELSE NULL END
     RETURNING failures, locked_until
   `.execute(db);
-  const tries = row.rows[0]!.failures;
-  const lockedUntil = row.rows[0]!.locked_until;
-  return { tries, lockedUntil, allowed: lockedUntil === null && tries <= limit };
-}
-
-/** The try that used up the limit was wrong: the subject is locked until `until` (its count stays, so racing tries stay refused). */
-export async function lockGuard(db: Executor, realm: string, bankId: string, subject: string, until: Date): Promise<void> {
-  await db
-    .updateTable("sandbox_guards")
-    .set({ locked_until: until })
-    .where("realm", "=", realm)
-    .where("bank_id", "=", bankId)
-    .where("subject", "=", subject)
-    .execute();
-}
-
-export async function clearGuard(db: Executor, realm: string, bankId: string, subject: string): Promise<void> {
-  await db
-    .updateTable("sandbox_guards")
-    .set({ failures: 0 })
-    .where("realm", "=", realm)
-    .where("bank_id", "=", bankId)
-    .where("subject", "=", subject)
-    .where("failures", ">", 0)
-    .execute();
+  const row = rows[0]!;
+  return { failures: row.failures, lockedUntil: row.locked_until };
 }
 
 /**
