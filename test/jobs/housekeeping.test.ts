@@ -33,8 +33,12 @@ beforeAll(async () => {
 afterAll(() => h.close());
 
 async function runJob(def: JobDefinition): Promise<void> {
-  await enqueue(ctx.db, def, {}, { now: clock.now(), key: `test-${randomUUID()}` });
+  const key = `test-${randomUUID()}`;
+  await enqueue(ctx.db, def, {}, { now: clock.now(), key });
   expect(await new JobRunner(ctx, [def]).runOnce()).toBeGreaterThanOrEqual(1);
+  // Ran to the end: a handler that threw would leave its job queued for a retry, or failed.
+  const job = await ctx.db.selectFrom("jobs").select(["state", "last_error"]).where("name", "=", def.name).where("key", "=", key).executeTakeFirstOrThrow();
+  expect(job).toMatchObject({ state: "done" });
 }
 const hoursAgo = (hours: number) => new Date(clock.now().getTime() - hours * 3_600_000);
 
