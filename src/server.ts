@@ -85,9 +85,10 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     api.log.info("stopped");
     process.exit(0);
   };
-  // `on`, not `once`: Ctrl-C in a terminal signals the whole process group, so under npm and tsx
-  // the same SIGINT arrives twice (directly, and relayed by tsx). A second signal must not fall
-  // through to Node's default handler and kill us halfway through closing the database.
+  // `on`, not `once`: a second Ctrl-C (or a signal relayed by a process manager) must not fall
+  // through to Node's default handler and kill us halfway through closing the database. npm
+  // scripts run `node --import tsx`, not the tsx CLI, whose relay SIGKILLs a child that does not
+  // acknowledge a signal within 60 ms (a busy moment would lose the graceful stop).
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
 

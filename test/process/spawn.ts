@@ -17,8 +17,8 @@ export interface Running {
 /**
  * Starts `okro <command>` (or `okro <args…>`, e.g. `["sandbox-bank", "--port", "0"]`) as a
  * real process. By default `node --import tsx` (one process). With
- * `asTerminal`, the way a person runs it — npm, which runs the `tsx` CLI, which runs node; npm
- * and tsx both relay signals — in its own process group, so `interrupt()` does what Ctrl-C does
+ * `asTerminal`, the way a person runs it — npm, which runs `node --import tsx` (package.json) —
+ * in its own process group, so `interrupt()` does what Ctrl-C does
  * in a terminal.
  */
 export function startOkro(
@@ -54,7 +54,7 @@ export async function waitFor(check: () => boolean, what: string, timeoutMs = 60
   }
 }
 
-/** Ctrl-C: SIGINT to the whole process group (tsx and its node child both receive it). */
+/** Ctrl-C: SIGINT to the whole process group (npm and its node child both receive it). */
 export function interrupt(running: Running): void {
   process.kill(-running.child.pid!, "SIGINT");
 }
