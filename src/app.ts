@@ -13,8 +13,8 @@ import {
 import { apiModules } from "./api-modules.js";
 import type { AppContext } from "./context.js";
 import { secretKeyHook } from "./http/api-auth.js";
-import { ErrorEnvelope, ok } from "./http/envelope.js";
-import { ERROR_STATUS, OkroError } from "./http/errors.js";
+import { ErrorEnvelope, ok } from "./core/envelope.js";
+import { ERROR_STATUS, OkroError } from "./core/errors.js";
 import { applyHttpBasics, requestIdOptions } from "./http/basics.js";
 import { loggerOptions } from "./http/logging.js";
 import { describeMs, postgresRateLimitStore } from "./http/rate-limit.js";

@@ -18,7 +18,7 @@ import { linkConnection } from "./data/link.js";
 import { demoSeedState } from "./data/store.js";
 import { PRODUCTS } from "./platform/domain.js";
 import { SandboxAdminError, type SandboxCustomerView } from "./banks/sandbox/types.js";
-import { OkroError } from "./http/errors.js";
+import { OkroError } from "./core/errors.js";
 import { addCompanyAccount, defaultCompanyAccount } from "./payments/company-accounts.js";
 import { grantConsent } from "./payments/consents.js";
 

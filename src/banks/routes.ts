@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { AppContext } from "../context.js";
-import { ok } from "../http/envelope.js";
+import { ok } from "../core/envelope.js";
 import { GetBankBody, GetBankQuery, GetBankResponse, ListBanksParams, ListBanksResponse } from "./schemas.js";
 import { getBank, listBanks } from "./service.js";
 

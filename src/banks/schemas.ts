@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { PageParams, Pagination } from "../http/pagination.js";
-import { envelope } from "../http/envelope.js";
+import { PageParams, Pagination } from "../core/paging.js";
+import { envelope } from "../core/envelope.js";
 import { ID_PATTERN } from "../lib/ids.js";
 
 export const BankId = z.string().regex(ID_PATTERN, "must be a 24-character hex id");

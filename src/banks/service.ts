@@ -1,7 +1,7 @@
 import type { Database } from "../db/index.js";
 import type { Bank } from "../db/schema.js";
-import { notFound } from "../http/errors.js";
-import { offsetOf, paginate } from "../http/pagination.js";
+import { notFound } from "../core/errors.js";
+import { offsetOf, paginate } from "../core/paging.js";
 import { BANK_DIRECTORY } from "./directory.js";
 
 /**

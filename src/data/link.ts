@@ -14,7 +14,7 @@ import { connectorFor } from "../banks/networks.js";
 import type { AppContext } from "../context.js";
 import type { Transaction } from "kysely";
 import type { CustomerKind, DB, Env } from "../db/schema.js";
-import { OkroError } from "../http/errors.js";
+import { OkroError } from "../core/errors.js";
 import { newId } from "../lib/ids.js";
 import { normalizeProducts, PRODUCTS, type Product } from "../platform/domain.js";
 import {

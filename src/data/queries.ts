@@ -11,8 +11,8 @@ import type {
   RecordsTable,
   TransactionsTable,
 } from "../db/schema.js";
-import { notFound, OkroError } from "../http/errors.js";
-import { offsetOf } from "../http/pagination.js";
+import { notFound, OkroError } from "../core/errors.js";
+import { offsetOf } from "../core/paging.js";
 import { MAX_PERIODIC_READINGS, type CustomerSearchKey } from "./schemas.js";
 
 /**

@@ -2,7 +2,7 @@ import { isConnectorError, Secret, type BankConnector, type BankSession, type Lo
 import type { AppContext } from "../context.js";
 import type { Transaction } from "kysely";
 import type { DB, Env, RecordStatus } from "../db/schema.js";
-import { OkroError } from "../http/errors.js";
+import { OkroError } from "../core/errors.js";
 import { emitBalanceSuccess, emitIncomeSuccess, emitRecordTokenRequired, emitTransactionsSuccess, type RecordRef } from "./events.js";
 import { DEFAULT_HISTORY_MONTHS, pullTransactions, requireConnector, rethrowBankError } from "./link.js";
 import * as store from "./store.js";

@@ -4,10 +4,10 @@ import type { z } from "zod";
 import { getBank, listBanks } from "../banks/service.js";
 import type { AppContext } from "../context.js";
 import { tenantScope } from "../http/api-auth.js";
-import { ErrorEnvelope, ok } from "../http/envelope.js";
-import { notFound, OkroError } from "../http/errors.js";
+import { ErrorEnvelope, ok } from "../core/envelope.js";
+import { notFound, OkroError } from "../core/errors.js";
 import { mutate, runOutsideTransaction } from "../http/idempotency.js";
-import { MAX_LIMIT, paginate } from "../http/pagination.js";
+import { MAX_LIMIT, paginate } from "../core/paging.js";
 import { emitIncomeSuccess } from "./events.js";
 import { estimateIncome } from "./income.js";
 import {

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { CUSTOMER_TOKEN_DEFAULT_TTL_S, CUSTOMER_TOKEN_MAX_TTL_S, CUSTOMER_TOKEN_MIN_TTL_S } from "../widget/customer-tokens.js";
 import { Bank } from "../banks/schemas.js";
-import { envelope } from "../http/envelope.js";
-import { PageParams, Pagination } from "../http/pagination.js";
+import { envelope } from "../core/envelope.js";
+import { PageParams, Pagination } from "../core/paging.js";
 import { ID_PATTERN } from "../lib/ids.js";
 import { MAX_KOBO } from "../lib/kobo.js";
 

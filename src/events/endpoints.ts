@@ -1,8 +1,8 @@
 import { sql, type Kysely, type Selectable, type Transaction, type Updateable } from "kysely";
 import type { AppContext } from "../context.js";
 import type { DB, Env, WebhookEndpointsTable } from "../db/schema.js";
-import { OkroError } from "../http/errors.js";
-import { paginate, type Pagination } from "../http/pagination.js";
+import { OkroError } from "../core/errors.js";
+import { paginate, type Pagination } from "../core/paging.js";
 import { newId } from "../lib/ids.js";
 import type { SecretBox } from "../lib/secret-box.js";
 import { isLocalHostName, isPrivateAddress } from "./address-guard.js";

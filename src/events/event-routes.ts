@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { AppContext } from "../context.js";
 import { tenantScope } from "../http/api-auth.js";
-import { ok } from "../http/envelope.js";
+import { ok } from "../core/envelope.js";
 import { mutate } from "../http/idempotency.js";
 import type { KeyPrincipal } from "../platform/keys.js";
 import {

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { envelope } from "../http/envelope.js";
-import { DEFAULT_LIMIT, MAX_LIMIT, PageParams, Pagination } from "../http/pagination.js";
+import { envelope } from "../core/envelope.js";
+import { DEFAULT_LIMIT, MAX_LIMIT, PageParams, Pagination } from "../core/paging.js";
 import { ID_PATTERN } from "../lib/ids.js";
 
 /**

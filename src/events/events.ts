@@ -1,7 +1,7 @@
 import { sql, type Kysely } from "kysely";
 import type { DB, DeliveryStatus, Env } from "../db/schema.js";
-import { OkroError } from "../http/errors.js";
-import { offsetOf, paginate, type Pagination } from "../http/pagination.js";
+import { OkroError } from "../core/errors.js";
+import { offsetOf, paginate, type Pagination } from "../core/paging.js";
 import { lockObjectsOf, lockObjectsWhere, settleQueues, type EventPayload } from "./emit.js";
 
 /**

@@ -2,8 +2,8 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { z } from "zod";
 import type { AppContext } from "../context.js";
 import { tenantScope } from "../http/api-auth.js";
-import { errorBody, ok } from "../http/envelope.js";
-import { ERROR_STATUS } from "../http/errors.js";
+import { errorBody, ok } from "../core/envelope.js";
+import { ERROR_STATUS } from "../core/errors.js";
 import { mutate, runMutation } from "../http/idempotency.js";
 import type { KeyPrincipal } from "../platform/keys.js";
 import {

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { envelope } from "../http/envelope.js";
-import { PageParams, Pagination } from "../http/pagination.js";
+import { envelope } from "../core/envelope.js";
+import { PageParams, Pagination } from "../core/paging.js";
 import { ID_PATTERN } from "../lib/ids.js";
 import { DEFAULT_PREVIOUS_SECRET_TTL_SECONDS, ENDPOINT_URL_MAX_LENGTH, endpointUrlProblem, MAX_PREVIOUS_SECRET_TTL_SECONDS } from "./endpoints.js";
 

@@ -2,7 +2,7 @@ import type { FastifyRequest } from "fastify";
 import type { AppContext } from "../context.js";
 import type { Env } from "../db/schema.js";
 import { findActiveKey, type KeyPrincipal } from "../platform/keys.js";
-import { OkroError } from "./errors.js";
+import { OkroError } from "../core/errors.js";
 
 declare module "fastify" {
   interface FastifyRequest {

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from "fastify";
-import { errorBody } from "./envelope.js";
-import { ERROR_STATUS, OkroError, type ErrorCode } from "./errors.js";
+import { errorBody } from "../core/envelope.js";
+import { ERROR_STATUS, OkroError, type ErrorCode } from "../core/errors.js";
 
 /**
  * What every Okro listener (the API origin and the widget origin) does the same way: request

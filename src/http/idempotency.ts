@@ -5,7 +5,7 @@ import { sql, type Kysely, type Transaction } from "kysely";
 import type { AppContext } from "../context.js";
 import type { DB } from "../db/schema.js";
 import { canonicalJson, sha256Hex } from "../lib/secrets.js";
-import { ERROR_STATUS, OkroError } from "./errors.js";
+import { ERROR_STATUS, OkroError } from "../core/errors.js";
 
 /**
  * Idempotency-Key, Stripe-style, with the key row in the same transaction as the effect:

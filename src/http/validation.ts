@@ -1,7 +1,7 @@
 import type { FastifySchemaCompiler } from "fastify";
 import qs from "qs";
 import type { z } from "zod";
-import { OkroError, type ErrorCode } from "./errors.js";
+import { OkroError, type ErrorCode } from "../core/errors.js";
 
 /**
  * Request validation with zod, answering in Okra's envelope with the field named.

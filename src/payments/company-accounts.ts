@@ -1,7 +1,7 @@
 import { sql, type Selectable, type Transaction } from "kysely";
 import type { CompanyAccountsTable, DB } from "../db/schema.js";
-import { OkroError } from "../http/errors.js";
-import { offsetOf } from "../http/pagination.js";
+import { OkroError } from "../core/errors.js";
+import { offsetOf } from "../core/paging.js";
 import { newId } from "../lib/ids.js";
 import type { Executor, Scope } from "./types.js";
 import { wireEnv } from "./views.js";

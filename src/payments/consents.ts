@@ -1,7 +1,7 @@
 import { Secret, type PaymentAuthorization } from "../banks/connector.js";
 import type { AppContext } from "../context.js";
 import { bankErrorToOkro, requireConnector } from "../data/link.js";
-import { OkroError } from "../http/errors.js";
+import { OkroError } from "../core/errors.js";
 import { newId } from "../lib/ids.js";
 import { kobo, type Kobo } from "../lib/kobo.js";
 import { callBank, paymentLeaseMs, recordMandate, REQUERY_BASE_MS } from "./execute.js";

@@ -2,7 +2,7 @@ import type { Transaction } from "kysely";
 import { networkFor } from "../banks/networks.js";
 import type { AppContext } from "../context.js";
 import type { DB } from "../db/schema.js";
-import { OkroError } from "../http/errors.js";
+import { OkroError } from "../core/errors.js";
 import { canPayout, payoutInitiated } from "../ledger/domain.js";
 import { lockWallet, postEntry } from "../ledger/store.js";
 import { newId } from "../lib/ids.js";

@@ -1,7 +1,7 @@
 import type { Transaction } from "kysely";
 import type { AppContext } from "../context.js";
 import type { DB } from "../db/schema.js";
-import { OkroError } from "../http/errors.js";
+import { OkroError } from "../core/errors.js";
 import { availableToRefund, canRefund, feeToReturn, refundInitiated, type RefundStatus } from "../ledger/domain.js";
 import { lockWallet, postEntry } from "../ledger/store.js";
 import { newId } from "../lib/ids.js";

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { Id } from "../data/schemas.js";
-import { envelope } from "../http/envelope.js";
-import { PageParams, Pagination } from "../http/pagination.js";
+import { envelope } from "../core/envelope.js";
+import { PageParams, Pagination } from "../core/paging.js";
 import { KoboError, MAX_KOBO, positiveKobo } from "../lib/kobo.js";
 import { COLOR_PATTERN, isHttpUrl, logoProblem, URL_MAX_LENGTH } from "../platform/domain.js";
 import { PAYMENT_STATES, WIRE_STATUSES } from "./domain.js";

@@ -2,7 +2,7 @@ import type { Insertable, Transaction } from "kysely";
 import { Secret, type PaymentAuthorization } from "../banks/connector.js";
 import type { AppContext } from "../context.js";
 import type { DB, PaymentsTable } from "../db/schema.js";
-import { OkroError } from "../http/errors.js";
+import { OkroError } from "../core/errors.js";
 import { newId } from "../lib/ids.js";
 import type { Kobo } from "../lib/kobo.js";
 import { isCancellable, paymentWithStatus, wireStatus, type Actor, type PaymentState } from "./domain.js";

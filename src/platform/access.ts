@@ -1,7 +1,7 @@
 import type { Database } from "../db/index.js";
 import type { ApiKeyKind, Env } from "../db/schema.js";
 import type { Trx } from "../http/idempotency.js";
-import { OkroError } from "../http/errors.js";
+import { OkroError } from "../core/errors.js";
 import { clientToken, getCompany, rotateClientToken } from "./companies.js";
 import { ENVIRONMENTS, wireEnv } from "./domain.js";
 import { listKeys, revokeKey, rotateKey, type KeyView } from "./keys.js";

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { AppContext } from "../context.js";
-import { ok } from "../http/envelope.js";
+import { ok } from "../core/envelope.js";
 import { tenantScope } from "../http/api-auth.js";
 import type { KeyPrincipal } from "./keys.js";
 import { createApp, deleteApp, getApp, listApps, updateApp, type AppScope } from "./apps.js";

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from "fastify";
-import { OkroError } from "../http/errors.js";
+import { OkroError } from "../core/errors.js";
 
 /**
  * Cross-site request forgery defence for the cookie-authenticated dashboard API. Two checks on

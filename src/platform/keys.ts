@@ -1,7 +1,7 @@
 import type { ApiKeyKind, Env } from "../db/schema.js";
 import type { Database } from "../db/index.js";
 import { newId } from "../lib/ids.js";
-import { OkroError } from "../http/errors.js";
+import { OkroError } from "../core/errors.js";
 import { generateKey, parseKey, type NewKey } from "./domain.js";
 
 /** Who a valid key belongs to. */

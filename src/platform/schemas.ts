@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { envelope } from "../http/envelope.js";
-import { PageParams, Pagination } from "../http/pagination.js";
+import { envelope } from "../core/envelope.js";
+import { PageParams, Pagination } from "../core/paging.js";
 import { ID_PATTERN } from "../lib/ids.js";
 import {
   APP_NAME_MAX,

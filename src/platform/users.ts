@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 import type { Database } from "../db/index.js";
 import type { DB, UserRole } from "../db/schema.js";
-import { OkroError } from "../http/errors.js";
+import { OkroError } from "../core/errors.js";
 import { newId } from "../lib/ids.js";
 import { createCompany, type EnvironmentCredentials } from "./companies.js";
 import { dummyPasswordHash, hashPassword, verifyPassword } from "./passwords.js";

@@ -5,7 +5,7 @@ import { linkConnection, type LinkResult } from "../data/link.js";
 import { storedCredentials, storedSession } from "../data/refresh.js";
 import { refreshTarget } from "../data/store.js";
 import type { LoginMethod } from "../banks/connector.js";
-import { OkroError } from "../http/errors.js";
+import { OkroError } from "../core/errors.js";
 import { kobo } from "../lib/kobo.js";
 import { defaultCompanyAccount, requireCompanyAccount } from "../payments/company-accounts.js";
 import { consentFor, grantConsent } from "../payments/consents.js";

@@ -18,7 +18,7 @@ import { directoryBank, popularFirst } from "../banks/directory.js";
 import type { AppContext } from "../context.js";
 import { linkConnection, type LinkResult } from "../data/link.js";
 import type { App, Env, WidgetSessionsTable } from "../db/schema.js";
-import { OkroError, type ErrorCode } from "../http/errors.js";
+import { OkroError, type ErrorCode } from "../core/errors.js";
 import { isId, newId } from "../lib/ids.js";
 import { linkByShortUrl, linkProblem, type LinkRow } from "../payments/links.js";
 import { randomToken, sha256Hex } from "../lib/secrets.js";

@@ -3,7 +3,7 @@ import { ConnectorError, Secret, type BankAccount, type BankSession, type BankTr
 import { connectorFor } from "../../src/banks/networks.js";
 import type { Env } from "../../src/db/schema.js";
 import type { EventPayload } from "../../src/events/emit.js";
-import { OkroError } from "../../src/http/errors.js";
+import { OkroError } from "../../src/core/errors.js";
 import { bankErrorToOkro, linkConnection, type LinkInput, type LinkResult } from "../../src/data/link.js";
 import { refreshBalance, refreshTransactions } from "../../src/data/refresh.js";
 import { ManualClock } from "../../src/lib/clock.js";

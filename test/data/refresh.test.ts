@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Secret, type BankAccount, type BankSession, type LoginCredentials, type LoginMethod } from "../../src/banks/connector.js";
 import { connectorFor } from "../../src/banks/networks.js";
 import type { EventPayload } from "../../src/events/emit.js";
-import { OkroError } from "../../src/http/errors.js";
+import { OkroError } from "../../src/core/errors.js";
 import { linkConnection, type LinkResult } from "../../src/data/link.js";
 import { refreshBalance, refreshTransactions } from "../../src/data/refresh.js";
 import { ManualClock } from "../../src/lib/clock.js";

@@ -1,5 +1,5 @@
 import { expect } from "vitest";
-import type { ErrorCode } from "../../src/http/errors.js";
+import type { ErrorCode } from "../../src/core/errors.js";
 
 /** What the harness's `request` resolves to, as far as these assertions need. */
 export interface Answer {

@@ -1,7 +1,7 @@
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { API_PREFIXES } from "../../src/app.js";
-import { ERROR_CODES } from "../../src/http/errors.js";
+import { ERROR_CODES } from "../../src/core/errors.js";
 import { createHarness, type Harness } from "../harness.js";
 
 let h: Harness;

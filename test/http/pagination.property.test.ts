@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MAX_LIMIT, offsetOf, paginate } from "../../src/http/pagination.js";
+import { MAX_LIMIT, offsetOf, paginate } from "../../src/core/paging.js";
 import type { NewCompany } from "../../src/platform/companies.js";
 import { bearer, createHarness, type Harness } from "../harness.js";
 import { expectError, expectSuccess } from "./envelope-assertions.js";

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Secret } from "../../src/banks/connector.js";
 import { SANDBOX_PAYMENT_AUTH } from "../../src/banks/sandbox-logins.js";
-import { OkroError } from "../../src/http/errors.js";
+import { OkroError } from "../../src/core/errors.js";
 import { kobo } from "../../src/lib/kobo.js";
 import { NOT_RECEIVED_AFTER_MS, paymentReference } from "../../src/payments/execute.js";
 import { authorisePayment, createAuthorisedPayment } from "../../src/payments/service.js";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectorFor } from "../../src/banks/networks.js";
-import { OkroError } from "../../src/http/errors.js";
+import { OkroError } from "../../src/core/errors.js";
 import { kobo } from "../../src/lib/kobo.js";
 import { grantConsent } from "../../src/payments/consents.js";
 import { paymentReference, requeryDelayMs } from "../../src/payments/execute.js";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { OkroError } from "../../src/http/errors.js";
+import { OkroError } from "../../src/core/errors.js";
 import { kobo } from "../../src/lib/kobo.js";
 import { createPayout } from "../../src/payments/payouts.js";
 import { createRefund, listRefunds } from "../../src/payments/refunds.js";

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ErrorCode } from "../../src/http/errors.js";
+import type { ErrorCode } from "../../src/core/errors.js";
 import { ManualClock } from "../../src/lib/clock.js";
 import type { NewCompany } from "../../src/platform/companies.js";
 import { expectError, expectSuccess } from "../http/envelope-assertions.js";

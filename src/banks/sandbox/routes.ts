@@ -3,10 +3,10 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { AppContext } from "../../context.js";
 import { shiftSandboxSchedules } from "../../events/events.js";
 import { tenantScope } from "../../http/api-auth.js";
-import { ok } from "../../http/envelope.js";
-import { notFound, OkroError } from "../../http/errors.js";
+import { ok } from "../../core/envelope.js";
+import { notFound, OkroError } from "../../core/errors.js";
 import { runOutsideTransaction, type MutationResult } from "../../http/idempotency.js";
-import { paginate } from "../../http/pagination.js";
+import { paginate } from "../../core/paging.js";
 import {
   AdvanceClockBody,
   BanksBody,

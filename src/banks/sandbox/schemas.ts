@@ -1,8 +1,8 @@
 import type { FastifySchemaCompiler } from "fastify";
 import { z } from "zod";
-import { OkroError } from "../../http/errors.js";
-import { envelope } from "../../http/envelope.js";
-import { PageParams, Pagination } from "../../http/pagination.js";
+import { OkroError } from "../../core/errors.js";
+import { envelope } from "../../core/envelope.js";
+import { PageParams, Pagination } from "../../core/paging.js";
 import { validatorCompiler } from "../../http/validation.js";
 import { CONNECTOR_OPERATIONS, type BankIdentity } from "../connector.js";
 import { ID_PATTERN } from "../../lib/ids.js";
