@@ -66,6 +66,19 @@ export interface JobDefinition<S extends z.ZodType = z.ZodType> {
   readonly everyMs: number | undefined;
 }
 
+/**
+ * What enqueueing needs of a definition: its name, payload schema and retry policy (the attempt
+ * budget is stored with the job). A domain whose transitions enqueue work can declare its kinds
+ * with {@link jobKind} beside those transitions and attach the handlers where the work lives
+ * (`defineJob({...kind, handler})`), so the module that schedules need not import the module
+ * that does the work (payments: transitions.ts schedules, execute.ts works).
+ */
+export type JobKind<S extends z.ZodType = z.ZodType> = Pick<JobDefinition<S>, "name" | "payload" | "retry">;
+
+export function jobKind<S extends z.ZodType>(kind: { name: string; payload: S; retry?: RetryPolicy }): JobKind<S> {
+  return { name: kind.name, payload: kind.payload, retry: kind.retry ?? DEFAULT_RETRY };
+}
+
 export interface JobOptions<S extends z.ZodType> {
   name: string;
   payload: S;
@@ -126,7 +139,7 @@ export class JobLeaseLostError extends Error {
   }
 }
 
-export function parsePayload<S extends z.ZodType>(def: JobDefinition<S>, payload: unknown): z.output<S> {
+export function parsePayload<S extends z.ZodType>(def: JobKind<S>, payload: unknown): z.output<S> {
   const parsed = def.payload.safeParse(payload);
   if (!parsed.success) throw new JobPayloadError(def.name, parsed.error);
   return parsed.data;

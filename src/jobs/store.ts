@@ -4,7 +4,7 @@ import { sql, type Kysely, type Selectable, type Transaction } from "kysely";
 import type { z } from "zod";
 import type { DB, JobsTable } from "../db/schema.js";
 import { newId } from "../lib/ids.js";
-import { JobLeaseLostError, parsePayload, type JobDefinition } from "./define.js";
+import { JobLeaseLostError, parsePayload, type JobKind } from "./define.js";
 
 /** The only file with the jobs table's SQL. */
 
@@ -37,7 +37,7 @@ export interface Enqueued {
  * change that causes it commits (a rolled-back change leaves no job). The payload is validated by
  * the definition's schema first ({@link JobPayloadError}, nothing written).
  */
-export async function enqueue<S extends z.ZodType>(executor: Executor, def: JobDefinition<S>, payload: z.input<S>, options: EnqueueOptions): Promise<Enqueued> {
+export async function enqueue<S extends z.ZodType>(executor: Executor, def: JobKind<S>, payload: z.input<S>, options: EnqueueOptions): Promise<Enqueued> {
   const data = parsePayload(def, payload);
   const runAt = options.runAt ?? options.now;
   const inserted = await executor

@@ -191,9 +191,10 @@ describe.skipIf(!baseUrl)("payments against a faulty HTTP bank, two API processe
         let inHand = 0;
         for (let i = 0; i < 500 && inHand === 0; i++) {
           const row = await handle.db
-            .selectFrom("payments")
+            .selectFrom("jobs")
             .select((eb) => eb.fn.countAll<string>().as("n"))
             .where("company_id", "=", tenant.id)
+            .where("state", "=", "running")
             .where("lease_until", ">", new Date())
             .executeTakeFirstOrThrow();
           inHand = Number(row.n);
@@ -278,7 +279,7 @@ describe.skipIf(!baseUrl)("payments against a faulty HTTP bank, two API processe
       const open = async () => {
         const payments = await handle.db
           .selectFrom("payments")
-          .select(["id", "state", "checks", "next_check_at", "lease_until"])
+          .select(["id", "state", "checks"])
           .where("company_id", "=", tenant.id)
           .where("state", "not in", [...FINAL])
           .execute();
