@@ -168,3 +168,24 @@ export async function purgeFinishedJobs(db: Executor, before: Date, batch: numbe
       SELECT id FROM jobs WHERE state = 'done' AND finished_at < ${before} LIMIT ${batch})`.execute(db);
   return Number(result.numAffectedRows ?? 0n);
 }
+
+/**
+ * Sandbox time travel: brings a company's queued sandbox jobs forward by `ms`, so work that falls
+ * due in time the sandbox's clock skipped (a re-query, a settlement, a consent's activation) runs
+ * now; returns how many moved. A job is sandbox work when its payload says `env: "sandbox"` (the
+ * convention of every job about an environment's object); runners in this process are woken.
+ */
+export async function shiftSandboxJobs(db: Executor, companyId: string, ms: number): Promise<number> {
+  if (!(ms > 0)) return 0;
+  const rows = await db
+    .updateTable("jobs")
+    .set({ run_at: sql`run_at - ${String(ms)}::float8 * interval '1 millisecond'` })
+    .where("company_id", "=", companyId)
+    .where("state", "=", "queued")
+    .where(sql<boolean>`payload->>'env' = 'sandbox'`)
+    .returning("name")
+    .execute();
+  const names = new Set(rows.map((r) => r.name));
+  if (names.size > 0) setImmediate(() => names.forEach((name) => localEnqueues.emit("enqueued", name)));
+  return rows.length;
+}
