@@ -32,7 +32,7 @@ import { loadConfig } from "../src/config.js";
 import { systemClock } from "../src/lib/clock.js";
 import { PaymentWorker } from "../src/payments/worker.js";
 import { createCompany } from "../src/platform/companies.js";
-import { buildWidgetApp } from "../src/widget/app.js";
+import { buildWidgetApp } from "../src/widget-app.js";
 import { ApiClient, startSandboxBank, WidgetClient } from "../test/process/payments-harness.js";
 import { freshPostgresDatabase, stop } from "../test/process/spawn.js";
 

@@ -7,7 +7,7 @@ import { getPayment } from "../../src/payments/service.js";
 import { PaymentWorker } from "../../src/payments/worker.js";
 import { createApp } from "../../src/platform/apps.js";
 import type { NewCompany } from "../../src/platform/companies.js";
-import { buildWidgetApp } from "../../src/widget/app.js";
+import { buildWidgetApp } from "../../src/widget-app.js";
 import { CONNECT_STALE_MS, SESSION_IDLE_MS } from "../../src/widget/session.js";
 import type { ConnectResponse, CreateSessionResponse, LoginResponse, PaymentResponse } from "../../src/widget/protocol.js";
 import { createHarness, type Harness } from "../harness.js";
