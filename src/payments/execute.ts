@@ -3,6 +3,7 @@ import { ConnectorError, isConnectorError, type BankConnector, type Mandate, typ
 import { connectorFor } from "../banks/networks.js";
 import type { AppContext } from "../context.js";
 import type { DB } from "../db/schema.js";
+import { sessionHold } from "../widget/session.js";
 import type { PaymentState, TransferState } from "./domain.js";
 import { applyTransition, moveConsent, moveTransfer, type TransferKind, type TransitionInput } from "./transitions.js";
 import * as store from "./store.js";
@@ -275,9 +276,7 @@ export async function executeQueued(ctx: AppContext, row: PaymentRow, leaseMs: n
  */
 export async function expireUnauthorised(ctx: AppContext, row: PaymentRow): Promise<string> {
   const now = ctx.clock.now();
-  const session = row.widget_session_id
-    ? await ctx.db.selectFrom("widget_sessions").select(["expires_at", "payment_id"]).where("id", "=", row.widget_session_id).executeTakeFirst()
-    : undefined;
+  const session = row.widget_session_id ? await sessionHold(ctx.db, row.widget_session_id) : undefined;
   if (session && session.payment_id === row.id && session.expires_at.getTime() > now.getTime()) {
     const next = new Date(Math.max(session.expires_at.getTime(), now.getTime() + REQUERY_BASE_MS));
     await store.casPayment(ctx.db, row.id, "awaiting_authorisation", { next_check_at: next, lease_until: null }, { leaseUntil: row.lease_until });
