@@ -33,7 +33,7 @@ import { systemClock } from "../src/lib/clock.js";
 import { JobRunner } from "../src/jobs/runner.js";
 import { PAYMENT_JOBS } from "../src/payments/jobs.js";
 import { createCompany } from "../src/platform/companies.js";
-import { buildWidgetApp } from "../src/widget/app.js";
+import { buildWidgetApp } from "../src/widget-app.js";
 import { ApiClient, startSandboxBank, WidgetClient } from "../test/process/payments-harness.js";
 import { freshPostgresDatabase, stop } from "../test/process/spawn.js";
 

@@ -12,7 +12,7 @@ import { JobRunner } from "./jobs/runner.js";
 import { PAYMENT_JOBS } from "./payments/jobs.js";
 import { systemClock } from "./lib/clock.js";
 import { demoFilePath, ensureDemo, ensureDemoData, type DemoInfo } from "./seed.js";
-import { buildWidgetApp } from "./widget/app.js";
+import { buildWidgetApp } from "./widget-app.js";
 
 /** How long in-flight requests get to finish after SIGINT/SIGTERM before we exit anyway. */
 export const SHUTDOWN_GRACE_MS = 20_000;

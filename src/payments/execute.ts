@@ -3,6 +3,7 @@ import { ConnectorError, isConnectorError, type BankConnector, type Mandate, typ
 import { connectorFor } from "../banks/networks.js";
 import type { AppContext } from "../context.js";
 import type { DB } from "../db/schema.js";
+import { sessionHold } from "../widget/session.js";
 import type { PaymentState, TransferState } from "./domain.js";
 import { enqueueConsentCheck, enqueuePaymentCheck, enqueueTransferCheck, type CheckPayload, type ConsentCheckPayload, type TransferCheckPayload } from "./schedule.js";
 import { applyTransition, moveConsent, moveTransfer, type TransferKind, type TransitionInput } from "./transitions.js";
@@ -279,9 +280,7 @@ export async function executeQueued(ctx: AppContext, row: PaymentRow | undefined
 export async function expireUnauthorised(ctx: AppContext, row: PaymentRow | undefined, job: CheckPayload): Promise<string> {
   if (!row || !isCurrent(row, job, ["awaiting_authorisation"])) return "superseded";
   const now = ctx.clock.now();
-  const session = row.widget_session_id
-    ? await ctx.db.selectFrom("widget_sessions").select(["expires_at", "payment_id"]).where("id", "=", row.widget_session_id).executeTakeFirst()
-    : undefined;
+  const session = row.widget_session_id ? await sessionHold(ctx.db, row.widget_session_id) : undefined;
   if (session && session.payment_id === row.id && session.expires_at.getTime() > now.getTime()) {
     const next = Math.max(session.expires_at.getTime(), now.getTime() + REQUERY_BASE_MS);
     return reschedule(ctx, row, job, next - now.getTime(), "awaiting_customer", { countCheck: false });

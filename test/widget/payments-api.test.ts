@@ -8,7 +8,7 @@ import { JobRunner } from "../../src/jobs/runner.js";
 import { PAYMENT_JOBS } from "../../src/payments/jobs.js";
 import { createApp } from "../../src/platform/apps.js";
 import type { NewCompany } from "../../src/platform/companies.js";
-import { buildWidgetApp } from "../../src/widget/app.js";
+import { buildWidgetApp } from "../../src/widget-app.js";
 import { CONNECT_STALE_MS, SESSION_IDLE_MS } from "../../src/widget/session.js";
 import type { ConnectResponse, CreateSessionResponse, LoginResponse, PaymentResponse } from "../../src/widget/protocol.js";
 import { createHarness, type Harness } from "../harness.js";
