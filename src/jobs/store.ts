@@ -104,6 +104,21 @@ export async function claimJobs(
  * before `fn` runs; an error in `fn` rolls everything back.
  */
 export async function completeJob<T>(db: Kysely<DB>, job: JobRow, now: () => Date, fn?: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
+  if (!fn) {
+    // No effects to commit with it: one compare-and-set on the lease token does the same (a job
+    // taken over meanwhile has another token, or is no longer running).
+    const at = now();
+    const done = await db
+      .updateTable("jobs")
+      .set({ state: "done", run_at: null, lease_token: null, lease_owner: null, lease_until: null, last_error: null, finished_at: at, updated_at: at })
+      .where("id", "=", job.id)
+      .where("state", "=", "running")
+      .where("lease_token", "=", job.lease_token)
+      .returning("id")
+      .executeTakeFirst();
+    if (!done) throw new JobLeaseLostError(job.name, job.id);
+    return undefined as T;
+  }
   return db.transaction().execute(async (trx) => {
     const mine = await trx
       .selectFrom("jobs")
@@ -114,7 +129,7 @@ export async function completeJob<T>(db: Kysely<DB>, job: JobRow, now: () => Dat
       .forUpdate()
       .executeTakeFirst();
     if (!mine) throw new JobLeaseLostError(job.name, job.id);
-    const result = fn ? await fn(trx) : (undefined as T);
+    const result = await fn(trx);
     const at = now();
     await trx
       .updateTable("jobs")

@@ -28,13 +28,14 @@ function lagosDay(at: Date): string {
 /**
  * Grants payment consent on a linked account. Exactly-once like a debit:
  *  1. a `pending` consent with a fixed mandate reference (`OKROM<id>`) is inserted and committed,
- *     due for the worker when its lease lapses (so a crash from here on is recovered);
+ *     with its `consents.activate` check enqueued for when the customer's hold lapses (so a crash
+ *     from here on is recovered);
  *  2. `createMandate` with the customer's bank session and OTP/PIN, outside any transaction;
  *  3. the answer recorded by compare-and-set: `active` at once (`consent.active`), or `pending`
- *     until `activates_at` (the worker activates it).
- * A timeout leaves it `pending`, re-queried by the worker with `getMandate({reference})`. A
+ *     until `activates_at` (checked again then, and activated).
+ * A timeout leaves it `pending`, re-queried shortly with `getMandate({reference})`. A
  * refusal (wrong OTP with `attempts_left`, locked, …: 422; bank down: 503) removes the consent
- * row, since the bank holds nothing. An account that already has a live consent gets it back
+ * row, since the bank holds nothing (its check job then finds nothing to do). An account that already has a live consent gets it back
  * without a bank call. 404 naming `account_id` when the account is not the tenant's.
  */
 export async function grantConsent(

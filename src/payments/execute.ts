@@ -101,7 +101,7 @@ export interface RecordedDebit {
 /**
  * Records the outcome of the debit sent for `row` (state `processing`, its attempt's reference
  * committed). One transaction; compare-and-set on the attempt. When someone else already moved
- * the payment (a worker's re-query, after our lease lapsed), returns the payment as it is now.
+ * the payment (a re-query job, after our hold lapsed), returns the payment as it is now.
  */
 export async function recordDebitOutcome(ctx: AppContext, row: PaymentRow, outcome: BankOutcome<TransferResult>): Promise<RecordedDebit> {
   const consent = row.method === "consent";

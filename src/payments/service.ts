@@ -18,7 +18,7 @@ import { isSupportedCurrency, SUPPORTED_CURRENCIES, type Executor, type PaymentR
  * Payments: creating them (`pay/initiate`, the widget, payment links), authorising them with the
  * customer, cancelling, reading. A payment's state changes only through transitions.ts
  * ({@link applyTransition}, the kernel's one compare-and-set).
- * The worker (worker.ts, execute.ts) executes, re-queries and settles them.
+ * Jobs (jobs.ts, execute.ts; enqueued by the transitions) execute, re-query and settle them.
  *
  * Every function that takes a `trx` runs in the caller's transaction and never calls a bank;
  * {@link authorisePayment} and {@link reportReversal} open their own transactions (the first calls

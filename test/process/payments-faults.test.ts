@@ -256,7 +256,11 @@ describe.skipIf(!baseUrl)("payments against a faulty HTTP bank, two API processe
         await sleep(200);
         settled = await settledIds();
       }
-      expect(settled.length).toBeGreaterThanOrEqual(60);
+      const backlog = async () => ({
+        payments: await handle.db.selectFrom("payments").select(["state", (eb) => eb.fn.countAll<string>().as("n")]).where("company_id", "=", tenant.id).groupBy("state").execute(),
+        jobs: await handle.db.selectFrom("jobs").select(["name", "state", (eb) => eb.fn.countAll<string>().as("n")]).where("company_id", "=", tenant.id).where("state", "<>", "done").groupBy(["name", "state"]).execute(),
+      });
+      expect(settled.length, `settled payments to refund; the backlog: ${JSON.stringify(settled.length < 60 ? await backlog() : {})}`).toBeGreaterThanOrEqual(60);
       const refundPlan = [
         ...settled.slice(0, 20).map((p) => ({ payment_id: p.id })), // full
         ...settled.slice(20, 40).map((p) => ({ payment_id: p.id, amount: Math.floor(p.amount / 2) })), // half
