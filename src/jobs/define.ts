@@ -51,6 +51,13 @@ export interface RunningJob<P> {
    * calling it is completed by the runner (same lease check), with no effects of its own.
    */
   complete<T>(fn?: (trx: Transaction<DB>) => Promise<T>): Promise<T>;
+  /**
+   * Records this run as failed together with its effects, in one transaction that checks the
+   * lease as `complete` does: the job is queued again after the definition's backoff, or failed
+   * for good when this was its last attempt or `final` is set. `fn` is told which (`retryAt`,
+   * null: for good). The handler then returns normally. Call it at most once, instead of `complete`.
+   */
+  fail<T>(error: string, fn?: (trx: Transaction<DB>, outcome: { retryAt: Date | null }) => Promise<T>, options?: { final?: boolean }): Promise<T>;
 }
 
 export interface JobDefinition<S extends z.ZodType = z.ZodType> {
@@ -65,6 +72,9 @@ export interface JobDefinition<S extends z.ZodType = z.ZodType> {
   /** Recurring housekeeping: enqueued once per period of this length (ms) by every runner that knows it; the unique key (name, period start) makes a cluster run each period once. */
   readonly everyMs: number | undefined;
 }
+
+/** What enqueueing needs of a definition (its name, payload schema and attempts): modules that enqueue a kind need not import its handler. */
+export type JobKind<S extends z.ZodType = z.ZodType> = Pick<JobDefinition<S>, "name" | "payload" | "retry">;
 
 export interface JobOptions<S extends z.ZodType> {
   name: string;
@@ -126,7 +136,7 @@ export class JobLeaseLostError extends Error {
   }
 }
 
-export function parsePayload<S extends z.ZodType>(def: JobDefinition<S>, payload: unknown): z.output<S> {
+export function parsePayload<S extends z.ZodType>(def: JobKind<S>, payload: unknown): z.output<S> {
   const parsed = def.payload.safeParse(payload);
   if (!parsed.success) throw new JobPayloadError(def.name, parsed.error);
   return parsed.data;
