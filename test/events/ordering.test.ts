@@ -242,12 +242,10 @@ describe("per-object delivery order (parking)", () => {
       });
     const root = (typeof plan === "string" ? JSON.parse(plan) : plan) as Array<{ Plan: PlanNode }>;
     expect(rowsRead(root[0]!.Plan, "webhook_deliveries")).toBe(0);
-    const read = rowsRead(root[0]!.Plan, "jobs");
-    // At most the open jobs of the whole table (on a table this small the planner may scan it
-    // all, done jobs of earlier tests included), never in proportion to the backlog.
-    const { all } = await h.ctx.db.selectFrom("jobs").select((eb) => eb.fn.countAll<number>().as("all")).executeTakeFirstOrThrow();
-    expect(read).toBeLessThanOrEqual(Number(all) + 3 * Number(due) + 20);
-    expect(read).toBeLessThan(parked / 10);
+    // Jobs rows it reads depend on what else is in the (shared, small) jobs table and on the plan
+    // (a nested loop counts a row once per loop), never on the backlog, which has no jobs.
+    expect(Number(due)).toBeLessThan(parked / 10);
+    expect(rowsRead(root[0]!.Plan, "jobs")).toBeLessThan(parked / 10);
 
     // And the worker does claim the due ones, not the backlog.
     handler = ok;
