@@ -14,6 +14,7 @@ import {
   lockObjectsOf,
   lockObjectsWhere,
   MAX_ATTEMPTS,
+  queueDeliveries,
   releaseHeads,
 } from "./queues.js";
 
@@ -167,22 +168,45 @@ export function webhookDeliveryJob(options: WebhookJobOptions = {}): JobDefiniti
     const gone = result.statusCode === 410;
     const outcome: Outcome = result.ok ? "success" : gone ? "gone" : "failure";
     const fields = { job: job.id, delivery: d.id, endpoint: d.endpoint_id, attempt: job.attempt, statusCode: result.statusCode, error: result.error, durationMs: result.durationMs };
-    /** The attempt's row, and the delivery's move when it is still pending (a 410 of another delivery may have failed it meanwhile). */
+    /**
+     * One statement: the attempt's row; the delivery's move when it is still pending (a 410 of
+     * another delivery may have failed it meanwhile); and, when it finished, the next delivery of
+     * its queue (the lowest-sequence pending one besides it: what releaseHeads would release),
+     * which is then enqueued. Call holding the object's lock.
+     */
     const move = async (trx: Transaction<DB>, status: "pending" | "succeeded" | "failed") => {
-      await insertAttempt(trx, d.id, job.attempt, startedAt, result);
-      return trx
-        .updateTable("webhook_deliveries")
-        .set({ status, attempts: job.attempt, last_status_code: result.statusCode, last_error: result.error, updated_at: now })
-        .where("id", "=", d.id)
-        .where("status", "=", "pending")
-        .returning(["endpoint_id", "object_key"])
-        .execute();
+      const { rows } = await sql<{ next_id: string | null; next_company: string | null; next_attempts: number | null }>`
+        WITH attempt AS (
+          INSERT INTO webhook_attempts (delivery_id, attempt, started_at, duration_ms, status_code, error, response_snippet)
+          SELECT x.id, ${job.attempt}::int4, ${startedAt}::timestamptz, ${result.durationMs}::int4, ${result.statusCode}::int4, ${result.error}::text, ${result.snippet}::text
+          FROM webhook_deliveries x WHERE x.id = ${d.id}
+          ON CONFLICT (delivery_id, attempt) DO NOTHING
+        ),
+        moved AS (
+          UPDATE webhook_deliveries
+          SET status = ${status}, attempts = ${job.attempt}::int4, last_status_code = ${result.statusCode}::int4, last_error = ${result.error}::text, updated_at = ${now}
+          WHERE id = ${d.id} AND status = 'pending'
+          RETURNING id, endpoint_id, object_key
+        )
+        SELECT n.id AS next_id, n.company_id AS next_company, n.attempts AS next_attempts
+        FROM moved m
+        LEFT JOIN LATERAL (
+          SELECT e.id, e.company_id, e.attempts FROM webhook_deliveries e
+          WHERE e.endpoint_id = m.endpoint_id AND e.object_key = m.object_key AND e.status = 'pending' AND e.id <> m.id
+          ORDER BY e.sequence
+          LIMIT 1
+        ) n ON true
+      `.execute(trx);
+      const next = rows[0];
+      if (status !== "pending" && next?.next_id) {
+        await queueDeliveries(trx, [{ id: next.next_id, company_id: next.next_company!, attempts: next.next_attempts! }], now);
+      }
     };
     try {
       if (result.ok) {
         await job.complete(async (trx) => {
           await lockObjectsOf(trx, [d.event_id]);
-          await releaseHeads(trx, await move(trx, "succeeded"), now);
+          await move(trx, "succeeded");
         });
       } else if (gone) {
         await job.fail(
@@ -211,8 +235,7 @@ export function webhookDeliveryJob(options: WebhookJobOptions = {}): JobDefiniti
         await job.fail(result.error ?? `HTTP ${result.statusCode}`, async (trx, { retryAt }) => {
           await lockObjectsOf(trx, [d.event_id]);
           // The last attempt: given up, and the next delivery of its queue goes.
-          const moved = await move(trx, retryAt === null ? "failed" : "pending");
-          if (retryAt === null) await releaseHeads(trx, moved, now);
+          await move(trx, retryAt === null ? "failed" : "pending");
         });
         if (job.attempt >= job.maxAttempts) log.warn(fields, `webhook delivery failed: gave up after ${job.attempt} attempts`);
       }
