@@ -20,7 +20,7 @@ import { tenantPage } from "../db/tenant-page.js";
  *
  * Signing secrets and bearer tokens are stored only sealed (AES-256-GCM, the row and column as
  * additional data), shown in clear once — in the response that made them — and read back only
- * by the delivery worker through {@link endpointSecrets}. Views carry the secret's last four
+ * by the delivery job (worker.ts) through {@link endpointSecrets} (endpoint-secrets.ts). Views carry the secret's last four
  * characters, to tell secrets apart.
  */
 type Executor = Kysely<DB>;
@@ -108,7 +108,7 @@ function endpointView(row: EndpointRow, now: Date): EndpointView {
 /**
  * Why `value` cannot be a webhook URL, or null when it can. Everywhere: an absolute http(s) URL
  * of at most 2048 characters, without credentials, fragment, spaces or control characters. In
- * production also not a loopback name or a literal private address (SSRF); the worker checks the
+ * production also not a loopback name or a literal private address (SSRF); the delivery job checks the
  * addresses a name resolves to when it delivers. Without `env`, only the first set is checked
  * (request schemas, which do not know the environment).
  */

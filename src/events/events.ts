@@ -307,9 +307,9 @@ const disabledEndpoint = (field: string, endpoint: { disabled_reason: string | n
  * the resend carries the same `webhook-id` (receivers de-duplicate by it) and continues its
  * attempt count. Works for succeeded and failed deliveries (and for a pending one waiting for its
  * retry: it becomes due now). Refused while a worker holds it (pending with a live lease: 409)
- * and when its endpoint is disabled (422: the worker would not send it).
+ * and when its endpoint is disabled (422: its job would not send it).
  *
- * Per-object order still holds: the worker sends one object's pending deliveries to one endpoint
+ * Per-object order still holds: the delivery jobs send one object's pending deliveries to one endpoint
  * in sequence order, so a resent older event goes out before newer pending ones of that object
  * (they are parked behind it: a former head waiting for a retry is then tried when the resent
  * one finishes, not on its old schedule), and a resent newer event does not jump the queue: it
