@@ -2,7 +2,7 @@ import { pino } from "pino";
 import { serveSandboxBank } from "./banks/sandbox/serve.js";
 import { bootStorage } from "./boot.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
-import { WebhookWorker } from "./events/worker.js";
+import { webhookDeliveryJob } from "./events/worker.js";
 import { loggerOptions } from "./http/logging.js";
 import { DataDirLockedError, lockDataDir } from "./lib/data-dir-lock.js";
 import { systemClock } from "./lib/clock.js";
@@ -20,10 +20,10 @@ Usage: okro <command>
             \`npm start\` runs.
   api       The API and widget origins only (no demo seed, no webhook delivery, no job
             runner): run several against one PostgreSQL, with \`okro worker\` beside them.
-  worker    Background work only: webhook delivery and the job runner (executing queued
+  worker    Background work only: the job runner — webhook delivery, executing queued
             payments, re-querying unknown outcomes, settlement, refunds, payouts, consents;
             housekeeping: expired idempotency keys, widget and sandbox sessions, rate-limit
-            counts, finished jobs), each OKRO_WORKER_CONCURRENCY at once.
+            counts, finished jobs — each OKRO_WORKER_CONCURRENCY at once.
             Run one or more beside \`okro api\` on one PostgreSQL.
   migrate   Apply pending database migrations and exit (safe to run from several processes).
   sandbox-bank [--port N] [--host H]
@@ -90,11 +90,9 @@ async function runWorker(config: Config): Promise<void> {
     throw error;
   }
   const { handle, ctx } = storage;
-  const worker = new WebhookWorker(ctx, { concurrency: config.workerConcurrency, logger: log });
-  const jobs = new JobRunner(ctx, [...PAYMENT_JOBS, ...HOUSEKEEPING_JOBS], { concurrency: config.workerConcurrency, pollMs: config.payments.pollMs, logger: log });
-  worker.start();
+  const jobs = new JobRunner(ctx, [...PAYMENT_JOBS, ...HOUSEKEEPING_JOBS, webhookDeliveryJob({ logger: log })], { concurrency: config.workerConcurrency, pollMs: config.payments.pollMs, logger: log });
   jobs.start();
-  log.info({ storage: handle.kind, workerId: worker.workerId, concurrency: worker.concurrency }, "okro worker started");
+  log.info({ storage: handle.kind, workerId: jobs.workerId, concurrency: jobs.concurrency }, "okro worker started");
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -105,7 +103,7 @@ async function runWorker(config: Config): Promise<void> {
       log.error("in-flight deliveries did not finish in time; exiting");
       process.exit(1);
     }, SHUTDOWN_GRACE_MS).unref();
-    await Promise.allSettled([worker.stop(), jobs.stop()]);
+    await Promise.allSettled([jobs.stop()]);
     await handle.close();
     unlock();
     log.info("stopped");

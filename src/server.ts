@@ -5,7 +5,7 @@ import { banner } from "./banner.js";
 import { bootStorage } from "./boot.js";
 import type { Config } from "./config.js";
 import { backfillAppEndpoints } from "./events/endpoints.js";
-import { WebhookWorker } from "./events/worker.js";
+import { webhookDeliveryJob } from "./events/worker.js";
 import { lockDataDir } from "./lib/data-dir-lock.js";
 import { HOUSEKEEPING_JOBS } from "./jobs/housekeeping.js";
 import { JobRunner } from "./jobs/runner.js";
@@ -56,13 +56,16 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
   const widget = await buildWidgetApp(ctx);
   await api.listen({ port: config.port, host: config.host });
   await widget.listen({ port: config.widgetPort, host: config.host });
-  const worker = options.role === "all" ? new WebhookWorker(ctx, { concurrency: config.workerConcurrency, logger: api.log, registry: api.metricsRegistry }) : undefined;
-  // The one job runner (src/jobs): the payments engine's work and housekeeping.
+  // The one job runner (src/jobs): webhook delivery, the payments engine's work and housekeeping.
   const jobs =
     options.role === "all"
-      ? new JobRunner(ctx, [...PAYMENT_JOBS, ...HOUSEKEEPING_JOBS], { concurrency: config.workerConcurrency, pollMs: config.payments.pollMs, logger: api.log, registry: api.metricsRegistry })
+      ? new JobRunner(ctx, [...PAYMENT_JOBS, ...HOUSEKEEPING_JOBS, webhookDeliveryJob({ logger: api.log, registry: api.metricsRegistry })], {
+          concurrency: config.workerConcurrency,
+          pollMs: config.payments.pollMs,
+          logger: api.log,
+          registry: api.metricsRegistry,
+        })
       : undefined;
-  worker?.start();
   jobs?.start();
 
   let stopping = false;
@@ -80,7 +83,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     // The demo seed stops at its next bank call; what it already linked stays (the next start finishes it).
     stopSeeding.abort();
     // The workers finish their in-flight deliveries and bank calls (and record them) before the database closes.
-    await Promise.allSettled([api.close(), widget.close(), worker?.stop(), jobs?.stop(), seeding]);
+    await Promise.allSettled([api.close(), widget.close(), jobs?.stop(), seeding]);
     await handle.close();
     unlock();
     api.log.info("stopped");

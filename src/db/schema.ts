@@ -283,9 +283,8 @@ export interface WebhookDeliveriesTable {
   object_key: string;
   sequence: ColumnType<bigint, bigint | number, bigint | number>;
   status: DeliveryStatus;
+  /** Attempts sent (the number of the latest); when it is tried next and whether it is being sent are its `webhooks.deliver` job's (queues.ts). */
   attempts: Generated<number>;
-  next_attempt_at: NullableTimestamp;
-  locked_until: NullableTimestamp;
   last_status_code: number | null;
   last_error: string | null;
   created_at: Timestamp;

@@ -60,6 +60,13 @@ export interface RunningJob<P> {
    * calling it is completed by the runner (same lease check), with no effects of its own.
    */
   complete<T>(fn?: (trx: Transaction<DB>) => Promise<T>): Promise<T>;
+  /**
+   * Records this run as failed together with its effects, in one transaction that checks the
+   * lease as `complete` does: the job is queued again after the definition's backoff, or failed
+   * for good when this was its last attempt or `final` is set. `fn` is told which (`retryAt`,
+   * null: for good). The handler then returns normally. Call it at most once, instead of `complete`.
+   */
+  fail<T>(error: string, fn?: (trx: Transaction<DB>, outcome: { retryAt: Date | null }) => Promise<T>, options?: { final?: boolean }): Promise<T>;
 }
 
 export interface JobDefinition<S extends z.ZodType = z.ZodType> {

@@ -5,7 +5,7 @@ import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { AppContext } from "../context.js";
 import type { DB } from "../db/schema.js";
 import { backoffMs, checkLeaseMs, JobLeaseLostError, JobPayloadError, parsePayload, type JobDefinition, type RunningJob } from "./define.js";
-import { claimJobs, completeJob, enqueue, failJob, localEnqueues, queueDepth, type JobRow } from "./store.js";
+import { claimJobs, completeJob, enqueue, failJob, failJobWith, localEnqueues, queueDepth, type JobRow } from "./store.js";
 
 /**
  * The one job runner (docs/decisions/0012-one-job-runner.md). Any number run at once, in any number
@@ -290,6 +290,11 @@ export class JobRunner {
     }
     let completed = false;
     const log = this.log;
+    /** Set when the handler recorded its own failure with `job.fail`. */
+    let failed: "queued" | "failed" | undefined;
+    const settle = () => {
+      if (completed || failed) throw new Error(`job ${row.name} ${row.id}: complete() or fail() called twice`);
+    };
     const job: RunningJob<unknown> = {
       id: row.id,
       name: row.name,
@@ -306,14 +311,30 @@ export class JobRunner {
         error: (more, message) => log.error({ ...fields, ...more }, message),
       },
       complete: async <T>(fn?: (trx: Transaction<DB>) => Promise<T>): Promise<T> => {
-        if (completed) throw new Error(`job ${row.name} ${row.id}: complete() called twice`);
+        settle();
         const result = await completeJob(this.ctx.db, row, () => clock.now(), fn);
         completed = true;
+        return result;
+      },
+      fail: async <T>(error: string, fn?: (trx: Transaction<DB>, outcome: { retryAt: Date | null }) => Promise<T>, options?: { final?: boolean }): Promise<T> => {
+        settle();
+        const now = clock.now();
+        const retryAt = !options?.final && row.attempts < row.max_attempts ? new Date(now.getTime() + backoffMs(def.retry.backoff, row.attempts)) : null;
+        const result = await failJobWith(this.ctx.db, row, { now, error, retryAt }, fn ? (trx) => fn(trx, { retryAt }) : undefined);
+        failed = retryAt ? "queued" : "failed";
         return result;
       },
     };
     try {
       await def.handler(job);
+      if (failed === "queued") {
+        this.log.debug(fields, "job runner: job failed; it is retried");
+        return "retried";
+      }
+      if (failed === "failed") {
+        this.log.warn(fields, "job runner: job failed for good");
+        return "failed";
+      }
       if (!completed) await job.complete();
       this.log.debug(fields, "job runner: job done");
       return "succeeded";
@@ -322,9 +343,9 @@ export class JobRunner {
         this.log.warn(fields, "job runner: lease lost; another worker has the job");
         return "lost_lease";
       }
-      if (completed) {
-        this.log.error({ ...fields, err: error }, "job runner: handler threw after completing; the job stays done");
-        return "succeeded";
+      if (completed || failed) {
+        this.log.error({ ...fields, err: error }, `job runner: handler threw after ${completed ? "completing; the job stays done" : "recording its failure; that stands"}`);
+        return completed ? "succeeded" : failed === "queued" ? "retried" : "failed";
       }
       const now = clock.now();
       const permanent = error instanceof JobPayloadError;
