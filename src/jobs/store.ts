@@ -168,3 +168,21 @@ export async function purgeFinishedJobs(db: Executor, before: Date, batch: numbe
       SELECT id FROM jobs WHERE state = 'done' AND finished_at < ${before} LIMIT ${batch})`.execute(db);
   return Number(result.numAffectedRows ?? 0n);
 }
+
+/**
+ * Sandbox time travel: a company advanced its sandbox clock by `ms`, so its sandbox jobs — those
+ * whose payload says `env: "sandbox"` — fall due that much earlier on the platform clock. Work that
+ * became due in the skipped time (a mandate's charges, retries, activations, expiries) then runs at
+ * the runner's next claim. Production jobs, and other companies', are untouched.
+ */
+export async function shiftSandboxJobs(db: Executor, companyId: string, ms: number): Promise<number> {
+  if (!(ms > 0)) return 0;
+  const result = await db
+    .updateTable("jobs")
+    .set({ run_at: sql`run_at - ${String(ms)}::float8 * interval '1 millisecond'` })
+    .where("company_id", "=", companyId)
+    .where("state", "=", "queued")
+    .where(sql<boolean>`payload->>'env' = 'sandbox'`)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}

@@ -51,7 +51,7 @@ export type DebitType = "fixed" | "variable";
 export interface MandateTerms {
   debitType: DebitType;
   currency: string;
-  /** Fixed: the amount of every charge. Variable: null. */
+  /** Fixed: the amount of every charge. Variable: its schedule's charge, if any (the caps bound it, not this). */
   amount: bigint | null;
   /** Variable: the largest single charge (null: no per-charge cap beyond the total). */
   maxPerCharge: bigint | null;

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { AppContext } from "../../context.js";
+import { shiftSandboxJobs } from "../../jobs/store.js";
 import { shiftSandboxSchedules } from "../../events/events.js";
 import { tenantScope } from "../../http/api-auth.js";
 import { ok } from "../../core/envelope.js";
@@ -274,6 +275,8 @@ export const sandboxRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
         // Webhook schedules run on the process clock: move the realm's pending sandbox
         // deliveries back by as much, so retries that fell due in the skipped time go out now.
         await shiftSandboxSchedules(ctx.db, realm, by);
+        // So do its sandbox jobs (a mandate's charges, retries, activations, expiries).
+        await shiftSandboxJobs(ctx.db, realm, by);
         return { body: ok("Sandbox clock advanced successfully", { clock: clockView(clock) }) };
       });
     },
