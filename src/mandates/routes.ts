@@ -5,6 +5,7 @@ import type { AppContext } from "../context.js";
 import { ok } from "../core/envelope.js";
 import { OkroError } from "../core/errors.js";
 import { paginate } from "../core/paging.js";
+import { findCustomer } from "../data/queries.js";
 import type { Scope } from "../core/tenancy.js";
 import { tenantScope } from "../http/api-auth.js";
 import { mutate } from "../http/idempotency.js";
@@ -194,12 +195,15 @@ export const mandateRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
   });
   post(
     "/pay/authorization/getByCustomer",
-    { tags, operationId: "listAuthorizationsByCustomer", summary: "A customer's authorizations", description: `By \`customer\` (okra-node) or by \`options\` (pyokra sends \`{options: {reference}}\` here). ${LIST}` },
+    { tags, operationId: "listAuthorizationsByCustomer", summary: "A customer's authorizations", description: `By \`customer\` (okra-node) or by \`options\` (pyokra sends \`{options: {reference}}\` here). ${LIST} ${NOT_MINE}` },
     S.ByCustomerBody,
     S.AuthorizationsResponse,
     async (b, req) => {
       if (!b.customer && !b.options) throw new OkroError("MISSING_FIELDS", "customer: required (or options)", { field: "customer" });
-      const page = await store.listMandates(db, scopeOf(req), { ...(b.customer ? { customerId: b.customer } : {}), ...(b.options ? { options: b.options } : {}), page: b.page, limit: b.limit });
+      const scope = scopeOf(req);
+      const page = await store.listMandates(db, scope, { ...(b.customer ? { customerId: b.customer } : {}), ...(b.options ? { options: b.options } : {}), page: b.page, limit: b.limit });
+      // A customer that is not the tenant's is a 404, as for pay/get.
+      if (b.customer && page.total === 0 && !(await findCustomer(db, scope, b.customer))) throw new OkroError("NOT_FOUND", "customer: customer not found", { field: "customer" });
       return ok("Authorizations retrieved successfully", { authorizations: page.rows.map(mandateView), pagination: paginate(page.total, b.page, b.limit) });
     },
   );
