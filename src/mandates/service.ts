@@ -7,7 +7,7 @@ import type { DB } from "../db/schema.js";
 import { newId } from "../lib/ids.js";
 import { kobo } from "../lib/kobo.js";
 import { grantConsent } from "../payments/consents.js";
-import { receivingAccount } from "../payments/company-accounts.js";
+import { defaultCompanyAccount, receivingAccount } from "../payments/company-accounts.js";
 import { isSupportedCurrency, SUPPORTED_CURRENCIES } from "../payments/types.js";
 import { activate, chargeCycle, clockOffsetMs, enqueueActivationCheck, startSchedule, type ChargeResult } from "./charges.js";
 import { checkCharge, DEFAULT_RETRY_POLICY, mandateMachine, termsProblems, type DebitType, type MandateTerms } from "./domain.js";
@@ -371,3 +371,80 @@ export async function upcomingCharges(db: store.Executor, ctx: AppContext, scope
 }
 
 export { scheduleOf, termsOf };
+
+/** The demo's mandate reference: one per demo company, made once. */
+export const DEMO_MANDATE_REFERENCE = "okro_demo_monthly";
+
+/**
+ * The demo seed's mandate: on the first account of the company with an active consent, a fixed
+ * ₦5,000 monthly mandate started two months ago (same day, clamped), active, with its past cycles
+ * charged now — ordinary payments the runner executes — and its next cycle scheduled. Nothing when
+ * it exists or no account has an active consent. Returns the mandate's id.
+ */
+export async function ensureDemoMandate(ctx: AppContext, scope: Scope): Promise<string | undefined> {
+  const existing = await store.mandateByReference(ctx.db, scope, DEMO_MANDATE_REFERENCE);
+  if (existing) return existing.id;
+  const offsetMs = await clockOffsetMs(ctx, scope);
+  try {
+    return await seedDemoMandate(ctx, scope, offsetMs);
+  } catch (error) {
+    // Two starts seeding at once: the unique reference lets one win; the other gets its mandate.
+    const winner = await store.mandateByReference(ctx.db, scope, DEMO_MANDATE_REFERENCE);
+    if (winner) return winner.id;
+    throw error;
+  }
+}
+
+async function seedDemoMandate(ctx: AppContext, scope: Scope, offsetMs: number): Promise<string | undefined> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const consent = await trx
+      .selectFrom("payment_consents")
+      .selectAll()
+      .where("company_id", "=", scope.companyId)
+      .where("env", "=", scope.env)
+      .where("status", "=", "active")
+      .orderBy("created_at")
+      .executeTakeFirst();
+    if (!consent) return undefined;
+    // Charges need somewhere to go: the demo's settlement account (absent when the bank was unreachable).
+    if (!(await defaultCompanyAccount(trx, scope, "NGN"))) return undefined;
+    const account = await store.findAccount(trx, scope, consent.account_id);
+    if (!account) return undefined;
+    const today = businessToday(ctx, offsetMs);
+    // Two months ago, on today's day (at most the 28th, so every month has it).
+    const back = Number(today.slice(0, 4)) * 12 + Number(today.slice(5, 7)) - 1 - 2;
+    const start = `${Math.floor(back / 12)}-${String((back % 12) + 1).padStart(2, "0")}-${String(Math.min(28, Number(today.slice(8, 10)))).padStart(2, "0")}`;
+    const now = ctx.clock.now();
+    let row = await store.insertMandate(trx, {
+      id: newId(now),
+      company_id: scope.companyId,
+      env: scope.env,
+      customer_id: account.customer_id,
+      account_id: account.id,
+      bank_id: account.bank_id,
+      consent_id: consent.id,
+      state: "awaiting_customer",
+      source: "api",
+      debit_type: "fixed",
+      currency: account.currency,
+      amount: 500_000n,
+      start_date: start,
+      interval: "monthly",
+      purpose: "Demo Store membership",
+      reference: DEMO_MANDATE_REFERENCE,
+      options: JSON.stringify({ reference: DEMO_MANDATE_REFERENCE }),
+      retry_attempts: DEFAULT_RETRY_POLICY.attempts,
+      retry_spacing_hours: DEFAULT_RETRY_POLICY.spacingHours,
+      authorised_at: now,
+      created_at: now,
+      updated_at: now,
+    });
+    await recordMandateCreated(trx, row, "customer", "demo_seed", now);
+    row = (await moveMandate(trx, ctx, row, "active", { actor: "bank", reason: "demo_seed", set: { activated_at: now } }))!;
+    // Its history: every cycle up to today, charged now.
+    const s = scheduleOf(row)!;
+    for (let n = 0; hasCycle(s, n) && cycleDate(s, n) <= today; n++) await chargeCycle(trx, ctx, row, n, 1, offsetMs);
+    await startSchedule(trx, ctx, row, offsetMs);
+    return row.id;
+  });
+}
