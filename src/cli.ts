@@ -7,6 +7,7 @@ import { loggerOptions } from "./http/logging.js";
 import { DataDirLockedError, lockDataDir } from "./lib/data-dir-lock.js";
 import { systemClock } from "./lib/clock.js";
 import { HOUSEKEEPING_JOBS } from "./jobs/housekeeping.js";
+import { MANDATE_JOBS } from "./mandates/charges.js";
 import { JobRunner } from "./jobs/runner.js";
 import { PAYMENT_JOBS } from "./payments/jobs.js";
 import { serve, SHUTDOWN_GRACE_MS } from "./server.js";
@@ -90,7 +91,7 @@ async function runWorker(config: Config): Promise<void> {
     throw error;
   }
   const { handle, ctx } = storage;
-  const jobs = new JobRunner(ctx, [...PAYMENT_JOBS, ...HOUSEKEEPING_JOBS, webhookDeliveryJob({ logger: log })], { concurrency: config.workerConcurrency, pollMs: config.payments.pollMs, logger: log });
+  const jobs = new JobRunner(ctx, [...PAYMENT_JOBS, ...MANDATE_JOBS, ...HOUSEKEEPING_JOBS, webhookDeliveryJob({ logger: log })], { concurrency: config.workerConcurrency, pollMs: config.payments.pollMs, logger: log });
   jobs.start();
   log.info({ storage: handle.kind, workerId: jobs.workerId, concurrency: jobs.concurrency }, "okro worker started");
 

@@ -8,6 +8,7 @@ import { backfillAppEndpoints } from "./events/endpoints.js";
 import { webhookDeliveryJob } from "./events/worker.js";
 import { lockDataDir } from "./lib/data-dir-lock.js";
 import { HOUSEKEEPING_JOBS } from "./jobs/housekeeping.js";
+import { MANDATE_JOBS } from "./mandates/charges.js";
 import { JobRunner } from "./jobs/runner.js";
 import { PAYMENT_JOBS } from "./payments/jobs.js";
 import { systemClock } from "./lib/clock.js";
@@ -59,7 +60,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
   // The one job runner (src/jobs): webhook delivery, the payments engine's work and housekeeping.
   const jobs =
     options.role === "all"
-      ? new JobRunner(ctx, [...PAYMENT_JOBS, ...HOUSEKEEPING_JOBS, webhookDeliveryJob({ logger: api.log, registry: api.metricsRegistry })], {
+      ? new JobRunner(ctx, [...PAYMENT_JOBS, ...MANDATE_JOBS, ...HOUSEKEEPING_JOBS, webhookDeliveryJob({ logger: api.log, registry: api.metricsRegistry })], {
           concurrency: config.workerConcurrency,
           pollMs: config.payments.pollMs,
           logger: api.log,

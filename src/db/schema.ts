@@ -601,6 +601,58 @@ export interface PaymentsTable {
   settled_at: NullableTimestamp;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** A mandate's charge: the mandate, its cycle (0-based) and the try within the cycle (1 = first; NSF retries count up). */
+  mandate_id: ColumnType<string | null, string | null | undefined, string | null>;
+  mandate_cycle: ColumnType<number | null, number | null | undefined, number | null>;
+  charge_attempt: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
+export type MandateStateColumn = "awaiting_customer" | "awaiting_bank" | "active" | "paused" | "cancelled" | "expired" | "revoked" | "rejected";
+export type IntervalColumn = "daily" | "weekly" | "monthly" | "quarterly" | "yearly";
+
+/** A customer's mandate (Okra's "payment authorization"); see src/mandates/ and migration 0013. */
+export interface MandatesTable {
+  id: string;
+  company_id: string;
+  env: Env;
+  customer_id: string;
+  account_id: string;
+  bank_id: string;
+  /** The bank-side debit authority (payment_consents) charges go through, once the customer authorised. */
+  consent_id: string | null;
+  state: MandateStateColumn;
+  /** Why it is in its state, when that is news (`revoked_by_payer`, `insufficient_funds_retries_exhausted`, …). */
+  state_reason: string | null;
+  source: "api" | "pay_initiate" | "link" | "reauth" | "consent";
+  debit_type: "fixed" | "variable";
+  currency: string;
+  /** Each scheduled charge (kobo): required for fixed (it is the mandate); for variable, set by a schedule (within the caps). */
+  amount: bigint | null;
+  /** The first charge, when it differs (Okra's `initialAmount`). */
+  initial_amount: bigint | null;
+  max_per_charge: bigint | null;
+  max_total: bigint | null;
+  max_per_period: bigint | null;
+  period: IntervalColumn | null;
+  /** Lagos days, `YYYY-MM-DD`. */
+  start_date: string;
+  end_date: string | null;
+  /** The schedule of charges; null: charged on demand only. */
+  interval: IntervalColumn | null;
+  day_of_month: number | null;
+  count: number | null;
+  purpose: string | null;
+  reference: string | null;
+  options: unknown;
+  account_to_credit: string | null;
+  retry_attempts: number;
+  retry_spacing_hours: number;
+  replaces_id: string | null;
+  authorised_at: NullableTimestamp;
+  activated_at: NullableTimestamp;
+  ended_at: NullableTimestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
 }
 
 export interface PaymentTransitionsTable {
@@ -718,6 +770,7 @@ export interface DB {
   widget_sessions: WidgetSessionsTable;
   company_accounts: CompanyAccountsTable;
   payment_consents: PaymentConsentsTable;
+  mandates: MandatesTable;
   payment_links: PaymentLinksTable;
   payments: PaymentsTable;
   payment_transitions: PaymentTransitionsTable;

@@ -101,6 +101,66 @@ export async function initiatePayment(trx: Transaction<DB>, ctx: AppContext, sco
   }, { actor: "api" });
 }
 
+export interface MandateChargeInput {
+  mandateId: string;
+  /** The mandate's bank-side authority (payment_consents.id) the debit goes through. */
+  consentId: string;
+  accountId: string;
+  accountToCredit?: string;
+  amount: Kobo;
+  currency: string;
+  cycle: number;
+  /** 1 for the cycle's first try; NSF retries count up. */
+  chargeAttempt: number;
+  note?: string;
+}
+
+/**
+ * A mandate's scheduled charge (src/mandates): an ordinary payment (same machine, ledger, events,
+ * verify, refund) of `type: recurring`, queued for execution like `pay/initiate`'s, carrying
+ * (mandate, cycle, attempt). The caller (the `mandates.charge` job) has checked the mandate's state
+ * and caps; the unique index on (mandate_id, mandate_cycle, charge_attempt) makes a second
+ * creation of the same charge fail rather than debit twice — undefined when it already exists.
+ */
+export async function createMandateCharge(trx: Transaction<DB>, ctx: AppContext, scope: Scope, input: MandateChargeInput): Promise<PaymentRow | undefined> {
+  requireCurrency(input.currency);
+  requirePositive(input.amount);
+  const existing = await trx
+    .selectFrom("payments")
+    .select("id")
+    .where("mandate_id", "=", input.mandateId)
+    .where("mandate_cycle", "=", input.cycle)
+    .where("charge_attempt", "=", input.chargeAttempt)
+    .executeTakeFirst();
+  if (existing) return undefined;
+  const account = await store.findAccount(trx, scope, input.accountId);
+  if (!account) throw new OkroError("NOT_FOUND", "account_to_debit: no such account", { field: "account_to_debit" });
+  const credit = await receivingAccount(trx, scope, input.accountToCredit, input.currency);
+  const now = ctx.clock.now();
+  return createPayment(
+    trx,
+    ctx,
+    scope,
+    {
+      customer_id: account.customer_id,
+      account,
+      account_to_credit: credit.id,
+      amount: input.amount,
+      currency: input.currency,
+      type: "recurring",
+      channel: "api",
+      method: "consent",
+      consent_id: input.consentId,
+      note: input.note ?? null,
+      state: "queued",
+      mandate_id: input.mandateId,
+      mandate_cycle: input.cycle,
+      charge_attempt: input.chargeAttempt,
+    },
+    { actor: "scheduler", detail: { mandate: input.mandateId, cycle: input.cycle, attempt: input.chargeAttempt } },
+  );
+}
+
 export interface AuthorisedPaymentInput {
   customerId: string;
   /** The customer's account to debit (Okro account id). */
