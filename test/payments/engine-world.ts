@@ -185,17 +185,6 @@ export function countingNetwork(w: World) {
   return { ctx: { ...w.h.ctx, network } as AppContext, calls, count: (op: string, reference: string) => calls.get(`${op}:${reference}`) ?? 0 };
 }
 
-/** The open (queued or running) jobs about one object (payment, refund, payout, consent), soonest first: what is due for it and when. */
-export async function openJobs(w: World, objectId: string): Promise<Array<{ name: string; key: string | null; run_at: Date | null }>> {
-  const rows = await w.h.ctx.db.selectFrom("jobs").select(["name", "key", "run_at", "payload"]).where("state", "in", ["queued", "running"]).orderBy("run_at").execute();
-  return rows
-    .filter((r) => {
-      const p = r.payload as Record<string, unknown>;
-      return p.paymentId === objectId || p.id === objectId || p.consentId === objectId;
-    })
-    .map(({ name, key, run_at }) => ({ name, key, run_at }));
-}
-
 /**
  * When the payment's current job is due — its `payments.execute` while queued, else the check its
  * state waits for, numbered as the row's `checks` (older, superseded jobs do nothing) — or null

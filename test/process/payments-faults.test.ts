@@ -119,7 +119,8 @@ describe.skipIf(!baseUrl)("payments against a faulty HTTP bank, two API processe
       processes.push(a!.running, b!.running);
       const apis: [ApiProcess, ApiProcess] = [a!, b!];
       const clients = apis.map((p) => new ApiClient(p.api, tenant.sandbox.secret_key)) as [ApiClient, ApiClient];
-      const workerEnv = { ...env, OKRO_WORKER_CONCURRENCY: "20" };
+      // Two runners at 10 jobs each: the bank sees the 20 calls at once it saw from one worker before.
+      const workerEnv = { ...env, OKRO_WORKER_CONCURRENCY: "10" };
       let worker = await startWorker(url, workerEnv);
       processes.push(worker);
       // A second job runner that runs throughout: the two claim the same jobs (SKIP LOCKED).
@@ -257,8 +258,19 @@ describe.skipIf(!baseUrl)("payments against a faulty HTTP bank, two API processe
         settled = await settledIds();
       }
       const backlog = async () => ({
-        payments: await handle.db.selectFrom("payments").select(["state", (eb) => eb.fn.countAll<string>().as("n")]).where("company_id", "=", tenant.id).groupBy("state").execute(),
-        jobs: await handle.db.selectFrom("jobs").select(["name", "state", (eb) => eb.fn.countAll<string>().as("n")]).where("company_id", "=", tenant.id).where("state", "<>", "done").groupBy(["name", "state"]).execute(),
+        payments: (await handle.db.selectFrom("payments").select(["state", (eb) => eb.fn.countAll<string>().as("n")]).where("company_id", "=", tenant.id).groupBy("state").execute()).map(
+          (r) => `${r.state}: ${r.n}`,
+        ),
+        jobs: (
+          await handle.db
+            .selectFrom("jobs")
+            .select(["name", "state", (eb) => eb.fn.countAll<string>().as("n"), (eb) => eb.fn.min("run_at").as("first")])
+            .where("company_id", "=", tenant.id)
+            .where("state", "<>", "done")
+            .groupBy(["name", "state"])
+            .execute()
+        ).map((r) => `${r.name} ${r.state}: ${r.n} from ${String(r.first)}`),
+        now: new Date().toISOString(),
       });
       expect(settled.length, `settled payments to refund; the backlog: ${JSON.stringify(settled.length < 60 ? await backlog() : {})}`).toBeGreaterThanOrEqual(60);
       const refundPlan = [
