@@ -122,9 +122,24 @@ async function holdLease(trx: Transaction<DB>, job: JobRow): Promise<void> {
  * before `fn` runs; an error in `fn` rolls everything back.
  */
 export async function completeJob<T>(db: Kysely<DB>, job: JobRow, now: () => Date, fn?: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
+  if (!fn) {
+    // No effects to commit with it: one compare-and-set on the lease token does the same (a job
+    // taken over meanwhile has another token, or is no longer running).
+    const at = now();
+    const done = await db
+      .updateTable("jobs")
+      .set({ state: "done", run_at: null, lease_token: null, lease_owner: null, lease_until: null, last_error: null, finished_at: at, updated_at: at })
+      .where("id", "=", job.id)
+      .where("state", "=", "running")
+      .where("lease_token", "=", job.lease_token)
+      .returning("id")
+      .executeTakeFirst();
+    if (!done) throw new JobLeaseLostError(job.name, job.id);
+    return undefined as T;
+  }
   return db.transaction().execute(async (trx) => {
     await holdLease(trx, job);
-    const result = fn ? await fn(trx) : (undefined as T);
+    const result = await fn(trx);
     const at = now();
     await trx
       .updateTable("jobs")
@@ -196,6 +211,27 @@ export async function purgeFinishedJobs(db: Executor, before: Date, batch: numbe
     DELETE FROM jobs WHERE id IN (
       SELECT id FROM jobs WHERE state = 'done' AND finished_at < ${before} LIMIT ${batch})`.execute(db);
   return Number(result.numAffectedRows ?? 0n);
+}
+
+/**
+ * Sandbox time travel: brings a company's queued sandbox jobs forward by `ms`, so work that falls
+ * due in time the sandbox's clock skipped (a re-query, a settlement, a consent's activation) runs
+ * now; returns how many moved. A job is sandbox work when its payload says `env: "sandbox"` (the
+ * convention of every job about an environment's object); runners in this process are woken.
+ */
+export async function shiftSandboxJobs(db: Executor, companyId: string, ms: number): Promise<number> {
+  if (!(ms > 0)) return 0;
+  const rows = await db
+    .updateTable("jobs")
+    .set({ run_at: sql`run_at - ${String(ms)}::float8 * interval '1 millisecond'` })
+    .where("company_id", "=", companyId)
+    .where("state", "=", "queued")
+    .where(sql<boolean>`payload->>'env' = 'sandbox'`)
+    .returning("name")
+    .execute();
+  const names = new Set(rows.map((r) => r.name));
+  if (names.size > 0) setImmediate(() => names.forEach((name) => localEnqueues.emit("enqueued", name)));
+  return rows.length;
 }
 
 // ---------------------------------------------------------------------------------------------
