@@ -1,7 +1,6 @@
 import { sql, type Kysely, type Transaction } from "kysely";
 import type { BaseLogger } from "pino";
 import { Counter, Histogram, type Registry } from "prom-client";
-import type { AppContext } from "../context.js";
 import type { DB, Env } from "../db/schema.js";
 import { defineJob, JobLeaseLostError, type JobDefinition, type RunningJob } from "../jobs/define.js";
 import { createWebhookAgents, sendWebhook, WEBHOOK_TIMEOUT_MS, type AttemptResult, type WebhookAgents } from "./deliver.js";
@@ -139,11 +138,6 @@ export function webhookDeliveryJob(options: WebhookJobOptions = {}): JobDefiniti
   const metrics = options.registry ? createMetrics(options.registry) : undefined;
   let agents = options.agents;
 
-  /** Records the attempt row alone (its run lost the job to a newer one, which owns the delivery now). */
-  async function recordLostAttempt(ctx: AppContext, job: RunningJob<unknown>, d: Loaded, startedAt: Date, result: AttemptResult): Promise<void> {
-    await insertAttempt(ctx.db, d.id, job.attempt, startedAt, result);
-  }
-
   async function finishUnsent(job: RunningJob<{ delivery_id: string }>, d: Loaded, reason: "endpoint_disabled" | "endpoint_deleted" | "event_missing"): Promise<void> {
     const now = job.ctx.clock.now();
     await job.complete(async (trx) => {
@@ -242,7 +236,7 @@ export function webhookDeliveryJob(options: WebhookJobOptions = {}): JobDefiniti
     } catch (error) {
       if (error instanceof JobLeaseLostError) {
         // An attempt happened whoever holds the delivery now: keep its record, leave the delivery to the newer run.
-        await recordLostAttempt(job.ctx, job, d, startedAt, result);
+        await insertAttempt(job.ctx.db, d.id, job.attempt, startedAt, result);
         log.warn(fields, "webhook attempt finished after its job's lease lapsed and another run took it; attempt recorded, delivery left to the newer run");
       }
       throw error;
