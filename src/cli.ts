@@ -7,6 +7,7 @@ import { loggerOptions } from "./http/logging.js";
 import { DataDirLockedError, lockDataDir } from "./lib/data-dir-lock.js";
 import { systemClock } from "./lib/clock.js";
 import { HOUSEKEEPING_JOBS } from "./jobs/housekeeping.js";
+import { BULK_JOBS } from "./bulk/service.js";
 import { JobRunner } from "./jobs/runner.js";
 import { PaymentWorker } from "./payments/worker.js";
 import { serve, SHUTDOWN_GRACE_MS } from "./server.js";
@@ -92,7 +93,7 @@ async function runWorker(config: Config): Promise<void> {
   const { handle, ctx } = storage;
   const worker = new WebhookWorker(ctx, { concurrency: config.workerConcurrency, logger: log });
   const payments = new PaymentWorker(ctx, { concurrency: config.workerConcurrency, logger: log });
-  const jobs = new JobRunner(ctx, HOUSEKEEPING_JOBS, { concurrency: config.workerConcurrency, logger: log });
+  const jobs = new JobRunner(ctx, [...HOUSEKEEPING_JOBS, ...BULK_JOBS], { concurrency: config.workerConcurrency, logger: log });
   worker.start();
   payments.start();
   jobs.start();

@@ -8,6 +8,7 @@ import { backfillAppEndpoints } from "./events/endpoints.js";
 import { WebhookWorker } from "./events/worker.js";
 import { lockDataDir } from "./lib/data-dir-lock.js";
 import { HOUSEKEEPING_JOBS } from "./jobs/housekeeping.js";
+import { BULK_JOBS } from "./bulk/service.js";
 import { JobRunner } from "./jobs/runner.js";
 import { PaymentWorker } from "./payments/worker.js";
 import { systemClock } from "./lib/clock.js";
@@ -59,7 +60,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
   const worker = options.role === "all" ? new WebhookWorker(ctx, { concurrency: config.workerConcurrency, logger: api.log, registry: api.metricsRegistry }) : undefined;
   const payments = options.role === "all" ? new PaymentWorker(ctx, { concurrency: config.workerConcurrency, logger: api.log, registry: api.metricsRegistry }) : undefined;
   // The job runner (src/jobs): housekeeping for now; payments and webhooks move onto it next.
-  const jobs = options.role === "all" ? new JobRunner(ctx, HOUSEKEEPING_JOBS, { concurrency: config.workerConcurrency, logger: api.log, registry: api.metricsRegistry }) : undefined;
+  const jobs = options.role === "all" ? new JobRunner(ctx, [...HOUSEKEEPING_JOBS, ...BULK_JOBS], { concurrency: config.workerConcurrency, logger: api.log, registry: api.metricsRegistry }) : undefined;
   worker?.start();
   payments?.start();
   jobs?.start();
