@@ -114,10 +114,10 @@ export async function moveRowsWhere(
   const bank = t.bankId !== undefined ? sql`AND bank_id = ${t.bankId}` : sql``;
   const limit = t.limit !== undefined ? sql`LIMIT ${t.limit}` : sql``;
   const moved = await sql<{ id: string; row_no: number; amount: string | bigint | null; bank_id: string | null }>`
-    UPDATE batch_rows SET state = ${to}, updated_at = ${t.at}
-    WHERE id IN (SELECT id FROM batch_rows WHERE batch_id = ${batchId} AND state = ${from} ${bank} ORDER BY row_no ${limit} FOR UPDATE)
-      AND state = ${from}
-    RETURNING id, row_no, amount, bank_id`.execute(trx);
+    WITH picked AS (SELECT id FROM batch_rows WHERE batch_id = ${batchId} AND state = ${from} ${bank} ORDER BY row_no ${limit} FOR UPDATE)
+    UPDATE batch_rows AS r SET state = ${to}, updated_at = ${t.at}
+    FROM picked WHERE r.id = picked.id AND r.state = ${from}
+    RETURNING r.id, r.row_no, r.amount, r.bank_id`.execute(trx);
   if (moved.rows.length) {
     await sql`
       INSERT INTO state_transitions (object_type, object_id, from_state, to_state, actor, reason, detail, at)
