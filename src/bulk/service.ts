@@ -354,6 +354,8 @@ export const batchRowJob = defineJob({
   name: "batches.row",
   payload: z.object({ batch_id: z.string().min(1), row: z.number().int().positive() }),
   retry: { maxAttempts: 10, backoff: { initialMs: 1_000, factor: 2, maxMs: 60_000 } },
+  // Database work only (the bank is called by the payments engine later): a crashed worker's rows are taken over within seconds.
+  leaseMs: 10_000,
   handler: async (job) => {
     await job.complete((trx) => runRow(trx, job.ctx, job.payload.batch_id, job.payload.row));
   },
@@ -537,7 +539,7 @@ async function* pagesOf(db: Executor, batchId: string, states: readonly RowState
 export function errorsCsv(db: Executor, batch: BatchRow): Readable {
   const columns = ((batch.totals as Partial<Report>).columns ?? [...COLUMNS]).filter((c) => c !== "error");
   return csvStream([...columns, "error"], () =>
-    pagesOf(db, batch.id, ["invalid"], (r) => [...columns.map((c) => r.raw[c] ?? ""), (r.errors ?? []).map((e) => `${e.column}: ${e.message}`).join("; ")]),
+    pagesOf(db, batch.id, ["invalid"], (r) => [...columns.map((c) => r.raw[c] ?? ""), (r.errors ?? []).map((e) => e.message).join("; ")]),
   );
 }
 
@@ -548,7 +550,7 @@ export function resultsCsv(db: Executor, batch: BatchRow): Readable {
       r.row_no,
       r.payment_id,
       r.state,
-      r.reason ?? (r.errors ?? []).map((e) => `${e.column}: ${e.message}`).join("; ") ?? null,
+      r.reason ?? (r.errors ?? []).map((e) => e.message).join("; ") ?? null,
       r.amount === null ? null : Number(r.amount),
       r.currency,
       r.account_to_debit,

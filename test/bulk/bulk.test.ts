@@ -80,7 +80,7 @@ describe("validation (nothing moves until commit)", () => {
 
     const errorsFile = await getCsv(c, batch.errors_url);
     expect(errorsFile.rows.map((r) => r.reference)).toEqual(["r3", "r4", "r5", "r1", "r7"]);
-    expect(errorsFile.rows[2]!.error).toContain("amount: amount 12.50 has a fraction");
+    expect(errorsFile.rows[2]!.error).toContain("amount 12.50 has a fraction");
     // The formula is written as text, never as a formula.
     expect(errorsFile.rows[4]!.narration).toBe("'=cmd|' /C calc'!A0");
     expect(Object.keys(errorsFile.rows[0]!)).toEqual(["account_to_debit", "account_to_credit", "amount", "currency", "callback_url", "reference", "narration", "error"]);
