@@ -22,6 +22,8 @@ import { bulkCompany, csv, multipartBody, auth } from "../test/bulk/bulk-world.j
 import { createHarness, testConfig } from "../test/harness.js";
 
 const ROWS = Number(process.env.BENCH_BULK_ROWS ?? 10_000);
+/** Rows executed (default: all of them); less on a loaded machine, where each row costs seconds of waiting. */
+const RUN_ROWS = Number(process.env.BENCH_BULK_RUN_ROWS ?? ROWS);
 const MiB = (n: number) => `${(n / 1_048_576).toFixed(0)} MiB`;
 
 export async function benchBulk(): Promise<boolean> {
@@ -36,7 +38,7 @@ export async function benchBulk(): Promise<boolean> {
     const [gt, other] = c.accounts;
     const file = csv(Array.from({ length: ROWS }, (_, i) => ({ account_to_debit: (i % 2 === 0 ? gt : other)!.id, amount: 100 + (i % 97) })));
     const storage = process.env.DATABASE_URL ? "PostgreSQL" : "PGlite (embedded)";
-    console.log(`\nbulk: ${ROWS} rows (${MiB(file.length)} of CSV) on ${storage}, in-process sandbox bank`);
+    console.log(`\nbulk: ${ROWS} rows (${(file.length / 1024).toFixed(0)} KiB of CSV) on ${storage}, in-process sandbox bank`);
 
     // Baseline: the same number of bare INSERTs, one transaction.
     await sql`CREATE TEMP TABLE IF NOT EXISTS bench_bulk_rows (batch text, row_no int, account text, amount bigint, currency text, PRIMARY KEY (batch, row_no))`.execute(h.ctx.db);
@@ -60,7 +62,13 @@ export async function benchBulk(): Promise<boolean> {
     const validated = await h.request({ method: "POST", url: "/v2/batches/create", headers: { ...auth(c), ...body.headers }, payload: body.payload });
     const validationMs = performance.now() - v0;
     if (validated.statusCode !== 200) throw new Error(`validation failed: ${validated.body}`);
-    const batch = validated.json().data.batch;
+    let batch = validated.json().data.batch;
+    if (RUN_ROWS !== ROWS) {
+      // Execution on a smaller file of the same shape: the validated batch is cancelled.
+      await h.request({ method: "POST", url: "/v2/batches/cancel", headers: auth(c), payload: { id: batch.id } });
+      const small = multipartBody([{ name: "file", filename: "bench-run.csv", content: csv(Array.from({ length: RUN_ROWS }, (_, i) => ({ account_to_debit: (i % 2 === 0 ? gt : other)!.id, amount: 200 + (i % 97) }))) }]);
+      batch = (await h.request({ method: "POST", url: "/v2/batches/create", headers: { ...auth(c), ...small.headers }, payload: small.payload })).json().data.batch;
+    }
 
     const e0 = performance.now();
     const committed = await h.request({ method: "POST", url: "/v2/batches/commit", headers: auth(c), payload: { id: batch.id } });
@@ -86,12 +94,13 @@ export async function benchBulk(): Promise<boolean> {
     const after = process.memoryUsage();
     const end = await h.ctx.db.selectFrom("batches").selectAll().where("id", "=", batch.id).executeTakeFirstOrThrow();
 
-    const rate = (ms: number) => `${((ROWS / ms) * 1000).toFixed(0)} rows/s`;
+    const rate = (ms: number, rows = ROWS) => `${((rows / ms) * 1000).toFixed(0)} rows/s`;
     console.log(`  baseline  ${ROWS} bare INSERTs (one transaction): ${(baselineMs / 1000).toFixed(2)} s (${rate(baselineMs)})`);
     console.log(`  validate  upload + check + write ${ROWS} rows: ${(validationMs / 1000).toFixed(2)} s (${rate(validationMs)}; ${(validationMs / baselineMs).toFixed(1)}× the baseline)  goal ≤ 5 s`);
-    console.log(`  execute   commit → every row final (${end.state}: ${end.succeeded_count} succeeded, ${end.failed_count} failed): ${(executionMs / 1000).toFixed(2)} s (${rate(executionMs)})  goal ≤ 60 s`);
+    console.log(`  execute   commit → every one of ${RUN_ROWS} rows final (${end.state}: ${end.succeeded_count} succeeded, ${end.failed_count} failed): ${(executionMs / 1000).toFixed(2)} s (${rate(executionMs, RUN_ROWS)})  goal for 10,000 rows ≤ 60 s`);
     console.log(`  memory    rss ${MiB(before.rss)} → peak ${MiB(peakRss)} → ${MiB(after.rss)}; heap used ${MiB(before.heapUsed)} → peak ${MiB(peakHeap)} → ${MiB(after.heapUsed)}`);
-    return end.succeeded_count === ROWS;
+    console.log(`  load      ${(await import("node:os")).loadavg().map((l) => l.toFixed(1)).join(" ")} (1/5/15-min load average on ${(await import("node:os")).cpus().length} cores)`);
+    return end.succeeded_count === RUN_ROWS;
   } finally {
     await h.close();
   }

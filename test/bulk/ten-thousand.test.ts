@@ -72,7 +72,7 @@ const count = async (query: string, ...values: unknown[]) => {
 };
 
 describe.skipIf(!usingPostgres)(`a ${ROWS}-row batch on two worker processes, one SIGKILLed, one bank failing 20% of debits`, () => {
-  it("ends with exactly one payment per row, every row final, counts equal to the rows and the ledger", { timeout: 1_800_000 }, async () => {
+  it("ends with exactly one payment per row, every row final, counts equal to the rows and the ledger", { timeout: 3_600_000 }, async () => {
     const [gt, other] = c.accounts;
     const file = csv(Array.from({ length: ROWS }, (_, i) => ({ account_to_debit: (i % 2 === 0 ? gt : other)!.id, amount: 100 + (i % 97) })));
     const body = multipartBody([{ name: "file", filename: "ten-thousand.csv", content: file }]);
@@ -104,7 +104,7 @@ describe.skipIf(!usingPostgres)(`a ${ROWS}-row batch on two worker processes, on
     const doneAtKill = await done();
 
     const state = () => w.h.ctx.db.selectFrom("batches").selectAll().where("id", "=", batch.id).executeTakeFirstOrThrow();
-    await until(async () => !["running"].includes((await state()).state), "the batch to end", 1_700_000);
+    await until(async () => !["running"].includes((await state()).state), "the batch to end", 3_500_000);
     const executionMs = Date.now() - t1;
     survivor.child.kill("SIGTERM");
     expect(await survivor.exited, survivor.stderr()).toBe(0);
