@@ -95,7 +95,7 @@ describe.skipIf(!usingPostgres)(`a ${ROWS}-row batch on two worker processes, on
 
     const done = () => count("SELECT count(*) AS n FROM batch_rows WHERE batch_id = $1 AND state IN ('succeeded', 'failed')", batch.id);
     const held = () => count("SELECT count(*) AS n FROM jobs WHERE name = 'batches.row' AND state = 'running' AND lease_owner = 'victim' AND company_id = $1", c.tenant.id);
-    await until(async () => (await done()) >= Math.min(1_000, ROWS / 5), "a fifth of the rows (at most 1,000) to be done", 300_000);
+    await until(async () => (await done()) >= Math.min(1_000, ROWS / 5), "a fifth of the rows (at most 1,000) to be done", 1_500_000);
     const killBy = Date.now() + 30_000;
     let heldAtKill = 0;
     while (Date.now() < killBy && (heldAtKill = await held()) === 0) await new Promise((r) => setTimeout(r, 2));
