@@ -5,7 +5,7 @@
  *
  * - validation: `POST /v2/batches/create` with the CSV as a multipart upload (app.inject): parse,
  *   check every row (account, consent, receiving account), write the rows and the report.
- * - execution: `POST /v2/batches/commit`, then one JobRunner (`batches.row`) and one PaymentWorker
+ * - execution: `POST /v2/batches/commit`, then one JobRunner (`batches.row` and the payments engine's jobs)
  *   in this process (concurrency 16, polling every 5 ms) until every row is final: each row a
  *   payment made by initiatePayment, debited at the sandbox bank, its outcome on the ledger.
  * - memory: RSS and heap before, at the peak (sampled every 50 ms) and after.
@@ -17,7 +17,7 @@ import { sql } from "kysely";
 import { BULK_JOBS } from "../src/bulk/service.js";
 import { JobRunner } from "../src/jobs/runner.js";
 import { systemClock, type ManualClock } from "../src/lib/clock.js";
-import { PaymentWorker } from "../src/payments/worker.js";
+import { PAYMENT_JOBS } from "../src/payments/jobs.js";
 import { bulkCompany, csv, multipartBody, auth } from "../test/bulk/bulk-world.js";
 import { createHarness, testConfig } from "../test/harness.js";
 
@@ -73,10 +73,8 @@ export async function benchBulk(): Promise<boolean> {
     const e0 = performance.now();
     const committed = await h.request({ method: "POST", url: "/v2/batches/commit", headers: auth(c), payload: { id: batch.id } });
     if (committed.statusCode !== 200) throw new Error(`commit failed: ${committed.body}`);
-    const jobs = new JobRunner(h.ctx, [...BULK_JOBS], { companyIds: [c.tenant.id], concurrency: 16, pollMs: 5 });
-    const payments = new PaymentWorker(h.ctx, { companyIds: [c.tenant.id], concurrency: 16, pollMs: 5 });
+    const jobs = new JobRunner(h.ctx, [...PAYMENT_JOBS, ...BULK_JOBS], { companyIds: [c.tenant.id], concurrency: 16, pollMs: 5 });
     jobs.start();
-    payments.start();
     let state = "running";
     while (state === "running") {
       await new Promise((r) => setTimeout(r, 100));
@@ -89,7 +87,7 @@ export async function benchBulk(): Promise<boolean> {
       }
     }
     const executionMs = performance.now() - e0;
-    await Promise.all([jobs.stop(), payments.stop()]);
+    await jobs.stop();
     clearInterval(sample);
     const after = process.memoryUsage();
     const end = await h.ctx.db.selectFrom("batches").selectAll().where("id", "=", batch.id).executeTakeFirstOrThrow();

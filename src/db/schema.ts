@@ -518,7 +518,8 @@ export interface PaymentConsentsTable {
   max_amount: bigint;
   currency: string;
   activates_at: NullableTimestamp;
-  next_check_at: NullableTimestamp;
+  /** Migration 0015: the sequence number of the consent's latest `consents.activate` job (src/payments/schedule.ts). */
+  checks: Generated<number>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -595,9 +596,8 @@ export interface PaymentsTable {
   failure_code: string | null;
   failure_reason: string | null;
   fee: Generated<bigint>;
-  next_check_at: NullableTimestamp;
+  /** Migration 0015: the sequence number of the row's latest scheduled check job (src/payments/schedule.ts); a job with another number is superseded. */
   checks: Generated<number>;
-  lease_until: NullableTimestamp;
   succeeded_at: NullableTimestamp;
   settled_at: NullableTimestamp;
   created_at: Timestamp;
@@ -632,9 +632,8 @@ export interface RefundsTable {
   reference: string | null;
   sent_at: NullableTimestamp;
   failure_reason: string | null;
-  next_check_at: NullableTimestamp;
+  /** Migration 0015: the sequence number of the row's latest scheduled check job (src/payments/schedule.ts); a job with another number is superseded. */
   checks: Generated<number>;
-  lease_until: NullableTimestamp;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -655,9 +654,8 @@ export interface PayoutsTable {
   reference: string | null;
   sent_at: NullableTimestamp;
   failure_reason: string | null;
-  next_check_at: NullableTimestamp;
+  /** Migration 0015: the sequence number of the row's latest scheduled check job (src/payments/schedule.ts); a job with another number is superseded. */
   checks: Generated<number>;
-  lease_until: NullableTimestamp;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

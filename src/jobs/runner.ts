@@ -4,7 +4,7 @@ import type { BaseLogger } from "pino";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { AppContext } from "../context.js";
 import type { DB } from "../db/schema.js";
-import { backoffMs, JobLeaseLostError, JobPayloadError, parsePayload, type JobDefinition, type RunningJob } from "./define.js";
+import { backoffMs, checkLeaseMs, JobLeaseLostError, JobPayloadError, parsePayload, type JobDefinition, type RunningJob } from "./define.js";
 import { claimJobs, completeJob, enqueue, failJob, localEnqueues, queueDepth, type JobRow } from "./store.js";
 
 /**
@@ -83,6 +83,8 @@ export class JobRunner {
   readonly concurrency: number;
   readonly workerId: string;
   private readonly definitions = new Map<string, AnyDefinition>();
+  /** Each definition's lease (ms), resolved against this runner's app once. */
+  private readonly leases = new Map<string, number>();
   private readonly pollMs: number;
   private readonly log: JobLogger;
   private readonly companyIds: readonly string[] | undefined;
@@ -109,6 +111,7 @@ export class JobRunner {
     for (const def of definitions) {
       if (this.definitions.has(def.name)) throw new RangeError(`job ${def.name} is registered twice`);
       this.definitions.set(def.name, def);
+      this.leases.set(def.name, checkLeaseMs(def.name, typeof def.leaseMs === "function" ? def.leaseMs(ctx) : def.leaseMs));
     }
     this.concurrency = options.concurrency ?? ctx.config.workerConcurrency;
     if (!Number.isInteger(this.concurrency) || this.concurrency < 1) throw new RangeError("concurrency must be a positive integer");
@@ -241,12 +244,12 @@ export class JobRunner {
     };
     for (const def of bounded) {
       const left = Math.min(free - out.length, def.concurrency! - (this.inFlightByName.get(def.name) ?? 0));
-      if (left > 0) await take([def.name], left, def.leaseMs);
+      if (left > 0) await take([def.name], left, this.leases.get(def.name)!);
     }
     // Unbounded kinds in one statement, grouped by lease length (most share the default).
     const byLease = new Map<number, string[]>();
     for (const name of open) {
-      const ms = this.definitions.get(name)!.leaseMs;
+      const ms = this.leases.get(name)!;
       byLease.set(ms, [...(byLease.get(ms) ?? []), name]);
     }
     for (const [leaseMs, names] of byLease) {
@@ -273,7 +276,7 @@ export class JobRunner {
     const fields = { workerId: this.workerId, job: def.name, id: row.id, key: row.key, attempt: row.attempts };
     if (row.attempts > row.max_attempts) {
       // Re-claimed after a lapsed lease with no attempt left: its last worker died or overran.
-      await failJob(this.ctx.db, row, { now: clock.now(), error: `lease lapsed on attempt ${row.max_attempts} of ${row.max_attempts} (the worker died or ran longer than ${def.leaseMs} ms)`, retryAt: null });
+      await failJob(this.ctx.db, row, { now: clock.now(), error: `lease lapsed on attempt ${row.max_attempts} of ${row.max_attempts} (the worker died or ran longer than ${this.leases.get(def.name)} ms)`, retryAt: null });
       this.log.error(fields, "job runner: job failed for good (lease lapsed on its last attempt)");
       return "failed";
     }
@@ -286,6 +289,7 @@ export class JobRunner {
       return "failed";
     }
     let completed = false;
+    const log = this.log;
     const job: RunningJob<unknown> = {
       id: row.id,
       name: row.name,
@@ -295,6 +299,12 @@ export class JobRunner {
       maxAttempts: row.max_attempts,
       companyId: row.company_id,
       ctx: this.ctx,
+      log: {
+        debug: (more, message) => log.debug({ ...fields, ...more }, message),
+        info: (more, message) => log.info({ ...fields, ...more }, message),
+        warn: (more, message) => log.warn({ ...fields, ...more }, message),
+        error: (more, message) => log.error({ ...fields, ...more }, message),
+      },
       complete: async <T>(fn?: (trx: Transaction<DB>) => Promise<T>): Promise<T> => {
         if (completed) throw new Error(`job ${row.name} ${row.id}: complete() called twice`);
         const result = await completeJob(this.ctx.db, row, () => clock.now(), fn);

@@ -4,7 +4,7 @@ import { sql, type Kysely, type Selectable, type Transaction } from "kysely";
 import type { z } from "zod";
 import type { DB, JobsTable } from "../db/schema.js";
 import { newId } from "../lib/ids.js";
-import { JobLeaseLostError, parsePayload, type JobDefinition } from "./define.js";
+import { JobLeaseLostError, parsePayload, type JobKind } from "./define.js";
 
 /** The only file with the jobs table's SQL. */
 
@@ -37,7 +37,7 @@ export interface Enqueued {
  * change that causes it commits (a rolled-back change leaves no job). The payload is validated by
  * the definition's schema first ({@link JobPayloadError}, nothing written).
  */
-export async function enqueue<S extends z.ZodType>(executor: Executor, def: JobDefinition<S>, payload: z.input<S>, options: EnqueueOptions): Promise<Enqueued> {
+export async function enqueue<S extends z.ZodType>(executor: Executor, def: JobKind<S>, payload: z.input<S>, options: EnqueueOptions): Promise<Enqueued> {
   const data = parsePayload(def, payload);
   const runAt = options.runAt ?? options.now;
   const inserted = await executor
@@ -167,4 +167,25 @@ export async function purgeFinishedJobs(db: Executor, before: Date, batch: numbe
     DELETE FROM jobs WHERE id IN (
       SELECT id FROM jobs WHERE state = 'done' AND finished_at < ${before} LIMIT ${batch})`.execute(db);
   return Number(result.numAffectedRows ?? 0n);
+}
+
+/**
+ * Sandbox time travel: brings a company's queued sandbox jobs forward by `ms`, so work that falls
+ * due in time the sandbox's clock skipped (a re-query, a settlement, a consent's activation) runs
+ * now; returns how many moved. A job is sandbox work when its payload says `env: "sandbox"` (the
+ * convention of every job about an environment's object); runners in this process are woken.
+ */
+export async function shiftSandboxJobs(db: Executor, companyId: string, ms: number): Promise<number> {
+  if (!(ms > 0)) return 0;
+  const rows = await db
+    .updateTable("jobs")
+    .set({ run_at: sql`run_at - ${String(ms)}::float8 * interval '1 millisecond'` })
+    .where("company_id", "=", companyId)
+    .where("state", "=", "queued")
+    .where(sql<boolean>`payload->>'env' = 'sandbox'`)
+    .returning("name")
+    .execute();
+  const names = new Set(rows.map((r) => r.name));
+  if (names.size > 0) setImmediate(() => names.forEach((name) => localEnqueues.emit("enqueued", name)));
+  return rows.length;
 }

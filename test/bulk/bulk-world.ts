@@ -5,7 +5,7 @@ import type { Config } from "../../src/config.js";
 import { JobRunner } from "../../src/jobs/runner.js";
 import { ManualClock } from "../../src/lib/clock.js";
 import { grantConsent } from "../../src/payments/consents.js";
-import { PaymentWorker } from "../../src/payments/worker.js";
+import { PAYMENT_JOBS } from "../../src/payments/jobs.js";
 import { bearer, createHarness, testConfig } from "../harness.js";
 import { activeConsent, newCompany, TEST_BANK_TIMEOUT_MS, type Company, type World } from "../payments/engine-world.js";
 import { GTBANK, linkSandboxCustomer } from "../security/route-registry.js";
@@ -27,7 +27,8 @@ export interface BulkCompany extends Company {
   secret: string;
   run(): Promise<void>;
   jobs: JobRunner;
-  payments: PaymentWorker;
+  /** The payments engine's jobs (execute, re-query, settle, consents), apart from the rows' so a test can run one without the other. */
+  payments: JobRunner;
 }
 
 export async function bulkCompany(w: World): Promise<BulkCompany> {
@@ -38,7 +39,7 @@ export async function bulkCompany(w: World): Promise<BulkCompany> {
   const second = link.linked.accounts.find((a) => a.connected)!;
   await c.faults({ mandateActivationDelayMs: 0 }, otherBank);
   await grantConsent(w.h.ctx, c.scope, { accountId: second.id, bankSession: link.session.token, authorization: { otp: new Secret(SANDBOX_PAYMENT_AUTH.otp) } });
-  const payments = new PaymentWorker(w.h.ctx, { companyIds: [c.tenant.id], concurrency: 8 });
+  const payments = new JobRunner(w.h.ctx, PAYMENT_JOBS, { companyIds: [c.tenant.id], concurrency: 8 });
   const jobs = new JobRunner(w.h.ctx, [...BULK_JOBS], { companyIds: [c.tenant.id], concurrency: 8 });
   await payments.runOnce(); // activates the second consent
   await c.faults({}, otherBank);

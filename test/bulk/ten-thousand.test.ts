@@ -13,7 +13,7 @@ import { auth, bulkCompany, csv, multipartBody, type BulkCompany } from "./bulk-
 /**
  * Issue 15's done-when, on PostgreSQL: a 10,000-row batch (BULK_ROWS overrides), half of it at a
  * sandbox bank that fails 20% of debits, run by two worker processes (test/bulk/bulk-process.ts:
- * PaymentWorker + the job runner with `batches.row`), one SIGKILLed mid-run. Every row ends final
+ * the job runner with the payments engine's jobs and `batches.row`), one SIGKILLed mid-run. Every row ends final
  * with exactly one payment, and the batch's counts equal the rows' states and the ledger.
  */
 if (!usingPostgres) console.warn("\n*** SKIPPED: the 10,000-row bulk test needs PostgreSQL (set DATABASE_URL) ***\n");

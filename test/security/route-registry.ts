@@ -257,7 +257,6 @@ export async function paymentFixture(h: Harness, tenant: NewCompany, env: Env, o
         max_amount: 100_000_000n,
         currency: "NGN",
         activates_at: now,
-        next_check_at: null,
         created_at: now,
         updated_at: now,
       })

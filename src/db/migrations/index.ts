@@ -12,6 +12,7 @@ import * as m0010 from "./0010_signin_guards.js";
 import * as m0011 from "./0011_jobs.js";
 import * as m0012 from "./0012_state_transitions.js";
 import * as m0014 from "./0014_batches.js";
+import * as m0015 from "./0015_payments_on_jobs.js";
 
 /**
  * Every migration, in order. Versioned files, imported statically so the same list works under
@@ -31,4 +32,5 @@ export const migrations: Record<string, Migration> = {
   "0011_jobs": m0011,
   "0012_state_transitions": m0012,
   "0014_batches": m0014,
+  "0015_payments_on_jobs": m0015,
 };
