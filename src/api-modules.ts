@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { bankRoutes } from "./banks/routes.js";
+import { bulkRoutes } from "./bulk/routes.js";
 import { sandboxRoutes } from "./banks/sandbox/routes.js";
 import type { AppContext } from "./context.js";
 import { dataRoutes } from "./data/routes.js";
@@ -14,4 +15,4 @@ import { appApiRoutes } from "./platform/api-routes.js";
  * the environment), and at `/v2/sandbox` and `/sandbox/v2` (sandbox keys only). A new module adds
  * its plugin here and its routes to test/security/route-registry.ts.
  */
-export const apiModules: FastifyPluginAsyncZod<{ ctx: AppContext }>[] = [bankRoutes, appApiRoutes, sandboxRoutes, webhookRoutes, eventRoutes, dataRoutes, paymentRoutes, mandateRoutes];
+export const apiModules: FastifyPluginAsyncZod<{ ctx: AppContext }>[] = [bankRoutes, appApiRoutes, sandboxRoutes, webhookRoutes, eventRoutes, dataRoutes, paymentRoutes, mandateRoutes, bulkRoutes];

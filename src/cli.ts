@@ -2,14 +2,11 @@ import { pino } from "pino";
 import { serveSandboxBank } from "./banks/sandbox/serve.js";
 import { bootStorage } from "./boot.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
-import { webhookDeliveryJob } from "./events/worker.js";
 import { loggerOptions } from "./http/logging.js";
 import { DataDirLockedError, lockDataDir } from "./lib/data-dir-lock.js";
 import { systemClock } from "./lib/clock.js";
-import { HOUSEKEEPING_JOBS } from "./jobs/housekeeping.js";
-import { MANDATE_JOBS } from "./mandates/charges.js";
+import { backgroundJobs } from "./background-jobs.js";
 import { JobRunner } from "./jobs/runner.js";
-import { PAYMENT_JOBS } from "./payments/jobs.js";
 import { serve, SHUTDOWN_GRACE_MS } from "./server.js";
 
 const HELP = `okro — open banking and direct debit, wire-compatible with Okra's v2 API
@@ -91,7 +88,7 @@ async function runWorker(config: Config): Promise<void> {
     throw error;
   }
   const { handle, ctx } = storage;
-  const jobs = new JobRunner(ctx, [...PAYMENT_JOBS, ...MANDATE_JOBS, ...HOUSEKEEPING_JOBS, webhookDeliveryJob({ logger: log })], { concurrency: config.workerConcurrency, pollMs: config.payments.pollMs, logger: log });
+  const jobs = new JobRunner(ctx, backgroundJobs({ logger: log }), { concurrency: config.workerConcurrency, pollMs: config.payments.pollMs, logger: log });
   jobs.start();
   log.info({ storage: handle.kind, workerId: jobs.workerId, concurrency: jobs.concurrency }, "okro worker started");
 

@@ -44,6 +44,9 @@ const EnvSchema = z.object({
   OKRO_PAYMENT_POLL_MS: z.coerce.number().int().min(1).max(3_600_000).default(500),
   OKRO_PAYMENT_BANK_TIMEOUT_MS: z.coerce.number().int().min(1).max(300_000).default(15_000),
   OKRO_PAYMENT_LEASE_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+  OKRO_BULK_MAX_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  OKRO_BULK_MAX_FILE_BYTES: z.coerce.number().int().min(1024).max(1_073_741_824).default(16 * 1_048_576),
+  OKRO_BULK_BANK_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(10),
 });
 
 export interface Config {
@@ -93,6 +96,15 @@ export interface Config {
      */
     leaseMs: number;
   };
+  /** Bulk payments (src/bulk). */
+  bulk: {
+    /** Most rows one file (or JSON array) may have; the error names it. */
+    maxRows: number;
+    /** Largest upload accepted (bytes); a bigger one is a 413 naming the limit. */
+    maxFileBytes: number;
+    /** Per batch and bank, how many rows may be in flight at once (a job enqueued or a payment not yet final). */
+    bankConcurrency: number;
+  };
   sandboxBank: {
     /** Reach the sandbox bank network over HTTP (`okro sandbox-bank`) instead of in-process. */
     url: string | undefined;
@@ -138,6 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       bankTimeoutMs: e.OKRO_PAYMENT_BANK_TIMEOUT_MS,
       leaseMs: e.OKRO_PAYMENT_LEASE_MS,
     },
+    bulk: { maxRows: e.OKRO_BULK_MAX_ROWS, maxFileBytes: e.OKRO_BULK_MAX_FILE_BYTES, bankConcurrency: e.OKRO_BULK_BANK_CONCURRENCY },
     sandboxBank: { url: e.OKRO_SANDBOX_BANK_URL?.replace(/\/$/, ""), seed: e.OKRO_SANDBOX_SEED, latencyScale: e.OKRO_SANDBOX_LATENCY_SCALE },
   };
 }

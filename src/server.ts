@@ -5,12 +5,9 @@ import { banner } from "./banner.js";
 import { bootStorage } from "./boot.js";
 import type { Config } from "./config.js";
 import { backfillAppEndpoints } from "./events/endpoints.js";
-import { webhookDeliveryJob } from "./events/worker.js";
 import { lockDataDir } from "./lib/data-dir-lock.js";
-import { HOUSEKEEPING_JOBS } from "./jobs/housekeeping.js";
-import { MANDATE_JOBS } from "./mandates/charges.js";
+import { backgroundJobs } from "./background-jobs.js";
 import { JobRunner } from "./jobs/runner.js";
-import { PAYMENT_JOBS } from "./payments/jobs.js";
 import { systemClock } from "./lib/clock.js";
 import { demoFilePath, ensureDemo, ensureDemoData, type DemoInfo } from "./seed.js";
 import { buildWidgetApp } from "./widget-app.js";
@@ -57,10 +54,10 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
   const widget = await buildWidgetApp(ctx);
   await api.listen({ port: config.port, host: config.host });
   await widget.listen({ port: config.widgetPort, host: config.host });
-  // The one job runner (src/jobs): webhook delivery, the payments engine's work and housekeeping.
+  // The one job runner (src/jobs): every kind of background work (src/background-jobs.ts).
   const jobs =
     options.role === "all"
-      ? new JobRunner(ctx, [...PAYMENT_JOBS, ...MANDATE_JOBS, ...HOUSEKEEPING_JOBS, webhookDeliveryJob({ logger: api.log, registry: api.metricsRegistry })], {
+      ? new JobRunner(ctx, backgroundJobs({ logger: api.log, registry: api.metricsRegistry }), {
           concurrency: config.workerConcurrency,
           pollMs: config.payments.pollMs,
           logger: api.log,

@@ -805,6 +805,8 @@ export interface DB {
   rate_limits: RateLimitsTable;
   banks: BanksTable;
   jobs: JobsTable;
+  batches: BatchesTable;
+  batch_rows: BatchRowsTable;
 }
 
 /** Migration 0011: deferred work of every kind (src/jobs). */
@@ -831,3 +833,61 @@ export interface JobsTable {
 export type App = Selectable<AppsTable>;
 export type NewApp = Insertable<AppsTable>;
 export type Bank = Selectable<BanksTable>;
+
+/** Migration 0014: bulk payments (src/bulk). */
+export type BatchState = "validating" | "ready" | "running" | "completed" | "partially_completed" | "failed" | "cancelled";
+export type BatchRowState = "invalid" | "valid" | "skipped" | "pending" | "queued" | "processing" | "succeeded" | "failed" | "cancelled";
+export interface BatchesTable {
+  id: string;
+  company_id: string;
+  env: Env;
+  state: BatchState;
+  source: "csv" | "json";
+  file_name: string | null;
+  file_sha256: string;
+  product: Generated<string>;
+  callback_url: string | null;
+  all_or_nothing: Generated<boolean>;
+  retry_of: string | null;
+  duplicate_of: string | null;
+  total_rows: Generated<number>;
+  valid_rows: Generated<number>;
+  invalid_rows: Generated<number>;
+  valid_amount: Generated<bigint>;
+  totals: ColumnType<unknown, string | undefined, string>;
+  pending_count: Generated<number>;
+  queued_count: Generated<number>;
+  processing_count: Generated<number>;
+  succeeded_count: Generated<number>;
+  failed_count: Generated<number>;
+  cancelled_count: Generated<number>;
+  succeeded_amount: Generated<bigint>;
+  failed_amount: Generated<bigint>;
+  cancelled_amount: Generated<bigint>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  committed_at: NullableTimestamp;
+  finished_at: NullableTimestamp;
+}
+export interface BatchRowsTable {
+  /** `<batch id>-<row number>`: the row machine's key (state_transitions.object_id). */
+  id: string;
+  batch_id: string;
+  row_no: number;
+  company_id: string;
+  env: Env;
+  state: BatchRowState;
+  raw: ColumnType<Record<string, string>, string, string>;
+  errors: ColumnType<{ column: string; code: string; message: string }[] | null, string | null, string | null>;
+  account_to_debit: string | null;
+  account_to_credit: string | null;
+  bank_id: string | null;
+  amount: bigint | null;
+  currency: string | null;
+  reference: string | null;
+  narration: string | null;
+  callback_url: string | null;
+  payment_id: string | null;
+  reason: string | null;
+  updated_at: Timestamp;
+}

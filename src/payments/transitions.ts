@@ -8,6 +8,7 @@ import { postEntry } from "../ledger/store.js";
 import { kobo } from "../lib/kobo.js";
 import { consentMachine, payoutMachine, paymentMachine, refundMachine, wireStatus, type Actor, type ConsentState, type PaymentState, type TransferState } from "./domain.js";
 import { paymentFee } from "./fees.js";
+import { notifyPaymentObservers } from "./observers.js";
 import { linkRef } from "./links.js";
 import { enqueueExecute, enqueueExecuteForConsent, enqueuePaymentCheck, enqueueTransferCheck, NEXT_CHECK, paymentCheckKind } from "./schedule.js";
 import type { TransferSet } from "./store.js";
@@ -72,7 +73,10 @@ export const paymentStore: MachineStore<PaymentState, PaymentRow, AppContext, Tr
     failed: (trx, e) => reopenLinkIfUnpaid(trx, e.row, e.at),
     cancelled: (trx, e) => reopenLinkIfUnpaid(trx, e.row, e.at),
   },
-  afterEnter: (trx, e) => emitPaymentEvent(trx, e.ctx, e.row, e.at),
+  afterEnter: async (trx, e) => {
+    await emitPaymentEvent(trx, e.ctx, e.row, e.at);
+    await notifyPaymentObservers(trx, e.ctx, { row: e.row, from: e.from, to: e.to, at: e.at });
+  },
 });
 
 const paymentBase = (row: PaymentRow) => ({ company_id: row.company_id, currency: row.currency, payment_id: row.id, amount: kobo(row.amount) });

@@ -17,6 +17,7 @@ import { createLink } from "../../src/payments/links.js";
 import { applyTransition, initiatePayment } from "../../src/payments/service.js";
 import { createApp } from "../../src/platform/apps.js";
 import { clockOffsetMs, createMandate } from "../../src/mandates/service.js";
+import { validateBatch } from "../../src/bulk/service.js";
 import type { NewCompany } from "../../src/platform/companies.js";
 import type { Product } from "../../src/platform/domain.js";
 import type { Harness } from "../harness.js";
@@ -130,6 +131,9 @@ export const routeCases: RouteCase[] = [
   // Mandates (mandates/routes.ts): Okro's mandates/* and Okra's pay/authorization/*. Owned
   // mandates are made by mandateFixture() through the service, in either environment.
   ...mandateCases(),
+  // Bulk payments (bulk/routes.ts). Owned batches are validated straight through the service from
+  // a payment fixture's account, in either environment.
+  ...bulkCases(),
 ];
 
 export function mandateCases(): RouteCase[] {
@@ -173,6 +177,38 @@ export async function mandateFixture(h: Harness, tenant: NewCompany, env: Env, s
   );
   if (!state) return row;
   return h.ctx.db.updateTable("mandates").set({ state }).where("id", "=", row.id).returningAll().executeTakeFirstOrThrow();
+}
+
+
+/** A `ready` batch of one valid row (the fixture's account); `finished` also fails that row and ends the batch (for retry). */
+async function batchFixture(h: Harness, tenant: NewCompany, env: Env, options: { finished?: boolean } = {}): Promise<string> {
+  const fixture = await paymentFixture(h, tenant, env);
+  const batch = await h.ctx.db.transaction().execute((trx) =>
+    validateBatch(trx, h.ctx, { companyId: tenant.id, env }, { source: { kind: "json", rows: [{ account_to_debit: fixture.accountId, amount: 100 + Math.floor(Math.random() * 1e6) }] } }),
+  );
+  if (options.finished) {
+    await h.ctx.db.updateTable("batch_rows").set({ state: "failed", reason: "fixture" }).where("batch_id", "=", batch.id).execute();
+    await h.ctx.db.updateTable("batches").set({ state: "failed", failed_count: 1 }).where("id", "=", batch.id).execute();
+  }
+  return batch.id;
+}
+
+export function bulkCases(): RouteCase[] {
+  const post = (path: string, rest: Omit<RouteCase, "method" | "path"> = {}): RouteCase => ({ method: "POST", path, ...rest });
+  const ready: RouteCase["owned"] = { create: (h, t, env) => batchFixture(h, t, env), request: (id) => ({ body: { id } }) };
+  const csvOf: RouteCase["owned"] = { create: (h, t, env) => batchFixture(h, t, env), request: (id) => ({ query: `id=${id}` }) };
+  return [
+    // Another company's account is a row error (as if unknown), not a 404: the batch is the caller's own.
+    post("/batches/create", { valid: { body: { payments: [{ account_to_debit: "ffffffffffffffffffffffff", amount: 100 }] } } }),
+    post("/bulkfiles/initiate"),
+    post("/batches/commit", { owned: ready }),
+    post("/batches/cancel", { owned: ready }),
+    post("/batches/retry", { owned: { create: (h, t, env) => batchFixture(h, t, env, { finished: true }), request: (id) => ({ body: { id } }) } }),
+    post("/batches/get", { owned: ready }),
+    post("/batches/list", { valid: { body: page } }),
+    { method: "GET", path: "/batches/errors.csv", owned: csvOf },
+    { method: "GET", path: "/batches/results.csv", owned: csvOf },
+  ];
 }
 
 export function paymentCases(): RouteCase[] {
