@@ -8,6 +8,7 @@ import { ERROR_STATUS, OkroError } from "../core/errors.js";
 import { describeMs, postgresRateLimitStore } from "../http/rate-limit.js";
 import { accountOverview, revokeCompanyKey, rotateCompanyClientToken, rotateEnvironmentKey } from "./access.js";
 import { createApp, deleteApp, getApp, listApps, updateApp } from "./apps.js";
+import { dashboardApiModules } from "../dashboard/api-modules.js";
 import { csrfGuard } from "./csrf.js";
 import { SESSION_COOKIE, SESSION_TTL_MS } from "./domain.js";
 import { listKeys } from "./keys.js";
@@ -155,6 +156,7 @@ export const dashboardRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
       route.schema = { ...route.schema, tags, security: session };
     });
     await authed.register(accountRoutes, { ctx });
+    for (const module of dashboardApiModules) await authed.register(module, { ctx });
   });
 };
 
