@@ -1,5 +1,9 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { AppContext } from "../context.js";
+import { accessRoutes } from "./access-routes.js";
+import { overviewRoutes } from "./overview-routes.js";
+import { publicDashboardRoutes } from "./public-routes.js";
+import { teamRoutes } from "./team-routes.js";
 
 /**
  * The dashboard JSON API's feature modules. Each is registered under `/dashboard/api` inside the
@@ -12,6 +16,12 @@ export type DashboardApiModule = FastifyPluginAsyncZod<{ ctx: AppContext }>;
 
 export const dashboardApiModules: DashboardApiModule[] = [
   // Getting started, team, payment access, developers (wt-dash).
+  overviewRoutes,
+  teamRoutes,
+  accessRoutes,
 
   // Payments, links, money, sandbox tools (wt-dash2): add below.
 ];
+
+/** Modules that need no session (CSRF guard still applies; rate-limit with `authLimit`). List them in test/security/dashboard-security.test.ts's PUBLIC_DASHBOARD_ROUTES. */
+export const dashboardPublicApiModules: DashboardApiModule[] = [publicDashboardRoutes];

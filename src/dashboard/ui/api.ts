@@ -119,6 +119,7 @@ export interface KeyView {
   env: Env;
   kind: "secret" | "public";
   display_prefix: string;
+  public_key: string | null;
   created_at: string;
   expires_at: string | null;
   revoked_at: string | null;

@@ -51,7 +51,7 @@ function KeysPage() {
           rowKey={(k) => k.id}
           empty="No keys yet."
           columns={[
-            { label: "Key", render: (k) => <code>{k.display_prefix}…</code> },
+            { label: "Key", render: (k) => (k.public_key && k.active ? <Secretish value={k.public_key} label={`${k.env} public key`} /> : <code>{k.display_prefix}…</code>) },
             { label: "Kind", render: (k) => k.kind },
             { label: "Created", render: (k) => shortDate(k.created_at) },
             { label: "Status", render: (k) => (k.active ? (k.expires_at ? `active until ${shortDate(k.expires_at)}` : "active") : "revoked") },

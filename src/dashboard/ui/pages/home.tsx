@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
-import { Notice, PageHeader, Secretish } from "../components.js";
-import type { PageDef } from "../registry.js";
+import { get } from "../api.js";
+import { Loading, Notice, PageHeader, Secretish, useLoad } from "../components.js";
+import { href, type PageDef } from "../registry.js";
 import { useSession } from "../session.js";
 import { takeFreshCredentials } from "./auth.js";
 
@@ -8,6 +9,8 @@ import { takeFreshCredentials } from "./auth.js";
 function HomePage() {
   const { me } = useSession();
   const [fresh] = useState(takeFreshCredentials);
+  const [checklist, error] = useLoad(() => get<{ steps: Step[] }>("/onboarding").then((r) => r.data.steps), []);
+  const left = checklist?.filter((s) => !s.done).length ?? 0;
   return (
     <>
       <PageHeader title={me.company.name} />
@@ -27,8 +30,40 @@ function HomePage() {
           </dl>
         </Notice>
       )}
+      <section class="card">
+        <h2>Getting started{checklist ? ` (${checklist.length - left} of ${checklist.length} done)` : ""}</h2>
+        {error && <Notice kind="error">{error}</Notice>}
+        {!checklist && !error && <Loading />}
+        {checklist && (
+          <ol class="checklist">
+            {checklist.map((s) => (
+              <li key={s.id} class={s.done ? "done" : undefined}>
+                <span class="mark" aria-hidden="true">
+                  {s.done ? "✓" : ""}
+                </span>
+                <span>
+                  <strong>
+                    <a href={href(s.href)}>{s.title}</a>
+                  </strong>{" "}
+                  <span class="sr-only">{s.done ? "(done)" : "(to do)"}</span>
+                  <br />
+                  <span class="hint">{s.detail}</span>
+                </span>
+              </li>
+            ))}
+          </ol>
+        )}
+      </section>
     </>
   );
+}
+
+interface Step {
+  id: string;
+  title: string;
+  done: boolean;
+  detail: string;
+  href: string;
 }
 
 export const homePages: PageDef[] = [{ path: "/", title: "Home", component: HomePage, nav: { section: "Home", label: "Getting started", order: 0 } }];

@@ -2,6 +2,10 @@ import type { PageDef } from "../registry.js";
 import { authPages } from "./auth.js";
 import { homePages } from "./home.js";
 import { keysPages } from "./developers-keys.js";
+import { accountPages } from "./account.js";
+import { teamPages } from "./team.js";
+import { accessPages } from "./access.js";
+import { auditPages } from "./audit.js";
 
 /**
  * Every dashboard page. Add yours: a file in this folder exporting `PageDef[]`, one import and
@@ -12,6 +16,10 @@ export const pages: PageDef[] = [
   ...authPages,
   ...homePages,
   ...keysPages,
+  ...accountPages,
+  ...teamPages,
+  ...accessPages,
+  ...auditPages,
 
   // Payments, links, money, sandbox tools (wt-dash2): add below.
 ];
