@@ -33,12 +33,14 @@ export const accessRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
     });
   });
 
-  app.get("/operator/access-requests", { schema: { summary: "Operator: payment access requests (open ones first)", querystring: OperatorListQuery, response: { 200: AccessRequestListResponse } } }, async (req) => {
+  // Operator routes are not part of a merchant's dashboard API: hidden from the OpenAPI document
+  // (and so from the merchant-facing security suite); test/dashboard/team-access.test.ts holds them.
+  app.get("/operator/access-requests", { schema: { hide: true, summary: "Operator: payment access requests (open ones first)", querystring: OperatorListQuery, response: { 200: AccessRequestListResponse } } }, async (req) => {
     if (!isOperator(req.dashboard.email)) throw new OkroError("FORBIDDEN", "Only the platform's operators (OKRO_OPERATOR_EMAILS) can see payment access requests");
     return ok("Requests retrieved", { requests: await listAccessRequests(ctx.db, { state: req.query.state, limit: 200 }) });
   });
 
-  app.post("/operator/access-requests/decide", { schema: { summary: "Operator: approve or decline a payment access request", body: DecideBody, response: { 200: AccessRequestResponse } } }, async (req, reply) => {
+  app.post("/operator/access-requests/decide", { schema: { hide: true, summary: "Operator: approve or decline a payment access request", body: DecideBody, response: { 200: AccessRequestResponse } } }, async (req, reply) => {
     if (!isOperator(req.dashboard.email)) throw new OkroError("FORBIDDEN", "Only the platform's operators (OKRO_OPERATOR_EMAILS) can decide payment access");
     return mutate(ctx, req, reply, `operator:${req.dashboard.userId}`, async (trx) => {
       const request = await decideAccess(trx, req.dashboard.email, req.body, ctx.clock.now());
