@@ -154,3 +154,26 @@ describe("production payment access", () => {
     expect(expectError(await dev.c.post("/payment-access/request", business, key()), 403, "FORBIDDEN").message).toMatch(/cannot request production payment access/);
   });
 });
+
+describe("okro admin access (the operator's CLI)", () => {
+  const business = { legal_name: "Cli Foods Ltd", registration_number: "BN 7654321", address: "2 Allen Ave, Ikeja", contact_phone: "08031234567", description: "Food orders" };
+
+  it("lists open requests, declines with a note the company is mailed, and refuses a second decision", async () => {
+    const { runAdmin } = await import("../../src/dashboard/admin-cli.js");
+    const { c: boss, email } = await owner();
+    const req = expectSuccess(await boss.post("/payment-access/request", business, key())).request;
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = (into: string[]) => ({ write: (s: string) => void into.push(s) });
+    expect(await runAdmin(h.ctx, ["access", "list"], io(out), io(err))).toBe(0);
+    expect(out.join("")).toContain(`${req.id}  pending`);
+    expect(await runAdmin(h.ctx, ["access", "decline", req.id, "--note", "CAC number not found", "--operator", "ngozi"], io(out), io(err))).toBe(0);
+    expect((await mailbox.next(email)).text).toContain("Reason: CAC number not found");
+    expect(await runAdmin(h.ctx, ["access", "approve", req.id], io(out), io(err))).toBe(1);
+    expect(err.join("")).toContain("id: this request was already declined");
+    const status = expectSuccess(await boss.get("/payment-access"));
+    expect(status).toMatchObject({ production_enabled: false, latest_request: { state: "declined", decided_by: "ngozi", decision_note: "CAC number not found" } });
+    // Declined: the company may ask again.
+    expectSuccess(await boss.post("/payment-access/request", business, key()));
+  });
+});
