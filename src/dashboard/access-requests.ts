@@ -3,7 +3,10 @@ import type { AccessRequestState, DB } from "../db/schema.js";
 import { OkroError } from "../core/errors.js";
 import { appendHistory, defineMachine, machineStore, transition, type HistoryRecord } from "../core/machine.js";
 import { newId } from "../lib/ids.js";
+import { hasProductionAccess } from "../platform/payment-access.js";
 import { audit, type AuditActor } from "./audit.js";
+
+export { hasProductionAccess };
 
 /**
  * Production payment access. Sandbox payments work from signup; production payments need the
@@ -84,12 +87,6 @@ const view = (r: DbRow & { company_name?: string }): AccessRequestView => ({
   decided_by: r.decided_by,
   decision_note: r.decision_note,
 });
-
-/** True once an operator approved one of the company's requests. What production payments check. */
-export async function hasProductionAccess(db: Executor, companyId: string): Promise<boolean> {
-  const row = await db.selectFrom("payment_access_requests").select("id").where("company_id", "=", companyId).where("state", "=", "approved").limit(1).executeTakeFirst();
-  return Boolean(row);
-}
 
 /** The company's access: approved or not, and its latest request. */
 export async function accessStatus(db: Executor, companyId: string): Promise<{ production_enabled: boolean; latest_request: AccessRequestView | null }> {
