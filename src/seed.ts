@@ -21,6 +21,7 @@ import { SandboxAdminError, type SandboxCustomerView } from "./banks/sandbox/typ
 import { OkroError } from "./core/errors.js";
 import { addCompanyAccount, defaultCompanyAccount } from "./payments/company-accounts.js";
 import { grantConsent } from "./payments/consents.js";
+import { ensureDemoMandate } from "./mandates/service.js";
 
 /** What `okro serve` prints and writes to `$OKRO_DATA_DIR/demo.json`. */
 export interface DemoInfo {
@@ -325,6 +326,9 @@ export async function ensureDemoData(
         await grantConsent(ctx, scope, { accountId, bankSession: session.token, authorization: { otp: new Secret(SANDBOX_PAYMENT_AUTH.otp) } });
       }
     }
+    // A customer with an active monthly mandate and its charge history (issue 13).
+    signal?.throwIfAborted();
+    await ensureDemoMandate(ctx, scope);
   } catch (error) {
     if (!signal?.aborted) throw error;
   }

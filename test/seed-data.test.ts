@@ -3,7 +3,7 @@ import { Secret } from "../src/banks/connector.js";
 import { connectorFor } from "../src/banks/networks.js";
 import { linkConnection } from "../src/data/link.js";
 import type { NewCompany } from "../src/platform/companies.js";
-import { DEMO_LINKS, ensureDemoData } from "../src/seed.js";
+import { DEMO_LINKS, ensureDemoData, ensureDemoSettlementAccount } from "../src/seed.js";
 import { createHarness, type Harness } from "./harness.js";
 
 /**
@@ -25,6 +25,8 @@ const count = async (table: "customers" | "records" | "accounts" | "transactions
 describe("demo account data", () => {
   it("links three sandbox customers at three banks with every account-data product, once", async () => {
     const tenant = await h.newTenant("Demo-like Store");
+    // As `okro serve` does first: the demo's receiving account (the mandate's charges pay into it).
+    await ensureDemoSettlementAccount(h.ctx, tenant.id);
     expect(await ensureDemoData(h.ctx, { company_id: tenant.id, sandbox: tenant.sandbox })).toEqual({ linked: DEMO_LINKS.length });
 
     const records = await h.ctx.db.selectFrom("records").selectAll().where("company_id", "=", tenant.id).execute();
@@ -46,8 +48,16 @@ describe("demo account data", () => {
     const totals = { accounts: await count("accounts", tenant), transactions: await count("transactions", tenant), balances: await count("balances", tenant) };
     expect(totals.balances).toBe(totals.accounts);
 
+    // One customer has an active monthly mandate with a charge history: its cycles of the last two months, charged.
+    const mandates = await h.ctx.db.selectFrom("mandates").selectAll().where("company_id", "=", tenant.id).execute();
+    expect(mandates).toHaveLength(1);
+    expect(mandates[0]).toMatchObject({ state: "active", interval: "monthly", debit_type: "fixed", reference: "okro_demo_monthly" });
+    const charges = await h.ctx.db.selectFrom("payments").select(["mandate_cycle", "type"]).where("mandate_id", "=", mandates[0]!.id).orderBy("mandate_cycle").execute();
+    expect(charges).toEqual([0, 1, 2].map((n) => ({ mandate_cycle: n, type: "recurring" })));
+
     // A restart finds customers there and does nothing.
     expect(await ensureDemoData(h.ctx, { company_id: tenant.id, sandbox: tenant.sandbox })).toEqual({ linked: 0 });
+    expect(await h.ctx.db.selectFrom("mandates").select("id").where("company_id", "=", tenant.id).execute()).toHaveLength(1);
     expect(await count("customers", tenant)).toBe(3);
     expect({ accounts: await count("accounts", tenant), transactions: await count("transactions", tenant), balances: await count("balances", tenant) }).toEqual(totals);
   });

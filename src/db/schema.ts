@@ -286,9 +286,8 @@ export interface WebhookDeliveriesTable {
   object_key: string;
   sequence: ColumnType<bigint, bigint | number, bigint | number>;
   status: DeliveryStatus;
+  /** Attempts sent (the number of the latest); when it is tried next and whether it is being sent are its `webhooks.deliver` job's (queues.ts). */
   attempts: Generated<number>;
-  next_attempt_at: NullableTimestamp;
-  locked_until: NullableTimestamp;
   last_status_code: number | null;
   last_error: string | null;
   created_at: Timestamp;
@@ -521,7 +520,8 @@ export interface PaymentConsentsTable {
   max_amount: bigint;
   currency: string;
   activates_at: NullableTimestamp;
-  next_check_at: NullableTimestamp;
+  /** Migration 0015: the sequence number of the consent's latest `consents.activate` job (src/payments/schedule.ts). */
+  checks: Generated<number>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -598,11 +598,62 @@ export interface PaymentsTable {
   failure_code: string | null;
   failure_reason: string | null;
   fee: Generated<bigint>;
-  next_check_at: NullableTimestamp;
+  /** Migration 0015: the sequence number of the row's latest scheduled check job (src/payments/schedule.ts); a job with another number is superseded. */
   checks: Generated<number>;
-  lease_until: NullableTimestamp;
   succeeded_at: NullableTimestamp;
   settled_at: NullableTimestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  /** A mandate's charge: the mandate, its cycle (0-based) and the try within the cycle (1 = first; NSF retries count up). */
+  mandate_id: ColumnType<string | null, string | null | undefined, string | null>;
+  mandate_cycle: ColumnType<number | null, number | null | undefined, number | null>;
+  charge_attempt: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
+export type MandateStateColumn = "awaiting_customer" | "awaiting_bank" | "active" | "paused" | "cancelled" | "expired" | "revoked" | "rejected";
+export type IntervalColumn = "daily" | "weekly" | "monthly" | "quarterly" | "yearly";
+
+/** A customer's mandate (Okra's "payment authorization"); see src/mandates/ and migration 0013. */
+export interface MandatesTable {
+  id: string;
+  company_id: string;
+  env: Env;
+  customer_id: string;
+  account_id: string;
+  bank_id: string;
+  /** The bank-side debit authority (payment_consents) charges go through, once the customer authorised. */
+  consent_id: string | null;
+  state: MandateStateColumn;
+  /** Why it is in its state, when that is news (`revoked_by_payer`, `insufficient_funds_retries_exhausted`, …). */
+  state_reason: string | null;
+  source: "api" | "pay_initiate" | "link" | "reauth" | "consent";
+  debit_type: "fixed" | "variable";
+  currency: string;
+  /** Each scheduled charge (kobo): required for fixed (it is the mandate); for variable, set by a schedule (within the caps). */
+  amount: bigint | null;
+  /** The first charge, when it differs (Okra's `initialAmount`). */
+  initial_amount: bigint | null;
+  max_per_charge: bigint | null;
+  max_total: bigint | null;
+  max_per_period: bigint | null;
+  period: IntervalColumn | null;
+  /** Lagos days, `YYYY-MM-DD`. */
+  start_date: string;
+  end_date: string | null;
+  /** The schedule of charges; null: charged on demand only. */
+  interval: IntervalColumn | null;
+  day_of_month: number | null;
+  count: number | null;
+  purpose: string | null;
+  reference: string | null;
+  options: unknown;
+  account_to_credit: string | null;
+  retry_attempts: number;
+  retry_spacing_hours: number;
+  replaces_id: string | null;
+  authorised_at: NullableTimestamp;
+  activated_at: NullableTimestamp;
+  ended_at: NullableTimestamp;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -635,9 +686,8 @@ export interface RefundsTable {
   reference: string | null;
   sent_at: NullableTimestamp;
   failure_reason: string | null;
-  next_check_at: NullableTimestamp;
+  /** Migration 0015: the sequence number of the row's latest scheduled check job (src/payments/schedule.ts); a job with another number is superseded. */
   checks: Generated<number>;
-  lease_until: NullableTimestamp;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -658,9 +708,8 @@ export interface PayoutsTable {
   reference: string | null;
   sent_at: NullableTimestamp;
   failure_reason: string | null;
-  next_check_at: NullableTimestamp;
+  /** Migration 0015: the sequence number of the row's latest scheduled check job (src/payments/schedule.ts); a job with another number is superseded. */
   checks: Generated<number>;
-  lease_until: NullableTimestamp;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -724,6 +773,7 @@ export interface DB {
   widget_sessions: WidgetSessionsTable;
   company_accounts: CompanyAccountsTable;
   payment_consents: PaymentConsentsTable;
+  mandates: MandatesTable;
   payment_links: PaymentLinksTable;
   payments: PaymentsTable;
   payment_transitions: PaymentTransitionsTable;

@@ -15,6 +15,8 @@ import { positiveKobo } from "../lib/kobo.js";
 import { listEntries, walletBalances } from "../ledger/store.js";
 import { getCompany } from "../platform/companies.js";
 import { addCompanyAccount, companyAccountView, listCompanyAccounts } from "./company-accounts.js";
+import { clockOffsetMs, startRecurring, upcomingCharges } from "../mandates/service.js";
+import { mandateView } from "../mandates/views.js";
 import { createPayout, listPayouts } from "./payouts.js";
 import { createRefund, listRefunds } from "./refunds.js";
 import { createLink, disableLink, getLink, linkRef, linksByIds, linkView, listLinks } from "./links.js";
@@ -162,21 +164,54 @@ export const paymentRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
       "/pay/initiate",
       {
         tags,
-        summary: "Initiate a one-time payment",
-        description: `Queues a debit of \`amount\` from the customer's linked account \`account_to_debit\` to your receiving account \`account_to_credit\` (default: your default account for the currency; see pay/accounts/*). The account needs payment consent, which the customer gives in the widget (\`payment: true\`). The payment starts \`pending\`; the worker sends the debit and it moves to \`initiated\`, then \`success_pending_validation\` when the bank confirms it and \`completed\` once settled — check with pay/verify or listen for \`payment.*\` webhooks. \`currency\`: NGN only (422 otherwise). \`type\`: one-time (recurring and garnish are a 422: not available yet). ${MONEY} ${MUTATING}`,
+        summary: "Initiate a payment (one-time or recurring)",
+        description: `Queues a debit of \`amount\` from the customer's linked account \`account_to_debit\` to your receiving account \`account_to_credit\` (default: your default account for the currency; see pay/accounts/*). The account needs payment consent, which the customer gives in the widget (\`payment: true\`). The payment starts \`pending\`; the worker sends the debit and it moves to \`initiated\`, then \`success_pending_validation\` when the bank confirms it and \`completed\` once settled — check with pay/verify or listen for \`payment.*\` webhooks. \`type: recurring\` with \`schedule{interval: daily|weekly|monthly|quarterly|yearly (default monthly), startDate (default today), endDate, count, dayOfMonth (-1: last day)}\` (dates in Africa/Lagos, YYYY-MM-DD or YYYY/MM/DD) makes a fixed mandate on the account's consent: \`amount\` every cycle, each charge an ordinary payment (\`payment.*\` events carry \`mandate{_id, cycle, attempt}\`); \`data.payment\` is the first charge when it falls due today (else null), \`data.mandate\` the mandate (mandates/*), \`data.upcoming\` the next charges. The message describes the schedule in words. A schedule that ends before it starts is a 400 naming \`schedule.endDate\`. \`currency\`: NGN only (422 otherwise). \`garnish\` is a 422 (not available yet). ${MONEY} ${MUTATING}`,
       },
       S.InitiateBody,
-      S.PaymentResponse,
+      S.InitiateResponse,
       async (b, req, reply) => {
-        if (b.type !== "one-time") {
-          throw new OkroError("UNPROCESSABLE", `type: ${b.type} payments are not available yet; use one-time`, { field: "type" });
+        if (b.type === "garnish") {
+          throw new OkroError("UNPROCESSABLE", `type: ${b.type} payments are not available yet; use one-time or recurring`, { field: "type" });
         }
-        if (b.schedule !== undefined) {
-          throw new OkroError("INVALID_FIELD", "schedule: only for recurring or garnish payments (not available yet); omit it for one-time", { field: "schedule" });
+        if (b.type === "one-time" && b.schedule !== undefined) {
+          throw new OkroError("INVALID_FIELD", "schedule: only for recurring payments; omit it for one-time", { field: "schedule" });
+        }
+        if (b.type === "recurring" && b.schedule === undefined) {
+          throw new OkroError("MISSING_FIELDS", "schedule: required for recurring payments ({interval, startDate, endDate})", { field: "schedule" });
         }
         if (!isSupportedCurrency(b.currency)) throw unsupportedCurrency(b.currency);
+        // A sandbox company's business clock, read before the transaction (embedded PGlite has one connection).
+        const offsetMs = b.type === "recurring" ? await clockOffsetMs(ctx, scopeOf(req)) : 0;
         return mutate(ctx, req, reply, tenantScope(req.tenant), async (trx) => {
           const scope = scopeOf(req);
+          if (b.type === "recurring") {
+            const sch = b.schedule!;
+            if (sch.dayOfMonth !== undefined && sch.day_of_month !== undefined && sch.dayOfMonth !== sch.day_of_month) {
+              throw new OkroError("INVALID_FIELD", "schedule.day_of_month: disagrees with schedule.dayOfMonth; send one", { field: "schedule.day_of_month" });
+            }
+            const { mandate, first } = await startRecurring(trx, ctx, scope, {
+              accountToDebit: b.account_to_debit,
+              accountToCredit: S.receivingAccountOrDefault(b.account_to_credit) ?? null,
+              amount: positiveKobo(b.amount),
+              currency: b.currency,
+              schedule: { interval: sch.interval, startDate: sch.startDate || null, endDate: sch.endDate || null, count: sch.count ?? null, dayOfMonth: sch.dayOfMonth ?? sch.day_of_month ?? null },
+              note: b.note ?? null,
+            }, offsetMs).catch((error: unknown) => {
+              // The schedule's own fields are named where the caller wrote them.
+              if (error instanceof OkroError && error.field && ["start_date", "end_date", "count", "day_of_month"].includes(error.field)) {
+                const camel = { start_date: "startDate", end_date: "endDate", count: "count", day_of_month: "dayOfMonth" }[error.field]!;
+                throw new OkroError(error.code, `schedule.${camel}${error.message.slice(error.field.length)}`, { field: `schedule.${camel}`, ...(error.data ? { data: error.data } : {}) });
+              }
+              throw error;
+            });
+            const view = mandateView(mandate);
+            const payment = first?.kind === "charged" ? await getPayment(trx, scope, first.paymentId) : null;
+            return ok(`Recurring payment set up: ${view.description}`, {
+              payment: payment ? await onePayment(trx, scope, payment) : null,
+              mandate: view,
+              upcoming: await upcomingCharges(trx, ctx, scope, mandate, 3, offsetMs),
+            });
+          }
           const row = await initiatePayment(trx, ctx, scope, {
             accountToDebit: b.account_to_debit,
             accountToCredit: S.receivingAccountOrDefault(b.account_to_credit),

@@ -5,6 +5,7 @@ import { PageParams, Pagination } from "../core/paging.js";
 import { KoboError, MAX_KOBO, positiveKobo } from "../lib/kobo.js";
 import { COLOR_PATTERN, isHttpUrl, logoProblem, URL_MAX_LENGTH } from "../platform/domain.js";
 import { PAYMENT_STATES, WIRE_STATUSES } from "./domain.js";
+import { Mandate, ScheduleInput, Upcoming } from "../mandates/schemas.js";
 
 /**
  * The HTTP contract of the payments API (`/v2/pay/*`, `/v2/ledger/*`): Okra's paths and field
@@ -87,8 +88,8 @@ export const InitiateBody = z.strictObject({
   type: z
     .enum(INITIATE_TYPES, { error: "must be one-time, recurring or garnish" })
     .default("one-time")
-    .meta({ description: "`one-time` (the default). `recurring` and `garnish` are not available yet (422)." }),
-  schedule: z.unknown().optional().meta({ description: "For recurring and garnish payments (not available yet)" }),
+    .meta({ description: "`one-time` (the default), `recurring` (with `schedule`: a mandate whose charges run on the schedule). `garnish` is not available yet (422)." }),
+  schedule: ScheduleInput.optional(),
   note: Note.nullable().optional().meta({ description: "Shown in the payment's narration and to you" }),
 });
 
@@ -262,6 +263,10 @@ export const Payment = z
     created_at: Ts,
     last_updated: Ts,
     history: z.array(Transition).optional().meta({ description: "Every transition, oldest first (pay/get/id)" }),
+    mandate: z
+      .object({ _id: z.string(), cycle: z.number().int(), attempt: z.number().int() })
+      .optional()
+      .meta({ description: "A mandate's scheduled charge: the mandate (`mandates/get`), its cycle (0-based) and the try within the cycle (1 = first; insufficient-funds retries count up)" }),
   })
   .meta({ id: "Payment", description: "A payment. Seed 004's verify fields (`_id, amount, currency, customer, link, status, response_status`) plus Okro's." });
 
@@ -383,6 +388,8 @@ export const PaymentLink = z
 // ---------------------------------------------------------------------------------------------
 
 export const PaymentResponse = envelope(z.object({ payment: Payment }));
+/** `pay/initiate`: the payment; for `type: recurring`, the first charge when it is due today (else null), the mandate and its next charges. */
+export const InitiateResponse = envelope(z.object({ payment: Payment.nullable(), mandate: Mandate.optional(), upcoming: z.array(Upcoming).optional() }));
 export const VerifyResponse = envelope(z.object({ payment_status: Payment }));
 export const PaymentsResponse = envelope(z.object({ payments: z.array(Payment), pagination: Pagination }));
 export const RefundResponse = envelope(z.object({ refund: Refund }));

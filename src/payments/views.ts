@@ -62,6 +62,8 @@ export interface PaymentView {
   created_at: string;
   last_updated: string;
   history?: PaymentHistoryItem[];
+  /** A mandate's scheduled charge: the mandate, the cycle (0-based) and the try within it (1 = first). */
+  mandate?: { _id: string; cycle: number; attempt: number };
 }
 
 const iso = (d: Date | string | null | undefined): string | null => (d === null || d === undefined ? null : new Date(d).toISOString());
@@ -102,6 +104,7 @@ export function paymentView(row: PaymentRow, extra: { link?: LinkRef | null; tra
     created_at: iso(row.created_at)!,
     last_updated: iso(row.updated_at)!,
   };
+  if (row.mandate_id !== null) view.mandate = { _id: row.mandate_id, cycle: row.mandate_cycle!, attempt: row.charge_attempt! };
   if (extra.transitions) view.history = extra.transitions.map(historyView);
   return view;
 }

@@ -6,7 +6,8 @@ import { kobo } from "../../src/lib/kobo.js";
 import { grantConsent } from "../../src/payments/consents.js";
 import { markLinkUsed } from "../../src/payments/links.js";
 import { createAuthorisedPayment } from "../../src/payments/service.js";
-import { PaymentWorker } from "../../src/payments/worker.js";
+import { JobRunner } from "../../src/jobs/runner.js";
+import { PAYMENT_JOBS } from "../../src/payments/jobs.js";
 import { SANDBOX_PAYMENT_AUTH } from "../../src/banks/sandbox-logins.js";
 import { verifyLedger } from "../../src/ledger/store.js";
 import type { NewCompany } from "../../src/platform/companies.js";
@@ -34,14 +35,14 @@ let linked: LinkResult;
 let consented: string;
 let unconsented: string;
 let receiving: string;
-let worker: PaymentWorker;
+let worker: JobRunner;
 
 const post = (url: string, payload: unknown, key: string = tenant.sandbox.secret_key, headers: Record<string, string> = {}) =>
   h.request({ method: "POST", url: `/v2${url}`, headers: { ...bearer(key), ...headers }, payload: payload as object }) as Promise<Answer>;
 const data = async (url: string, payload: unknown, key?: string) => expectSuccess(await post(url, payload, key));
 
 /** The worker's pass, then the settlement delay, then another pass: a confirmed debit settles. */
-async function settleAll(w: PaymentWorker = worker) {
+async function settleAll(w: JobRunner = worker) {
   await w.runOnce();
   clock.advance(SETTLEMENT_DELAY_MS + 1);
   await w.runOnce();
@@ -65,7 +66,7 @@ async function payingTenant(name: string) {
   });
   // A real sandbox account (the demo seed's "Demo Shop Ltd" at GTBank): payouts can land in it.
   const account = await ensureDemoSettlementAccount(h.ctx, t.id);
-  return { tenant: t, link, consent, account, worker: new PaymentWorker(h.ctx, { companyIds: [t.id] }) };
+  return { tenant: t, link, consent, account, worker: new JobRunner(h.ctx, PAYMENT_JOBS, { companyIds: [t.id] }) };
 }
 
 beforeAll(async () => {
@@ -170,11 +171,10 @@ describe("pay/initiate", () => {
     expect(expectSuccess(await initiate({ currency: "ngn", amount: 1_000 })).payment.currency).toBe("NGN");
   });
 
-  it("answers recurring and garnish with 422 naming type (not available yet), and an unknown type with 400", async () => {
-    for (const type of ["recurring", "garnish"]) {
-      const { message } = expectError(await initiate({ type, schedule: { interval: "monthly" } }), 422, "UNPROCESSABLE");
-      expect(message).toMatch(/^type: .*not available yet/);
-    }
+  it("answers garnish with 422 naming type (not available yet), recurring without a schedule with 400 naming schedule, and an unknown type with 400", async () => {
+    const { message } = expectError(await initiate({ type: "garnish", schedule: { interval: "monthly" } }), 422, "UNPROCESSABLE");
+    expect(message).toMatch(/^type: .*not available yet/);
+    expect(expectError(await initiate({ type: "recurring" }), 400, "MISSING_FIELDS").message).toMatch(/^schedule: /);
     expect(expectError(await initiate({ type: "weekly" }), 400, "INVALID_FIELD").message).toMatch(/^type: /);
     expect(expectError(await initiate({ schedule: { interval: "monthly" } }), 400, "INVALID_FIELD").message).toMatch(/^schedule: /);
   });

@@ -3,9 +3,10 @@ import { SANDBOX_MAGIC } from "../../src/banks/sandbox-logins.js";
 import { Secret } from "../../src/banks/connector.js";
 import { connectorFor } from "../../src/banks/networks.js";
 import { linkConnection } from "../../src/data/link.js";
-import type { Env } from "../../src/db/schema.js";
+import type { Env, MandateStateColumn } from "../../src/db/schema.js";
 import { emitEvent } from "../../src/events/emit.js";
 import { createEndpoint } from "../../src/events/endpoints.js";
+import { cancelDeliveryJobs } from "../../src/events/queues.js";
 import { newId } from "../../src/lib/ids.js";
 import { kobo } from "../../src/lib/kobo.js";
 import { makeNuban } from "../../src/banks/nuban.js";
@@ -15,6 +16,7 @@ import { paymentReference } from "../../src/payments/execute.js";
 import { createLink } from "../../src/payments/links.js";
 import { applyTransition, initiatePayment } from "../../src/payments/service.js";
 import { createApp } from "../../src/platform/apps.js";
+import { clockOffsetMs, createMandate } from "../../src/mandates/service.js";
 import type { NewCompany } from "../../src/platform/companies.js";
 import type { Product } from "../../src/platform/domain.js";
 import type { Harness } from "../harness.js";
@@ -125,7 +127,53 @@ export const routeCases: RouteCase[] = [
   // Payments (payments/routes.ts). Owned payments are made by paymentFixture() straight through
   // the engine, in either environment (production has no bank: the fixture's consent is a row).
   ...paymentCases(),
+  // Mandates (mandates/routes.ts): Okro's mandates/* and Okra's pay/authorization/*. Owned
+  // mandates are made by mandateFixture() through the service, in either environment.
+  ...mandateCases(),
 ];
+
+export function mandateCases(): RouteCase[] {
+  const post = (path: string, rest: Omit<RouteCase, "method" | "path"> = {}): RouteCase => ({ method: "POST", path, ...rest });
+  const mandate = (state: MandateStateColumn | undefined, body: (id: string) => Record<string, unknown>): RouteCase["owned"] => ({
+    create: async (h, t, env) => (await mandateFixture(h, t, env, state)).id,
+    request: (id) => ({ body: body(id) }),
+  });
+  return [
+    post("/mandates/create", { owned: { create: async (h, t, env) => (await accountData(h, t, env)).accountId, request: (account) => ({ body: { account, debit_type: "fixed", amount: 10_000, interval: "monthly" } }) } }),
+    post("/mandates/get", { owned: mandate(undefined, (id) => ({ id })) }),
+    post("/mandates/list", { valid: { body: page } }),
+    post("/mandates/pause", { owned: mandate("active", (id) => ({ id })) }),
+    post("/mandates/resume", { owned: mandate("paused", (id) => ({ id })) }),
+    post("/mandates/cancel", { owned: mandate(undefined, (id) => ({ id })) }),
+    post("/mandates/upcoming", { owned: mandate(undefined, (id) => ({ id })) }),
+    post("/pay/authorization/initiate", { owned: mandate(undefined, (authorization) => ({ authorization, amount: 5_000, interval: "weekly" })) }),
+    post("/authorization/initiate", { owned: mandate(undefined, (authorization) => ({ authorization, amount: 5_000, currency: "NGN", start_date: "", end_date: "" })) }),
+    post("/pay/authorization/cancel", { owned: mandate(undefined, (authorization) => ({ authorization })) }),
+    post("/pay/authorization/reauth", { owned: mandate("cancelled", (authorization) => ({ authorization })) }),
+    post("/pay/authorization/list", { valid: { body: page } }),
+    post("/pay/authorization/getByCustomer", { owned: { create: async (h, t, env) => (await mandateFixture(h, t, env)).customer_id, request: (customer) => ({ body: { customer } }) } }),
+    post("/pay/authorization/getByOptions", { valid: { body: { options: { reference: "x" } } } }),
+  ];
+}
+
+/**
+ * A variable mandate (₦1,000 cap, no schedule) of `tenant` in `env` on an accountData() account,
+ * made through the service; `state` other than `awaiting_customer` is written straight to the row
+ * (production has no bank to authorise it with).
+ */
+export async function mandateFixture(h: Harness, tenant: NewCompany, env: Env, state?: MandateStateColumn) {
+  const scope = { companyId: tenant.id, env };
+  const data = await accountData(h, tenant, env);
+  const offsetMs = await clockOffsetMs(h.ctx, scope);
+  const row = await h.ctx.db.transaction().execute((trx) =>
+    createMandate(trx, h.ctx, scope, {
+      accountId: data.accountId, debitType: "variable", currency: "NGN", amount: null, initialAmount: null, maxPerCharge: null, maxTotal: 100_000n, maxPerPeriod: null, period: null,
+      startDate: null, endDate: null, interval: null, dayOfMonth: null, count: null, purpose: null, reference: null, options: null, accountToCredit: null, retry: null,
+    }, offsetMs),
+  );
+  if (!state) return row;
+  return h.ctx.db.updateTable("mandates").set({ state }).where("id", "=", row.id).returningAll().executeTakeFirstOrThrow();
+}
 
 export function paymentCases(): RouteCase[] {
   const post = (path: string, rest: Omit<RouteCase, "method" | "path"> = {}): RouteCase => ({ method: "POST", path, ...rest });
@@ -230,7 +278,6 @@ export async function paymentFixture(h: Harness, tenant: NewCompany, env: Env, o
         max_amount: 100_000_000n,
         currency: "NGN",
         activates_at: now,
-        next_check_at: null,
         created_at: now,
         updated_at: now,
       })
@@ -537,10 +584,12 @@ async function ownedDelivery(h: Harness, tenant: NewCompany, env: Env): Promise<
     );
     const delivery = await trx
       .updateTable("webhook_deliveries")
-      .set({ status: "succeeded", attempts: 1, next_attempt_at: null, last_status_code: 200, updated_at: now })
+      .set({ status: "succeeded", attempts: 1, last_status_code: 200, updated_at: now })
       .where("event_id", "=", event.id)
       .returning("id")
       .executeTakeFirstOrThrow();
+    // As if sent: its job is no longer queued.
+    await cancelDeliveryJobs(trx, [delivery.id]);
     return delivery.id;
   });
 }

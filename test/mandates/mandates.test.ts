@@ -1,0 +1,321 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Secret } from "../../src/banks/connector.js";
+import { SANDBOX_PAYMENT_AUTH } from "../../src/banks/sandbox-logins.js";
+import { JobRunner } from "../../src/jobs/runner.js";
+import { kobo } from "../../src/lib/kobo.js";
+import { MANDATE_JOBS } from "../../src/mandates/charges.js";
+import { PAYMENT_JOBS } from "../../src/payments/jobs.js";
+import { lagosDate } from "../../src/mandates/schedule.js";
+import { authoriseMandate } from "../../src/mandates/service.js";
+import { bearer } from "../harness.js";
+import { activeConsent, expectSoundLedger, newCompany, openWorld, type Company, type World } from "../payments/engine-world.js";
+
+/**
+ * Mandates end to end on the harness (PGlite, or PostgreSQL with DATABASE_URL): the API, the
+ * `mandates.*` jobs on the one runner, the payments engine executing each charge against the
+ * sandbox bank, all on a ManualClock.
+ */
+
+let w: World;
+beforeAll(async () => {
+  w = await openWorld();
+}, 120_000);
+afterAll(() => w?.h.close());
+
+const HOUR = 3_600_000;
+/** The money was taken: confirmed by the bank, settled or not yet. */
+const TAKEN = new Set(["succeeded", "settled"]);
+const DAY = 24 * HOUR;
+
+/** Runs the company's jobs — the mandates' and the payments engine's, on the one runner — until nothing more is due now. */
+async function drive(_c: Company, runner: JobRunner) {
+  await runner.runOnce();
+}
+
+/** Moves the platform clock to `iso`, then lets everything due run (and the charges' outcomes be read a few minutes later). */
+async function at(c: Company, runner: JobRunner, iso: string) {
+  w.clock.set(new Date(iso));
+  await drive(c, runner);
+  w.clock.advance(5 * 60_000);
+  await drive(c, runner);
+}
+
+async function setUp(startIso: string, consentMax?: number) {
+  w.clock.set(new Date(startIso));
+  const c = await newCompany(w);
+  await activeConsent(w, c, consentMax !== undefined ? kobo(consentMax) : undefined);
+  const runner = new JobRunner(w.h.ctx, [...PAYMENT_JOBS, ...MANDATE_JOBS], { companyIds: [c.tenant.id] });
+  const api = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+    w.h.request({ method: "POST", url: `/v2${path}`, headers: { ...bearer(c.tenant.sandbox.secret_key), ...headers }, payload: body as Record<string, unknown> });
+  return { c, runner, api };
+}
+
+async function charges(c: Company, mandateId: string) {
+  return w.h.ctx.db
+    .selectFrom("payments")
+    .selectAll()
+    .where("company_id", "=", c.tenant.id)
+    .where("mandate_id", "=", mandateId)
+    .orderBy("mandate_cycle")
+    .orderBy("charge_attempt")
+    .execute();
+}
+
+async function mandateEvents(c: Company, mandateId: string) {
+  const rows = await w.h.ctx.db.selectFrom("events").select(["type", "payload"]).where("company_id", "=", c.tenant.id).where("object_id", "=", mandateId).orderBy("sequence").execute();
+  return rows.map((r) => {
+    const payload = (typeof r.payload === "string" ? JSON.parse(r.payload) : r.payload) as { data: { status: string; detail?: Record<string, unknown> } };
+    return { type: r.type, status: payload.data.status, detail: payload.data.detail ?? {} };
+  });
+}
+
+describe("recurring payments: pay/initiate with type recurring", () => {
+  it("a monthly schedule started on 31 January charges on 31 Jan, 28 Feb and 31 Mar, each an ordinary payment", async () => {
+    const { c, runner, api } = await setUp("2027-01-31T07:30:00Z");
+    const res = await api("/pay/initiate", { account_to_debit: c.account.id, amount: 10_000, currency: "NGN", type: "recurring", schedule: { interval: "monthly", startDate: "2027/01/31" } });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.message).toContain("NGN 100.00 every month on the 31st (the last day in shorter months), starting 2027-01-31, on an ongoing basis until cancelled");
+    expect(body.data.mandate).toMatchObject({ status: "active", debit_type: "fixed", amount: 10_000, schedule: { interval: "monthly", start_date: "2027-01-31", timezone: "Africa/Lagos" } });
+    // The first cycle fell due today (08:00 Lagos has passed): charged now, an ordinary pending payment.
+    expect(body.data.payment).toMatchObject({ amount: 10_000, status: "pending", type: "recurring", mandate: { _id: body.data.mandate._id, cycle: 0, attempt: 1 } });
+    expect(body.data.upcoming.map((u: { date: string }) => u.date)).toEqual(["2027-02-28", "2027-03-31", "2027-04-30"]);
+    const id = body.data.mandate._id as string;
+
+    await at(c, runner, "2027-01-31T08:00:00Z");
+    await at(c, runner, "2027-02-27T23:59:00Z");
+    expect(await charges(c, id)).toHaveLength(1);
+    await at(c, runner, "2027-02-28T07:00:00Z");
+    await at(c, runner, "2027-03-31T07:00:00Z");
+    const rows = await charges(c, id);
+    expect(rows.map((r) => [r.mandate_cycle, lagosDate(r.created_at), TAKEN.has(r.state)])).toEqual([
+      [0, "2027-01-31", true],
+      [1, "2027-02-28", true],
+      [2, "2027-03-31", true],
+    ]);
+    // Verify and the payment's own events work as for any payment.
+    const verify = await api("/pay/verify", { payment_id: rows[1]!.id });
+    expect(verify.json().data.payment_status).toMatchObject({ mandate: { _id: id, cycle: 1, attempt: 1 } });
+    expect(["success_pending_validation", "completed"]).toContain(verify.json().data.payment_status.status);
+    expect(await expectSoundLedger(w, c)).toEqual([]);
+    const events = await mandateEvents(c, id);
+    expect(events.filter((e) => e.type === "mandate.charge_succeeded").map((e) => e.detail.cycle)).toEqual([0, 1, 2]);
+  });
+
+  it("advancing the clock a year gives exactly 12 charges, one per cycle", async () => {
+    const { c, runner, api } = await setUp("2027-01-01T06:00:00Z");
+    const res = await api("/pay/initiate", { account_to_debit: c.account.id, amount: 5_000, type: "recurring", schedule: { interval: "monthly" } });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().data.payment).toBeNull(); // 07:00 Lagos: the first cycle is due at 08:00
+    const id = res.json().data.mandate._id as string;
+    await at(c, runner, "2027-12-31T20:00:00Z");
+    const rows = await charges(c, id);
+    expect(rows.map((r) => r.mandate_cycle)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(rows.every((r) => TAKEN.has(r.state) && r.charge_attempt === 1)).toBe(true);
+    // Running everything again charges nothing more.
+    await drive(c, runner);
+    expect(await charges(c, id)).toHaveLength(12);
+    const upcoming = await api("/mandates/upcoming", { id, limit: 2 });
+    expect(upcoming.json().data.upcoming).toEqual([
+      { cycle: 12, date: "2028-01-01", amount: 5_000 },
+      { cycle: 13, date: "2028-02-01", amount: 5_000 },
+    ]);
+  });
+
+  it("pausing skips the cycles that fall due while paused; resuming charges the next one", async () => {
+    const { c, runner, api } = await setUp("2027-03-01T08:00:00Z");
+    const id = (await api("/pay/initiate", { account_to_debit: c.account.id, amount: 7_000, type: "recurring", schedule: { interval: "weekly" } })).json().data.mandate._id as string;
+    await at(c, runner, "2027-03-01T09:00:00Z");
+    expect(await charges(c, id)).toHaveLength(1);
+    const paused = await api("/mandates/pause", { id }, { "idempotency-key": `pause-${id}` });
+    expect(paused.json().data.mandate.status).toBe("paused");
+    // Twice the same key: the same answer, not a 409 for pausing a paused mandate.
+    expect((await api("/mandates/pause", { id }, { "idempotency-key": `pause-${id}` })).json().data.mandate.status).toBe("paused");
+    expect((await api("/mandates/pause", { id })).statusCode).toBe(409);
+    await at(c, runner, "2027-03-15T09:00:00Z");
+    expect(await charges(c, id)).toHaveLength(1);
+    expect((await api("/mandates/resume", { id })).json().data.mandate.status).toBe("active");
+    await at(c, runner, "2027-03-22T09:00:00Z");
+    const rows = await charges(c, id);
+    expect(rows.map((r) => r.mandate_cycle)).toEqual([0, 3]);
+    const skipped = (await mandateEvents(c, id)).filter((e) => e.type === "mandate.charge_skipped");
+    expect(skipped.map((e) => [e.detail.cycle, e.detail.reason])).toEqual([
+      [1, "paused"],
+      [2, "paused"],
+    ]);
+  });
+
+  it("a cancelled mandate charges nothing more; one revoked at the bank stops with the reason and charges nothing more", async () => {
+    const { c, runner, api } = await setUp("2027-05-10T08:00:00Z");
+    const one = (await api("/pay/initiate", { account_to_debit: c.account.id, amount: 2_000, type: "recurring", schedule: { interval: "daily" } })).json().data.mandate._id as string;
+    await at(c, runner, "2027-05-10T09:00:00Z");
+    const cancelled = await api("/pay/authorization/cancel", { authorization: one, customer: c.account.customerId, link: "" });
+    expect(cancelled.statusCode).toBe(200);
+    expect(cancelled.json().data.authorization).toMatchObject({ status: "cancelled", disconnect: true });
+    expect((await api("/pay/authorization/cancel", { authorization: one })).statusCode).toBe(409);
+    await at(c, runner, "2027-05-14T09:00:00Z");
+    expect(await charges(c, one)).toHaveLength(1);
+
+    // Revoked at the bank: the next charge is refused there (1027) and the mandate stops.
+    const two = (await api("/pay/initiate", { account_to_debit: c.account.id, amount: 2_000, type: "recurring", schedule: { interval: "daily" } })).json().data.mandate._id as string;
+    const consent = await w.h.ctx.db.selectFrom("payment_consents").selectAll().where("company_id", "=", c.tenant.id).executeTakeFirstOrThrow();
+    await c.customer.connector.cancelMandate({ mandateId: consent.mandate_id! });
+    await at(c, runner, "2027-05-14T10:00:00Z");
+    await at(c, runner, "2027-05-15T09:00:00Z");
+    const m = (await api("/mandates/get", { id: two })).json().data.mandate;
+    expect(m).toMatchObject({ status: "revoked", status_reason: "bank_authority_ended" });
+    const rows = await charges(c, two);
+    expect(rows.map((r) => [r.state, r.failure_code])).toEqual([["failed", "1027"]]);
+    const failed = (await mandateEvents(c, two)).find((e) => e.type === "mandate.charge_failed")!;
+    expect(failed.detail).toMatchObject({ cycle: 0, attempt: 1, failure: "mandate", will_retry: false, next_retry_at: null });
+    expect((await mandateEvents(c, two)).at(-1)).toMatchObject({ type: "mandate.revoked", status: "revoked" });
+    await at(c, runner, "2027-05-20T09:00:00Z");
+    expect(await charges(c, two)).toHaveLength(1);
+  });
+
+  it("insufficient funds is retried per the policy (3 tries, 24 h apart), then the cycle stops with will_retry false; the next cycle still runs", async () => {
+    w.clock.set(new Date("2027-06-01T06:00:00Z"));
+    const probe = await newCompany(w);
+    const balance = await probe.customer.connector.getBalance({ session: probe.customer.session, accountId: probe.account.bankAccountId });
+    const { c, runner, api } = await setUp("2027-06-01T06:00:00Z", balance.available * 10);
+    const id = (await api("/pay/initiate", { account_to_debit: c.account.id, amount: balance.available + 1, type: "recurring", schedule: { interval: "monthly" } })).json().data.mandate._id as string;
+    await at(c, runner, "2027-06-01T07:00:00Z");
+    await at(c, runner, "2027-06-02T07:05:00Z");
+    await at(c, runner, "2027-06-03T07:10:00Z");
+    await at(c, runner, "2027-06-20T07:10:00Z");
+    const rows = await charges(c, id);
+    expect(rows.map((r) => [r.mandate_cycle, r.charge_attempt, r.state, r.failure_code])).toEqual([
+      [0, 1, "errored", "1013"],
+      [0, 2, "errored", "1013"],
+      [0, 3, "errored", "1013"],
+    ]);
+    const failures = (await mandateEvents(c, id)).filter((e) => e.type === "mandate.charge_failed").map((e) => e.detail);
+    expect(failures.map((f) => [f.cycle, f.attempt, f.failure, f.will_retry])).toEqual([
+      [0, 1, "insufficient_funds", true],
+      [0, 2, "insufficient_funds", true],
+      [0, 3, "insufficient_funds", false],
+    ]);
+    // The retry comes spacing_hours after the failure was seen, and says when.
+    expect(Date.parse(failures[0]!.next_retry_at as string) - Date.parse("2027-06-01T07:05:00Z")).toBeLessThanOrEqual(24 * HOUR);
+    expect(failures[2]!.next_retry_at).toBeNull();
+    expect((await api("/mandates/get", { id })).json().data.mandate.status).toBe("active");
+    await at(c, runner, "2027-07-01T07:00:00Z");
+    expect((await charges(c, id)).map((r) => [r.mandate_cycle, r.charge_attempt])).toContainEqual([1, 1]);
+    expect(await expectSoundLedger(w, c)).toEqual([]);
+  });
+});
+
+describe("Okra's pay/authorization/* and Okro's mandates/*", () => {
+  it("mandates/create waits for the customer; authorised with the bank it is active; pay/authorization/initiate schedules charges within its caps", async () => {
+    const { c, runner, api } = await setUp("2027-02-01T09:00:00Z");
+    const created = await api("/mandates/create", {
+      account: c.account.id,
+      debit_type: "variable",
+      max_total: 100_000,
+      max_per_charge: 30_000,
+      max_per_period: 40_000,
+      period: "monthly",
+      end_date: "2027-12-31",
+      purpose: "Gym membership",
+      reference: "gym-001",
+      options: { reference: "gym-001", plan: "gold" },
+    });
+    expect(created.statusCode).toBe(200);
+    const mandate = created.json().data.mandate;
+    expect(mandate).toMatchObject({ status: "awaiting_customer", debit_type: "variable", max_total: 100_000, start_date: "2027-02-01", end_date: "2027-12-31" });
+    expect(mandate.description).toContain("at most NGN 300.00 per charge, at most NGN 400.00 per month, at most NGN 1,000.00 in all");
+    // Not yet authorised: no charges can be planned against it until it is active, but the plan is accepted.
+    const authorised = await authoriseMandate(w.h.ctx, c.scope, mandate._id, { bankSession: await c.freshSession(), authorization: { pin: new Secret(SANDBOX_PAYMENT_AUTH.pin) } });
+    expect(authorised.state).toBe("active");
+
+    // Over the per-charge cap, another currency, a schedule ending before it starts, after the mandate's end: 4xx naming the field, nothing written.
+    const refusals = [
+      [{ authorization: mandate._id, amount: 30_001, startDate: "2027/02/01" }, 422, "amount"],
+      [{ authorization: mandate._id, amount: 10_000, currency: "USD" }, 422, "currency"],
+      [{ authorization: mandate._id, amount: 10_000, startDate: "2027/03/10", endDate: "2027/03/01" }, 400, "endDate"],
+      [{ authorization: mandate._id, amount: 10_000, endDate: "2028-01-31" }, 422, "endDate"],
+      [{ authorization: mandate._id, amount: 10_000, startDate: "2027/02/30" }, 400, "startDate"],
+    ] as const;
+    for (const [body, status, field] of refusals) {
+      const r = await api("/pay/authorization/initiate", body);
+      expect([r.statusCode, r.json().message.split(":")[0]], JSON.stringify(body)).toEqual([status, field]);
+    }
+    const plan = await api("/pay/authorization/initiate", { authorization: mandate._id, amount: 25_000, initialAmount: 30_000, currency: "NGN", startDate: "2027/02/01", interval: "monthly", oneTime: false });
+    expect(plan.statusCode).toBe(200);
+    expect(plan.json().message).toBe(
+      "Future payment set up: an initial payment of NGN 300.00 on 2027-02-01, then payments of NGN 250.00 every month on the 1st, until 2027-12-31; at most NGN 300.00 per charge, at most NGN 400.00 per month, at most NGN 1,000.00 in all",
+    );
+    expect(plan.json().data.authorization).toMatchObject({ _id: mandate._id, duration: { startDate: "2027-02-01", endDate: "2027-12-31", interval: "monthly" } });
+    expect((await api("/pay/authorization/initiate", { authorization: mandate._id, amount: 1_000 })).statusCode).toBe(409);
+
+    // The total cap (₦1,000) stops the schedule after 300 + 250 + 250 = 800: the 4th charge would pass it.
+    await at(c, runner, "2027-06-01T09:00:00Z");
+    const rows = await charges(c, mandate._id);
+    expect(rows.map((r) => Number(r.amount))).toEqual([30_000, 25_000, 25_000]);
+    const skipped = (await mandateEvents(c, mandate._id)).filter((e) => e.type === "mandate.charge_skipped");
+    expect(skipped.map((e) => [e.detail.cycle, e.detail.reason])).toEqual([
+      [3, "above_total_cap"],
+      [4, "above_total_cap"],
+    ]);
+
+    // Lists and lookups, as okra-node and pyokra call them.
+    expect((await api("/pay/authorization/getByCustomer", { customer: c.account.customerId })).json().data.authorizations.map((a: { _id: string }) => a._id)).toContain(mandate._id);
+    expect((await api("/pay/authorization/getByOptions", { options: { plan: "gold" } })).json().data.authorizations.map((a: { _id: string }) => a._id)).toEqual([mandate._id]);
+    expect((await api("/pay/authorization/getByCustomer", { options: { reference: "gym-001" } })).json().data.authorizations).toHaveLength(1);
+    expect((await api("/mandates/list", { status: "active", customer: c.account.customerId })).json().data.pagination.totalDocs).toBe(1);
+
+    // Reauth: only once it ended; a fresh mandate with the same terms, awaiting the customer.
+    expect((await api("/pay/authorization/reauth", { authorization: mandate._id })).statusCode).toBe(409);
+    await api("/mandates/cancel", { id: mandate._id });
+    const again = await api("/pay/authorization/reauth", { authorization: mandate._id, customer: c.account.customerId, link: "", account: c.account.id });
+    expect(again.json().data.authorization).toMatchObject({ status: "awaiting_customer", replaces: mandate._id, max_total: 100_000, start_date: "2027-06-01" });
+  });
+
+  it("bad input names the field and writes nothing", async () => {
+    const { c, api } = await setUp("2027-02-01T09:00:00Z");
+    const cases = [
+      [{ account: c.account.id, debit_type: "fixed" }, 400, "amount"],
+      [{ account: c.account.id, debit_type: "fixed", amount: 100, max_total: 5_000 }, 400, "debit_type"],
+      [{ account: c.account.id, debit_type: "variable" }, 400, "max_total"],
+      [{ account: c.account.id, debit_type: "fixed", amount: 100, start_date: "2027-03-01", end_date: "2027-02-01" }, 400, "end_date"],
+      [{ account: c.account.id, debit_type: "fixed", amount: 100, start_date: "2027-01-01" }, 400, "start_date"],
+      [{ account: c.account.id, debit_type: "fixed", amount: 100, currency: "USD" }, 422, "currency"],
+      [{ account: c.account.id, debit_type: "fixed", amount: 100, interval: "weekly", day_of_month: 3 }, 400, "day_of_month"],
+      [{ account: c.account.id, debit_type: "fixed", amount: 1.5 }, 400, "amount"],
+      [{ account: "0123456789abcdef01234567", debit_type: "fixed", amount: 100 }, 404, "account"],
+      [{ account: c.account.id, debit_type: "fixed", amount: 100, colour: "red" }, 400, "colour"],
+    ] as const;
+    for (const [body, status, field] of cases) {
+      const r = await api("/mandates/create", body);
+      expect([r.statusCode, r.json().status], JSON.stringify(body)).toEqual([status, "error"]);
+      expect(r.json().message, JSON.stringify(body)).toContain(field);
+    }
+    const recurring = await api("/pay/initiate", { account_to_debit: c.account.id, amount: 100, type: "recurring", schedule: { interval: "monthly", startDate: "2027-03-01", endDate: "2027-02-01" } });
+    expect([recurring.statusCode, recurring.json().message.split(":")[0]]).toEqual([400, "schedule.endDate"]);
+    expect((await api("/pay/initiate", { account_to_debit: c.account.id, amount: 100, type: "recurring" })).statusCode).toBe(400);
+    expect((await api("/pay/initiate", { account_to_debit: c.account.id, amount: 100, type: "recurring", schedule: { interval: "fortnightly" } })).statusCode).toBe(400);
+    const written = await w.h.ctx.db.selectFrom("mandates").select("id").where("company_id", "=", c.tenant.id).execute();
+    expect(written).toEqual([]);
+    expect(await w.h.ctx.db.selectFrom("payments").select("id").where("company_id", "=", c.tenant.id).execute()).toEqual([]);
+  });
+
+  it("time travel: advancing the sandbox clock runs the charges that became due", async () => {
+    const { c, runner, api } = await setUp("2027-08-01T09:00:00Z");
+    const id = (await api("/pay/initiate", { account_to_debit: c.account.id, amount: 3_000, type: "recurring", schedule: { interval: "monthly" } })).json().data.mandate._id as string;
+    await drive(c, runner);
+    expect(await charges(c, id)).toHaveLength(1);
+    const advanced = await api("/sandbox/clock/advance", { ms: 62 * DAY });
+    expect(advanced.statusCode).toBe(200);
+    await drive(c, runner);
+    w.clock.advance(5 * 60_000);
+    await drive(c, runner);
+    const rows = await charges(c, id);
+    expect(rows.map((r) => [r.mandate_cycle, TAKEN.has(r.state)])).toEqual([
+      [0, true],
+      [1, true],
+      [2, true],
+    ]);
+    const upcoming = (await api("/mandates/upcoming", { id, limit: 1 })).json().data.upcoming;
+    expect(upcoming).toEqual([{ cycle: 3, date: "2027-11-01", amount: 3_000 }]);
+  });
+});
