@@ -8,6 +8,7 @@ import { systemClock } from "./lib/clock.js";
 import { backgroundJobs } from "./background-jobs.js";
 import { JobRunner } from "./jobs/runner.js";
 import { serve, SHUTDOWN_GRACE_MS } from "./server.js";
+import { runAdmin } from "./dashboard/admin-cli.js";
 
 const HELP = `okro — open banking and direct debit, wire-compatible with Okra's v2 API
 
@@ -27,6 +28,9 @@ Usage: okro <command>
   sandbox-bank [--port N] [--host H]
             The sandbox bank network as its own HTTP service (port SANDBOX_BANK_PORT, default
             4002); point Okro at it with OKRO_SANDBOX_BANK_URL.
+  admin access list|approve <id>|decline <id> [--note TEXT]
+            The platform operator's decisions on production payment access (also on the
+            dashboard's operator page for OKRO_OPERATOR_EMAILS).
   help      This text.
 
 Configuration is read from the environment; see the README.`;
@@ -62,6 +66,19 @@ async function main(argv: string[]): Promise<number> {
         unlock();
       }
       return 0;
+    }
+    case "admin": {
+      const unlock = config.databaseUrl ? () => {} : lockDataDir(config.dataDir);
+      try {
+        const { handle, ctx } = await bootStorage(config, systemClock);
+        try {
+          return await runAdmin(ctx, argv.slice(1), process.stdout, process.stderr);
+        } finally {
+          await handle.close();
+        }
+      } finally {
+        unlock();
+      }
     }
     default:
       process.stderr.write(`unknown command: ${command}\n\n${HELP}\n`);

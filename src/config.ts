@@ -17,6 +17,11 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   OKRO_PUBLIC_URL: z.string().url().optional(),
   OKRO_WIDGET_URL: z.string().url().optional(),
+  // Dashboard mail (password resets, invitations, payment access decisions): smtp(s)://user:pass@host:port.
+  OKRO_SMTP_URL: z.string().regex(/^smtps?:\/\//, "must be an smtp:// or smtps:// URL").optional(),
+  OKRO_MAIL_FROM: z.string().default("Okro <no-reply@okro.invalid>"),
+  // Dashboard users (by email, comma-separated) who are the platform's operators: they decide payment access.
+  OKRO_OPERATOR_EMAILS: z.string().default(""),
   RATE_LIMIT_MAX: z.coerce.number().int().positive().default(600),
   RATE_LIMIT_WINDOW_MS: z.coerce.number().int().positive().max(86_400_000).default(60_000),
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
@@ -59,6 +64,10 @@ export interface Config {
   /** Base URL people use to reach the API/dashboard origin; derived from host and port when unset. */
   publicUrl: string | undefined;
   widgetUrl: string | undefined;
+  /** Dashboard mail. Without an SMTP URL, mails (reset links…) are written to the log instead. */
+  mail: { smtpUrl: string | undefined; from: string };
+  /** Lower-cased emails of the dashboard users who operate the platform (approve payment access). */
+  operatorEmails: readonly string[];
   rateLimit: { max: number; windowMs: number };
   bodyLimitBytes: number;
   seedDemo: boolean;
@@ -135,6 +144,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     publicUrl: e.OKRO_PUBLIC_URL?.replace(/\/$/, ""),
     widgetUrl: e.OKRO_WIDGET_URL?.replace(/\/$/, ""),
+    mail: { smtpUrl: e.OKRO_SMTP_URL, from: e.OKRO_MAIL_FROM },
+    operatorEmails: e.OKRO_OPERATOR_EMAILS.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean),
     rateLimit: { max: e.RATE_LIMIT_MAX, windowMs: e.RATE_LIMIT_WINDOW_MS },
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     seedDemo: e.OKRO_SEED_DEMO,

@@ -1,3 +1,4 @@
+import { requirePaymentAccess } from "../platform/payment-access.js";
 import type { Insertable, Transaction } from "kysely";
 import { Secret, type PaymentAuthorization } from "../banks/connector.js";
 import type { AppContext } from "../context.js";
@@ -218,6 +219,8 @@ async function createPayment(
   },
   first: { actor: Actor; detail?: Record<string, unknown>; due?: Date },
 ): Promise<PaymentRow> {
+  // Production payments wait for the platform operator's approval (issue 16); sandbox ones never do.
+  await requirePaymentAccess(trx, scope);
   const now = ctx.clock.now();
   const { account, ...fields } = p;
   // Numbered 1 when its first state waits for a check (an authorisation that may expire).

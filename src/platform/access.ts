@@ -63,6 +63,7 @@ export async function rotateEnvironmentKey(
       kind: input.kind,
       key: issued.key,
       display_prefix: issued.display_prefix,
+      public_key: input.kind === "public" ? issued.key : null,
       created_at: now.toISOString(),
       expires_at: null,
       revoked_at: null,

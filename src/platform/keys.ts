@@ -26,7 +26,8 @@ export async function issueKey(
   const id = newId(now);
   await db
     .insertInto("api_keys")
-    .values({ id, company_id: companyId, env, kind, key_hash: generated.hash, display_prefix: generated.displayPrefix, created_at: now })
+    // A public key is published in merchants' pages anyway: kept in clear so the dashboard can show it in full.
+    .values({ id, company_id: companyId, env, kind, key_hash: generated.hash, display_prefix: generated.displayPrefix, created_at: now, public_key: kind === "public" ? generated.key : null })
     .execute();
   return { id, key: generated.key, display_prefix: generated.displayPrefix };
 }
@@ -53,6 +54,8 @@ export interface KeyView {
   env: Env;
   kind: ApiKeyKind;
   display_prefix: string;
+  /** A public key in full (null for secret keys, and for public keys made before migration 0017). */
+  public_key: string | null;
   created_at: string;
   expires_at: string | null;
   revoked_at: string | null;
@@ -72,6 +75,7 @@ export async function listKeys(db: Executor, companyId: string, now: Date): Prom
     env: r.env as Env,
     kind: r.kind as ApiKeyKind,
     display_prefix: r.display_prefix,
+    public_key: r.public_key,
     created_at: r.created_at.toISOString(),
     expires_at: r.expires_at?.toISOString() ?? null,
     revoked_at: r.revoked_at?.toISOString() ?? null,

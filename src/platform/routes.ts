@@ -8,8 +8,12 @@ import { ERROR_STATUS, OkroError } from "../core/errors.js";
 import { describeMs, postgresRateLimitStore } from "../http/rate-limit.js";
 import { accountOverview, revokeCompanyKey, rotateCompanyClientToken, rotateEnvironmentKey } from "./access.js";
 import { createApp, deleteApp, getApp, listApps, updateApp } from "./apps.js";
+import { dashboardApiModules, dashboardPublicApiModules } from "../dashboard/api-modules.js";
+import { audit, userActor } from "../dashboard/audit.js";
+import { requireRole } from "../dashboard/roles.js";
+import { AUTH_WINDOW_MS, authLimit, sessionCookieOptions, setSessionCookie } from "./session-cookie.js";
 import { csrfGuard } from "./csrf.js";
-import { SESSION_COOKIE, SESSION_TTL_MS } from "./domain.js";
+import { SESSION_COOKIE } from "./domain.js";
 import { listKeys } from "./keys.js";
 import { mutate, runMutation } from "../http/idempotency.js";
 import type { z } from "zod";
@@ -53,9 +57,6 @@ declare module "fastify" {
 const tags = ["Dashboard"];
 const session = [{ session: [] }];
 
-/** Login and signup attempts allowed per client address per window: enough for a person, not for guessing. */
-const AUTH_ATTEMPTS_PER_WINDOW = 10;
-const AUTH_WINDOW_MS = 60_000;
 
 /**
  * The dashboard's JSON API, under /dashboard/api. Cookie sessions (okro_session), every
@@ -85,12 +86,8 @@ export const dashboardRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
         `Too many attempts from this address: at most ${context.max} per ${describeMs(AUTH_WINDOW_MS)}; retry in ${context.after} (Retry-After)`,
       ),
   });
-  const authLimit = { rateLimit: { max: AUTH_ATTEMPTS_PER_WINDOW, timeWindow: AUTH_WINDOW_MS } };
-
-  const secure = ctx.config.publicUrl?.startsWith("https:") ?? false;
-  const cookieOptions = { httpOnly: true, sameSite: "lax" as const, path: "/", secure };
-  const startSession = (reply: FastifyReply, s: NewSession) =>
-    reply.setCookie(SESSION_COOKIE, s.token, { ...cookieOptions, maxAge: Math.floor(SESSION_TTL_MS / 1000) });
+  const cookieOptions = sessionCookieOptions(ctx.config);
+  const startSession = (reply: FastifyReply, s: NewSession) => setSessionCookie(ctx.config, reply, s);
 
   // signup, login and logout do not take Idempotency-Key. Their responses start or end a
   // session (Set-Cookie): a stored login response replayed to whoever presents the same key
@@ -149,12 +146,16 @@ export const dashboardRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
     },
   );
 
+  // Public dashboard API modules (password reset, invitations): no session, rate-limited like login.
+  for (const module of dashboardPublicApiModules) await app.register(module, { ctx });
+
   await app.register(async (authed) => {
     authed.addHook("onRequest", requireSession(ctx));
     authed.addHook("onRoute", (route) => {
       route.schema = { ...route.schema, tags, security: session };
     });
     await authed.register(accountRoutes, { ctx });
+    for (const module of dashboardApiModules) await authed.register(module, { ctx });
   });
 };
 
@@ -197,10 +198,12 @@ const accountRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { 
         response: { 200: RotateKeyResponse },
       },
     },
-    async (req, reply) =>
-      runMutation(ctx, req, reply, dashboardScope(req), async (trx) => {
+    async (req, reply) => {
+      requireRole(req.dashboard.role, "developer", "rotate API keys");
+      return runMutation(ctx, req, reply, dashboardScope(req), async (trx) => {
         const rotated = await rotateEnvironmentKey(trx, req.dashboard.companyId, req.body, ctx.clock.now());
         const issued = rotated.key;
+        await audit(trx, userActor(req.dashboard), { companyId: req.dashboard.companyId, env: req.body.env, action: "key.rotated", objectType: "api_key", objectId: issued.id, detail: { kind: req.body.kind, display_prefix: issued.display_prefix, retired_key_ids: rotated.retired_key_ids, grace_seconds: req.body.grace_seconds } }, ctx.clock.now());
         return {
           body: ok("Key rotated; store the new key now, it is not shown again", rotated),
           replayAs: {
@@ -212,22 +215,29 @@ const accountRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { 
             ),
           },
         };
-      }) as Promise<z.infer<typeof RotateKeyResponse>>,
+      }) as Promise<z.infer<typeof RotateKeyResponse>>;
+    },
   );
 
-  app.post("/keys/revoke", { schema: { summary: "Revoke a key at once", body: RevokeKeyBody, response: { 200: RevokeKeyResponse } } }, async (req, reply) =>
-    mutate(ctx, req, reply, dashboardScope(req), async (trx) =>
-      ok("Key revoked", { key: await revokeCompanyKey(trx, req.dashboard.companyId, req.body.id, ctx.clock.now()) }),
-    ),
-  );
+  app.post("/keys/revoke", { schema: { summary: "Revoke a key at once", body: RevokeKeyBody, response: { 200: RevokeKeyResponse } } }, async (req, reply) => {
+    requireRole(req.dashboard.role, "developer", "revoke API keys");
+    return mutate(ctx, req, reply, dashboardScope(req), async (trx) => {
+      const key = await revokeCompanyKey(trx, req.dashboard.companyId, req.body.id, ctx.clock.now());
+      await audit(trx, userActor(req.dashboard), { companyId: req.dashboard.companyId, env: key.env, action: "key.revoked", objectType: "api_key", objectId: key.id, detail: { kind: key.kind, display_prefix: key.display_prefix } }, ctx.clock.now());
+      return ok("Key revoked", { key });
+    });
+  });
 
   app.post(
     "/client-token/rotate",
     { schema: { summary: "Replace an environment's client token (the widget's `token`)", body: RotateClientTokenBody, response: { 200: RotateClientTokenResponse } } },
-    async (req, reply) =>
-      mutate(ctx, req, reply, dashboardScope(req), async (trx) =>
-        ok("Client token rotated", await rotateCompanyClientToken(trx, req.dashboard.companyId, req.body.env, ctx.clock.now())),
-      ),
+    async (req, reply) => {
+      requireRole(req.dashboard.role, "developer", "rotate client tokens");
+      return mutate(ctx, req, reply, dashboardScope(req), async (trx) => {
+        await audit(trx, userActor(req.dashboard), { companyId: req.dashboard.companyId, env: req.body.env, action: "client_token.rotated" }, ctx.clock.now());
+        return ok("Client token rotated", await rotateCompanyClientToken(trx, req.dashboard.companyId, req.body.env, ctx.clock.now()));
+      });
+    },
   );
 
   // ----- apps: the same service as /v2/apps/*, with the environment chosen in the dashboard -----
@@ -244,24 +254,27 @@ const accountRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { 
     },
   );
 
-  app.post("/apps/create", { schema: { summary: "Create an app (widget configuration)", body: DashboardCreateAppBody, response: { 200: AppResponse } } }, async (req, reply) =>
-    mutate(ctx, req, reply, dashboardScope(req), async (trx) => {
+  app.post("/apps/create", { schema: { summary: "Create an app (widget configuration)", body: DashboardCreateAppBody, response: { 200: AppResponse } } }, async (req, reply) => {
+    requireRole(req.dashboard.role, "developer", "create apps");
+    return mutate(ctx, req, reply, dashboardScope(req), async (trx) => {
       const { env, ...fields } = req.body;
       return ok("App created", { app: await createApp(trx, { companyId: req.dashboard.companyId, env }, fields, ctx.clock.now(), ctx.secrets) });
-    }),
-  );
+    });
+  });
 
   app.post("/apps/update", { schema: { summary: "Change an app's settings", body: DashboardUpdateAppBody, response: { 200: AppResponse } } }, async (req, reply) => {
+    requireRole(req.dashboard.role, "developer", "change apps");
     return mutate(ctx, req, reply, dashboardScope(req), async (trx) => {
       const { env, id, ...patch } = req.body;
       return ok("App updated", { app: await updateApp(trx, { companyId: req.dashboard.companyId, env }, id, patch, ctx.clock.now(), ctx.secrets) });
     });
   });
 
-  app.post("/apps/delete", { schema: { summary: "Delete an app", body: DashboardAppIdBody, response: { 200: AppResponse } } }, async (req, reply) =>
-    mutate(ctx, req, reply, dashboardScope(req), async (trx) =>
+  app.post("/apps/delete", { schema: { summary: "Delete an app", body: DashboardAppIdBody, response: { 200: AppResponse } } }, async (req, reply) => {
+    requireRole(req.dashboard.role, "developer", "delete apps");
+    return mutate(ctx, req, reply, dashboardScope(req), async (trx) =>
       ok("App deleted", { app: await deleteApp(trx, { companyId: req.dashboard.companyId, env: req.body.env }, req.body.id) }),
-    ),
-  );
+    );
+  });
 };
 

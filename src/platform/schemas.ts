@@ -28,13 +28,13 @@ const WireEnv = z.enum(["production", "production-sandbox"]).meta({ description:
 // Users and sessions
 // ---------------------------------------------------------------------------------------------
 
-const Email = z
+export const Email = z
   .string()
   .trim()
   .max(254, "must be at most 254 characters")
   .pipe(z.email("must be an email address"))
   .transform((e) => e.toLowerCase());
-const NewPassword = z
+export const NewPassword = z
   .string()
   .min(PASSWORD_MIN_LENGTH, `must be at least ${PASSWORD_MIN_LENGTH} characters`)
   .max(PASSWORD_MAX_LENGTH, `must be at most ${PASSWORD_MAX_LENGTH} characters`);
@@ -56,7 +56,7 @@ export const LoginBody = z.strictObject({
 export const EmptyBody = z.strictObject({});
 
 export const User = z
-  .object({ id: z.string(), email: z.string(), name: z.string(), role: z.enum(["owner", "member"]), created_at: z.string() })
+  .object({ id: z.string(), email: z.string(), name: z.string(), role: z.enum(["owner", "admin", "developer", "viewer"]), created_at: z.string() })
   .meta({ id: "DashboardUser" });
 export const Company = z.object({ id: z.string(), name: z.string(), created_at: z.string() }).meta({ id: "DashboardCompany" });
 
@@ -81,6 +81,7 @@ export const ApiKey = z
     env: EnvParam,
     kind: z.enum(["secret", "public"]),
     display_prefix: z.string().meta({ description: "The key's first characters, to tell keys apart (never the key)" }),
+    public_key: z.string().nullable().meta({ description: "A public key in full (it is published in pages); null for secret keys and public keys made before this field existed" }),
     created_at: z.string(),
     expires_at: z.string().nullable().meta({ description: "Set when a rotation gave the key a grace period" }),
     revoked_at: z.string().nullable(),

@@ -23,7 +23,10 @@ describe("listing keys", () => {
     expect(sandbox).toHaveLength(2);
     const secret = sandbox.find((k: { kind: string }) => k.kind === "secret");
     expect(secret).toMatchObject({ env: "sandbox", active: true, revoked_at: null, expires_at: null });
-    expect(Object.keys(secret).sort()).toEqual(["active", "created_at", "display_prefix", "env", "expires_at", "id", "kind", "revoked_at"]);
+    expect(Object.keys(secret).sort()).toEqual(["active", "created_at", "display_prefix", "env", "expires_at", "id", "kind", "public_key", "revoked_at"]);
+    // Never a secret key; a public key in full (it is published in pages anyway).
+    expect(secret.public_key).toBeNull();
+    expect(sandbox.find((k: { kind: string }) => k.kind === "public").public_key).toBe(credentials.sandbox.public_key);
     expect(credentials.sandbox.secret_key.startsWith(secret.display_prefix)).toBe(true);
     expect(secret.display_prefix).toMatch(/^sk_test_.{4}$/);
     expectError(await client.get("/keys?env=staging"), 400, "INVALID_FIELD");

@@ -3,6 +3,7 @@ import type { RouteEntry } from "../../src/app.js";
 import type { Env } from "../../src/db/schema.js";
 import { ManualClock } from "../../src/lib/clock.js";
 import { randomToken } from "../../src/lib/secrets.js";
+import { newId } from "../../src/lib/ids.js";
 import { createApp } from "../../src/platform/apps.js";
 import { SESSION_COOKIE, SESSION_TTL_MS } from "../../src/platform/domain.js";
 import { normalizeEmail } from "../../src/platform/users.js";
@@ -36,6 +37,11 @@ const PUBLIC_DASHBOARD_ROUTES: readonly string[] = [
   "POST /dashboard/api/login",
   // Ends the cookie's session if there is one; without one it only clears the cookie.
   "POST /dashboard/api/logout",
+  // A forgotten password and an invitation are what people without a session have.
+  "POST /dashboard/api/password/forgot",
+  "POST /dashboard/api/password/reset",
+  "POST /dashboard/api/invitations/lookup",
+  "POST /dashboard/api/invitations/accept",
 ];
 
 const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
@@ -155,6 +161,23 @@ async function ownedKey(companyId: string, env: Env): Promise<string> {
   return (await issueKey(h.ctx.db, companyId, env, "secret", clock.now())).id;
 }
 
+/** A viewer teammate of `companyId`, written straight into the table. */
+async function ownedTeammate(companyId: string): Promise<string> {
+  const id = newId(clock.now());
+  await h.ctx.db.insertInto("users").values({ id, company_id: companyId, email: normalizeEmail(uniqueEmail()), name: "Teammate", password_hash: "x", role: "viewer", created_at: clock.now() }).execute();
+  return id;
+}
+
+/** An open invitation of `companyId`. */
+async function ownedInvitation(companyId: string): Promise<string> {
+  const id = newId(clock.now());
+  await h.ctx.db
+    .insertInto("invitations")
+    .values({ id, company_id: companyId, email: normalizeEmail(uniqueEmail()), role: "viewer", token_hash: randomToken(32).padEnd(64, "0").slice(0, 64), invited_by: null, created_at: clock.now(), expires_at: new Date(clock.now().getTime() + 86_400_000) })
+    .execute();
+  return id;
+}
+
 interface OwnedObject {
   what: string;
   create(companyId: string, env: Env): Promise<string>;
@@ -172,6 +195,9 @@ const OWNED_OBJECTS: Record<string, OwnedObject> = {
   "POST /dashboard/api/apps/update": { what: "app", create: ownedApp, request: (id, env) => ({ body: { env, id, name: "Hijacked", color: "#123456" } }), envScoped: true },
   "POST /dashboard/api/apps/delete": { what: "app", create: ownedApp, request: (id, env) => ({ body: { env, id } }), envScoped: true },
   "POST /dashboard/api/keys/revoke": { what: "key", create: ownedKey, request: (id) => ({ body: { id } }), envScoped: false },
+  "POST /dashboard/api/team/role": { what: "teammate", create: ownedTeammate, request: (id) => ({ body: { id, role: "developer" } }), envScoped: false },
+  "POST /dashboard/api/team/remove": { what: "teammate", create: ownedTeammate, request: (id) => ({ body: { id } }), envScoped: false },
+  "POST /dashboard/api/team/invitations/revoke": { what: "invitation", create: ownedInvitation, request: (id) => ({ body: { id } }), envScoped: false },
 };
 
 /** A request that succeeds for a signed-in user of a fresh company, for routes that address no object. */
@@ -182,6 +208,14 @@ const VALID_REQUESTS: Record<string, Shape> = {
   "POST /dashboard/api/client-token/rotate": { body: { env: "sandbox" } },
   "GET /dashboard/api/apps": { query: "env=sandbox&limit=5" },
   "POST /dashboard/api/apps/create": { body: { env: "sandbox", name: "Security widget" } },
+  "GET /dashboard/api/team": {},
+  "POST /dashboard/api/team/invite": { body: { email: "invitee@example.com", role: "viewer" } },
+  "GET /dashboard/api/payment-access": {},
+  "POST /dashboard/api/payment-access/request": {
+    body: { legal_name: "Security Co Ltd", registration_number: "RC 123456", address: "1 Marina, Lagos", contact_phone: "+234 803 123 4567", description: "Testing" },
+  },
+  "GET /dashboard/api/onboarding": {},
+  "GET /dashboard/api/audit": { query: "limit=5" },
 };
 
 /**
@@ -526,6 +560,10 @@ const PUBLIC_REQUESTS: Record<string, (victim: { email: string; password: string
   "POST /dashboard/api/signup": () => ({ body: { company_name: "Forged Co", name: "Mallory", email: uniqueEmail(), password: PASSWORD } }),
   "POST /dashboard/api/login": (victim) => ({ body: { email: victim.email, password: victim.password } }),
   "POST /dashboard/api/logout": () => ({ body: {} }),
+  "POST /dashboard/api/password/forgot": (victim) => ({ body: { email: victim.email } }),
+  "POST /dashboard/api/password/reset": () => ({ body: { token: "A".repeat(43), password: "a forged new password" } }),
+  "POST /dashboard/api/invitations/lookup": () => ({ body: { token: "A".repeat(43) } }),
+  "POST /dashboard/api/invitations/accept": () => ({ body: { token: "A".repeat(43), name: "Mallory", password: "a forged new password" } }),
 };
 
 describe.each(PUBLIC_DASHBOARD_ROUTES.map((route) => [route] as const))("%s (public)", (route) => {

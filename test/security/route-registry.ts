@@ -289,6 +289,14 @@ export async function paymentFixture(h: Harness, tenant: NewCompany, env: Env, o
   const data = await accountData(h, tenant, env);
   const companyAccountId = await receivingAccount(h, tenant, env);
   const now = h.clock.now();
+  // Production payments need the operator's approval (issue 16): the fixture's company has it.
+  if (env === "production") {
+    await h.ctx.db
+      .insertInto("payment_access_requests")
+      .values({ id: newId(now), company_id: tenant.id, state: "approved", business: JSON.stringify({ legal_name: tenant.name }), requested_by: null, created_at: now, decided_at: now, decided_by: "fixture", decision_note: null })
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+  }
   const row = await h.ctx.db.transaction().execute(async (trx) => {
     const consentId = newId(now);
     await trx

@@ -15,6 +15,7 @@ import * as m0013 from "./0013_mandates.js";
 import * as m0014 from "./0014_batches.js";
 import * as m0015 from "./0015_payments_on_jobs.js";
 import * as m0016 from "./0016_webhook_delivery_jobs.js";
+import * as m0017 from "./0017_dashboard_team_access.js";
 
 /**
  * Every migration, in order. Versioned files, imported statically so the same list works under
@@ -37,4 +38,5 @@ export const migrations: Record<string, Migration> = {
   "0014_batches": m0014,
   "0015_payments_on_jobs": m0015,
   "0016_webhook_delivery_jobs": m0016,
+  "0017_dashboard_team_access": m0017,
 };

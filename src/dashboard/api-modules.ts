@@ -1,0 +1,27 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import type { AppContext } from "../context.js";
+import { accessRoutes } from "./access-routes.js";
+import { overviewRoutes } from "./overview-routes.js";
+import { publicDashboardRoutes } from "./public-routes.js";
+import { teamRoutes } from "./team-routes.js";
+
+/**
+ * The dashboard JSON API's feature modules. Each is registered under `/dashboard/api` inside the
+ * session-authenticated scope of src/platform/routes.ts: `req.dashboard` (who is signed in, their
+ * company and role) is set, the CSRF guard and `cache-control: no-store` apply, and every route
+ * gets the Dashboard tag and cookie security in the OpenAPI document. Add yours: a
+ * `src/dashboard/<feature>-routes.ts` exporting a plugin, and one line below in your own block.
+ */
+export type DashboardApiModule = FastifyPluginAsyncZod<{ ctx: AppContext }>;
+
+export const dashboardApiModules: DashboardApiModule[] = [
+  // Getting started, team, payment access, developers (wt-dash).
+  overviewRoutes,
+  teamRoutes,
+  accessRoutes,
+
+  // Payments, links, money, sandbox tools (wt-dash2): add below.
+];
+
+/** Modules that need no session (CSRF guard still applies; rate-limit with `authLimit`). List them in test/security/dashboard-security.test.ts's PUBLIC_DASHBOARD_ROUTES. */
+export const dashboardPublicApiModules: DashboardApiModule[] = [publicDashboardRoutes];
