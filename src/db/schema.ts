@@ -755,6 +755,18 @@ export interface DB {
   rate_limits: RateLimitsTable;
   banks: BanksTable;
   jobs: JobsTable;
+  payment_review_settings: PaymentReviewSettingsTable;
+}
+
+/** Migration 0020: a company's review threshold per environment (payments above it wait in `review`). */
+export interface PaymentReviewSettingsTable {
+  company_id: string;
+  env: Env;
+  /** Kobo; null: no review. */
+  threshold: bigint | null;
+  /** The dashboard user who set it. */
+  updated_by: string;
+  updated_at: Timestamp;
 }
 
 /** Migration 0011: deferred work of every kind (src/jobs). */

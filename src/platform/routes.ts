@@ -9,6 +9,9 @@ import { describeMs, postgresRateLimitStore } from "../http/rate-limit.js";
 import { accountOverview, revokeCompanyKey, rotateCompanyClientToken, rotateEnvironmentKey } from "./access.js";
 import { createApp, deleteApp, getApp, listApps, updateApp } from "./apps.js";
 import { csrfGuard } from "./csrf.js";
+import { ensureSandboxReceivingAccount, signupShop } from "../payments/sandbox-receiving.js";
+import { dashboardMoneyRoutes } from "../dashboard/api/money-routes.js";
+import { dashboardPaymentRoutes } from "../dashboard/api/payments-routes.js";
 import { SESSION_COOKIE, SESSION_TTL_MS } from "./domain.js";
 import { listKeys } from "./keys.js";
 import { mutate, runMutation } from "../http/idempotency.js";
@@ -112,6 +115,12 @@ export const dashboardRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
     },
     async (req, reply) => {
       const { session: s, ...account } = await signUp(ctx.db, req.body, ctx.clock.now());
+      // A sandbox receiving account, so the first payment link works without an API call. After
+      // the signup committed (the sandbox bank may be another process); if it is unreachable the
+      // account is made when the first sandbox link is created from the dashboard.
+      await ensureSandboxReceivingAccount(ctx, account.company.id, signupShop(req.body.company_name)).catch((error: unknown) =>
+        req.log.warn({ err: error, company: account.company.id }, "signup: no sandbox receiving account yet"),
+      );
       startSession(reply, s);
       return ok("Account created; store your secret keys now, they are not shown again", account);
     },
@@ -155,6 +164,9 @@ export const dashboardRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
       route.schema = { ...route.schema, tags, security: session };
     });
     await authed.register(accountRoutes, { ctx });
+    // The payments, links, money and sandbox pages' API (src/dashboard/api).
+    await authed.register(dashboardPaymentRoutes, { ctx });
+    await authed.register(dashboardMoneyRoutes, { ctx });
   });
 };
 
