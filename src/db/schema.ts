@@ -36,9 +36,12 @@ export interface ApiKeysTable {
   created_at: Timestamp;
   expires_at: NullableTimestamp;
   revoked_at: NullableTimestamp;
+  /** Migration 0017: a public key in clear (it is published in pages); null for secrets and older keys. */
+  public_key: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
-export type UserRole = "owner" | "member";
+/** Migration 0017: owner > admin > developer > viewer (src/dashboard/roles.ts says who may do what). */
+export type UserRole = "owner" | "admin" | "developer" | "viewer";
 export interface UsersTable {
   id: string;
   company_id: string;
@@ -755,18 +758,64 @@ export interface DB {
   rate_limits: RateLimitsTable;
   banks: BanksTable;
   jobs: JobsTable;
+  password_resets: PasswordResetsTable;
+  invitations: InvitationsTable;
+  audit_log: AuditLogTable;
+  payment_access_requests: PaymentAccessRequestsTable;
   payment_review_settings: PaymentReviewSettingsTable;
 }
 
-/** Migration 0020: a company's review threshold per environment (payments above it wait in `review`). */
-export interface PaymentReviewSettingsTable {
+/** Migration 0017: one-time password reset links (only the token's SHA-256 is kept). */
+export interface PasswordResetsTable {
+  id: string;
+  user_id: string;
+  token_hash: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: NullableTimestamp;
+}
+
+/** Migration 0017: teammates invited by email with a role (only the token's SHA-256 is kept). */
+export interface InvitationsTable {
+  id: string;
   company_id: string;
-  env: Env;
-  /** Kobo; null: no review. */
-  threshold: bigint | null;
-  /** The dashboard user who set it. */
-  updated_by: string;
-  updated_at: Timestamp;
+  email: string;
+  role: Exclude<UserRole, "owner">;
+  token_hash: string;
+  invited_by: string | null;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  accepted_at: NullableTimestamp;
+  revoked_at: NullableTimestamp;
+}
+
+/** Migration 0017: who did what, when (money-moving and security actions). Append-only. */
+export interface AuditLogTable {
+  id: string;
+  company_id: string;
+  env: Env | null;
+  actor_user_id: string | null;
+  /** The person's email, or `operator:<name>` / `api` for actions not made in the dashboard. */
+  actor: string;
+  action: string;
+  object_type: string | null;
+  object_id: string | null;
+  detail: ColumnType<Record<string, unknown>, string | undefined, string>;
+  at: Timestamp;
+}
+
+/** Migration 0017: a company's request for production payment access. */
+export type AccessRequestState = "pending" | "approved" | "declined";
+export interface PaymentAccessRequestsTable {
+  id: string;
+  company_id: string;
+  state: AccessRequestState;
+  business: ColumnType<Record<string, unknown>, string, string>;
+  requested_by: string | null;
+  created_at: Timestamp;
+  decided_at: NullableTimestamp;
+  decided_by: string | null;
+  decision_note: string | null;
 }
 
 /** Migration 0011: deferred work of every kind (src/jobs). */
@@ -793,3 +842,14 @@ export interface JobsTable {
 export type App = Selectable<AppsTable>;
 export type NewApp = Insertable<AppsTable>;
 export type Bank = Selectable<BanksTable>;
+
+/** Migration 0020: a company's review threshold per environment (payments above it wait in `review`). */
+export interface PaymentReviewSettingsTable {
+  company_id: string;
+  env: Env;
+  /** Kobo; null: no review. */
+  threshold: bigint | null;
+  /** The dashboard user who set it. */
+  updated_by: string;
+  updated_at: Timestamp;
+}

@@ -8,10 +8,9 @@ import { ERROR_STATUS, OkroError } from "../core/errors.js";
 import { describeMs, postgresRateLimitStore } from "../http/rate-limit.js";
 import { accountOverview, revokeCompanyKey, rotateCompanyClientToken, rotateEnvironmentKey } from "./access.js";
 import { createApp, deleteApp, getApp, listApps, updateApp } from "./apps.js";
+import { dashboardApiModules } from "../dashboard/api-modules.js";
 import { csrfGuard } from "./csrf.js";
 import { ensureSandboxReceivingAccount, signupShop } from "../payments/sandbox-receiving.js";
-import { dashboardMoneyRoutes } from "../dashboard/api/money-routes.js";
-import { dashboardPaymentRoutes } from "../dashboard/api/payments-routes.js";
 import { SESSION_COOKIE, SESSION_TTL_MS } from "./domain.js";
 import { listKeys } from "./keys.js";
 import { mutate, runMutation } from "../http/idempotency.js";
@@ -164,9 +163,7 @@ export const dashboardRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
       route.schema = { ...route.schema, tags, security: session };
     });
     await authed.register(accountRoutes, { ctx });
-    // The payments, links, money and sandbox pages' API (src/dashboard/api).
-    await authed.register(dashboardPaymentRoutes, { ctx });
-    await authed.register(dashboardMoneyRoutes, { ctx });
+    for (const module of dashboardApiModules) await authed.register(module, { ctx });
   });
 };
 

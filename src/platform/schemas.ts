@@ -56,7 +56,7 @@ export const LoginBody = z.strictObject({
 export const EmptyBody = z.strictObject({});
 
 export const User = z
-  .object({ id: z.string(), email: z.string(), name: z.string(), role: z.enum(["owner", "member"]), created_at: z.string() })
+  .object({ id: z.string(), email: z.string(), name: z.string(), role: z.enum(["owner", "admin", "developer", "viewer"]), created_at: z.string() })
   .meta({ id: "DashboardUser" });
 export const Company = z.object({ id: z.string(), name: z.string(), created_at: z.string() }).meta({ id: "DashboardCompany" });
 

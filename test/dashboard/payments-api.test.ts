@@ -269,7 +269,10 @@ describe("money", () => {
     );
     expect(expectSuccess(await c.client.get("/money/payouts?env=sandbox")).payouts).toHaveLength(1);
     const entries = expectSuccess(await c.client.get("/money/ledger?env=sandbox")).entries;
-    expect(entries.map((e: { kind: string }) => e.kind)).toEqual(["payout_initiated", "settlement", "debit_confirmed"]);
+    // Newest first (the fixture confirms and settles in one instant: those two in either order).
+    const kinds = entries.map((e: { kind: string }) => e.kind);
+    expect(kinds[0]).toBe("payout_initiated");
+    expect(kinds.slice(1).sort()).toEqual(["debit_confirmed", "settlement"]);
 
     const stats = expectSuccess(await c.client.get("/money/stats?env=sandbox"));
     expect(stats.by_day).toEqual([{ day: clock.now().toISOString().slice(0, 10), payments: 2, succeeded: 1, unsuccessful: 1, volume: 200_000, success_rate: 0.5 }]);
@@ -302,5 +305,34 @@ describe("sandbox tools", () => {
     expect(sent).toMatchObject({ endpoint_id: endpoint.id, event_id: expect.any(String) });
     const other = await company("Other Co");
     expectError(await other.client.post("/sandbox/webhooks/test", { endpoint_id: endpoint.id }), 404, "NOT_FOUND");
+  });
+});
+
+describe("roles and the audit log", () => {
+  it("lets a viewer look but not refund, approve or pay out (403), and records who moved money", async () => {
+    const c = await company();
+    const settled = await paymentAt(c, 100_000, { settle: true });
+    const held = await paymentAt(c, 100_000, { review: true });
+    // A teammate who only looks (made a viewer directly: invitations are the team pages' tests).
+    const admin = await h.ctx.db.selectFrom("users").selectAll().where("company_id", "=", c.tenant.id).executeTakeFirstOrThrow();
+    await h.ctx.db.updateTable("users").set({ role: "viewer" }).where("id", "=", admin.id).execute();
+    const viewer = c.client;
+    expect(expectSuccess(await viewer.get(`/payments/${settled.paymentId}?env=sandbox`)).payment.status).toBe("completed");
+    const refused = expectError(await viewer.post("/payments/refund", { env: "sandbox", payment_id: settled.paymentId, confirm: true }), 403, "FORBIDDEN");
+    expect(refused.message).toBe("Your role (viewer) cannot refund a payment; ask an admin or the owner of your company");
+    expectError(await viewer.post("/payments/review/approve", { env: "sandbox", payment_id: held.paymentId, confirm: true }), 403, "FORBIDDEN");
+    expectError(await viewer.post("/money/payouts", { env: "sandbox", amount: 1_000, confirm: true }), 403, "FORBIDDEN");
+    expectError(await viewer.post("/links/create", { env: "sandbox", name: "No", amount: 1_000 }), 403, "FORBIDDEN");
+    expect(await h.ctx.db.selectFrom("refunds").select("id").where("payment_id", "=", settled.paymentId).execute()).toEqual([]);
+
+    await h.ctx.db.updateTable("users").set({ role: "admin" }).where("id", "=", admin.id).execute();
+    const refund = expectSuccess(await c.client.post("/payments/refund", { env: "sandbox", payment_id: settled.paymentId, amount: 1_000, confirm: true })).refund;
+    expectSuccess(await c.client.post("/payments/review/approve", { env: "sandbox", payment_id: held.paymentId, confirm: true }));
+    const log = await h.ctx.db.selectFrom("audit_log").selectAll().where("company_id", "=", c.tenant.id).orderBy("at").orderBy("id").execute();
+    expect(log.map((e) => ({ actor: e.actor, action: e.action, object: e.object_id, env: e.env }))).toEqual([
+      { actor: admin.email, action: "payment.refund", object: settled.paymentId, env: "sandbox" },
+      { actor: admin.email, action: "payment.review.approve", object: held.paymentId, env: "sandbox" },
+    ]);
+    expect(log[0]!.detail).toEqual({ refund: refund._id, amount: 1_000 });
   });
 });

@@ -11,6 +11,7 @@ import * as m0009 from "./0009_record_login_key.js";
 import * as m0010 from "./0010_signin_guards.js";
 import * as m0011 from "./0011_jobs.js";
 import * as m0012 from "./0012_state_transitions.js";
+import * as m0017 from "./0017_dashboard_team_access.js";
 import * as m0020 from "./0020_dashboard_payments.js";
 
 /**
@@ -30,5 +31,6 @@ export const migrations: Record<string, Migration> = {
   "0010_signin_guards": m0010,
   "0011_jobs": m0011,
   "0012_state_transitions": m0012,
+  "0017_dashboard_team_access": m0017,
   "0020_dashboard_payments": m0020,
 };

@@ -3,27 +3,29 @@ import type { FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import QRCode from "qrcode";
 import { Readable } from "node:stream";
-import type { AppContext } from "../../context.js";
-import { ok } from "../../core/envelope.js";
-import { OkroError } from "../../core/errors.js";
-import { paginate } from "../../core/paging.js";
-import type { Scope } from "../../core/tenancy.js";
-import { objectActivity } from "../../events/events.js";
-import { mutate } from "../../http/idempotency.js";
-import { listEntries } from "../../ledger/store.js";
-import { nairaText, safeCell } from "../../lib/csv.js";
-import { kobo, positiveKobo } from "../../lib/kobo.js";
-import { defaultCompanyAccount } from "../../payments/company-accounts.js";
-import { linkInputFrom } from "../../payments/link-input.js";
-import { ensureSandboxReceivingAccount, signupShop } from "../../payments/sandbox-receiving.js";
-import { getCompany } from "../../platform/companies.js";
-import { createLink, disableLink, getLink, linkRef, linksByIds, linkView, listLinks } from "../../payments/links.js";
-import { createRefund, listRefunds } from "../../payments/refunds.js";
-import { allPayments, searchPayments, type PaymentFilter } from "../../payments/reporting.js";
-import { approvePayment, declinePayment, getReviewThreshold, setReviewThreshold } from "../../payments/review.js";
-import { cancelPayment, getPayment, transitionsOf } from "../../payments/service.js";
-import type { Executor, PaymentRow } from "../../payments/types.js";
-import { paymentView, refundView } from "../../payments/views.js";
+import type { AppContext } from "../context.js";
+import { ok } from "../core/envelope.js";
+import { OkroError } from "../core/errors.js";
+import { paginate } from "../core/paging.js";
+import type { Scope } from "../core/tenancy.js";
+import { objectActivity } from "../events/events.js";
+import { mutate } from "../http/idempotency.js";
+import { listEntries } from "../ledger/store.js";
+import { nairaText, safeCell } from "../lib/csv.js";
+import { kobo, positiveKobo } from "../lib/kobo.js";
+import { defaultCompanyAccount } from "../payments/company-accounts.js";
+import { linkInputFrom } from "../payments/link-input.js";
+import { ensureSandboxReceivingAccount, signupShop } from "../payments/sandbox-receiving.js";
+import { getCompany } from "../platform/companies.js";
+import { createLink, disableLink, getLink, linkRef, linksByIds, linkView, listLinks } from "../payments/links.js";
+import { createRefund, listRefunds } from "../payments/refunds.js";
+import { allPayments, searchPayments, type PaymentFilter } from "../payments/reporting.js";
+import { approvePayment, declinePayment, getReviewThreshold, setReviewThreshold } from "../payments/review.js";
+import { cancelPayment, getPayment, transitionsOf } from "../payments/service.js";
+import type { Executor, PaymentRow } from "../payments/types.js";
+import { paymentView, refundView } from "../payments/views.js";
+import { audit, userActor } from "./audit.js";
+import { requireRole } from "./roles.js";
 import {
   ApproveBody,
   CancelBody,
@@ -39,7 +41,7 @@ import {
   rangeStart,
   RefundBody,
   ReviewSettingsBody,
-} from "./schemas.js";
+} from "./payments-schemas.js";
 
 /**
  * The dashboard's payments and payment-link pages (issue 16 §3–4), under /dashboard/api, inside
@@ -56,12 +58,17 @@ export const dashboardScope = (req: FastifyRequest) => `dashboard:${req.dashboar
 /** Who did it, on history rows: the dashboard user. */
 export const reviewer = (req: FastifyRequest) => `user:${req.dashboard.userId}`;
 
-/** Roles that only look: they may not refund, approve or pay out (403 saying so). */
-const READ_ONLY_ROLES: ReadonlySet<string> = new Set(["viewer"]);
-export function assertMayMoveMoney(req: FastifyRequest, what: string): void {
-  if (READ_ONLY_ROLES.has(req.dashboard.role)) {
-    throw new OkroError("FORBIDDEN", `role: a ${req.dashboard.role} cannot ${what}; ask an admin of your company`, { field: "role" });
-  }
+/** Records who did what in the dashboard (audit.ts), in the transaction of the action itself. */
+export function auditAction(
+  ctx: AppContext,
+  trx: Executor,
+  req: FastifyRequest,
+  env: Scope["env"],
+  action: string,
+  object: { type: string; id: string },
+  detail: Record<string, unknown> = {},
+): Promise<void> {
+  return audit(trx, userActor(req.dashboard), { companyId: req.dashboard.companyId, env, action, objectType: object.type, objectId: object.id, detail }, ctx.clock.now());
 }
 
 export function filterOf(q: PaymentFilterQuery): PaymentFilter {
@@ -261,42 +268,46 @@ export const dashboardPaymentRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> 
     "/payments/refund",
     { schema: { summary: "Refund a completed payment (all that is left, or `amount`)", body: RefundBody } },
     async (req, reply) => {
-      assertMayMoveMoney(req, "refund payments");
+      requireRole(req.dashboard.role, "admin", "refund a payment");
       const { env, payment_id, amount } = req.body;
       return mutate(ctx, req, reply, dashboardScope(req), async (trx) => {
         const row = await createRefund(trx, ctx, scopeOf(req, env), { paymentId: payment_id, ...(amount !== undefined ? { amount: positiveKobo(amount) } : {}) });
+        await auditAction(ctx, trx, req, env, "payment.refund", { type: "payment", id: payment_id }, { refund: row.id, amount: Number(row.amount) });
         return ok("Refund initiated", { refund: refundView(row) });
       });
     },
   );
 
   app.post("/payments/cancel", { schema: { summary: "Cancel a payment not yet sent to the bank", body: CancelBody } }, async (req, reply) => {
-    assertMayMoveMoney(req, "cancel payments");
+    requireRole(req.dashboard.role, "admin", "cancel a payment");
     const { env, payment_id } = req.body;
     return mutate(ctx, req, reply, dashboardScope(req), async (trx) => {
       const scope = scopeOf(req, env);
       const row = await cancelPayment(trx, ctx, scope, payment_id, "api");
+      await auditAction(ctx, trx, req, env, "payment.cancel", { type: "payment", id: payment_id }, { amount: Number(row.amount) });
       return ok("Payment cancelled", { payment: (await rowViews(ctx, trx, scope, [row]))[0]! });
     });
   });
 
   // ----- the review queue ----------------------------------------------------------------------
   app.post("/payments/review/approve", { schema: { summary: "Approve a payment held for review (it is then debited)", body: ApproveBody } }, async (req, reply) => {
-    assertMayMoveMoney(req, "approve payments");
+    requireRole(req.dashboard.role, "admin", "approve a payment in review");
     const { env, payment_id } = req.body;
     return mutate(ctx, req, reply, dashboardScope(req), async (trx) => {
       const scope = scopeOf(req, env);
       const row = await approvePayment(trx, ctx, scope, payment_id, reviewer(req));
+      await auditAction(ctx, trx, req, env, "payment.review.approve", { type: "payment", id: payment_id }, { amount: Number(row.amount) });
       return ok("Payment approved", { payment: (await rowViews(ctx, trx, scope, [row]))[0]! });
     });
   });
 
   app.post("/payments/review/decline", { schema: { summary: "Decline a payment held for review (nothing is debited)", body: DeclineBody } }, async (req, reply) => {
-    assertMayMoveMoney(req, "decline payments");
+    requireRole(req.dashboard.role, "admin", "decline a payment in review");
     const { env, payment_id, reason } = req.body;
     return mutate(ctx, req, reply, dashboardScope(req), async (trx) => {
       const scope = scopeOf(req, env);
       const row = await declinePayment(trx, ctx, scope, payment_id, reviewer(req), reason);
+      await auditAction(ctx, trx, req, env, "payment.review.decline", { type: "payment", id: payment_id }, { amount: Number(row.amount), ...(reason ? { reason } : {}) });
       return ok("Payment declined", { payment: (await rowViews(ctx, trx, scope, [row]))[0]! });
     });
   });
@@ -307,10 +318,11 @@ export const dashboardPaymentRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> 
   });
 
   app.post("/settings/review", { schema: { summary: "Set the review threshold (payments above it wait in review)", body: ReviewSettingsBody } }, async (req, reply) => {
-    assertMayMoveMoney(req, "change the review threshold");
+    requireRole(req.dashboard.role, "admin", "change the review threshold");
     const { env, threshold } = req.body;
     return mutate(ctx, req, reply, dashboardScope(req), async (trx) => {
       await setReviewThreshold(trx, scopeOf(req, env), threshold === null ? null : kobo(threshold), reviewer(req), ctx.clock.now());
+      await auditAction(ctx, trx, req, env, "payments.review_threshold", { type: "company", id: req.dashboard.companyId }, { threshold });
       return ok("Review settings saved", { threshold });
     });
   });
@@ -330,6 +342,7 @@ export const dashboardPaymentRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> 
   });
 
   app.post("/links/create", { schema: { summary: "Create a payment link (the API's pay/link/create, no code)", body: CreateLinkForm } }, async (req, reply) => {
+    requireRole(req.dashboard.role, "developer", "create a payment link");
     const { env, ...body } = req.body;
     const input = await linkInputFrom(db, body);
     // A company whose signup could not reach the sandbox bank gets its sandbox receiving account now.
@@ -338,15 +351,19 @@ export const dashboardPaymentRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> 
       await ensureSandboxReceivingAccount(ctx, req.dashboard.companyId, signupShop(company?.name ?? "Receiving account"));
     }
     return mutate(ctx, req, reply, dashboardScope(req), async (trx) => {
-      const { link } = await createLink(trx, ctx, scopeOf(req, env), input);
+      const { link, created } = await createLink(trx, ctx, scopeOf(req, env), input);
+      if (created) await auditAction(ctx, trx, req, env, "payment_link.create", { type: "payment_link", id: link.id }, { amount: link.amount === null ? null : Number(link.amount) });
       return ok("Payment link created", { link: await withQr(linkView(link, ctx)) });
     });
   });
 
   app.post("/links/disable", { schema: { summary: "Disable a payment link", body: LinkIdBody } }, async (req, reply) => {
+    requireRole(req.dashboard.role, "developer", "disable a payment link");
     const { env, id } = req.body;
-    return mutate(ctx, req, reply, dashboardScope(req), async (trx) =>
-      ok("Payment link disabled", { link: linkView(await disableLink(trx, scopeOf(req, env), id, ctx.clock.now()), ctx) }),
-    );
+    return mutate(ctx, req, reply, dashboardScope(req), async (trx) => {
+      const link = await disableLink(trx, scopeOf(req, env), id, ctx.clock.now());
+      await auditAction(ctx, trx, req, env, "payment_link.disable", { type: "payment_link", id });
+      return ok("Payment link disabled", { link: linkView(link, ctx) });
+    });
   });
 };

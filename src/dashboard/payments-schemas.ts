@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { Id } from "../../data/schemas.js";
-import { MAX_KOBO } from "../../lib/kobo.js";
-import { WIRE_STATUSES, type WireStatus } from "../../payments/domain.js";
-import { Amount, CreateLinkBody } from "../../payments/schemas.js";
-import { EnvParam } from "../../platform/schemas.js";
+import { Id } from "../data/schemas.js";
+import { MAX_KOBO } from "../lib/kobo.js";
+import { WIRE_STATUSES, type WireStatus } from "../payments/domain.js";
+import { Amount, CreateLinkBody } from "../payments/schemas.js";
+import { EnvParam } from "../platform/schemas.js";
 
 /**
  * Request contracts of the dashboard's payments, links, money and sandbox pages. Bodies reuse the

@@ -1,21 +1,22 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { admin, advanceSandboxClock, assertSandboxBanks, viewsOf } from "../../banks/sandbox/controls.js";
-import { ClearFaultsBody, clockView, customerInput, customerView, SandboxCustomerInput, SetFaultsBody } from "../../banks/sandbox/schemas.js";
-import type { AppContext } from "../../context.js";
-import { ok } from "../../core/envelope.js";
-import { OkroError } from "../../core/errors.js";
-import { paginate } from "../../core/paging.js";
-import type { Scope } from "../../core/tenancy.js";
-import { listEndpoints, sendTestEvent } from "../../events/endpoints.js";
-import { mutate, runOutsideTransaction } from "../../http/idempotency.js";
-import { listEntries, walletBalances } from "../../ledger/store.js";
-import { positiveKobo } from "../../lib/kobo.js";
-import { companyAccountView, listCompanyAccounts } from "../../payments/company-accounts.js";
-import { createPayout, listPayouts } from "../../payments/payouts.js";
-import { paymentStats } from "../../payments/reporting.js";
-import { payoutView } from "../../payments/views.js";
-import { assertMayMoveMoney, dashboardScope, scopeOf } from "./payments-routes.js";
-import { AdvanceClockForm, EnvQuery, PageQuery, PayoutBody, rangeEnd, rangeStart, StatsQuery, TestWebhookBody } from "./schemas.js";
+import { admin, advanceSandboxClock, assertSandboxBanks, viewsOf } from "../banks/sandbox/controls.js";
+import { ClearFaultsBody, clockView, customerInput, customerView, SandboxCustomerInput, SetFaultsBody } from "../banks/sandbox/schemas.js";
+import type { AppContext } from "../context.js";
+import { ok } from "../core/envelope.js";
+import { OkroError } from "../core/errors.js";
+import { paginate } from "../core/paging.js";
+import type { Scope } from "../core/tenancy.js";
+import { listEndpoints, sendTestEvent } from "../events/endpoints.js";
+import { mutate, runOutsideTransaction } from "../http/idempotency.js";
+import { listEntries, walletBalances } from "../ledger/store.js";
+import { positiveKobo } from "../lib/kobo.js";
+import { companyAccountView, listCompanyAccounts } from "../payments/company-accounts.js";
+import { createPayout, listPayouts } from "../payments/payouts.js";
+import { paymentStats } from "../payments/reporting.js";
+import { payoutView } from "../payments/views.js";
+import { auditAction, dashboardScope, scopeOf } from "./payments-routes.js";
+import { requireRole } from "./roles.js";
+import { AdvanceClockForm, EnvQuery, PageQuery, PayoutBody, rangeEnd, rangeStart, StatsQuery, TestWebhookBody } from "./payments-schemas.js";
 
 /** The charts' default window: the last 30 days. */
 const DEFAULT_STATS_DAYS = 30;
@@ -59,7 +60,7 @@ export const dashboardMoneyRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = 
   });
 
   app.post("/money/payouts", { schema: { summary: "Pay out from the available balance to a receiving account", body: PayoutBody } }, async (req, reply) => {
-    assertMayMoveMoney(req, "create payouts");
+    requireRole(req.dashboard.role, "admin", "pay out");
     const { env, amount, account_to_credit } = req.body;
     return mutate(ctx, req, reply, dashboardScope(req), async (trx) => {
       const row = await createPayout(trx, ctx, scopeOf(req, env), {
@@ -68,6 +69,7 @@ export const dashboardMoneyRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = 
         currency: "NGN",
         initiatedBy: `user:${req.dashboard.userId}`,
       });
+      await auditAction(ctx, trx, req, env, "payout.create", { type: "payout", id: row.id }, { amount: Number(row.amount), account: row.company_account_id });
       return ok("Payout initiated", { payout: payoutView(row) });
     });
   });
@@ -136,14 +138,16 @@ export const dashboardMoneyRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = 
     });
   });
 
-  app.post("/sandbox/clock/advance", { schema: { summary: "Advance your sandbox's clock", body: AdvanceClockForm } }, async (req, reply) =>
-    runOutsideTransaction(ctx, req, reply, dashboardScope(req), async () => {
+  app.post("/sandbox/clock/advance", { schema: { summary: "Advance your sandbox's clock", body: AdvanceClockForm } }, async (req, reply) => {
+    requireRole(req.dashboard.role, "developer", "use the sandbox tools");
+    return runOutsideTransaction(ctx, req, reply, dashboardScope(req), async () => {
       const clock = await advanceSandboxClock(ctx, req.dashboard.companyId, { ms: req.body.ms });
       return { body: ok("Sandbox clock advanced", { clock: clockView(clock) }) };
-    }),
-  );
+    });
+  });
 
   app.post("/sandbox/faults/set", { schema: { summary: "Set a sandbox bank's faults", body: SetFaultsBody } }, async (req, reply) => {
+    requireRole(req.dashboard.role, "developer", "use the sandbox tools");
     const { bank, settings } = req.body;
     assertSandboxBanks(ctx, [[bank, "bank"]]);
     return runOutsideTransaction(ctx, req, reply, dashboardScope(req), async () => {
@@ -153,6 +157,7 @@ export const dashboardMoneyRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = 
   });
 
   app.post("/sandbox/faults/clear", { schema: { summary: "Clear one sandbox bank's faults, or every bank's", body: ClearFaultsBody } }, async (req, reply) => {
+    requireRole(req.dashboard.role, "developer", "use the sandbox tools");
     const { bank } = req.body;
     if (bank !== undefined) assertSandboxBanks(ctx, [[bank, "bank"]]);
     return runOutsideTransaction(ctx, req, reply, dashboardScope(req), async () => {
@@ -162,6 +167,7 @@ export const dashboardMoneyRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = 
   });
 
   app.post("/sandbox/customers/create", { schema: { summary: "Create a sandbox test customer (log in with it in the sandbox widget)", body: SandboxCustomerInput } }, async (req, reply) => {
+    requireRole(req.dashboard.role, "developer", "use the sandbox tools");
     assertSandboxBanks(ctx, [[req.body.bank, "bank"]]);
     return runOutsideTransaction(ctx, req, reply, dashboardScope(req), async () => {
       const [created] = await admin(() => ctx.sandbox.createCustomers(req.dashboard.companyId, [customerInput(req.body)]));
@@ -169,10 +175,11 @@ export const dashboardMoneyRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = 
     });
   });
 
-  app.post("/sandbox/webhooks/test", { schema: { summary: "Send a webhook.test event to one of your sandbox endpoints", body: TestWebhookBody } }, async (req, reply) =>
-    mutate(ctx, req, reply, dashboardScope(req), async (trx) =>
+  app.post("/sandbox/webhooks/test", { schema: { summary: "Send a webhook.test event to one of your sandbox endpoints", body: TestWebhookBody } }, async (req, reply) => {
+    requireRole(req.dashboard.role, "developer", "use the sandbox tools");
+    return mutate(ctx, req, reply, dashboardScope(req), async (trx) =>
       ok("Test event queued for delivery", await sendTestEvent(trx, sandbox(req.dashboard.companyId), req.body.endpoint_id, ctx.clock.now())),
-    ),
-  );
+    );
+  });
 };
 

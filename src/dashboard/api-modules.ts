@@ -1,0 +1,21 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import type { AppContext } from "../context.js";
+import { dashboardMoneyRoutes } from "./money-routes.js";
+import { dashboardPaymentRoutes } from "./payments-routes.js";
+
+/**
+ * The dashboard JSON API's feature modules. Each is registered under `/dashboard/api` inside the
+ * session-authenticated scope of src/platform/routes.ts: `req.dashboard` (who is signed in, their
+ * company and role) is set, the CSRF guard and `cache-control: no-store` apply, and every route
+ * gets the Dashboard tag and cookie security in the OpenAPI document. Add yours: a
+ * `src/dashboard/<feature>-routes.ts` exporting a plugin, and one line below in your own block.
+ */
+export type DashboardApiModule = FastifyPluginAsyncZod<{ ctx: AppContext }>;
+
+export const dashboardApiModules: DashboardApiModule[] = [
+  // Getting started, team, payment access, developers (wt-dash).
+
+  // Payments, links, money, sandbox tools (wt-dash2): add below.
+  dashboardPaymentRoutes,
+  dashboardMoneyRoutes,
+];

@@ -1,0 +1,17 @@
+import type { PageDef } from "../registry.js";
+import { authPages } from "./auth.js";
+import { homePages } from "./home.js";
+import { keysPages } from "./developers-keys.js";
+
+/**
+ * Every dashboard page. Add yours: a file in this folder exporting `PageDef[]`, one import and
+ * one spread below (in your own block, so parallel work merges without conflicts).
+ */
+export const pages: PageDef[] = [
+  // Getting started, team, payment access, developers (wt-dash).
+  ...authPages,
+  ...homePages,
+  ...keysPages,
+
+  // Payments, links, money, sandbox tools (wt-dash2): add below.
+];
