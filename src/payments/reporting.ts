@@ -48,7 +48,35 @@ const likePrefix = (prefix: string) => `${prefix.replace(/[\\%_]/g, (c) => `\\${
 /** How many customers a name search may match (the payments of the first ones found). */
 const CUSTOMER_MATCHES = 50;
 
-function filtered(db: Executor, scope: Scope, f: PaymentFilter): PaymentsQuery {
+/** A search term, with the customers it names (resolved once per list or export, not per page). */
+interface Search {
+  term: string;
+  customerIds: string[];
+}
+
+/** The customers `term` names: by id or the merchant's own id, or by the start of a name or an email. */
+async function resolveSearch(db: Executor, scope: Scope, q: string | undefined): Promise<Search | undefined> {
+  const term = q?.trim();
+  if (!term) return undefined;
+  const customers = await db
+    .selectFrom("customers")
+    .select("id")
+    .where("company_id", "=", scope.companyId)
+    .where("env", "=", scope.env)
+    .where((c) =>
+      c.or([
+        c("id", "=", term),
+        c("external_id", "=", term),
+        c("name", "ilike", likePrefix(term)),
+        c(sql<string>`emails::text`, "ilike", `%${likePrefix(term.toLowerCase()).slice(0, -1)}%`),
+      ]),
+    )
+    .limit(CUSTOMER_MATCHES)
+    .execute();
+  return { term, customerIds: [...new Set([term, ...customers.map((c) => c.id)])] };
+}
+
+function filtered(db: Executor, scope: Scope, f: PaymentFilter, search: Search | undefined): PaymentsQuery {
   let q = db.selectFrom("payments").where("payments.company_id", "=", scope.companyId).where("payments.env", "=", scope.env) as PaymentsQuery;
   if (f.status && f.status.length > 0) q = q.where("payments.state", "in", statesFor(f.status));
   if (f.from) q = q.where("payments.created_at", ">=", f.from);
@@ -61,30 +89,13 @@ function filtered(db: Executor, scope: Scope, f: PaymentFilter): PaymentsQuery {
   if (f.type !== undefined) q = q.where("payments.type", "=", f.type);
   if (f.link !== undefined) q = q.where("payments.link_id", "=", f.link);
   if (f.consent !== undefined) q = q.where("payments.consent_id", "=", f.consent);
-  const term = f.q?.trim();
-  if (term) {
+  if (search) {
+    // Each branch is an index (primary key, the unique reference, payments_customer): a bitmap OR.
     q = q.where((eb: ExpressionBuilder<DB, "payments">) =>
       eb.or([
-        eb("payments.id", "=", term),
-        eb("payments.reference", "=", term),
-        eb("payments.customer_id", "=", term),
-        eb(
-          "payments.customer_id",
-          "in",
-          eb
-            .selectFrom("customers")
-            .select("customers.id")
-            .where("customers.company_id", "=", scope.companyId)
-            .where("customers.env", "=", scope.env)
-            .where((c) =>
-              c.or([
-                c("customers.name", "ilike", likePrefix(term)),
-                c("customers.external_id", "=", term),
-                c(sql<string>`customers.emails::text`, "ilike", `%${likePrefix(term.toLowerCase()).slice(0, -1)}%`),
-              ]),
-            )
-            .limit(CUSTOMER_MATCHES),
-        ),
+        eb("payments.id", "=", search.term),
+        eb("payments.reference", "=", search.term),
+        ...(search.customerIds.length > 0 ? [eb("payments.customer_id", "in", search.customerIds)] : []),
       ]),
     );
   }
@@ -116,8 +127,15 @@ export interface PaymentPage {
 }
 
 /** One page, newest first: `limit` rows after `cursor`. */
-export async function searchPayments(db: Executor, scope: Scope, filter: PaymentFilter, opts: { limit: number; cursor?: string | undefined }): Promise<PaymentPage> {
-  const base = filtered(db, scope, filter);
+export async function searchPayments(
+  db: Executor,
+  scope: Scope,
+  filter: PaymentFilter,
+  opts: { limit: number; cursor?: string | undefined },
+  resolved?: Search | null,
+): Promise<PaymentPage> {
+  const search = resolved === undefined ? await resolveSearch(db, scope, filter.q) : (resolved ?? undefined);
+  const base = filtered(db, scope, filter, search);
   let page = base;
   if (opts.cursor !== undefined) {
     const { at, id } = decodeCursor(opts.cursor);
@@ -139,8 +157,9 @@ export async function searchPayments(db: Executor, scope: Scope, filter: Payment
 /** Every matching payment, newest first, `batch` rows per query (keyset: no offset scans, no long transaction). */
 export async function* allPayments(db: Executor, scope: Scope, filter: PaymentFilter, batch = 1000): AsyncGenerator<PaymentRow[]> {
   let cursor: string | undefined;
+  const search = (await resolveSearch(db, scope, filter.q)) ?? null;
   for (;;) {
-    const page = await searchPayments(db, scope, filter, { limit: batch, cursor });
+    const page = await searchPayments(db, scope, filter, { limit: batch, cursor }, search);
     if (page.rows.length > 0) yield page.rows;
     if (!page.nextCursor) return;
     cursor = page.nextCursor;

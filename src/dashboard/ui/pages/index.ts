@@ -2,6 +2,10 @@ import type { PageDef } from "../registry.js";
 import { authPages } from "./auth.js";
 import { homePages } from "./home.js";
 import { keysPages } from "./developers-keys.js";
+import { linkPages } from "./links.js";
+import { moneyPages } from "./money.js";
+import { paymentPages } from "./payments.js";
+import { sandboxPages } from "./sandbox.js";
 
 /**
  * Every dashboard page. Add yours: a file in this folder exporting `PageDef[]`, one import and
@@ -14,4 +18,8 @@ export const pages: PageDef[] = [
   ...keysPages,
 
   // Payments, links, money, sandbox tools (wt-dash2): add below.
+  ...paymentPages,
+  ...linkPages,
+  ...moneyPages,
+  ...sandboxPages,
 ];
