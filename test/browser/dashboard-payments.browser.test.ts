@@ -129,5 +129,36 @@ describe.skipIf(!chromiumPath)("the dashboard's payments, links and review queue
       expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(["payment_link.create", "payment.refund", "payment.review.approve"]));
       await page.close();
     }, 120_000);
+
+    it(`shows money and the sandbox tools, and advances the sandbox clock (${tag})`, async () => {
+      const page = await world.browser.newPage({ viewport });
+      page.setDefaultTimeout(15_000);
+      page.on("pageerror", (e) => console.error("pageerror", e));
+      const email = `owner-${randomUUID()}@example.com`;
+      await page.goto(`${api}/dashboard/signup`);
+      await page.getByLabel("Company name").fill(`Ngozi Foods ${tag}`);
+      await page.getByLabel("Your name").fill("Ngozi");
+      await page.getByLabel("Work email").fill(email);
+      await page.getByLabel("Password").fill("correct horse battery");
+      await page.getByRole("button", { name: "Create account" }).click();
+      await page.getByRole("heading", { name: "Your sandbox keys" }).waitFor();
+      const user = await world.h.ctx.db.selectFrom("users").select("company_id").where("email", "=", email).executeTakeFirstOrThrow();
+      await paymentFixture(world.h, { id: user.company_id, name: "Ngozi Foods" } as NewCompany, "sandbox", { amount: 120_000, settle: true });
+
+      await navigate(page, "Balances and payouts");
+      await page.getByRole("heading", { name: "Money", level: 1 }).waitFor();
+      await expect(page.getByRole("region", { name: "Balances" }).innerText()).resolves.toContain("₦1,188.00");
+      await check(page, "money", "balances");
+
+      await navigate(page, "Sandbox tools");
+      await page.getByRole("heading", { name: "Clock" }).waitFor();
+      const before = await world.h.ctx.sandbox.getClock(user.company_id);
+      await page.getByRole("button", { name: "+1 day" }).click();
+      await page.getByText("Sandbox clock advanced by 1 day.").waitFor();
+      const after = await world.h.ctx.sandbox.getClock(user.company_id);
+      expect(after.offsetMs - before.offsetMs).toBeGreaterThanOrEqual(86_400_000);
+      await check(page, "sandbox", "tools");
+      await page.close();
+    }, 60_000);
   }
 });

@@ -327,6 +327,7 @@ describe("roles and the audit log", () => {
 
     await h.ctx.db.updateTable("users").set({ role: "admin" }).where("id", "=", admin.id).execute();
     const refund = expectSuccess(await c.client.post("/payments/refund", { env: "sandbox", payment_id: settled.paymentId, amount: 1_000, confirm: true })).refund;
+    clock.advance(1000);
     expectSuccess(await c.client.post("/payments/review/approve", { env: "sandbox", payment_id: held.paymentId, confirm: true }));
     const log = await h.ctx.db.selectFrom("audit_log").selectAll().where("company_id", "=", c.tenant.id).orderBy("at").orderBy("id").execute();
     expect(log.map((e) => ({ actor: e.actor, action: e.action, object: e.object_id, env: e.env }))).toEqual([
