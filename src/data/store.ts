@@ -3,6 +3,7 @@ import { sql, type Kysely, type Selectable, type Transaction } from "kysely";
 import type { BankTransaction } from "../banks/connector.js";
 import type { CustomerKind, DB, Env, IncomesTable, RecordStatus } from "../db/schema.js";
 import { newId } from "../lib/ids.js";
+import { storedEmail, storedPhone } from "./contact.js";
 import { estimateIncome } from "./income.js";
 
 /**
@@ -56,7 +57,7 @@ export interface CustomerRow {
 
 const customerColumns = ["id", "name", "kind", "bvn", "external_id", "emails", "phones"] as const;
 
-export async function customerByExternalId(trx: Trx, scope: Scope, externalId: string): Promise<CustomerRow | undefined> {
+export async function customerByExternalId(trx: Db, scope: Scope, externalId: string): Promise<CustomerRow | undefined> {
   return trx
     .selectFrom("customers")
     .select(customerColumns)
@@ -68,7 +69,7 @@ export async function customerByExternalId(trx: Trx, scope: Scope, externalId: s
     .executeTakeFirst();
 }
 
-export async function customerByBvn(trx: Trx, scope: Scope, bvn: string): Promise<CustomerRow | undefined> {
+export async function customerByBvn(trx: Db, scope: Scope, bvn: string): Promise<CustomerRow | undefined> {
   return trx
     .selectFrom("customers")
     .select(customerColumns)
@@ -82,19 +83,21 @@ export async function customerById(trx: Trx, id: string): Promise<CustomerRow | 
   return trx.selectFrom("customers").select(customerColumns).where("id", "=", id).executeTakeFirst();
 }
 
-/** The first customer holding one of these emails or phones (the oldest, when several do). */
-export async function customerByContact(trx: Trx, scope: Scope, emails: readonly string[], phones: readonly string[]): Promise<CustomerRow | undefined> {
+/**
+ * The first customer holding one of these emails or phones (the oldest, when several do). Give
+ * them in stored form (contact.ts `contactOf`); stored values are compared under the same rule.
+ */
+export async function customerByContact(trx: Db, scope: Scope, emails: readonly string[], phones: readonly string[]): Promise<CustomerRow | undefined> {
   if (emails.length === 0 && phones.length === 0) return undefined;
+  const anyOf = (column: "emails" | "phones", values: readonly string[], rule: typeof storedEmail) =>
+    sql<boolean>`EXISTS (SELECT 1 FROM jsonb_array_elements_text(${sql.ref(column)}) AS c(v) WHERE ${rule(sql<string>`c.v`)} IN (${sql.join(values)}))`;
   return trx
     .selectFrom("customers")
     .select(customerColumns)
     .where("company_id", "=", scope.companyId)
     .where("env", "=", scope.env)
     .where((eb) =>
-      eb.or([
-        ...emails.map((e) => eb(sql`emails`, "@>", sql`${JSON.stringify([e])}::jsonb`)),
-        ...phones.map((p) => eb(sql`phones`, "@>", sql`${JSON.stringify([p])}::jsonb`)),
-      ]),
+      eb.or([...(emails.length > 0 ? [anyOf("emails", emails, storedEmail)] : []), ...(phones.length > 0 ? [anyOf("phones", phones, storedPhone)] : [])]),
     )
     .orderBy("created_at")
     .orderBy("id")

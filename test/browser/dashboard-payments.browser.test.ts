@@ -2,7 +2,8 @@ import type { AddressInfo } from "node:net";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NewCompany } from "../../src/platform/companies.js";
-import { PaymentWorker } from "../../src/payments/worker.js";
+import { JobRunner } from "../../src/jobs/runner.js";
+import { PAYMENT_JOBS } from "../../src/payments/jobs.js";
 import { paymentFixture } from "../security/route-registry.js";
 import { chromiumPath } from "./chromium.js";
 import { DESKTOP, PHONE, check, navigate } from "./dashboard-helpers.js";
@@ -88,9 +89,9 @@ describe.skipIf(!chromiumPath)("the dashboard's payments, links and review queue
       // The customer pays on the hosted page (the widget origin).
       const short = url!.slice(url!.lastIndexOf("/") + 1);
       await payAsCustomer(`${world.widgetOrigin}/pay/${short}`, company, "₦8,500.00", `dash-pay-${tag}`, viewport);
-      // Settlement: after the delay, the worker validates it (completed).
+      // Settlement: after the delay, the payment jobs validate it (completed).
       world.clock.advance(world.h.ctx.config.payments.settlementDelayMs);
-      await new PaymentWorker(world.h.ctx, { companyIds: [user.company_id] }).runOnce();
+      await new JobRunner(world.h.ctx, PAYMENT_JOBS, { companyIds: [user.company_id] }).runOnce();
 
       await page.reload();
       await page.getByRole("cell", { name: "completed" }).waitFor();
@@ -149,6 +150,14 @@ describe.skipIf(!chromiumPath)("the dashboard's payments, links and review queue
       await page.getByRole("heading", { name: "Money", level: 1 }).waitFor();
       await expect(page.getByRole("region", { name: "Balances" }).innerText()).resolves.toContain("₦1,188.00");
       await check(page, "money", "balances");
+      await page.getByLabel("Amount (₦)").fill("1000");
+      await page.getByRole("button", { name: "Pay out", exact: true }).click();
+      await page.getByText("Pay out ₦1000 to your default receiving account?").waitFor();
+      await page.getByRole("button", { name: "Yes, pay out" }).click();
+      await page.getByRole("cell", { name: "₦1,000.00" }).waitFor();
+      await check(page, "money", "paid-out");
+      const payouts = await world.h.ctx.db.selectFrom("payouts").select(["amount", "state"]).where("company_id", "=", user.company_id).execute();
+      expect(payouts).toEqual([{ amount: 100_000n, state: "pending" }]);
 
       await navigate(page, "Sandbox tools");
       await page.getByRole("heading", { name: "Clock" }).waitFor();

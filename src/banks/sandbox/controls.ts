@@ -1,6 +1,7 @@
 import type { AppContext } from "../../context.js";
 import { OkroError } from "../../core/errors.js";
 import { shiftSandboxSchedules } from "../../events/events.js";
+import { shiftSandboxJobs } from "../../jobs/store.js";
 import { faultsView, MAX_CLOCK_ADVANCE_MS } from "./schemas.js";
 import { SandboxAdminError, SandboxUnavailableError, type BankFaults, type SandboxClockView } from "./types.js";
 
@@ -11,14 +12,16 @@ import { SandboxAdminError, SandboxUnavailableError, type BankFaults, type Sandb
  */
 
 /**
- * Moves the realm's clock forward by `ms`, or to the instant `to`, and brings the realm's pending
- * sandbox webhook deliveries forward by as much (their schedules run on the process clock), so
- * retries that fell due in the skipped time go out now.
+ * Moves the realm's clock forward by `ms`, or to the instant `to`. Webhook schedules and jobs run
+ * on the process clock: the realm's pending sandbox deliveries and queued sandbox jobs (payment
+ * re-queries and settlements, consent activations, refund and payout credits) move back by as
+ * much, so what fell due in the skipped time runs now.
  */
 export async function advanceSandboxClock(ctx: AppContext, realm: string, by: { ms: number } | { to: string }): Promise<SandboxClockView> {
   const ms = "ms" in by ? by.ms : await msUntil(ctx, realm, by.to);
   const clock = await admin(() => ctx.sandbox.advanceClock(realm, ms));
   await shiftSandboxSchedules(ctx.db, realm, ms);
+  await shiftSandboxJobs(ctx.db, realm, ms);
   return clock;
 }
 

@@ -257,7 +257,7 @@ export const sandboxRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
       schema: {
         ...doc(
           "Advance your sandbox's clock",
-          "Moves your sandbox's time forward by `ms`, or to the instant `to` (plus the moments the request took). Time never goes back. Expires sessions and challenges, activates mandates, settles pending transfers, unlocks logins, adds history and brings your pending sandbox webhook retries forward by as much (Okro extension).",
+          "Moves your sandbox's time forward by `ms`, or to the instant `to` (plus the moments the request took). Time never goes back. Expires sessions and challenges, activates mandates, settles pending transfers, unlocks logins, adds history and brings your pending sandbox webhook retries and payment work (re-queries, settlements, consent activations, refunds, payouts) forward by as much (Okro extension).",
         ),
         body: AdvanceClockBody,
         response: { 200: ClockResponse },

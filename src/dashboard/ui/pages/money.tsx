@@ -1,5 +1,6 @@
 import { formatKobo, get, post, query, shortDate } from "../api.js";
-import { Field, FormError, Loading, Notice, PageHeader, Submit, Table, useForm, useLoad } from "../components.js";
+import { useState } from "preact/hooks";
+import { ConfirmButton, Field, Loading, Notice, PageHeader, Table, useForm, useLoad } from "../components.js";
 import type { PageDef } from "../registry.js";
 import { roleAtLeast, useSession } from "../session.js";
 import { nairaToKobo } from "./payments.js";
@@ -52,12 +53,17 @@ function MoneyPage() {
     [env],
   );
   const form = useForm({ amount: "" });
-  const payout = form.submit(async (v, key) => {
-    if (!confirm(`Pay out ₦${v.amount} to your default receiving account?`)) return;
-    await post("/money/payouts", { env, amount: Number(nairaToKobo(v.amount)) || 0, confirm: true }, { key });
-    form.reset();
-    reload();
-  });
+  const [payoutError, setPayoutError] = useState<string | null>(null);
+  const payout = async () => {
+    setPayoutError(null);
+    try {
+      await post("/money/payouts", { env, amount: Number(nairaToKobo(form.values.amount)) || 0, confirm: true });
+      form.reset();
+      reload();
+    } catch (e) {
+      setPayoutError(e instanceof Error ? e.message : String(e));
+    }
+  };
   if (error) return <Notice kind="error">{error}</Notice>;
   if (!data) return <Loading />;
   const ngn = data.balances.find((b) => b.currency === "NGN")!;
@@ -71,11 +77,21 @@ function MoneyPage() {
         <div><span class="hint">Fees</span><strong>{formatKobo(ngn.fees)}</strong></div>
       </section>
       {roleAtLeast(me.user.role, "admin") && (
-        <form class="card" onSubmit={payout} aria-label="Pay out">
+        <form class="card" onSubmit={(e) => e.preventDefault()} aria-label="Pay out">
           <h2>Pay out</h2>
           <Field form={form} name="amount" label="Amount (₦)" inputMode="decimal" hint="To your default receiving account, from the available balance" />
-          <FormError form={form} />
-          <Submit form={form}>Pay out</Submit>
+          {payoutError && (
+            <p class="field-error" role="alert">
+              {payoutError}
+            </p>
+          )}
+          <ConfirmButton
+            label="Pay out"
+            disabled={!nairaToKobo(form.values.amount)}
+            question={`Pay out ₦${form.values.amount} to your default receiving account?`}
+            confirmLabel="Yes, pay out"
+            onConfirm={payout}
+          />
         </form>
       )}
       <section class="card">
