@@ -154,7 +154,7 @@ describe.skipIf(!chromiumPath)("the dashboard's payments, links and review queue
       await page.getByRole("button", { name: "Pay out", exact: true }).click();
       await page.getByText("Pay out ₦1000 to your default receiving account?").waitFor();
       await page.getByRole("button", { name: "Yes, pay out" }).click();
-      await page.getByRole("cell", { name: "₦1,000.00" }).waitFor();
+      await page.getByRole("cell", { name: "₦1,000.00", exact: true }).waitFor();
       await check(page, "money", "paid-out");
       const payouts = await world.h.ctx.db.selectFrom("payouts").select(["amount", "state"]).where("company_id", "=", user.company_id).execute();
       expect(payouts).toEqual([{ amount: 100_000n, state: "pending" }]);
