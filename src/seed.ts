@@ -19,7 +19,7 @@ import { demoSeedState } from "./data/store.js";
 import { PRODUCTS } from "./platform/domain.js";
 import { SandboxAdminError, type SandboxCustomerView } from "./banks/sandbox/types.js";
 import { OkroError } from "./core/errors.js";
-import { addCompanyAccount, defaultCompanyAccount } from "./payments/company-accounts.js";
+import { ensureSandboxReceivingAccount } from "./payments/sandbox-receiving.js";
 import { grantConsent } from "./payments/consents.js";
 import { ensureDemoMandate } from "./mandates/service.js";
 
@@ -175,58 +175,10 @@ export const DEMO_SHOP = { name: "Demo Shop Ltd", username: "demo_shop", bankSlu
 
 /**
  * The demo company's default NGN receiving account in sandbox (its id): the first account of a
- * corporate sandbox customer "Demo Shop Ltd" at GTBank, created through the sandbox admin and
- * registered as a company account. Nothing twice: an existing default is kept; a start that
- * finds the sandbox customer already there (an earlier start, or one racing on PostgreSQL) uses
- * it, and a lost race to register the account reads the winner's.
+ * corporate sandbox customer "Demo Shop Ltd" at GTBank ({@link ensureSandboxReceivingAccount}).
  */
 export async function ensureDemoSettlementAccount(ctx: AppContext, companyId: string): Promise<string> {
-  const scope = { companyId, env: "sandbox" as const };
-  const existing = await defaultCompanyAccount(ctx.db, scope, "NGN");
-  if (existing) return existing.id;
-  const bank = ctx.sandbox.banks().find((b) => b.slug === DEMO_SHOP.bankSlug);
-  if (!bank) throw new Error(`no sandbox bank ${DEMO_SHOP.bankSlug}`);
-  let shop: SandboxCustomerView | undefined;
-  try {
-    [shop] = await ctx.sandbox.createCustomers(companyId, [
-      {
-        bankId: bank.bankId,
-        username: DEMO_SHOP.username,
-        password: randomToken(12),
-        name: DEMO_SHOP.name,
-        type: "corp",
-        volume: "low",
-        identity: 100,
-        noOfAccount: 1,
-        internetSpeed: 4,
-      },
-    ]);
-  } catch (error) {
-    if (!(error instanceof SandboxAdminError && error.code === "CONFLICT")) throw error;
-    shop = await findSandboxCustomer(ctx, companyId, bank.bankId, DEMO_SHOP.username);
-  }
-  const nuban = shop?.accounts[0]?.nuban;
-  if (!shop || !nuban) throw new Error("the demo shop's sandbox account was not found");
-  try {
-    const row = await ctx.db
-      .transaction()
-      .execute((trx) => addCompanyAccount(trx, scope, { bankId: bank.bankId, nuban, name: shop.name, currency: "NGN", makeDefault: true }, ctx.clock.now()));
-    return row.id;
-  } catch (error) {
-    if (!(error instanceof OkroError && error.code === "CONFLICT")) throw error;
-    const winner = await defaultCompanyAccount(ctx.db, scope, "NGN");
-    if (!winner) throw error;
-    return winner.id;
-  }
-}
-
-async function findSandboxCustomer(ctx: AppContext, realm: string, bankId: string, username: string): Promise<SandboxCustomerView | undefined> {
-  const limit = 100;
-  for (let page = 1; ; page++) {
-    const { customers, total } = await ctx.sandbox.listCustomers(realm, page, limit);
-    const found = customers.find((c) => c.bankId === bankId && c.username.toLowerCase() === username);
-    if (found || page * limit >= total || customers.length === 0) return found;
-  }
+  return ensureSandboxReceivingAccount(ctx, companyId, DEMO_SHOP);
 }
 
 // ---------------------------------------------------------------------------------------------

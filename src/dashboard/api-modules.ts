@@ -4,6 +4,8 @@ import { accessRoutes } from "./access-routes.js";
 import { overviewRoutes } from "./overview-routes.js";
 import { publicDashboardRoutes } from "./public-routes.js";
 import { teamRoutes } from "./team-routes.js";
+import { dashboardMoneyRoutes } from "./money-routes.js";
+import { dashboardPaymentRoutes } from "./payments-routes.js";
 
 /**
  * The dashboard JSON API's feature modules. Each is registered under `/dashboard/api` inside the
@@ -21,6 +23,8 @@ export const dashboardApiModules: DashboardApiModule[] = [
   accessRoutes,
 
   // Payments, links, money, sandbox tools (wt-dash2): add below.
+  dashboardPaymentRoutes,
+  dashboardMoneyRoutes,
 ];
 
 /** Modules that need no session (CSRF guard still applies; rate-limit with `authLimit`). List them in test/security/dashboard-security.test.ts's PUBLIC_DASHBOARD_ROUTES. */

@@ -814,6 +814,7 @@ export interface DB {
   invitations: InvitationsTable;
   audit_log: AuditLogTable;
   payment_access_requests: PaymentAccessRequestsTable;
+  payment_review_settings: PaymentReviewSettingsTable;
 }
 
 /** Migration 0017: one-time password reset links (only the token's SHA-256 is kept). */
@@ -949,5 +950,16 @@ export interface BatchRowsTable {
   callback_url: string | null;
   payment_id: string | null;
   reason: string | null;
+  updated_at: Timestamp;
+}
+
+/** Migration 0020: a company's review threshold per environment (payments above it wait in `review`). */
+export interface PaymentReviewSettingsTable {
+  company_id: string;
+  env: Env;
+  /** Kobo; null: no review. */
+  threshold: bigint | null;
+  /** The dashboard user who set it. */
+  updated_by: string;
   updated_at: Timestamp;
 }

@@ -418,3 +418,70 @@ export async function shiftSandboxSchedules(db: Executor, companyId: string, ms:
     ms,
   );
 }
+
+// ---------------------------------------------------------------------------------------------
+// An object's activity (the dashboard's timelines)
+// ---------------------------------------------------------------------------------------------
+
+export interface ObjectEventView {
+  event: EventPayload;
+  deliveries: Array<DeliveryView & { attempts: AttemptView[] }>;
+}
+
+/** How many events one timeline shows (an object has a handful; a cap keeps a pathological one cheap). */
+const ACTIVITY_LIMIT = 200;
+
+/**
+ * The events of some objects (a payment and its refunds), oldest first, each with its webhook
+ * deliveries and every attempt (status code, error, response snippet). Scoped to the company and
+ * environment: another tenant's object ids find nothing.
+ */
+export async function objectActivity(db: Executor, scope: EventScope, objectIds: readonly string[]): Promise<ObjectEventView[]> {
+  if (objectIds.length === 0) return [];
+  const events = await db
+    .selectFrom("events")
+    .select(["id", "payload"])
+    .where("company_id", "=", scope.companyId)
+    .where("env", "=", scope.env)
+    .where("object_id", "in", [...objectIds])
+    .orderBy("created_at", "asc")
+    .orderBy("id", "asc")
+    .limit(ACTIVITY_LIMIT)
+    .execute();
+  if (events.length === 0) return [];
+  const deliveries = await deliveriesOf(db, scope)
+    .where(
+      "d.event_id",
+      "in",
+      events.map((e) => e.id),
+    )
+    .orderBy("d.created_at", "asc")
+    .execute();
+  const attempts =
+    deliveries.length === 0
+      ? []
+      : await db
+          .selectFrom("webhook_attempts")
+          .select(["delivery_id", "attempt", "started_at", "duration_ms", "status_code", "error", "response_snippet"])
+          .where(
+            "delivery_id",
+            "in",
+            deliveries.map((d) => d.id),
+          )
+          .orderBy("attempt", "asc")
+          .execute();
+  const attemptsOf = new Map<string, AttemptView[]>();
+  for (const a of attempts) {
+    const list = attemptsOf.get(a.delivery_id) ?? [];
+    list.push({ attempt: a.attempt, started_at: a.started_at.toISOString(), duration_ms: a.duration_ms, status_code: a.status_code, error: a.error, response_snippet: a.response_snippet });
+    attemptsOf.set(a.delivery_id, list);
+  }
+  const views = await deliveryViews(db, deliveries);
+  const byEvent = new Map<string, ObjectEventView["deliveries"]>();
+  for (const d of views) {
+    const list = byEvent.get(d.event_id) ?? [];
+    list.push({ ...d, attempts: attemptsOf.get(d.id) ?? [] });
+    byEvent.set(d.event_id, list);
+  }
+  return events.map((e) => ({ event: e.payload as EventPayload, deliveries: byEvent.get(e.id) ?? [] }));
+}

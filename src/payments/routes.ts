@@ -19,7 +19,9 @@ import { clockOffsetMs, startRecurring, upcomingCharges } from "../mandates/serv
 import { mandateView } from "../mandates/views.js";
 import { createPayout, listPayouts } from "./payouts.js";
 import { createRefund, listRefunds } from "./refunds.js";
+import { linkInputFrom, resolveBank as resolveBankIn, unsupportedCurrency } from "./link-input.js";
 import { createLink, disableLink, getLink, linkRef, linksByIds, linkView, listLinks } from "./links.js";
+import { approvePayment, declinePayment } from "./review.js";
 import * as S from "./schemas.js";
 import { cancelPayment, getPayment, initiatePayment, listPayments, transitionsOf } from "./service.js";
 import { isSupportedCurrency, SUPPORTED_CURRENCIES, type Executor, type PaymentRow, type Scope, type TransitionRow } from "./types.js";
@@ -31,13 +33,6 @@ const LIST = "Newest first, paged with `page`/`limit` (`data.pagination`).";
 const MUTATING = "Honours `Idempotency-Key`; unknown fields are a 400.";
 const NOT_MINE = "An id of another company or environment is a 404, as for a missing one.";
 const MONEY = "Amounts are integer kobo (₦1 = 100): zero, negative, fractional, non-numeric or absurd (> 10^15) amounts are a 400 naming `amount`.";
-
-/** More than the directory will ever hold: one page is all of it (cached in memory). */
-const WHOLE_DIRECTORY = 10_000;
-
-function unsupportedCurrency(currency: string, field = "currency"): OkroError {
-  return new OkroError("UNPROCESSABLE", `${field}: ${currency} is not supported; payments are in ${SUPPORTED_CURRENCIES.join(", ")} only`, { field });
-}
 
 /**
  * Okra's docs show `pay/cancel` with `-d '{ payment_id: "…" }'`: a JavaScript object literal,
@@ -127,12 +122,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
   }
 
   /** A bank of the directory by id or slug, or a 400 naming `field`. Read before any transaction. */
-  async function resolveBank(ref: string, field: string): Promise<BankView> {
-    const { banks } = await listBanks(db, 1, WHOLE_DIRECTORY);
-    const bank = banks.find((b) => b.id === ref || b.slug === ref.toLowerCase());
-    if (!bank) throw new OkroError("INVALID_FIELD", `${field}: unknown bank ${JSON.stringify(ref)}; use an _id or slug from /v2/banks/list`, { field });
-    return bank;
-  }
+  const resolveBank = (ref: string, field: string) => resolveBankIn(db, ref, field);
 
   function checkNuban(bank: BankView, nuban: string, field = "nuban") {
     if (!isValidNuban(bank.cbn_code, nuban)) {
@@ -252,6 +242,38 @@ export const paymentRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
           const scope = scopeOf(req);
           const row = await cancelPayment(trx, ctx, scope, b.payment_id, "api");
           return ok("Payment cancelled successfully", { payment: await onePayment(trx, scope, row) });
+        }),
+    );
+    post(
+      "/pay/review/approve",
+      {
+        tags,
+        summary: "Approve a payment held for review",
+        description: `Okro extension: a payment above your review threshold (set in the dashboard) is created with status \`review\` and nothing is sent to the bank until it is approved (it becomes \`pending\` and is debited like any other) or declined (pay/review/decline). A payment not in review is a 409 naming its status. ${MUTATING} ${NOT_MINE}`,
+      },
+      S.ApproveReviewBody,
+      S.PaymentResponse,
+      async (b, req, reply) =>
+        mutate(ctx, req, reply, tenantScope(req.tenant), async (trx) => {
+          const scope = scopeOf(req);
+          const row = await approvePayment(trx, ctx, scope, b.payment_id, `key:${req.tenant.keyId}`);
+          return ok("Payment approved successfully", { payment: await onePayment(trx, scope, row) });
+        }),
+    );
+    post(
+      "/pay/review/decline",
+      {
+        tags,
+        summary: "Decline a payment held for review",
+        description: `Okro extension: the payment in \`review\` ends \`failed\` (failure code \`review_declined\`, with your \`reason\`); nothing is debited. A payment not in review is a 409 naming its status. ${MUTATING} ${NOT_MINE}`,
+      },
+      S.DeclineReviewBody,
+      S.PaymentResponse,
+      async (b, req, reply) =>
+        mutate(ctx, req, reply, tenantScope(req.tenant), async (trx) => {
+          const scope = scopeOf(req);
+          const row = await declinePayment(trx, ctx, scope, b.payment_id, `key:${req.tenant.keyId}`, b.reason);
+          return ok("Payment declined successfully", { payment: await onePayment(trx, scope, row) });
         }),
     );
     post("/pay/list", { tags, summary: "List payments", description: `Every payment of the key's company and environment. ${LIST}` }, S.PageBody, S.PaymentsResponse, async (b, req) => {
@@ -449,31 +471,9 @@ export const paymentRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
       S.CreateLinkBody,
       S.LinkResponse,
       async (b, req, reply) => {
-        if (b.type !== "one-time") throw new OkroError("UNPROCESSABLE", `type: ${b.type} payment links are not available yet; use one-time`, { field: "type" });
-        if (b.schedule !== undefined) throw new OkroError("INVALID_FIELD", "schedule: only for recurring links (not available yet); omit it", { field: "schedule" });
-        if (b.data === true) {
-          throw new OkroError("UNPROCESSABLE", "data: pulling account data through a payment link is not available yet; omit it or send false", { field: "data" });
-        }
-        if (!isSupportedCurrency(b.currency)) throw unsupportedCurrency(b.currency);
-        const banks: string[] = [];
-        for (const [i, ref] of (b.filter?.banks ?? []).entries()) banks.push((await resolveBank(ref, `filter.banks.${i}`)).slug);
+        const input = await linkInputFrom(db, b);
         return mutate(ctx, req, reply, tenantScope(req.tenant), async (trx) => {
-          const { link } = await createLink(trx, ctx, scopeOf(req), {
-            name: b.name,
-            amount: b.amount == null ? null : positiveKobo(b.amount),
-            currency: b.currency,
-            note: b.note ?? null,
-            logo: b.logo ?? null,
-            color: b.color ?? null,
-            type: "one-time",
-            accountToCredit: S.receivingAccountOrDefault(b.account) ?? null,
-            supportEmail: b.support_email ?? null,
-            successUrl: b.success_url ?? null,
-            callbackUrl: b.callback_url ?? null,
-            filterBanks: banks,
-            reusable: b.reusable,
-            expiresAt: b.expires_at ? new Date(b.expires_at) : null,
-          });
+          const { link } = await createLink(trx, ctx, scopeOf(req), input);
           return ok("Payment link created successfully", { link: linkView(link, ctx) });
         });
       },

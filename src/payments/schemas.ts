@@ -95,6 +95,11 @@ export const InitiateBody = z.strictObject({
 
 export const PaymentIdBody = z.object({ payment_id: PaymentId });
 export const CancelBody = z.strictObject({ payment_id: PaymentId });
+export const ApproveReviewBody = z.strictObject({ payment_id: PaymentId });
+export const DeclineReviewBody = z.strictObject({
+  payment_id: PaymentId,
+  reason: z.string({ error: "must be a string" }).trim().max(200, "must be at most 200 characters").optional().meta({ description: "Why, recorded on the payment" }),
+});
 export const GetPaymentBody = z.object({ payment_id: PaymentId, ...page });
 export const PageBody = z.object(page);
 export const ByCustomerBody = z.object({ customer_id: Id.meta({ description: "The customer's id" }), ...page });

@@ -61,7 +61,9 @@ function requireCurrency(currency: string): void {
  * `amount`); the account is the tenant's (404 `account_to_debit`, as for any object another
  * tenant owns), shared (`connected`) and has a consent that is not revoked (422 `account_to_debit`); the amount within the consent's per-debit limit (422
  * `amount`); the receiving account (404/422 `account_to_credit`). Then inserts the payment
- * `queued` (due now: the worker executes it), its first history row and `payment.queued`.
+ * `queued` (due now: the worker executes it), its first history row and `payment.queued` — or,
+ * above the company's review threshold, `review` (nothing due: review.ts releases or declines it)
+ * and `payment.review`.
  */
 export async function initiatePayment(trx: Transaction<DB>, ctx: AppContext, scope: Scope, input: InitiateInput): Promise<PaymentRow> {
   requireCurrency(input.currency);
@@ -88,6 +90,9 @@ export async function initiatePayment(trx: Transaction<DB>, ctx: AppContext, sco
   }
   const credit = await receivingAccount(trx, scope, input.accountToCredit, input.currency);
   const now = ctx.clock.now();
+  // Above the company's review threshold, it waits in `review` (review.ts approves or declines it).
+  const threshold = await store.reviewThreshold(trx, scope);
+  const held = threshold !== null && input.amount > threshold;
   return createPayment(trx, ctx, scope, {
     customer_id: account.customer_id,
     account,
@@ -98,8 +103,8 @@ export async function initiatePayment(trx: Transaction<DB>, ctx: AppContext, sco
     method: "consent",
     consent_id: consent.id,
     note: input.note ?? null,
-    state: "queued",
-  }, { actor: "api" });
+    state: held ? "review" : "queued",
+  }, held ? { actor: "api", detail: { review_threshold: Number(threshold) } } : { actor: "api" });
 }
 
 export interface MandateChargeInput {

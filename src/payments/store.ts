@@ -203,3 +203,24 @@ export async function transferById(db: Executor, table: TransferTable, id: strin
   const { rows } = await sql<TransferRow>`SELECT * FROM ${sql.table(table)} WHERE id = ${id}`.execute(db);
   return rows[0];
 }
+
+// ── Review threshold ──────────────────────────────────────────────────────────────────────────
+
+/** The company's review threshold in this environment (kobo), or null when payments are not reviewed. */
+export async function reviewThreshold(db: Executor, scope: Scope): Promise<bigint | null> {
+  const row = await db
+    .selectFrom("payment_review_settings")
+    .select("threshold")
+    .where("company_id", "=", scope.companyId)
+    .where("env", "=", scope.env)
+    .executeTakeFirst();
+  return row?.threshold ?? null;
+}
+
+export async function saveReviewThreshold(db: Executor, scope: Scope, threshold: bigint | null, by: string, now: Date): Promise<void> {
+  await db
+    .insertInto("payment_review_settings")
+    .values({ company_id: scope.companyId, env: scope.env, threshold, updated_by: by, updated_at: now })
+    .onConflict((oc) => oc.columns(["company_id", "env"]).doUpdateSet({ threshold, updated_by: by, updated_at: now }))
+    .execute();
+}

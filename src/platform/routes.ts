@@ -13,7 +13,8 @@ import { audit, userActor } from "../dashboard/audit.js";
 import { requireRole } from "../dashboard/roles.js";
 import { AUTH_WINDOW_MS, authLimit, sessionCookieOptions, setSessionCookie } from "./session-cookie.js";
 import { csrfGuard } from "./csrf.js";
-import { SESSION_COOKIE } from "./domain.js";
+import { ensureSandboxReceivingAccount, signupShop } from "../payments/sandbox-receiving.js";
+import { SESSION_COOKIE, SESSION_TTL_MS } from "./domain.js";
 import { listKeys } from "./keys.js";
 import { mutate, runMutation } from "../http/idempotency.js";
 import type { z } from "zod";
@@ -109,6 +110,12 @@ export const dashboardRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
     },
     async (req, reply) => {
       const { session: s, ...account } = await signUp(ctx.db, req.body, ctx.clock.now());
+      // A sandbox receiving account, so the first payment link works without an API call. After
+      // the signup committed (the sandbox bank may be another process); if it is unreachable the
+      // account is made when the first sandbox link is created from the dashboard.
+      await ensureSandboxReceivingAccount(ctx, account.company.id, signupShop(req.body.company_name)).catch((error: unknown) =>
+        req.log.warn({ err: error, company: account.company.id }, "signup: no sandbox receiving account yet"),
+      );
       startSession(reply, s);
       return ok("Account created; store your secret keys now, they are not shown again", account);
     },

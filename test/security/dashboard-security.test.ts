@@ -8,6 +8,9 @@ import { createApp } from "../../src/platform/apps.js";
 import { SESSION_COOKIE, SESSION_TTL_MS } from "../../src/platform/domain.js";
 import { normalizeEmail } from "../../src/platform/users.js";
 import { issueKey } from "../../src/platform/keys.js";
+import { createEndpoint } from "../../src/events/endpoints.js";
+import type { NewCompany } from "../../src/platform/companies.js";
+import { linkFixture, paymentFixture } from "./route-registry.js";
 import { expectError, expectSuccess, type Answer } from "../http/envelope-assertions.js";
 import { createHarness, type Harness } from "../harness.js";
 import { DashboardClient, PASSWORD, signedUp, uniqueEmail, type InjectResponseExtras } from "../platform/dashboard-client.js";
@@ -198,7 +201,47 @@ const OWNED_OBJECTS: Record<string, OwnedObject> = {
   "POST /dashboard/api/team/role": { what: "teammate", create: ownedTeammate, request: (id) => ({ body: { id, role: "developer" } }), envScoped: false },
   "POST /dashboard/api/team/remove": { what: "teammate", create: ownedTeammate, request: (id) => ({ body: { id } }), envScoped: false },
   "POST /dashboard/api/team/invitations/revoke": { what: "invitation", create: ownedInvitation, request: (id) => ({ body: { id } }), envScoped: false },
+  // Payments, links and sandbox tools (dashboard/api): objects made by the payments fixtures.
+  "GET /dashboard/api/payments/:id": { what: "payment", create: ownedPayment(), request: (id, env) => ({ params: { id }, query: `env=${env}` }), envScoped: true },
+  "POST /dashboard/api/payments/refund": {
+    what: "payment",
+    create: ownedPayment({ settle: true }),
+    request: (payment_id, env) => ({ body: { env, payment_id, amount: 100, confirm: true } }),
+    envScoped: true,
+  },
+  "POST /dashboard/api/payments/cancel": { what: "payment", create: ownedPayment(), request: (payment_id, env) => ({ body: { env, payment_id } }), envScoped: true },
+  "POST /dashboard/api/payments/review/approve": {
+    what: "payment",
+    create: ownedPayment({ review: true }),
+    request: (payment_id, env) => ({ body: { env, payment_id, confirm: true } }),
+    envScoped: true,
+  },
+  "POST /dashboard/api/payments/review/decline": { what: "payment", create: ownedPayment({ review: true }), request: (payment_id, env) => ({ body: { env, payment_id } }), envScoped: true },
+  "GET /dashboard/api/links/:id": { what: "payment link", create: ownedLink, request: (id, env) => ({ params: { id }, query: `env=${env}` }), envScoped: true },
+  "POST /dashboard/api/links/disable": { what: "payment link", create: ownedLink, request: (id, env) => ({ body: { env, id } }), envScoped: true },
+  // The sandbox tools act on the company's sandbox only: its endpoint is always a sandbox one.
+  "POST /dashboard/api/sandbox/webhooks/test": {
+    what: "webhook endpoint",
+    create: ownedSandboxEndpoint,
+    request: (endpoint_id) => ({ body: { endpoint_id } }),
+    envScoped: false,
+  },
 };
+
+/** A payment of `companyId` in `env`, made through the engine (payments fixtures). */
+function ownedPayment(options: { settle?: boolean; review?: boolean } = {}) {
+  return async (companyId: string, env: Env) => (await paymentFixture(h, { id: companyId, name: "Owner" } as NewCompany, env, options)).paymentId;
+}
+
+/** The company's sandbox webhook endpoint (one per company: the suite asks for it many times, and an environment holds at most 16). */
+async function ownedSandboxEndpoint(companyId: string): Promise<string> {
+  const existing = await h.ctx.db.selectFrom("webhook_endpoints").select("id").where("company_id", "=", companyId).where("env", "=", "sandbox").executeTakeFirst();
+  return existing?.id ?? (await createEndpoint(h.ctx.db, h.ctx.secrets, { companyId, env: "sandbox" }, { url: "https://hooks.example.com/dash" }, clock.now())).id;
+}
+
+async function ownedLink(companyId: string, env: Env): Promise<string> {
+  return (await linkFixture(h, { id: companyId, name: "Owner" } as NewCompany, env)).id;
+}
 
 /** A request that succeeds for a signed-in user of a fresh company, for routes that address no object. */
 const VALID_REQUESTS: Record<string, Shape> = {
@@ -216,6 +259,18 @@ const VALID_REQUESTS: Record<string, Shape> = {
   },
   "GET /dashboard/api/onboarding": {},
   "GET /dashboard/api/audit": { query: "limit=5" },
+  "GET /dashboard/api/payments": { query: "env=sandbox&status=review,completed&amount_min=1" },
+  "GET /dashboard/api/settings/review": { query: "env=sandbox" },
+  "POST /dashboard/api/settings/review": { body: { env: "sandbox", threshold: 5_000_000 } },
+  "GET /dashboard/api/links": { query: "env=sandbox" },
+  "GET /dashboard/api/money/balances": { query: "env=production" },
+  "GET /dashboard/api/money/accounts": { query: "env=sandbox" },
+  "GET /dashboard/api/money/payouts": { query: "env=sandbox" },
+  "GET /dashboard/api/money/ledger": { query: "env=sandbox" },
+  "GET /dashboard/api/money/stats": { query: "env=sandbox" },
+  "GET /dashboard/api/sandbox/state": {},
+  "POST /dashboard/api/sandbox/clock/advance": { body: { ms: 1000 } },
+  "POST /dashboard/api/sandbox/faults/clear": { body: {} },
 };
 
 /**

@@ -214,6 +214,7 @@ export function bulkCases(): RouteCase[] {
 export function paymentCases(): RouteCase[] {
   const post = (path: string, rest: Omit<RouteCase, "method" | "path"> = {}): RouteCase => ({ method: "POST", path, ...rest });
   const queued: RouteCase["owned"] = { create: async (h, t, env) => (await paymentFixture(h, t, env)).paymentId, request: (payment_id) => ({ body: { payment_id } }) };
+  const inReview: RouteCase["owned"] = { create: async (h, t, env) => (await paymentFixture(h, t, env, { review: true })).paymentId, request: (payment_id) => ({ body: { payment_id } }) };
   /** A settled payment: the tenant has an available balance to refund and pay out from. */
   const settled = (request: (ids: PaymentFixture) => Record<string, unknown>): RouteCase["owned"] => ({
     create: async (h, t, env) => JSON.stringify(await paymentFixture(h, t, env, { settle: true })),
@@ -230,6 +231,8 @@ export function paymentCases(): RouteCase[] {
     }),
     post("/pay/verify", { owned: queued }),
     post("/pay/cancel", { owned: queued }),
+    post("/pay/review/approve", { owned: inReview }),
+    post("/pay/review/decline", { owned: inReview }),
     post("/pay/list", { valid: { body: page } }),
     post("/pay/get", { owned: customer }),
     post("/pay/get/", { owned: customer }),
@@ -284,7 +287,7 @@ export async function receivingAccount(h: Harness, tenant: NewCompany, env: Env)
  * mandate). `settle`: moved on by applyTransition as the worker would (sent, confirmed, settled),
  * posting the ledger, so the tenant has `amount` minus the fee available.
  */
-export async function paymentFixture(h: Harness, tenant: NewCompany, env: Env, options: { amount?: number; settle?: boolean } = {}): Promise<PaymentFixture> {
+export async function paymentFixture(h: Harness, tenant: NewCompany, env: Env, options: { amount?: number; settle?: boolean; review?: boolean } = {}): Promise<PaymentFixture> {
   const scope = { companyId: tenant.id, env };
   const data = await accountData(h, tenant, env);
   const companyAccountId = await receivingAccount(h, tenant, env);
@@ -319,6 +322,12 @@ export async function paymentFixture(h: Harness, tenant: NewCompany, env: Env, o
       })
       .execute();
     let payment = await initiatePayment(trx, h.ctx, scope, { accountToDebit: data.accountId, amount: kobo(options.amount ?? 50_000), currency: "NGN" });
+    if (options.review) {
+      // As a payment above the company's threshold would be (without setting one, which would hold the tenant's later fixtures too).
+      const held = await applyTransition(trx, h.ctx, payment, "review", { actor: "api", reason: "fixture_review" });
+      if (!held) throw new Error("fixture: could not hold the payment for review");
+      payment = held;
+    }
     if (options.settle) {
       const step = async (to: PaymentState, set = {}) => {
         const moved = await applyTransition(trx, h.ctx, payment, to, { actor: "worker", reason: `fixture_${to}`, set });

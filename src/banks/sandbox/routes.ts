@@ -1,8 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { AppContext } from "../../context.js";
-import { shiftSandboxSchedules } from "../../events/events.js";
-import { shiftSandboxJobs } from "../../jobs/store.js";
 import { tenantScope } from "../../http/api-auth.js";
 import { ok } from "../../core/envelope.js";
 import { notFound, OkroError } from "../../core/errors.js";
@@ -33,12 +31,11 @@ import {
   GetFaultsBody,
   ListCustomersBody,
   ListCustomersResponse,
-  MAX_CLOCK_ADVANCE_MS,
   SetFaultsBody,
   SetFaultsResponse,
   type SandboxCustomer,
 } from "./schemas.js";
-import { SandboxAdminError, SandboxUnavailableError, type BankFaults } from "./types.js";
+import { admin, advanceSandboxClock, assertSandboxBanks, viewsOf } from "./controls.js";
 
 const tags = ["Sandbox"];
 const SANDBOX_KEYS_ONLY = "Sandbox secret keys only: a production key gets 403 `SANDBOX_ONLY`.";
@@ -269,70 +266,12 @@ export const sandboxRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
     async (req, reply) => {
       const { ms, to } = req.body;
       return sandboxMutation(ctx, req, reply, async () => {
-        const realm = realmOf(req);
-        const by = ms ?? (await msUntil(ctx, realm, to!));
-        const clock = await admin(() => ctx.sandbox.advanceClock(realm, by));
-        // Webhook schedules and jobs run on the process clock: move the realm's pending sandbox
-        // deliveries and queued sandbox jobs (payment re-queries and settlements, consent
-        // activations, refund and payout credits) back by as much, so what fell due in the skipped
-        // time runs now.
-        await shiftSandboxSchedules(ctx.db, realm, by);
-        await shiftSandboxJobs(ctx.db, realm, by);
+        const clock = await advanceSandboxClock(ctx, realmOf(req), ms !== undefined ? { ms } : { to: to! });
         return { body: ok("Sandbox clock advanced successfully", { clock: clockView(clock) }) };
       });
     },
   );
 };
-
-/** How far the realm's clock must move to reach `to`: in the future, within one advance. */
-async function msUntil(ctx: AppContext, realm: string, to: string): Promise<number> {
-  const { now } = await admin(() => ctx.sandbox.getClock(realm));
-  const ms = Date.parse(to) - Date.parse(now);
-  if (ms <= 0) throw new OkroError("INVALID_FIELD", `to: must be after your sandbox's current time (${now}); time never goes back`, { field: "to" });
-  if (ms > MAX_CLOCK_ADVANCE_MS) throw new OkroError("INVALID_FIELD", `to: must be at most 366 days after your sandbox's current time (${now})`, { field: "to" });
-  return ms;
-}
-
-/** Refuses bank ids that are not in the sandbox network (400, naming the field). */
-function assertSandboxBanks(ctx: AppContext, banks: ReadonlyArray<readonly [bankId: string, field: string]>): void {
-  const known = new Set(ctx.sandbox.banks().map((b) => b.bankId));
-  for (const [bankId, field] of banks) {
-    if (!known.has(bankId)) {
-      throw new OkroError("INVALID_FIELD", `${field}: not a sandbox bank; list them with POST /v2/sandbox/banks`, { field });
-    }
-  }
-}
-
-function viewsOf(ctx: AppContext, faults: BankFaults[]) {
-  const names = new Map(ctx.sandbox.banks().map((b) => [b.bankId, b.name]));
-  return faults.map((f) => faultsView(f, names.get(f.bankId) ?? f.bankId));
-}
-
-/** The admin's field names where they differ from this API's. */
-const ADMIN_FIELDS: Record<string, string> = { bankId: "bank" };
-
-/**
- * Runs an admin call, turning its refusals into the API's errors: INVALID_FIELD (400),
- * NOT_FOUND (404) and CONFLICT (409), with a message that starts with the field at fault
- * (renamed by `rename`, e.g. to a single object's bare field names).
- */
-async function admin<T>(call: () => Promise<T>, rename: (field: string) => string = (field) => field): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (error instanceof SandboxUnavailableError) {
-      throw new OkroError("SERVICE_UNAVAILABLE", "The sandbox bank network is unreachable right now; try again shortly");
-    }
-    if (!(error instanceof SandboxAdminError)) throw error;
-    const field = error.field === undefined ? undefined : rename(ADMIN_FIELDS[error.field] ?? error.field);
-    const message = !error.field || !field
-      ? error.message
-      : error.message.startsWith(`${error.field}:`)
-        ? `${field}${error.message.slice(error.field.length)}`
-        : `${field}: ${error.message}`;
-    throw new OkroError(error.code, message, field ? { field } : {});
-  }
-}
 
 /**
  * Honours Idempotency-Key for a sandbox admin effect. The admin commits its own transaction (and

@@ -6,6 +6,10 @@ import { accountPages } from "./account.js";
 import { teamPages } from "./team.js";
 import { accessPages } from "./access.js";
 import { auditPages } from "./audit.js";
+import { linkPages } from "./links.js";
+import { moneyPages } from "./money.js";
+import { paymentPages } from "./payments.js";
+import { sandboxPages } from "./sandbox.js";
 
 /**
  * Every dashboard page. Add yours: a file in this folder exporting `PageDef[]`, one import and
@@ -22,4 +26,8 @@ export const pages: PageDef[] = [
   ...auditPages,
 
   // Payments, links, money, sandbox tools (wt-dash2): add below.
+  ...paymentPages,
+  ...linkPages,
+  ...moneyPages,
+  ...sandboxPages,
 ];
