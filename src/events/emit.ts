@@ -1,6 +1,7 @@
-import { sql, type Kysely, type RawBuilder, type Transaction } from "kysely";
+import { sql, type RawBuilder, type Transaction } from "kysely";
 import type { DB, Env } from "../db/schema.js";
 import { newId } from "../lib/ids.js";
+import type { Executor } from "../core/db.js";
 
 /**
  * The event log. Every state change a developer cares about calls {@link emitEvent} inside the
@@ -192,8 +193,6 @@ export interface DeliveryQueue {
   endpoint_id: string;
   object_key: string;
 }
-
-type Executor = Kysely<DB>;
 
 /**
  * Locks the `event_sequences` rows of these events' objects, in key order, waiting for holders
