@@ -16,7 +16,7 @@ import { secretKeyHook } from "./http/api-auth.js";
 import { ErrorEnvelope, ok } from "./core/envelope.js";
 import { ERROR_STATUS, OkroError } from "./core/errors.js";
 import { applyHttpBasics, requestIdOptions } from "./http/basics.js";
-import { loggerOptions } from "./http/logging.js";
+import { loggerOptions } from "./core/logging.js";
 import { describeMs, postgresRateLimitStore } from "./http/rate-limit.js";
 import { parseFormBody, parseJsonBody, validatorCompiler } from "./http/validation.js";
 import { createMetrics } from "./ops/metrics.js";

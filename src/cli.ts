@@ -3,7 +3,7 @@ import { serveSandboxBank } from "./banks/sandbox/serve.js";
 import { bootStorage } from "./boot.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
 import { WebhookWorker } from "./events/worker.js";
-import { loggerOptions } from "./http/logging.js";
+import { loggerOptions } from "./core/logging.js";
 import { DataDirLockedError, lockDataDir } from "./lib/data-dir-lock.js";
 import { systemClock } from "./lib/clock.js";
 import { HOUSEKEEPING_JOBS } from "./jobs/housekeeping.js";
