@@ -3,6 +3,7 @@ import type { AppContext } from "../context.js";
 import type { Env } from "../db/schema.js";
 import { findActiveKey, type KeyPrincipal } from "../platform/keys.js";
 import { OkroError } from "../core/errors.js";
+import type { IdempotencyScope } from "../core/idempotency.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -12,7 +13,7 @@ declare module "fastify" {
 }
 
 /** Idempotency scope of an API caller: one company in one environment. (Rate limits are per key.) */
-export const tenantScope = (t: { companyId: string; env: Env }) => `${t.companyId}:${t.env}`;
+export const tenantScope = (t: { companyId: string; env: Env }): IdempotencyScope => ({ who: "api", companyId: t.companyId, env: t.env });
 
 function presentedKey(req: FastifyRequest): string {
   const header = req.headers.authorization;

@@ -11,7 +11,7 @@ import { createApp, deleteApp, getApp, listApps, updateApp } from "./apps.js";
 import { csrfGuard } from "./csrf.js";
 import { SESSION_COOKIE, SESSION_TTL_MS } from "./domain.js";
 import { listKeys } from "./keys.js";
-import { mutate, runMutation } from "../http/idempotency.js";
+import { mutate, runMutation, type IdempotencyScope } from "../http/idempotency.js";
 import type { z } from "zod";
 import { dummyPasswordHash } from "./passwords.js";
 import {
@@ -172,7 +172,7 @@ function requireSession(ctx: AppContext) {
 }
 
 /** Idempotency scope of a dashboard user's mutations: their company (both environments). */
-const dashboardScope = (req: FastifyRequest) => `dashboard:${req.dashboard.companyId}`;
+const dashboardScope = (req: FastifyRequest): IdempotencyScope => ({ who: "dashboard", companyId: req.dashboard.companyId });
 
 /** Session-authenticated routes: the account, keys, client tokens, apps. */
 const accountRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
