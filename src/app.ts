@@ -17,6 +17,7 @@ import { ErrorEnvelope, ok } from "./core/envelope.js";
 import { ERROR_STATUS, OkroError } from "./core/errors.js";
 import { applyHttpBasics, requestIdOptions } from "./http/basics.js";
 import { loggerOptions } from "./core/logging.js";
+import { markPrefix, tidyOpenApi } from "./http/openapi.js";
 import { describeMs, postgresRateLimitStore } from "./http/rate-limit.js";
 import { parseFormBody, parseJsonBody, validatorCompiler } from "./http/validation.js";
 import { createMetrics } from "./ops/metrics.js";
@@ -147,8 +148,8 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
         { name: "Operations", description: "Health, readiness, metrics" },
       ],
     },
-    transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transform: (input) => markPrefix(jsonSchemaTransform(input), input.route),
+    transformObject: (input) => tidyOpenApi(jsonSchemaTransformObject(input)),
   });
   await app.register(swaggerUi, {
     routePrefix: "/docs",

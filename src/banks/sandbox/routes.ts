@@ -8,6 +8,7 @@ import { notFound, OkroError } from "../../core/errors.js";
 import { runOutsideTransaction, type MutationResult } from "../../http/idempotency.js";
 import { paginate } from "../../core/paging.js";
 import { validatorCompiler } from "../../http/validation.js";
+import { ALIAS_OF } from "../../http/openapi.js";
 import {
   AdvanceClockBody,
   BanksBody,
@@ -101,8 +102,9 @@ export const sandboxRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
       schema: {
         ...doc(
           "Create sandbox customers",
-          `Okra's \`sandbox/customers/create\`: test customers you log in with in the sandbox widget. All are created or none; a username already used at that bank in your sandbox is 409 \`CONFLICT\`.${path === "/customers/create" ? " Also here, where okra-node's `Sandbox.createCustomer` posts with the base URL `/v2/`." : ""}`,
+          `Okra's \`sandbox/customers/create\`: test customers you log in with in the sandbox widget. All are created or none; a username already used at that bank in your sandbox is 409 \`CONFLICT\`.${createPaths.includes("/customers/create") ? " Also served at `customers/create`, where okra-node's `Sandbox.createCustomer` posts with the base URL `/v2/`." : ""}`,
         ),
+        ...(path === "/customers/create" ? { [ALIAS_OF]: `${app.prefix}/sandbox/customers/create` } : {}),
         body: CreateCustomersBody,
         response: { 200: CustomersResponse },
       },
@@ -161,8 +163,9 @@ export const sandboxRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
       schema: {
         ...doc(
           "Generate sandbox customers",
-          `Okra's \`sandbox/customers/generate\`: random customers at random sandbox banks. With \`create: false\` (default) nothing is created: the answer is the inputs, passwords included — change what you like and post \`data\` to \`customers/create\`. With \`create: true\` they are created now and their passwords are shown in this response only (an Idempotency-Key replay omits them). Only \`create: true\` has an effect, so only it takes an Idempotency-Key.${path === "/customers/generate" ? " Also here, where okra-node's `Sandbox.generateCustomers` posts with the base URL `/v2/`." : ""}`,
+          `Okra's \`sandbox/customers/generate\`: random customers at random sandbox banks. With \`create: false\` (default) nothing is created: the answer is the inputs, passwords included — change what you like and post \`data\` to \`customers/create\`. With \`create: true\` they are created now and their passwords are shown in this response only (an Idempotency-Key replay omits them). Only \`create: true\` has an effect, so only it takes an Idempotency-Key.${generatePaths.includes("/customers/generate") ? " Also served at `customers/generate`, where okra-node's `Sandbox.generateCustomers` posts with the base URL `/v2/`." : ""}`,
         ),
+        ...(path === "/customers/generate" ? { [ALIAS_OF]: `${app.prefix}/sandbox/customers/generate` } : {}),
         body: GenerateCustomersBody,
         response: { 200: GenerateCustomersResponse },
       },
