@@ -28,6 +28,7 @@ import { API_INDEX, apiIndexPage, landingPage } from "./ops/pages.js";
 import { dashboardPages } from "./dashboard/routes.js";
 import { demoMerchantRoutes } from "./dashboard/demo-merchant.js";
 import type { DemoInfo } from "./seed.js";
+import { PAYMENT_REFUSAL_REASONS } from "./payments/reasons.js";
 
 export const API_PREFIXES = [
   { prefix: "/v2", sandboxOnly: false },
@@ -240,4 +241,9 @@ const API_DESCRIPTION = `Okro's API is wire-compatible with Okra's v2 API.
 Error codes and HTTP statuses:
 ${Object.entries(ERROR_STATUS)
   .map(([code, status]) => `- \`${code}\` → ${status}`)
+  .join("\n")}
+
+Payments refusals carry \`data.reason\`, one of this closed list:
+${Object.entries(PAYMENT_REFUSAL_REASONS)
+  .map(([reason, meaning]) => `- \`${reason}\`: ${meaning}`)
   .join("\n")}`;

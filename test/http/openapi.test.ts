@@ -2,6 +2,7 @@ import { Validator } from "@seriousme/openapi-schema-validator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { API_PREFIXES } from "../../src/app.js";
 import { ERROR_CODES } from "../../src/core/errors.js";
+import { PAYMENT_REFUSAL_REASONS, refusal, type PaymentRefusalReason } from "../../src/payments/reasons.js";
 import { createHarness, type Harness } from "../harness.js";
 
 let h: Harness;
@@ -113,6 +114,14 @@ describe("the OpenAPI document at /v2/openapi.json", () => {
 
   it("lists every error code in the description", () => {
     for (const code of ERROR_CODES) expect(doc.info.description).toContain(`\`${code}\``);
+  });
+
+  it("documents the closed list of data.reason values of payments refusals, each with its meaning", () => {
+    const reasons = Object.keys(PAYMENT_REFUSAL_REASONS);
+    expect(reasons.length).toBeGreaterThan(10);
+    for (const reason of reasons) expect(doc.info.description).toContain(`- \`${reason}\`: ${PAYMENT_REFUSAL_REASONS[reason as PaymentRefusalReason]}`);
+    // @ts-expect-error a reason outside the list does not compile (checked by tsc over test/)
+    refusal("because");
   });
 });
 
