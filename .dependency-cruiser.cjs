@@ -22,7 +22,7 @@ module.exports = {
       severity: "error",
       comment: "src/core is the kernel below every domain: it imports no domain, no http/ and no HTTP framework.",
       from: { path: "^src/core/" },
-      to: { path: [`^src/${DOMAINS}/`, "^src/http/", "^src/(app|server|boot|cli|context|api-modules)\\.ts$", "^node_modules/(fastify|@fastify)/"] },
+      to: { path: [`^src/${DOMAINS}/`, "^src/http/", "^src/(app|server|boot|cli|context|api-modules|widget-app)\\.ts$", "^node_modules/(fastify|@fastify)/"] },
     },
     {
       name: "db-imports-no-domain",

@@ -9,7 +9,7 @@
  *   records the outcome, posts the ledger entry and emits the event — then a check that the
  *   payment is `succeeded` and its `payment.succeeded` event exists. The payers are
  *   8 × BENCH_CONCURRENCY sandbox customers at eight banks, taken in turn. Okro runs in this
- *   process (the API and widget origins on loopback, the payment worker) on a fresh PostgreSQL
+ *   process (the API and widget origins on loopback, the job runner with the payment jobs) on a fresh PostgreSQL
  *   database; the bank is `okro sandbox-bank` in its own process on its own fresh database, as a
  *   real bank would be, with its own latency scaled to 0 (its work still shares the machine).
  *   Each payment comes from its own address (X-Forwarded-For, TRUST_PROXY), as customers do.
@@ -30,9 +30,10 @@ import { buildApp } from "../src/app.js";
 import { bootStorage } from "../src/boot.js";
 import { loadConfig } from "../src/config.js";
 import { systemClock } from "../src/lib/clock.js";
-import { PaymentWorker } from "../src/payments/worker.js";
+import { JobRunner } from "../src/jobs/runner.js";
+import { PAYMENT_JOBS } from "../src/payments/jobs.js";
 import { createCompany } from "../src/platform/companies.js";
-import { buildWidgetApp } from "../src/widget/app.js";
+import { buildWidgetApp } from "../src/widget-app.js";
 import { ApiClient, startSandboxBank, WidgetClient } from "../test/process/payments-harness.js";
 import { freshPostgresDatabase, stop } from "../test/process/spawn.js";
 
@@ -190,7 +191,7 @@ async function okroWith(databaseUrl: string, bankUrl: string): Promise<Result & 
   const { handle, ctx } = await bootStorage(config, systemClock, { embeddedInMemory: true });
   const api = await buildApp(ctx, { logger: false });
   const widget = await buildWidgetApp(ctx, { logger: false });
-  const worker = new PaymentWorker(ctx);
+  const worker = new JobRunner(ctx, PAYMENT_JOBS, { pollMs: config.payments.pollMs });
   try {
     const tenant = await ctx.db.transaction().execute((trx) => createCompany(trx, { name: "Bench Store" }, new Date()));
     const apiBase = await listen(api);

@@ -1,6 +1,6 @@
 /**
- * Webhook delivery throughput: deliveries per second from one in-process WebhookWorker (default
- * concurrency, OKRO_WORKER_CONCURRENCY) to a local receiver, for BENCH_WEBHOOKS (default 2000)
+ * Webhook delivery throughput: deliveries per second from one in-process JobRunner running the
+ * `webhooks.deliver` job (default concurrency, OKRO_WORKER_CONCURRENCY) to a local receiver, for BENCH_WEBHOOKS (default 2000)
  * deliveries already pending — claim, load, sign, POST, record — on the embedded database and,
  * when DATABASE_URL is set, on PostgreSQL. Against a baseline measured in the same run: the
  * same number of signed POSTs of the same body to the same receiver, from a plain loop with the
@@ -18,7 +18,8 @@ import { createWebhookAgents, destroyWebhookAgents, sendWebhook } from "../src/e
 import { emitEvent } from "../src/events/emit.js";
 import { createEndpoint } from "../src/events/endpoints.js";
 import { generateWebhookSecret } from "../src/events/signing.js";
-import { WebhookWorker } from "../src/events/worker.js";
+import { webhookDeliveryJob } from "../src/events/worker.js";
+import { JobRunner } from "../src/jobs/runner.js";
 import { systemClock } from "../src/lib/clock.js";
 import { createCompany } from "../src/platform/companies.js";
 
@@ -95,7 +96,7 @@ async function baseline(url: string): Promise<Result> {
   return { name: "baseline: signed POSTs, no database", perSecond: DELIVERIES / elapsed, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), errors };
 }
 
-/** One WebhookWorker draining DELIVERIES pending deliveries. */
+/** One JobRunner with the webhook job draining DELIVERIES pending deliveries. */
 async function worker(databaseUrl: string | undefined, url: string, receiver: { count(): number }): Promise<Result> {
   const config = loadConfig({ DATABASE_URL: databaseUrl, LOG_LEVEL: "silent" });
   const { handle, ctx } = await bootStorage(config, systemClock, { embeddedInMemory: true });
@@ -115,7 +116,7 @@ async function worker(databaseUrl: string | undefined, url: string, receiver: { 
       });
     }
     const before = receiver.count();
-    const w = new WebhookWorker(ctx, { companyIds: [company.id], pollIntervalMs: 10 });
+    const w = new JobRunner(ctx, [webhookDeliveryJob()], { companyIds: [company.id], pollMs: 10 });
     const started = performance.now();
     w.start();
     const deadline = Date.now() + 300_000;

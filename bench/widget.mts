@@ -15,7 +15,7 @@ import { bootStorage } from "../src/boot.js";
 import { loadConfig } from "../src/config.js";
 import { systemClock } from "../src/lib/clock.js";
 import { createCompany } from "../src/platform/companies.js";
-import { buildWidgetApp } from "../src/widget/app.js";
+import { buildWidgetApp } from "../src/widget-app.js";
 import { getWidgetBuild } from "../src/widget/build.js";
 import { browserRequired, chromiumPath, launch } from "../test/browser/chromium.js";
 

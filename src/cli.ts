@@ -2,13 +2,13 @@ import { pino } from "pino";
 import { serveSandboxBank } from "./banks/sandbox/serve.js";
 import { bootStorage } from "./boot.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
-import { WebhookWorker } from "./events/worker.js";
+import { webhookDeliveryJob } from "./events/worker.js";
 import { loggerOptions } from "./core/logging.js";
 import { DataDirLockedError, lockDataDir } from "./lib/data-dir-lock.js";
 import { systemClock } from "./lib/clock.js";
 import { HOUSEKEEPING_JOBS } from "./jobs/housekeeping.js";
 import { JobRunner } from "./jobs/runner.js";
-import { PaymentWorker } from "./payments/worker.js";
+import { PAYMENT_JOBS } from "./payments/jobs.js";
 import { serve, SHUTDOWN_GRACE_MS } from "./server.js";
 
 const HELP = `okro — open banking and direct debit, wire-compatible with Okra's v2 API
@@ -16,14 +16,14 @@ const HELP = `okro — open banking and direct debit, wire-compatible with Okra'
 Usage: okro <command>
 
   serve     Everything in one process: API + dashboard (PORT), widget origin (WIDGET_PORT),
-            webhook delivery and the payment worker, demo company seeded and printed. What
+            webhook delivery and the job runner, demo company seeded and printed. What
             \`npm start\` runs.
-  api       The API and widget origins only (no demo seed, no webhook delivery, no payment
-            worker): run several against one PostgreSQL, with \`okro worker\` beside them.
-  worker    Background work only: webhook delivery and the payment worker (executing queued
-            payments, re-querying unknown outcomes, settlement, refunds, payouts, consents),
-            each OKRO_WORKER_CONCURRENCY at once, and the job runner (housekeeping: expired
-            idempotency keys, widget and sandbox sessions, rate-limit counts, finished jobs).
+  api       The API and widget origins only (no demo seed, no webhook delivery, no job
+            runner): run several against one PostgreSQL, with \`okro worker\` beside them.
+  worker    Background work only: the job runner — webhook delivery, executing queued
+            payments, re-querying unknown outcomes, settlement, refunds, payouts, consents;
+            housekeeping: expired idempotency keys, widget and sandbox sessions, rate-limit
+            counts, finished jobs — each OKRO_WORKER_CONCURRENCY at once.
             Run one or more beside \`okro api\` on one PostgreSQL.
   migrate   Apply pending database migrations and exit (safe to run from several processes).
   sandbox-bank [--port N] [--host H]
@@ -72,7 +72,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /**
- * `okro worker`: delivers webhooks and runs the payment worker until SIGINT/SIGTERM, then stops
+ * `okro worker`: delivers webhooks and runs the job runner (payments, housekeeping) until SIGINT/SIGTERM, then stops
  * claiming, lets in-flight deliveries and bank calls finish and be recorded, closes the database
  * and exits 0. Any number of workers may share one PostgreSQL (claims skip each other's rows; a
  * worker killed mid-call leaves leased rows that another takes over when the lease lapses); the
@@ -90,13 +90,9 @@ async function runWorker(config: Config): Promise<void> {
     throw error;
   }
   const { handle, ctx } = storage;
-  const worker = new WebhookWorker(ctx, { concurrency: config.workerConcurrency, logger: log });
-  const payments = new PaymentWorker(ctx, { concurrency: config.workerConcurrency, logger: log });
-  const jobs = new JobRunner(ctx, HOUSEKEEPING_JOBS, { concurrency: config.workerConcurrency, logger: log });
-  worker.start();
-  payments.start();
+  const jobs = new JobRunner(ctx, [...PAYMENT_JOBS, ...HOUSEKEEPING_JOBS, webhookDeliveryJob({ logger: log })], { concurrency: config.workerConcurrency, pollMs: config.payments.pollMs, logger: log });
   jobs.start();
-  log.info({ storage: handle.kind, workerId: worker.workerId, concurrency: worker.concurrency }, "okro worker started");
+  log.info({ storage: handle.kind, workerId: jobs.workerId, concurrency: jobs.concurrency }, "okro worker started");
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -107,7 +103,7 @@ async function runWorker(config: Config): Promise<void> {
       log.error("in-flight deliveries did not finish in time; exiting");
       process.exit(1);
     }, SHUTDOWN_GRACE_MS).unref();
-    await Promise.allSettled([worker.stop(), payments.stop(), jobs.stop()]);
+    await Promise.allSettled([jobs.stop()]);
     await handle.close();
     unlock();
     log.info("stopped");

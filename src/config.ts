@@ -82,7 +82,7 @@ export interface Config {
     feeBps: number;
     /** The most one payment's fee can be (kobo). */
     feeCapKobo: number;
-    /** Pause between the payment worker's polls when nothing is due (real time, ms). */
+    /** Pause between the job runner's polls when nothing is due (real time, ms; `okro serve`/`okro worker`). */
     pollMs: number;
     /** Time limit of one money-moving bank call (debit, credit, mandate) before it counts as a timeout (ms). */
     bankTimeoutMs: number;

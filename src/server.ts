@@ -5,21 +5,21 @@ import { banner } from "./banner.js";
 import { bootStorage } from "./boot.js";
 import type { Config } from "./config.js";
 import { backfillAppEndpoints } from "./events/endpoints.js";
-import { WebhookWorker } from "./events/worker.js";
+import { webhookDeliveryJob } from "./events/worker.js";
 import { lockDataDir } from "./lib/data-dir-lock.js";
 import { HOUSEKEEPING_JOBS } from "./jobs/housekeeping.js";
 import { JobRunner } from "./jobs/runner.js";
-import { PaymentWorker } from "./payments/worker.js";
+import { PAYMENT_JOBS } from "./payments/jobs.js";
 import { systemClock } from "./lib/clock.js";
 import { demoFilePath, ensureDemo, ensureDemoData, type DemoInfo } from "./seed.js";
-import { buildWidgetApp } from "./widget/app.js";
+import { buildWidgetApp } from "./widget-app.js";
 
 /** How long in-flight requests get to finish after SIGINT/SIGTERM before we exit anyway. */
 export const SHUTDOWN_GRACE_MS = 20_000;
 
 export interface ServeOptions {
   /**
-   * `all` is `okro serve` (everything: seeds the demo, runs the webhook and payment workers
+   * `all` is `okro serve` (everything: seeds the demo, runs the webhook worker and the job runner
    * in-process); `api` is `okro api` (no demo seed, no workers: run `okro worker` beside it).
    */
   role: "all" | "api";
@@ -33,7 +33,7 @@ function urlOf(server: FastifyInstance, host: string): string {
 
 /**
  * Runs Okro: storage (migrated), the API and dashboard origin on PORT, the widget origin on
- * WIDGET_PORT; for `okro serve` also the webhook and payment workers, the demo company and the banner. Stops
+ * WIDGET_PORT; for `okro serve` also the webhook worker and the job runner, the demo company and the banner. Stops
  * gracefully on SIGINT/SIGTERM: stop accepting (and claiming), let in-flight requests and
  * deliveries finish, close the database, exit 0.
  */
@@ -56,12 +56,16 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
   const widget = await buildWidgetApp(ctx);
   await api.listen({ port: config.port, host: config.host });
   await widget.listen({ port: config.widgetPort, host: config.host });
-  const worker = options.role === "all" ? new WebhookWorker(ctx, { concurrency: config.workerConcurrency, logger: api.log, registry: api.metricsRegistry }) : undefined;
-  const payments = options.role === "all" ? new PaymentWorker(ctx, { concurrency: config.workerConcurrency, logger: api.log, registry: api.metricsRegistry }) : undefined;
-  // The job runner (src/jobs): housekeeping for now; payments and webhooks move onto it next.
-  const jobs = options.role === "all" ? new JobRunner(ctx, HOUSEKEEPING_JOBS, { concurrency: config.workerConcurrency, logger: api.log, registry: api.metricsRegistry }) : undefined;
-  worker?.start();
-  payments?.start();
+  // The one job runner (src/jobs): webhook delivery, the payments engine's work and housekeeping.
+  const jobs =
+    options.role === "all"
+      ? new JobRunner(ctx, [...PAYMENT_JOBS, ...HOUSEKEEPING_JOBS, webhookDeliveryJob({ logger: api.log, registry: api.metricsRegistry })], {
+          concurrency: config.workerConcurrency,
+          pollMs: config.payments.pollMs,
+          logger: api.log,
+          registry: api.metricsRegistry,
+        })
+      : undefined;
   jobs?.start();
 
   let stopping = false;
@@ -79,7 +83,7 @@ export async function serve(config: Config, options: ServeOptions): Promise<void
     // The demo seed stops at its next bank call; what it already linked stays (the next start finishes it).
     stopSeeding.abort();
     // The workers finish their in-flight deliveries and bank calls (and record them) before the database closes.
-    await Promise.allSettled([api.close(), widget.close(), worker?.stop(), payments?.stop(), jobs?.stop(), seeding]);
+    await Promise.allSettled([api.close(), widget.close(), jobs?.stop(), seeding]);
     await handle.close();
     unlock();
     api.log.info("stopped");

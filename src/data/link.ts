@@ -24,6 +24,7 @@ import {
   emitTransactionsSuccess,
   type RecordRef,
 } from "./events.js";
+import { contactOf } from "./contact.js";
 import * as store from "./store.js";
 import type { Trx } from "../core/db.js";
 
@@ -283,12 +284,6 @@ async function pull(connector: BankConnector, input: LinkInput, wantLines: boole
 
 const BVN = /^[0-9]{11}$/;
 const isProduct = (p: string): p is Product => (PRODUCTS as readonly string[]).includes(p);
-const normaliseEmail = (e: string) => e.trim().toLowerCase();
-/** Nigerian numbers in one form: 0XXXXXXXXXX ("+234 803…" and "0803…" are the same phone). */
-function normalisePhone(p: string): string {
-  const digits = p.replace(/\D/g, "");
-  return digits.length === 13 && digits.startsWith("234") ? `0${digits.slice(3)}` : digits;
-}
 const union = (a: readonly string[], b: readonly string[]) => [...new Set([...a, ...b])];
 
 function toIdentityWrite(i: BankIdentity): store.IdentityWrite {
@@ -353,8 +348,8 @@ async function writeLink(ctx: AppContext, trx: Trx, input: LinkInput, scope: sto
   const hint = input.customerHint ?? {};
   const validBvn = (b: string | undefined) => (b !== undefined && BVN.test(b) ? b : undefined);
   const bvn = validBvn(identity?.bvn) ?? validBvn(hint.bvn) ?? accounts.map((a) => validBvn(a.bvn)).find((b) => b !== undefined);
-  const hintEmails = hint.email ? [normaliseEmail(hint.email)] : [];
-  const hintPhones = hint.phone ? [normalisePhone(hint.phone)] : [];
+  // Emails and phones in their stored form: the one contact rule (customers.ts), as the widget recognises them.
+  const { emails: hintEmails, phones: hintPhones } = contactOf({ emails: hint.email ? [hint.email] : [], phones: hint.phone ? [hint.phone] : [] });
 
   await store.lockIdentities(trx, scope, [
     ...(bvn ? [`bvn:${bvn}`] : []),
@@ -383,8 +378,9 @@ async function writeLink(ctx: AppContext, trx: Trx, input: LinkInput, scope: sto
 
   const name = identity?.fullName ?? customer?.name ?? accounts[0]?.name ?? "Unknown customer";
   const kind: CustomerKind = identity?.kind ?? (customer?.kind || (accounts.some((a) => a.type === "corporate") ? "corporate" : "individual"));
-  const emails = union(hintEmails, (identity?.emails ?? []).map(normaliseEmail));
-  const phones = union(hintPhones, (identity?.phones ?? []).map(normalisePhone));
+  const shown = contactOf({ emails: identity?.emails ?? [], phones: identity?.phones ?? [] });
+  const emails = union(hintEmails, shown.emails);
+  const phones = union(hintPhones, shown.phones);
   // The merchant's id goes on one customer only: the first it named (see sameParty above).
   const freeExternalId = async () => (hint.id && !(await store.customerByExternalId(trx, scope, hint.id)) ? hint.id : null);
   let customerId: string | undefined;

@@ -3,6 +3,7 @@ import { sql, type Selectable } from "kysely";
 import type { BankTransaction } from "../banks/connector.js";
 import type { CustomerKind, IncomesTable, RecordStatus } from "../db/schema.js";
 import { newId } from "../lib/ids.js";
+import { storedEmail, storedPhone } from "./contact.js";
 import { estimateIncome } from "./income.js";
 import type { Executor, Trx } from "../core/db.js";
 import type { Scope } from "../core/tenancy.js";
@@ -52,7 +53,7 @@ export interface CustomerRow {
 
 const customerColumns = ["id", "name", "kind", "bvn", "external_id", "emails", "phones"] as const;
 
-export async function customerByExternalId(trx: Trx, scope: Scope, externalId: string): Promise<CustomerRow | undefined> {
+export async function customerByExternalId(trx: Executor, scope: Scope, externalId: string): Promise<CustomerRow | undefined> {
   return trx
     .selectFrom("customers")
     .select(customerColumns)
@@ -64,7 +65,7 @@ export async function customerByExternalId(trx: Trx, scope: Scope, externalId: s
     .executeTakeFirst();
 }
 
-export async function customerByBvn(trx: Trx, scope: Scope, bvn: string): Promise<CustomerRow | undefined> {
+export async function customerByBvn(trx: Executor, scope: Scope, bvn: string): Promise<CustomerRow | undefined> {
   return trx
     .selectFrom("customers")
     .select(customerColumns)
@@ -78,19 +79,21 @@ export async function customerById(trx: Trx, id: string): Promise<CustomerRow | 
   return trx.selectFrom("customers").select(customerColumns).where("id", "=", id).executeTakeFirst();
 }
 
-/** The first customer holding one of these emails or phones (the oldest, when several do). */
-export async function customerByContact(trx: Trx, scope: Scope, emails: readonly string[], phones: readonly string[]): Promise<CustomerRow | undefined> {
+/**
+ * The first customer holding one of these emails or phones (the oldest, when several do). Give
+ * them in stored form (contact.ts `contactOf`); stored values are compared under the same rule.
+ */
+export async function customerByContact(trx: Executor, scope: Scope, emails: readonly string[], phones: readonly string[]): Promise<CustomerRow | undefined> {
   if (emails.length === 0 && phones.length === 0) return undefined;
+  const anyOf = (column: "emails" | "phones", values: readonly string[], rule: typeof storedEmail) =>
+    sql<boolean>`EXISTS (SELECT 1 FROM jsonb_array_elements_text(${sql.ref(column)}) AS c(v) WHERE ${rule(sql<string>`c.v`)} IN (${sql.join(values)}))`;
   return trx
     .selectFrom("customers")
     .select(customerColumns)
     .where("company_id", "=", scope.companyId)
     .where("env", "=", scope.env)
     .where((eb) =>
-      eb.or([
-        ...emails.map((e) => eb(sql`emails`, "@>", sql`${JSON.stringify([e])}::jsonb`)),
-        ...phones.map((p) => eb(sql`phones`, "@>", sql`${JSON.stringify([p])}::jsonb`)),
-      ]),
+      eb.or([...(emails.length > 0 ? [anyOf("emails", emails, storedEmail)] : []), ...(phones.length > 0 ? [anyOf("phones", phones, storedPhone)] : [])]),
     )
     .orderBy("created_at")
     .orderBy("id")

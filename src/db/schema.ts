@@ -286,9 +286,8 @@ export interface WebhookDeliveriesTable {
   object_key: string;
   sequence: ColumnType<bigint, bigint | number, bigint | number>;
   status: DeliveryStatus;
+  /** Attempts sent (the number of the latest); when it is tried next and whether it is being sent are its `webhooks.deliver` job's (queues.ts). */
   attempts: Generated<number>;
-  next_attempt_at: NullableTimestamp;
-  locked_until: NullableTimestamp;
   last_status_code: number | null;
   last_error: string | null;
   created_at: Timestamp;
@@ -521,7 +520,8 @@ export interface PaymentConsentsTable {
   max_amount: bigint;
   currency: string;
   activates_at: NullableTimestamp;
-  next_check_at: NullableTimestamp;
+  /** Migration 0015: the sequence number of the consent's latest `consents.activate` job (src/payments/schedule.ts). */
+  checks: Generated<number>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -601,9 +601,8 @@ export interface PaymentsTable {
   failure_code: string | null;
   failure_reason: string | null;
   fee: Generated<bigint>;
-  next_check_at: NullableTimestamp;
+  /** Migration 0015: the sequence number of the row's latest scheduled check job (src/payments/schedule.ts); a job with another number is superseded. */
   checks: Generated<number>;
-  lease_until: NullableTimestamp;
   succeeded_at: NullableTimestamp;
   settled_at: NullableTimestamp;
   created_at: Timestamp;
@@ -638,9 +637,8 @@ export interface RefundsTable {
   reference: string | null;
   sent_at: NullableTimestamp;
   failure_reason: string | null;
-  next_check_at: NullableTimestamp;
+  /** Migration 0015: the sequence number of the row's latest scheduled check job (src/payments/schedule.ts); a job with another number is superseded. */
   checks: Generated<number>;
-  lease_until: NullableTimestamp;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -661,9 +659,8 @@ export interface PayoutsTable {
   reference: string | null;
   sent_at: NullableTimestamp;
   failure_reason: string | null;
-  next_check_at: NullableTimestamp;
+  /** Migration 0015: the sequence number of the row's latest scheduled check job (src/payments/schedule.ts); a job with another number is superseded. */
   checks: Generated<number>;
-  lease_until: NullableTimestamp;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

@@ -6,7 +6,7 @@ import { guardedLookup, isPrivateAddress } from "./address-guard.js";
 import { signWebhook } from "./signing.js";
 
 /**
- * Sending one webhook delivery attempt: one signed POST, nothing else (no database). The worker
+ * Sending one webhook delivery attempt: one signed POST, nothing else (no database). The delivery job
  * (`worker.ts`) decides what an outcome means for the delivery; this module only turns whatever
  * the network and the receiver do into an {@link AttemptResult}. It never throws for network
  * trouble or for a receiver that misbehaves (unreachable, slow, huge or garbage answers).
@@ -54,7 +54,7 @@ export interface SendOptions {
  * - `redirect`: a 3xx (redirects are never followed; the status code is kept too);
  * - `invalid_url`, `unsupported_protocol`: the endpoint's URL cannot be sent to;
  * - `EPRIVATEADDRESS`: a production endpoint resolved to a private/loopback address;
- * - `secret_unavailable`: the endpoint's secrets could not be opened (set by the worker);
+ * - `secret_unavailable`: the endpoint's secrets could not be opened (set by the delivery job);
  * - a Node error code: `ECONNREFUSED`, `ENOTFOUND`, `ECONNRESET`, `HPE_INVALID_CONSTANT` (not
  *   HTTP), `CERT_HAS_EXPIRED`…
  * A plain non-2xx answer has no error: its status code says it.
@@ -84,7 +84,7 @@ export interface WebhookAgents {
   https: { guarded: https.Agent; open: https.Agent };
 }
 
-/** A fresh set of pools (a worker owns one and destroys it when it stops). */
+/** A fresh set of pools (each webhook delivery job definition owns one for its process; idle sockets close after 5 s and do not keep the process alive). */
 export function createWebhookAgents(): WebhookAgents {
   const options = { keepAlive: true, timeout: 5_000, scheduling: "lifo" as const };
   return {

@@ -1,13 +1,14 @@
-import { sql, type RawBuilder, type Transaction } from "kysely";
+import { sql, type Transaction } from "kysely";
 import type { DB, Env } from "../db/schema.js";
 import { newId } from "../lib/ids.js";
-import type { Executor } from "../core/db.js";
+import { queueDeliveries } from "./queues.js";
 
 /**
  * The event log. Every state change a developer cares about calls {@link emitEvent} inside the
  * transaction that makes the change, so an event exists exactly when its change does. The same
  * transaction fans the event out: one delivery per enabled endpoint of the company and
- * environment that wants the type (the worker sends them). Per object, events carry an
+ * environment that wants the type, and a `webhooks.deliver` job for each that is not waiting
+ * behind an earlier one of its object (the job runner sends them; queues.ts). Per object, events carry an
  * increasing `sequence` (1, 2, 3…): receivers can order and de-duplicate by it.
  */
 
@@ -112,13 +113,13 @@ const objectKey = (object: { type: string; id: string }) => `${object.type}:${ob
  * One pending delivery per enabled endpoint of the company and environment that wants the type;
  * with `onlyEndpointId`, one for that endpoint alone (if enabled), whatever types it wants.
  *
- * A delivery is **parked** (`next_attempt_at` NULL) when an earlier delivery of the same object
- * to the same endpoint is still pending: the worker never looks at parked rows, and whoever
- * finishes the earlier one releases the next ({@link releaseHeads}). The caller holds the
- * object's `event_sequences` row lock (taken first thing in {@link emitEvent}), so a worker
- * finishing that earlier delivery in another process either finished before this statement's
- * snapshot (nothing to wait for: not parked) or waits for this transaction and then sees the
- * parked delivery and releases it.
+ * A delivery that is the head of its (endpoint, object) queue gets its `webhooks.deliver` job
+ * here, in the same transaction. One is **parked** (no job) when an earlier delivery of the same
+ * object to the same endpoint is still pending: whoever finishes the earlier one enqueues the
+ * next ({@link releaseHeads} in queues.ts). The caller holds the object's `event_sequences` row
+ * lock (taken first thing in {@link emitEvent}), so a runner finishing that earlier delivery in
+ * another process either finished before this statement's snapshot (nothing to wait for: not
+ * parked) or waits for this transaction and then sees the parked delivery and releases it.
  */
 async function fanOut(
   trx: Transaction<DB>,
@@ -151,135 +152,29 @@ async function fanOut(
     )
     .execute();
   if (endpoints.length === 0) return 0;
+  const rows = endpoints.map((endpoint) => ({ id: newId(now), behind: endpoint.behind, endpointId: endpoint.id }));
   await trx
     .insertInto("webhook_deliveries")
     .values(
-      endpoints.map((endpoint) => ({
-        id: newId(now),
+      rows.map((row) => ({
+        id: row.id,
         event_id: e.id,
-        endpoint_id: endpoint.id,
+        endpoint_id: row.endpointId,
         company_id: e.companyId,
         env: e.env,
         object_key: e.objectKey,
         sequence: e.sequence,
         status: "pending" as const,
-        next_attempt_at: endpoint.behind ? null : now,
         created_at: now,
         updated_at: now,
       })),
     )
     .execute();
+  await queueDeliveries(
+    trx,
+    rows.filter((row) => !row.behind).map((row) => ({ id: row.id, company_id: e.companyId, attempts: 0 })),
+    now,
+  );
   return endpoints.length;
 }
 
-// ---------------------------------------------------------------------------------------------
-// The per-(endpoint, object) queues
-// ---------------------------------------------------------------------------------------------
-//
-// Deliveries of one object to one endpoint go out in sequence order. Only the head of such a
-// queue (its lowest-sequence pending delivery) has a `next_attempt_at`; the others are parked
-// (NULL) and are not in the worker's due index at all, so a head that keeps failing for days
-// costs the claim nothing however many events pile up behind it. Whoever makes a pending
-// delivery stop being pending (the worker recording an outcome, a 410, a disabled or deleted
-// endpoint) releases the next one in the same transaction; whoever makes one pending again (a
-// resend) parks what must wait behind it.
-//
-// Races are closed by the object's `event_sequences` row lock, which emitEvent takes first: every
-// writer that parks, finishes or releases deliveries of an object holds it, so they serialize.
-// Writers that lock several objects lock them in (company_id, env, object_type, object_id) order.
-
-/** A per-(endpoint, object) queue. */
-export interface DeliveryQueue {
-  endpoint_id: string;
-  object_key: string;
-}
-
-/**
- * Locks the `event_sequences` rows of these events' objects, in key order, waiting for holders
- * (an emitEvent transaction, a resend, another worker) to finish. With `skipLocked`, takes only
- * the ones free now and returns which events' objects it holds (callers handle the others one by
- * one, so a worker never waits while holding several locks). Call inside a transaction.
- */
-export async function lockObjectsOf(trx: Executor, eventIds: readonly string[], options: { skipLocked?: boolean } = {}): Promise<Set<string>> {
-  if (eventIds.length === 0) return new Set();
-  const { rows } = await sql<{ event_id: string }>`
-    SELECT ev.id AS event_id
-    FROM events ev
-    JOIN event_sequences s
-      ON s.company_id = ev.company_id AND s.env = ev.env AND s.object_type = ev.object_type AND s.object_id = ev.object_id
-    WHERE ev.id = ANY(${[...new Set(eventIds)]}::text[])
-    ORDER BY s.company_id, s.env, s.object_type, s.object_id
-    FOR UPDATE OF s ${options.skipLocked ? sql`SKIP LOCKED` : sql``}
-  `.execute(trx);
-  return new Set(rows.map((r) => r.event_id));
-}
-
-/**
- * Locks (waiting, in key order) the `event_sequences` rows of the objects of the events that
- * `eventIds` (a subquery yielding event ids) selects: for writers that touch many deliveries at
- * once (a 410 disabling an endpoint, resend-failed). Call inside a transaction.
- */
-export async function lockObjectsWhere(trx: Executor, eventIds: RawBuilder<unknown>): Promise<void> {
-  await sql`
-    SELECT 1 FROM event_sequences s
-    WHERE (s.company_id, s.env, s.object_type, s.object_id) IN (
-      SELECT ev.company_id, ev.env, ev.object_type, ev.object_id FROM events ev WHERE ev.id IN (${eventIds})
-    )
-    ORDER BY s.company_id, s.env, s.object_type, s.object_id
-    FOR UPDATE OF s
-  `.execute(trx);
-}
-
-const distinctQueues = (queues: readonly DeliveryQueue[]) => {
-  const seen = new Map(queues.map((q) => [`${q.endpoint_id}\u0000${q.object_key}`, q]));
-  return { endpoints: [...seen.values()].map((q) => q.endpoint_id), keys: [...seen.values()].map((q) => q.object_key) };
-};
-
-/**
- * Releases each queue's head (its lowest-sequence pending delivery) if it is parked: due now.
- * Call after deliveries of these queues stopped being pending, in the same transaction, holding
- * the objects' locks ({@link lockObjectsOf}). A queue whose head is not parked is left alone.
- */
-export async function releaseHeads(trx: Executor, queues: readonly DeliveryQueue[], now: Date): Promise<number> {
-  if (queues.length === 0) return 0;
-  const { endpoints, keys } = distinctQueues(queues);
-  const result = await sql`
-    UPDATE webhook_deliveries d
-    SET next_attempt_at = ${now}, updated_at = ${now}
-    FROM unnest(${endpoints}::text[], ${keys}::text[]) AS q (endpoint_id, object_key)
-    WHERE d.id = (
-        SELECT e.id FROM webhook_deliveries e
-        WHERE e.endpoint_id = q.endpoint_id AND e.object_key = q.object_key AND e.status = 'pending'
-        ORDER BY e.sequence
-        LIMIT 1
-      )
-      AND d.next_attempt_at IS NULL
-  `.execute(trx);
-  return Number(result.numAffectedRows ?? 0n);
-}
-
-/**
- * Restores the queue discipline after deliveries of these queues became pending again (a
- * resend): parks every pending delivery that has an earlier pending one (unless a worker holds
- * a live lease on it: its outcome parks it), then releases each head that is parked. A resent
- * delivery behind its object's pending head waits for it; one ahead of the head goes first, and
- * the former head waits (its retry then comes when it is released, not on its old schedule).
- * Hold the objects' locks.
- */
-export async function settleQueues(trx: Executor, queues: readonly DeliveryQueue[], now: Date): Promise<void> {
-  if (queues.length === 0) return;
-  const { endpoints, keys } = distinctQueues(queues);
-  await sql`
-    UPDATE webhook_deliveries d
-    SET next_attempt_at = NULL, updated_at = ${now}
-    FROM unnest(${endpoints}::text[], ${keys}::text[]) AS q (endpoint_id, object_key)
-    WHERE d.endpoint_id = q.endpoint_id AND d.object_key = q.object_key AND d.status = 'pending'
-      AND d.next_attempt_at IS NOT NULL
-      AND (d.locked_until IS NULL OR d.locked_until <= ${now})
-      AND EXISTS (
-        SELECT 1 FROM webhook_deliveries e
-        WHERE e.endpoint_id = d.endpoint_id AND e.object_key = d.object_key AND e.status = 'pending' AND e.sequence < d.sequence
-      )
-  `.execute(trx);
-  await releaseHeads(trx, queues, now);
-}

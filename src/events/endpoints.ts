@@ -6,6 +6,7 @@ import { paginate, type Pagination } from "../core/paging.js";
 import { newId } from "../lib/ids.js";
 import type { SecretBox } from "../lib/secret-box.js";
 import { isLocalHostName, isPrivateAddress } from "./address-guard.js";
+import { aad, previousValid } from "./endpoint-secrets.js";
 import { emitEvent } from "./emit.js";
 import { generateWebhookSecret } from "./signing.js";
 import { tenantPage } from "../db/tenant-page.js";
@@ -21,7 +22,7 @@ import type { Scope } from "../core/tenancy.js";
  *
  * Signing secrets and bearer tokens are stored only sealed (AES-256-GCM, the row and column as
  * additional data), shown in clear once — in the response that made them — and read back only
- * by the delivery worker through {@link endpointSecrets}. Views carry the secret's last four
+ * by the delivery job (worker.ts) through {@link endpointSecrets} (endpoint-secrets.ts). Views carry the secret's last four
  * characters, to tell secrets apart.
  */
 type EndpointRow = Selectable<WebhookEndpointsTable>;
@@ -75,13 +76,9 @@ export interface EndpointView {
 export type EndpointWithSecret = EndpointView & { secret: string };
 
 /** The additional data each sealed column is bound to: a value copied to another row or column fails to open. */
-const aad = (id: string, column: "secret" | "previous_secret" | "bearer_token") => `webhook_endpoints:${id}:${column}`;
 
 const endpointNotFound = () => new OkroError("NOT_FOUND", "webhook endpoint not found", { field: "id" });
 
-/** True while the rotated-out secret may still sign. */
-const previousValid = (row: Pick<EndpointRow, "previous_secret_enc" | "previous_secret_expires_at">, now: Date) =>
-  row.previous_secret_enc !== null && row.previous_secret_expires_at !== null && row.previous_secret_expires_at.getTime() > now.getTime();
 
 function endpointView(row: EndpointRow, now: Date): EndpointView {
   return {
@@ -106,7 +103,7 @@ function endpointView(row: EndpointRow, now: Date): EndpointView {
 /**
  * Why `value` cannot be a webhook URL, or null when it can. Everywhere: an absolute http(s) URL
  * of at most 2048 characters, without credentials, fragment, spaces or control characters. In
- * production also not a loopback name or a literal private address (SSRF); the worker checks the
+ * production also not a loopback name or a literal private address (SSRF); the delivery job checks the
  * addresses a name resolves to when it delivers. Without `env`, only the first set is checked
  * (request schemas, which do not know the environment).
  */
@@ -361,20 +358,6 @@ export async function sendTestEvent(
   return { event_id: event.id, endpoint_id: id };
 }
 
-/**
- * What the delivery worker signs and authenticates with: the secrets to sign with (the current
- * one first, then the previous one while its rotation grace lasts) and the bearer token, if any.
- */
-export function endpointSecrets(
-  ctx: { secrets: SecretBox },
-  row: Pick<EndpointRow, "id" | "secret_enc" | "previous_secret_enc" | "previous_secret_expires_at" | "bearer_token_enc">,
-  now: Date,
-): { secrets: string[]; bearerToken?: string } {
-  const list = [ctx.secrets.open(row.secret_enc, aad(row.id, "secret"))];
-  if (previousValid(row, now)) list.push(ctx.secrets.open(row.previous_secret_enc!, aad(row.id, "previous_secret")));
-  if (row.bearer_token_enc === null) return { secrets: list };
-  return { secrets: list, bearerToken: ctx.secrets.open(row.bearer_token_enc, aad(row.id, "bearer_token")) };
-}
 
 /**
  * Keeps an app's endpoint in step with its `callback_url` (call it in the transaction that
@@ -465,3 +448,4 @@ export async function backfillAppEndpoints(ctx: AppContext, log: (message: strin
   }
   return made;
 }
+export { endpointSecrets } from "./endpoint-secrets.js";

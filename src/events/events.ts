@@ -2,7 +2,9 @@ import { sql } from "kysely";
 import type { DeliveryStatus, Env } from "../db/schema.js";
 import { OkroError } from "../core/errors.js";
 import { offsetOf, paginate, type Pagination } from "../core/paging.js";
-import { lockObjectsOf, lockObjectsWhere, settleQueues, type EventPayload } from "./emit.js";
+import { advanceQueued, jobSchedules, type JobSchedule } from "../jobs/store.js";
+import type { EventPayload } from "./emit.js";
+import { cancelDeliveryJobs, DELIVERY_JOB, deliveryJobKey, lockObjectsOf, lockObjectsWhere, settleQueues } from "./queues.js";
 import type { Executor } from "../core/db.js";
 import type { Scope } from "../core/tenancy.js";
 
@@ -166,8 +168,6 @@ function deliveriesOf(db: Executor, scope: Scope) {
       "d.sequence",
       "d.status",
       "d.attempts",
-      "d.next_attempt_at",
-      "d.locked_until",
       "d.last_status_code",
       "d.last_error",
       "d.created_at",
@@ -178,7 +178,23 @@ function deliveriesOf(db: Executor, scope: Scope) {
 }
 type DeliveryRow = Awaited<ReturnType<ReturnType<typeof deliveriesOf>["executeTakeFirstOrThrow"]>>;
 
-function deliveryView(row: DeliveryRow): DeliveryView {
+/**
+ * Views of these rows, with when each is tried next and whether it is being sent now, read from
+ * its `webhooks.deliver` job: queued → `next_attempt_at` is the job's due time; running →
+ * `leased_until` is its lease's end; a pending delivery with neither is parked behind an earlier
+ * one of its object.
+ */
+async function deliveryViews(db: Executor, rows: readonly DeliveryRow[]): Promise<DeliveryView[]> {
+  const jobs = await jobSchedules(
+    db,
+    DELIVERY_JOB,
+    rows.filter((r) => r.status === "pending").map((r) => deliveryJobKey(r.id)),
+  );
+  return rows.map((row) => deliveryView(row, jobs.get(deliveryJobKey(row.id))));
+}
+
+function deliveryView(row: DeliveryRow, job: JobSchedule | undefined): DeliveryView {
+  const pending = row.status === "pending";
   return {
     id: row.id,
     event_id: row.event_id,
@@ -189,8 +205,8 @@ function deliveryView(row: DeliveryRow): DeliveryView {
     sequence: Number(row.sequence),
     status: row.status,
     attempt_count: row.attempts,
-    next_attempt_at: iso(row.next_attempt_at),
-    leased_until: iso(row.locked_until),
+    next_attempt_at: pending && job?.state === "queued" ? iso(job.run_at) : null,
+    leased_until: pending && job?.state === "running" ? iso(job.lease_until) : null,
     last_status_code: row.last_status_code,
     last_error: row.last_error,
     created_at: row.created_at.toISOString(),
@@ -236,7 +252,7 @@ export async function listDeliveries(
     rows.orderBy("d.created_at", "desc").orderBy("d.id", "desc").limit(limit).offset(offsetOf(page, limit)).execute(),
     count.executeTakeFirstOrThrow(),
   ]);
-  return { deliveries: found.map(deliveryView), pagination: paginate(total.n, page, limit) };
+  return { deliveries: await deliveryViews(db, found), pagination: paginate(total.n, page, limit) };
 }
 
 /** A delivery with every attempt (first first) and the event it carries. */
@@ -257,7 +273,7 @@ export async function getDelivery(
     getEvent(db, scope, row.event_id),
   ]);
   return {
-    delivery: deliveryView(row),
+    delivery: (await deliveryViews(db, [row]))[0]!,
     attempts: attempts.map((a) => ({
       attempt: a.attempt,
       started_at: a.started_at.toISOString(),
@@ -286,14 +302,14 @@ const disabledEndpoint = (field: string, endpoint: { disabled_reason: string | n
  * the resend carries the same `webhook-id` (receivers de-duplicate by it) and continues its
  * attempt count. Works for succeeded and failed deliveries (and for a pending one waiting for its
  * retry: it becomes due now). Refused while a worker holds it (pending with a live lease: 409)
- * and when its endpoint is disabled (422: the worker would not send it).
+ * and when its endpoint is disabled (422: its job would not send it).
  *
- * Per-object order still holds: the worker sends one object's pending deliveries to one endpoint
+ * Per-object order still holds: the delivery jobs send one object's pending deliveries to one endpoint
  * in sequence order, so a resent older event goes out before newer pending ones of that object
  * (they are parked behind it: a former head waiting for a retry is then tried when the resent
  * one finishes, not on its old schedule), and a resent newer event does not jump the queue: it
- * is parked (next_attempt_at null) until the earlier pending ones finish. Call it in a
- * transaction: it holds the object's event_sequences lock (see emit.ts) while it re-queues.
+ * is parked (no job) until the earlier pending ones finish. Call it in a
+ * transaction: it holds the object's event_sequences lock (see queues.ts) while it re-queues.
  */
 export async function resendDelivery(trx: Executor, scope: Scope, id: string, now: Date): Promise<DeliveryView> {
   const current = await trx
@@ -307,23 +323,20 @@ export async function resendDelivery(trx: Executor, scope: Scope, id: string, no
   if (!current) throw deliveryNotFound();
   if (!current.enabled) throw disabledEndpoint("id", current);
   await lockObjectsOf(trx, [current.event_id]);
-  // Compare-and-set: a worker that leased it since we looked wins, and we say so.
-  const updated = await trx
-    .updateTable("webhook_deliveries")
-    .set({ status: "pending", next_attempt_at: now, locked_until: null, updated_at: now })
-    .where("id", "=", id)
-    // Spelled without NOT(…): a NULL lease would make NOT(pending AND NULL) NULL, i.e. false.
-    .where((eb) => eb.or([eb("status", "!=", "pending"), eb("locked_until", "is", null), eb("locked_until", "<=", now)]))
-    .returning("id")
-    .executeTakeFirst();
-  if (!updated) {
+  // Holding the object's lock, no run of this delivery can record an outcome meanwhile; one that
+  // is sending right now (a live lease) is left to finish, and we say so.
+  const job = (await jobSchedules(trx, DELIVERY_JOB, [deliveryJobKey(id)])).get(deliveryJobKey(id));
+  if (job?.state === "running" && job.lease_until !== null && job.lease_until > now) {
     throw new OkroError("CONFLICT", "id: this delivery is being sent by a worker right now; wait for the attempt to finish (deliveries/get shows it), then resend", {
       field: "id",
     });
   }
+  await trx.updateTable("webhook_deliveries").set({ status: "pending", updated_at: now }).where("id", "=", id).execute();
+  // A retry waiting for its time is withdrawn, so the resend (if it is its queue's head) is due now.
+  await cancelDeliveryJobs(trx, [id]);
   await settleQueues(trx, [current], now);
   const row = await deliveriesOf(trx, scope).where("d.id", "=", id).executeTakeFirstOrThrow();
-  return deliveryView(row);
+  return (await deliveryViews(trx, [row]))[0]!;
 }
 
 /**
@@ -372,7 +385,7 @@ export async function resendFailedDeliveries(
   await lockObjectsWhere(trx, sql`${toResend.select("event_id")}`);
   const requeued = await trx
     .updateTable("webhook_deliveries")
-    .set({ status: "pending", next_attempt_at: now, locked_until: null, updated_at: now })
+    .set({ status: "pending", updated_at: now })
     .where("id", "in", toResend.select("id"))
     .returning(["endpoint_id", "object_key"])
     .execute();
@@ -385,21 +398,18 @@ export async function resendFailedDeliveries(
 // ---------------------------------------------------------------------------------------------
 
 /**
- * The sandbox clock's hold on webhook schedules. The worker compares `next_attempt_at` with the
- * process clock, which an advance of a company's sandbox clock does not move; so the advance
- * moves that company's pending sandbox schedules back by the same amount instead: a retry due
+ * The sandbox clock's hold on webhook schedules. The job runner compares a job's due time with
+ * the process clock, which an advance of a company's sandbox clock does not move; so the advance
+ * brings that company's queued sandbox deliveries forward by the same amount instead: a retry due
  * in 5 h is due at once after advancing 5 h (and one due in 10 h, in 5 h). Production deliveries
  * are never touched. Called by `POST /v2/sandbox/clock/advance` (the realm is the company).
  */
 export async function shiftSandboxSchedules(db: Executor, companyId: string, ms: number): Promise<number> {
   if (!(ms > 0)) return 0;
-  const result = await db
-    .updateTable("webhook_deliveries")
-    .set({ next_attempt_at: sql`next_attempt_at - ${String(ms)}::float8 * interval '1 millisecond'` })
-    .where("company_id", "=", companyId)
-    .where("env", "=", "sandbox")
-    .where("status", "=", "pending")
-    .where("next_attempt_at", "is not", null)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
+  return advanceQueued(
+    db,
+    DELIVERY_JOB,
+    sql`SELECT 'delivery:' || d.id FROM webhook_deliveries d WHERE d.company_id = ${companyId} AND d.env = 'sandbox' AND d.status = 'pending'`,
+    ms,
+  );
 }

@@ -31,7 +31,15 @@ export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, backoff: { initialMs
 export const DEFAULT_LEASE_MS = 60_000;
 const DEFAULT_MAX_BACKOFF_MS = 3_600_000;
 
-/** What a handler is given: the job, its validated payload, the app, and the exactly-once completion. */
+/** A handler's log lines, with the job's name, id, key, attempt and runner already on them. */
+export interface JobLog {
+  debug(fields: Record<string, unknown>, message: string): void;
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
+}
+
+/** What a handler is given: the job, its validated payload, the app, its log and the exactly-once completion. */
 export interface RunningJob<P> {
   readonly id: string;
   readonly name: string;
@@ -43,6 +51,7 @@ export interface RunningJob<P> {
   readonly maxAttempts: number;
   readonly companyId: string | null;
   readonly ctx: AppContext;
+  readonly log: JobLog;
   /**
    * Makes the handler's database effects and the job's completion one transaction: locks the job
    * row, checks the lease is still this run's (a worker whose lease lapsed and was taken over
@@ -51,6 +60,13 @@ export interface RunningJob<P> {
    * calling it is completed by the runner (same lease check), with no effects of its own.
    */
   complete<T>(fn?: (trx: Transaction<DB>) => Promise<T>): Promise<T>;
+  /**
+   * Records this run as failed together with its effects, in one transaction that checks the
+   * lease as `complete` does: the job is queued again after the definition's backoff, or failed
+   * for good when this was its last attempt or `final` is set. `fn` is told which (`retryAt`,
+   * null: for good). The handler then returns normally. Call it at most once, instead of `complete`.
+   */
+  fail<T>(error: string, fn?: (trx: Transaction<DB>, outcome: { retryAt: Date | null }) => Promise<T>, options?: { final?: boolean }): Promise<T>;
 }
 
 export interface JobDefinition<S extends z.ZodType = z.ZodType> {
@@ -59,11 +75,25 @@ export interface JobDefinition<S extends z.ZodType = z.ZodType> {
   readonly payload: S;
   readonly handler: (job: RunningJob<z.output<S>>) => Promise<void>;
   readonly retry: RetryPolicy;
-  readonly leaseMs: number;
+  /** Business time, ms; or derived from the app's configuration when the runner starts (e.g. above a configured bank timeout). */
+  readonly leaseMs: number | ((ctx: AppContext) => number);
   /** At most this many of this kind at once in one runner (process); default: only the runner's bound. */
   readonly concurrency: number | undefined;
   /** Recurring housekeeping: enqueued once per period of this length (ms) by every runner that knows it; the unique key (name, period start) makes a cluster run each period once. */
   readonly everyMs: number | undefined;
+}
+
+/**
+ * What enqueueing needs of a definition: its name, payload schema and retry policy (the attempt
+ * budget is stored with the job). A domain whose transitions enqueue work can declare its kinds
+ * with {@link jobKind} beside those transitions and attach the handlers where the work lives
+ * (`defineJob({...kind, handler})`), so the module that schedules need not import the module
+ * that does the work (payments: transitions.ts schedules, execute.ts works).
+ */
+export type JobKind<S extends z.ZodType = z.ZodType> = Pick<JobDefinition<S>, "name" | "payload" | "retry">;
+
+export function jobKind<S extends z.ZodType>(kind: { name: string; payload: S; retry?: RetryPolicy }): JobKind<S> {
+  return { name: kind.name, payload: kind.payload, retry: kind.retry ?? DEFAULT_RETRY };
 }
 
 export interface JobOptions<S extends z.ZodType> {
@@ -71,7 +101,7 @@ export interface JobOptions<S extends z.ZodType> {
   payload: S;
   handler: (job: RunningJob<z.output<S>>) => Promise<void>;
   retry?: RetryPolicy;
-  leaseMs?: number;
+  leaseMs?: number | ((ctx: AppContext) => number);
   concurrency?: number;
   everyMs?: number;
 }
@@ -85,7 +115,7 @@ export function defineJob<S extends z.ZodType>(options: JobOptions<S>): JobDefin
   const retry = options.retry ?? DEFAULT_RETRY;
   if (!Number.isInteger(retry.maxAttempts) || retry.maxAttempts < 1) throw new RangeError(`${options.name}: retry.maxAttempts must be a positive integer`);
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
-  if (!Number.isInteger(leaseMs) || leaseMs < 1) throw new RangeError(`${options.name}: leaseMs must be a positive integer (ms)`);
+  if (typeof leaseMs === "number") checkLeaseMs(options.name, leaseMs);
   if (options.concurrency !== undefined && (!Number.isInteger(options.concurrency) || options.concurrency < 1)) {
     throw new RangeError(`${options.name}: concurrency must be a positive integer`);
   }
@@ -93,6 +123,11 @@ export function defineJob<S extends z.ZodType>(options: JobOptions<S>): JobDefin
     throw new RangeError(`${options.name}: everyMs must be a whole number of ms, at least 1000`);
   }
   return { ...options, retry, leaseMs, concurrency: options.concurrency, everyMs: options.everyMs };
+}
+
+export function checkLeaseMs(name: string, leaseMs: number): number {
+  if (!Number.isInteger(leaseMs) || leaseMs < 1) throw new RangeError(`${name}: leaseMs must be a positive integer (ms)`);
+  return leaseMs;
 }
 
 /** The delay (business time, ms) before retrying after failed attempt `attempt` (1-based). */
@@ -126,7 +161,7 @@ export class JobLeaseLostError extends Error {
   }
 }
 
-export function parsePayload<S extends z.ZodType>(def: JobDefinition<S>, payload: unknown): z.output<S> {
+export function parsePayload<S extends z.ZodType>(def: JobKind<S>, payload: unknown): z.output<S> {
   const parsed = def.payload.safeParse(payload);
   if (!parsed.success) throw new JobPayloadError(def.name, parsed.error);
   return parsed.data;

@@ -4,8 +4,8 @@ import type { BaseLogger } from "pino";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { AppContext } from "../context.js";
 import type { DB } from "../db/schema.js";
-import { backoffMs, JobLeaseLostError, JobPayloadError, parsePayload, type JobDefinition, type RunningJob } from "./define.js";
-import { claimJobs, completeJob, enqueue, failJob, localEnqueues, queueDepth, type JobRow } from "./store.js";
+import { backoffMs, checkLeaseMs, JobLeaseLostError, JobPayloadError, parsePayload, type JobDefinition, type RunningJob } from "./define.js";
+import { claimJobs, completeJob, enqueue, failJob, failJobWith, localEnqueues, queueDepth, type JobRow } from "./store.js";
 
 /**
  * The one job runner (docs/decisions/0012-one-job-runner.md). Any number run at once, in any number
@@ -83,6 +83,8 @@ export class JobRunner {
   readonly concurrency: number;
   readonly workerId: string;
   private readonly definitions = new Map<string, AnyDefinition>();
+  /** Each definition's lease (ms), resolved against this runner's app once. */
+  private readonly leases = new Map<string, number>();
   private readonly pollMs: number;
   private readonly log: JobLogger;
   private readonly companyIds: readonly string[] | undefined;
@@ -109,6 +111,7 @@ export class JobRunner {
     for (const def of definitions) {
       if (this.definitions.has(def.name)) throw new RangeError(`job ${def.name} is registered twice`);
       this.definitions.set(def.name, def);
+      this.leases.set(def.name, checkLeaseMs(def.name, typeof def.leaseMs === "function" ? def.leaseMs(ctx) : def.leaseMs));
     }
     this.concurrency = options.concurrency ?? ctx.config.workerConcurrency;
     if (!Number.isInteger(this.concurrency) || this.concurrency < 1) throw new RangeError("concurrency must be a positive integer");
@@ -241,12 +244,12 @@ export class JobRunner {
     };
     for (const def of bounded) {
       const left = Math.min(free - out.length, def.concurrency! - (this.inFlightByName.get(def.name) ?? 0));
-      if (left > 0) await take([def.name], left, def.leaseMs);
+      if (left > 0) await take([def.name], left, this.leases.get(def.name)!);
     }
     // Unbounded kinds in one statement, grouped by lease length (most share the default).
     const byLease = new Map<number, string[]>();
     for (const name of open) {
-      const ms = this.definitions.get(name)!.leaseMs;
+      const ms = this.leases.get(name)!;
       byLease.set(ms, [...(byLease.get(ms) ?? []), name]);
     }
     for (const [leaseMs, names] of byLease) {
@@ -273,7 +276,7 @@ export class JobRunner {
     const fields = { workerId: this.workerId, job: def.name, id: row.id, key: row.key, attempt: row.attempts };
     if (row.attempts > row.max_attempts) {
       // Re-claimed after a lapsed lease with no attempt left: its last worker died or overran.
-      await failJob(this.ctx.db, row, { now: clock.now(), error: `lease lapsed on attempt ${row.max_attempts} of ${row.max_attempts} (the worker died or ran longer than ${def.leaseMs} ms)`, retryAt: null });
+      await failJob(this.ctx.db, row, { now: clock.now(), error: `lease lapsed on attempt ${row.max_attempts} of ${row.max_attempts} (the worker died or ran longer than ${this.leases.get(def.name)} ms)`, retryAt: null });
       this.log.error(fields, "job runner: job failed for good (lease lapsed on its last attempt)");
       return "failed";
     }
@@ -286,6 +289,12 @@ export class JobRunner {
       return "failed";
     }
     let completed = false;
+    const log = this.log;
+    /** Set when the handler recorded its own failure with `job.fail`. */
+    let failed: "queued" | "failed" | undefined;
+    const settle = () => {
+      if (completed || failed) throw new Error(`job ${row.name} ${row.id}: complete() or fail() called twice`);
+    };
     const job: RunningJob<unknown> = {
       id: row.id,
       name: row.name,
@@ -295,15 +304,37 @@ export class JobRunner {
       maxAttempts: row.max_attempts,
       companyId: row.company_id,
       ctx: this.ctx,
+      log: {
+        debug: (more, message) => log.debug({ ...fields, ...more }, message),
+        info: (more, message) => log.info({ ...fields, ...more }, message),
+        warn: (more, message) => log.warn({ ...fields, ...more }, message),
+        error: (more, message) => log.error({ ...fields, ...more }, message),
+      },
       complete: async <T>(fn?: (trx: Transaction<DB>) => Promise<T>): Promise<T> => {
-        if (completed) throw new Error(`job ${row.name} ${row.id}: complete() called twice`);
+        settle();
         const result = await completeJob(this.ctx.db, row, () => clock.now(), fn);
         completed = true;
+        return result;
+      },
+      fail: async <T>(error: string, fn?: (trx: Transaction<DB>, outcome: { retryAt: Date | null }) => Promise<T>, options?: { final?: boolean }): Promise<T> => {
+        settle();
+        const now = clock.now();
+        const retryAt = !options?.final && row.attempts < row.max_attempts ? new Date(now.getTime() + backoffMs(def.retry.backoff, row.attempts)) : null;
+        const result = await failJobWith(this.ctx.db, row, { now, error, retryAt }, fn ? (trx) => fn(trx, { retryAt }) : undefined);
+        failed = retryAt ? "queued" : "failed";
         return result;
       },
     };
     try {
       await def.handler(job);
+      if (failed === "queued") {
+        this.log.debug(fields, "job runner: job failed; it is retried");
+        return "retried";
+      }
+      if (failed === "failed") {
+        this.log.warn(fields, "job runner: job failed for good");
+        return "failed";
+      }
       if (!completed) await job.complete();
       this.log.debug(fields, "job runner: job done");
       return "succeeded";
@@ -312,9 +343,9 @@ export class JobRunner {
         this.log.warn(fields, "job runner: lease lost; another worker has the job");
         return "lost_lease";
       }
-      if (completed) {
-        this.log.error({ ...fields, err: error }, "job runner: handler threw after completing; the job stays done");
-        return "succeeded";
+      if (completed || failed) {
+        this.log.error({ ...fields, err: error }, `job runner: handler threw after ${completed ? "completing; the job stays done" : "recording its failure; that stands"}`);
+        return completed ? "succeeded" : failed === "queued" ? "retried" : "failed";
       }
       const now = clock.now();
       const permanent = error instanceof JobPayloadError;

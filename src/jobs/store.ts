@@ -1,10 +1,10 @@
 import { EventEmitter } from "node:events";
 import { randomUUID } from "node:crypto";
-import { sql, type Kysely, type Selectable, type Transaction } from "kysely";
+import { sql, type Kysely, type RawBuilder, type Selectable, type Transaction } from "kysely";
 import type { z } from "zod";
 import type { DB, JobsTable } from "../db/schema.js";
 import { newId } from "../lib/ids.js";
-import { JobLeaseLostError, parsePayload, type JobDefinition } from "./define.js";
+import { JobLeaseLostError, parsePayload, type JobDefinition, type JobKind } from "./define.js";
 import type { Executor } from "../core/db.js";
 
 /** The only file with the jobs table's SQL. */
@@ -37,7 +37,7 @@ export interface Enqueued {
  * change that causes it commits (a rolled-back change leaves no job). The payload is validated by
  * the definition's schema first ({@link JobPayloadError}, nothing written).
  */
-export async function enqueue<S extends z.ZodType>(executor: Executor, def: JobDefinition<S>, payload: z.input<S>, options: EnqueueOptions): Promise<Enqueued> {
+export async function enqueue<S extends z.ZodType>(executor: Executor, def: JobKind<S>, payload: z.input<S>, options: EnqueueOptions): Promise<Enqueued> {
   const data = parsePayload(def, payload);
   const runAt = options.runAt ?? options.now;
   const inserted = await executor
@@ -81,9 +81,15 @@ export async function claimJobs(
   p: { names: readonly string[]; now: Date; leaseUntil: Date; limit: number; owner: string; companyIds?: readonly string[] | undefined },
 ): Promise<JobRow[]> {
   if (p.limit <= 0 || p.names.length === 0) return [];
+  const { rows } = await claimStatement(p).execute(db);
+  return rows;
+}
+
+/** The claim statement of {@link claimJobs} (exported so tests can EXPLAIN it). */
+export function claimStatement(p: { names: readonly string[]; now: Date; leaseUntil: Date; limit: number; owner: string; companyIds?: readonly string[] | undefined }) {
   const scope = p.companyIds ? sql`AND company_id = ANY(${[...p.companyIds]}::text[])` : sql``;
   const token = randomUUID();
-  const { rows } = await sql<JobRow>`
+  return sql<JobRow>`
     UPDATE jobs
     SET state = 'running', attempts = attempts + 1, lease_token = ${token}, lease_owner = ${p.owner},
         lease_until = ${p.leaseUntil}, run_at = ${p.leaseUntil}, updated_at = ${p.now}
@@ -94,8 +100,20 @@ export async function claimJobs(
       LIMIT ${p.limit}
       FOR UPDATE SKIP LOCKED
     )
-    RETURNING *`.execute(db);
-  return rows;
+    RETURNING *`;
+}
+
+/** Locks the job row and checks the lease is still `job`'s (inside the completing transaction). */
+async function holdLease(trx: Transaction<DB>, job: JobRow): Promise<void> {
+  const mine = await trx
+    .selectFrom("jobs")
+    .select("id")
+    .where("id", "=", job.id)
+    .where("state", "=", "running")
+    .where("lease_token", "=", job.lease_token)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!mine) throw new JobLeaseLostError(job.name, job.id);
 }
 
 /**
@@ -104,23 +122,49 @@ export async function claimJobs(
  * before `fn` runs; an error in `fn` rolls everything back.
  */
 export async function completeJob<T>(db: Kysely<DB>, job: JobRow, now: () => Date, fn?: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
-  return db.transaction().execute(async (trx) => {
-    const mine = await trx
-      .selectFrom("jobs")
-      .select("id")
+  if (!fn) {
+    // No effects to commit with it: one compare-and-set on the lease token does the same (a job
+    // taken over meanwhile has another token, or is no longer running).
+    const at = now();
+    const done = await db
+      .updateTable("jobs")
+      .set({ state: "done", run_at: null, lease_token: null, lease_owner: null, lease_until: null, last_error: null, finished_at: at, updated_at: at })
       .where("id", "=", job.id)
       .where("state", "=", "running")
       .where("lease_token", "=", job.lease_token)
-      .forUpdate()
+      .returning("id")
       .executeTakeFirst();
-    if (!mine) throw new JobLeaseLostError(job.name, job.id);
-    const result = fn ? await fn(trx) : (undefined as T);
+    if (!done) throw new JobLeaseLostError(job.name, job.id);
+    return undefined as T;
+  }
+  return db.transaction().execute(async (trx) => {
+    await holdLease(trx, job);
+    const result = await fn(trx);
     const at = now();
     await trx
       .updateTable("jobs")
       .set({ state: "done", run_at: null, lease_token: null, lease_owner: null, lease_until: null, last_error: null, finished_at: at, updated_at: at })
       .where("id", "=", job.id)
       .execute();
+    return result;
+  });
+}
+
+/**
+ * A failed run and its effects in one transaction: lock the job row, check the lease (else
+ * {@link JobLeaseLostError}, nothing written), run `fn`, then back to `queued` at `retryAt` or
+ * `failed` for good when `retryAt` is null. An error in `fn` rolls everything back.
+ */
+export async function failJobWith<T>(
+  db: Kysely<DB>,
+  job: JobRow,
+  p: { now: Date; error: string; retryAt: Date | null },
+  fn?: (trx: Transaction<DB>) => Promise<T>,
+): Promise<T> {
+  return db.transaction().execute(async (trx) => {
+    await holdLease(trx, job);
+    const result = fn ? await fn(trx) : (undefined as T);
+    await failJob(trx, job, p);
     return result;
   });
 }
@@ -167,4 +211,125 @@ export async function purgeFinishedJobs(db: Executor, before: Date, batch: numbe
     DELETE FROM jobs WHERE id IN (
       SELECT id FROM jobs WHERE state = 'done' AND finished_at < ${before} LIMIT ${batch})`.execute(db);
   return Number(result.numAffectedRows ?? 0n);
+}
+
+/**
+ * Sandbox time travel: brings a company's queued sandbox jobs forward by `ms`, so work that falls
+ * due in time the sandbox's clock skipped (a re-query, a settlement, a consent's activation) runs
+ * now; returns how many moved. A job is sandbox work when its payload says `env: "sandbox"` (the
+ * convention of every job about an environment's object); runners in this process are woken.
+ */
+export async function shiftSandboxJobs(db: Executor, companyId: string, ms: number): Promise<number> {
+  if (!(ms > 0)) return 0;
+  const rows = await db
+    .updateTable("jobs")
+    .set({ run_at: sql`run_at - ${String(ms)}::float8 * interval '1 millisecond'` })
+    .where("company_id", "=", companyId)
+    .where("state", "=", "queued")
+    .where(sql<boolean>`payload->>'env' = 'sandbox'`)
+    .returning("name")
+    .execute();
+  const names = new Set(rows.map((r) => r.name));
+  if (names.size > 0) setImmediate(() => names.forEach((name) => localEnqueues.emit("enqueued", name)));
+  return rows.length;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keyed work that can be asked for again, withdrawn or brought forward (webhook deliveries: a
+// resend, a delivery parked behind an earlier one of its object, the sandbox clock)
+// ---------------------------------------------------------------------------------------------
+
+/** Keys: a list, or a SQL query yielding one `text` column of keys. */
+export type JobKeys = readonly string[] | RawBuilder<unknown>;
+
+const keyIn = (keys: JobKeys) => (Array.isArray(keys) ? sql`key = ANY(${[...(keys as readonly string[])]}::text[])` : sql`key IN (${keys as RawBuilder<unknown>})`);
+
+export interface RequeueItem<P> {
+  key: string;
+  payload: P;
+  companyId?: string | null;
+  /** Attempts already spent: the next run is attempt `attempts + 1`, and the backoff continues from there. */
+  attempts: number;
+  /** Runs in all (at least `attempts + 1`); default the definition's `retry.maxAttempts`. */
+  maxAttempts?: number;
+}
+
+/** Rows per INSERT in {@link requeue}. */
+const REQUEUE_BATCH = 500;
+
+/**
+ * Enqueues keyed jobs, again if need be, on the caller's transaction: a key with no job gets a new
+ * one; a key whose job finished (done or failed) is reopened — queued at `runAt`, with the given
+ * attempts already spent; a key whose job is open (queued or running) is left as it is. For work
+ * that can be wanted again after it finished (a webhook delivery resent). Open jobs are filtered
+ * out before the upsert, so it never waits on a row a runner holds. Returns the keys queued.
+ */
+export async function requeue<S extends z.ZodType>(
+  executor: Executor,
+  def: JobKind<S>,
+  items: ReadonlyArray<RequeueItem<z.input<S>>>,
+  options: { now: Date; runAt?: Date },
+): Promise<string[]> {
+  const runAt = options.runAt ?? options.now;
+  const queued: string[] = [];
+  for (let from = 0; from < items.length; from += REQUEUE_BATCH) {
+    const values = items.slice(from, from + REQUEUE_BATCH).map((item) => {
+      const data = parsePayload(def, item.payload);
+      const max = Math.max(item.maxAttempts ?? def.retry.maxAttempts, item.attempts + 1);
+      return sql`(${newId(options.now)}::text, ${item.key}::text, ${JSON.stringify(data ?? null)}::jsonb, ${item.companyId ?? null}::text, ${item.attempts}::int4, ${max}::int4)`;
+    });
+    const { rows } = await sql<{ key: string }>`
+      INSERT INTO jobs AS j (id, name, key, payload, company_id, state, run_at, attempts, max_attempts, created_at, updated_at)
+      SELECT v.id, ${def.name}, v.key, v.payload, v.company_id, 'queued', ${runAt}, v.attempts, v.max_attempts, ${options.now}, ${options.now}
+      FROM (VALUES ${sql.join(values)}) AS v (id, key, payload, company_id, attempts, max_attempts)
+      WHERE NOT EXISTS (SELECT 1 FROM jobs o WHERE o.name = ${def.name} AND o.key = v.key AND o.state IN ('queued', 'running'))
+      ON CONFLICT (name, key) DO UPDATE
+      SET state = 'queued', run_at = EXCLUDED.run_at, attempts = EXCLUDED.attempts, max_attempts = EXCLUDED.max_attempts,
+          payload = EXCLUDED.payload, company_id = EXCLUDED.company_id, lease_token = NULL, lease_owner = NULL, lease_until = NULL,
+          last_error = NULL, finished_at = NULL, updated_at = EXCLUDED.updated_at
+      WHERE j.state IN ('done', 'failed')
+      RETURNING key`.execute(executor);
+    queued.push(...rows.map((r) => r.key));
+  }
+  if (queued.length > 0) setImmediate(() => localEnqueues.emit("enqueued", def.name));
+  return queued;
+}
+
+/**
+ * Withdraws the queued (not running) jobs of these keys: the work is not wanted for now (a
+ * webhook delivery parked behind an earlier one). Running jobs are left to finish. Returns how many.
+ */
+export async function cancelQueued(executor: Executor, def: JobKind, keys: JobKeys): Promise<number> {
+  if (Array.isArray(keys) && keys.length === 0) return 0;
+  const result = await sql`DELETE FROM jobs WHERE name = ${def.name} AND state = 'queued' AND ${keyIn(keys)}`.execute(executor);
+  return Number(result.numAffectedRows ?? 0n);
+}
+
+/** Brings the queued jobs of these keys forward by `ms` (the sandbox clock's advance). Returns how many. */
+export async function advanceQueued(executor: Executor, def: JobKind, keys: JobKeys, ms: number): Promise<number> {
+  if (!(ms > 0) || (Array.isArray(keys) && keys.length === 0)) return 0;
+  const result = await sql`
+    UPDATE jobs SET run_at = run_at - ${String(ms)}::float8 * interval '1 millisecond'
+    WHERE name = ${def.name} AND state = 'queued' AND ${keyIn(keys)}`.execute(executor);
+  return Number(result.numAffectedRows ?? 0n);
+}
+
+export interface JobSchedule {
+  state: JobRow["state"];
+  /** Due time while queued, the lease's end while running. */
+  run_at: Date | null;
+  lease_until: Date | null;
+  attempts: number;
+}
+
+/** The jobs of these keys, by key (for views: when a piece of work runs next, whether it is running). */
+export async function jobSchedules(executor: Executor, def: JobKind, keys: readonly string[]): Promise<Map<string, JobSchedule>> {
+  if (keys.length === 0) return new Map();
+  const rows = await executor
+    .selectFrom("jobs")
+    .select(["key", "state", "run_at", "lease_until", "attempts"])
+    .where("name", "=", def.name)
+    .where("key", "in", [...new Set(keys)])
+    .execute();
+  return new Map(rows.map((r) => [r.key!, { state: r.state, run_at: r.run_at, lease_until: r.lease_until, attempts: r.attempts }]));
 }

@@ -6,6 +6,7 @@ import { newId } from "../lib/ids.js";
 import { kobo, type Kobo } from "../lib/kobo.js";
 import { callBank, paymentLeaseMs, recordMandate, REQUERY_BASE_MS } from "./execute.js";
 import * as store from "./store.js";
+import { enqueueConsentCheck } from "./schedule.js";
 import { recordConsentCreated } from "./transitions.js";
 import type { ConsentRow, Executor, Scope } from "./types.js";
 
@@ -13,7 +14,7 @@ import type { ConsentRow, Executor, Scope } from "./types.js";
  * Payment consents: a customer's standing authority for the company to debit one linked account
  * without them present (`pay/initiate`), backed by a bank mandate the customer authorises once
  * with their OTP/PIN in the widget. A consent is `pending` until the bank activates the mandate
- * (the worker polls `getMandate`), then `active`; `revoked` when the bank cancels it.
+ * (the `consents.activate` job asks `getMandate`), then `active`; `revoked` when the bank cancels it.
  */
 
 /** The largest single debit a consent allows unless the widget asks for another (kobo): ₦1,000,000. */
@@ -27,13 +28,14 @@ function lagosDay(at: Date): string {
 /**
  * Grants payment consent on a linked account. Exactly-once like a debit:
  *  1. a `pending` consent with a fixed mandate reference (`OKROM<id>`) is inserted and committed,
- *     due for the worker when its lease lapses (so a crash from here on is recovered);
+ *     with its `consents.activate` check enqueued for when the customer's hold lapses (so a crash
+ *     from here on is recovered);
  *  2. `createMandate` with the customer's bank session and OTP/PIN, outside any transaction;
  *  3. the answer recorded by compare-and-set: `active` at once (`consent.active`), or `pending`
- *     until `activates_at` (the worker activates it).
- * A timeout leaves it `pending`, re-queried by the worker with `getMandate({reference})`. A
+ *     until `activates_at` (checked again then, and activated).
+ * A timeout leaves it `pending`, re-queried shortly with `getMandate({reference})`. A
  * refusal (wrong OTP with `attempts_left`, locked, …: 422; bank down: 503) removes the consent
- * row, since the bank holds nothing. An account that already has a live consent gets it back
+ * row, since the bank holds nothing (its check job then finds nothing to do). An account that already has a live consent gets it back
  * without a bank call. 404 naming `account_id` when the account is not the tenant's.
  */
 export async function grantConsent(
@@ -65,12 +67,14 @@ export async function grantConsent(
       max_amount: maxAmount,
       currency: account.currency,
       activates_at: null,
-      next_check_at: new Date(now.getTime() + paymentLeaseMs(ctx.config)),
+      checks: 1,
       created_at: now,
       updated_at: now,
     });
     if (inserted) {
       await recordConsentCreated(trx, inserted, "customer", now);
+      // Checked with the bank once the customer's hold lapses, whatever happens to the call below.
+      await enqueueConsentCheck(trx, inserted, { now, runAt: new Date(now.getTime() + paymentLeaseMs(ctx.config)) });
       return { consent: inserted, account, fresh: true };
     }
     // Another grant for the same account committed between our read and insert.
@@ -97,13 +101,17 @@ export async function grantConsent(
     ),
   );
   if (outcome.kind === "ok") {
-    const recorded = await recordMandate(ctx, consent, outcome.value, consent.next_check_at);
+    const recorded = await recordMandate(ctx, consent, outcome.value, consent.checks);
     return recorded ?? (await store.consentById(ctx.db, consent.id)) ?? consent;
   }
   if (outcome.kind === "unknown" || outcome.error.reason === "duplicate_reference") {
-    // Maybe created: the worker asks the bank by reference shortly.
-    const later = new Date(ctx.clock.now().getTime() + REQUERY_BASE_MS);
-    const updated = await store.casConsent(ctx.db, consent.id, "pending", { next_check_at: later }, { nextCheckAt: consent.next_check_at });
+    // Maybe created: `consents.activate` asks the bank by reference shortly.
+    const at = ctx.clock.now();
+    const updated = await ctx.db.transaction().execute(async (trx) => {
+      const bumped = await store.casConsent(trx, consent.id, "pending", {}, { seq: consent.checks, bump: true });
+      if (bumped) await enqueueConsentCheck(trx, bumped, { now: at, runAt: new Date(at.getTime() + REQUERY_BASE_MS) });
+      return bumped;
+    });
     return updated ?? (await store.consentById(ctx.db, consent.id)) ?? consent;
   }
   await store.deleteConsent(ctx.db, consent.id);

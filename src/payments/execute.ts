@@ -3,17 +3,19 @@ import { ConnectorError, isConnectorError, type BankConnector, type Mandate, typ
 import { connectorFor } from "../banks/networks.js";
 import type { AppContext } from "../context.js";
 import type { DB } from "../db/schema.js";
+import { sessionHold } from "../widget/session.js";
 import type { PaymentState, TransferState } from "./domain.js";
+import { enqueueConsentCheck, enqueuePaymentCheck, enqueueTransferCheck, type CheckPayload, type ConsentCheckPayload, type TransferCheckPayload } from "./schedule.js";
 import { applyTransition, moveConsent, moveTransfer, type TransferKind, type TransitionInput } from "./transitions.js";
 import * as store from "./store.js";
-import { MANDATE_LOST_AFTER_MS, NOT_RECEIVED_AFTER_MS, paymentReference, REQUERY_BASE_MS, REQUERY_MAX_MS, requeryDelayMs } from "./timing.js";
+import { MANDATE_LOST_AFTER_MS, NOT_RECEIVED_AFTER_MS, paymentLeaseMs, paymentReference, REQUERY_BASE_MS, REQUERY_MAX_MS, requeryDelayMs } from "./timing.js";
 import type { ConsentRow, PaymentRow, PayoutRow, RefundRow } from "./types.js";
 
 /**
  * The bank-call paths of the payments engine: executing a consent payment (`debitMandate`),
  * recording a debit's outcome (for the worker and for the widget's `authorisePayment`),
  * re-querying unknown outcomes, validating settlement, sending refund and payout credits, and
- * activating consents. Used by the worker (worker.ts) on rows it has claimed.
+ * activating consents. The job handlers (jobs.ts) call them with the row and the job's payload.
  *
  * The exactly-once rules, everywhere here:
  * - The reference (`OKRO<id>A<attempt>`) is fixed and committed (state `processing`) BEFORE the
@@ -23,9 +25,10 @@ import type { ConsentRow, PaymentRow, PayoutRow, RefundRow } from "./types.js";
  * - A re-send happens only after a re-query said `not_found`, with the SAME reference, so the bank
  *   deduplicates it (`duplicate_reference` → re-query again).
  * - Outcomes are recorded by compare-and-set: on the state and attempt for transitions
- *   (applyTransition), on the claim's lease for reschedules. A worker whose claim was taken over
- *   (its lease lapsed) cannot overwrite the newer claim's work; the ledger's unique entry key is
- *   the last backstop.
+ *   (applyTransition), on the row's check number for reschedules (schedule.ts). A job that was
+ *   superseded (the row moved on or was rescheduled: its `seq` is no longer the row's `checks`)
+ *   does nothing, and a run whose job lease lapsed mid-call cannot schedule over the newer run's
+ *   work; the ledger's unique entry key is the last backstop.
  */
 
 export {
@@ -98,7 +101,7 @@ export interface RecordedDebit {
 /**
  * Records the outcome of the debit sent for `row` (state `processing`, its attempt's reference
  * committed). One transaction; compare-and-set on the attempt. When someone else already moved
- * the payment (a worker's re-query, after our lease lapsed), returns the payment as it is now.
+ * the payment (a re-query job, after our hold lapsed), returns the payment as it is now.
  */
 export async function recordDebitOutcome(ctx: AppContext, row: PaymentRow, outcome: BankOutcome<TransferResult>): Promise<RecordedDebit> {
   const consent = row.method === "consent";
@@ -109,13 +112,11 @@ export async function recordDebitOutcome(ctx: AppContext, row: PaymentRow, outco
     return { payment: moved, label, ...(retry ? { retry } : {}) };
   };
   const later = async (delayMs: number, label: string): Promise<RecordedDebit> => {
-    const updated = await store.casPayment(
-      ctx.db,
-      row.id,
-      "processing",
-      { next_check_at: new Date(now.getTime() + delayMs), lease_until: null, checks: 0 },
-      { leaseUntil: row.lease_until },
-    );
+    const updated = await transaction(ctx, async (trx) => {
+      const bumped = await store.bumpPaymentCheck(trx, row.id, "processing", row.checks, now);
+      if (bumped) await enqueuePaymentCheck(trx, bumped, { now, runAt: new Date(now.getTime() + delayMs) });
+      return bumped;
+    });
     return { payment: updated ?? (await current(ctx, row)), label };
   };
 
@@ -191,17 +192,22 @@ async function current(ctx: AppContext, row: PaymentRow): Promise<PaymentRow> {
   return (await store.paymentById(ctx.db, row.id)) ?? row;
 }
 
-/** Leaves a claimed payment where it is, due again after `delayMs` (compare-and-set on the claim). */
-async function reschedule(ctx: AppContext, row: PaymentRow, delayMs: number, label: string, opts: { countCheck?: boolean } = {}): Promise<string> {
+/**
+ * Leaves a payment where it is and schedules its next check after `delayMs` (compare-and-set on the
+ * job's check number). `streak` counts the check as one more that changed nothing, unless told not to.
+ */
+async function reschedule(ctx: AppContext, row: PaymentRow, job: CheckPayload, delayMs: number, label: string, opts: { countCheck?: boolean } = {}): Promise<string> {
   const now = ctx.clock.now();
-  await store.casPayment(
-    ctx.db,
-    row.id,
-    row.state,
-    { next_check_at: new Date(now.getTime() + delayMs), lease_until: null, checks: opts.countCheck === false ? row.checks : row.checks + 1 },
-    { leaseUntil: row.lease_until },
-  );
+  await transaction(ctx, async (trx) => {
+    const bumped = await store.bumpPaymentCheck(trx, row.id, row.state, job.seq, now);
+    if (bumped) await enqueuePaymentCheck(trx, bumped, { now, runAt: new Date(now.getTime() + delayMs), streak: opts.countCheck === false ? job.streak : job.streak + 1 });
+  });
   return label;
+}
+
+/** Whether the check job `job` is still the payment's latest and the payment in one of `states`; else the job was superseded. */
+function isCurrent(row: { state: string; checks: number } | undefined, job: { seq: number }, states: readonly string[]): boolean {
+  return row !== undefined && row.checks === job.seq && states.includes(row.state);
 }
 
 /** Sends (or re-sends, same reference) a consent payment's mandate debit and records the outcome. */
@@ -217,16 +223,16 @@ async function sendMandateDebit(ctx: AppContext, row: PaymentRow, consent: Conse
 }
 
 /**
- * A claimed `queued` consent payment: check the consent, move to `processing` with a new
- * attempt and reference (committed), then `debitMandate` and record the outcome. A consent the
- * bank has not activated yet keeps the payment queued until its `activates_at`.
+ * `payments.execute` for attempt `attempt` of a `queued` consent payment: check the consent, move to
+ * `processing` with the new attempt and reference (committed; its re-query is scheduled for when
+ * the hold lapses), then `debitMandate` and record the outcome. Enqueued only once the consent is
+ * active (transitions.ts), so a pending consent here is a broken invariant: the job throws and is
+ * retried (and kept `failed` if it never clears).
  */
-export async function executeQueued(ctx: AppContext, row: PaymentRow, leaseMs: number): Promise<string> {
-  if (row.method !== "consent") {
-    // Widget payments are sent by authorisePayment, never by the worker.
-    await store.casPayment(ctx.db, row.id, "queued", { next_check_at: null, lease_until: null }, { leaseUntil: row.lease_until });
-    return "not_for_worker";
-  }
+export async function executeQueued(ctx: AppContext, row: PaymentRow | undefined, job: { attempt: number }): Promise<string> {
+  if (!row || row.state !== "queued" || row.attempt + 1 !== job.attempt) return "superseded";
+  // Widget payments are sent by authorisePayment, never by a job.
+  if (row.method !== "consent") return "not_for_worker";
   const consent = row.consent_id ? await store.consentById(ctx.db, row.consent_id) : undefined;
   const now = ctx.clock.now();
   if (!consent || consent.status === "revoked") {
@@ -240,9 +246,7 @@ export async function executeQueued(ctx: AppContext, row: PaymentRow, leaseMs: n
     return "consent_revoked";
   }
   if (consent.status === "pending" || !consent.mandate_id) {
-    const activatesAt = consent.activates_at?.getTime();
-    const delay = activatesAt !== undefined && activatesAt > now.getTime() ? activatesAt - now.getTime() : requeryDelayMs(row.checks);
-    return reschedule(ctx, row, delay, "consent_pending");
+    throw new Error(`payment ${row.id}: consent ${consent.id} is not active yet; its activation sends the payment`);
   }
   if (row.amount > consent.max_amount) {
     await transaction(ctx, (trx) =>
@@ -255,13 +259,12 @@ export async function executeQueued(ctx: AppContext, row: PaymentRow, leaseMs: n
     return "above_consent_limit";
   }
   const attempt = row.attempt + 1;
-  const lease = new Date(now.getTime() + leaseMs);
   const sending = await transaction(ctx, (trx) =>
     applyTransition(trx, ctx, row, "processing", {
       actor: "worker",
       reason: "debit_sent",
       detail: { attempt },
-      set: { attempt, reference: paymentReference(row.id, attempt), sent_at: now, lease_until: lease, next_check_at: lease },
+      set: { attempt, reference: paymentReference(row.id, attempt), sent_at: now },
     }),
   );
   if (!sending) return "lost_race";
@@ -269,19 +272,18 @@ export async function executeQueued(ctx: AppContext, row: PaymentRow, leaseMs: n
 }
 
 /**
- * A claimed `awaiting_authorisation` payment: failed (`authorisation_expired`, actor scheduler)
- * when the widget session that could authorise it has lapsed, is gone, or holds another payment;
- * otherwise looked at again when the session would lapse. Nothing was sent to a bank.
+ * `payments.expire_authorisation` of an `awaiting_authorisation` payment: failed
+ * (`authorisation_expired`, actor scheduler) when the widget session that could authorise it has
+ * lapsed, is gone, or holds another payment; otherwise looked at again when the session would
+ * lapse. Nothing was sent to a bank.
  */
-export async function expireUnauthorised(ctx: AppContext, row: PaymentRow): Promise<string> {
+export async function expireUnauthorised(ctx: AppContext, row: PaymentRow | undefined, job: CheckPayload): Promise<string> {
+  if (!row || !isCurrent(row, job, ["awaiting_authorisation"])) return "superseded";
   const now = ctx.clock.now();
-  const session = row.widget_session_id
-    ? await ctx.db.selectFrom("widget_sessions").select(["expires_at", "payment_id"]).where("id", "=", row.widget_session_id).executeTakeFirst()
-    : undefined;
+  const session = row.widget_session_id ? await sessionHold(ctx.db, row.widget_session_id) : undefined;
   if (session && session.payment_id === row.id && session.expires_at.getTime() > now.getTime()) {
-    const next = new Date(Math.max(session.expires_at.getTime(), now.getTime() + REQUERY_BASE_MS));
-    await store.casPayment(ctx.db, row.id, "awaiting_authorisation", { next_check_at: next, lease_until: null }, { leaseUntil: row.lease_until });
-    return "awaiting_customer";
+    const next = Math.max(session.expires_at.getTime(), now.getTime() + REQUERY_BASE_MS);
+    return reschedule(ctx, row, job, next - now.getTime(), "awaiting_customer", { countCheck: false });
   }
   const moved = await transaction(ctx, (trx) =>
     applyTransition(trx, ctx, row, "failed", {
@@ -294,17 +296,18 @@ export async function expireUnauthorised(ctx: AppContext, row: PaymentRow): Prom
 }
 
 /**
- * A claimed `processing` (its lease lapsed: the process sending it died, or it waits for a
- * pending debit) or `unknown` payment: ask the bank by reference, never send blindly.
+ * `payments.requery` of a `processing` (its sender's hold lapsed: the process sending it died, or
+ * it waits for a pending debit) or `unknown` payment: ask the bank by reference, never send blindly.
  */
-export async function requeryPayment(ctx: AppContext, row: PaymentRow, leaseMs: number): Promise<string> {
+export async function requeryPayment(ctx: AppContext, row: PaymentRow | undefined, job: CheckPayload): Promise<string> {
+  if (!row || !isCurrent(row, job, ["processing", "unknown"])) return "superseded";
   if (!row.reference) {
     // Unreachable: every path into processing fixes the reference in the same statement.
-    return reschedule(ctx, row, REQUERY_MAX_MS, "no_reference");
+    return reschedule(ctx, row, job, REQUERY_MAX_MS, "no_reference");
   }
   const connector = requireConnectorFor(ctx, row);
   const status = await callBank(() => connector.debitStatus({ reference: row.reference! }, { timeoutMs: ctx.config.payments.bankTimeoutMs }));
-  if (status.kind !== "ok") return reschedule(ctx, row, requeryDelayMs(row.checks), "requery_failed");
+  if (status.kind !== "ok") return reschedule(ctx, row, job, requeryDelayMs(job.streak), "requery_failed");
   const s: TransferStatus = status.value;
   const now = ctx.clock.now();
   const move = async (to: PaymentState, t: TransitionInput, label: string) => {
@@ -322,9 +325,9 @@ export async function requeryPayment(ctx: AppContext, row: PaymentRow, leaseMs: 
       );
     case "pending":
       if (row.state === "unknown") {
-        return move("processing", { actor: "bank", reason: "bank_pending", set: { next_check_at: new Date(now.getTime() + requeryDelayMs(0)) } }, "bank_pending");
+        return move("processing", { actor: "bank", reason: "bank_pending", due: new Date(now.getTime() + requeryDelayMs(0)) }, "bank_pending");
       }
-      return reschedule(ctx, row, requeryDelayMs(row.checks), "bank_pending");
+      return reschedule(ctx, row, job, requeryDelayMs(job.streak), "bank_pending");
     case "not_found": {
       if (row.method !== "consent") {
         const sentAt = row.sent_at?.getTime() ?? row.updated_at.getTime();
@@ -335,19 +338,22 @@ export async function requeryPayment(ctx: AppContext, row: PaymentRow, leaseMs: 
             "not_received_by_bank",
           );
         }
-        return reschedule(ctx, row, requeryDelayMs(row.checks), "not_found_yet");
+        return reschedule(ctx, row, job, requeryDelayMs(job.streak), "not_found_yet");
       }
       // The bank never saw it: re-send with the SAME reference (the bank deduplicates a late first one).
       const consent = row.consent_id ? await store.consentById(ctx.db, row.consent_id) : undefined;
-      if (!consent?.mandate_id) return reschedule(ctx, row, requeryDelayMs(row.checks), "no_mandate");
-      const lease = new Date(now.getTime() + leaseMs);
+      if (!consent?.mandate_id) return reschedule(ctx, row, job, requeryDelayMs(job.streak), "no_mandate");
       let sending: PaymentRow | undefined;
       if (row.state === "unknown") {
-        sending = await transaction(ctx, (trx) =>
-          applyTransition(trx, ctx, row, "processing", { actor: "worker", reason: "resent_not_found", set: { lease_until: lease, next_check_at: lease } }),
-        );
+        // Its re-query is scheduled for when the sender's hold lapses (applyTransition).
+        sending = await transaction(ctx, (trx) => applyTransition(trx, ctx, row, "processing", { actor: "worker", reason: "resent_not_found" }));
       } else {
-        sending = await store.casPayment(ctx.db, row.id, "processing", { lease_until: lease, next_check_at: lease }, { leaseUntil: row.lease_until });
+        // Already processing (its hold lapsed): a new hold, the re-query after it.
+        sending = await transaction(ctx, async (trx) => {
+          const bumped = await store.bumpPaymentCheck(trx, row.id, "processing", job.seq, now);
+          if (bumped) await enqueuePaymentCheck(trx, bumped, { now, runAt: new Date(now.getTime() + paymentLeaseMs(ctx.config)), streak: job.streak });
+          return bumped;
+        });
       }
       if (!sending) return "lost_race";
       return sendMandateDebit(ctx, sending, consent);
@@ -355,12 +361,13 @@ export async function requeryPayment(ctx: AppContext, row: PaymentRow, leaseMs: 
   }
 }
 
-/** A claimed `succeeded` payment whose settlement delay has passed: validate by re-query, then settle (or reverse). */
-export async function settlePayment(ctx: AppContext, row: PaymentRow): Promise<string> {
-  if (!row.reference) return reschedule(ctx, row, REQUERY_MAX_MS, "no_reference");
+/** `payments.settle` of a `succeeded` payment whose settlement delay has passed: validate by re-query, then settle (or reverse). */
+export async function settlePayment(ctx: AppContext, row: PaymentRow | undefined, job: CheckPayload): Promise<string> {
+  if (!row || !isCurrent(row, job, ["succeeded"])) return "superseded";
+  if (!row.reference) return reschedule(ctx, row, job, REQUERY_MAX_MS, "no_reference");
   const connector = requireConnectorFor(ctx, row);
   const status = await callBank(() => connector.debitStatus({ reference: row.reference! }, { timeoutMs: ctx.config.payments.bankTimeoutMs }));
-  if (status.kind !== "ok") return reschedule(ctx, row, requeryDelayMs(row.checks), "requery_failed");
+  if (status.kind !== "ok") return reschedule(ctx, row, job, requeryDelayMs(job.streak), "requery_failed");
   const s = status.value;
   if (s.status === "success") {
     const moved = await transaction(ctx, (trx) => applyTransition(trx, ctx, row, "settled", { actor: "scheduler", reason: "settlement_validated" }));
@@ -377,12 +384,10 @@ export async function settlePayment(ctx: AppContext, row: PaymentRow): Promise<s
     return moved ? "reversed" : "lost_race";
   }
   // pending (not settled yet), or a bank that lost track of it (not_found): ask again later.
-  return reschedule(ctx, row, requeryDelayMs(row.checks), s.status === "pending" ? "settlement_pending" : "settlement_not_found");
+  return reschedule(ctx, row, job, requeryDelayMs(job.streak), s.status === "pending" ? "settlement_pending" : "settlement_not_found");
 }
 
 // ── Credits: refunds and payouts ──────────────────────────────────────────────────────────────
-
-type TransferRowOf<K extends TransferKind> = K extends "refund" ? RefundRow : PayoutRow;
 
 const TABLE = { refund: "refunds", payout: "payouts" } as const;
 
@@ -397,23 +402,27 @@ function move<R extends RefundRow | PayoutRow>(
   return transaction(ctx, (trx) => moveTransfer(trx, ctx, kind, row, to, t));
 }
 
-async function rescheduleTransfer(ctx: AppContext, kind: TransferKind, row: RefundRow | PayoutRow, delayMs: number, label: string): Promise<string> {
+/** Leaves a refund or payout where it is and schedules its next check after `delayMs` (compare-and-set on check number `seq`). */
+async function rescheduleTransfer(
+  ctx: AppContext,
+  kind: TransferKind,
+  row: RefundRow | PayoutRow,
+  seq: number,
+  p: { delayMs: number; streak: number; label: string; set?: Parameters<typeof store.bumpTransferCheck>[5] },
+): Promise<RefundRow | PayoutRow | undefined> {
   const now = ctx.clock.now();
-  await store.casTransfer(
-    ctx.db,
-    TABLE[kind],
-    row.id,
-    row.state,
-    { next_check_at: new Date(now.getTime() + delayMs), lease_until: null, checks: row.checks + 1 },
-    { leaseUntil: row.lease_until },
-  );
-  return label;
+  return transaction(ctx, async (trx) => {
+    const bumped = await store.bumpTransferCheck(trx, TABLE[kind], row.id, row.state, seq, { ...p.set, updated_at: now });
+    if (bumped) await enqueueTransferCheck(trx, kind, bumped, { now, runAt: new Date(now.getTime() + p.delayMs), streak: p.streak });
+    return bumped;
+  });
 }
 
 function creditConnector(ctx: AppContext, row: RefundRow | PayoutRow): BankConnector {
   return requireConnectorFor(ctx, { env: row.env, company_id: row.company_id, bank_id: row.bank_id });
 }
 
+/** Sends (or re-sends, same reference) the credit of `row` (state `processing`, its check number its own) and records the outcome. */
 async function sendCredit(ctx: AppContext, kind: TransferKind, row: RefundRow | PayoutRow): Promise<string> {
   const connector = creditConnector(ctx, row);
   const narration = (kind === "refund" ? `OKRO REFUND ${(row as RefundRow).payment_id}` : `OKRO PAYOUT ${row.id}`).slice(0, 140);
@@ -423,87 +432,82 @@ async function sendCredit(ctx: AppContext, kind: TransferKind, row: RefundRow | 
       { timeoutMs: ctx.config.payments.bankTimeoutMs },
     ),
   );
-  const now = ctx.clock.now();
-  const lease = { leaseUntil: row.lease_until };
+  const seq = row.checks;
   if (outcome.kind === "ok") {
     const r = outcome.value;
     if (r.status === "success") {
-      return (await move(ctx, kind, row, "succeeded", { actor: "bank", reason: "bank_confirmed", set: { next_check_at: null }, ...lease })) ? "succeeded" : "lost_race";
+      return (await move(ctx, kind, row, "succeeded", { actor: "bank", reason: "bank_confirmed", seq })) ? "succeeded" : "lost_race";
     }
     if (r.status === "failed") {
-      const set = { next_check_at: null, failure_reason: r.failureReason ?? "the bank could not complete the credit" };
-      return (await move(ctx, kind, row, "failed", { actor: "bank", reason: "bank_failed", set, ...lease })) ? "failed" : "lost_race";
+      const set = { failure_reason: r.failureReason ?? "the bank could not complete the credit" };
+      return (await move(ctx, kind, row, "failed", { actor: "bank", reason: "bank_failed", set, seq })) ? "failed" : "lost_race";
     }
-    await store.casTransfer(ctx.db, TABLE[kind], row.id, "processing", { next_check_at: new Date(now.getTime() + requeryDelayMs(0)), lease_until: null, checks: 0 }, lease);
+    await rescheduleTransfer(ctx, kind, row, seq, { delayMs: requeryDelayMs(0), streak: 0, label: "bank_pending" });
     return "bank_pending";
   }
   if (outcome.kind === "unknown") {
     const detail = isConnectorError(outcome.error) ? { error: outcome.error.message } : { error: "connector_failure" };
-    const set = { next_check_at: new Date(now.getTime() + REQUERY_BASE_MS) };
-    return (await move(ctx, kind, row, "unknown", { actor: "bank", reason: "bank_timeout", detail, set, ...lease })) ? "unknown" : "lost_race";
+    return (await move(ctx, kind, row, "unknown", { actor: "bank", reason: "bank_timeout", detail, seq })) ? "unknown" : "lost_race";
   }
   const error = outcome.error;
   if (error.kind === "retryable" || error.kind === "rate_limited" || (error.kind === "rejected" && error.reason === "duplicate_reference")) {
     // Nothing moved (or an earlier send of this reference arrived): re-query, which re-sends on not_found.
     const delay = error.reason === "duplicate_reference" ? 0 : Math.max(requeryDelayMs(0), error.retryAfterMs ?? 0);
-    await store.casTransfer(ctx.db, TABLE[kind], row.id, "processing", { next_check_at: new Date(now.getTime() + delay), lease_until: null, checks: 0 }, lease);
+    await rescheduleTransfer(ctx, kind, row, seq, { delayMs: delay, streak: 0, label: "bank_unavailable" });
     return "bank_unavailable";
   }
-  const set = { next_check_at: null, failure_reason: error.message };
-  return (await move(ctx, kind, row, "failed", { actor: "bank", reason: error.reason ?? error.kind, set, ...lease })) ? "failed" : "lost_race";
+  const set = { failure_reason: error.message };
+  return (await move(ctx, kind, row, "failed", { actor: "bank", reason: error.reason ?? error.kind, set, seq })) ? "failed" : "lost_race";
 }
 
 /**
- * A claimed refund or payout: `pending` → `processing` (attempt and reference committed) → credit;
- * `processing` with a lapsed lease or `unknown` → re-query by reference (creditStatus); `not_found`
- * → re-send with the same reference.
+ * `refunds.credit` / `payouts.credit`: `pending` → `processing` (attempt and reference committed,
+ * its re-query scheduled for when the hold lapses) → credit; `processing` (hold lapsed, or a
+ * pending credit) or `unknown` → re-query by reference (creditStatus); `not_found` → re-send with
+ * the same reference. A superseded job (the row moved on or was rescheduled) does nothing.
  */
-export async function processTransfer<K extends TransferKind>(ctx: AppContext, kind: K, row: TransferRowOf<K>, leaseMs: number): Promise<string> {
+export async function processTransfer(ctx: AppContext, kind: TransferKind, row: RefundRow | PayoutRow | undefined, job: TransferCheckPayload): Promise<string> {
+  if (!row || !isCurrent(row, job, ["pending", "processing", "unknown"])) return "superseded";
   const now = ctx.clock.now();
-  const lease = new Date(now.getTime() + leaseMs);
+  const claim = { seq: job.seq };
   if (row.state === "pending") {
     const attempt = row.attempt + 1;
     const sending = await move(ctx, kind, row, "processing", {
       actor: "worker",
       reason: "credit_sent",
       detail: { attempt },
-      set: { attempt, reference: paymentReference(row.id, attempt), sent_at: now, lease_until: lease, next_check_at: lease },
-      leaseUntil: row.lease_until,
+      set: { attempt, reference: paymentReference(row.id, attempt), sent_at: now },
+      ...claim,
     });
     if (!sending) return "lost_race";
     return sendCredit(ctx, kind, sending);
   }
-  if (row.state !== "processing" && row.state !== "unknown") {
-    await store.casTransfer(ctx.db, TABLE[kind], row.id, row.state, { next_check_at: null, lease_until: null }, { leaseUntil: row.lease_until });
-    return "nothing_due";
-  }
-  if (!row.reference) return rescheduleTransfer(ctx, kind, row, REQUERY_MAX_MS, "no_reference");
+  const again = (delayMs: number, label: string) => rescheduleTransfer(ctx, kind, row, job.seq, { delayMs, streak: job.streak + 1, label }).then(() => label);
+  if (!row.reference) return again(REQUERY_MAX_MS, "no_reference");
   const connector = creditConnector(ctx, row);
   const status = await callBank(() => connector.creditStatus({ reference: row.reference! }, { timeoutMs: ctx.config.payments.bankTimeoutMs }));
-  if (status.kind !== "ok") return rescheduleTransfer(ctx, kind, row, requeryDelayMs(row.checks), "requery_failed");
+  if (status.kind !== "ok") return again(requeryDelayMs(job.streak), "requery_failed");
   const s = status.value;
-  const claim = { leaseUntil: row.lease_until };
   switch (s.status) {
     case "success":
-      return (await move(ctx, kind, row, "succeeded", { actor: "bank", reason: "bank_confirmed", detail: { requery: true }, set: { next_check_at: null }, ...claim })) ? "succeeded" : "lost_race";
+      return (await move(ctx, kind, row, "succeeded", { actor: "bank", reason: "bank_confirmed", detail: { requery: true }, ...claim })) ? "succeeded" : "lost_race";
     case "failed": {
-      const set = { next_check_at: null, failure_reason: s.failureReason ?? "the bank could not complete the credit" };
+      const set = { failure_reason: s.failureReason ?? "the bank could not complete the credit" };
       return (await move(ctx, kind, row, "failed", { actor: "bank", reason: "bank_failed", detail: { requery: true }, set, ...claim })) ? "failed" : "lost_race";
     }
     case "pending":
       if (row.state === "unknown") {
-        const set = { next_check_at: new Date(now.getTime() + requeryDelayMs(0)) };
-        return (await move(ctx, kind, row, "processing", { actor: "bank", reason: "bank_pending", set, ...claim })) ? "bank_pending" : "lost_race";
+        const due = new Date(now.getTime() + requeryDelayMs(0));
+        return (await move(ctx, kind, row, "processing", { actor: "bank", reason: "bank_pending", due, ...claim })) ? "bank_pending" : "lost_race";
       }
-      return rescheduleTransfer(ctx, kind, row, requeryDelayMs(row.checks), "bank_pending");
+      return again(requeryDelayMs(job.streak), "bank_pending");
     case "not_found": {
       // The bank never saw it: re-send with the SAME reference. From unknown that is a move back to
-      // processing; a row already processing (its lease lapsed) stays put and is only re-leased.
-      const set = { lease_until: lease, next_check_at: lease, checks: row.checks };
+      // processing; a row already processing (its hold lapsed) stays put under a new hold.
       const sending =
         row.state === "unknown"
-          ? await move(ctx, kind, row, "processing", { actor: "worker", reason: "resent_not_found", set, ...claim })
-          : await store.casTransfer(ctx.db, TABLE[kind], row.id, "processing", { ...set, updated_at: now }, claim);
+          ? await move(ctx, kind, row, "processing", { actor: "worker", reason: "resent_not_found", ...claim })
+          : await rescheduleTransfer(ctx, kind, row, job.seq, { delayMs: paymentLeaseMs(ctx.config), streak: job.streak, label: "resent_not_found" });
       if (!sending) return "lost_race";
       return sendCredit(ctx, kind, sending);
     }
@@ -513,51 +517,50 @@ export async function processTransfer<K extends TransferKind>(ctx: AppContext, k
 // ── Consents ──────────────────────────────────────────────────────────────────────────────────
 
 /**
- * Records what the bank says of a consent's mandate, by compare-and-set on (status, the claim's
- * `next_check_at`): active → `active` (`consent.active`; its queued payments become due now);
- * pending → checked again at `activatesAt`; cancelled/expired → `revoked` (`consent.revoked`).
+ * Records what the bank says of a consent's mandate, by compare-and-set on (status, check number
+ * `seq`): active → `active` (`consent.active`; its queued payments are sent now); pending →
+ * checked again at `activatesAt`; cancelled/expired → `revoked` (`consent.revoked`).
  */
-export async function recordMandate(ctx: AppContext, row: ConsentRow, mandate: Mandate, claimedNextCheck: Date | null): Promise<ConsentRow | undefined> {
+export async function recordMandate(ctx: AppContext, row: ConsentRow, mandate: Mandate, seq: number): Promise<ConsentRow | undefined> {
   const now = ctx.clock.now();
   const activatesAt = new Date(mandate.activatesAt);
   return transaction(ctx, async (trx) => {
     if (mandate.status === "pending") {
       const next = activatesAt.getTime() > now.getTime() ? activatesAt : new Date(now.getTime() + REQUERY_BASE_MS);
-      return store.casConsent(trx, row.id, "pending", { mandate_id: mandate.id, activates_at: activatesAt, next_check_at: next, updated_at: now }, { nextCheckAt: claimedNextCheck });
+      const updated = await store.casConsent(trx, row.id, "pending", { mandate_id: mandate.id, activates_at: activatesAt, updated_at: now }, { seq, bump: true });
+      if (updated) await enqueueConsentCheck(trx, updated, { now, runAt: next });
+      return updated;
     }
     return moveConsent(trx, ctx, row, mandate.status === "active" ? "active" : "revoked", {
       actor: "bank",
       reason: `mandate_${mandate.status}`,
-      set: { mandate_id: mandate.id, activates_at: activatesAt, next_check_at: null },
-      nextCheckAt: claimedNextCheck,
+      set: { mandate_id: mandate.id, activates_at: activatesAt },
+      seq,
     });
   });
 }
 
-/** A claimed pending consent: ask the bank about its mandate (by id, or by reference when the creation's answer was lost). */
-export async function checkConsent(ctx: AppContext, row: ConsentRow): Promise<string> {
-  const claimed = row.next_check_at;
+/** `consents.activate` of a pending consent: ask the bank about its mandate (by id, or by reference when the creation's answer was lost). */
+export async function checkConsent(ctx: AppContext, row: ConsentRow | undefined, job: ConsentCheckPayload): Promise<string> {
+  if (!row || row.status !== "pending" || row.checks !== job.seq) return "superseded";
   const now = ctx.clock.now();
-  if (row.status !== "pending") {
-    await store.casConsent(ctx.db, row.id, row.status, { next_check_at: null }, { nextCheckAt: claimed });
-    return "nothing_due";
-  }
   const connector = requireConnectorFor(ctx, row);
   const lookup = row.mandate_id ? { mandateId: row.mandate_id } : { reference: row.reference };
   const outcome = await callBank(() => connector.getMandate(lookup, { timeoutMs: ctx.config.payments.bankTimeoutMs }));
   if (outcome.kind === "ok") {
-    const moved = await recordMandate(ctx, row, outcome.value, claimed);
+    const moved = await recordMandate(ctx, row, outcome.value, job.seq);
     return moved ? `mandate_${outcome.value.status}` : "lost_race";
   }
   const age = now.getTime() - row.created_at.getTime();
   if (outcome.kind === "refused" && outcome.error.reason === "not_found" && age >= MANDATE_LOST_AFTER_MS) {
     // The bank never received the mandate request; it cannot be re-sent without the customer's OTP.
-    const revoked = await transaction(ctx, (trx) =>
-      moveConsent(trx, ctx, row, "revoked", { actor: "worker", reason: "mandate_lost", set: { next_check_at: null }, nextCheckAt: claimed }),
-    );
+    const revoked = await transaction(ctx, (trx) => moveConsent(trx, ctx, row, "revoked", { actor: "worker", reason: "mandate_lost", set: {}, seq: job.seq }));
     return revoked ? "mandate_lost" : "lost_race";
   }
   const delay = Math.min(REQUERY_MAX_MS, Math.max(REQUERY_BASE_MS, Math.floor(age / 2)));
-  await store.casConsent(ctx.db, row.id, "pending", { next_check_at: new Date(now.getTime() + delay) }, { nextCheckAt: claimed });
+  await transaction(ctx, async (trx) => {
+    const updated = await store.casConsent(trx, row.id, "pending", {}, { seq: job.seq, bump: true });
+    if (updated) await enqueueConsentCheck(trx, updated, { now, runAt: new Date(now.getTime() + delay) });
+  });
   return "mandate_unknown";
 }

@@ -9,6 +9,7 @@ import { newId } from "../lib/ids.js";
 import type { Kobo } from "../lib/kobo.js";
 import { receivingAccount } from "./company-accounts.js";
 import * as store from "./store.js";
+import { enqueueTransferCheck } from "./schedule.js";
 import { recordTransferCreated } from "./transitions.js";
 import { isSupportedCurrency, SUPPORTED_CURRENCIES, type Executor, type PayoutRow, type Scope } from "./types.js";
 import { refusal } from "./reasons.js";
@@ -84,12 +85,14 @@ export async function createPayout(trx: Transaction<DB>, ctx: AppContext, scope:
     nuban: destination.nuban,
     initiated_by: input.initiatedBy,
     state: "pending",
-    next_check_at: now,
+    checks: 1,
     created_at: now,
     updated_at: now,
   });
   await postEntry(trx, scope.env, payoutInitiated({ company_id: scope.companyId, currency: input.currency, payout_id: payout.id, amount: input.amount }), now);
   await recordTransferCreated(trx, "payout", payout, "api", now);
+  // Sent by `payouts.credit` once this commits.
+  await enqueueTransferCheck(trx, "payout", payout, { now, runAt: now });
   return payout;
 }
 

@@ -9,6 +9,7 @@ import { kobo, ZERO_KOBO, type Kobo } from "../lib/kobo.js";
 import { paymentWithStatus, wireStatus } from "./domain.js";
 import { getPayment } from "./service.js";
 import * as store from "./store.js";
+import { enqueueTransferCheck } from "./schedule.js";
 import { recordTransferCreated } from "./transitions.js";
 import type { Executor, RefundRow, Scope } from "./types.js";
 import { refusal } from "./reasons.js";
@@ -87,12 +88,14 @@ export async function createRefund(trx: Transaction<DB>, ctx: AppContext, scope:
     bank_id: payment.bank_id,
     nuban: payment.nuban,
     state: "pending",
-    next_check_at: now,
+    checks: 1,
     created_at: now,
     updated_at: now,
   });
   await postEntry(trx, scope.env, refundInitiated({ company_id: scope.companyId, currency: payment.currency, payment_id: payment.id, refund_id: refund.id, amount, fee_returned: feeReturned }), now);
   await recordTransferCreated(trx, "refund", refund, "api", now);
+  // Sent by `refunds.credit` once this commits.
+  await enqueueTransferCheck(trx, "refund", refund, { now, runAt: now });
   return refund;
 }
 

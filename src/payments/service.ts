@@ -9,8 +9,9 @@ import { isCancellable, paymentWithStatus, wireStatus, type Actor, type PaymentS
 import { callBank, debitNarration, recordDebitOutcome, requireConnectorFor } from "./execute.js";
 import { receivingAccount } from "./company-accounts.js";
 import * as store from "./store.js";
-import { AUTHORISATION_CHECK_MS, paymentLeaseMs, paymentReference } from "./timing.js";
-import { applyTransition, recordPaymentCreated } from "./transitions.js";
+import { enqueuePaymentCheck, paymentCheckKind } from "./schedule.js";
+import { AUTHORISATION_CHECK_MS, paymentReference } from "./timing.js";
+import { applyTransition, enqueueExecuteIfConsentActive, recordPaymentCreated } from "./transitions.js";
 import { isSupportedCurrency, SUPPORTED_CURRENCIES, type Executor, type PaymentRow, type Scope, type TransitionRow } from "./types.js";
 import { refusal } from "./reasons.js";
 
@@ -18,7 +19,7 @@ import { refusal } from "./reasons.js";
  * Payments: creating them (`pay/initiate`, the widget, payment links), authorising them with the
  * customer, cancelling, reading. A payment's state changes only through transitions.ts
  * ({@link applyTransition}, the kernel's one compare-and-set).
- * The worker (worker.ts, execute.ts) executes, re-queries and settles them.
+ * Jobs (jobs.ts, execute.ts; enqueued by the transitions) execute, re-query and settle them.
  *
  * Every function that takes a `trx` runs in the caller's transaction and never calls a bank;
  * {@link authorisePayment} and {@link reportReversal} open their own transactions (the first calls
@@ -98,7 +99,6 @@ export async function initiatePayment(trx: Transaction<DB>, ctx: AppContext, sco
     consent_id: consent.id,
     note: input.note ?? null,
     state: "queued",
-    next_check_at: now,
   }, { actor: "api" });
 }
 
@@ -146,9 +146,7 @@ export async function createAuthorisedPayment(trx: Transaction<DB>, ctx: AppCont
     widget_session_id: input.widgetSessionId,
     note: input.note ?? null,
     state: "awaiting_authorisation",
-    // Expired by the worker once nobody can authorise it any more (execute.ts expireUnauthorised).
-    next_check_at: new Date(now.getTime() + AUTHORISATION_CHECK_MS),
-  }, { actor: "customer", detail: { channel: input.channel } });
+  }, { actor: "customer", detail: { channel: input.channel }, due: new Date(now.getTime() + AUTHORISATION_CHECK_MS) });
 }
 
 /** Inserts a new payment in its first state with its first history row (from nothing) and its event. */
@@ -159,10 +157,12 @@ async function createPayment(
   p: Omit<Insertable<PaymentsTable>, "id" | "company_id" | "env" | "account_id" | "bank_id" | "nuban" | "created_at" | "updated_at"> & {
     account: { id: string; bank_id: string; nuban: string };
   },
-  first: { actor: Actor; detail?: Record<string, unknown> },
+  first: { actor: Actor; detail?: Record<string, unknown>; due?: Date },
 ): Promise<PaymentRow> {
   const now = ctx.clock.now();
   const { account, ...fields } = p;
+  // Numbered 1 when its first state waits for a check (an authorisation that may expire).
+  const checked = paymentCheckKind(p.state) !== undefined;
   const row = await store.insertPayment(trx, {
     ...fields,
     id: newId(now),
@@ -171,10 +171,15 @@ async function createPayment(
     account_id: account.id,
     bank_id: account.bank_id,
     nuban: account.nuban,
+    ...(checked ? { checks: 1 } : {}),
     created_at: now,
     updated_at: now,
   });
   await recordPaymentCreated(trx, ctx, row, first, now);
+  // Its first work, in the transaction that creates it: expiry of an authorisation nobody gives
+  // (execute.ts expireUnauthorised), or the sending of a consent payment whose consent is active.
+  if (checked) await enqueuePaymentCheck(trx, row, { now, runAt: first.due ?? now });
+  if (row.state === "queued") await enqueueExecuteIfConsentActive(trx, row, now);
   return row;
 }
 
@@ -227,12 +232,12 @@ export async function authorisePayment(
     if (!row.bank_id) throw new OkroError("CONFLICT", "payment_id: the payment has no account to debit yet", { field: "payment_id", data: refusal("no_account") });
     const now = ctx.clock.now();
     const attempt = row.attempt + 1;
-    const lease = new Date(now.getTime() + paymentLeaseMs(ctx.config));
+    // Its re-query is scheduled for when the customer's hold (paymentLeaseMs) lapses: a crash from here on is recovered.
     const moved = await applyTransition(trx, ctx, row, "processing", {
       actor: "customer",
       reason: "customer_authorised",
       detail: { attempt },
-      set: { attempt, reference: paymentReference(row.id, attempt), sent_at: now, lease_until: lease, next_check_at: lease },
+      set: { attempt, reference: paymentReference(row.id, attempt), sent_at: now },
     });
     if (!moved) {
       throw new OkroError("CONFLICT", "payment_id: the payment is being authorised at the bank; check its status instead of authorising again", {

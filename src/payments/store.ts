@@ -12,7 +12,7 @@ import type { ConsentRow, Executor, PaymentRow, PayoutRow, RefundRow, Scope, Tra
 import type { Trx } from "../core/db.js";
 
 /**
- * The payments engine's SQL (payments, history, consents, refunds, payouts, the worker's claims).
+ * The payments engine's SQL (payments, history, consents, refunds, payouts).
  * Everything that changes a state is a compare-and-set on (id, state): zero rows back means
  * someone else moved the row first, and the caller decides what that means. Nothing here talks
  * to a bank or decides a business rule.
@@ -33,20 +33,20 @@ export async function insertPayment(trx: Trx, values: Insertable<PaymentsTable>)
 }
 
 /**
- * `UPDATE payments SET … WHERE id = $id AND state = $from [AND lease_until = $lease] RETURNING *`,
- * leaving the state as it is (re-scheduling, re-leasing): state changes go through
- * transitions.ts `applyTransition`.
+ * Numbers the payment's next check (`checks + 1`) if it is still in `from` with check number
+ * `seq` (the job doing it is still the row's latest): `UPDATE … WHERE id AND state AND checks
+ * RETURNING *`, leaving the state as it is. The caller enqueues the check in the same
+ * transaction (schedule.ts). State changes go through transitions.ts `applyTransition`.
  */
-export async function casPayment(
-  trx: Executor,
-  id: string,
-  from: PaymentStateColumn,
-  set: Omit<Updateable<PaymentsTable>, "state">,
-  opts: { leaseUntil?: Date | null } = {},
-): Promise<PaymentRow | undefined> {
-  let q = trx.updateTable("payments").set(set).where("id", "=", id).where("state", "=", from);
-  if (opts.leaseUntil !== undefined) q = opts.leaseUntil === null ? q.where("lease_until", "is", null) : q.where("lease_until", "=", opts.leaseUntil);
-  return q.returningAll().executeTakeFirst();
+export async function bumpPaymentCheck(trx: Executor, id: string, from: PaymentStateColumn, seq: number, updatedAt: Date): Promise<PaymentRow | undefined> {
+  return trx
+    .updateTable("payments")
+    .set({ checks: sql<number>`checks + 1`, updated_at: updatedAt })
+    .where("id", "=", id)
+    .where("state", "=", from)
+    .where("checks", "=", seq)
+    .returningAll()
+    .executeTakeFirst();
 }
 
 export async function transitionsOf(db: Executor, paymentId: string): Promise<TransitionRow[]> {
@@ -102,15 +102,24 @@ export async function insertConsent(trx: Trx, values: Insertable<PaymentConsents
     .executeTakeFirst();
 }
 
+/**
+ * Updates a consent still in `from` (and, when `seq` is given, still at check number `seq`),
+ * leaving its status as it is; `bump` numbers its next check (`checks + 1`) for the caller to
+ * enqueue in the same transaction. Status changes go through transitions.ts `moveConsent`.
+ */
 export async function casConsent(
   trx: Executor,
   id: string,
   from: ConsentRow["status"],
-  set: Omit<Updateable<PaymentConsentsTable>, "status">,
-  opts: { nextCheckAt?: Date | null } = {},
+  set: Omit<Updateable<PaymentConsentsTable>, "status" | "checks">,
+  opts: { seq?: number; bump?: boolean } = {},
 ): Promise<ConsentRow | undefined> {
-  let q = trx.updateTable("payment_consents").set(set).where("id", "=", id).where("status", "=", from);
-  if (opts.nextCheckAt !== undefined) q = opts.nextCheckAt === null ? q.where("next_check_at", "is", null) : q.where("next_check_at", "=", opts.nextCheckAt);
+  let q = trx
+    .updateTable("payment_consents")
+    .set({ ...set, ...(opts.bump ? { checks: sql<number>`checks + 1` } : {}) })
+    .where("id", "=", id)
+    .where("status", "=", from);
+  if (opts.seq !== undefined) q = q.where("checks", "=", opts.seq);
   return q.returningAll().executeTakeFirst();
 }
 
@@ -120,17 +129,6 @@ export async function deleteConsent(db: Executor, id: string): Promise<void> {
     await trx.deleteFrom("state_transitions").where("object_type", "=", "consent").where("object_id", "=", id).execute();
     await trx.deleteFrom("payment_consents").where("id", "=", id).execute();
   });
-}
-
-/** Queued payments waiting on a consent that just became active: due now. */
-export async function wakePaymentsOfConsent(trx: Executor, consentId: string, now: Date): Promise<void> {
-  await trx
-    .updateTable("payments")
-    .set({ next_check_at: now, checks: 0 })
-    .where("consent_id", "=", consentId)
-    .where("state", "=", "queued")
-    .where("next_check_at", ">", now)
-    .execute();
 }
 
 // ── Refunds and payouts ───────────────────────────────────────────────────────────────────────
@@ -173,64 +171,33 @@ export async function pagePayouts(db: Executor, scope: Scope, opts: { page: numb
 /** A money-out row (refund or payout): the columns the credit engine reads and writes. */
 export type TransferTable = "refunds" | "payouts";
 export type TransferRow = RefundRow | PayoutRow;
-export type TransferSet = Partial<Pick<Updateable<RefundsTable>, "attempt" | "reference" | "sent_at" | "failure_reason" | "next_check_at" | "checks" | "lease_until" | "updated_at">>;
+export type TransferSet = Partial<Pick<Updateable<RefundsTable>, "attempt" | "reference" | "sent_at" | "failure_reason" | "checks" | "updated_at">>;
 
 /**
- * Compare-and-set on a refund's or payout's state (and optionally its lease) that leaves the state
- * as it is: re-scheduling and re-leasing. State changes go through transitions.ts `moveTransfer`.
+ * Numbers a refund's or payout's next check (`checks + 1`) if it is still in `from` with check
+ * number `seq`, leaving the state as it is (`set` rides along); the caller enqueues the check in
+ * the same transaction. State changes go through transitions.ts `moveTransfer`.
  */
-export async function casTransfer(
+export async function bumpTransferCheck(
   trx: Executor,
   table: TransferTable,
   id: string,
   from: TransferState,
-  set: TransferSet,
-  opts: { leaseUntil?: Date | null } = {},
+  seq: number,
+  set: Omit<TransferSet, "checks">,
 ): Promise<TransferRow | undefined> {
-  const lease = opts.leaseUntil === undefined ? sql`` : opts.leaseUntil === null ? sql`AND lease_until IS NULL` : sql`AND lease_until = ${opts.leaseUntil}`;
   const assignments = Object.entries(set)
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => sql`${sql.ref(k)} = ${v}`);
   const { rows } = await sql<TransferRow>`
-    UPDATE ${sql.table(table)} SET ${sql.join(assignments)}
-    WHERE id = ${id} AND state = ${from} ${lease}
+    UPDATE ${sql.table(table)} SET ${sql.join([sql`checks = checks + 1`, ...assignments])}
+    WHERE id = ${id} AND state = ${from} AND checks = ${seq}
     RETURNING *
   `.execute(trx);
   return rows[0];
 }
 
-// ── The worker's claims ───────────────────────────────────────────────────────────────────────
-
-export type ClaimTable = "payments" | "refunds" | "payouts" | "payment_consents";
-
-/**
- * Claims up to `limit` due rows of `table` in one statement: due (`next_check_at <= now`), no live
- * lease, `FOR UPDATE SKIP LOCKED` so concurrent claimers take different rows. The claim is a
- * lease: `lease_until` (payments, refunds, payouts) and `next_check_at` are pushed to
- * `leaseUntil`, so the row is not due again until the lease lapses — which is exactly when a
- * worker that died mid-call has its row picked up by another. The statement commits on its own:
- * the claimer then works OUTSIDE any transaction and records outcomes by compare-and-set.
- */
-export async function claimDue<R>(
-  db: Executor,
-  table: ClaimTable,
-  p: { now: Date; leaseUntil: Date; limit: number; companyIds?: readonly string[] | undefined },
-): Promise<R[]> {
-  if (p.limit <= 0) return [];
-  const scope = p.companyIds ? sql`AND company_id = ANY(${[...p.companyIds]}::text[])` : sql``;
-  const leased = table !== "payment_consents";
-  const free = leased ? sql`AND (lease_until IS NULL OR lease_until <= ${p.now})` : sql``;
-  const setLease = leased ? sql`, lease_until = ${p.leaseUntil}` : sql``;
-  const { rows } = await sql<R>`
-    UPDATE ${sql.table(table)} SET next_check_at = ${p.leaseUntil} ${setLease}
-    WHERE id IN (
-      SELECT id FROM ${sql.table(table)}
-      WHERE next_check_at IS NOT NULL AND next_check_at <= ${p.now} ${free} ${scope}
-      ORDER BY next_check_at
-      LIMIT ${p.limit}
-      FOR UPDATE SKIP LOCKED
-    )
-    RETURNING *
-  `.execute(db);
-  return rows;
+export async function transferById(db: Executor, table: TransferTable, id: string): Promise<TransferRow | undefined> {
+  const { rows } = await sql<TransferRow>`SELECT * FROM ${sql.table(table)} WHERE id = ${id}`.execute(db);
+  return rows[0];
 }

@@ -9,8 +9,9 @@ import { kobo } from "../lib/kobo.js";
 import { consentMachine, payoutMachine, paymentMachine, refundMachine, wireStatus, type Actor, type ConsentState, type PaymentState, type TransferState } from "./domain.js";
 import { paymentFee } from "./fees.js";
 import { linkRef } from "./links.js";
-import { wakePaymentsOfConsent, type TransferSet } from "./store.js";
-import { AUTHORISATION_CHECK_MS, REQUERY_BASE_MS } from "./timing.js";
+import { enqueueExecute, enqueueExecuteForConsent, enqueuePaymentCheck, enqueueTransferCheck, NEXT_CHECK, paymentCheckKind } from "./schedule.js";
+import type { TransferSet } from "./store.js";
+import { AUTHORISATION_CHECK_MS, paymentLeaseMs, REQUERY_BASE_MS } from "./timing.js";
 import type { ConsentRow, PaymentRow, PayoutRow, RefundRow } from "./types.js";
 import { consentView, paymentView, payoutView, refundView } from "./views.js";
 import type { Trx } from "../core/db.js";
@@ -84,8 +85,10 @@ export interface TransitionInput {
   /** Short, machine-readable cause (`initiated`, `customer_authorised`, `bank_timeout`, …). */
   reason: string;
   detail?: Record<string, unknown>;
-  /** Columns to set with the state (reference, attempt, failure, schedule…); the state itself is the transition's. */
-  set?: Omit<Partial<Updateable<PaymentsTable>>, "state">;
+  /** Columns to set with the state (reference, attempt, failure…); the state itself is the transition's. */
+  set?: Omit<Partial<Updateable<PaymentsTable>>, "state" | "checks">;
+  /** When the entered state's check job is due, instead of its default ({@link checkDue}). */
+  due?: Date;
 }
 
 /**
@@ -95,22 +98,24 @@ export interface TransitionInput {
  * written), appends the history row, runs the entry effects of {@link paymentStore} (ledger,
  * link, `payment.<to>`).
  *
- * Schedule defaults (overridable in `t.set`): `queued` is due now, `unknown` is re-queried after
+ * In the same transaction it schedules the work the entered state waits for (schedule.ts), with
+ * the row's check number bumped by the same UPDATE: `processing` is re-queried once the sender's
+ * hold ({@link paymentLeaseMs}) lapses (a crash mid-call is recovered), `unknown` after
  * {@link REQUERY_BASE_MS}, `succeeded` is settled after the settlement delay,
- * `awaiting_authorisation` is checked for expiry after {@link AUTHORISATION_CHECK_MS}; every other state
- * has no check due. Every transition drops the worker's lease and resets the re-query count.
+ * `awaiting_authorisation` is checked for expiry after {@link AUTHORISATION_CHECK_MS} (`t.due`
+ * overrides); a consent payment entering `queued` is sent now if its consent is active (else its
+ * consent's activation sends it). Any older check job of the row is thereby superseded.
  */
 export async function applyTransition(trx: Trx, ctx: AppContext, row: PaymentRow, to: PaymentState, t: TransitionInput): Promise<PaymentRow | undefined> {
   const now = ctx.clock.now();
+  const checked = paymentCheckKind(to) !== undefined;
   const moved = await transition(trx, paymentStore, ctx, {
     id: row.id,
     from: row.state,
     to,
     match: { attempt: row.attempt },
     set: {
-      next_check_at: nextCheckFor(ctx, to, now),
-      lease_until: null,
-      checks: 0,
+      ...(checked ? { checks: NEXT_CHECK } : {}),
       ...(to === "succeeded" ? { succeeded_at: now } : {}),
       ...(to === "settled" ? { settled_at: now, fee: paymentFee(kobo(row.amount), ctx.config.payments) } : {}),
       ...t.set,
@@ -121,7 +126,18 @@ export async function applyTransition(trx: Trx, ctx: AppContext, row: PaymentRow
     ...(t.detail ? { detail: t.detail } : {}),
     at: now,
   });
-  return moved.ok ? moved.row : undefined;
+  if (!moved.ok) return undefined;
+  if (checked) await enqueuePaymentCheck(trx, moved.row, { now, runAt: t.due ?? checkDue(ctx, to, now) });
+  if (to === "queued") await enqueueExecuteIfConsentActive(trx, moved.row, now);
+  return moved.row;
+}
+
+/** Sends a queued consent payment now if its consent is active; a pending consent's activation sends it, a revoked one's fails it. */
+export async function enqueueExecuteIfConsentActive(trx: Trx, row: PaymentRow, now: Date): Promise<void> {
+  if (row.method !== "consent" || !row.consent_id) return;
+  // FOR SHARE: an activation committing meanwhile waits for us, then its enqueue sees this payment.
+  const consent = await trx.selectFrom("payment_consents").select("status").where("id", "=", row.consent_id).forShare().executeTakeFirst();
+  if (consent?.status !== "pending") await enqueueExecute(trx, row, { now });
 }
 
 /** The creation row of a payment's history (from nothing to its first state) and its first event. */
@@ -158,10 +174,11 @@ async function reopenLinkIfUnpaid(trx: Trx, row: PaymentRow, now: Date): Promise
     .execute();
 }
 
-function nextCheckFor(ctx: AppContext, to: PaymentState, now: Date): Date | null {
+/** When the check of a payment that just entered `to` is due, by default. */
+function checkDue(ctx: AppContext, to: PaymentState, now: Date): Date {
   switch (to) {
-    case "queued":
-      return now;
+    case "processing":
+      return new Date(now.getTime() + paymentLeaseMs(ctx.config));
     case "unknown":
       return new Date(now.getTime() + REQUERY_BASE_MS);
     case "succeeded":
@@ -169,7 +186,7 @@ function nextCheckFor(ctx: AppContext, to: PaymentState, now: Date): Date | null
     case "awaiting_authorisation":
       return new Date(now.getTime() + AUTHORISATION_CHECK_MS);
     default:
-      return null;
+      throw new Error(`payment: nothing to check in state ${to}`);
   }
 }
 
@@ -248,9 +265,12 @@ export async function recordTransferCreated(trx: Trx, kind: TransferKind, row: T
 }
 
 /**
- * Moves a refund or payout along its machine in the caller's transaction (compare-and-set on the
- * state, and on the claim's lease when given): history row, ledger entry of a final outcome,
- * `<kind>.<state>`. Every move drops the lease and resets the re-query count. Undefined when it had moved.
+ * Moves a refund or payout along its machine (the kernel's {@link transition}) in the caller's
+ * transaction: compare-and-set on the state, and on the row's check number when `seq` is given
+ * (the job that moves it must still be the row's latest); history row, ledger entry of a final
+ * outcome, `<kind>.<state>`. Entering `processing` or `unknown` schedules the next check in the
+ * same transaction: after the sender's hold ({@link paymentLeaseMs}) or {@link REQUERY_BASE_MS},
+ * or at `t.due`. Undefined when it had moved.
  */
 export async function moveTransfer<R extends TransferRow>(
   trx: Trx,
@@ -258,32 +278,39 @@ export async function moveTransfer<R extends TransferRow>(
   kind: TransferKind,
   row: R,
   to: TransferState,
-  t: { actor: Actor; reason: string; detail?: Record<string, unknown>; set: Omit<TransferSet, "updated_at">; leaseUntil?: Date | null },
+  t: { actor: Actor; reason: string; detail?: Record<string, unknown>; set?: Omit<TransferSet, "updated_at" | "checks">; seq?: number; due?: Date },
 ): Promise<R | undefined> {
   const now = ctx.clock.now();
+  const checked = to === "processing" || to === "unknown";
   const moved = await transition(trx, TRANSFER_STORES[kind], ctx, {
     id: row.id,
     from: row.state,
     to,
-    ...(t.leaseUntil !== undefined ? { match: { lease_until: t.leaseUntil } } : {}),
-    set: { lease_until: null, checks: 0, ...t.set, updated_at: now },
+    ...(t.seq !== undefined ? { match: { checks: t.seq } } : {}),
+    set: { ...(checked ? { checks: NEXT_CHECK } : {}), ...t.set, updated_at: now },
     actor: t.actor,
     reason: t.reason,
     ...(t.detail ? { detail: t.detail } : {}),
     at: now,
   });
-  return moved.ok ? (moved.row as R) : undefined;
+  if (!moved.ok) return undefined;
+  const row2 = moved.row as R;
+  if (checked) {
+    const due = t.due ?? new Date(now.getTime() + (to === "processing" ? paymentLeaseMs(ctx.config) : REQUERY_BASE_MS));
+    await enqueueTransferCheck(trx, kind, row2, { now, runAt: due });
+  }
+  return row2;
 }
 
 // ── Consents ──────────────────────────────────────────────────────────────────────────────────
 
-/** A consent's table and entry effects: → active wakes its queued payments; every entry emits `consent.<status>`. */
+/** A consent's table and entry effects: → active sends its queued payments, → revoked fails them (the execute job finds the consent revoked); every entry emits `consent.<status>`. */
 export const consentStore: MachineStore<ConsentState, ConsentRow, AppContext, Trx> = machineStore({
   machine: consentMachine,
   table: "payment_consents",
   stateColumn: "status",
   history: { table: "state_transitions", row: objectHistory },
-  onEnter: { active: (trx, e) => wakePaymentsOfConsent(trx, e.row.id, e.at) },
+  onEnter: { active: (trx, e) => enqueueExecuteForConsent(trx, e.row.id, e.at), revoked: (trx, e) => enqueueExecuteForConsent(trx, e.row.id, e.at) },
   afterEnter: (trx, e) => emitConsentEvent(trx, e.row, e.at),
 });
 
@@ -308,21 +335,21 @@ export async function recordConsentCreated(trx: Trx, row: ConsentRow, actor: Act
 
 /**
  * Moves a consent along its machine in the caller's transaction, compare-and-set on its status and
- * on the claim's `next_check_at` when given. Undefined when it had moved.
+ * on its check number when `seq` is given. Undefined when it had moved.
  */
 export async function moveConsent(
   trx: Trx,
   ctx: AppContext,
   row: ConsentRow,
   to: ConsentState,
-  t: { actor: Actor; reason: string; detail?: Record<string, unknown>; set: Omit<Updateable<DB["payment_consents"]>, "status" | "updated_at">; nextCheckAt?: Date | null },
+  t: { actor: Actor; reason: string; detail?: Record<string, unknown>; set: Omit<Updateable<DB["payment_consents"]>, "status" | "updated_at" | "checks">; seq?: number },
 ): Promise<ConsentRow | undefined> {
   const now = ctx.clock.now();
   const moved = await transition(trx, consentStore, ctx, {
     id: row.id,
     from: row.status,
     to,
-    ...(t.nextCheckAt !== undefined ? { match: { next_check_at: t.nextCheckAt } } : {}),
+    ...(t.seq !== undefined ? { match: { checks: t.seq } } : {}),
     set: { ...t.set, updated_at: now },
     actor: t.actor,
     reason: t.reason,

@@ -151,6 +151,26 @@ export async function getApp(db: Executor, scope: Scope, id: string): Promise<Ap
   return appView(row);
 }
 
+/** The app row by id, whatever its company (the caller holds a reference it was given: a widget session's app). */
+export async function appById(db: Executor, id: string): Promise<App | undefined> {
+  return db.selectFrom("apps").selectAll().where("id", "=", id).executeTakeFirst();
+}
+
+/** The app row with this id in the scope, or undefined. */
+export async function appInScope(db: Executor, scope: Scope, id: string): Promise<App | undefined> {
+  return db.selectFrom("apps").selectAll().where("company_id", "=", scope.companyId).where("env", "=", scope.env).where("id", "=", id).executeTakeFirst();
+}
+
+/** The scope's first app (the widget configuration a key without app_id gets), or undefined. */
+export async function firstApp(db: Executor, scope: Scope): Promise<App | undefined> {
+  return db.selectFrom("apps").selectAll().where("company_id", "=", scope.companyId).where("env", "=", scope.env).orderBy("created_at").orderBy("id").limit(1).executeTakeFirst();
+}
+
+/** The app a widget short link names, or undefined. */
+export async function appByShortUrl(db: Executor, shortUrl: string): Promise<App | undefined> {
+  return db.selectFrom("apps").selectAll().where("short_url", "=", shortUrl).executeTakeFirst();
+}
+
 /** Changes an app; a callback_url in the patch also updates its webhook endpoint (`secrets` required then). Run inside a transaction. */
 export async function updateApp(db: Executor, scope: Scope, id: string, patch: AppPatch, now: Date, secrets?: SecretBox): Promise<AppView> {
   if (Object.values(patch).every((v) => v === undefined)) {

@@ -8,9 +8,14 @@ import { describeMs, postgresRateLimitStore } from "../http/rate-limit.js";
 import { sha256Hex } from "../lib/secrets.js";
 import { parseJsonBody, validatorCompiler } from "../http/validation.js";
 import { AuthorisePaymentBody, CancelPaymentBody, ConnectBody, CreatePaymentBody, CreateSessionBody, LoginBody, MfaBody, PaymentParams } from "./api-schemas.js";
-import { authoriseWidgetPayment, cancelWidgetPayment, createWidgetPayment, pollWidgetPayment, quickPay } from "./payments.js";
+import { listSessionBanks } from "./banks.js";
+import { connect } from "./connect.js";
+import { answerMfa, login } from "./login.js";
+import type { WidgetModes } from "./mode.js";
+import { createSession } from "./open.js";
+import { authoriseWidgetPayment, cancelWidgetPayment, createWidgetPayment, paymentMode, pollWidgetPayment, quickPay } from "./payments.js";
 import type { BanksResponse, ConnectResponse, CreateSessionResponse, LoginResponse, PaymentResponse } from "./protocol.js";
-import { answerMfa, connect, createSession, listSessionBanks, login, resolveSession, type WidgetSession } from "./session.js";
+import { resolveSession, type WidgetSession } from "./session.js";
 
 /** The okra-js options may carry an inline logo (≤ 100 KB as a data URL) and a free `options` object. */
 const SESSION_BODY_LIMIT_BYTES = 256 * 1024;
@@ -31,6 +36,12 @@ export const BANK_TRIES_PER_WINDOW = 30;
  * minutes): generous for one person, and bounded.
  */
 export const PAYMENT_POLLS_PER_WINDOW = 120;
+
+/**
+ * The modes a widget session may be opened in (mode.ts): this file is the one place that knows
+ * them all; the session layers get the list and never import a mode.
+ */
+export const WIDGET_MODES: WidgetModes = [paymentMode];
 
 /** The widget's backend session API (`/api/*` on the widget origin); see protocol.ts. */
 export async function registerWidgetApi(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -82,7 +93,7 @@ const widgetApi: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (api, { ctx 
   const pollLimit = perMerchant("poll", PAYMENT_POLLS_PER_WINDOW, (req) => sessionOf(req).row.company_id);
 
   api.post("/sessions", { schema: { body: CreateSessionBody }, bodyLimit: SESSION_BODY_LIMIT_BYTES, config: sessionsLimit }, async (req) => {
-    const data: CreateSessionResponse = await createSession(ctx, req.body);
+    const data: CreateSessionResponse = await createSession(ctx, req.body, WIDGET_MODES);
     return ok("Widget session started", data);
   });
 
@@ -96,12 +107,12 @@ const widgetApi: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (api, { ctx 
     });
 
     authed.get("/banks", async (req) => {
-      const data: BanksResponse = { banks: await listSessionBanks(ctx, sessionOf(req)) };
+      const data: BanksResponse = { banks: await listSessionBanks(ctx, sessionOf(req), WIDGET_MODES) };
       return ok("Banks retrieved successfully", data);
     });
 
     authed.post("/login", { schema: { body: LoginBody }, bodyLimit: BODY_LIMIT_BYTES, config: bankLimit }, async (req) => {
-      const data: LoginResponse = await login(ctx, sessionOf(req), req.body);
+      const data: LoginResponse = await login(ctx, sessionOf(req), req.body, WIDGET_MODES);
       return ok(data.step === "mfa" ? "The bank asks for a second factor" : "Logged in; choose the accounts to share", data);
     });
 
@@ -111,7 +122,7 @@ const widgetApi: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (api, { ctx 
     });
 
     authed.post("/connect", { schema: { body: ConnectBody }, bodyLimit: BODY_LIMIT_BYTES }, async (req) => {
-      const data: ConnectResponse = await connect(ctx, sessionOf(req), req.body);
+      const data: ConnectResponse = await connect(ctx, sessionOf(req), req.body, WIDGET_MODES);
       return ok(data.consents.length > 0 ? "Account connected, with payment consent" : "Account connected", data);
     });
 

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { AppContext } from "../context.js";
 import { linkByShortUrl, linkProblem } from "../payments/links.js";
 import { HTML_HEADERS, IMMUTABLE, getWidgetBuild, type BuiltAsset } from "./build.js";
-import { linkMerchantName } from "./session.js";
+import { linkMerchantName } from "./open.js";
 
 /**
  * The widget app itself, on the widget origin:

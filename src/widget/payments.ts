@@ -4,60 +4,49 @@ import type { AppContext } from "../context.js";
 import { linkConnection, type LinkResult } from "../data/link.js";
 import { storedCredentials, storedSession } from "../data/refresh.js";
 import { refreshTarget } from "../data/store.js";
+import { accountHolder, accountOfCustomer } from "../data/customers.js";
 import type { LoginMethod } from "../banks/connector.js";
 import { OkroError } from "../core/errors.js";
 import { kobo } from "../lib/kobo.js";
 import { defaultCompanyAccount, requireCompanyAccount } from "../payments/company-accounts.js";
-import { consentFor, grantConsent } from "../payments/consents.js";
 import { isCancellable, isFinal, wireStatus, type PaymentState } from "../payments/domain.js";
-import { linkProblem, markLinkUsed, type LinkRow } from "../payments/links.js";
+import { getLink, linkProblem, markLinkUsed } from "../payments/links.js";
 import { authorisePayment, cancelPayment, createAuthorisedPayment, getPayment } from "../payments/service.js";
 import { isSupportedCurrency, type PaymentRow, type Scope } from "../payments/types.js";
 import { normalizeProducts, wireEnv } from "../platform/domain.js";
 import type { AuthorisePaymentBody, CancelPaymentBody, CreatePaymentBody, CreateSessionBody } from "./api-schemas.js";
 import type {
-  ConnectResponse,
   LoginResponse,
-  PaymentAuthorizationInput,
   PaymentMode,
   PaymentResponse,
   PaymentSuccess,
-  ReturningAccount,
   SessionPayment,
   WidgetBank,
-  WidgetConsent,
   WidgetPayment,
 } from "./protocol.js";
+import { bankConnector, bankOf, maskNuban } from "./banks.js";
+import { okraAuth } from "./connect.js";
+import { bankFailure, conflict, failure, movedOn, sessionExpired } from "./errors.js";
+import { enterAccounts, enterMfa } from "./login.js";
+import type { ModeOpening, WidgetMode } from "./mode.js";
 import {
   BANK_CALL_TIMEOUT_MS,
-  CONNECT_STALE_MS,
-  LOGIN_STEPS,
-  MAX_LOGINS_PER_SESSION,
-  bankConnector,
-  bankFailure,
-  bankOf,
   claimForConnect,
-  conflict,
+  CONNECT_STALE_MS,
   countTry,
-  enterAccounts,
-  failure,
-  maskNuban,
-  moveSession,
-  movedOn,
-  okraAuth,
+  currentRow,
+  MAX_AUTHORISATIONS_PER_SESSION,
+  MAX_LOGINS_PER_SESSION,
+  moveStep,
   openBankSession,
   openCredentials,
-  publicConnectResult,
   sealBankSession,
   sealCredentials,
-  sessionExpired,
-  widgetChallenge,
   type SessionRow,
-  type Step,
   type StoredAccounts,
-  type StoredConnectResult,
   type WidgetSession,
 } from "./session.js";
+import { LOGIN_STEPS, type Step } from "./steps.js";
 
 /**
  * The widget's payment mode (okra-js `payment: true` + `charge{…}`, or a payment link's hosted
@@ -84,8 +73,6 @@ import {
 
 /** Payments one session may create (each links the account at the bank first), then 429. */
 export const MAX_PAYMENTS_PER_SESSION = 10;
-/** OTP/PIN answers one session may send (the bank locks payments sooner: 5 wrong codes in the sandbox), then 429. */
-export const MAX_AUTHORISATIONS_PER_SESSION = 15;
 
 /** What a payment session remembers, in `widget_sessions.options.payment`. */
 export interface PaymentSettings {
@@ -112,6 +99,8 @@ interface PaymentLinkage {
 }
 
 const scopeOf = (session: WidgetSession): Scope => ({ companyId: session.row.company_id, env: session.row.env });
+/** The session's payment settings (`options.payment`), or null outside payment mode. */
+const paymentOf = (session: WidgetSession): PaymentSettings | null => (session.settings.payment ?? null) as PaymentSettings | null;
 
 // ---------------------------------------------------------------------------------------------
 // Opening a payment session
@@ -121,13 +110,8 @@ const scopeOf = (session: WidgetSession): Scope => ({ companyId: session.row.com
  * The payment a session collects, from the okra-js `charge` or the payment link. Bad input is a
  * 400 naming the field (`charge.amount`, `charge.currency`, `charge.account`, `account_to_debit`).
  */
-export async function paymentSettingsOf(
-  ctx: AppContext,
-  scope: Scope,
-  body: CreateSessionBody,
-  known: { link: LinkRow | null; customer: { id: string; name: string } | undefined; returning: { accounts: ReturningAccount[] } | null; offered: readonly BankView[] },
-): Promise<PaymentSettings> {
-  const { link } = known;
+async function paymentSettingsOf(ctx: AppContext, known: ModeOpening): Promise<PaymentSettings> {
+  const { link, scope, body } = known;
   const charge: Partial<NonNullable<CreateSessionBody["charge"]>> = body.charge ?? {};
   const field = (name: string) => (link ? "payment_link" : `charge.${name}`);
   if (!link && charge.type === "recurring") {
@@ -171,15 +155,7 @@ export async function paymentSettingsOf(
     if (!known.customer) {
       throw failure("INVALID_FIELD", "account_to_debit: Quick Pay needs the customer who holds this account: pass customer{token}, a customer token from POST /v2/customers/token (sandbox also takes customer{id|bvn|email|phone})", {}, "account_to_debit");
     }
-    const account = await ctx.db
-      .selectFrom("accounts")
-      .select(["id", "bank_id", "nuban", "type"])
-      .where("id", "=", id)
-      .where("company_id", "=", scope.companyId)
-      .where("env", "=", scope.env)
-      .where("customer_id", "=", known.customer.id)
-      .where("connected", "=", true)
-      .executeTakeFirst();
+    const account = await accountOfCustomer(ctx.db, scope, known.customer.id, id, { connected: true });
     if (!account) throw failure("INVALID_FIELD", "account_to_debit: not a connected account of this customer; pass the Okro account id from onSuccess or accounts/getByCustomer", {}, "account_to_debit");
     if (!known.offered.some((b) => b.id === account.bank_id)) {
       throw failure("INVALID_FIELD", "account_to_debit: this account's bank does not take payments through this widget (or is filtered out)", {}, "account_to_debit");
@@ -235,7 +211,7 @@ const quickPayUnavailable = (bankName: string, why: string) =>
  * and the widget asks the customer to log in.
  */
 export async function quickPay(ctx: AppContext, session: WidgetSession): Promise<LoginResponse> {
-  const qp = session.settings.payment?.quick_pay;
+  const qp = paymentOf(session)?.quick_pay;
   if (!qp) throw conflict("this widget session is not a Quick Pay session");
   const { row } = session;
   if (!LOGIN_STEPS.includes(row.step as Step)) throw conflict("this widget session has moved on; reload the widget");
@@ -247,7 +223,7 @@ export async function quickPay(ctx: AppContext, session: WidgetSession): Promise
   if (!target || target.customerId !== qp.customer_id) throw quickPayUnavailable(bank.name, "is no longer connected");
   await countTry(ctx, row.id, "login", MAX_LOGINS_PER_SESSION);
   const picked = { id: qp.account_id, bank_id: qp.bank_id, nuban: qp.nuban };
-  const from = { steps: LOGIN_STEPS };
+  const from = { row };
 
   // 1. The record's own session, while the bank still honours it.
   const live = storedSession(ctx, target);
@@ -279,11 +255,7 @@ export async function quickPay(ctx: AppContext, session: WidgetSession): Promise
     bank_session_sealed: sealBankSession(ctx, row.id, result.session),
     bank_accounts: JSON.stringify(null),
   };
-  if (result.status === "mfa_required") {
-    const challenge = widgetChallenge(result.challenge);
-    if (!(await moveSession(ctx, row.id, from, "mfa", { ...set, challenge: JSON.stringify(challenge) }, picked))) throw movedOn();
-    return { step: "mfa", challenge };
-  }
+  if (result.status === "mfa_required") return enterMfa(ctx, from, result.challenge, set, picked);
   let listed: BankAccount[];
   try {
     listed = await connector.listAccounts({ session: result.session }, { timeoutMs: BANK_CALL_TIMEOUT_MS });
@@ -333,7 +305,7 @@ async function sessionPaymentRow(ctx: AppContext, session: WidgetSession, id: st
 }
 
 function requirePaymentMode(session: WidgetSession): PaymentSettings {
-  const p = session.settings.payment;
+  const p = paymentOf(session);
   if (!p) throw conflict("this widget session was not opened for a payment (okra-js `payment: true` with a `charge`)");
   return p;
 }
@@ -400,15 +372,14 @@ export async function createWidgetPayment(ctx: AppContext, session: WidgetSessio
   // Claim the session (connecting) against the payment we looked at: two clicks, one payment.
   // An abandoned claim goes back to where a customer can choose again if this one fails too.
   const fromStep: Step = staleClaim ? (row.payment_id ? "paying" : "accounts") : (row.step as Step);
-  const claimed = await claimForConnect(ctx, row.id, { from: ["accounts", "paying"], paymentId: row.payment_id });
+  const claimed = await claimForConnect(ctx, row, { steps: ["accounts", "paying"], paymentId: row.payment_id });
   if (!claimed) {
-    const now = await ctx.db.selectFrom("widget_sessions").selectAll().where("id", "=", row.id).executeTakeFirst();
+    const now = await currentRow(ctx, row.id);
     if (!now) throw sessionExpired();
     if (now.payment_id && now.payment_id !== row.payment_id) return paymentAnswer(ctx, { ...session, row: now }, await sessionPaymentRow(ctx, session, now.payment_id));
     throw failure("CONFLICT", "already preparing the payment; wait for it", { reason: "connecting" });
   }
-  const release = () =>
-    ctx.db.updateTable("widget_sessions").set({ step: fromStep, updated_at: ctx.clock.now() }).where("id", "=", row.id).where("step", "=", "connecting").execute();
+  const release = () => moveStep(ctx, claimed, { to: fromStep, reason: "payment_not_created" });
 
   const bank = await bankOf(ctx, row.bank_id);
   let linkage: PaymentLinkage;
@@ -427,7 +398,7 @@ export async function createWidgetPayment(ctx: AppContext, session: WidgetSessio
         // (another account after insufficient funds): its failed first try reopened a single-use
         // link, and meanwhile another payer may have paid it, or the merchant disabled it.
         if (!(await markLinkUsed(trx, pay.link.id, now))) {
-          const link = await trx.selectFrom("payment_links").select(["status", "expires_at"]).where("id", "=", pay.link.id).executeTakeFirstOrThrow();
+          const link = await getLink(trx, scope, pay.link.id, "payment_link");
           const problem = linkProblem(link, now) ?? { reason: "used" as const, message: "This payment link has already been paid." };
           throw failure("NOT_FOUND", `payment_link: ${problem.message}`, { reason: "link_unavailable", link_status: problem.reason }, "payment_link");
         }
@@ -443,20 +414,17 @@ export async function createWidgetPayment(ctx: AppContext, session: WidgetSessio
         ...(pay.link ? { linkId: pay.link.id } : {}),
         widgetSessionId: row.id,
       });
-      const moved = await trx
-        .updateTable("widget_sessions")
-        .set({
-          step: "paying" satisfies Step,
-          payment_id: created.id,
-          customer_id: linkage.customer_id,
-          record_id: linkage.record_id,
-          result: JSON.stringify(linkage),
-          updated_at: now,
-        })
-        .where("id", "=", row.id)
-        .where("step", "=", "connecting")
-        .executeTakeFirst();
-      if (moved.numUpdatedRows === 0n) throw movedOn();
+      const moved = await moveStep(
+        ctx,
+        claimed,
+        {
+          to: "paying",
+          reason: "payment_created",
+          set: { payment_id: created.id, customer_id: linkage.customer_id, record_id: linkage.record_id, result: JSON.stringify(linkage) },
+        },
+        trx,
+      );
+      if (!moved) throw movedOn();
       return created;
     });
   } catch (error) {
@@ -471,17 +439,10 @@ export async function createWidgetPayment(ctx: AppContext, session: WidgetSessio
  * chosen account is linked now (a returning customer's record is refreshed, not duplicated).
  */
 async function accountForPayment(ctx: AppContext, session: WidgetSession, claimed: SessionRow, bank: BankView, bankAccountId: string, nuban: string): Promise<PaymentLinkage> {
-  const qp = session.settings.payment?.quick_pay;
+  const qp = paymentOf(session)?.quick_pay;
   if (qp && qp.bank_id === bank.id && qp.nuban === nuban) {
-    const known = await ctx.db
-      .selectFrom("accounts as a")
-      .innerJoin("customers as c", "c.id", "a.customer_id")
-      .select(["a.id", "a.record_id", "a.customer_id", "c.name"])
-      .where("a.id", "=", qp.account_id)
-      .where("a.company_id", "=", claimed.company_id)
-      .where("a.env", "=", claimed.env)
-      .executeTakeFirst();
-    if (known) return { kind: "payment", record_id: known.record_id, customer_id: known.customer_id, customer_name: known.name, account_id: known.id, bank_id: bank.id };
+    const known = await accountHolder(ctx.db, scopeOf(session), qp.account_id);
+    if (known) return { kind: "payment", record_id: known.record_id, customer_id: known.customer_id, customer_name: known.customer_name, account_id: known.id, bank_id: bank.id };
   }
   if (!claimed.bank_session_sealed || !claimed.login_method) throw failure("UNPROCESSABLE", "The bank login of this session has ended; log in again", { reason: "bank_session_expired" });
   const link: LinkResult = await linkConnection(ctx, {
@@ -529,17 +490,20 @@ async function successPayload(ctx: AppContext, session: WidgetSession, linkage: 
  */
 async function paymentAnswer(ctx: AppContext, session: WidgetSession, payment: PaymentRow): Promise<PaymentResponse> {
   if (!succeeded(payment.state)) return { payment: widgetPayment(payment), success: null };
-  const current = await ctx.db.selectFrom("widget_sessions").selectAll().where("id", "=", session.row.id).executeTakeFirst();
+  const current = await currentRow(ctx, session.row.id);
   const stored = (current?.result ?? null) as (PaymentLinkage & { success?: PaymentSuccess }) | null;
   if (!current || !stored || stored.kind !== "payment") return { payment: widgetPayment(payment), success: null };
   if (stored.success && stored.success.payment.id === payment.id) return { payment: widgetPayment(payment), success: { ...stored.success, payment: { ...stored.success.payment, ...pick(widgetPayment(payment)) } } };
   const success = await successPayload(ctx, session, stored, payment);
-  await ctx.db
-    .updateTable("widget_sessions")
-    .set({ step: "done" satisfies Step, result: JSON.stringify({ ...stored, success }), credentials_sealed: null, bank_session_sealed: null, updated_at: ctx.clock.now() })
-    .where("id", "=", session.row.id)
-    .where("payment_id", "=", payment.id)
-    .execute();
+  // Paid: the session ends (paying → done) while it still holds this payment.
+  if (current.step === "paying") {
+    await moveStep(ctx, current, {
+      to: "done",
+      reason: "paid",
+      match: { payment_id: payment.id },
+      set: { result: JSON.stringify({ ...stored, success }), credentials_sealed: null, bank_session_sealed: null },
+    });
+  }
   return { payment: widgetPayment(payment), success };
 }
 
@@ -577,7 +541,7 @@ export async function authoriseWidgetPayment(ctx: AppContext, session: WidgetSes
     throw failure("UNPROCESSABLE", `The connection to ${bankName} has lapsed; log in again`, { reason: "bank_session_expired" });
   }
   await countTry(ctx, row.id, "authorise", MAX_AUTHORISATIONS_PER_SESSION);
-  const account = await ctx.db.selectFrom("accounts").select("bank_account_id").where("id", "=", payment.account_id ?? "").executeTakeFirst();
+  const account = payment.account_id ? await accountHolder(ctx.db, scope, payment.account_id) : undefined;
   if (!account) throw conflict("the account of this payment is no longer connected; choose another account");
   const authorization: PaymentAuthorization = body.otp !== undefined ? { otp: new Secret(body.otp) } : { pin: new Secret(body.pin!) };
   const bankSession: BankSession = openBankSession(ctx, row.id, row.bank_session_sealed);
@@ -647,52 +611,32 @@ export async function cancelWidgetPayment(ctx: AppContext, session: WidgetSessio
 }
 
 // ---------------------------------------------------------------------------------------------
-// Payment consent at connect (account-data flow with the payments product)
+// The mode, as the session layers see it
 // ---------------------------------------------------------------------------------------------
 
-const consentView = (c: { id: string; account_id: string; status: WidgetConsent["status"] }): WidgetConsent => ({ id: c.id, account_id: c.account_id, status: c.status });
-
 /**
- * Gives the payment consent a connect asked for, account by account (an account that already has
- * one keeps it), with the bank session the link used. A wrong code (422 `invalid_otp`) or a bank
- * that is down leaves the rest to give: the connect is sent again with a new code, or without
- * `payment_authorization` to finish without consent. Done: the bank session is wiped.
+ * The payment mode (mode.ts): opened by `payment: true` (the app must have the payments product)
+ * or a payment link; shares account details only, lists only banks that take debits, and answers
+ * `payment` in the session answer. Its endpoints (`/api/quick-pay`, `/api/payments…`) are the
+ * functions above, mounted by api-routes.ts.
  */
-export async function grantConnectConsents(ctx: AppContext, session: WidgetSession, row: SessionRow, auth: PaymentAuthorizationInput | undefined): Promise<ConnectResponse> {
-  const stored = row.result as StoredConnectResult;
-  const pending = stored.consent_accounts ?? [];
-  const scope = scopeOf(session);
-  const granted: WidgetConsent[] = [...(stored.consents ?? [])];
-  const finish = async (): Promise<ConnectResponse> => {
-    const answer = publicConnectResult({ ...stored, consents: granted });
-    await ctx.db
-      .updateTable("widget_sessions")
-      .set({ result: JSON.stringify(answer), bank_session_sealed: null, updated_at: ctx.clock.now() })
-      .where("id", "=", row.id)
-      .execute();
-    return answer;
-  };
-  if (!auth || pending.length === 0 || !row.bank_session_sealed) return finish();
-  const bankName = stored.bank.name;
-  await countTry(ctx, row.id, "authorise", MAX_AUTHORISATIONS_PER_SESSION);
-  const bankSession = openBankSession(ctx, row.id, row.bank_session_sealed);
-  const authorization: PaymentAuthorization = auth.otp !== undefined ? { otp: new Secret(auth.otp) } : { pin: new Secret(auth.pin!) };
-  const left = [...pending];
-  while (left.length > 0) {
-    const accountId = left[0]!;
-    try {
-      const existing = await consentFor(ctx.db, scope, accountId);
-      const consent = existing ?? (await grantConsent(ctx, scope, { accountId, bankSession: bankSession.token, authorization }));
-      granted.push(consentView(consent));
-      left.shift();
-    } catch (error) {
-      // Keep what was given; the rest waits for the next connect.
-      const progress: StoredConnectResult = { ...stored, consents: granted, consent_accounts: left };
-      await ctx.db.updateTable("widget_sessions").set({ result: JSON.stringify(progress), updated_at: ctx.clock.now() }).where("id", "=", row.id).execute();
-      const mapped = bankFailure(error, bankName);
-      if (mapped instanceof OkroError) throw new OkroError(mapped.code, mapped.message, { ...(mapped.field ? { field: mapped.field } : {}), data: { ...mapped.data, connected: true } });
-      throw mapped;
+export const paymentMode: WidgetMode = {
+  name: "payment",
+  products: ["payments"],
+  bankProducts: ["payments"],
+  messages: {
+    connectRefused: "this widget session collects a payment: choose the account to pay from instead (POST /api/payments)",
+    done: "this widget session's payment is done; close the widget",
+  },
+  opens(body, link, appProducts) {
+    if (link === null && body.payment !== true) return false;
+    if (link === null && !appProducts.includes("payments")) {
+      throw failure("INVALID_FIELD", "payment: this app does not have the payments product; add it to the app in the dashboard, or open the widget without payment", {}, "payment");
     }
-  }
-  return finish();
-}
+    return true;
+  },
+  open: (ctx, opening) => paymentSettingsOf(ctx, opening),
+  customerId: (settings) => (settings as PaymentSettings).quick_pay?.customer_id ?? null,
+  describe: (settings, merchant, banks) => ({ payment: sessionPayment(settings as PaymentSettings, merchant, banks) }),
+  beforeLogin: (ctx, session) => releasePaymentForLogin(ctx, session),
+};

@@ -6,7 +6,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../src/app.js";
 import { ensureDemo, ensureDemoData, type DemoInfo } from "../../src/seed.js";
-import { buildWidgetApp } from "../../src/widget/app.js";
+import { buildWidgetApp } from "../../src/widget-app.js";
 import { createHarness, type Harness } from "../harness.js";
 import { tempDir } from "../process/spawn.js";
 import { chromiumPath, launch } from "./chromium.js";

@@ -4,7 +4,7 @@ import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Browser, BrowserContext, Frame, FrameLocator, Locator, Page } from "playwright-core";
 import { expect } from "vitest";
-import { buildWidgetApp } from "../../src/widget/app.js";
+import { buildWidgetApp } from "../../src/widget-app.js";
 import type { SandboxBankProfile } from "../../src/banks/sandbox/types.js";
 import { ManualClock } from "../../src/lib/clock.js";
 import type { NewCompany } from "../../src/platform/companies.js";

@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { kobo } from "../../src/lib/kobo.js";
 import type { NewCompany } from "../../src/platform/companies.js";
-import { PaymentWorker } from "../../src/payments/worker.js";
+import { JobRunner } from "../../src/jobs/runner.js";
+import { PAYMENT_JOBS } from "../../src/payments/jobs.js";
 import type { ConnectResponse, CreateSessionResponse, LoginResponse } from "../../src/widget/protocol.js";
 import { bankDebits, paymentLink, receivingAccount } from "../widget/payment-fixtures.js";
 import { chromiumPath } from "./chromium.js";
@@ -403,7 +404,7 @@ describe.skipIf(!chromiumPath)("paying through a merchant page and a payment lin
     expect((await w.calls()).filter((c) => c.type === "success")).toEqual([]);
 
     await world.h.ctx.sandbox.clearFaults(t.id, world.bank(GTB).bankId);
-    const worker = new PaymentWorker(world.h.ctx, { companyIds: [t.id] });
+    const worker = new JobRunner(world.h.ctx, PAYMENT_JOBS, { companyIds: [t.id] });
     for (let i = 0; i < 10; i++) {
       const state = (await world.h.ctx.db.selectFrom("payments").select("state").where("id", "=", id).executeTakeFirstOrThrow()).state;
       if (state !== "unknown" && state !== "processing") break;

@@ -9,7 +9,8 @@ import { SANDBOX_PAYMENT_AUTH } from "../../src/banks/sandbox-logins.js";
 import type { LinkResult } from "../../src/data/link.js";
 import { ManualClock } from "../../src/lib/clock.js";
 import { grantConsent } from "../../src/payments/consents.js";
-import { PaymentWorker } from "../../src/payments/worker.js";
+import { JobRunner } from "../../src/jobs/runner.js";
+import { PAYMENT_JOBS } from "../../src/payments/jobs.js";
 import type { NewCompany } from "../../src/platform/companies.js";
 import { signUp } from "../../src/platform/users.js";
 import { ensureDemoSettlementAccount } from "../../src/seed.js";
@@ -25,7 +26,7 @@ let tenant: NewCompany;
 let base: string;
 let linked: LinkResult;
 let settlement: string;
-let worker: PaymentWorker;
+let worker: JobRunner;
 
 /** okra-node's Payments client for the sandbox, at `/v2/sandbox/` (what the SDK calls) or `/sandbox/v2/`. */
 function payments(options: { secret?: string; prefix?: "/v2/sandbox/" | "/sandbox/v2/" } = {}): Client {
@@ -47,7 +48,7 @@ beforeAll(async () => {
     authorization: { pin: new Secret(SANDBOX_PAYMENT_AUTH.pin) },
   });
   settlement = await ensureDemoSettlementAccount(h.ctx, tenant.id);
-  worker = new PaymentWorker(h.ctx, { companyIds: [tenant.id] });
+  worker = new JobRunner(h.ctx, PAYMENT_JOBS, { companyIds: [tenant.id] });
   await worker.runOnce();
   await h.app.listen({ port: 0, host: "127.0.0.1" });
   base = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;

@@ -5,10 +5,12 @@ import type { Env, WebhookDeliveriesTable } from "../../src/db/schema.js";
 import { emitEvent, type EventPayload } from "../../src/events/emit.js";
 import { createEndpoint } from "../../src/events/endpoints.js";
 import { shiftSandboxSchedules } from "../../src/events/events.js";
+import { DELIVERY_JOB, deliveryJobKey } from "../../src/events/queues.js";
 import { ManualClock } from "../../src/lib/clock.js";
 import type { NewCompany } from "../../src/platform/companies.js";
 import { expectError, expectSuccess } from "../http/envelope-assertions.js";
 import { bearer, createHarness, usingPostgres, type Harness } from "../harness.js";
+import { jobOf } from "./delivery-jobs.js";
 
 /**
  * The read and replay side of events (src/events/events.ts, event-routes.ts): the events feed
@@ -88,9 +90,35 @@ async function delivery(tenant: NewCompany, endpointId: string, env: Env = "sand
   return row.id;
 }
 
-const setDelivery = (id: string, values: Updateable<WebhookDeliveriesTable>) =>
-  h.ctx.db.updateTable("webhook_deliveries").set(values).where("id", "=", id).execute();
-const deliveryRow = (id: string) => h.ctx.db.selectFrom("webhook_deliveries").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+/**
+ * Puts a delivery where a run of its `webhooks.deliver` job would have left it (these tests send
+ * nothing): the row's fields, and its job — queued and due at `next_attempt_at`, running with a
+ * lease until `locked_until`, or finished (done) when `next_attempt_at` is null.
+ */
+async function setDelivery(id: string, values: Updateable<WebhookDeliveriesTable> & { next_attempt_at?: Date | null; locked_until?: Date }): Promise<void> {
+  const { next_attempt_at, locked_until, ...fields } = values;
+  if (Object.keys(fields).length > 0) await h.ctx.db.updateTable("webhook_deliveries").set(fields).where("id", "=", id).execute();
+  if (next_attempt_at === undefined && locked_until === undefined) return;
+  const now = clock.now();
+  const job = locked_until
+    ? { state: "running" as const, run_at: locked_until, lease_token: "test-lease", lease_owner: "test", lease_until: locked_until, finished_at: null }
+    : next_attempt_at
+      ? { state: "queued" as const, run_at: next_attempt_at, lease_token: null, lease_owner: null, lease_until: null, finished_at: null }
+      : { state: "done" as const, run_at: null, lease_token: null, lease_owner: null, lease_until: null, finished_at: now };
+  const updated = await h.ctx.db
+    .updateTable("jobs")
+    .set({ ...job, ...(fields.attempts === undefined ? {} : { attempts: Number(fields.attempts) }), updated_at: now })
+    .where("name", "=", DELIVERY_JOB.name)
+    .where("key", "=", deliveryJobKey(id))
+    .executeTakeFirst();
+  expect(Number(updated.numUpdatedRows)).toBe(1);
+}
+/** The delivery row, with when it is tried next and its lease as its job says (null when it has none). */
+async function deliveryRow(id: string) {
+  const row = await h.ctx.db.selectFrom("webhook_deliveries").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+  const job = await jobOf(h.ctx, id);
+  return { ...row, next_attempt_at: job?.state === "queued" ? job.run_at : null, locked_until: job?.state === "running" ? job.lease_until : null };
+}
 
 describe("the events feed (events/list, events/get)", () => {
   it("lists the company's events newest first, each exactly as stored (legacy fields included)", async () => {

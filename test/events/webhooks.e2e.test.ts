@@ -3,15 +3,16 @@ import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { emitEvent, type EventPayload } from "../../src/events/emit.js";
-import { WebhookWorker } from "../../src/events/worker.js";
+import type { JobRunner } from "../../src/jobs/runner.js";
 import { ManualClock } from "../../src/lib/clock.js";
 import type { NewCompany } from "../../src/platform/companies.js";
 import { expectSuccess } from "../http/envelope-assertions.js";
 import { bearer, createHarness, type Harness } from "../harness.js";
+import { deliveryRunner, dueAt } from "./delivery-jobs.js";
 
 /**
  * Events and webhooks end to end: endpoints made through the API, events emitted as the domain
- * does, the real worker (driven by `runOnce()` on a ManualClock) sending to a real local
+ * does, the real job runner with the webhook job (driven by `runOnce()` on a ManualClock) sending to a real local
  * receiver, and replay and time travel through the API. Receivers verify with the
  * `standardwebhooks` library, as a developer's would.
  */
@@ -33,7 +34,7 @@ let hookUrl: string;
 let received: Received[] = [];
 /** While false the receiver answers 503 (down for maintenance). */
 let up = true;
-const workers: WebhookWorker[] = [];
+const workers: JobRunner[] = [];
 
 beforeAll(async () => {
   h = await createHarness({ clock });
@@ -61,15 +62,15 @@ afterAll(async () => {
   await h?.close();
 });
 
-/** The tenant's worker: only its deliveries (the database is shared), no jitter. */
-function workerFor(tenant: NewCompany): WebhookWorker {
-  const w = new WebhookWorker(h.ctx, { companyIds: [tenant.id], concurrency: 10, timeoutMs: 5_000, random: () => 0.5 });
+/** The tenant's job runner: only its deliveries (the database is shared), no jitter. */
+function workerFor(tenant: NewCompany): JobRunner {
+  const w = deliveryRunner(h.ctx, tenant.id, { concurrency: 10, timeoutMs: 5_000, random: () => 0.5 });
   workers.push(w);
   return w;
 }
 
 /** Runs the worker until nothing more is due at the current time. */
-async function drain(w: WebhookWorker): Promise<void> {
+async function drain(w: JobRunner): Promise<void> {
   for (let i = 0; i < 100 && (await w.runOnce()) > 0; i++);
 }
 
@@ -202,15 +203,15 @@ describe("webhooks end to end (real receiver, real worker)", () => {
     const event = await emit(tenant, "pay_late");
     // Fail until the next retry is hours away (attempts at 0, 5 s, 5 min 5 s, 35 min 5 s: the
     // next one 2 h after that).
+    const { id } = await h.ctx.db.selectFrom("webhook_deliveries").select("id").where("event_id", "=", event.id).executeTakeFirstOrThrow();
     for (let i = 0; i < 3; i++) {
       await drain(w);
-      const row = await h.ctx.db.selectFrom("webhook_deliveries").select("next_attempt_at").where("event_id", "=", event.id).executeTakeFirstOrThrow();
-      clock.set(row.next_attempt_at!);
+      clock.set((await dueAt(h.ctx, id))!);
     }
     await drain(w);
     const row = await h.ctx.db.selectFrom("webhook_deliveries").selectAll().where("event_id", "=", event.id).executeTakeFirstOrThrow();
     expect(row.attempts).toBe(4);
-    const wait = row.next_attempt_at!.getTime() - clock.now().getTime();
+    const wait = (await dueAt(h.ctx, id))!.getTime() - clock.now().getTime();
     expect(wait).toBe(2 * HOUR_MS);
     received = [];
     up = true;

@@ -8,15 +8,19 @@ import type { Env } from "../../src/db/schema.js";
 import { WEBHOOK_TIMEOUT_MS } from "../../src/events/deliver.js";
 import { emitEvent, type EmittedEvent } from "../../src/events/emit.js";
 import { createEndpoint, rotateEndpointSecret, type EndpointWithSecret } from "../../src/events/endpoints.js";
-import { GONE_REASON, MAX_ATTEMPTS, RETRY_JITTER, RETRY_SCHEDULE_MS, WebhookWorker, type WebhookWorkerOptions } from "../../src/events/worker.js";
+import { GONE_REASON, MAX_ATTEMPTS, RETRY_JITTER, RETRY_SCHEDULE_MS } from "../../src/events/worker.js";
+import { DELIVERY_JOB } from "../../src/events/queues.js";
+import type { JobRunner } from "../../src/jobs/runner.js";
 import { ManualClock } from "../../src/lib/clock.js";
 import type { NewCompany } from "../../src/platform/companies.js";
 import { createHarness, type Harness } from "../harness.js";
+import { deliveryRunner, dueAt, jobOf, type DeliveryRunnerOptions } from "./delivery-jobs.js";
 
 /**
- * The delivery worker against a real local receiver (a node http server on 127.0.0.1 that each
- * test scripts), on the harness storage with a ManualClock. Every test makes its own tenant and
- * its workers claim only that tenant's deliveries (the database is shared with other files).
+ * Webhook delivery (the `webhooks.deliver` job, run by the one job runner) against a real local
+ * receiver (a node http server on 127.0.0.1 that each test scripts), on the harness storage with a
+ * ManualClock. Every test makes its own tenant and its runners claim only that tenant's jobs (the
+ * database is shared with other files). `runOnce()` runs everything due at the clock's time.
  */
 
 interface Received {
@@ -78,8 +82,8 @@ function emit(tenant: NewCompany, objectId: string, data: Record<string, unknown
     .execute((trx) => emitEvent(trx, { companyId: tenant.id, env, type: "payment.updated", object: { type: "payment", id: objectId }, data }, clock.now()));
 }
 
-function worker(tenant: NewCompany, options: WebhookWorkerOptions = {}): WebhookWorker {
-  return new WebhookWorker(h.ctx, { concurrency: 8, companyIds: [tenant.id], timeoutMs: 2_000, ...options });
+function worker(tenant: NewCompany, options: DeliveryRunnerOptions = {}): JobRunner {
+  return deliveryRunner(h.ctx, tenant.id, options);
 }
 
 const deliveryOf = (eventId: string) => h.ctx.db.selectFrom("webhook_deliveries").selectAll().where("event_id", "=", eventId).executeTakeFirstOrThrow();
@@ -117,7 +121,7 @@ async function waitUntil(check: () => boolean | Promise<boolean>, what: string, 
 
 // ---------------------------------------------------------------------------------------------
 
-describe("webhook delivery worker", () => {
+describe("webhook delivery (the webhooks.deliver job)", () => {
   it("delivers an event once, signed per Standard Webhooks, with the bearer token and the stored payload", async () => {
     const tenant = await h.newTenant("Deliver Co");
     const ep = await endpoint(tenant, `${base}/hook`, { bearer_token: "okra-style-token-1" });
@@ -141,7 +145,8 @@ describe("webhook delivery worker", () => {
     const stored = await h.ctx.db.selectFrom("events").select("payload").where("id", "=", event.id).executeTakeFirstOrThrow();
     expect(JSON.parse(got!.body)).toEqual(stored.payload);
 
-    expect(delivery).toMatchObject({ status: "succeeded", attempts: 1, last_status_code: 200, last_error: null, locked_until: null });
+    expect(delivery).toMatchObject({ status: "succeeded", attempts: 1, last_status_code: 200, last_error: null });
+    expect(await jobOf(h.ctx, delivery.id)).toMatchObject({ state: "done", attempts: 1 });
     const attempts = await attemptsOf(delivery.id);
     expect(attempts).toHaveLength(1);
     expect(attempts[0]).toMatchObject({ attempt: 1, status_code: 200, error: null, response_snippet: "ok" });
@@ -185,11 +190,13 @@ describe("webhook delivery worker", () => {
       const delivery = await deliveryOf(event.id);
       expect(delivery.attempts).toBe(n);
       if (n === MAX_ATTEMPTS) {
-        expect(delivery).toMatchObject({ status: "failed", next_attempt_at: null, last_status_code: 500 });
+        expect(delivery).toMatchObject({ status: "failed", last_status_code: 500 });
+        // The job ran out of attempts: failed, with why.
+        expect(await jobOf(h.ctx, id)).toMatchObject({ state: "failed", attempts: MAX_ATTEMPTS, run_at: null, last_error: "HTTP 500" });
         break;
       }
       expect(delivery.status).toBe("pending");
-      const due = delivery.next_attempt_at!.getTime();
+      const due = (await dueAt(h.ctx, id))!.getTime();
       const scheduled = RETRY_SCHEDULE_MS[n - 1]!;
       expect(due - sentAt).toBeGreaterThanOrEqual(Math.floor(scheduled * (1 - RETRY_JITTER)));
       expect(due - sentAt).toBeLessThanOrEqual(Math.ceil(scheduled * (1 + RETRY_JITTER)));
@@ -223,7 +230,9 @@ describe("webhook delivery worker", () => {
     expect(await w.runOnce()).toBe(1);
     expect(received).toHaveLength(1);
     expect(await endpointRow(ep.id)).toMatchObject({ enabled: false, disabled_reason: GONE_REASON });
-    expect(await deliveryOf(first.id)).toMatchObject({ status: "failed", last_status_code: 410, next_attempt_at: null });
+    expect(await deliveryOf(first.id)).toMatchObject({ status: "failed", last_status_code: 410 });
+    // A 410 ends the job for good at its first attempt (no retry is scheduled).
+    expect(await jobOf(h.ctx, (await deliveryOf(first.id)).id)).toMatchObject({ state: "failed", attempts: 1, run_at: null });
     expect(await deliveryOf(second.id)).toMatchObject({ status: "failed", attempts: 0, last_error: "endpoint_disabled" });
     const later = await emit(tenant, "pay_other");
     expect(later.deliveries).toBe(0);
@@ -395,7 +404,7 @@ describe("webhook delivery worker", () => {
     const tenant = await h.newTenant("Hosted Co");
     await endpoint(tenant, `${base}/hook`);
     const event = await emit(tenant, "pay_hosted");
-    const hosted = new WebhookWorker({ ...h.ctx, config: { ...h.ctx.config, sandboxWebhooksToPrivate: false } }, { concurrency: 2, companyIds: [tenant.id], timeoutMs: 2_000 });
+    const hosted = deliveryRunner({ ...h.ctx, config: { ...h.ctx.config, sandboxWebhooksToPrivate: false } }, tenant.id, { concurrency: 2 });
     expect(await hosted.runOnce()).toBe(1);
     expect(received).toHaveLength(0);
     expect(await deliveryOf(event.id)).toMatchObject({ last_error: "EPRIVATEADDRESS" });
@@ -412,9 +421,8 @@ describe("webhook delivery worker", () => {
 
     expect(await w.runOnce()).toBe(1); // event 1 fails; 2 and 3 wait behind it
     expect(await w.runOnce()).toBe(0);
-    const due = (await deliveryOf(events[0]!.id)).next_attempt_at!;
-    clock.set(due);
-    while ((await w.runOnce()) > 0);
+    clock.set((await dueAt(h.ctx, (await deliveryOf(events[0]!.id)).id))!);
+    expect(await w.runOnce()).toBe(3); // 1 succeeds, which releases 2, which releases 3
     expect(received.map((r) => JSON.parse(r.body).sequence)).toEqual([1, 1, 2, 3]);
     for (const e of events) expect((await deliveryOf(e.id)).status).toBe("succeeded");
   });
@@ -427,14 +435,15 @@ describe("webhook delivery worker", () => {
     const events = [await emit(tenant, "pay_a"), await emit(tenant, "pay_b"), await emit(tenant, "pay_b"), await emit(tenant, "pay_c")];
     const w = worker(tenant);
     const start = clock.now().getTime();
+    // The next retry's time (later events of an object wait parked, with no job, behind the first).
     const pending = () =>
       h.ctx.db
-        .selectFrom("webhook_deliveries")
-        .select((eb) => eb.fn.min("next_attempt_at").as("next"))
+        .selectFrom("jobs")
+        .select((eb) => eb.fn.min("run_at").as("next"))
         .where("company_id", "=", tenant.id)
-        .where("status", "=", "pending")
-        // Later events of an object wait parked (no time) behind the first: the next time to move to is ahead.
-        .where("next_attempt_at", ">", clock.now())
+        .where("name", "=", DELIVERY_JOB.name)
+        .where("state", "=", "queued")
+        .where("run_at", ">", clock.now())
         .executeTakeFirstOrThrow();
 
     const drain = async () => {
@@ -496,23 +505,33 @@ describe("webhook delivery worker", () => {
     expect(new Set(received.map((r) => r.headers["webhook-id"])).size).toBe(1);
   });
 
-  it("runs in the background, and stop() finishes the in-flight send before resolving", async () => {
+  it("runs in the background, and stop() finishes the in-flight send before resolving and claims nothing more", async () => {
     const tenant = await h.newTenant("Loop Co");
     await endpoint(tenant, `${base}/hook`);
-    const w = worker(tenant, { pollIntervalMs: 10 });
+    // One at a time, and polls an hour apart: only in-process wake-ups move it within the test.
+    const w = worker(tenant, { concurrency: 1, pollMs: 3_600_000 });
     w.start();
     try {
       for (let i = 0; i < 5; i++) await emit(tenant, `pay_loop_${i}`);
       await waitUntil(() => received.length === 5, "five deliveries");
-      handler = (_req, res) => setTimeout(() => res.writeHead(200).end("slow ok"), 300);
+      let answer!: () => void;
+      const held = new Promise<void>((resolve) => (answer = resolve));
+      handler = (_req, res) => void held.then(() => res.writeHead(200).end("slow ok"));
       const last = await emit(tenant, "pay_loop_last");
       await waitUntil(() => received.length === 6, "the sixth delivery to be in flight");
-      await w.stop();
-      expect(await deliveryOf(last.id)).toMatchObject({ status: "succeeded", attempts: 1 });
-      // Stopped: nothing more is claimed.
+      let stopped = false;
+      const stopping = w.stop().then(() => (stopped = true));
+      // Due work while stopping, with the in-process wake-up it brings: the runner's one slot frees
+      // when the held send finishes, before stop() resolves; a runner still claiming takes it then.
       const after = await emit(tenant, "pay_loop_after");
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setImmediate(r));
+      expect(stopped).toBe(false);
+      answer();
+      await stopping;
+      expect(await deliveryOf(last.id)).toMatchObject({ status: "succeeded", attempts: 1 });
       expect(await deliveryOf(after.id)).toMatchObject({ status: "pending", attempts: 0 });
+      expect(await jobOf(h.ctx, (await deliveryOf(after.id)).id)).toMatchObject({ state: "queued", attempts: 0 });
+      expect(received).toHaveLength(6);
     } finally {
       await w.stop();
     }

@@ -6,7 +6,7 @@ import { z } from "zod";
 import type { AppContext } from "../../src/context.js";
 import { defineJob, JobLeaseLostError, JobPayloadError, type JobOptions } from "../../src/jobs/define.js";
 import { JobRunner } from "../../src/jobs/runner.js";
-import { claimJobs, completeJob, enqueue } from "../../src/jobs/store.js";
+import { advanceQueued, cancelQueued, claimJobs, completeJob, enqueue, requeue } from "../../src/jobs/store.js";
 import { ManualClock } from "../../src/lib/clock.js";
 import { createHarness, type Harness } from "../harness.js";
 
@@ -318,5 +318,122 @@ describe("the runner", () => {
     expect(text).toContain(`okro_jobs_total{name="${bad.name}",outcome="failed"} 1`);
     expect(text).toContain(`okro_jobs{name="${bad.name}",state="failed"} 1`);
     expect(text).toMatch(new RegExp(`okro_job_duration_seconds_count\\{name="${ok.name.replace(".", "\\.")}"\\} 1`));
+  });
+});
+
+describe("a failure recorded with its effects (job.fail)", () => {
+  /** Fails every run, writing one effect row per run (note: when it is retried, or "final") with the failure. */
+  const failingJob = (what: string, options: { final?: boolean; breakEffects?: boolean } = {}) =>
+    defineJob({
+      name: uniqueName(what),
+      payload: z.object({}),
+      retry: { maxAttempts: 2, backoff: () => 60_000 },
+      handler: (job) =>
+        job.fail(
+          `no luck on attempt ${job.attempt}`,
+          async (trx, { retryAt }) => {
+            await trx.insertInto("job_test_effects" as never).values({ job_name: job.name, key: String(job.attempt), note: retryAt ? retryAt.toISOString() : "final" } as never).execute();
+            if (options.breakEffects) throw new Error("the effects failed");
+          },
+          { final: options.final },
+        ),
+    });
+  const notes = async (name: string) =>
+    (await sql<{ key: string; note: string }>`SELECT key, note FROM job_test_effects WHERE job_name = ${name} ORDER BY key`.execute(ctx.db)).rows;
+
+  it("queues the job again after its backoff, then fails it for good on its last attempt, each with its effects", async () => {
+    const def = failingJob("fail_effects");
+    await enqueue(ctx.db, def, {}, { now: clock.now() });
+    const runner = new JobRunner(ctx, [def]);
+    expect(await runner.runOnce()).toBe(1);
+    const retryAt = new Date(clock.now().getTime() + 60_000);
+    expect(await jobsOf(def.name)).toEqual([expect.objectContaining({ state: "queued", attempts: 1, run_at: retryAt, last_error: "no luck on attempt 1" })]);
+    expect(await notes(def.name)).toEqual([{ key: "1", note: retryAt.toISOString() }]);
+    expect(await runner.runOnce()).toBe(0);
+    clock.set(retryAt);
+    expect(await runner.runOnce()).toBe(1);
+    expect(await jobsOf(def.name)).toEqual([expect.objectContaining({ state: "failed", attempts: 2, run_at: null, last_error: "no luck on attempt 2" })]);
+    expect((await notes(def.name)).map((n) => n.note)).toEqual([retryAt.toISOString(), "final"]);
+  });
+
+  it("fails for good at once when final, and rolls the effects back with the failure when they throw (the runner then retries)", async () => {
+    const final = failingJob("fail_final", { final: true });
+    const broken = failingJob("fail_broken", { breakEffects: true });
+    await enqueue(ctx.db, final, {}, { now: clock.now() });
+    await enqueue(ctx.db, broken, {}, { now: clock.now() });
+    await new JobRunner(ctx, [final, broken]).runOnce();
+    expect(await jobsOf(final.name)).toEqual([expect.objectContaining({ state: "failed", attempts: 1 })]);
+    expect(await notes(final.name)).toEqual([{ key: "1", note: "final" }]);
+    expect(await jobsOf(broken.name)).toEqual([expect.objectContaining({ state: "queued", attempts: 1, last_error: "Error: the effects failed" })]);
+    expect(await notes(broken.name)).toEqual([]);
+  });
+
+  it("refuses a run whose lapsed lease was taken over: nothing written", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let first = true;
+    const def = defineJob({
+      name: uniqueName("fail_lost"),
+      payload: z.object({}),
+      leaseMs: 1_000,
+      handler: async (job) => {
+        if (first) {
+          first = false;
+          await gate;
+        }
+        await job.fail("late", (trx) => trx.insertInto("job_test_effects" as never).values({ job_name: job.name, key: String(job.attempt) } as never).execute());
+      },
+    });
+    await enqueue(ctx.db, def, {}, { now: clock.now() });
+    const stale = new JobRunner(ctx, [def]).runOnce();
+    await until(async () => (await jobsOf(def.name))[0]?.state === "running", "the first run to claim");
+    clock.advance(1_001);
+    expect(await new JobRunner(ctx, [def]).runOnce()).toBe(1);
+    release();
+    await stale;
+    expect(await effects(def.name)).toEqual(["2"]);
+  });
+});
+
+describe("keyed work asked for again (requeue, cancelQueued, advanceQueued)", () => {
+  it("reopens a finished keyed job with the attempts it is given, inserts a missing one, and leaves an open one alone", async () => {
+    const def = effectJob("requeue", { retry: { maxAttempts: 3, backoff: () => 1_000 } });
+    await enqueue(ctx.db, def, { n: 1 }, { now: clock.now(), key: "done" });
+    await enqueue(ctx.db, def, { n: 2 }, { now: clock.now(), key: "open", runAt: new Date(clock.now().getTime() + 3_600_000) });
+    expect(await new JobRunner(ctx, [def]).runOnce()).toBe(1); // "done" runs; "open" is an hour away
+    const queued = await requeue(
+      ctx.db,
+      def,
+      [
+        { key: "done", payload: { n: 1 }, attempts: 5 },
+        { key: "open", payload: { n: 2 }, attempts: 0 },
+        { key: "new", payload: { n: 3 }, attempts: 0 },
+      ],
+      { now: clock.now() },
+    );
+    expect(queued.sort()).toEqual(["done", "new"]);
+    const byKey = Object.fromEntries((await jobsOf(def.name)).map((j) => [j.key, j]));
+    // Attempts already spent continue; the budget is at least one more run.
+    expect(byKey.done).toMatchObject({ state: "queued", attempts: 5, max_attempts: 6, run_at: clock.now(), finished_at: null });
+    expect(byKey.open).toMatchObject({ state: "queued", run_at: new Date(clock.now().getTime() + 3_600_000) });
+    expect(byKey.new).toMatchObject({ state: "queued", attempts: 0, max_attempts: 3 });
+    expect(await new JobRunner(ctx, [def]).runOnce()).toBe(2);
+    expect(await effects(def.name)).toEqual(["1", "1", "3"]);
+    expect((await jobsOf(def.name)).find((j) => j.key === "done")).toMatchObject({ state: "done", attempts: 6 });
+  });
+
+  it("withdraws queued jobs but not running ones, and brings queued ones forward", async () => {
+    const def = effectJob("withdraw");
+    const later = new Date(clock.now().getTime() + 5 * 3_600_000);
+    for (const key of ["a", "b", "c"]) await enqueue(ctx.db, def, { n: 0 }, { now: clock.now(), key, runAt: later });
+    await enqueue(ctx.db, def, { n: 0 }, { now: clock.now(), key: "running" });
+    await claimJobs(ctx.db, { names: [def.name], now: clock.now(), leaseUntil: new Date(clock.now().getTime() + 60_000), limit: 1, owner: "test" });
+    expect(await cancelQueued(ctx.db, def, ["a", "running"])).toBe(1);
+    expect(await advanceQueued(ctx.db, def, sql`SELECT unnest(${["b", "running"]}::text[])`, 3_600_000)).toBe(1);
+    const byKey = Object.fromEntries((await jobsOf(def.name)).map((j) => [j.key, j]));
+    expect(Object.keys(byKey).sort()).toEqual(["b", "c", "running"]);
+    expect(byKey.b!.run_at).toEqual(new Date(later.getTime() - 3_600_000));
+    expect(byKey.c!.run_at).toEqual(later);
+    expect(byKey.running!.state).toBe("running");
   });
 });

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { banner } from "../../src/banner.js";
 import { ManualClock } from "../../src/lib/clock.js";
 import { consentFor } from "../../src/payments/consents.js";
-import { PaymentWorker } from "../../src/payments/worker.js";
+import { JobRunner } from "../../src/jobs/runner.js";
+import { PAYMENT_JOBS } from "../../src/payments/jobs.js";
 import { demoFilePath, ensureDemo, ensureDemoData, type DemoInfo } from "../../src/seed.js";
 import { expectSuccess, type Answer } from "../http/envelope-assertions.js";
 import { bearer, createHarness, type Harness } from "../harness.js";
@@ -61,7 +62,7 @@ describe("the demo seed's payments", () => {
     const account = await h.ctx.db.selectFrom("accounts").select("id").where("company_id", "=", demo.company_id).where("env", "=", "sandbox").where("connected", "=", true).executeTakeFirstOrThrow();
     const { payment } = expectSuccess(await post("/pay/initiate", { account_to_debit: account.id, account_to_credit: demo.sandbox.settlement_account, amount: 50_000, currency: "NGN" }));
     expect(payment.status).toBe("pending");
-    const worker = new PaymentWorker(h.ctx, { companyIds: [demo.company_id] });
+    const worker = new JobRunner(h.ctx, PAYMENT_JOBS, { companyIds: [demo.company_id] });
     await worker.runOnce();
     expect(expectSuccess(await post("/pay/verify", { payment_id: payment._id })).payment_status.status).toBe("success_pending_validation");
     clock.advance(h.ctx.config.payments.settlementDelayMs + 1);

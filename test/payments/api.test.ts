@@ -6,7 +6,8 @@ import { kobo } from "../../src/lib/kobo.js";
 import { grantConsent } from "../../src/payments/consents.js";
 import { markLinkUsed } from "../../src/payments/links.js";
 import { createAuthorisedPayment } from "../../src/payments/service.js";
-import { PaymentWorker } from "../../src/payments/worker.js";
+import { JobRunner } from "../../src/jobs/runner.js";
+import { PAYMENT_JOBS } from "../../src/payments/jobs.js";
 import { SANDBOX_PAYMENT_AUTH } from "../../src/banks/sandbox-logins.js";
 import { verifyLedger } from "../../src/ledger/store.js";
 import type { NewCompany } from "../../src/platform/companies.js";
@@ -34,14 +35,14 @@ let linked: LinkResult;
 let consented: string;
 let unconsented: string;
 let receiving: string;
-let worker: PaymentWorker;
+let worker: JobRunner;
 
 const post = (url: string, payload: unknown, key: string = tenant.sandbox.secret_key, headers: Record<string, string> = {}) =>
   h.request({ method: "POST", url: `/v2${url}`, headers: { ...bearer(key), ...headers }, payload: payload as object }) as Promise<Answer>;
 const data = async (url: string, payload: unknown, key?: string) => expectSuccess(await post(url, payload, key));
 
 /** The worker's pass, then the settlement delay, then another pass: a confirmed debit settles. */
-async function settleAll(w: PaymentWorker = worker) {
+async function settleAll(w: JobRunner = worker) {
   await w.runOnce();
   clock.advance(SETTLEMENT_DELAY_MS + 1);
   await w.runOnce();
@@ -65,7 +66,7 @@ async function payingTenant(name: string) {
   });
   // A real sandbox account (the demo seed's "Demo Shop Ltd" at GTBank): payouts can land in it.
   const account = await ensureDemoSettlementAccount(h.ctx, t.id);
-  return { tenant: t, link, consent, account, worker: new PaymentWorker(h.ctx, { companyIds: [t.id] }) };
+  return { tenant: t, link, consent, account, worker: new JobRunner(h.ctx, PAYMENT_JOBS, { companyIds: [t.id] }) };
 }
 
 beforeAll(async () => {

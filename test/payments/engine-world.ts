@@ -10,7 +10,9 @@ import { ManualClock } from "../../src/lib/clock.js";
 import { grantConsent } from "../../src/payments/consents.js";
 import { initiatePayment } from "../../src/payments/service.js";
 import type { PaymentRow, Scope } from "../../src/payments/types.js";
-import { PaymentWorker } from "../../src/payments/worker.js";
+import { JobRunner } from "../../src/jobs/runner.js";
+import { PAYMENT_JOBS } from "../../src/payments/jobs.js";
+import { EXECUTE, paymentCheckKind } from "../../src/payments/schedule.js";
 import type { NewCompany } from "../../src/platform/companies.js";
 import { createHarness, testConfig, type Harness } from "../harness.js";
 import { GTBANK, linkSandboxCustomer } from "../security/route-registry.js";
@@ -45,7 +47,8 @@ export interface Company {
   customer: Awaited<ReturnType<typeof linkSandboxCustomer>>;
   /** The linked customer's first account (Okro id, the bank's id, NUBAN). */
   account: { id: string; bankAccountId: string; nuban: string; customerId: string };
-  worker(options?: { concurrency?: number; workerId?: string; ctx?: AppContext }): PaymentWorker;
+  /** The one job runner with the payment jobs, on this company's jobs only. */
+  worker(options?: { concurrency?: number; workerId?: string; ctx?: AppContext; pollMs?: number }): JobRunner;
   faults(settings: FaultSettings, bankId?: string): Promise<void>;
   /** A fresh bank session of the linked customer (okro_good logs straight in). */
   freshSession(): Promise<Secret>;
@@ -90,7 +93,13 @@ export async function newCompany(w: World): Promise<Company> {
     receiving,
     customer,
     account: { id: first.id, bankAccountId: first.bank_account_id, nuban: first.nuban, customerId: customer.linked.customerId },
-    worker: (options = {}) => new PaymentWorker(options.ctx ?? h.ctx, { companyIds: [tenant.id], concurrency: options.concurrency ?? 4, ...(options.workerId ? { workerId: options.workerId } : {}) }),
+    worker: (options = {}) =>
+      new JobRunner(options.ctx ?? h.ctx, PAYMENT_JOBS, {
+        companyIds: [tenant.id],
+        concurrency: options.concurrency ?? 4,
+        ...(options.workerId ? { workerId: options.workerId } : {}),
+        ...(options.pollMs ? { pollMs: options.pollMs } : {}),
+      }),
     faults: async (settings, bank = GTBANK) => {
       await h.ctx.sandbox.setFaults(tenant.id, bank, settings);
     },
@@ -174,4 +183,43 @@ export function countingNetwork(w: World) {
     },
   };
   return { ctx: { ...w.h.ctx, network } as AppContext, calls, count: (op: string, reference: string) => calls.get(`${op}:${reference}`) ?? 0 };
+}
+
+/** The open (queued or running) jobs about one object (payment, refund, payout, consent), soonest first: what is due for it and when. */
+export async function openJobs(w: World, objectId: string): Promise<Array<{ name: string; key: string | null; run_at: Date | null }>> {
+  const rows = await w.h.ctx.db.selectFrom("jobs").select(["name", "key", "run_at", "payload"]).where("state", "in", ["queued", "running"]).orderBy("run_at").execute();
+  return rows
+    .filter((r) => {
+      const p = r.payload as Record<string, unknown>;
+      return p.paymentId === objectId || p.id === objectId || p.consentId === objectId;
+    })
+    .map(({ name, key, run_at }) => ({ name, key, run_at }));
+}
+
+/**
+ * When the payment's current job is due — its `payments.execute` while queued, else the check its
+ * state waits for, numbered as the row's `checks` (older, superseded jobs do nothing) — or null
+ * when nothing is due for it.
+ */
+export async function nextDue(w: World, paymentId: string): Promise<Date | null> {
+  const row = await paymentRow(w, paymentId);
+  const kind = row.state === "queued" ? EXECUTE : paymentCheckKind(row.state);
+  if (!kind) return null;
+  const key = row.state === "queued" ? `payment:${row.id}:attempt:${row.attempt + 1}` : `payment:${row.id}:check:${row.checks}`;
+  const job = await w.h.ctx.db.selectFrom("jobs").select("run_at").where("name", "=", kind.name).where("key", "=", key).where("state", "in", ["queued", "running"]).executeTakeFirst();
+  return job?.run_at ?? null;
+}
+
+/** When the pending consent's current activation check is due, or null. */
+export async function consentDue(w: World, consentId: string): Promise<Date | null> {
+  const row = await w.h.ctx.db.selectFrom("payment_consents").select(["status", "checks"]).where("id", "=", consentId).executeTakeFirstOrThrow();
+  if (row.status !== "pending") return null;
+  const job = await w.h.ctx.db
+    .selectFrom("jobs")
+    .select("run_at")
+    .where("name", "=", "consents.activate")
+    .where("key", "=", `consent:${consentId}:check:${row.checks}`)
+    .where("state", "in", ["queued", "running"])
+    .executeTakeFirst();
+  return job?.run_at ?? null;
 }

@@ -13,6 +13,7 @@ import {
   activeConsent,
   balances,
   bankTransfers,
+  consentDue,
   countingNetwork,
   entriesOf,
   eventTypes,
@@ -20,6 +21,7 @@ import {
   history,
   initiate,
   newCompany,
+  nextDue,
   openWorld,
   paymentRow,
   type World,
@@ -83,7 +85,9 @@ describe("consent payments, end to end", () => {
     await worker.runOnce();
     const waiting = await paymentRow(w, queued.id);
     expect(waiting.state).toBe("queued");
-    expect(waiting.next_check_at!.getTime()).toBe(consent.activates_at!.getTime());
+    // Nothing is due for the payment itself: the consent's activation check, at activates_at, sends it.
+    expect(await nextDue(w, queued.id)).toBeNull();
+    expect((await consentDue(w, consent.id))!.getTime()).toBe(consent.activates_at!.getTime());
     expect(waiting.reference).toBeNull();
 
     w.clock.advance(5 * 60_000);
@@ -104,7 +108,7 @@ describe("consent payments, end to end", () => {
     const errored = await paymentRow(w, queued.id);
     expect(errored.state).toBe("errored");
     expect(errored.failure_code).toBe("1013");
-    expect(errored.next_check_at).toBeNull();
+    expect(await nextDue(w, queued.id)).toBeNull();
     expect(await entriesOf(w, c)).toEqual([]);
     expect(await balances(w, c)).toMatchObject({ pending: 0n, available: 0n, collected: 0n });
     expect(await bankTransfers(w, c, errored.reference!)).toHaveLength(0);
@@ -189,22 +193,22 @@ describe("unknown outcomes are settled by re-query, never by a blind re-send", (
     await worker.runOnce();
     let row = await paymentRow(w, queued.id);
     expect(row.state).toBe("unknown");
-    expect(row.next_check_at!.getTime() - w.clock.now().getTime()).toBe(2_000);
+    expect((await nextDue(w, queued.id))!.getTime() - w.clock.now().getTime()).toBe(2_000);
 
     await c.faults({ errorRate: 1, operations: ["debitStatus"] });
     const waits: number[] = [];
     for (let i = 0; i < 4; i++) {
-      w.clock.set(row.next_check_at!);
+      w.clock.set((await nextDue(w, queued.id))!);
       await worker.runOnce();
       row = await paymentRow(w, queued.id);
       expect(row.state).toBe("unknown");
-      waits.push(row.next_check_at!.getTime() - w.clock.now().getTime());
+      waits.push((await nextDue(w, queued.id))!.getTime() - w.clock.now().getTime());
     }
     expect(waits).toEqual([2_000, 4_000, 8_000, 16_000]);
     expect([requeryDelayMs(10), requeryDelayMs(100)]).toEqual([300_000, 300_000]);
 
     await c.faults({});
-    w.clock.set(row.next_check_at!);
+    w.clock.set((await nextDue(w, queued.id))!);
     await worker.runOnce();
     expect((await paymentRow(w, queued.id)).state).toBe("succeeded");
     expect(await bankTransfers(w, c, paymentReference(queued.id, 1))).toHaveLength(1);
@@ -212,17 +216,17 @@ describe("unknown outcomes are settled by re-query, never by a blind re-send", (
 });
 
 describe("a worker that died mid-payment", () => {
-  /** What a worker leaves when it dies after committing `processing`: the reference fixed, its lease running. */
+  /** What a worker leaves when it dies after committing `processing`: the reference fixed, its re-query due when its hold (60 s) lapses. */
   async function diedAfterCommit(c: Awaited<ReturnType<typeof newCompany>>, amount: number) {
     const queued = await initiate(w, c, amount);
-    const lease = new Date(w.clock.now().getTime() + 60_000);
     const processing = await w.h.ctx.db.transaction().execute((trx) =>
       applyTransition(trx, w.h.ctx, queued, "processing", {
         actor: "worker",
         reason: "debit_sent",
-        set: { attempt: 1, reference: paymentReference(queued.id, 1), sent_at: w.clock.now(), lease_until: lease, next_check_at: lease },
+        set: { attempt: 1, reference: paymentReference(queued.id, 1), sent_at: w.clock.now() },
       }),
     );
+    expect((await nextDue(w, queued.id))!.getTime() - w.clock.now().getTime()).toBe(60_000);
     return processing!;
   }
 
@@ -292,7 +296,7 @@ describe("cancelling", () => {
     const queued = await initiate(w, c, 7_000);
     const cancelled = await w.h.ctx.db.transaction().execute((trx) => cancelPayment(trx, w.h.ctx, c.scope, queued.id, "api"));
     expect(cancelled.state).toBe("cancelled");
-    expect(cancelled.next_check_at).toBeNull();
+    expect(await nextDue(w, queued.id)).toBeNull();
     await c.worker().runOnce();
     expect((await paymentRow(w, queued.id)).state).toBe("cancelled");
     expect(await eventTypes(w, c, queued.id)).toEqual(["payment.queued", "payment.cancelled"]);

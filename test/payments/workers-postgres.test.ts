@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { paymentReference } from "../../src/payments/execute.js";
-import { PaymentWorker } from "../../src/payments/worker.js";
+import { JobRunner } from "../../src/jobs/runner.js";
+import { PAYMENT_JOBS } from "../../src/payments/jobs.js";
 import { usingPostgres } from "../harness.js";
 import { activeConsent, balances, bankTransfers, countingNetwork, expectSoundLedger, initiate, newCompany, openWorld, paymentRow, type World } from "./engine-world.js";
 
 /**
- * Two background PaymentWorkers (their own polling loops, real concurrency on PostgreSQL's pool)
+ * Two background JobRunners (their own polling loops, real concurrency on PostgreSQL's pool)
  * over payments whose bank calls time out, lose their answers and fail to re-query, while
  * business time races ahead — so leases lapse mid-call and the workers take rows over from
  * each other. Whatever happens, each payment is debited once and the ledger says so.
@@ -28,7 +29,7 @@ describe.skipIf(!usingPostgres)("two payment workers under faults (PostgreSQL)",
     await c.faults({ lostResponseRate: 0.3, timeoutRate: 0.15, errorRate: 0.15, operations: ["debitMandate", "debitStatus"] });
 
     const counting = countingNetwork(w);
-    const workers = ["a", "b"].map((id) => new PaymentWorker(counting.ctx, { companyIds: [c.tenant.id], concurrency: 5, pollMs: 5, workerId: id }));
+    const workers = ["a", "b"].map((id) => new JobRunner(counting.ctx, PAYMENT_JOBS, { companyIds: [c.tenant.id], concurrency: 5, pollMs: 5, workerId: id }));
     for (const worker of workers) worker.start();
     const deadline = Date.now() + 25_000;
     let settled = 0;

@@ -24,11 +24,12 @@ import { freshPostgresDatabase, startOkro, stop, type Running } from "./spawn.js
 
 /**
  * Exactly-once payments under bank faults, across processes: the HTTP sandbox bank as its own
- * process, two `okro api` and an `okro worker` on one fresh PostgreSQL database. Customers link
+ * process, two `okro api` and two `okro worker` (job runners) on one fresh PostgreSQL database. Customers link
  * their accounts with payment consent through the widget session API; then well over a thousand
  * `pay/initiate` go to both API processes (some retried with the same Idempotency-Key, some sent
  * to both at once) while the bank times out, loses answers after debiting, answers 5xx and keeps
- * transfers pending; the worker is killed with SIGKILL mid-run and another one started. Refunds
+ * transfers pending; one worker is killed with SIGKILL mid-run while it holds jobs (the other
+ * takes them over once their leases lapse) and another one is started. Refunds
  * and a payout go through the same faults. At the end every payment is final, no customer was
  * debited twice, and the bank's balances moved exactly as Okro's ledger says.
  *
@@ -121,6 +122,9 @@ describe.skipIf(!baseUrl)("payments against a faulty HTTP bank, two API processe
       const workerEnv = { ...env, OKRO_WORKER_CONCURRENCY: "20" };
       let worker = await startWorker(url, workerEnv);
       processes.push(worker);
+      // A second job runner that runs throughout: the two claim the same jobs (SKIP LOCKED).
+      const steady = await startWorker(url, workerEnv);
+      processes.push(steady);
 
       // -- Customers, the company's account, consents (through the HTTP APIs) -----------------------
       const payers = [
@@ -187,13 +191,15 @@ describe.skipIf(!baseUrl)("payments against a faulty HTTP bank, two API processe
       const chaos = (async () => {
         while (accepted < PAYMENTS / 2 && firing) await sleep(20);
         if (!firing) return;
-        // Kill while the worker holds rows (leased, bank calls in flight), so the kill abandons work.
+        // Kill while the worker holds jobs (leased, bank calls in flight), so the kill abandons work.
         let inHand = 0;
         for (let i = 0; i < 500 && inHand === 0; i++) {
           const row = await handle.db
-            .selectFrom("payments")
+            .selectFrom("jobs")
             .select((eb) => eb.fn.countAll<string>().as("n"))
             .where("company_id", "=", tenant.id)
+            .where("state", "=", "running")
+            .where("lease_owner", "like", `%:${worker.child.pid}`)
             .where("lease_until", ">", new Date())
             .executeTakeFirstOrThrow();
           inHand = Number(row.n);
@@ -250,7 +256,11 @@ describe.skipIf(!baseUrl)("payments against a faulty HTTP bank, two API processe
         await sleep(200);
         settled = await settledIds();
       }
-      expect(settled.length).toBeGreaterThanOrEqual(60);
+      const backlog = async () => ({
+        payments: await handle.db.selectFrom("payments").select(["state", (eb) => eb.fn.countAll<string>().as("n")]).where("company_id", "=", tenant.id).groupBy("state").execute(),
+        jobs: await handle.db.selectFrom("jobs").select(["name", "state", (eb) => eb.fn.countAll<string>().as("n")]).where("company_id", "=", tenant.id).where("state", "<>", "done").groupBy(["name", "state"]).execute(),
+      });
+      expect(settled.length, `settled payments to refund; the backlog: ${JSON.stringify(settled.length < 60 ? await backlog() : {})}`).toBeGreaterThanOrEqual(60);
       const refundPlan = [
         ...settled.slice(0, 20).map((p) => ({ payment_id: p.id })), // full
         ...settled.slice(20, 40).map((p) => ({ payment_id: p.id, amount: Math.floor(p.amount / 2) })), // half
@@ -278,7 +288,7 @@ describe.skipIf(!baseUrl)("payments against a faulty HTTP bank, two API processe
       const open = async () => {
         const payments = await handle.db
           .selectFrom("payments")
-          .select(["id", "state", "checks", "next_check_at", "lease_until"])
+          .select(["id", "state", "checks"])
           .where("company_id", "=", tenant.id)
           .where("state", "not in", [...FINAL])
           .execute();
@@ -296,6 +306,17 @@ describe.skipIf(!baseUrl)("payments against a faulty HTTP bank, two API processe
       }
       expect(left.payments, "payments not final").toEqual([]);
       expect(left.transfers, "refunds/payouts not final").toEqual([]);
+      // The killed runner's jobs were run again by another once their leases lapsed (a run counts as an attempt).
+      const takenOver = await handle.db
+        .selectFrom("jobs")
+        .select((eb) => eb.fn.countAll<string>().as("n"))
+        .where("company_id", "=", tenant.id)
+        .where("attempts", ">", 1)
+        .executeTakeFirstOrThrow();
+      expect(Number(takenOver.n), "jobs run again after the kill").toBeGreaterThan(0);
+      expect(steady.child.exitCode, "the second runner ran throughout").toBeNull();
+      const stuck = await handle.db.selectFrom("jobs").select(["name", "last_error"]).where("company_id", "=", tenant.id).where("state", "=", "failed").execute();
+      expect(stuck, "payment jobs that gave up").toEqual([]);
       const finishedMs = Date.now() - started;
 
       // -- Every accepted payment exists once, and is final ------------------------------------------------
@@ -429,7 +450,8 @@ describe.skipIf(!baseUrl)("payments against a faulty HTTP bank, two API processe
           bank_5xx_answers: (bankLog.match(/"statusCode":503/g) ?? []).length,
         },
         worker_killed: killed,
-        // The killed worker, then its replacement: rows each logged as an unknown outcome (or a lost race).
+        // The killed runner, the steady one, then the replacement: jobs each logged as an unknown outcome (or a lost race).
+        jobs_run_again_after_the_kill: Number(takenOver.n),
         worker_logged_outcomes: workerLogs.map((l) => count([...l.matchAll(/"outcome":"([a-z_]+)"/g)].map((m) => m[1]!))),
         refunds: count(transferRows.filter((t) => refunds.includes(t.id)).map((t) => t.state)),
         payout: { amount: payoutAmount, state: transferRows.find((t) => t.id === payout.payout._id)?.state },

@@ -206,7 +206,8 @@ describe.skipIf(!baseUrl)("two sandbox bank processes on one PostgreSQL", () => 
 });
 
 describe.skipIf(!baseUrl)("two webhook workers on one PostgreSQL", () => {
-  it("delivers every event exactly once, each object's in sequence order, while two `okro worker` processes claim at once", async () => {
+  // 900 deliveries through two process start-ups: over vitest's 30 s default on a loaded 2-core machine.
+  it("delivers every event exactly once, each object's in sequence order, while two `okro worker` processes claim at once", { timeout: 120_000 }, async () => {
     const url = await freshDb("okro_wh_race");
     expect(await startOkro("migrate", { DATABASE_URL: url }).exited).toBe(0);
 

@@ -6,6 +6,7 @@ import { linkConnection } from "../../src/data/link.js";
 import type { Env } from "../../src/db/schema.js";
 import { emitEvent } from "../../src/events/emit.js";
 import { createEndpoint } from "../../src/events/endpoints.js";
+import { cancelDeliveryJobs } from "../../src/events/queues.js";
 import { newId } from "../../src/lib/ids.js";
 import { kobo } from "../../src/lib/kobo.js";
 import { makeNuban } from "../../src/banks/nuban.js";
@@ -222,7 +223,6 @@ export async function paymentFixture(h: Harness, tenant: NewCompany, env: Env, o
         max_amount: 100_000_000n,
         currency: "NGN",
         activates_at: now,
-        next_check_at: null,
         created_at: now,
         updated_at: now,
       })
@@ -529,10 +529,12 @@ async function ownedDelivery(h: Harness, tenant: NewCompany, env: Env): Promise<
     );
     const delivery = await trx
       .updateTable("webhook_deliveries")
-      .set({ status: "succeeded", attempts: 1, next_attempt_at: null, last_status_code: 200, updated_at: now })
+      .set({ status: "succeeded", attempts: 1, last_status_code: 200, updated_at: now })
       .where("event_id", "=", event.id)
       .returning("id")
       .executeTakeFirstOrThrow();
+    // As if sent: its job is no longer queued.
+    await cancelDeliveryJobs(trx, [delivery.id]);
     return delivery.id;
   });
 }

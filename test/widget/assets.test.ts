@@ -1,7 +1,7 @@
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
-import { buildWidgetApp } from "../../src/widget/app.js";
+import { buildWidgetApp } from "../../src/widget-app.js";
 import { pickEncoding } from "../../src/widget/assets.js";
 import { createHarness, type Harness } from "../harness.js";
 import { expectError } from "../http/envelope-assertions.js";

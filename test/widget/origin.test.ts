@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
-import { buildWidgetApp } from "../../src/widget/app.js";
+import { buildWidgetApp } from "../../src/widget-app.js";
 import { createHarness, type Harness } from "../harness.js";
 import { expectError } from "../http/envelope-assertions.js";
 

@@ -4,10 +4,11 @@ import { ManualClock } from "../../src/lib/clock.js";
 import { sha256Hex } from "../../src/lib/secrets.js";
 import { consentFor } from "../../src/payments/consents.js";
 import { getPayment } from "../../src/payments/service.js";
-import { PaymentWorker } from "../../src/payments/worker.js";
+import { JobRunner } from "../../src/jobs/runner.js";
+import { PAYMENT_JOBS } from "../../src/payments/jobs.js";
 import { createApp } from "../../src/platform/apps.js";
 import type { NewCompany } from "../../src/platform/companies.js";
-import { buildWidgetApp } from "../../src/widget/app.js";
+import { buildWidgetApp } from "../../src/widget-app.js";
 import { CONNECT_STALE_MS, SESSION_IDLE_MS } from "../../src/widget/session.js";
 import type { ConnectResponse, CreateSessionResponse, LoginResponse, PaymentResponse } from "../../src/widget/protocol.js";
 import { createHarness, type Harness } from "../harness.js";
@@ -346,7 +347,7 @@ describe("instant payment", () => {
     expect(expectError(await w.authorise(payment.id), 409, "CONFLICT").data.reason).toBe("authorising");
     expect(expectSuccess<PaymentResponse>(await w.get(`/api/payments/${payment.id}`)).payment.state).toBe("unknown");
 
-    const worker = new PaymentWorker(h.ctx, { companyIds: [t.id] });
+    const worker = new JobRunner(h.ctx, PAYMENT_JOBS, { companyIds: [t.id] });
     for (let i = 0; i < 10 && (await getPayment(h.ctx.db, scope(t), payment.id)).state === "unknown"; i++) {
       clock.advance(30_000);
       await worker.runOnce();
@@ -540,7 +541,7 @@ describe("payment links", () => {
     const { payment } = expectSuccess<PaymentResponse>(await first.pay(account!.id));
     // The payer closes the tab without cancelling: the link is taken while they might still pay.
     expect(expectError(await open(), 404, "NOT_FOUND").data).toMatchObject({ reason: "link_unavailable", link_status: "used" });
-    const worker = new PaymentWorker(h.ctx, { companyIds: [t.id] });
+    const worker = new JobRunner(h.ctx, PAYMENT_JOBS, { companyIds: [t.id] });
     clock.advance(10 * 60_000);
     await worker.runOnce();
     expect((await getPayment(h.ctx.db, scope(t), payment.id)).state).toBe("awaiting_authorisation");

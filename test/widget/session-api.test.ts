@@ -7,7 +7,7 @@ import { ManualClock } from "../../src/lib/clock.js";
 import { createApp } from "../../src/platform/apps.js";
 import type { NewCompany } from "../../src/platform/companies.js";
 import { SESSIONS_PER_WINDOW } from "../../src/widget/api-routes.js";
-import { buildWidgetApp } from "../../src/widget/app.js";
+import { buildWidgetApp } from "../../src/widget-app.js";
 import type { BanksResponse, CreateSessionResponse } from "../../src/widget/protocol.js";
 import { SESSION_IDLE_MS, SESSION_MAX_MS } from "../../src/widget/session.js";
 import { createHarness, type Harness } from "../harness.js";

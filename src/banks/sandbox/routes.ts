@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest, FastifySchemaCompiler } from "fastif
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { AppContext } from "../../context.js";
 import { shiftSandboxSchedules } from "../../events/events.js";
+import { shiftSandboxJobs } from "../../jobs/store.js";
 import { tenantScope } from "../../http/api-auth.js";
 import { ok } from "../../core/envelope.js";
 import { notFound, OkroError } from "../../core/errors.js";
@@ -286,7 +287,7 @@ export const sandboxRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
       schema: {
         ...doc(
           "Advance your sandbox's clock",
-          "Moves your sandbox's time forward by `ms`, or to the instant `to` (plus the moments the request took). Time never goes back. Expires sessions and challenges, activates mandates, settles pending transfers, unlocks logins, adds history and brings your pending sandbox webhook retries forward by as much (Okro extension).",
+          "Moves your sandbox's time forward by `ms`, or to the instant `to` (plus the moments the request took). Time never goes back. Expires sessions and challenges, activates mandates, settles pending transfers, unlocks logins, adds history and brings your pending sandbox webhook retries and payment work (re-queries, settlements, consent activations, refunds, payouts) forward by as much (Okro extension).",
         ),
         body: AdvanceClockBody,
         response: { 200: ClockResponse },
@@ -298,9 +299,12 @@ export const sandboxRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
         const realm = realmOf(req);
         const by = ms ?? (await msUntil(ctx, realm, to!));
         const clock = await admin(() => ctx.sandbox.advanceClock(realm, by));
-        // Webhook schedules run on the process clock: move the realm's pending sandbox
-        // deliveries back by as much, so retries that fell due in the skipped time go out now.
+        // Webhook schedules and jobs run on the process clock: move the realm's pending sandbox
+        // deliveries and queued sandbox jobs (payment re-queries and settlements, consent
+        // activations, refund and payout credits) back by as much, so what fell due in the skipped
+        // time runs now.
         await shiftSandboxSchedules(ctx.db, realm, by);
+        await shiftSandboxJobs(ctx.db, realm, by);
         return { body: ok("Sandbox clock advanced successfully", { clock: clockView(clock) }) };
       });
     },

@@ -11,6 +11,8 @@ import * as m0009 from "./0009_record_login_key.js";
 import * as m0010 from "./0010_signin_guards.js";
 import * as m0011 from "./0011_jobs.js";
 import * as m0012 from "./0012_state_transitions.js";
+import * as m0015 from "./0015_payments_on_jobs.js";
+import * as m0016 from "./0016_webhook_delivery_jobs.js";
 
 /**
  * Every migration, in order. Versioned files, imported statically so the same list works under
@@ -29,4 +31,6 @@ export const migrations: Record<string, Migration> = {
   "0010_signin_guards": m0010,
   "0011_jobs": m0011,
   "0012_state_transitions": m0012,
+  "0015_payments_on_jobs": m0015,
+  "0016_webhook_delivery_jobs": m0016,
 };
