@@ -25,6 +25,14 @@ module.exports = {
       to: { path: [`^src/${DOMAINS}/`, "^src/http/", "^src/(app|server|boot|cli|context|api-modules|widget-app|background-jobs)\\.ts$", "^node_modules/(fastify|@fastify)/"] },
     },
     {
+      name: "db-imports-no-domain",
+      severity: "error",
+      comment:
+        "src/db (schema, migrations, the database handle) sits below every domain, with the kernel: src/core/db.ts types every domain's queries with its schema. A column's vocabulary (states, bank habits) is declared in the schema and domains derive from it.",
+      from: { path: "^src/db/" },
+      to: { path: [`^src/${DOMAINS}/`, "^src/http/"] },
+    },
+    {
       name: "domain-imports-no-http",
       severity: "error",
       comment:

@@ -16,7 +16,8 @@ import { secretKeyHook } from "./http/api-auth.js";
 import { ErrorEnvelope, ok } from "./core/envelope.js";
 import { ERROR_STATUS, OkroError } from "./core/errors.js";
 import { applyHttpBasics, requestIdOptions } from "./http/basics.js";
-import { loggerOptions } from "./http/logging.js";
+import { loggerOptions } from "./core/logging.js";
+import { markPrefix, tidyOpenApi } from "./http/openapi.js";
 import { describeMs, postgresRateLimitStore } from "./http/rate-limit.js";
 import { parseFormBody, parseJsonBody, validatorCompiler } from "./http/validation.js";
 import { createMetrics } from "./ops/metrics.js";
@@ -27,6 +28,7 @@ import { API_INDEX, apiIndexPage, landingPage } from "./ops/pages.js";
 import { dashboardPages } from "./dashboard/routes.js";
 import { demoMerchantRoutes } from "./dashboard/demo-merchant.js";
 import type { DemoInfo } from "./seed.js";
+import { PAYMENT_REFUSAL_REASONS } from "./payments/reasons.js";
 
 export const API_PREFIXES = [
   { prefix: "/v2", sandboxOnly: false },
@@ -147,8 +149,8 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
         { name: "Operations", description: "Health, readiness, metrics" },
       ],
     },
-    transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transform: (input) => markPrefix(jsonSchemaTransform(input), input.route),
+    transformObject: (input) => tidyOpenApi(jsonSchemaTransformObject(input)),
   });
   await app.register(swaggerUi, {
     routePrefix: "/docs",
@@ -239,4 +241,9 @@ const API_DESCRIPTION = `Okro's API is wire-compatible with Okra's v2 API.
 Error codes and HTTP statuses:
 ${Object.entries(ERROR_STATUS)
   .map(([code, status]) => `- \`${code}\` → ${status}`)
+  .join("\n")}
+
+Payments refusals carry \`data.reason\`, one of this closed list:
+${Object.entries(PAYMENT_REFUSAL_REASONS)
+  .map(([reason, meaning]) => `- \`${reason}\`: ${meaning}`)
   .join("\n")}`;

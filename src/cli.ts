@@ -2,7 +2,7 @@ import { pino } from "pino";
 import { serveSandboxBank } from "./banks/sandbox/serve.js";
 import { bootStorage } from "./boot.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
-import { loggerOptions } from "./http/logging.js";
+import { loggerOptions } from "./core/logging.js";
 import { DataDirLockedError, lockDataDir } from "./lib/data-dir-lock.js";
 import { systemClock } from "./lib/clock.js";
 import { backgroundJobs } from "./background-jobs.js";

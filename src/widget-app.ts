@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import type { AppContext } from "./context.js";
 import { applyHttpBasics, requestIdOptions } from "./http/basics.js";
-import { loggerOptions } from "./http/logging.js";
+import { loggerOptions } from "./core/logging.js";
 import { registerWidgetApi } from "./widget/api-routes.js";
 import { registerWidgetAssets } from "./widget/assets.js";
 

@@ -25,9 +25,9 @@
  * The array is ordered by name (case-insensitive); `popular_rank` gives the widget's order.
  */
 
-export type LoginMethod = "internet_banking" | "mobile_banking" | "account_number";
-export type MfaKind = "sms_otp" | "hardware_token" | "security_question" | "none";
-export type BankProduct = "auth" | "balance" | "transactions" | "identity" | "income" | "payments";
+/** Stored in the banks table's columns, so declared with it (src/db/schema.ts) and re-exported here. */
+import type { BankProduct, LoginMethod, MfaKind } from "../db/schema.js";
+export type { BankProduct, LoginMethod, MfaKind };
 export type BankType = "commercial" | "merchant" | "non_interest" | "microfinance" | "mobile_money";
 
 export interface DirectoryBank {

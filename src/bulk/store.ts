@@ -1,14 +1,14 @@
-import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from "kysely";
+import { sql, type Insertable, type Selectable } from "kysely";
 import type { AppContext } from "../context.js";
 import { machineStore, transition, type HistoryRecord, type MachineStore } from "../core/machine.js";
 import type { Scope } from "../core/tenancy.js";
-import type { BatchesTable, BatchRowsTable, DB } from "../db/schema.js";
+import type { BatchesTable, BatchRowsTable } from "../db/schema.js";
 import { batchMachine, COUNTED, rowMachine, type BatchState, type CountedState, type RowState } from "./domain.js";
 
 /** The only file of src/bulk with SQL: batches, their rows, the two machines' table bindings. */
 
-export type Trx = Transaction<DB>;
-export type Executor = Kysely<DB>;
+export type { Executor, Trx } from "../core/db.js";
+import type { Executor, Trx } from "../core/db.js";
 export type BatchRow = Selectable<BatchesTable>;
 export type RowRow = Selectable<BatchRowsTable>;
 

@@ -70,6 +70,21 @@ export interface Machine<S extends string, P extends string = never> {
 }
 
 /**
+ * A machine's states, written once as a tuple and checked by the compiler to be exactly the
+ * members of `U`: the union the state column stores (src/db/schema.ts, with its CHECK), so the
+ * column's type and the machine's list cannot drift. A missing state fails to compile
+ * (`{ missing: … }`), so does a foreign one; a duplicate fails {@link defineMachine}.
+ *
+ * ```ts
+ * export const PAYMENT_STATES = statesOf<PaymentStateColumn>()(["queued", …]);
+ * ```
+ */
+export const statesOf =
+  <U extends string>() =>
+  <const T extends readonly U[]>(states: T & ([Exclude<U, T[number]>] extends [never] ? unknown : { missing: Exclude<U, T[number]> })): T =>
+    states;
+
+/**
  * Declares a machine and checks the declaration: every edge goes to a declared state, no
  * self-loops or duplicate edges, the terminal states are exactly those without exits, and every
  * predicate names declared states. A bad declaration throws {@link MachineDefinitionError}.

@@ -1,5 +1,6 @@
-import { sql, type Kysely } from "kysely";
-import type { AccessRequestState, DB } from "../db/schema.js";
+import { sql } from "kysely";
+import type { Executor } from "../core/db.js";
+import type { AccessRequestState } from "../db/schema.js";
 import { OkroError } from "../core/errors.js";
 import { appendHistory, defineMachine, machineStore, transition, type HistoryRecord } from "../core/machine.js";
 import { newId } from "../lib/ids.js";
@@ -15,7 +16,6 @@ export { hasProductionAccess };
  * company is told by mail. A declined company may ask again (a new request). One open request
  * per company (a unique partial index decides races).
  */
-type Executor = Kysely<DB>;
 
 export const accessRequestMachine = defineMachine({
   object: "payment_access_request",

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { dashboardScope } from "../http/api-auth.js";
 import type { AppContext } from "../context.js";
 import { ok } from "../core/envelope.js";
 import { OkroError } from "../core/errors.js";
@@ -23,7 +24,7 @@ export const accessRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
 
   app.post("/payment-access/request", { schema: { summary: "Ask the operator for production payment access", body: AccessRequestBody, response: { 200: AccessRequestResponse } } }, async (req, reply) => {
     requireRole(req.dashboard.role, "admin", "request production payment access");
-    return mutate(ctx, req, reply, `dashboard:${req.dashboard.companyId}`, async (trx) => {
+    return mutate(ctx, req, reply, dashboardScope(req.dashboard), async (trx) => {
       const { website, ...rest } = req.body;
       const request = await requestAccess(trx, { ...userActor(req.dashboard), userId: req.dashboard.userId }, req.dashboard.companyId, { ...rest, ...(website ? { website } : {}) }, ctx.clock.now());
       for (const to of ctx.config.operatorEmails) {
@@ -42,7 +43,7 @@ export const accessRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
 
   app.post("/operator/access-requests/decide", { schema: { hide: true, summary: "Operator: approve or decline a payment access request", body: DecideBody, response: { 200: AccessRequestResponse } } }, async (req, reply) => {
     if (!isOperator(req.dashboard.email)) throw new OkroError("FORBIDDEN", "Only the platform's operators (OKRO_OPERATOR_EMAILS) can decide payment access");
-    return mutate(ctx, req, reply, `operator:${req.dashboard.userId}`, async (trx) => {
+    return mutate(ctx, req, reply, { who: "operator", userId: req.dashboard.userId }, async (trx) => {
       const request = await decideAccess(trx, req.dashboard.email, req.body, ctx.clock.now());
       await tellCompany(ctx, trx, request, dashboardBase(ctx.config, req), req.log);
       return ok(`Request ${request.state}`, { request });

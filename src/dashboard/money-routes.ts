@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { dashboardScope } from "../http/api-auth.js";
 import { admin, advanceSandboxClock, assertSandboxBanks, viewsOf } from "../banks/sandbox/controls.js";
 import { ClearFaultsBody, clockView, customerInput, customerView, SandboxCustomerInput, SetFaultsBody } from "../banks/sandbox/schemas.js";
 import type { AppContext } from "../context.js";
@@ -14,7 +15,7 @@ import { companyAccountView, listCompanyAccounts } from "../payments/company-acc
 import { createPayout, listPayouts } from "../payments/payouts.js";
 import { paymentStats } from "../payments/reporting.js";
 import { payoutView } from "../payments/views.js";
-import { auditAction, dashboardScope, scopeOf } from "./payments-routes.js";
+import { auditAction, scopeOf } from "./payments-routes.js";
 import { requireRole } from "./roles.js";
 import { AdvanceClockForm, EnvQuery, PageQuery, PayoutBody, rangeEnd, rangeStart, StatsQuery, TestWebhookBody } from "./payments-schemas.js";
 
@@ -62,7 +63,7 @@ export const dashboardMoneyRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = 
   app.post("/money/payouts", { schema: { summary: "Pay out from the available balance to a receiving account", body: PayoutBody } }, async (req, reply) => {
     requireRole(req.dashboard.role, "admin", "pay out");
     const { env, amount, account_to_credit } = req.body;
-    return mutate(ctx, req, reply, dashboardScope(req), async (trx) => {
+    return mutate(ctx, req, reply, dashboardScope(req.dashboard), async (trx) => {
       const row = await createPayout(trx, ctx, scopeOf(req, env), {
         ...(account_to_credit !== undefined ? { companyAccountId: account_to_credit } : {}),
         amount: positiveKobo(amount),
@@ -140,7 +141,7 @@ export const dashboardMoneyRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = 
 
   app.post("/sandbox/clock/advance", { schema: { summary: "Advance your sandbox's clock", body: AdvanceClockForm } }, async (req, reply) => {
     requireRole(req.dashboard.role, "developer", "use the sandbox tools");
-    return runOutsideTransaction(ctx, req, reply, dashboardScope(req), async () => {
+    return runOutsideTransaction(ctx, req, reply, dashboardScope(req.dashboard), async () => {
       const clock = await advanceSandboxClock(ctx, req.dashboard.companyId, { ms: req.body.ms });
       return { body: ok("Sandbox clock advanced", { clock: clockView(clock) }) };
     });
@@ -150,7 +151,7 @@ export const dashboardMoneyRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = 
     requireRole(req.dashboard.role, "developer", "use the sandbox tools");
     const { bank, settings } = req.body;
     assertSandboxBanks(ctx, [[bank, "bank"]]);
-    return runOutsideTransaction(ctx, req, reply, dashboardScope(req), async () => {
+    return runOutsideTransaction(ctx, req, reply, dashboardScope(req.dashboard), async () => {
       const saved = await admin(() => ctx.sandbox.setFaults(req.dashboard.companyId, bank, settings));
       return { body: ok("Sandbox faults set", { faults: viewsOf(ctx, [saved])[0]! }) };
     });
@@ -160,7 +161,7 @@ export const dashboardMoneyRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = 
     requireRole(req.dashboard.role, "developer", "use the sandbox tools");
     const { bank } = req.body;
     if (bank !== undefined) assertSandboxBanks(ctx, [[bank, "bank"]]);
-    return runOutsideTransaction(ctx, req, reply, dashboardScope(req), async () => {
+    return runOutsideTransaction(ctx, req, reply, dashboardScope(req.dashboard), async () => {
       await admin(() => ctx.sandbox.clearFaults(req.dashboard.companyId, bank));
       return { body: ok("Sandbox faults cleared", { faults: viewsOf(ctx, await admin(() => ctx.sandbox.getFaults(req.dashboard.companyId))) }) };
     });
@@ -169,7 +170,7 @@ export const dashboardMoneyRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = 
   app.post("/sandbox/customers/create", { schema: { summary: "Create a sandbox test customer (log in with it in the sandbox widget)", body: SandboxCustomerInput } }, async (req, reply) => {
     requireRole(req.dashboard.role, "developer", "use the sandbox tools");
     assertSandboxBanks(ctx, [[req.body.bank, "bank"]]);
-    return runOutsideTransaction(ctx, req, reply, dashboardScope(req), async () => {
+    return runOutsideTransaction(ctx, req, reply, dashboardScope(req.dashboard), async () => {
       const [created] = await admin(() => ctx.sandbox.createCustomers(req.dashboard.companyId, [customerInput(req.body)]));
       return { body: ok("Sandbox customer created", { customer: customerView(created!) }) };
     });
@@ -177,7 +178,7 @@ export const dashboardMoneyRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = 
 
   app.post("/sandbox/webhooks/test", { schema: { summary: "Send a webhook.test event to one of your sandbox endpoints", body: TestWebhookBody } }, async (req, reply) => {
     requireRole(req.dashboard.role, "developer", "use the sandbox tools");
-    return mutate(ctx, req, reply, dashboardScope(req), async (trx) =>
+    return mutate(ctx, req, reply, dashboardScope(req.dashboard), async (trx) =>
       ok("Test event queued for delivery", await sendTestEvent(trx, sandbox(req.dashboard.companyId), req.body.endpoint_id, ctx.clock.now())),
     );
   });

@@ -1,6 +1,5 @@
-import type { Kysely } from "kysely";
+import type { Executor } from "../core/db.js";
 import type { Database } from "../db/index.js";
-import type { DB } from "../db/schema.js";
 import { OkroError } from "../core/errors.js";
 import { newId } from "../lib/ids.js";
 import { hashPassword } from "../platform/passwords.js";
@@ -13,7 +12,6 @@ import { hashLinkToken, newLinkToken } from "./tokens.js";
  * answer either way); a link works once, for RESET_TTL_MS, and a newer one replaces it. Setting
  * the new password ends every session of that user (whoever had the old password is out).
  */
-type Executor = Kysely<DB>;
 export const RESET_TTL_MS = 60 * 60 * 1000;
 
 /** A reset link token for this email's user, or null when there is no such user (the caller answers the same). */

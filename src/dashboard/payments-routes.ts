@@ -1,4 +1,5 @@
 import { stringify } from "csv-stringify";
+import { dashboardScope } from "../http/api-auth.js";
 import type { FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import QRCode from "qrcode";
@@ -53,8 +54,6 @@ import {
  */
 
 export const scopeOf = (req: FastifyRequest, env: Scope["env"]): Scope => ({ companyId: req.dashboard.companyId, env });
-/** Idempotency scope of a dashboard user's mutations: their company (the same as platform/routes.ts). */
-export const dashboardScope = (req: FastifyRequest) => `dashboard:${req.dashboard.companyId}`;
 /** Who did it, on history rows: the dashboard user. */
 export const reviewer = (req: FastifyRequest) => `user:${req.dashboard.userId}`;
 
@@ -270,7 +269,7 @@ export const dashboardPaymentRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> 
     async (req, reply) => {
       requireRole(req.dashboard.role, "admin", "refund a payment");
       const { env, payment_id, amount } = req.body;
-      return mutate(ctx, req, reply, dashboardScope(req), async (trx) => {
+      return mutate(ctx, req, reply, dashboardScope(req.dashboard), async (trx) => {
         const row = await createRefund(trx, ctx, scopeOf(req, env), { paymentId: payment_id, ...(amount !== undefined ? { amount: positiveKobo(amount) } : {}) });
         await auditAction(ctx, trx, req, env, "payment.refund", { type: "payment", id: payment_id }, { refund: row.id, amount: Number(row.amount) });
         return ok("Refund initiated", { refund: refundView(row) });
@@ -281,7 +280,7 @@ export const dashboardPaymentRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> 
   app.post("/payments/cancel", { schema: { summary: "Cancel a payment not yet sent to the bank", body: CancelBody } }, async (req, reply) => {
     requireRole(req.dashboard.role, "admin", "cancel a payment");
     const { env, payment_id } = req.body;
-    return mutate(ctx, req, reply, dashboardScope(req), async (trx) => {
+    return mutate(ctx, req, reply, dashboardScope(req.dashboard), async (trx) => {
       const scope = scopeOf(req, env);
       const row = await cancelPayment(trx, ctx, scope, payment_id, "api");
       await auditAction(ctx, trx, req, env, "payment.cancel", { type: "payment", id: payment_id }, { amount: Number(row.amount) });
@@ -293,7 +292,7 @@ export const dashboardPaymentRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> 
   app.post("/payments/review/approve", { schema: { summary: "Approve a payment held for review (it is then debited)", body: ApproveBody } }, async (req, reply) => {
     requireRole(req.dashboard.role, "admin", "approve a payment in review");
     const { env, payment_id } = req.body;
-    return mutate(ctx, req, reply, dashboardScope(req), async (trx) => {
+    return mutate(ctx, req, reply, dashboardScope(req.dashboard), async (trx) => {
       const scope = scopeOf(req, env);
       const row = await approvePayment(trx, ctx, scope, payment_id, reviewer(req));
       await auditAction(ctx, trx, req, env, "payment.review.approve", { type: "payment", id: payment_id }, { amount: Number(row.amount) });
@@ -304,7 +303,7 @@ export const dashboardPaymentRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> 
   app.post("/payments/review/decline", { schema: { summary: "Decline a payment held for review (nothing is debited)", body: DeclineBody } }, async (req, reply) => {
     requireRole(req.dashboard.role, "admin", "decline a payment in review");
     const { env, payment_id, reason } = req.body;
-    return mutate(ctx, req, reply, dashboardScope(req), async (trx) => {
+    return mutate(ctx, req, reply, dashboardScope(req.dashboard), async (trx) => {
       const scope = scopeOf(req, env);
       const row = await declinePayment(trx, ctx, scope, payment_id, reviewer(req), reason);
       await auditAction(ctx, trx, req, env, "payment.review.decline", { type: "payment", id: payment_id }, { amount: Number(row.amount), ...(reason ? { reason } : {}) });
@@ -320,7 +319,7 @@ export const dashboardPaymentRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> 
   app.post("/settings/review", { schema: { summary: "Set the review threshold (payments above it wait in review)", body: ReviewSettingsBody } }, async (req, reply) => {
     requireRole(req.dashboard.role, "admin", "change the review threshold");
     const { env, threshold } = req.body;
-    return mutate(ctx, req, reply, dashboardScope(req), async (trx) => {
+    return mutate(ctx, req, reply, dashboardScope(req.dashboard), async (trx) => {
       await setReviewThreshold(trx, scopeOf(req, env), threshold === null ? null : kobo(threshold), reviewer(req), ctx.clock.now());
       await auditAction(ctx, trx, req, env, "payments.review_threshold", { type: "company", id: req.dashboard.companyId }, { threshold });
       return ok("Review settings saved", { threshold });
@@ -350,7 +349,7 @@ export const dashboardPaymentRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> 
       const company = await getCompany(db, req.dashboard.companyId);
       await ensureSandboxReceivingAccount(ctx, req.dashboard.companyId, signupShop(company?.name ?? "Receiving account"));
     }
-    return mutate(ctx, req, reply, dashboardScope(req), async (trx) => {
+    return mutate(ctx, req, reply, dashboardScope(req.dashboard), async (trx) => {
       const { link, created } = await createLink(trx, ctx, scopeOf(req, env), input);
       if (created) await auditAction(ctx, trx, req, env, "payment_link.create", { type: "payment_link", id: link.id }, { amount: link.amount === null ? null : Number(link.amount) });
       return ok("Payment link created", { link: await withQr(linkView(link, ctx)) });
@@ -360,7 +359,7 @@ export const dashboardPaymentRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> 
   app.post("/links/disable", { schema: { summary: "Disable a payment link", body: LinkIdBody } }, async (req, reply) => {
     requireRole(req.dashboard.role, "developer", "disable a payment link");
     const { env, id } = req.body;
-    return mutate(ctx, req, reply, dashboardScope(req), async (trx) => {
+    return mutate(ctx, req, reply, dashboardScope(req.dashboard), async (trx) => {
       const link = await disableLink(trx, scopeOf(req, env), id, ctx.clock.now());
       await auditAction(ctx, trx, req, env, "payment_link.disable", { type: "payment_link", id });
       return ok("Payment link disabled", { link: linkView(link, ctx) });

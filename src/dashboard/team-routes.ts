@@ -1,3 +1,4 @@
+import { dashboardScope } from "../http/api-auth.js";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { AppContext } from "../context.js";
 import { ok } from "../core/envelope.js";
@@ -11,7 +12,6 @@ import { companyView } from "../platform/access.js";
 
 /** Teammates: list (anyone), invite, change roles, remove (admins). */
 export const teamRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
-  const scope = (companyId: string) => `dashboard:${companyId}`;
 
   app.get("/team", { schema: { summary: "Teammates and open invitations", response: { 200: TeamResponse } } }, async (req) =>
     ok("Team retrieved", await listTeam(ctx.db, req.dashboard.companyId, ctx.clock.now())),
@@ -23,7 +23,7 @@ export const teamRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app
     // Idempotent like every mutation: a repeat with the same key replays this answer and sends no
     // second mail. The mail goes out inside the transaction's callback, before the commit: if the
     // commit then failed, the mailed link would name no invitation and say so when opened.
-    return mutate(ctx, req, reply, scope(who.companyId), async (trx) => {
+    return mutate(ctx, req, reply, dashboardScope(who), async (trx) => {
       const { invitation, token } = await invite(trx, { ...userActor(who), userId: who.userId }, who.companyId, req.body, ctx.clock.now());
       const company = await companyView(trx, who.companyId);
       const link = `${dashboardBase(ctx.config, req)}/invite?token=${encodeURIComponent(token)}`;
@@ -42,21 +42,21 @@ export const teamRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app
 
   app.post("/team/invitations/revoke", { schema: { summary: "Withdraw an open invitation", body: IdBody, response: { 200: RevokedInvitationResponse } } }, async (req, reply) => {
     requireRole(req.dashboard.role, "admin", "withdraw invitations");
-    return mutate(ctx, req, reply, scope(req.dashboard.companyId), async (trx) =>
+    return mutate(ctx, req, reply, dashboardScope(req.dashboard), async (trx) =>
       ok("Invitation withdrawn", { invitation: await revokeInvitation(trx, userActor(req.dashboard), req.dashboard.companyId, req.body.id, ctx.clock.now()) }),
     );
   });
 
   app.post("/team/role", { schema: { summary: "Change a teammate's role", body: ChangeRoleBody, response: { 200: MemberResponse } } }, async (req, reply) => {
     requireRole(req.dashboard.role, "admin", "change teammates' roles");
-    return mutate(ctx, req, reply, scope(req.dashboard.companyId), async (trx) =>
+    return mutate(ctx, req, reply, dashboardScope(req.dashboard), async (trx) =>
       ok("Role changed", { user: await changeRole(trx, { ...userActor(req.dashboard), role: req.dashboard.role, userId: req.dashboard.userId }, req.dashboard.companyId, req.body.id, req.body.role, ctx.clock.now()) }),
     );
   });
 
   app.post("/team/remove", { schema: { summary: "Remove a teammate (their sessions end)", body: IdBody, response: { 200: MemberResponse } } }, async (req, reply) => {
     requireRole(req.dashboard.role, "admin", "remove teammates");
-    return mutate(ctx, req, reply, scope(req.dashboard.companyId), async (trx) =>
+    return mutate(ctx, req, reply, dashboardScope(req.dashboard), async (trx) =>
       ok("Teammate removed", { user: await removeTeammate(trx, { ...userActor(req.dashboard), role: req.dashboard.role, userId: req.dashboard.userId }, req.dashboard.companyId, req.body.id, ctx.clock.now()) }),
     );
   });

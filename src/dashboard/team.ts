@@ -1,6 +1,6 @@
-import type { Kysely } from "kysely";
+import type { Executor } from "../core/db.js";
 import type { Database } from "../db/index.js";
-import type { DB, UserRole } from "../db/schema.js";
+import type { UserRole } from "../db/schema.js";
 import { OkroError } from "../core/errors.js";
 import { newId } from "../lib/ids.js";
 import { hashPassword } from "../platform/passwords.js";
@@ -16,7 +16,6 @@ import { hashLinkToken, newLinkToken } from "./tokens.js";
  * rules that keep a company manageable are here: nobody changes their own role or removes
  * themselves, only an owner touches an owner, the last owner stays.
  */
-type Executor = Kysely<DB>;
 export type InviteRole = Exclude<UserRole, "owner">;
 
 export const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;

@@ -1,5 +1,5 @@
-import { sql, type Kysely } from "kysely";
-import type { DB } from "../db/schema.js";
+import { sql } from "kysely";
+import type { Executor } from "../core/db.js";
 import { isId } from "../lib/ids.js";
 import { contactOf } from "./contact.js";
 import * as store from "./store.js";
@@ -15,7 +15,6 @@ import * as store from "./store.js";
  * (`store.customerByContact`).
  */
 
-type Db = Kysely<DB>;
 export type Scope = store.Scope;
 
 export interface CustomerHint {
@@ -30,7 +29,7 @@ export interface CustomerHint {
  * Okro id, the BVN, the email, then the phone — or undefined. Whether a hint may be used at all
  * (a customer token; sandbox's plain identifiers) is the caller's decision (decision 0013).
  */
-export async function recogniseCustomer(db: Db, scope: Scope, hint: CustomerHint): Promise<{ id: string; name: string } | undefined> {
+export async function recogniseCustomer(db: Executor, scope: Scope, hint: CustomerHint): Promise<{ id: string; name: string } | undefined> {
   const pick = (c: { id: string; name: string } | undefined) => (c ? { id: c.id, name: c.name } : undefined);
   if (hint.id !== undefined) {
     const byExternal = await store.customerByExternalId(db, scope, hint.id);
@@ -69,7 +68,7 @@ export interface CustomerAccount {
 }
 
 /** The customer's connected accounts, oldest first. */
-export async function connectedAccountsOf(db: Db, scope: Scope, customerId: string): Promise<CustomerAccount[]> {
+export async function connectedAccountsOf(db: Executor, scope: Scope, customerId: string): Promise<CustomerAccount[]> {
   return db
     .selectFrom("accounts")
     .select(["id", "bank_id", "nuban", "name", "type"])
@@ -83,7 +82,7 @@ export async function connectedAccountsOf(db: Db, scope: Scope, customerId: stri
 }
 
 /** The customer's account with this id (only a connected one with `connected: true`), or undefined: another customer's is not theirs. */
-export async function accountOfCustomer(db: Db, scope: Scope, customerId: string, accountId: string, opts: { connected?: boolean } = {}): Promise<CustomerAccount | undefined> {
+export async function accountOfCustomer(db: Executor, scope: Scope, customerId: string, accountId: string, opts: { connected?: boolean } = {}): Promise<CustomerAccount | undefined> {
   return db
     .selectFrom("accounts")
     .select(["id", "bank_id", "nuban", "name", "type"])
@@ -97,7 +96,7 @@ export async function accountOfCustomer(db: Db, scope: Scope, customerId: string
 
 /** Who holds an account, with the record it came from and the bank's own id for it, or undefined. */
 export async function accountHolder(
-  db: Db,
+  db: Executor,
   scope: Scope,
   accountId: string,
 ): Promise<{ id: string; record_id: string; customer_id: string; customer_name: string; bank_account_id: string } | undefined> {

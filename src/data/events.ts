@@ -1,8 +1,8 @@
-import type { Transaction } from "kysely";
-import type { DB, RecordStatus } from "../db/schema.js";
+import type { RecordStatus } from "../db/schema.js";
 import { emitEvent } from "../events/emit.js";
 import type { IncomeSummary } from "./income.js";
 import type { Scope } from "./store.js";
+import type { Trx } from "../core/db.js";
 
 /**
  * The account-data events, one function per type, so link and refresh send the same shapes.
@@ -19,8 +19,6 @@ import type { Scope } from "./store.js";
  * | `identity.success` | identity | IDENTITY / IDENTITY_SUCCESS |
  * | `income.success` | income | INCOME / INCOME_SUCCESS |
  */
-
-type Trx = Transaction<DB>;
 
 export interface RecordRef {
   recordId: string;

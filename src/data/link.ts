@@ -12,8 +12,7 @@ import {
 } from "../banks/connector.js";
 import { connectorFor } from "../banks/networks.js";
 import type { AppContext } from "../context.js";
-import type { Transaction } from "kysely";
-import type { CustomerKind, DB, Env } from "../db/schema.js";
+import type { CustomerKind, Env } from "../db/schema.js";
 import { OkroError } from "../core/errors.js";
 import { newId } from "../lib/ids.js";
 import { normalizeProducts, PRODUCTS, type Product } from "../platform/domain.js";
@@ -27,6 +26,7 @@ import {
 } from "./events.js";
 import { contactOf } from "./contact.js";
 import * as store from "./store.js";
+import type { Trx } from "../core/db.js";
 
 /**
  * Turns a logged-in bank session into Okro's account data. Called by the widget backend when the
@@ -330,8 +330,6 @@ export async function linkConnection(ctx: AppContext, input: LinkInput): Promise
   input.signal?.throwIfAborted();
   return ctx.db.transaction().execute((trx) => writeLink(ctx, trx, input, scope, products, pulled));
 }
-
-type Trx = Transaction<DB>;
 
 /**
  * Which login of the bank a link came through: a keyed fingerprint of the identifier

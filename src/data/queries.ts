@@ -1,11 +1,10 @@
-import { sql, type Kysely, type Selectable, type Transaction } from "kysely";
+import { sql, type Selectable, type Transaction } from "kysely";
 import type {
   AccountsTable,
   AuthsTable,
   BalancesTable,
   CustomersTable,
   DB,
-  Env,
   IdentitiesTable,
   IncomesTable,
   RecordsTable,
@@ -14,6 +13,8 @@ import type {
 import { notFound, OkroError } from "../core/errors.js";
 import { offsetOf } from "../core/paging.js";
 import { MAX_PERIODIC_READINGS, type CustomerSearchKey } from "./schemas.js";
+import type { Executor } from "../core/db.js";
+import type { Scope } from "../core/tenancy.js";
 
 /**
  * The account-data API's SQL: every read of customers, records, accounts, auths, balances,
@@ -21,10 +22,7 @@ import { MAX_PERIODIC_READINGS, type CustomerSearchKey } from "./schemas.js";
  * remove, income). Every query is bounded by the caller's company AND environment, so another
  * tenant's id finds nothing: the routes turn that into the same 404 as a missing id.
  */
-export interface Scope {
-  companyId: string;
-  env: Env;
-}
+export type { Scope };
 export interface PageRequest {
   page: number;
   limit: number;
@@ -38,8 +36,6 @@ export interface Paged<T> {
   rows: T[];
   total: number;
 }
-
-type Db = Kysely<DB> | Transaction<DB>;
 
 export type CustomerRow = Selectable<CustomersTable>;
 export type RecordRow = Selectable<RecordsTable>;
@@ -56,7 +52,7 @@ const COUNT = sql<number>`count(*)::int`.as("n");
  * Runs independent queries at once on the pool, but one after another inside a transaction: a
  * transaction is one connection, and pg deprecates overlapping queries on one client.
  */
-export async function together<T extends readonly unknown[] | []>(db: Db, work: { [K in keyof T]: () => Promise<T[K]> }): Promise<T> {
+export async function together<T extends readonly unknown[] | []>(db: Executor, work: { [K in keyof T]: () => Promise<T[K]> }): Promise<T> {
   if (db.isTransaction) {
     const out: unknown[] = [];
     for (const run of work as ReadonlyArray<() => Promise<unknown>>) out.push(await run());
@@ -72,11 +68,11 @@ const likeLiteral = (text: string) => text.replace(/[\\%_]/g, "\\$&");
 // Single objects (404 when absent in this company and environment)
 // ---------------------------------------------------------------------------------------------
 
-export async function findCustomer(db: Db, scope: Scope, id: string): Promise<CustomerRow | undefined> {
+export async function findCustomer(db: Executor, scope: Scope, id: string): Promise<CustomerRow | undefined> {
   return db.selectFrom("customers").selectAll().where("id", "=", id).where("company_id", "=", scope.companyId).where("env", "=", scope.env).executeTakeFirst();
 }
 
-export async function requireCustomer(db: Db, scope: Scope, id: string): Promise<CustomerRow> {
+export async function requireCustomer(db: Executor, scope: Scope, id: string): Promise<CustomerRow> {
   const customer = await findCustomer(db, scope, id);
   if (!customer) throw notFound("customer");
   return customer;
@@ -94,17 +90,17 @@ export async function lockCustomer(trx: Transaction<DB>, scope: Scope, id: strin
     .executeTakeFirst();
 }
 
-export async function requireAccount(db: Db, scope: Scope, id: string): Promise<AccountRow> {
+export async function requireAccount(db: Executor, scope: Scope, id: string): Promise<AccountRow> {
   const { rows } = await listAccounts(db, scope, { id }, { page: 1, limit: 1 });
   if (!rows[0]) throw notFound("account");
   return rows[0];
 }
 
-export async function findRecord(db: Db, scope: Scope, id: string): Promise<RecordRow | undefined> {
+export async function findRecord(db: Executor, scope: Scope, id: string): Promise<RecordRow | undefined> {
   return db.selectFrom("records").selectAll().where("id", "=", id).where("company_id", "=", scope.companyId).where("env", "=", scope.env).executeTakeFirst();
 }
 
-export async function accountIdsOfRecord(db: Db, recordId: string): Promise<string[]> {
+export async function accountIdsOfRecord(db: Executor, recordId: string): Promise<string[]> {
   const rows = await db.selectFrom("accounts").select("id").where("record_id", "=", recordId).orderBy("created_at").orderBy("id").execute();
   return rows.map((r) => r.id);
 }
@@ -120,7 +116,7 @@ export interface AuthFilter {
   window?: Window | undefined;
 }
 
-export async function listAuths(db: Db, scope: Scope, f: AuthFilter, p: PageRequest): Promise<Paged<AuthRow>> {
+export async function listAuths(db: Executor, scope: Scope, f: AuthFilter, p: PageRequest): Promise<Paged<AuthRow>> {
   const base = db
     .selectFrom("auths")
     .where("company_id", "=", scope.companyId)
@@ -145,7 +141,7 @@ export interface BalanceFilter {
   atLeast?: { column: "available_balance" | "ledger_balance"; kobo: number } | undefined;
 }
 
-export async function listBalances(db: Db, scope: Scope, f: BalanceFilter, p: PageRequest): Promise<Paged<BalanceRow>> {
+export async function listBalances(db: Executor, scope: Scope, f: BalanceFilter, p: PageRequest): Promise<Paged<BalanceRow>> {
   const base = db
     .selectFrom("balances")
     .innerJoin("accounts", "accounts.id", "balances.account_id")
@@ -179,7 +175,7 @@ export interface Reading {
 }
 
 /** The latest readings of a balance (at most MAX_PERIODIC_READINGS), oldest first. */
-export async function balanceReadings(db: Db, balanceId: string): Promise<Reading[]> {
+export async function balanceReadings(db: Executor, balanceId: string): Promise<Reading[]> {
   const rows = await db
     .selectFrom("balance_readings")
     .select(["available_balance", "ledger_balance", "as_of"])
@@ -202,7 +198,7 @@ export interface AccountFilter {
   window?: Window | undefined;
 }
 
-export async function listAccounts(db: Db, scope: Scope, f: AccountFilter, p: PageRequest): Promise<Paged<AccountRow>> {
+export async function listAccounts(db: Executor, scope: Scope, f: AccountFilter, p: PageRequest): Promise<Paged<AccountRow>> {
   const base = db
     .selectFrom("accounts")
     .leftJoin("balances", "balances.account_id", "accounts.id")
@@ -244,7 +240,7 @@ export interface TransactionFilter {
   window?: Window | undefined;
 }
 
-function transactionsQuery(db: Db, scope: Scope, f: TransactionFilter) {
+function transactionsQuery(db: Executor, scope: Scope, f: TransactionFilter) {
   return db
     .selectFrom("transactions")
     .where("company_id", "=", scope.companyId)
@@ -259,7 +255,7 @@ function transactionsQuery(db: Db, scope: Scope, f: TransactionFilter) {
     .$if(f.window?.before !== undefined, (q) => q.where("trans_date", "<", f.window!.before!));
 }
 
-export async function listTransactions(db: Db, scope: Scope, f: TransactionFilter, p: PageRequest): Promise<Paged<TransactionRow>> {
+export async function listTransactions(db: Executor, scope: Scope, f: TransactionFilter, p: PageRequest): Promise<Paged<TransactionRow>> {
   const base = transactionsQuery(db, scope, f);
   const [rows, count] = await together(db, [
     () => base.selectAll().orderBy("trans_date", "desc").orderBy("id", "desc").limit(p.limit).offset(offsetOf(p.page, p.limit)).execute(),
@@ -274,7 +270,7 @@ export async function listTransactions(db: Db, scope: Scope, f: TransactionFilte
  * few thousand lines.
  */
 export const MAX_ANALYSED_TRANSACTIONS = 50_000;
-export async function allTransactions(db: Db, scope: Scope, f: TransactionFilter, max = MAX_ANALYSED_TRANSACTIONS): Promise<TransactionRow[]> {
+export async function allTransactions(db: Executor, scope: Scope, f: TransactionFilter, max = MAX_ANALYSED_TRANSACTIONS): Promise<TransactionRow[]> {
   // Past the bound, the newest lines are the ones that matter (income, recent spending): take the
   // newest MAX_ANALYSED_TRANSACTIONS, then hand them over oldest first.
   const newest = await transactionsQuery(db, scope, f).selectAll().orderBy("trans_date", "desc").orderBy("id", "desc").limit(max).execute();
@@ -291,7 +287,7 @@ export interface Flows {
 }
 
 /** Per account: credits and debits within the window, and the balance before and after it. */
-export async function flowsByAccount(db: Db, scope: Scope, accountIds: string[], window: Window): Promise<Map<string, Flows>> {
+export async function flowsByAccount(db: Executor, scope: Scope, accountIds: string[], window: Window): Promise<Map<string, Flows>> {
   const out = new Map<string, Flows>();
   if (accountIds.length === 0) return out;
   const f: TransactionFilter = { accountIds, window };
@@ -339,7 +335,7 @@ export interface IdentityFilter {
   window?: Window | undefined;
 }
 
-export async function listIdentities(db: Db, scope: Scope, f: IdentityFilter, p: PageRequest): Promise<Paged<IdentityRow>> {
+export async function listIdentities(db: Executor, scope: Scope, f: IdentityFilter, p: PageRequest): Promise<Paged<IdentityRow>> {
   const base = db
     .selectFrom("identities")
     .innerJoin("customers", "customers.id", "identities.customer_id")
@@ -371,7 +367,7 @@ export interface IncomeFilter {
   window?: Window | undefined;
 }
 
-export async function listIncomes(db: Db, scope: Scope, f: IncomeFilter, p: PageRequest): Promise<Paged<IncomeRow>> {
+export async function listIncomes(db: Executor, scope: Scope, f: IncomeFilter, p: PageRequest): Promise<Paged<IncomeRow>> {
   const base = db
     .selectFrom("incomes")
     .where("company_id", "=", scope.companyId)
@@ -388,7 +384,7 @@ export async function listIncomes(db: Db, scope: Scope, f: IncomeFilter, p: Page
 }
 
 /** The customer's most recently updated record (optionally at one bank). */
-export async function latestRecordOf(db: Db, scope: Scope, customerId: string, bankId?: string): Promise<RecordRow | undefined> {
+export async function latestRecordOf(db: Executor, scope: Scope, customerId: string, bankId?: string): Promise<RecordRow | undefined> {
   return db
     .selectFrom("records")
     .selectAll()
@@ -410,7 +406,7 @@ export interface CustomerSearch {
   value: string;
 }
 
-export async function listCustomers(db: Db, scope: Scope, search: CustomerSearch | undefined, p: PageRequest): Promise<Paged<CustomerRow>> {
+export async function listCustomers(db: Executor, scope: Scope, search: CustomerSearch | undefined, p: PageRequest): Promise<Paged<CustomerRow>> {
   let base = db.selectFrom("customers").where("customers.company_id", "=", scope.companyId).where("customers.env", "=", scope.env);
   if (search) {
     const v = search.value;
@@ -469,7 +465,7 @@ export interface CustomerExtras {
 }
 
 /** What a Customer object shows besides its row, for a page of customers at once. */
-export async function customerExtras(db: Db, customerIds: string[]): Promise<CustomerExtras> {
+export async function customerExtras(db: Executor, customerIds: string[]): Promise<CustomerExtras> {
   if (customerIds.length === 0) return { accounts: [], records: [], flags: [], withIdentity: new Set() };
   const [accounts, records, flags, identities] = await together(db, [
     () =>
@@ -488,7 +484,7 @@ export async function customerExtras(db: Db, customerIds: string[]): Promise<Cus
 }
 
 /** Flags the customer at a bank (idempotent). */
-export async function flagCustomer(db: Db, scope: Scope, customerId: string, bankId: string, now: Date): Promise<void> {
+export async function flagCustomer(db: Executor, scope: Scope, customerId: string, bankId: string, now: Date): Promise<void> {
   await db
     .insertInto("customer_flags")
     .values({ company_id: scope.companyId, env: scope.env, customer_id: customerId, bank_id: bankId, flagged_at: now })
@@ -497,7 +493,7 @@ export async function flagCustomer(db: Db, scope: Scope, customerId: string, ban
 }
 
 /** Removes the customer's flag at a bank (idempotent). */
-export async function unflagCustomer(db: Db, customerId: string, bankId: string): Promise<void> {
+export async function unflagCustomer(db: Executor, customerId: string, bankId: string): Promise<void> {
   await db.deleteFrom("customer_flags").where("customer_id", "=", customerId).where("bank_id", "=", bankId).execute();
 }
 

@@ -1,11 +1,12 @@
 import { isConnectorError, Secret, type BankConnector, type BankSession, type LoginCredentials, type LoginMethod } from "../banks/connector.js";
 import type { AppContext } from "../context.js";
 import type { Transaction } from "kysely";
-import type { DB, Env, RecordStatus } from "../db/schema.js";
+import type { DB, RecordStatus } from "../db/schema.js";
 import { OkroError } from "../core/errors.js";
 import { emitBalanceSuccess, emitIncomeSuccess, emitRecordTokenRequired, emitTransactionsSuccess, type RecordRef } from "./events.js";
 import { DEFAULT_HISTORY_MONTHS, pullTransactions, requireConnector, rethrowBankError } from "./link.js";
 import * as store from "./store.js";
+import type { Scope } from "../core/tenancy.js";
 
 /**
  * Going back to the bank through a stored connection. Throws OkroError: NOT_FOUND (no such
@@ -14,10 +15,6 @@ import * as store from "./store.js";
  * `invalid` and a `record.token_required` event tells the merchant), SERVICE_UNAVAILABLE when
  * the bank is down.
  */
-export interface DataScope {
-  companyId: string;
-  env: Env;
-}
 
 export interface BalanceRefresh {
   accountId: string;
@@ -38,7 +35,7 @@ export interface TransactionsRefresh {
 export const REFRESH_OVERLAP_MS = 7 * 86_400_000;
 
 /** Refreshes an account's balance from its bank: balance, a reading, the auth's balances, `balance.success`. */
-export async function refreshBalance(ctx: AppContext, scope: DataScope, accountId: string): Promise<BalanceRefresh> {
+export async function refreshBalance(ctx: AppContext, scope: Scope, accountId: string): Promise<BalanceRefresh> {
   const target = await loadTarget(ctx, scope, accountId);
   const { result: balance, session } = await withBank(ctx, scope, target, (connector, s) => connector.getBalance({ session: s, accountId: target.bankAccountId }));
   const now = ctx.clock.now();
@@ -74,7 +71,7 @@ export async function refreshBalance(ctx: AppContext, scope: DataScope, accountI
  * to the bank's now, inserts the unseen ones, recomputes income when the record has the income
  * product, and sends `transactions.success` (PERIODIC_TRANSACTIONS, with `new_transactions`).
  */
-export async function refreshTransactions(ctx: AppContext, scope: DataScope, accountId: string): Promise<TransactionsRefresh> {
+export async function refreshTransactions(ctx: AppContext, scope: Scope, accountId: string): Promise<TransactionsRefresh> {
   const target = await loadTarget(ctx, scope, accountId);
   const latest = await store.latestTransactionDate(ctx.db, target.accountId);
   const now = ctx.clock.now();
@@ -123,7 +120,7 @@ const refOf = (t: store.RefreshTarget): RecordRef => ({ recordId: t.recordId, cu
  * Removed: NOT_FOUND (it was a 500 on the foreign keys). Merged: the data goes to where the
  * account is now. While the lock is held, a remove or merge of the customer waits for us.
  */
-async function relockTarget(trx: Transaction<DB>, scope: DataScope, target: store.RefreshTarget): Promise<store.RefreshTarget> {
+async function relockTarget(trx: Transaction<DB>, scope: Scope, target: store.RefreshTarget): Promise<store.RefreshTarget> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const before = await store.refreshTarget(trx, scope, target.accountId);
     if (!before) break;
@@ -134,7 +131,7 @@ async function relockTarget(trx: Transaction<DB>, scope: DataScope, target: stor
   throw new OkroError("NOT_FOUND", "account not found (the customer was removed meanwhile)", { field: "account_id" });
 }
 
-async function loadTarget(ctx: AppContext, scope: DataScope, accountId: string): Promise<store.RefreshTarget> {
+async function loadTarget(ctx: AppContext, scope: Scope, accountId: string): Promise<store.RefreshTarget> {
   const target = await store.refreshTarget(ctx.db, scope, accountId);
   if (!target) throw new OkroError("NOT_FOUND", "account not found", { field: "account_id" });
   if (!target.connected) {
@@ -179,7 +176,7 @@ const sessionExpired = (error: unknown) => isConnectorError(error) && error.kind
  */
 async function withBank<T>(
   ctx: AppContext,
-  scope: DataScope,
+  scope: Scope,
   target: store.RefreshTarget,
   work: (connector: BankConnector, session: BankSession) => Promise<T>,
 ): Promise<{ result: T; session: { sealed: string; expiresAt: string } | undefined }> {
@@ -220,7 +217,7 @@ async function withBank<T>(
  * when the bank refused the stored credentials — retrying them could lock the customer out),
  * emits `record.token_required`, and throws UNPROCESSABLE `token_required`.
  */
-async function markNeedsCustomer(ctx: AppContext, scope: DataScope, target: store.RefreshTarget, status: RecordStatus, bankReason: string): Promise<never> {
+async function markNeedsCustomer(ctx: AppContext, scope: Scope, target: store.RefreshTarget, status: RecordStatus, bankReason: string): Promise<never> {
   const now = ctx.clock.now();
   await ctx.db.transaction().execute(async (trx) => {
     if (await store.setRecordStatus(trx, target.recordId, status, now)) {

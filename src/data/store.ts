@@ -1,23 +1,19 @@
 import { createHash } from "node:crypto";
-import { sql, type Kysely, type Selectable, type Transaction } from "kysely";
+import { sql, type Selectable } from "kysely";
 import type { BankTransaction } from "../banks/connector.js";
-import type { CustomerKind, DB, Env, IncomesTable, RecordStatus } from "../db/schema.js";
+import type { CustomerKind, IncomesTable, RecordStatus } from "../db/schema.js";
 import { newId } from "../lib/ids.js";
 import { storedEmail, storedPhone } from "./contact.js";
 import { estimateIncome } from "./income.js";
+import type { Executor, Trx } from "../core/db.js";
+import type { Scope } from "../core/tenancy.js";
 
 /**
  * The SQL of account data's writers (link, refresh). Everything here runs inside the caller's
  * transaction unless it takes a plain `Kysely`; nothing here talks to a bank.
  */
 
-type Trx = Transaction<DB>;
-type Db = Kysely<DB>;
-
-export interface Scope {
-  companyId: string;
-  env: Env;
-}
+export type { Scope };
 
 /** Lines per INSERT of transactions (one JSON parameter each). */
 const INSERT_CHUNK = 2000;
@@ -57,7 +53,7 @@ export interface CustomerRow {
 
 const customerColumns = ["id", "name", "kind", "bvn", "external_id", "emails", "phones"] as const;
 
-export async function customerByExternalId(trx: Db, scope: Scope, externalId: string): Promise<CustomerRow | undefined> {
+export async function customerByExternalId(trx: Executor, scope: Scope, externalId: string): Promise<CustomerRow | undefined> {
   return trx
     .selectFrom("customers")
     .select(customerColumns)
@@ -69,7 +65,7 @@ export async function customerByExternalId(trx: Db, scope: Scope, externalId: st
     .executeTakeFirst();
 }
 
-export async function customerByBvn(trx: Db, scope: Scope, bvn: string): Promise<CustomerRow | undefined> {
+export async function customerByBvn(trx: Executor, scope: Scope, bvn: string): Promise<CustomerRow | undefined> {
   return trx
     .selectFrom("customers")
     .select(customerColumns)
@@ -87,7 +83,7 @@ export async function customerById(trx: Trx, id: string): Promise<CustomerRow | 
  * The first customer holding one of these emails or phones (the oldest, when several do). Give
  * them in stored form (contact.ts `contactOf`); stored values are compared under the same rule.
  */
-export async function customerByContact(trx: Db, scope: Scope, emails: readonly string[], phones: readonly string[]): Promise<CustomerRow | undefined> {
+export async function customerByContact(trx: Executor, scope: Scope, emails: readonly string[], phones: readonly string[]): Promise<CustomerRow | undefined> {
   if (emails.length === 0 && phones.length === 0) return undefined;
   const anyOf = (column: "emails" | "phones", values: readonly string[], rule: typeof storedEmail) =>
     sql<boolean>`EXISTS (SELECT 1 FROM jsonb_array_elements_text(${sql.ref(column)}) AS c(v) WHERE ${rule(sql<string>`c.v`)} IN (${sql.join(values)}))`;
@@ -504,7 +500,7 @@ export async function insertTransactions(
 }
 
 /** The newest stored line's date of an account, if any. */
-export async function latestTransactionDate(db: Db | Trx, accountId: string): Promise<Date | undefined> {
+export async function latestTransactionDate(db: Executor, accountId: string): Promise<Date | undefined> {
   const row = await db
     .selectFrom("transactions")
     .select("trans_date")
@@ -591,7 +587,7 @@ export async function upsertIdentity(trx: Trx, scope: Scope, owner: { customerId
 }
 
 /** The customer's income summary (one per customer), computed from the record that last updated it. */
-export async function upsertIncome(trx: Db | Trx, scope: Scope, owner: { customerId: string; recordId: string }, summary: unknown, now: Date): Promise<Selectable<IncomesTable>> {
+export async function upsertIncome(trx: Executor, scope: Scope, owner: { customerId: string; recordId: string }, summary: unknown, now: Date): Promise<Selectable<IncomesTable>> {
   return trx
     .insertInto("incomes")
     .values({
@@ -642,7 +638,7 @@ export interface RefreshTarget {
 }
 
 /** An account of this company and environment with its record; undefined otherwise. */
-export async function refreshTarget(db: Db, scope: Scope, accountId: string): Promise<RefreshTarget | undefined> {
+export async function refreshTarget(db: Executor, scope: Scope, accountId: string): Promise<RefreshTarget | undefined> {
   const row = await db
     .selectFrom("accounts as a")
     .innerJoin("records as r", "r.id", "a.record_id")
@@ -693,7 +689,7 @@ export async function setRecordStatus(trx: Trx, recordId: string, status: Record
  * developer's: then the seed leaves it alone), and the banks the seed already linked (records
  * whose options carry `marker`).
  */
-export async function demoSeedState(db: Db, scope: Scope, marker: string): Promise<{ othersExist: boolean; seededBanks: Set<string> }> {
+export async function demoSeedState(db: Executor, scope: Scope, marker: string): Promise<{ othersExist: boolean; seededBanks: Set<string> }> {
   const seeded = await db
     .selectFrom("records")
     .select(["bank_id", "customer_id"])

@@ -1,5 +1,4 @@
 import type { ColumnType, Generated, Insertable, Selectable } from "kysely";
-import type { BankProduct, LoginMethod, MfaKind } from "../banks/directory.js";
 import type { Env } from "../core/tenancy.js";
 
 /**
@@ -96,6 +95,10 @@ export interface RateLimitsTable {
 }
 
 export type BankStatus = "healthy" | "degraded" | "down";
+/** The bank directory's vocabulary (src/banks/directory.ts re-exports it): stored in banks' array columns. */
+export type LoginMethod = "internet_banking" | "mobile_banking" | "account_number";
+export type MfaKind = "sms_otp" | "hardware_token" | "security_question" | "none";
+export type BankProduct = "auth" | "balance" | "transactions" | "identity" | "income" | "payments";
 export interface BanksTable {
   id: string;
   slug: string;
@@ -554,7 +557,10 @@ export interface PaymentLinksTable {
   updated_at: Timestamp;
 }
 
-/** Internal payment states: src/payments/domain.ts `PaymentState`. */
+/**
+ * Internal payment states, the one source: src/payments/domain.ts enumerates them (`PAYMENT_STATES`,
+ * checked by the compiler to be exactly these) and declares their machine and meaning.
+ */
 export type PaymentStateColumn =
   | "queued"
   | "awaiting_authorisation"

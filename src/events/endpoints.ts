@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Selectable, type Transaction, type Updateable } from "kysely";
+import { sql, type Selectable, type Transaction, type Updateable } from "kysely";
 import type { AppContext } from "../context.js";
 import type { DB, Env, WebhookEndpointsTable } from "../db/schema.js";
 import { OkroError } from "../core/errors.js";
@@ -10,6 +10,8 @@ import { aad, previousValid } from "./endpoint-secrets.js";
 import { emitEvent } from "./emit.js";
 import { generateWebhookSecret } from "./signing.js";
 import { tenantPage } from "../db/tenant-page.js";
+import type { Executor } from "../core/db.js";
+import type { Scope } from "../core/tenancy.js";
 
 /**
  * Webhook endpoints: where one company's events of one environment are delivered (the secret
@@ -23,7 +25,6 @@ import { tenantPage } from "../db/tenant-page.js";
  * by the delivery job (worker.ts) through {@link endpointSecrets} (endpoint-secrets.ts). Views carry the secret's last four
  * characters, to tell secrets apart.
  */
-type Executor = Kysely<DB>;
 type EndpointRow = Selectable<WebhookEndpointsTable>;
 
 /** Per company and environment, API and app endpoints together: each event fans out to all of them. */
@@ -35,12 +36,6 @@ export const DEFAULT_PREVIOUS_SECRET_TTL_SECONDS = 24 * 60 * 60;
 export const MAX_PREVIOUS_SECRET_TTL_SECONDS = 7 * 24 * 60 * 60;
 /** Characters of the current secret shown in views (`secret_hint`). */
 const SECRET_HINT_LENGTH = 4;
-
-/** Whose endpoints: one company in one environment. Everything here is filtered by both. */
-export interface EndpointScope {
-  companyId: string;
-  env: Env;
-}
 
 export interface EndpointFields {
   url: string;
@@ -147,7 +142,7 @@ function checkUrl(value: string, env: Env, field: string): void {
  * Holds the company-and-environment's endpoint limit until the transaction ends, so two creates
  * at once cannot both see 15 and make 17. Then refuses a 17th endpoint.
  */
-async function checkRoomForOneMore(db: Executor, scope: EndpointScope, field?: string): Promise<void> {
+async function checkRoomForOneMore(db: Executor, scope: Scope, field?: string): Promise<void> {
   await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`webhook_endpoints:${scope.companyId}:${scope.env}`}, 0))`.execute(db);
   const { n } = await db
     .selectFrom("webhook_endpoints")
@@ -169,7 +164,7 @@ async function checkRoomForOneMore(db: Executor, scope: EndpointScope, field?: s
 const uniqueTypes = (types: readonly string[] | undefined) => [...new Set(types ?? [])];
 
 /** The row, locked until the transaction ends (a concurrent update or rotation waits). */
-async function lockedRow(db: Executor, scope: EndpointScope, id: string): Promise<EndpointRow> {
+async function lockedRow(db: Executor, scope: Scope, id: string): Promise<EndpointRow> {
   const row = await db
     .selectFrom("webhook_endpoints")
     .selectAll()
@@ -196,7 +191,7 @@ function refuseAppEndpoint(row: EndpointRow, action: "update" | "delete"): void 
 export async function createEndpoint(
   db: Executor,
   secrets: SecretBox,
-  scope: EndpointScope,
+  scope: Scope,
   input: EndpointFields,
   now: Date,
 ): Promise<EndpointWithSecret> {
@@ -231,7 +226,7 @@ export async function createEndpoint(
 
 export async function listEndpoints(
   db: Executor,
-  scope: EndpointScope,
+  scope: Scope,
   page: number,
   limit: number,
   now: Date,
@@ -241,7 +236,7 @@ export async function listEndpoints(
 }
 
 /** Another company's endpoint, or one of the other environment, is "not found", exactly like a missing one. */
-export async function getEndpoint(db: Executor, scope: EndpointScope, id: string, now: Date): Promise<EndpointView> {
+export async function getEndpoint(db: Executor, scope: Scope, id: string, now: Date): Promise<EndpointView> {
   const row = await db
     .selectFrom("webhook_endpoints")
     .selectAll()
@@ -260,7 +255,7 @@ export async function getEndpoint(db: Executor, scope: EndpointScope, id: string
 export async function updateEndpoint(
   db: Executor,
   secrets: SecretBox,
-  scope: EndpointScope,
+  scope: Scope,
   id: string,
   patch: EndpointPatch,
   now: Date,
@@ -287,7 +282,7 @@ export async function updateEndpoint(
 }
 
 /** Deletes an API endpoint and its deliveries (app endpoints: 422, clear the app's callback_url). */
-export async function deleteEndpoint(db: Executor, scope: EndpointScope, id: string, now: Date): Promise<EndpointView> {
+export async function deleteEndpoint(db: Executor, scope: Scope, id: string, now: Date): Promise<EndpointView> {
   const row = await lockedRow(db, scope, id);
   refuseAppEndpoint(row, "delete");
   await db.deleteFrom("webhook_endpoints").where("id", "=", id).execute();
@@ -303,7 +298,7 @@ export async function deleteEndpoint(db: Executor, scope: EndpointScope, id: str
 export async function rotateEndpointSecret(
   db: Executor,
   secrets: SecretBox,
-  scope: EndpointScope,
+  scope: Scope,
   id: string,
   expirePreviousInSeconds: number,
   now: Date,
@@ -338,7 +333,7 @@ export async function rotateEndpointSecret(
  */
 export async function sendTestEvent(
   trx: Transaction<DB>,
-  scope: EndpointScope,
+  scope: Scope,
   id: string,
   now: Date,
 ): Promise<{ event_id: string; endpoint_id: string }> {

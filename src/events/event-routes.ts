@@ -20,12 +20,13 @@ import {
   ResendFailedResponse,
   type ListEventsInput,
 } from "./event-schemas.js";
-import { getDelivery, getEvent, listDeliveries, listEvents, resendDelivery, resendFailedDeliveries, type EventScope } from "./events.js";
+import { getDelivery, getEvent, listDeliveries, listEvents, resendDelivery, resendFailedDeliveries } from "./events.js";
+import type { Scope } from "../core/tenancy.js";
 
 const tags = ["Events"];
 /** Deliveries live under `/webhooks/`, next to the endpoints they go to. */
 const webhookTags = ["Webhooks"];
-const scopeOf = (t: KeyPrincipal): EventScope => ({ companyId: t.companyId, env: t.env });
+const scopeOf = (t: KeyPrincipal): Scope => ({ companyId: t.companyId, env: t.env });
 /** A date alone means its midnight UTC (Date.parse's reading of `YYYY-MM-DD`). */
 const dateOf = (value: string | undefined) => (value === undefined ? undefined : new Date(Date.parse(value)));
 

@@ -1,10 +1,12 @@
-import { sql, type Kysely } from "kysely";
-import type { DB, DeliveryStatus, Env } from "../db/schema.js";
+import { sql } from "kysely";
+import type { DeliveryStatus, Env } from "../db/schema.js";
 import { OkroError } from "../core/errors.js";
 import { offsetOf, paginate, type Pagination } from "../core/paging.js";
 import { advanceQueued, jobSchedules, type JobSchedule } from "../jobs/store.js";
 import type { EventPayload } from "./emit.js";
 import { cancelDeliveryJobs, DELIVERY_JOB, deliveryJobKey, lockObjectsOf, lockObjectsWhere, settleQueues } from "./queues.js";
+import type { Executor } from "../core/db.js";
+import type { Scope } from "../core/tenancy.js";
 
 /**
  * The read and replay side of the event log: the events feed (cursor-paginated, for receivers
@@ -14,13 +16,6 @@ import { cancelDeliveryJobs, DELIVERY_JOB, deliveryJobKey, lockObjectsOf, lockOb
  * Everything is filtered by company and environment: another tenant's (or environment's) event
  * or delivery is "not found", exactly like a missing one.
  */
-type Executor = Kysely<DB>;
-
-/** Whose events: one company in one environment. */
-export interface EventScope {
-  companyId: string;
-  env: Env;
-}
 
 // ---------------------------------------------------------------------------------------------
 // The events feed
@@ -63,7 +58,7 @@ const likePrefix = (prefix: string) => `${prefix.replace(/[\\%_]/g, (c) => `\\${
  * the first of an `ending_before` page); it is given even when `has_more` is false, so a poller
  * in `asc` order keeps it and asks again later.
  */
-export async function listEvents(db: Executor, scope: EventScope, options: ListEventsOptions): Promise<EventPage> {
+export async function listEvents(db: Executor, scope: Scope, options: ListEventsOptions): Promise<EventPage> {
   const cursorId = options.starting_after ?? options.ending_before;
   if (cursorId !== undefined) {
     const cursor = await db
@@ -112,7 +107,7 @@ export async function listEvents(db: Executor, scope: EventScope, options: ListE
 }
 
 /** One event, as its receivers get it. */
-export async function getEvent(db: Executor, scope: EventScope, id: string): Promise<EventPayload> {
+export async function getEvent(db: Executor, scope: Scope, id: string): Promise<EventPayload> {
   const row = await db
     .selectFrom("events")
     .select("payload")
@@ -158,7 +153,7 @@ export interface AttemptView {
 
 const iso = (d: Date | null) => (d === null ? null : d.toISOString());
 
-function deliveriesOf(db: Executor, scope: EventScope) {
+function deliveriesOf(db: Executor, scope: Scope) {
   return db
     .selectFrom("webhook_deliveries as d")
     .innerJoin("events as e", "e.id", "d.event_id")
@@ -230,7 +225,7 @@ export interface DeliveryFilter {
 /** Newest first, Okra-style pages. */
 export async function listDeliveries(
   db: Executor,
-  scope: EventScope,
+  scope: Scope,
   filter: DeliveryFilter,
   page: number,
   limit: number,
@@ -263,7 +258,7 @@ export async function listDeliveries(
 /** A delivery with every attempt (first first) and the event it carries. */
 export async function getDelivery(
   db: Executor,
-  scope: EventScope,
+  scope: Scope,
   id: string,
 ): Promise<{ delivery: DeliveryView; attempts: AttemptView[]; event: EventPayload }> {
   const row = await deliveriesOf(db, scope).where("d.id", "=", id).executeTakeFirst();
@@ -316,7 +311,7 @@ const disabledEndpoint = (field: string, endpoint: { disabled_reason: string | n
  * is parked (no job) until the earlier pending ones finish. Call it in a
  * transaction: it holds the object's event_sequences lock (see queues.ts) while it re-queues.
  */
-export async function resendDelivery(trx: Executor, scope: EventScope, id: string, now: Date): Promise<DeliveryView> {
+export async function resendDelivery(trx: Executor, scope: Scope, id: string, now: Date): Promise<DeliveryView> {
   const current = await trx
     .selectFrom("webhook_deliveries as d")
     .innerJoin("webhook_endpoints as w", "w.id", "d.endpoint_id")
@@ -352,7 +347,7 @@ export async function resendDelivery(trx: Executor, scope: EventScope, id: strin
  */
 export async function resendFailedDeliveries(
   trx: Executor,
-  scope: EventScope,
+  scope: Scope,
   range: { endpoint_id?: string | undefined; from: Date; to: Date },
   now: Date,
 ): Promise<{ count: number; skipped_disabled: number }> {
@@ -436,7 +431,7 @@ const ACTIVITY_LIMIT = 200;
  * deliveries and every attempt (status code, error, response snippet). Scoped to the company and
  * environment: another tenant's object ids find nothing.
  */
-export async function objectActivity(db: Executor, scope: EventScope, objectIds: readonly string[]): Promise<ObjectEventView[]> {
+export async function objectActivity(db: Executor, scope: Scope, objectIds: readonly string[]): Promise<ObjectEventView[]> {
   if (objectIds.length === 0) return [];
   const events = await db
     .selectFrom("events")

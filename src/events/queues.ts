@@ -1,8 +1,8 @@
-import { sql, type Kysely, type RawBuilder } from "kysely";
+import { sql, type RawBuilder } from "kysely";
 import { z } from "zod";
-import type { DB } from "../db/schema.js";
 import type { JobKind } from "../jobs/define.js";
 import { cancelQueued, requeue, type JobKeys } from "../jobs/store.js";
+import type { Executor } from "../core/db.js";
 
 /**
  * The per-(endpoint, object) delivery queues, and the `webhooks.deliver` job that sends their
@@ -108,8 +108,6 @@ export interface DeliveryQueue {
   endpoint_id: string;
   object_key: string;
 }
-
-type Executor = Kysely<DB>;
 
 /**
  * Locks the `event_sequences` rows of these events' objects, in key order, waiting for holders

@@ -14,9 +14,9 @@ import {
   rotateEndpointSecret,
   sendTestEvent,
   updateEndpoint,
-  type EndpointScope,
   type EndpointWithSecret,
 } from "./endpoints.js";
+import type { Scope } from "../core/tenancy.js";
 import {
   CreateWebhookBody,
   GetWebhookBody,
@@ -31,7 +31,7 @@ import {
 } from "./webhook-schemas.js";
 
 const tags = ["Webhooks"];
-const scopeOf = (t: KeyPrincipal): EndpointScope => ({ companyId: t.companyId, env: t.env });
+const scopeOf = (t: KeyPrincipal): Scope => ({ companyId: t.companyId, env: t.env });
 
 /**
  * What an Idempotency-Key replay of a response that showed a secret answers: the secret is never

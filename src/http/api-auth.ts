@@ -3,6 +3,7 @@ import type { AppContext } from "../context.js";
 import type { Env } from "../db/schema.js";
 import { findActiveKey, type KeyPrincipal } from "../platform/keys.js";
 import { OkroError } from "../core/errors.js";
+import type { IdempotencyScope } from "../core/idempotency.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -12,7 +13,9 @@ declare module "fastify" {
 }
 
 /** Idempotency scope of an API caller: one company in one environment. (Rate limits are per key.) */
-export const tenantScope = (t: { companyId: string; env: Env }) => `${t.companyId}:${t.env}`;
+export const tenantScope = (t: { companyId: string; env: Env }): IdempotencyScope => ({ who: "api", companyId: t.companyId, env: t.env });
+/** The idempotency scope of a dashboard session's mutations: its company (both environments; the key says which). */
+export const dashboardScope = (d: { companyId: string }): IdempotencyScope => ({ who: "dashboard", companyId: d.companyId });
 
 function presentedKey(req: FastifyRequest): string {
   const header = req.headers.authorization;

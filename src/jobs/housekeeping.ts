@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { purgeExpiredSessions as purgeExpiredSandboxSessions } from "../banks/sandbox/store.js";
-import { IDEMPOTENCY_TTL_MS, purgeExpiredIdempotencyKeys } from "../http/idempotency.js";
+import { IDEMPOTENCY_TTL_MS, purgeExpiredIdempotencyKeys } from "../core/idempotency.js";
 import { purgeRateLimits, RATE_LIMIT_MAX_WINDOW_MS } from "../http/rate-limit.js";
 import { purgeSignInGuards } from "../platform/signin-guard.js";
 import { purgeExpiredWidgetSessions } from "../widget/session.js";

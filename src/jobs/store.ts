@@ -5,10 +5,10 @@ import type { z } from "zod";
 import type { DB, JobsTable } from "../db/schema.js";
 import { newId } from "../lib/ids.js";
 import { JobLeaseLostError, parsePayload, type JobDefinition, type JobKind } from "./define.js";
+import type { Executor } from "../core/db.js";
 
 /** The only file with the jobs table's SQL. */
 
-export type Executor = Kysely<DB> | Transaction<DB>;
 export type JobRow = Selectable<JobsTable>;
 
 /** Runners in this process listen here, so a job enqueued in-process is picked up without waiting for the next poll. */

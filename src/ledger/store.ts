@@ -2,7 +2,7 @@ import { sql, type Transaction } from "kysely";
 import type { DB, Env } from "../db/schema.js";
 import { newId } from "../lib/ids.js";
 import type { Scope } from "../core/tenancy.js";
-import type { Database as Executor } from "../db/index.js";
+import type { Executor } from "../core/db.js";
 import { ACCOUNTS, assertBalanced, type AccountName, type JournalEntry } from "./domain.js";
 
 /**

@@ -1,8 +1,7 @@
-import type { Transaction } from "kysely";
+import type { Trx } from "../core/db.js";
 import { z } from "zod";
 import type { AppContext } from "../context.js";
 import type { Scope } from "../core/tenancy.js";
-import type { DB } from "../db/schema.js";
 import { defineJob, type RunningJob } from "../jobs/define.js";
 import { enqueue } from "../jobs/store.js";
 import { kobo } from "../lib/kobo.js";
@@ -61,7 +60,6 @@ export async function clockOffsetMs(ctx: AppContext, scope: Scope): Promise<numb
 /** Platform run time of a business instant. */
 const runAtOf = (business: Date, offsetMs: number) => new Date(business.getTime() - offsetMs);
 
-type Trx = Transaction<DB>;
 
 /** Enqueues cycle `cycle` (attempt 1) of an active mandate, due at its date's 08:00 Lagos. */
 async function enqueueCycle(trx: Trx, ctx: AppContext, m: MandateRow, cycle: number, offsetMs: number): Promise<void> {

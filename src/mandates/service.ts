@@ -1,9 +1,8 @@
-import type { Transaction } from "kysely";
+import type { Executor, Trx } from "../core/db.js";
 import type { PaymentAuthorization, Secret } from "../banks/connector.js";
 import type { AppContext } from "../context.js";
 import { OkroError } from "../core/errors.js";
 import type { Scope } from "../core/tenancy.js";
-import type { DB } from "../db/schema.js";
 import { newId } from "../lib/ids.js";
 import { kobo } from "../lib/kobo.js";
 import { grantConsent } from "../payments/consents.js";
@@ -23,7 +22,6 @@ import { scheduleOf, termsOf, upcoming } from "./views.js";
  * Functions taking a `trx` run in the caller's transaction and never call a bank.
  */
 
-type Trx = Transaction<DB>;
 type Row = store.MandateRow;
 
 const bad = (field: string, message: string) => new OkroError("INVALID_FIELD", message, { field });

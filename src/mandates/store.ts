@@ -1,11 +1,12 @@
-import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from "kysely";
+import { sql, type Insertable, type Selectable, type Transaction } from "kysely";
 import type { Scope } from "../core/tenancy.js";
 import type { DB, MandatesTable, MandateStateColumn } from "../db/schema.js";
 
 /** The only file with the mandates' SQL. Every query is scoped by company and environment. */
 
 export type MandateRow = Selectable<MandatesTable>;
-export type Executor = Kysely<DB> | Transaction<DB>;
+export type { Executor } from "../core/db.js";
+import type { Executor } from "../core/db.js";
 
 export async function insertMandate(trx: Executor, values: Insertable<MandatesTable>): Promise<MandateRow> {
   return trx.insertInto("mandates").values(values).returningAll().executeTakeFirstOrThrow();

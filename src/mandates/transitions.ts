@@ -1,7 +1,8 @@
-import type { Transaction, Updateable } from "kysely";
+import type { Updateable } from "kysely";
+import type { Trx } from "../core/db.js";
 import type { AppContext } from "../context.js";
 import { appendHistory, machineStore, transition, type HistoryRecord, type MachineStore } from "../core/machine.js";
-import type { DB, MandatesTable } from "../db/schema.js";
+import type { MandatesTable } from "../db/schema.js";
 import { emitEvent } from "../events/emit.js";
 import { mandateMachine, type MandateState } from "./domain.js";
 import type { MandateRow } from "./store.js";
@@ -13,7 +14,6 @@ import { mandateView } from "./views.js";
  * `mandate.<state>` with the mandate's view, in the transaction of the move.
  */
 
-type Trx = Transaction<DB>;
 export type MandateActor = "api" | "customer" | "bank" | "scheduler" | "worker";
 
 const objectHistory = (h: HistoryRecord<string>) => ({

@@ -5,6 +5,7 @@ import { offsetOf } from "../core/paging.js";
 import { newId } from "../lib/ids.js";
 import type { Executor, Scope } from "./types.js";
 import { wireEnv } from "./views.js";
+import { refusal } from "./reasons.js";
 
 /**
  * A company's own bank accounts: where `account_to_credit` points (the receiving account a
@@ -113,7 +114,7 @@ export async function receivingAccount(db: Executor, scope: Scope, id: string | 
   if (id !== undefined) {
     const account = await requireCompanyAccount(db, scope, id);
     if (account.currency !== currency) {
-      throw new OkroError("UNPROCESSABLE", `account_to_credit: the account holds ${account.currency}, not ${currency}`, { field: "account_to_credit", data: { reason: "currency_mismatch" } });
+      throw new OkroError("UNPROCESSABLE", `account_to_credit: the account holds ${account.currency}, not ${currency}`, { field: "account_to_credit", data: refusal("currency_mismatch") });
     }
     return account;
   }
@@ -121,7 +122,7 @@ export async function receivingAccount(db: Executor, scope: Scope, id: string | 
   if (!account) {
     throw new OkroError("UNPROCESSABLE", `account_to_credit: the company has no default receiving account in ${currency}; ${hint}`, {
       field: "account_to_credit",
-      data: { reason: "no_receiving_account" },
+      data: refusal("no_receiving_account"),
     });
   }
   return account;

@@ -1,4 +1,5 @@
-import { defineMachine, IllegalTransitionError } from "../core/machine.js";
+import { defineMachine, IllegalTransitionError, statesOf } from "../core/machine.js";
+import type { ConsentStatus, PaymentStateColumn, TransferState as TransferStateColumn } from "../db/schema.js";
 
 /**
  * The payment state machine, as data. Pure: no I/O, no clock (the caller passes `at`).
@@ -28,7 +29,8 @@ import { defineMachine, IllegalTransitionError } from "../core/machine.js";
 export const ACTORS = ["api", "customer", "bank", "scheduler", "worker"] as const;
 export type Actor = (typeof ACTORS)[number];
 
-export const PAYMENT_STATES = [
+/** The values of `payments.state` (the schema's `PaymentStateColumn`, one source), each once. */
+export const PAYMENT_STATES = statesOf<PaymentStateColumn>()([
   "queued",
   "awaiting_authorisation",
   "review",
@@ -40,7 +42,7 @@ export const PAYMENT_STATES = [
   "failed",
   "cancelled",
   "reversed",
-] as const;
+]);
 
 /**
  * Internal payment states, one per real situation.
@@ -148,7 +150,7 @@ export function isCancellable(s: PaymentState): boolean {
 
 // ── Refunds and payouts ───────────────────────────────────────────────────────────────────────
 
-export const TRANSFER_STATES = ["pending", "processing", "unknown", "succeeded", "failed"] as const;
+export const TRANSFER_STATES = statesOf<TransferStateColumn>()(["pending", "processing", "unknown", "succeeded", "failed"]);
 /** A refund's or payout's state: money going out through the connector's `credit`. */
 export type TransferState = (typeof TRANSFER_STATES)[number];
 
@@ -185,7 +187,7 @@ export const payoutMachine = transfer("payout");
 
 // ── Payment consents ──────────────────────────────────────────────────────────────────────────
 
-export const CONSENT_STATES = ["pending", "active", "revoked"] as const;
+export const CONSENT_STATES = statesOf<ConsentStatus>()(["pending", "active", "revoked"]);
 export type ConsentState = (typeof CONSENT_STATES)[number];
 
 /**

@@ -12,6 +12,7 @@ import * as store from "./store.js";
 import { enqueueTransferCheck } from "./schedule.js";
 import { recordTransferCreated } from "./transitions.js";
 import { isSupportedCurrency, SUPPORTED_CURRENCIES, type Executor, type PayoutRow, type Scope } from "./types.js";
+import { refusal } from "./reasons.js";
 
 /**
  * Payouts (`pay/payout`): money moved from the company's available wallet to its own bank
@@ -44,7 +45,7 @@ export async function createPayout(trx: Transaction<DB>, ctx: AppContext, scope:
   if (!isSupportedCurrency(input.currency)) {
     throw new OkroError("UNPROCESSABLE", `currency: ${JSON.stringify(input.currency)} is not supported; payouts are in ${SUPPORTED_CURRENCIES.join(", ")}`, {
       field: "currency",
-      data: { reason: "unsupported_currency" },
+      data: refusal("unsupported_currency"),
     });
   }
   if (typeof input.amount !== "bigint" || input.amount <= 0n) throw new OkroError("INVALID_FIELD", "amount: must be a positive integer (kobo)", { field: "amount" });
@@ -57,7 +58,7 @@ export async function createPayout(trx: Transaction<DB>, ctx: AppContext, scope:
     if (input.nuban === undefined || !/^\d{10}$/.test(input.nuban)) throw new OkroError("INVALID_FIELD", "nuban: must be a 10-digit account number", { field: "nuban" });
     if (input.bankId === undefined) throw new OkroError("MISSING_FIELDS", "bank: required with nuban", { field: "bank" });
     if (!networkFor(ctx, scope.env).supports(input.bankId)) {
-      throw new OkroError("UNPROCESSABLE", "bank: not a bank Okro can pay into in this environment", { field: "bank", data: { reason: "unknown_bank" } });
+      throw new OkroError("UNPROCESSABLE", "bank: not a bank Okro can pay into in this environment", { field: "bank", data: refusal("unknown_bank") });
     }
     destination = { companyAccountId: null, bankId: input.bankId, nuban: input.nuban };
   } else {
@@ -69,7 +70,7 @@ export async function createPayout(trx: Transaction<DB>, ctx: AppContext, scope:
   if (!canPayout(available, input.amount)) {
     throw new OkroError("UNPROCESSABLE", `amount: more than the available balance: ${available < 0n ? 0n : available} kobo`, {
       field: "amount",
-      data: { reason: "insufficient_available", available: Number(available) },
+      data: refusal("insufficient_available", { available: Number(available) }),
     });
   }
   const now = ctx.clock.now();

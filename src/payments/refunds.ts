@@ -12,6 +12,7 @@ import * as store from "./store.js";
 import { enqueueTransferCheck } from "./schedule.js";
 import { recordTransferCreated } from "./transitions.js";
 import type { Executor, RefundRow, Scope } from "./types.js";
+import { refusal } from "./reasons.js";
 
 /**
  * Refunds (`pay/refund`): money sent back to the account a payment was collected from, drawn on
@@ -42,7 +43,7 @@ export async function createRefund(trx: Transaction<DB>, ctx: AppContext, scope:
       payment.state === "succeeded"
         ? `payment_id: ${paymentWithStatus(payment.state)} can be refunded once it is completed (its settlement validated with the bank)`
         : `payment_id: ${paymentWithStatus(payment.state)} cannot be refunded; only completed payments can`;
-    throw new OkroError("CONFLICT", why, { field: "payment_id", data: { reason: "not_refundable", status } });
+    throw new OkroError("CONFLICT", why, { field: "payment_id", data: refusal("not_refundable", { status }) });
   }
   const { available } = await lockWallet(trx, scope, payment.currency);
   // Re-read under the wallet lock: a refund committed meanwhile is counted, and a reversal seen.
@@ -53,7 +54,7 @@ export async function createRefund(trx: Transaction<DB>, ctx: AppContext, scope:
   const left = availableToRefund(collected, refunds);
   const amount = input.amount ?? left;
   if (amount <= 0n) {
-    throw new OkroError("UNPROCESSABLE", "amount: nothing is left to refund on this payment", { field: "amount", data: { reason: "exceeds_refundable", refundable: 0 } });
+    throw new OkroError("UNPROCESSABLE", "amount: nothing is left to refund on this payment", { field: "amount", data: refusal("exceeds_refundable", { refundable: 0 }) });
   }
   // Okro's fee on this share comes back with it; never more than the payment's fee in all.
   const live = rows.filter((r) => r.state !== "failed");
@@ -65,12 +66,12 @@ export async function createRefund(trx: Transaction<DB>, ctx: AppContext, scope:
   const decision = canRefund(amount, { collected, refunds, available: available + feeReturned });
   if (!decision.ok) {
     if (decision.reason === "exceeds_refundable") {
-      throw new OkroError("UNPROCESSABLE", `amount: more than is left to refund: ${left} kobo`, { field: "amount", data: { reason: "exceeds_refundable", refundable: Number(left) } });
+      throw new OkroError("UNPROCESSABLE", `amount: more than is left to refund: ${left} kobo`, { field: "amount", data: refusal("exceeds_refundable", { refundable: Number(left) }) });
     }
     if (decision.reason === "insufficient_available") {
       throw new OkroError("UNPROCESSABLE", `amount: more than the available balance: ${available + feeReturned < 0n ? 0n : available + feeReturned} kobo`, {
         field: "amount",
-        data: { reason: "insufficient_available", available: Number(available + feeReturned) },
+        data: refusal("insufficient_available", { available: Number(available + feeReturned) }),
       });
     }
     throw new OkroError("INVALID_FIELD", "amount: must be a positive integer (kobo)", { field: "amount" });

@@ -11,6 +11,7 @@ import { OkroError } from "../core/errors.js";
 import { mutate } from "../http/idempotency.js";
 import { paginate } from "../core/paging.js";
 import { parseJsonBody } from "../http/validation.js";
+import { ALIAS_OF } from "../http/openapi.js";
 import { positiveKobo } from "../lib/kobo.js";
 import { listEntries, walletBalances } from "../ledger/store.js";
 import { getCompany } from "../platform/companies.js";
@@ -113,7 +114,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
 
   function post<B extends z.ZodType, R extends z.ZodType>(
     path: string,
-    doc: { tags: string[]; summary: string; description: string },
+    doc: { tags: string[]; summary: string; description: string; [ALIAS_OF]?: string },
     body: B,
     response: R,
     handler: (body: z.output<B>, req: FastifyRequest, reply: FastifyReply) => Promise<z.input<R>>,
@@ -293,7 +294,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
     const byCustomerDoc = { tags, summary: "A customer's payments", description: `The payments debited from the customer's accounts. ${LIST} ${NOT_MINE}` };
     post("/pay/get", byCustomerDoc, S.ByCustomerBody, S.PaymentsResponse, byCustomer);
     // okra-node 0.2.0 posts to `pay/get/` (trailing slash).
-    post("/pay/get/", { ...byCustomerDoc, summary: "A customer's payments (okra-node's path)" }, S.ByCustomerBody, S.PaymentsResponse, byCustomer);
+    post("/pay/get/", { ...byCustomerDoc, [ALIAS_OF]: `${app.prefix}/pay/get` }, S.ByCustomerBody, S.PaymentsResponse, byCustomer);
     const byId = async (b: z.output<typeof S.GetPaymentBody>, req: FastifyRequest) => {
       const scope = scopeOf(req);
       const row = await getPayment(db, scope, b.payment_id);
@@ -306,7 +307,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
     };
     post("/pay/get/id", byIdDoc, S.GetPaymentBody, S.PaymentResponse, byId);
     // okra-ruby and the old SDK spell it `pay/get/Id`.
-    post("/pay/get/Id", { ...byIdDoc, summary: "Get one payment (okra-ruby's path)" }, S.GetPaymentBody, S.PaymentResponse, byId);
+    post("/pay/get/Id", { ...byIdDoc, [ALIAS_OF]: `${app.prefix}/pay/get/id` }, S.GetPaymentBody, S.PaymentResponse, byId);
   }
 
   // -- Refunds and payouts --------------------------------------------------------------------

@@ -1,9 +1,9 @@
-import { sql, type Transaction } from "kysely";
+import { sql } from "kysely";
 import { z } from "zod";
 import type { Env } from "../core/tenancy.js";
-import type { DB } from "../db/schema.js";
 import { jobKind, type RetryPolicy } from "../jobs/define.js";
 import { enqueue } from "../jobs/store.js";
+import type { Trx } from "../core/db.js";
 
 /**
  * When the payments engine's deferred work is due: the job kinds (name, payload, retry) and the
@@ -28,8 +28,6 @@ import { enqueue } from "../jobs/store.js";
  * Every payload carries `env`: advancing a sandbox's clock brings the company's queued `sandbox`
  * jobs forward (src/jobs/store.ts `shiftSandboxJobs`).
  */
-
-type Trx = Transaction<DB>;
 
 /**
  * Handlers that throw (a database error, a connector that cannot be built) are retried for about an

@@ -14,6 +14,7 @@ import { enqueuePaymentCheck, paymentCheckKind } from "./schedule.js";
 import { AUTHORISATION_CHECK_MS, paymentReference } from "./timing.js";
 import { applyTransition, enqueueExecuteIfConsentActive, recordPaymentCreated } from "./transitions.js";
 import { isSupportedCurrency, SUPPORTED_CURRENCIES, type Executor, type PaymentRow, type Scope, type TransitionRow } from "./types.js";
+import { refusal } from "./reasons.js";
 
 /**
  * Payments: creating them (`pay/initiate`, the widget, payment links), authorising them with the
@@ -50,7 +51,7 @@ function requireCurrency(currency: string): void {
   if (!isSupportedCurrency(currency)) {
     throw new OkroError("UNPROCESSABLE", `currency: ${JSON.stringify(currency)} is not supported; payments are in ${SUPPORTED_CURRENCIES.join(", ")}`, {
       field: "currency",
-      data: { reason: "unsupported_currency" },
+      data: refusal("unsupported_currency"),
     });
   }
 }
@@ -70,23 +71,23 @@ export async function initiatePayment(trx: Transaction<DB>, ctx: AppContext, sco
   requirePositive(input.amount);
   const account = await store.findAccount(trx, scope, input.accountToDebit);
   if (!account) {
-    throw new OkroError("NOT_FOUND", "account_to_debit: no such account", { field: "account_to_debit", data: { reason: "unknown_account" } });
+    throw new OkroError("NOT_FOUND", "account_to_debit: no such account", { field: "account_to_debit", data: refusal("unknown_account") });
   }
   if (!account.connected) {
-    throw new OkroError("UNPROCESSABLE", "account_to_debit: the customer did not share this account", { field: "account_to_debit", data: { reason: "account_not_connected" } });
+    throw new OkroError("UNPROCESSABLE", "account_to_debit: the customer did not share this account", { field: "account_to_debit", data: refusal("account_not_connected") });
   }
   if (account.currency !== input.currency) {
-    throw new OkroError("UNPROCESSABLE", `currency: the account to debit holds ${account.currency}, not ${input.currency}`, { field: "currency", data: { reason: "currency_mismatch" } });
+    throw new OkroError("UNPROCESSABLE", `currency: the account to debit holds ${account.currency}, not ${input.currency}`, { field: "currency", data: refusal("currency_mismatch") });
   }
   const consent = await store.liveConsentFor(trx, scope, account.id);
   if (!consent) {
     throw new OkroError("UNPROCESSABLE", "account_to_debit: the customer has not given payment consent for this account (link it with payments in the widget)", {
       field: "account_to_debit",
-      data: { reason: "no_consent", code: 1027 },
+      data: refusal("no_consent", { code: 1027 }),
     });
   }
   if (input.amount > consent.max_amount) {
-    throw new OkroError("UNPROCESSABLE", `amount: above the consent's limit of ${consent.max_amount} kobo per debit`, { field: "amount", data: { reason: "above_consent_limit" } });
+    throw new OkroError("UNPROCESSABLE", `amount: above the consent's limit of ${consent.max_amount} kobo per debit`, { field: "amount", data: refusal("above_consent_limit") });
   }
   const credit = await receivingAccount(trx, scope, input.accountToCredit, input.currency);
   const now = ctx.clock.now();
@@ -192,10 +193,10 @@ export async function createAuthorisedPayment(trx: Transaction<DB>, ctx: AppCont
   requirePositive(input.amount);
   const account = await store.findAccount(trx, scope, input.accountId);
   if (!account || account.customer_id !== input.customerId) {
-    throw new OkroError("UNPROCESSABLE", "account_id: not an account of this customer", { field: "account_id", data: { reason: "unknown_account" } });
+    throw new OkroError("UNPROCESSABLE", "account_id: not an account of this customer", { field: "account_id", data: refusal("unknown_account") });
   }
   if (account.currency !== input.currency) {
-    throw new OkroError("UNPROCESSABLE", `currency: the account holds ${account.currency}, not ${input.currency}`, { field: "currency", data: { reason: "currency_mismatch" } });
+    throw new OkroError("UNPROCESSABLE", `currency: the account holds ${account.currency}, not ${input.currency}`, { field: "currency", data: refusal("currency_mismatch") });
   }
   const credit = await receivingAccount(trx, scope, input.accountToCredit, input.currency);
   const now = ctx.clock.now();
@@ -287,16 +288,16 @@ export async function authorisePayment(
     if (row.state === "processing" || row.state === "unknown") {
       throw new OkroError("CONFLICT", "payment_id: the payment is being authorised at the bank; check its status instead of authorising again", {
         field: "payment_id",
-        data: { reason: "authorising", status: wireStatus(row.state).status },
+        data: refusal("authorising", { status: wireStatus(row.state).status }),
       });
     }
     if (row.state !== "awaiting_authorisation" || row.method !== "authorised") {
       throw new OkroError("CONFLICT", `payment_id: ${paymentWithStatus(row.state)} cannot be authorised`, {
         field: "payment_id",
-        data: { reason: "not_awaiting_authorisation", status: wireStatus(row.state).status },
+        data: refusal("not_awaiting_authorisation", { status: wireStatus(row.state).status }),
       });
     }
-    if (!row.bank_id) throw new OkroError("CONFLICT", "payment_id: the payment has no account to debit yet", { field: "payment_id", data: { reason: "no_account" } });
+    if (!row.bank_id) throw new OkroError("CONFLICT", "payment_id: the payment has no account to debit yet", { field: "payment_id", data: refusal("no_account") });
     const now = ctx.clock.now();
     const attempt = row.attempt + 1;
     // Its re-query is scheduled for when the customer's hold (paymentLeaseMs) lapses: a crash from here on is recovered.
@@ -309,7 +310,7 @@ export async function authorisePayment(
     if (!moved) {
       throw new OkroError("CONFLICT", "payment_id: the payment is being authorised at the bank; check its status instead of authorising again", {
         field: "payment_id",
-        data: { reason: "authorising" },
+        data: refusal("authorising"),
       });
     }
     return moved;
@@ -358,7 +359,7 @@ export async function cancelPayment(trx: Transaction<DB>, ctx: AppContext, scope
     new OkroError(
       "CONFLICT",
       `payment_id: ${paymentWithStatus(state)} cannot be cancelled; only pending or initiated payments that have not been sent to the bank can`,
-      { field: "payment_id", data: { reason: "not_cancellable", status: wireStatus(state).status } },
+      { field: "payment_id", data: refusal("not_cancellable", { status: wireStatus(state).status }) },
     );
   if (!isCancellable(row.state)) throw refuse(row.state);
   const moved = await applyTransition(trx, ctx, row, "cancelled", { actor, reason: actor === "api" ? "cancelled_by_merchant" : "cancelled_by_customer" });
@@ -392,10 +393,10 @@ export async function reportReversal(ctx: AppContext, scope: Scope, paymentId: s
   return ctx.db.transaction().execute(async (trx) => {
     const row = await getPayment(trx, scope, paymentId);
     if (row.state !== "succeeded" && row.state !== "settled") {
-      throw new OkroError("CONFLICT", `payment_id: ${paymentWithStatus(row.state)} cannot be reversed`, { field: "payment_id", data: { reason: "not_reversible" } });
+      throw new OkroError("CONFLICT", `payment_id: ${paymentWithStatus(row.state)} cannot be reversed`, { field: "payment_id", data: refusal("not_reversible") });
     }
     const moved = await applyTransition(trx, ctx, row, "reversed", { actor: "bank", reason: "bank_reversed", detail: { bank_reason: reason }, set: { failure_reason: reason } });
-    if (!moved) throw new OkroError("CONFLICT", "payment_id: the payment changed meanwhile; try again", { field: "payment_id", data: { reason: "changed" } });
+    if (!moved) throw new OkroError("CONFLICT", "payment_id: the payment changed meanwhile; try again", { field: "payment_id", data: refusal("changed") });
     return moved;
   });
 }

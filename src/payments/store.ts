@@ -1,7 +1,6 @@
-import { sql, type Insertable, type Selectable, type Transaction, type Updateable } from "kysely";
+import { sql, type Insertable, type Selectable, type Updateable } from "kysely";
 import type {
   AccountsTable,
-  DB,
   PaymentConsentsTable,
   PaymentsTable,
   PaymentStateColumn,
@@ -10,6 +9,7 @@ import type {
   TransferState,
 } from "../db/schema.js";
 import type { ConsentRow, Executor, PaymentRow, PayoutRow, RefundRow, Scope, TransitionRow } from "./types.js";
+import type { Trx } from "../core/db.js";
 
 /**
  * The payments engine's SQL (payments, history, consents, refunds, payouts).
@@ -17,8 +17,6 @@ import type { ConsentRow, Executor, PaymentRow, PayoutRow, RefundRow, Scope, Tra
  * someone else moved the row first, and the caller decides what that means. Nothing here talks
  * to a bank or decides a business rule.
  */
-
-type Trx = Transaction<DB>;
 
 // ── Payments ──────────────────────────────────────────────────────────────────────────────────
 

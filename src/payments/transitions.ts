@@ -1,4 +1,4 @@
-import type { Transaction, Updateable } from "kysely";
+import type { Updateable } from "kysely";
 import type { AppContext } from "../context.js";
 import { appendHistory, machineStore, transition, type HistoryRecord, type MachineStore } from "../core/machine.js";
 import type { DB, PaymentsTable } from "../db/schema.js";
@@ -15,6 +15,7 @@ import type { TransferSet } from "./store.js";
 import { AUTHORISATION_CHECK_MS, paymentLeaseMs, REQUERY_BASE_MS } from "./timing.js";
 import type { ConsentRow, PaymentRow, PayoutRow, RefundRow } from "./types.js";
 import { consentView, paymentView, payoutView, refundView } from "./views.js";
+import type { Trx } from "../core/db.js";
 
 /**
  * How payments, refunds, payouts and consents change state: each one's machine (domain.ts) bound
@@ -23,8 +24,6 @@ import { consentView, paymentView, payoutView, refundView } from "./views.js";
  * and the customer/API paths (service.ts, refunds.ts, payouts.ts, consents.ts) import this module;
  * it imports neither, so the engine has no import circle.
  */
-
-type Trx = Transaction<DB>;
 
 /** Payments' history rows (payment_transitions, served by the API as the payment's timeline). */
 const paymentHistory = (h: HistoryRecord<PaymentState>) => ({

@@ -1,5 +1,5 @@
-import type { Kysely, Selectable } from "kysely";
-import type { DB, PaymentConsentsTable, PaymentsTable, PaymentTransitionsTable, PayoutsTable, RefundsTable } from "../db/schema.js";
+import type { Selectable } from "kysely";
+import type { PaymentConsentsTable, PaymentsTable, PaymentTransitionsTable, PayoutsTable, RefundsTable } from "../db/schema.js";
 
 /**
  * Shared types of the payments engine (src/payments) and the ledger store (src/ledger/store.ts).
@@ -10,7 +10,7 @@ import type { DB, PaymentConsentsTable, PaymentsTable, PaymentTransitionsTable, 
 export type { Scope } from "../core/tenancy.js";
 
 /** Anything that runs queries: the database or an open transaction. */
-export type Executor = Kysely<DB>;
+export type { Executor } from "../core/db.js";
 
 export type PaymentRow = Selectable<PaymentsTable>;
 export type RefundRow = Selectable<RefundsTable>;

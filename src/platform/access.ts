@@ -1,6 +1,6 @@
 import type { Database } from "../db/index.js";
 import type { ApiKeyKind, Env } from "../db/schema.js";
-import type { Trx } from "../http/idempotency.js";
+import type { Trx } from "../core/db.js";
 import { OkroError } from "../core/errors.js";
 import { clientToken, getCompany, rotateClientToken } from "./companies.js";
 import { ENVIRONMENTS, wireEnv } from "./domain.js";

@@ -3,12 +3,13 @@ import type { AppContext } from "../context.js";
 import { ok } from "../core/envelope.js";
 import { tenantScope } from "../http/api-auth.js";
 import type { KeyPrincipal } from "./keys.js";
-import { createApp, deleteApp, getApp, listApps, updateApp, type AppScope } from "./apps.js";
+import { createApp, deleteApp, getApp, listApps, updateApp } from "./apps.js";
+import type { Scope } from "../core/tenancy.js";
 import { mutate } from "../http/idempotency.js";
 import { AppIdBody, AppResponse, CreateAppBody, GetAppBody, ListAppsBody, ListAppsResponse, UpdateAppBody } from "./schemas.js";
 
 const tags = ["Apps"];
-const scopeOf = (t: KeyPrincipal): AppScope => ({ companyId: t.companyId, env: t.env });
+const scopeOf = (t: KeyPrincipal): Scope => ({ companyId: t.companyId, env: t.env });
 
 /**
  * `/v2/apps/*`: an Okro extension (Okra managed apps only in its dashboard) so developers can

@@ -1,6 +1,6 @@
-import { type Kysely, type Updateable } from "kysely";
+import { type Updateable } from "kysely";
 import { unknownBankSlugs } from "../banks/service.js";
-import type { App, AppsTable, DB, Env } from "../db/schema.js";
+import type { App, AppsTable } from "../db/schema.js";
 import { syncAppEndpoint } from "../events/endpoints.js";
 import { OkroError } from "../core/errors.js";
 import { paginate, type Pagination } from "../core/paging.js";
@@ -8,6 +8,8 @@ import { newId, shortCode } from "../lib/ids.js";
 import type { SecretBox } from "../lib/secret-box.js";
 import { DEFAULT_APP_COLOR, normalizeProducts, PRODUCTS, wireEnv, type Product } from "./domain.js";
 import { tenantPage } from "../db/tenant-page.js";
+import type { Executor } from "../core/db.js";
+import type { Scope } from "../core/tenancy.js";
 
 /**
  * Apps: widget configurations (products, branding, bank filter, callback and redirect URLs),
@@ -21,13 +23,6 @@ import { tenantPage } from "../db/tenant-page.js";
  * with a callback_url keeps that endpoint in step, which needs the secret box (`ctx.secrets`) to
  * seal its signing secret; deleting the app deletes the endpoint (foreign-key cascade).
  */
-type Executor = Kysely<DB>;
-
-/** Whose apps: one company in one environment. Everything here is filtered by both. */
-export interface AppScope {
-  companyId: string;
-  env: Env;
-}
 
 export interface AppFields {
   name: string;
@@ -108,7 +103,7 @@ async function syncCallbackEndpoint(db: Executor, secrets: SecretBox | undefined
 }
 
 /** Creates an app; with a callback_url, also its webhook endpoint (`secrets` required then). Run inside a transaction. */
-export async function createApp(db: Executor, scope: AppScope, input: AppFields, now: Date, secrets?: SecretBox): Promise<AppView> {
+export async function createApp(db: Executor, scope: Scope, input: AppFields, now: Date, secrets?: SecretBox): Promise<AppView> {
   const bankFilter = await checkedBankFilter(db, input.bank_filter ?? []);
   const row = await db
     .insertInto("apps")
@@ -135,7 +130,7 @@ export async function createApp(db: Executor, scope: AppScope, input: AppFields,
 
 export async function listApps(
   db: Executor,
-  scope: AppScope,
+  scope: Scope,
   page: number,
   limit: number,
 ): Promise<{ apps: AppView[]; pagination: Pagination }> {
@@ -144,7 +139,7 @@ export async function listApps(
 }
 
 /** Another company's app, or one of the other environment, is "not found", exactly like a missing one. */
-export async function getApp(db: Executor, scope: AppScope, id: string): Promise<AppView> {
+export async function getApp(db: Executor, scope: Scope, id: string): Promise<AppView> {
   const row = await db
     .selectFrom("apps")
     .selectAll()
@@ -162,12 +157,12 @@ export async function appById(db: Executor, id: string): Promise<App | undefined
 }
 
 /** The app row with this id in the scope, or undefined. */
-export async function appInScope(db: Executor, scope: AppScope, id: string): Promise<App | undefined> {
+export async function appInScope(db: Executor, scope: Scope, id: string): Promise<App | undefined> {
   return db.selectFrom("apps").selectAll().where("company_id", "=", scope.companyId).where("env", "=", scope.env).where("id", "=", id).executeTakeFirst();
 }
 
 /** The scope's first app (the widget configuration a key without app_id gets), or undefined. */
-export async function firstApp(db: Executor, scope: AppScope): Promise<App | undefined> {
+export async function firstApp(db: Executor, scope: Scope): Promise<App | undefined> {
   return db.selectFrom("apps").selectAll().where("company_id", "=", scope.companyId).where("env", "=", scope.env).orderBy("created_at").orderBy("id").limit(1).executeTakeFirst();
 }
 
@@ -177,7 +172,7 @@ export async function appByShortUrl(db: Executor, shortUrl: string): Promise<App
 }
 
 /** Changes an app; a callback_url in the patch also updates its webhook endpoint (`secrets` required then). Run inside a transaction. */
-export async function updateApp(db: Executor, scope: AppScope, id: string, patch: AppPatch, now: Date, secrets?: SecretBox): Promise<AppView> {
+export async function updateApp(db: Executor, scope: Scope, id: string, patch: AppPatch, now: Date, secrets?: SecretBox): Promise<AppView> {
   if (Object.values(patch).every((v) => v === undefined)) {
     throw new OkroError("MISSING_FIELDS", "body: nothing to update; send at least one of name, products, logo, color, bank_filter, callback_url, redirect_url");
   }
@@ -202,7 +197,7 @@ export async function updateApp(db: Executor, scope: AppScope, id: string, patch
   return appView(row);
 }
 
-export async function deleteApp(db: Executor, scope: AppScope, id: string): Promise<AppView> {
+export async function deleteApp(db: Executor, scope: Scope, id: string): Promise<AppView> {
   const row = await db
     .deleteFrom("apps")
     .where("id", "=", id)

@@ -1,11 +1,9 @@
-import type { Kysely } from "kysely";
-import type { DB, Env } from "../db/schema.js";
+import type { Env } from "../db/schema.js";
 import { createApp } from "./apps.js";
 import { newId } from "../lib/ids.js";
 import { ENVIRONMENTS } from "./domain.js";
 import { issueKey } from "./keys.js";
-
-type Executor = Kysely<DB>;
+import type { Executor } from "../core/db.js";
 
 /** The credentials one environment of a new company starts with. Keys are in clear only here. */
 export interface EnvironmentCredentials {

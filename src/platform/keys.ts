@@ -1,8 +1,8 @@
 import type { ApiKeyKind, Env } from "../db/schema.js";
-import type { Database } from "../db/index.js";
 import { newId } from "../lib/ids.js";
 import { OkroError } from "../core/errors.js";
 import { generateKey, parseKey, type NewKey } from "./domain.js";
+import type { Executor } from "../core/db.js";
 
 /** Who a valid key belongs to. */
 export interface KeyPrincipal {
@@ -11,8 +11,6 @@ export interface KeyPrincipal {
   env: Env;
   kind: ApiKeyKind;
 }
-
-type Executor = Pick<Database, "selectFrom" | "insertInto" | "updateTable">;
 
 /** Stores a freshly generated key (hash only) and returns the clear key, shown this once. */
 export async function issueKey(

@@ -1,4 +1,5 @@
 import type {} from "@fastify/cookie";
+import { dashboardScope } from "../http/api-auth.js";
 import rateLimit from "@fastify/rate-limit";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
@@ -180,7 +181,6 @@ function requireSession(ctx: AppContext) {
 }
 
 /** Idempotency scope of a dashboard user's mutations: their company (both environments). */
-const dashboardScope = (req: FastifyRequest) => `dashboard:${req.dashboard.companyId}`;
 
 /** Session-authenticated routes: the account, keys, client tokens, apps. */
 const accountRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
@@ -207,7 +207,7 @@ const accountRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { 
     },
     async (req, reply) => {
       requireRole(req.dashboard.role, "developer", "rotate API keys");
-      return runMutation(ctx, req, reply, dashboardScope(req), async (trx) => {
+      return runMutation(ctx, req, reply, dashboardScope(req.dashboard), async (trx) => {
         const rotated = await rotateEnvironmentKey(trx, req.dashboard.companyId, req.body, ctx.clock.now());
         const issued = rotated.key;
         await audit(trx, userActor(req.dashboard), { companyId: req.dashboard.companyId, env: req.body.env, action: "key.rotated", objectType: "api_key", objectId: issued.id, detail: { kind: req.body.kind, display_prefix: issued.display_prefix, retired_key_ids: rotated.retired_key_ids, grace_seconds: req.body.grace_seconds } }, ctx.clock.now());
@@ -228,7 +228,7 @@ const accountRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { 
 
   app.post("/keys/revoke", { schema: { summary: "Revoke a key at once", body: RevokeKeyBody, response: { 200: RevokeKeyResponse } } }, async (req, reply) => {
     requireRole(req.dashboard.role, "developer", "revoke API keys");
-    return mutate(ctx, req, reply, dashboardScope(req), async (trx) => {
+    return mutate(ctx, req, reply, dashboardScope(req.dashboard), async (trx) => {
       const key = await revokeCompanyKey(trx, req.dashboard.companyId, req.body.id, ctx.clock.now());
       await audit(trx, userActor(req.dashboard), { companyId: req.dashboard.companyId, env: key.env, action: "key.revoked", objectType: "api_key", objectId: key.id, detail: { kind: key.kind, display_prefix: key.display_prefix } }, ctx.clock.now());
       return ok("Key revoked", { key });
@@ -240,7 +240,7 @@ const accountRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { 
     { schema: { summary: "Replace an environment's client token (the widget's `token`)", body: RotateClientTokenBody, response: { 200: RotateClientTokenResponse } } },
     async (req, reply) => {
       requireRole(req.dashboard.role, "developer", "rotate client tokens");
-      return mutate(ctx, req, reply, dashboardScope(req), async (trx) => {
+      return mutate(ctx, req, reply, dashboardScope(req.dashboard), async (trx) => {
         await audit(trx, userActor(req.dashboard), { companyId: req.dashboard.companyId, env: req.body.env, action: "client_token.rotated" }, ctx.clock.now());
         return ok("Client token rotated", await rotateCompanyClientToken(trx, req.dashboard.companyId, req.body.env, ctx.clock.now()));
       });
@@ -263,7 +263,7 @@ const accountRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { 
 
   app.post("/apps/create", { schema: { summary: "Create an app (widget configuration)", body: DashboardCreateAppBody, response: { 200: AppResponse } } }, async (req, reply) => {
     requireRole(req.dashboard.role, "developer", "create apps");
-    return mutate(ctx, req, reply, dashboardScope(req), async (trx) => {
+    return mutate(ctx, req, reply, dashboardScope(req.dashboard), async (trx) => {
       const { env, ...fields } = req.body;
       return ok("App created", { app: await createApp(trx, { companyId: req.dashboard.companyId, env }, fields, ctx.clock.now(), ctx.secrets) });
     });
@@ -271,7 +271,7 @@ const accountRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { 
 
   app.post("/apps/update", { schema: { summary: "Change an app's settings", body: DashboardUpdateAppBody, response: { 200: AppResponse } } }, async (req, reply) => {
     requireRole(req.dashboard.role, "developer", "change apps");
-    return mutate(ctx, req, reply, dashboardScope(req), async (trx) => {
+    return mutate(ctx, req, reply, dashboardScope(req.dashboard), async (trx) => {
       const { env, id, ...patch } = req.body;
       return ok("App updated", { app: await updateApp(trx, { companyId: req.dashboard.companyId, env }, id, patch, ctx.clock.now(), ctx.secrets) });
     });
@@ -279,7 +279,7 @@ const accountRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { 
 
   app.post("/apps/delete", { schema: { summary: "Delete an app", body: DashboardAppIdBody, response: { 200: AppResponse } } }, async (req, reply) => {
     requireRole(req.dashboard.role, "developer", "delete apps");
-    return mutate(ctx, req, reply, dashboardScope(req), async (trx) =>
+    return mutate(ctx, req, reply, dashboardScope(req.dashboard), async (trx) =>
       ok("App deleted", { app: await deleteApp(trx, { companyId: req.dashboard.companyId, env: req.body.env }, req.body.id) }),
     );
   });

@@ -1,15 +1,14 @@
-import type { Kysely } from "kysely";
-import type { DB, UserRole } from "../db/schema.js";
+import type { UserRole } from "../db/schema.js";
 import { newId } from "../lib/ids.js";
 import { randomToken, sha256Hex } from "../lib/secrets.js";
 import { SESSION_TOKEN_BYTES, SESSION_TTL_MS } from "./domain.js";
+import type { Executor } from "../core/db.js";
 
 /**
  * Dashboard sessions. The cookie carries 32 random bytes; the table holds only their SHA-256,
  * so a leaked database (or backup) does not hand out live sessions. Expiry is absolute:
  * SESSION_TTL_MS after login, checked against the injected clock.
  */
-type Executor = Kysely<DB>;
 
 /** Who a valid session belongs to. */
 export interface DashboardPrincipal {

@@ -1,14 +1,13 @@
-import type { Kysely } from "kysely";
 import type { Database } from "../db/index.js";
-import type { DB, UserRole } from "../db/schema.js";
+import type { UserRole } from "../db/schema.js";
 import { OkroError } from "../core/errors.js";
 import { newId } from "../lib/ids.js";
 import { createCompany, type EnvironmentCredentials } from "./companies.js";
 import { dummyPasswordHash, hashPassword, verifyPassword } from "./passwords.js";
 import { createSession, dropExpiredSessions } from "./sessions.js";
+import type { Executor } from "../core/db.js";
 
 /** Dashboard users: signup (a company and its owner), login. Sessions live in sessions.ts. */
-type Executor = Kysely<DB>;
 const UNIQUE_VIOLATION = "23505";
 
 export interface UserView {

@@ -1,14 +1,15 @@
-import { sql, type Selectable, type Transaction, type Updateable } from "kysely";
+import { sql, type Selectable, type Updateable } from "kysely";
 import { Secret, type BankSession, type LoginCredentials, type LoginMethod } from "../banks/connector.js";
 import type { AppContext } from "../context.js";
 import { appendHistory, machineStore, transition, type HistoryRecord, type MachineStore } from "../core/machine.js";
-import type { DB, Env, WidgetSessionsTable } from "../db/schema.js";
+import type { Env, WidgetSessionsTable } from "../db/schema.js";
 import { newId } from "../lib/ids.js";
 import { randomToken, sha256Hex } from "../lib/secrets.js";
 import type { Product } from "../platform/domain.js";
 import { failure, sessionExpired } from "./errors.js";
 import type { SessionBranding, WidgetBankAccount } from "./protocol.js";
 import { stepMachine, type Step } from "./steps.js";
+import type { Trx } from "../core/db.js";
 
 /**
  * The widget's session store, the bottom of the widget: what one person does in one widget
@@ -56,7 +57,6 @@ const PURGE_BATCH = 500;
 const SESSION_TOKEN_PREFIX = "wst_";
 
 export type SessionRow = Selectable<WidgetSessionsTable>;
-type Trx = Transaction<DB>;
 
 /** What the session remembers about the merchant's options, in `widget_sessions.options`. */
 export interface SessionSettings {

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { buildApp } from "../../src/app.js";
 import { envelope, ok } from "../../src/core/envelope.js";
 import { OkroError } from "../../src/core/errors.js";
+import { scopeId, type IdempotencyScope } from "../../src/core/idempotency.js";
 import { IDEMPOTENCY_TTL_MS, runMutation } from "../../src/http/idempotency.js";
 import { purgeIdempotencyKeysJob } from "../../src/jobs/housekeeping.js";
 import { JobRunner } from "../../src/jobs/runner.js";
@@ -38,7 +39,7 @@ beforeAll(async () => {
   h = await createHarness({ clock });
   app = await buildApp(h.ctx, { logger: false });
   app.withTypeProvider<ZodTypeProvider>().post("/test/companies", { schema: { body: Body, response: { 201: Created } } }, async (req, reply) => {
-    const scope = String(req.headers["x-test-scope"]);
+    const scope = JSON.parse(String(req.headers["x-test-scope"])) as IdempotencyScope;
     const body = await runMutation(h.ctx, req, reply, scope, async (trx) => {
       const company = await createCompany(trx, { name: req.body.name }, clock.now());
       if (failOnce.delete(req.body.name)) throw new OkroError("UNPROCESSABLE", "name: refused once, on purpose");
@@ -56,13 +57,13 @@ afterAll(async () => {
 });
 
 const uniqueName = () => `idem-${randomUUID()}`;
-const newScope = () => `test-scope-${randomUUID()}`;
+const newScope = (): IdempotencyScope => ({ who: "api", companyId: randomUUID(), env: "sandbox" });
 
-function create(scope: string, body: unknown, key?: string) {
+function create(scope: IdempotencyScope, body: unknown, key?: string) {
   return app.inject({
     method: "POST",
     url: "/test/companies",
-    headers: { "x-test-scope": scope, ...(key === undefined ? {} : { "idempotency-key": key }) },
+    headers: { "x-test-scope": JSON.stringify(scope), ...(key === undefined ? {} : { "idempotency-key": key }) },
     payload: body as object,
   });
 }
@@ -72,8 +73,8 @@ async function effects(name: string): Promise<number> {
   return rows.length;
 }
 
-async function storedKeys(scope: string, key: string): Promise<number> {
-  const rows = await h.ctx.db.selectFrom("idempotency_keys").select("key").where("scope", "=", scope).where("key", "=", key).execute();
+async function storedKeys(scope: IdempotencyScope, key: string): Promise<number> {
+  const rows = await h.ctx.db.selectFrom("idempotency_keys").select("key").where("scope", "=", scopeId(scope)).where("key", "=", key).execute();
   return rows.length;
 }
 
@@ -274,8 +275,8 @@ describe("expired idempotency keys", () => {
     await h.ctx.db
       .insertInto("idempotency_keys")
       .values([
-        { scope, key: "old", request_hash: "0".repeat(64), response_status: 200, response_body: "{}", created_at: expired },
-        { scope, key: "live", request_hash: "0".repeat(64), response_status: 200, response_body: "{}", created_at: live },
+        { scope: scopeId(scope), key: "old", request_hash: "0".repeat(64), response_status: 200, response_body: "{}", created_at: expired },
+        { scope: scopeId(scope), key: "live", request_hash: "0".repeat(64), response_status: 200, response_body: "{}", created_at: live },
       ])
       .execute();
     // The job recurs every 10 minutes; here it is enqueued once under a key of this test's own.

@@ -2,6 +2,7 @@ import { Validator } from "@seriousme/openapi-schema-validator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { API_PREFIXES } from "../../src/app.js";
 import { ERROR_CODES } from "../../src/core/errors.js";
+import { PAYMENT_REFUSAL_REASONS, refusal, type PaymentRefusalReason } from "../../src/payments/reasons.js";
 import { createHarness, type Harness } from "../harness.js";
 
 let h: Harness;
@@ -45,17 +46,47 @@ describe("the OpenAPI document at /v2/openapi.json", () => {
     expect((await new Validator().validate(broken)).valid).toBe(false);
   });
 
-  it("documents every route that is not hidden, with its method", () => {
+  it("documents every route that is not hidden, with its method: at its own path, or as an alias of the operation it spells another way", () => {
     const missing: string[] = [];
     const visible = h.app.routeTable.filter((r) => !r.hidden);
     expect(visible.length).toBeGreaterThan(3);
+    const aliased = new Set<string>();
+    for (const [, item] of Object.entries<Record<string, any>>(doc.paths)) {
+      for (const [method, op] of Object.entries<any>(item)) for (const alias of op["x-okro-aliases"] ?? []) aliased.add(`${method} ${alias}`);
+    }
     for (const route of visible) {
       const item = doc.paths?.[openApiPath(route.url)];
       // Fastify adds a HEAD route for every GET; the document lists the GET.
       const method = route.method === "HEAD" ? "get" : route.method.toLowerCase();
-      if (!item?.[method]) missing.push(`${route.method} ${route.url}`);
+      if (!item?.[method] && !aliased.has(`${method} ${openApiPath(route.url)}`)) missing.push(`${route.method} ${route.url}`);
     }
     expect(missing).toEqual([]);
+  });
+
+  it("gives every operation a unique operationId, for a generated client", () => {
+    const ids: string[] = [];
+    for (const item of Object.values<Record<string, any>>(doc.paths)) for (const op of Object.values<any>(item)) ids.push(op.operationId);
+    expect(ids.length).toBeGreaterThan(100);
+    expect(ids.filter((id) => typeof id !== "string" || !/^[a-z][A-Za-z0-9]*$/.test(id))).toEqual([]);
+    expect(ids.filter((id, i) => ids.indexOf(id) !== i), "duplicate operationIds").toEqual([]);
+    expect(doc.paths["/v2/pay/initiate"].post.operationId).toBe("payInitiate");
+  });
+
+  it("documents Okra's alias paths once: /v2/sandbox/…, /sandbox/v2/… and pay/get/Id are aliases of the canonical operation", () => {
+    // A /sandbox/v2/… path is never documented: /v2/… is (/v2/sandbox/… can be a /v2 route's own path, `sandbox/customers/create`).
+    expect(Object.keys(doc.paths).filter((path) => path.startsWith("/sandbox/v2/"))).toEqual([]);
+    // …and a path is read with the prefix it was registered under: `/v2` + `/sandbox/customers/list` is not `/v2/customers/list`.
+    expect(doc.paths["/v2/sandbox/customers/list"].post.tags).toEqual(["Sandbox"]);
+    expect(doc.paths["/v2/customers/list"].post.tags).not.toEqual(["Sandbox"]);
+    expect(doc.paths["/v2/sandbox/customers/list"].post["x-okro-aliases"]).toEqual(["/sandbox/v2/sandbox/customers/list", "/v2/sandbox/sandbox/customers/list"]);
+    expect(doc.paths["/v2/pay/get/Id"]).toBeUndefined();
+    expect(doc.paths["/v2/pay/get/"]).toBeUndefined();
+    expect(doc.paths["/v2/pay/get"].post["x-okro-aliases"]).toContain("/v2/pay/get/");
+    expect(doc.paths["/v2/pay/get/id"].post["x-okro-aliases"]).toEqual(
+      ["/sandbox/v2/pay/get/Id", "/sandbox/v2/pay/get/id", "/v2/pay/get/Id", "/v2/sandbox/pay/get/Id", "/v2/sandbox/pay/get/id"],
+    );
+    expect(doc.paths["/v2/sandbox/customers/create"].post["x-okro-aliases"]).toContain("/v2/customers/create");
+    expect(doc.paths["/v2/apps/list"].post["x-okro-aliases"]).toEqual(["/sandbox/v2/apps/list", "/v2/sandbox/apps/list"]);
   });
 
   it("documents nothing that is not served", () => {
@@ -83,6 +114,14 @@ describe("the OpenAPI document at /v2/openapi.json", () => {
 
   it("lists every error code in the description", () => {
     for (const code of ERROR_CODES) expect(doc.info.description).toContain(`\`${code}\``);
+  });
+
+  it("documents the closed list of data.reason values of payments refusals, each with its meaning", () => {
+    const reasons = Object.keys(PAYMENT_REFUSAL_REASONS);
+    expect(reasons.length).toBeGreaterThan(10);
+    for (const reason of reasons) expect(doc.info.description).toContain(`- \`${reason}\`: ${PAYMENT_REFUSAL_REASONS[reason as PaymentRefusalReason]}`);
+    // @ts-expect-error a reason outside the list does not compile (checked by tsc over test/)
+    refusal("because");
   });
 });
 

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loggerOptions } from "../../src/http/logging.js";
+import { loggerOptions } from "../../src/core/logging.js";
 import type { NewCompany } from "../../src/platform/companies.js";
 import { bearer, createHarness, type Harness } from "../harness.js";
 

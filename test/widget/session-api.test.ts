@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loggerOptions } from "../../src/http/logging.js";
+import { loggerOptions } from "../../src/core/logging.js";
 import { ManualClock } from "../../src/lib/clock.js";
 import { createApp } from "../../src/platform/apps.js";
 import type { NewCompany } from "../../src/platform/companies.js";

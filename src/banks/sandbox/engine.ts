@@ -1,9 +1,7 @@
 import { createHash, randomBytes, randomInt, timingSafeEqual } from "node:crypto";
 import { SANDBOX_MAGIC, SANDBOX_PAYMENT_AUTH } from "../sandbox-logins.js";
 import { hash as argon2Hash, verify as argon2Verify } from "@node-rs/argon2";
-import type { Transaction } from "kysely";
 import type { Database } from "../../db/index.js";
-import type { DB } from "../../db/schema.js";
 import type { Clock } from "../../lib/clock.js";
 import { newId } from "../../lib/ids.js";
 import { sha256Hex } from "../../lib/secrets.js";
@@ -49,6 +47,7 @@ import {
   type SandboxCustomerView,
   type SandboxEngine,
 } from "./types.js";
+import type { Executor, Trx } from "../../core/db.js";
 
 /**
  * The sandbox bank network's engine: every connector operation, for every sandbox bank, in every
@@ -61,8 +60,6 @@ import {
  * This is the bank's side of the wire. Faults are decided by {@link SandboxEngine.planFault} and
  * applied by the transport (in-process sleeps and errors, or the HTTP server's socket).
  */
-
-type SandboxTrx = Transaction<DB>;
 
 export interface SandboxEngineOptions {
   db: Database;
@@ -488,7 +485,7 @@ class Engine implements SandboxEngine {
    * request's `now` (a concurrent request, or another process, that committed first): postings
    * are facts, and leaving one out would let a debit spend money already gone.
    */
-  async history(db: store.Executor, r: Realm, bankId: string, account: GeneratedAccount): Promise<History> {
+  async history(db: Executor, r: Realm, bankId: string, account: GeneratedAccount): Promise<History> {
     const postings = await store.accountPostings(db, r.realm, bankId, account.nuban);
     const until = Math.max(r.now.getTime(), postings.at(-1)?.at ?? 0);
     return mergeHistory(account.openingBalance, this.timeline(account, new Date(until)), postings, until);
@@ -882,7 +879,7 @@ class Engine implements SandboxEngine {
   }
 
   /** Locks the customer accounts among `refs` (network accounts need none), in a fixed order. */
-  private async lockAccounts(trx: SandboxTrx, r: Realm, refs: AccountRef[]): Promise<void> {
+  private async lockAccounts(trx: Trx, r: Realm, refs: AccountRef[]): Promise<void> {
     const keys = refs.filter((a) => !isNetworkAccount(a)).map((a) => `${a.bankId}:${a.nuban}`);
     for (const key of [...new Set(keys)].sort()) {
       const [bankId, nuban] = key.split(":") as [string, string];
@@ -1125,7 +1122,7 @@ class Admin implements SandboxAdmin {
    * generator's spending took it, so one visible line settles the difference ("SANDBOX BALANCE
    * SET TO …"), keeping every running balance honest.
    */
-  private async setBalance(trx: SandboxTrx, r: Realm, bank: SandboxBankProfile, account: GeneratedAccount, balance: number): Promise<void> {
+  private async setBalance(trx: Trx, r: Realm, bank: SandboxBankProfile, account: GeneratedAccount, balance: number): Promise<void> {
     const { balance: current } = await this.engine.history(trx, r, bank.bankId, account);
     const delta = balance - current;
     if (delta === 0) return;

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { LoggerOptions } from "pino";
 import { CONNECTOR_OPERATIONS, ConnectorError, MUTATING_OPERATIONS, isConnectorError, type ConnectorOperation } from "../connector.js";
-import { loggerOptions } from "../../http/logging.js";
+import { loggerOptions } from "../../core/logging.js";
 import { MAX_REALM_LENGTH, SandboxAdminError, type CustomerInput, type FaultSettings, type OpRequest, type SandboxEngine } from "./types.js";
 import { faultRefusal } from "./in-process.js";
 import { REALM_HEADER, fromWire, toWire } from "./wire.js";

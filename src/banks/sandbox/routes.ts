@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyReply, FastifyRequest, FastifySchemaCompiler } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { AppContext } from "../../context.js";
 import { tenantScope } from "../../http/api-auth.js";
@@ -6,6 +6,8 @@ import { ok } from "../../core/envelope.js";
 import { notFound, OkroError } from "../../core/errors.js";
 import { runOutsideTransaction, type MutationResult } from "../../http/idempotency.js";
 import { paginate } from "../../core/paging.js";
+import { validatorCompiler } from "../../http/validation.js";
+import { ALIAS_OF } from "../../http/openapi.js";
 import {
   AdvanceClockBody,
   BanksBody,
@@ -16,7 +18,6 @@ import {
   ClockResponse,
   clockView,
   CreateCustomersBody,
-  createCustomersValidator,
   CustomerResponse,
   CustomersResponse,
   customerInput,
@@ -31,15 +32,39 @@ import {
   GetFaultsBody,
   ListCustomersBody,
   ListCustomersResponse,
+  SandboxCustomerInput,
   SetFaultsBody,
   SetFaultsResponse,
   type SandboxCustomer,
+  withBracketedFields,
+  WrappedCustomers,
 } from "./schemas.js";
 import { admin, advanceSandboxClock, assertSandboxBanks, viewsOf } from "./controls.js";
 
 const tags = ["Sandbox"];
 const SANDBOX_KEYS_ONLY = "Sandbox secret keys only: a production key gets 403 `SANDBOX_ONLY`.";
 const doc = (summary: string, description: string) => ({ tags, summary, description: `${description}\n\n${SANDBOX_KEYS_ONLY}` });
+
+/**
+ * Route-level validator of {@link CreateCustomersBody}. A zod union would answer a bad item with
+ * "body: Invalid input"; instead each shape is validated by the project's own validator (so form
+ * bodies are coerced and missing fields are "is required") against the schema of that shape, and
+ * array positions are named as `customers[1].username`. Returns the body in the shape it came
+ * in; the handler normalises it with {@link customersOf}.
+ */
+const createCustomersValidator: FastifySchemaCompiler<unknown> = (route) => {
+  const list = validatorCompiler({ ...route, schema: WrappedCustomers });
+  const one = validatorCompiler({ ...route, schema: SandboxCustomerInput });
+  type Result = { value?: unknown; error?: Error };
+  return (data: unknown) => {
+    if (route.httpPart !== "body") return { value: data };
+    const isList = Array.isArray(data);
+    const isWrapped = !isList && typeof data === "object" && data !== null && "customers" in data;
+    const result = (isList ? list({ customers: data }) : isWrapped ? list(data) : one(data)) as Result;
+    if (result.error) return { error: result.error instanceof OkroError ? withBracketedFields(result.error) : result.error };
+    return { value: isList ? (result.value as { customers: unknown }).customers : result.value };
+  };
+};
 
 /**
  * The sandbox bank network's controls over HTTP: Okra's sandbox customer API
@@ -75,8 +100,9 @@ export const sandboxRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
       schema: {
         ...doc(
           "Create sandbox customers",
-          `Okra's \`sandbox/customers/create\`: test customers you log in with in the sandbox widget. All are created or none; a username already used at that bank in your sandbox is 409 \`CONFLICT\`.${path === "/customers/create" ? " Also here, where okra-node's `Sandbox.createCustomer` posts with the base URL `/v2/`." : ""}`,
+          `Okra's \`sandbox/customers/create\`: test customers you log in with in the sandbox widget. All are created or none; a username already used at that bank in your sandbox is 409 \`CONFLICT\`.${createPaths.includes("/customers/create") ? " Also served at `customers/create`, where okra-node's `Sandbox.createCustomer` posts with the base URL `/v2/`." : ""}`,
         ),
+        ...(path === "/customers/create" ? { [ALIAS_OF]: `${app.prefix}/sandbox/customers/create` } : {}),
         body: CreateCustomersBody,
         response: { 200: CustomersResponse },
       },
@@ -135,8 +161,9 @@ export const sandboxRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
       schema: {
         ...doc(
           "Generate sandbox customers",
-          `Okra's \`sandbox/customers/generate\`: random customers at random sandbox banks. With \`create: false\` (default) nothing is created: the answer is the inputs, passwords included — change what you like and post \`data\` to \`customers/create\`. With \`create: true\` they are created now and their passwords are shown in this response only (an Idempotency-Key replay omits them). Only \`create: true\` has an effect, so only it takes an Idempotency-Key.${path === "/customers/generate" ? " Also here, where okra-node's `Sandbox.generateCustomers` posts with the base URL `/v2/`." : ""}`,
+          `Okra's \`sandbox/customers/generate\`: random customers at random sandbox banks. With \`create: false\` (default) nothing is created: the answer is the inputs, passwords included — change what you like and post \`data\` to \`customers/create\`. With \`create: true\` they are created now and their passwords are shown in this response only (an Idempotency-Key replay omits them). Only \`create: true\` has an effect, so only it takes an Idempotency-Key.${generatePaths.includes("/customers/generate") ? " Also served at `customers/generate`, where okra-node's `Sandbox.generateCustomers` posts with the base URL `/v2/`." : ""}`,
         ),
+        ...(path === "/customers/generate" ? { [ALIAS_OF]: `${app.prefix}/sandbox/customers/generate` } : {}),
         body: GenerateCustomersBody,
         response: { 200: GenerateCustomersResponse },
       },

@@ -1,9 +1,7 @@
-import type { FastifySchemaCompiler } from "fastify";
 import { z } from "zod";
 import { OkroError } from "../../core/errors.js";
 import { envelope } from "../../core/envelope.js";
 import { PageParams, Pagination } from "../../core/paging.js";
-import { validatorCompiler } from "../../http/validation.js";
 import { CONNECTOR_OPERATIONS, type BankIdentity } from "../connector.js";
 import { ID_PATTERN } from "../../lib/ids.js";
 import { BankId } from "../schemas.js";
@@ -132,12 +130,12 @@ const CustomerList = z
   .array(SandboxCustomerInput)
   .min(1, "send at least one customer")
   .max(MAX_CUSTOMERS_PER_CALL, `at most ${MAX_CUSTOMERS_PER_CALL} customers per call`);
-const WrappedCustomers = z.strictObject({ customers: CustomerList });
+export const WrappedCustomers = z.strictObject({ customers: CustomerList });
 
 /**
  * `POST /sandbox/customers/create`: Okra's body is an array of customers; `{customers: [...]}`
  * (what `generate` answers) and a single customer (what okra-node's `createCustomer` posts) are
- * accepted too. Validated by {@link createCustomersValidator}; this union is the documentation.
+ * accepted too. Validated by `createCustomersValidator` (./routes.ts); this union is the documentation.
  */
 export const CreateCustomersBody = z
   .union([CustomerList, WrappedCustomers, SandboxCustomerInput])
@@ -158,7 +156,7 @@ export function customersOf(body: CreateCustomersBody): { customers: SandboxCust
 /** `customers.1.username` → `customers[1].username`, the way the sandbox admin names fields. */
 const bracketed = (field: string) => field.replace(/\.(\d+)(?=\.|$)/g, "[$1]");
 
-function withBracketedFields(error: OkroError): OkroError {
+export function withBracketedFields(error: OkroError): OkroError {
   const fields = (error.data?.fields as Array<{ field: string; message: string }> | undefined)?.map((f) => ({
     field: bracketed(f.field),
     message: f.message,
@@ -171,27 +169,6 @@ function withBracketedFields(error: OkroError): OkroError {
       : error.message;
   return new OkroError(error.code, message, { ...(field ? { field } : {}), ...(fields ? { data: { ...error.data, fields } } : {}) });
 }
-
-/**
- * Route-level validator of {@link CreateCustomersBody}. A zod union would answer a bad item with
- * "body: Invalid input"; instead each shape is validated by the project's own validator (so form
- * bodies are coerced and missing fields are "is required") against the schema of that shape, and
- * array positions are named as `customers[1].username`. Returns the body in the shape it came
- * in; the handler normalises it with {@link customersOf}.
- */
-export const createCustomersValidator: FastifySchemaCompiler<unknown> = (route) => {
-  const list = validatorCompiler({ ...route, schema: WrappedCustomers });
-  const one = validatorCompiler({ ...route, schema: SandboxCustomerInput });
-  type Result = { value?: unknown; error?: Error };
-  return (data: unknown) => {
-    if (route.httpPart !== "body") return { value: data };
-    const isList = Array.isArray(data);
-    const isWrapped = !isList && typeof data === "object" && data !== null && "customers" in data;
-    const result = (isList ? list({ customers: data }) : isWrapped ? list(data) : one(data)) as Result;
-    if (result.error) return { error: result.error instanceof OkroError ? withBracketedFields(result.error) : result.error };
-    return { value: isList ? (result.value as { customers: unknown }).customers : result.value };
-  };
-};
 
 export const ListCustomersBody = z.object({ page: PageParams.page, limit: PageParams.limit });
 export const GetCustomerBody = z.object({

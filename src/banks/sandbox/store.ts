@@ -1,11 +1,10 @@
-import { sql, type Kysely, type Transaction } from "kysely";
+import { sql, type Transaction } from "kysely";
 import type { DB } from "../../db/schema.js";
 import type { Posting } from "./history.js";
 import type { TransactionCategory } from "../connector.js";
+import type { Executor } from "../../core/db.js";
 
 /** The sandbox bank's SQL: the only file of the sandbox network that talks to the database. */
-
-export type Executor = Kysely<DB> | Transaction<DB>;
 
 export interface RealmRow {
   realm: string;
