@@ -322,6 +322,38 @@ describe("the runner", () => {
     expect(most).toBeLessThanOrEqual(2);
   });
 
+  it("refills in batches: with jobs in hand it claims only once half its slots are free, many jobs per claim", async () => {
+    // One claim statement gives all its jobs one lease token: the handler reads its own, so the
+    // tokens count the claims. Every claim after the first waits for 2 of 4 slots and takes 2 or
+    // more while at least 2 are left: 12 jobs in at most 1 + 8 / 2 = 5 claims (a claim per
+    // finished job would be about 9).
+    const tokens: string[] = [];
+    const def = defineJob({
+      name: uniqueName("refill"),
+      payload: z.object({ n: z.number().int() }),
+      handler: async (job) => {
+        const row = await ctx.db.selectFrom("jobs").select("lease_token").where("id", "=", job.id).executeTakeFirstOrThrow();
+        tokens.push(row.lease_token!);
+        await job.complete();
+      },
+    });
+    await ctx.db.transaction().execute(async (trx) => {
+      for (let n = 0; n < 12; n++) await enqueue(trx, def, { n }, { now: clock.now(), key: String(n) });
+    });
+    const runner = new JobRunner(ctx, [def], { concurrency: 4, pollMs: 3_600_000 });
+    runner.start();
+    try {
+      await until(async () => (await jobsOf(def.name)).every((j) => j.state === "done"), "all 12 jobs done");
+    } finally {
+      await runner.stop();
+    }
+    const sizes = [...new Set(tokens)].map((t) => tokens.filter((x) => x === t).length);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(12);
+    expect(sizes[0]).toBe(4);
+    expect(sizes.length).toBeLessThanOrEqual(5);
+    expect(sizes.slice(0, -1).every((n) => n >= 2)).toBe(true);
+  });
+
   it("wakes at once for a job enqueued in its own process, not at its next poll", async () => {
     const def = effectJob("wake");
     // An hour between polls: only the in-process wake-up can run the job within the test.
