@@ -11,7 +11,7 @@ import { claimJobs, completeJob, enqueue, failJob, failJobWith, localEnqueues, q
  * The one job runner (docs/decisions/0012-one-job-runner.md). Any number run at once, in any number
  * of processes on one PostgreSQL, or one on the embedded database.
  *
- * - **Claim, then work.** A claim is one `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)`
+ * - **Claim, then work.** A claim is one `WITH picked AS MATERIALIZED (SELECT … LIMIT n FOR UPDATE SKIP LOCKED) UPDATE …`
  *   that gives each job a lease (a fresh token, an owner, `lease_until`) and commits; handlers run
  *   after, outside any claim transaction. A worker that dies leaves its jobs leased; once the lease
  *   lapses any runner claims them again (a new attempt).
@@ -96,6 +96,8 @@ export class JobRunner {
   private loop: Promise<void> | undefined;
   private stopping = false;
   private woken = false;
+  /** Whether a finished job should wake the loop: its last claim got all it asked for, or a kind was at its own bound. */
+  private refillOnFinish = false;
   private wake: (() => void) | undefined;
   private readonly onEnqueued = (name: string) => {
     if (!this.definitions.has(name)) return;
@@ -150,7 +152,7 @@ export class JobRunner {
     await this.scheduleRecurring();
     let total = 0;
     for (let pass = 0; pass < MAX_PASSES; pass++) {
-      const claims = await this.claim(this.concurrency);
+      const { claims } = await this.claim(this.concurrency);
       if (claims.length === 0) break;
       total += claims.length;
       await Promise.all(claims.map(({ def, row }) => this.handle(def, row)));
@@ -160,25 +162,32 @@ export class JobRunner {
 
   private async run(): Promise<void> {
     let errors = 0;
+    // Refill in batches: while jobs are in hand, claim only once at least half the slots are free
+    // (one statement for many jobs), not after every finished job (a claim of one per job).
+    const refillAt = Math.ceil(this.concurrency / 2);
     while (!this.stopping) {
       const free = this.concurrency - this.inFlight.size;
-      if (free <= 0) {
+      if (this.inFlight.size > 0 && free < refillAt) {
         await Promise.race(this.inFlight);
         continue;
       }
       const wokenByEnqueue = this.woken;
       this.woken = false;
       let claimed = 0;
+      let more = false;
       try {
         await this.scheduleRecurring();
-        const claims = await this.claim(free);
-        claimed = claims.length;
-        for (const { def, row } of claims) {
+        const batch = await this.claim(free);
+        claimed = batch.claims.length;
+        more = batch.more;
+        this.refillOnFinish = batch.more || batch.atBound;
+        for (const { def, row } of batch.claims) {
           this.inFlightByName.set(def.name, (this.inFlightByName.get(def.name) ?? 0) + 1);
           const work: Promise<void> = this.handle(def, row).finally(() => {
             this.inFlight.delete(work);
             this.inFlightByName.set(def.name, this.inFlightByName.get(def.name)! - 1);
-            this.wake?.();
+            // A finished job frees a slot worth filling only if the last claim left work behind.
+            if (this.refillOnFinish) this.wake?.();
           });
           this.inFlight.add(work);
         }
@@ -188,8 +197,10 @@ export class JobRunner {
         this.log.error({ err: error, workerId: this.workerId }, "job runner: claiming due jobs failed; retrying");
       }
       if (this.stopping) break;
-      if (claimed === 0 || errors > 0) {
-        const pause = errors > 0 ? Math.min(MAX_ERROR_BACKOFF_MS, this.pollMs * 2 ** errors) : wokenByEnqueue ? WAKE_RECHECK_MS : this.pollMs;
+      // A claim that got all it asked for may have left more due: go round (waiting for slots).
+      // One that got less drained what was due: poll again later, or when woken.
+      if (!more || errors > 0) {
+        const pause = errors > 0 ? Math.min(MAX_ERROR_BACKOFF_MS, this.pollMs * 2 ** errors) : wokenByEnqueue && claimed === 0 ? WAKE_RECHECK_MS : this.pollMs;
         if (!this.woken) await this.sleep(pause);
       }
     }
@@ -221,8 +232,12 @@ export class JobRunner {
     }
   }
 
-  /** Claims up to `free` due jobs, respecting each definition's own bound in this runner. */
-  private async claim(free: number): Promise<Array<{ def: AnyDefinition; row: JobRow }>> {
+  /**
+   * Claims up to `free` due jobs, respecting each definition's own bound in this runner. `more`:
+   * some statement got all it asked for (more may be due); `atBound`: a kind was skipped at its
+   * own bound (its finished jobs make room for more of it).
+   */
+  private async claim(free: number): Promise<{ claims: Array<{ def: AnyDefinition; row: JobRow }>; more: boolean; atBound: boolean }> {
     const now = this.ctx.clock.now();
     const open: string[] = [];
     const bounded: AnyDefinition[] = [];
@@ -231,6 +246,8 @@ export class JobRunner {
       else bounded.push(def);
     }
     const out: Array<{ def: AnyDefinition; row: JobRow }> = [];
+    let more = false;
+    let atBound = false;
     const take = async (names: string[], limit: number, leaseMs: number) => {
       const rows = await claimJobs(this.ctx.db, {
         names,
@@ -240,10 +257,13 @@ export class JobRunner {
         owner: this.workerId,
         companyIds: this.companyIds,
       });
+      if (rows.length >= limit) more = true;
       for (const row of rows) out.push({ def: this.definitions.get(row.name)!, row });
     };
     for (const def of bounded) {
-      const left = Math.min(free - out.length, def.concurrency! - (this.inFlightByName.get(def.name) ?? 0));
+      const own = def.concurrency! - (this.inFlightByName.get(def.name) ?? 0);
+      if (own <= 0) atBound = true;
+      const left = Math.min(free - out.length, own);
       if (left > 0) await take([def.name], left, this.leases.get(def.name)!);
     }
     // Unbounded kinds in one statement, grouped by lease length (most share the default).
@@ -254,9 +274,10 @@ export class JobRunner {
     }
     for (const [leaseMs, names] of byLease) {
       if (free - out.length > 0) await take(names, free - out.length, leaseMs);
+      else more = true; // no room left for these kinds this time
     }
     for (const { def } of out) this.metrics?.jobs.inc({ name: def.name, outcome: "claimed" });
-    return out;
+    return { claims: out, more, atBound };
   }
 
   /** Runs one claimed job and records its outcome. Never throws. */

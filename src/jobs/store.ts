@@ -72,7 +72,7 @@ export async function enqueue<S extends z.ZodType>(executor: Executor, def: JobK
 
 /**
  * Claims up to `limit` due jobs of the given names: queued jobs whose time has come, and running
- * jobs whose lease lapsed (their worker died or overran). One statement: the inner SELECT skips rows
+ * jobs whose lease lapsed (their worker died or overran). One statement: the picking SELECT skips rows
  * another worker is claiming or completing (`FOR UPDATE SKIP LOCKED`); the UPDATE gives each a
  * fresh lease token, so the old holder's completion will find the job is no longer its own.
  */
@@ -89,18 +89,24 @@ export async function claimJobs(
 export function claimStatement(p: { names: readonly string[]; now: Date; leaseUntil: Date; limit: number; owner: string; companyIds?: readonly string[] | undefined }) {
   const scope = p.companyIds ? sql`AND company_id = ANY(${[...p.companyIds]}::text[])` : sql``;
   const token = randomUUID();
+  // The pick is a MATERIALIZED CTE, so it runs exactly once. As `WHERE id IN (SELECT … LIMIT n FOR
+  // UPDATE SKIP LOCKED)` the planner may put it on the inner side of a nested loop and run it again
+  // for every row of the outer scan; with other workers' locks coming and going between those runs,
+  // SKIP LOCKED can then hand out different rows each time and the UPDATE claims more than `n`.
   return sql<JobRow>`
-    UPDATE jobs
-    SET state = 'running', attempts = attempts + 1, lease_token = ${token}, lease_owner = ${p.owner},
-        lease_until = ${p.leaseUntil}, run_at = ${p.leaseUntil}, updated_at = ${p.now}
-    WHERE id IN (
+    WITH picked AS MATERIALIZED (
       SELECT id FROM jobs
       WHERE state IN ('queued', 'running') AND run_at <= ${p.now} AND name = ANY(${[...p.names]}::text[]) ${scope}
       ORDER BY run_at, id
       LIMIT ${p.limit}
       FOR UPDATE SKIP LOCKED
     )
-    RETURNING *`;
+    UPDATE jobs
+    SET state = 'running', attempts = attempts + 1, lease_token = ${token}, lease_owner = ${p.owner},
+        lease_until = ${p.leaseUntil}, run_at = ${p.leaseUntil}, updated_at = ${p.now}
+    FROM picked
+    WHERE jobs.id = picked.id
+    RETURNING jobs.*`;
 }
 
 /** Locks the job row and checks the lease is still `job`'s (inside the completing transaction). */

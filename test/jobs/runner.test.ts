@@ -6,7 +6,7 @@ import { z } from "zod";
 import type { AppContext } from "../../src/context.js";
 import { defineJob, JobLeaseLostError, JobPayloadError, type JobOptions } from "../../src/jobs/define.js";
 import { JobRunner } from "../../src/jobs/runner.js";
-import { advanceQueued, cancelQueued, claimJobs, completeJob, enqueue, requeue } from "../../src/jobs/store.js";
+import { advanceQueued, cancelQueued, claimJobs, claimStatement, completeJob, enqueue, requeue } from "../../src/jobs/store.js";
 import { ManualClock } from "../../src/lib/clock.js";
 import { createHarness, type Harness } from "../harness.js";
 
@@ -99,6 +99,67 @@ describe("enqueue", () => {
     clock.advance(60_000);
     expect(await runner.runOnce()).toBe(1);
     expect(await effects(def.name)).toEqual(["7"]);
+  });
+});
+
+describe("claimJobs", () => {
+  it("claims exactly the number asked for, however many are due, and never a job twice", async () => {
+    const def = effectJob("claim_n");
+    const now = clock.now();
+    await ctx.db.transaction().execute(async (trx) => {
+      for (let n = 0; n < 40; n++) await enqueue(trx, def, { n }, { now, key: String(n) });
+    });
+    await sql`ANALYZE jobs`.execute(ctx.db);
+    const claim = (limit: number) => claimJobs(ctx.db, { names: [def.name], now, leaseUntil: new Date(now.getTime() + 60_000), limit, owner: "t" });
+    for (const limit of [1, 2, 3]) {
+      const rows = await claim(limit);
+      expect(rows).toHaveLength(limit);
+    }
+    expect((await jobsOf(def.name)).filter((j) => j.state === "running")).toHaveLength(6);
+    // Claims at once (separate connections on PostgreSQL): each gets its number, none overlaps.
+    const batches = await Promise.all([claim(4), claim(4), claim(4)]);
+    expect(batches.map((b) => b.length)).toEqual([4, 4, 4]);
+    const ids = batches.flat().map((r) => r.id);
+    expect(new Set(ids).size).toBe(12);
+    const running = (await jobsOf(def.name)).filter((j) => j.state === "running");
+    expect(running).toHaveLength(18);
+    // The earliest due first (all due at once here, so in id order): the 18 claimed lead the queue.
+    const all = await jobsOf(def.name);
+    expect(running.map((j) => j.id)).toEqual(all.slice(0, 18).map((j) => j.id));
+  });
+
+  it("picks once per claim, whatever plan the database chooses (so it cannot hand out more than asked)", async () => {
+    // Nested loops forced: the plan in which a `WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP
+    // LOCKED)` pick is re-run for every outer row, and can return other rows each time when other
+    // workers' locks come and go between runs.
+    const def = effectJob("claim_plan");
+    const now = clock.now();
+    await ctx.db.transaction().execute(async (trx) => {
+      for (let n = 0; n < 20; n++) await enqueue(trx, def, { n }, { now, key: String(n) });
+    });
+    const statement = claimStatement({ names: [def.name], now, leaseUntil: new Date(now.getTime() + 60_000), limit: 2, owner: "explain" });
+    const plan = await ctx.db
+      .transaction()
+      .execute(async (trx) => {
+        for (const setting of ["enable_hashjoin", "enable_mergejoin", "enable_hashagg", "enable_material", "enable_sort"]) await sql.raw(`SET LOCAL ${setting} = off`).execute(trx);
+        const { rows } = await sql<{ "QUERY PLAN": unknown }>`EXPLAIN (ANALYZE, FORMAT JSON) ${statement}`.execute(trx);
+        throw Object.assign(new Error("rollback"), { plan: rows[0]!["QUERY PLAN"] });
+      })
+      .catch((error: { plan?: unknown }) => {
+        if (!error.plan) throw error;
+        return error.plan;
+      });
+    type Node = { "Node Type": string; "Actual Loops": number; "Actual Rows": number; Plans?: Node[] };
+    const root = ((typeof plan === "string" ? JSON.parse(plan) : plan) as Array<{ Plan: Node }>)[0]!.Plan;
+    const locks: Node[] = [];
+    const walk = (node: Node) => {
+      if (node["Node Type"] === "LockRows") locks.push(node);
+      node.Plans?.forEach(walk);
+    };
+    walk(root);
+    expect(locks).toHaveLength(1);
+    expect(locks[0]!["Actual Loops"]).toBe(1);
+    expect(locks[0]!["Actual Rows"]).toBe(2);
   });
 });
 
@@ -259,6 +320,38 @@ describe("the runner", () => {
     for (let i = 0; i < 5; i++) await enqueue(ctx.db, def, {}, { now: clock.now() });
     expect(await new JobRunner(ctx, [def], { concurrency: 10 }).runOnce()).toBe(5);
     expect(most).toBeLessThanOrEqual(2);
+  });
+
+  it("refills in batches: with jobs in hand it claims only once half its slots are free, many jobs per claim", async () => {
+    // One claim statement gives all its jobs one lease token: the handler reads its own, so the
+    // tokens count the claims. Every claim after the first waits for 2 of 4 slots and takes 2 or
+    // more while at least 2 are left: 12 jobs in at most 1 + 8 / 2 = 5 claims (a claim per
+    // finished job would be about 9).
+    const tokens: string[] = [];
+    const def = defineJob({
+      name: uniqueName("refill"),
+      payload: z.object({ n: z.number().int() }),
+      handler: async (job) => {
+        const row = await ctx.db.selectFrom("jobs").select("lease_token").where("id", "=", job.id).executeTakeFirstOrThrow();
+        tokens.push(row.lease_token!);
+        await job.complete();
+      },
+    });
+    await ctx.db.transaction().execute(async (trx) => {
+      for (let n = 0; n < 12; n++) await enqueue(trx, def, { n }, { now: clock.now(), key: String(n) });
+    });
+    const runner = new JobRunner(ctx, [def], { concurrency: 4, pollMs: 3_600_000 });
+    runner.start();
+    try {
+      await until(async () => (await jobsOf(def.name)).every((j) => j.state === "done"), "all 12 jobs done");
+    } finally {
+      await runner.stop();
+    }
+    const sizes = [...new Set(tokens)].map((t) => tokens.filter((x) => x === t).length);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(12);
+    expect(sizes[0]).toBe(4);
+    expect(sizes.length).toBeLessThanOrEqual(5);
+    expect(sizes.slice(0, -1).every((n) => n >= 2)).toBe(true);
   });
 
   it("wakes at once for a job enqueued in its own process, not at its next poll", async () => {
