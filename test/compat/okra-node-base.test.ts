@@ -157,14 +157,14 @@ describe(`okra-node 0.2.0 with the recommended base URL, ${RECOMMENDED}`, () => 
     // the account-data customers' there (the ambiguity the README states).
     expect(served).toEqual(expect.arrayContaining(["sandbox.createCustomers", "sandbox.generateCustomer", "customers.getCustomerList", "sandbox.listCustomers"]));
     expect(served.length).toBeGreaterThanOrEqual(60);
-    // What okra-node can call that Okro does not implement (wallet, reports, liabilities, …).
+    // What okra-node can call that Okro does not implement (wallet, reports, liabilities, …). Its
+    // payment authorisations (mandates) and bulk payments are served since issues 13 and 15.
     expect(notServed).toEqual([
       ...["checkBalance", "listTopups", "autoTopupToggle", "getById", "fetch", "setThreshold", "edit", "getByCompanyId", "toggleCompanyTopup"].map((m) => `wallet.${m}`),
       // At /v2/ the Sandbox client's customers/get is not a sandbox route (Okra's account-data API has one of that name).
       "sandbox.getCustomerById",
       ...["schedule", "fetch", "getById", "delete", "download", "getByScheduledId", "update", "deleteScheduled"].map((m) => `reports.${m}`),
       ...["getCustomerGuarantors", "generateDownloadbleTransactions", "getCompleteView", "generateDownloadbleRecords"].map((m) => `transactions.${m}`),
-      ...["getPayAuthByCustomer", "fetchPayAuth", "initFuturePayment", "cancelFuturePayment", "reauthFuturePayment", "initBulkPayments"].map((m) => `payments.${m}`),
       ...["process", "getById", "getByCustomer", "fetch", "getByDate"].map((m) => `liabilities.${m}`),
       "Investments.process",
       ...["process", "getByCustomer", "fetch"].map((m) => `Insurance.${m}`),

@@ -243,10 +243,11 @@ describe("per-object delivery order (parking)", () => {
       });
     const root = (typeof plan === "string" ? JSON.parse(plan) : plan) as Array<{ Plan: PlanNode }>;
     expect(rowsRead(root[0]!.Plan, "webhook_deliveries")).toBe(0);
-    // Jobs rows it reads depend on what else is in the (shared, small) jobs table and on the plan
-    // (a nested loop counts a row once per loop), never on the backlog, which has no jobs.
-    expect(Number(due)).toBeLessThan(parked / 10);
-    expect(rowsRead(root[0]!.Plan, "jobs")).toBeLessThan(parked / 10);
+    // Of `jobs` it reads only other work: the backlog has no job rows at all (counted above), so
+    // what the claim reads there is the table's open work (on this shared database, what earlier
+    // test files left behind) and the plan's shape, neither of which grows with the backlog. No
+    // bound on that count here: it measured other files' leftovers, not this claim.
+    expect(Number(due)).toBeGreaterThanOrEqual(5);
 
     // And the worker does claim the due ones, not the backlog.
     handler = ok;
