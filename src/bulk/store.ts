@@ -1,6 +1,6 @@
 import { sql, type Insertable, type Selectable } from "kysely";
 import type { AppContext } from "../context.js";
-import { machineStore, transition, type HistoryRecord, type MachineStore } from "../core/machine.js";
+import { machineStore, transition, type MachineStore, STATE_TRANSITIONS } from "../core/machine.js";
 import type { Scope } from "../core/tenancy.js";
 import type { BatchesTable, BatchRowsTable } from "../db/schema.js";
 import { batchMachine, COUNTED, rowMachine, type BatchState, type CountedState, type RowState } from "./domain.js";
@@ -12,26 +12,16 @@ import type { Executor, Trx } from "../core/db.js";
 export type BatchRow = Selectable<BatchesTable>;
 export type RowRow = Selectable<BatchRowsTable>;
 
-const history = (h: HistoryRecord<string>) => ({
-  object_type: h.object,
-  object_id: h.id,
-  from_state: h.from,
-  to_state: h.to,
-  actor: h.actor,
-  reason: h.reason,
-  detail: JSON.stringify(h.detail ?? null),
-  at: h.at,
-});
 
 /** Entry effects (events) are the service's: it passes them in (bulk/service.ts), so this file stays SQL only. */
 export function batchStore(afterEnter: MachineStore<BatchState, BatchRow, AppContext, Trx>["afterEnter"]): MachineStore<BatchState, BatchRow, AppContext, Trx> {
-  return machineStore({ machine: batchMachine, table: "batches", stateColumn: "state", history: { table: "state_transitions", row: history }, ...(afterEnter ? { afterEnter } : {}) });
+  return machineStore({ machine: batchMachine, table: "batches", stateColumn: "state", history: STATE_TRANSITIONS, ...(afterEnter ? { afterEnter } : {}) });
 }
 export const rowStore: MachineStore<RowState, RowRow, AppContext, Trx> = machineStore({
   machine: rowMachine,
   table: "batch_rows",
   stateColumn: "state",
-  history: { table: "state_transitions", row: history },
+  history: STATE_TRANSITIONS,
 });
 
 export const rowId = (batchId: string, row: number) => `${batchId}-${row}`;

@@ -153,6 +153,24 @@ export interface HistoryRecord<S extends string> {
   at: Date;
 }
 
+/**
+ * The generic history table every machine but payments' writes to (`state_transitions`, migration
+ * 0012): one row per move, keyed by object type and id. Pass it as a store's `history`.
+ */
+export const STATE_TRANSITIONS = {
+  table: "state_transitions",
+  row: (h: HistoryRecord<string>) => ({
+    object_type: h.object,
+    object_id: h.id,
+    from_state: h.from,
+    to_state: h.to,
+    actor: h.actor,
+    reason: h.reason,
+    detail: JSON.stringify(h.detail ?? null),
+    at: h.at,
+  }),
+};
+
 /** What an entry effect sees: the row as the compare-and-set left it, the edge taken and why. */
 export interface Entry<S extends string, Row, C> {
   ctx: C;

@@ -1,7 +1,7 @@
 import type { Updateable } from "kysely";
 import type { Trx } from "../core/db.js";
 import type { AppContext } from "../context.js";
-import { appendHistory, machineStore, transition, type HistoryRecord, type MachineStore } from "../core/machine.js";
+import { appendHistory, machineStore, transition, type MachineStore, STATE_TRANSITIONS } from "../core/machine.js";
 import type { MandatesTable } from "../db/schema.js";
 import { emitEvent } from "../events/emit.js";
 import { mandateMachine, type MandateState } from "./domain.js";
@@ -16,22 +16,12 @@ import { mandateView } from "./views.js";
 
 export type MandateActor = "api" | "customer" | "bank" | "scheduler" | "worker";
 
-const objectHistory = (h: HistoryRecord<string>) => ({
-  object_type: h.object,
-  object_id: h.id,
-  from_state: h.from,
-  to_state: h.to,
-  actor: h.actor,
-  reason: h.reason,
-  detail: JSON.stringify(h.detail ?? null),
-  at: h.at,
-});
 
 export const mandateStore: MachineStore<MandateState, MandateRow, AppContext, Trx> = machineStore({
   machine: mandateMachine as MachineStore<MandateState, MandateRow, AppContext, Trx>["machine"],
   table: "mandates",
   stateColumn: "state",
-  history: { table: "state_transitions", row: objectHistory },
+  history: STATE_TRANSITIONS,
   afterEnter: (trx, e) => emitMandateEvent(trx, e.row, `mandate.${e.row.state}`, e.at, { reason: e.reason, ...(e.detail ?? {}) }),
 });
 

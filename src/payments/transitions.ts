@@ -1,6 +1,6 @@
 import type { Updateable } from "kysely";
 import type { AppContext } from "../context.js";
-import { appendHistory, machineStore, transition, type HistoryRecord, type MachineStore } from "../core/machine.js";
+import { appendHistory, machineStore, transition, type HistoryRecord, type MachineStore, STATE_TRANSITIONS } from "../core/machine.js";
 import type { DB, PaymentsTable } from "../db/schema.js";
 import { emitEvent } from "../events/emit.js";
 import { debitConfirmed, lateReversal, payoutConfirmed, payoutFailed, refundConfirmed, refundFailed, settlement } from "../ledger/domain.js";
@@ -28,18 +28,6 @@ import type { Trx } from "../core/db.js";
 /** Payments' history rows (payment_transitions, served by the API as the payment's timeline). */
 const paymentHistory = (h: HistoryRecord<PaymentState>) => ({
   payment_id: h.id,
-  from_state: h.from,
-  to_state: h.to,
-  actor: h.actor,
-  reason: h.reason,
-  detail: JSON.stringify(h.detail ?? null),
-  at: h.at,
-});
-
-/** Every other machine's history rows (state_transitions, keyed by object type and id). */
-const objectHistory = (h: HistoryRecord<string>) => ({
-  object_type: h.object,
-  object_id: h.id,
   from_state: h.from,
   to_state: h.to,
   actor: h.actor,
@@ -234,7 +222,7 @@ function transferStore(kind: TransferKind): MachineStore<TransferState, Transfer
     machine: kind === "refund" ? refundMachine : payoutMachine,
     table: kind === "refund" ? "refunds" : "payouts",
     stateColumn: "state",
-    history: { table: "state_transitions", row: objectHistory },
+    history: STATE_TRANSITIONS,
     onEnter: {
       succeeded: (trx, e) => post(trx, e.row, e.at, transferEntries(kind, e.row).confirmed),
       failed: (trx, e) => post(trx, e.row, e.at, transferEntries(kind, e.row).failed),
@@ -313,7 +301,7 @@ export const consentStore: MachineStore<ConsentState, ConsentRow, AppContext, Tr
   machine: consentMachine,
   table: "payment_consents",
   stateColumn: "status",
-  history: { table: "state_transitions", row: objectHistory },
+  history: STATE_TRANSITIONS,
   onEnter: { active: (trx, e) => enqueueExecuteForConsent(trx, e.row.id, e.at), revoked: (trx, e) => enqueueExecuteForConsent(trx, e.row.id, e.at) },
   afterEnter: (trx, e) => emitConsentEvent(trx, e.row, e.at),
 });

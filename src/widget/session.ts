@@ -1,7 +1,7 @@
 import { sql, type Selectable, type Updateable } from "kysely";
 import { Secret, type BankSession, type LoginCredentials, type LoginMethod } from "../banks/connector.js";
 import type { AppContext } from "../context.js";
-import { appendHistory, machineStore, transition, type HistoryRecord, type MachineStore } from "../core/machine.js";
+import { appendHistory, machineStore, transition, type MachineStore, STATE_TRANSITIONS } from "../core/machine.js";
 import type { Env, WidgetSessionsTable } from "../db/schema.js";
 import { newId } from "../lib/ids.js";
 import { randomToken, sha256Hex } from "../lib/secrets.js";
@@ -110,23 +110,13 @@ export type SessionSet = Omit<Updateable<WidgetSessionsTable>, "step" | "updated
 // The step machine, bound to its table
 // ---------------------------------------------------------------------------------------------
 
-const historyRow = (h: HistoryRecord<Step>) => ({
-  object_type: h.object,
-  object_id: h.id,
-  from_state: h.from,
-  to_state: h.to,
-  actor: h.actor,
-  reason: h.reason,
-  detail: JSON.stringify(h.detail ?? null),
-  at: h.at,
-});
 
 /** Widget sessions' table and history. No entry effects, no events: Okra's API has no widget-session event. */
 export const widgetSessionStore: MachineStore<Step, SessionRow, AppContext, Trx> = machineStore({
   machine: stepMachine,
   table: "widget_sessions",
   stateColumn: "step",
-  history: { table: "state_transitions", row: historyRow },
+  history: STATE_TRANSITIONS,
 });
 
 export interface StepMove {
