@@ -14,7 +14,7 @@ import { positiveKobo } from "../lib/kobo.js";
 import { companyAccountView, listCompanyAccounts } from "../payments/company-accounts.js";
 import { createPayout, listPayouts } from "../payments/payouts.js";
 import { paymentStats } from "../payments/reporting.js";
-import { payoutView } from "../payments/views.js";
+import { balanceView, payoutView } from "../payments/views.js";
 import { auditAction, scopeOf } from "./payments-routes.js";
 import { requireRole } from "./roles.js";
 import { AdvanceClockForm, EnvQuery, PageQuery, PayoutBody, rangeEnd, rangeStart, StatsQuery, TestWebhookBody } from "./payments-schemas.js";
@@ -35,16 +35,7 @@ export const dashboardMoneyRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = 
   app.get("/money/balances", { schema: { summary: "Balances: pending, available, in transit, fees (kobo)", querystring: EnvQuery } }, async (req) => {
     const balances = await walletBalances(db, scopeOf(req, req.query.env));
     return ok("Balances retrieved", {
-      balances: balances.map((w) => ({
-        currency: w.currency,
-        pending: Number(w.pending),
-        available: Number(w.available),
-        in_transit: Number(w.in_transit),
-        refunds_in_transit: Number(w.refunds_in_transit),
-        payouts_in_transit: Number(w.payouts_in_transit),
-        fees: Number(w.fees),
-        collected: Number(w.collected),
-      })),
+      balances: balances.map(balanceView),
     });
   });
 

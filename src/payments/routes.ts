@@ -26,7 +26,7 @@ import { approvePayment, declinePayment } from "./review.js";
 import * as S from "./schemas.js";
 import { cancelPayment, getPayment, initiatePayment, listPayments, transitionsOf } from "./service.js";
 import { isSupportedCurrency, SUPPORTED_CURRENCIES, type Executor, type PaymentRow, type Scope, type TransitionRow } from "./types.js";
-import { paymentView, payoutView, refundView } from "./views.js";
+import { balanceView, paymentView, payoutView, refundView } from "./views.js";
 
 const scopeOf = (req: FastifyRequest): Scope => ({ companyId: req.tenant.companyId, env: req.tenant.env });
 
@@ -415,16 +415,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
         if (b.currency !== undefined && !isSupportedCurrency(b.currency)) throw unsupportedCurrency(b.currency);
         const balances = (await walletBalances(db, scopeOf(req))).filter((w) => b.currency === undefined || w.currency === b.currency);
         return ok("Balances retrieved successfully", {
-          balances: balances.map((w) => ({
-            currency: w.currency,
-            pending: Number(w.pending),
-            available: Number(w.available),
-            in_transit: Number(w.in_transit),
-            refunds_in_transit: Number(w.refunds_in_transit),
-            payouts_in_transit: Number(w.payouts_in_transit),
-            fees: Number(w.fees),
-            collected: Number(w.collected),
-          })),
+          balances: balances.map(balanceView),
         });
       },
     );

@@ -1,4 +1,5 @@
 import type { Env } from "../db/schema.js";
+import type { WalletBalance } from "../ledger/store.js";
 import { wireStatus, type PaymentState, type ResponseStatus, type WireStatus } from "./domain.js";
 import type { ConsentRow, PaymentRow, PayoutRow, RefundRow, TransitionRow } from "./types.js";
 
@@ -224,5 +225,19 @@ export function consentView(row: ConsentRow): ConsentView {
     env: wireEnv(row.env),
     created_at: iso(row.created_at)!,
     last_updated: iso(row.updated_at)!,
+  };
+}
+
+/** A currency's balances on the wire (kobo as numbers): `pay/balances` and the dashboard's Money page. */
+export function balanceView(w: WalletBalance) {
+  return {
+    currency: w.currency,
+    pending: Number(w.pending),
+    available: Number(w.available),
+    in_transit: Number(w.in_transit),
+    refunds_in_transit: Number(w.refunds_in_transit),
+    payouts_in_transit: Number(w.payouts_in_transit),
+    fees: Number(w.fees),
+    collected: Number(w.collected),
   };
 }
