@@ -2,7 +2,7 @@ import { sql } from "kysely";
 import type { Executor } from "../core/db.js";
 import type { AccessRequestState } from "../db/schema.js";
 import { OkroError } from "../core/errors.js";
-import { appendHistory, defineMachine, machineStore, transition, type HistoryRecord } from "../core/machine.js";
+import { appendHistory, defineMachine, machineStore, transition, STATE_TRANSITIONS } from "../core/machine.js";
 import { newId } from "../lib/ids.js";
 import { hasProductionAccess } from "../platform/payment-access.js";
 import { audit, type AuditActor } from "./audit.js";
@@ -26,22 +26,11 @@ export const accessRequestMachine = defineMachine({
 
 type Row = { id: string; company_id: string; state: AccessRequestState };
 
-const history = (h: HistoryRecord<string>) => ({
-  object_type: h.object,
-  object_id: h.id,
-  from_state: h.from,
-  to_state: h.to,
-  actor: h.actor,
-  reason: h.reason,
-  detail: JSON.stringify(h.detail ?? null),
-  at: h.at,
-});
-
 const store = machineStore<AccessRequestState, Row, null, Executor>({
   machine: accessRequestMachine,
   table: "payment_access_requests",
   stateColumn: "state",
-  history: { table: "state_transitions", row: history },
+  history: STATE_TRANSITIONS,
 });
 
 export interface BusinessDetails {
