@@ -1,4 +1,4 @@
-import type { Transaction } from "kysely";
+import type { Kysely, Transaction } from "kysely";
 import type { z } from "zod";
 import type { AppContext } from "../context.js";
 import type { DB } from "../db/schema.js";
@@ -40,7 +40,7 @@ export interface JobLog {
 }
 
 /** What a handler is given: the job, its validated payload, the app, its log and the exactly-once completion. */
-export interface RunningJob<P> {
+export interface RunningJob<P, L = unknown, O = never> {
   readonly id: string;
   readonly name: string;
   /** The unique key it was enqueued with (for a recurring job: its period's start, ISO). */
@@ -67,13 +67,63 @@ export interface RunningJob<P> {
    * null: for good). The handler then returns normally. Call it at most once, instead of `complete`.
    */
   fail<T>(error: string, fn?: (trx: Transaction<DB>, outcome: { retryAt: Date | null }) => Promise<T>, options?: { final?: boolean }): Promise<T>;
+  /**
+   * What the definition's {@link JobBatching.load} loaded for this job with its claim (one
+   * statement for every job claimed together); undefined when it has no `load`, or the load
+   * failed (the handler then loads it itself).
+   */
+  readonly loaded: L | undefined;
+  /**
+   * Records this run's outcome through the definition's {@link JobBatching.record}, grouped with
+   * the outcomes of the other jobs of its kind that finish at about the same time: one
+   * transaction, one lease check and state change for all of them (one multi-row statement), the
+   * definition's multi-row effects. Without `failure` the job is done; with it, the run failed
+   * as in {@link fail} (queued again after the backoff, or failed for good). Resolves once
+   * committed, with when it runs again (`retryAt`, null: never); rejects with
+   * {@link JobLeaseLostError} when the lease was taken over (nothing of this job written).
+   * Call it at most once, instead of `complete`/`fail`; only on a definition with `batch`.
+   */
+  settle(outcome: O, failure?: { error: string; final?: boolean }): Promise<{ retryAt: Date | null }>;
 }
 
-export interface JobDefinition<S extends z.ZodType = z.ZodType> {
+/** One job's outcome as {@link JobBatching.record} gets it. */
+export interface SettledJob<P, L, O> {
+  readonly job: RunningJob<P, L, O>;
+  readonly outcome: O;
+  /** null: the job is done. Else it failed with `error`: queued again at `retryAt`, or failed for good when `retryAt` is null. */
+  readonly failure: { error: string; retryAt: Date | null } | null;
+}
+
+/**
+ * Batch capabilities of a definition whose jobs are many and small (webhook deliveries): what a
+ * statement per job would cost is paid once per batch (docs/decisions/0012-one-job-runner.md,
+ * "Throughput").
+ */
+export interface JobBatching<P, L, O> {
+  /** Loads what the handlers of jobs claimed together need, in one statement, by job id (`job.loaded`). */
+  load?(db: Kysely<DB>, jobs: ReadonlyArray<{ id: string; payload: P }>): Promise<ReadonlyMap<string, L>>;
+  /**
+   * Takes the locks recording needs, first in the recording transaction. With `wait` false (a
+   * batch of several) take only those free now (SKIP LOCKED) so the batch never waits holding
+   * some while another transaction holds others in its own order; return the job ids whose locks
+   * are held. The others are recorded after, each alone, with `wait` true.
+   */
+  lock?(trx: Transaction<DB>, items: ReadonlyArray<SettledJob<P, L, O>>, options: { wait: boolean }): Promise<ReadonlySet<string>>;
+  /**
+   * Writes the outcomes' effects (multi-row statements), in the transaction that has just marked
+   * these jobs done or failed, their leases checked: only jobs still this runner's are given. A
+   * throw rolls back the whole batch; its jobs are then recorded again one by one.
+   */
+  record(trx: Transaction<DB>, items: ReadonlyArray<SettledJob<P, L, O>>): Promise<void>;
+  /** Most outcomes in one transaction; default 200. */
+  maxBatch?: number;
+}
+
+export interface JobDefinition<S extends z.ZodType = z.ZodType, L = unknown, O = never> {
   readonly name: string;
   /** Validated at enqueue (a bad payload never gets in) and again at run (a payload written by an older build). */
   readonly payload: S;
-  readonly handler: (job: RunningJob<z.output<S>>) => Promise<void>;
+  readonly handler: (job: RunningJob<z.output<S>, L, O>) => Promise<void>;
   readonly retry: RetryPolicy;
   /** Business time, ms; or derived from the app's configuration when the runner starts (e.g. above a configured bank timeout). */
   readonly leaseMs: number | ((ctx: AppContext) => number);
@@ -81,6 +131,8 @@ export interface JobDefinition<S extends z.ZodType = z.ZodType> {
   readonly concurrency: number | undefined;
   /** Recurring housekeeping: enqueued once per period of this length (ms) by every runner that knows it; the unique key (name, period start) makes a cluster run each period once. */
   readonly everyMs: number | undefined;
+  /** Batch loading and recording (`job.loaded`, `job.settle`); absent: every job on its own. */
+  readonly batch: JobBatching<z.output<S>, L, O> | undefined;
 }
 
 /**
@@ -96,19 +148,20 @@ export function jobKind<S extends z.ZodType>(kind: { name: string; payload: S; r
   return { name: kind.name, payload: kind.payload, retry: kind.retry ?? DEFAULT_RETRY };
 }
 
-export interface JobOptions<S extends z.ZodType> {
+export interface JobOptions<S extends z.ZodType, L = unknown, O = never> {
   name: string;
   payload: S;
-  handler: (job: RunningJob<z.output<S>>) => Promise<void>;
+  handler: (job: RunningJob<z.output<S>, L, O>) => Promise<void>;
   retry?: RetryPolicy;
   leaseMs?: number | ((ctx: AppContext) => number);
   concurrency?: number;
   everyMs?: number;
+  batch?: JobBatching<z.output<S>, L, O>;
 }
 
 const NAME = /^[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*$/;
 
-export function defineJob<S extends z.ZodType>(options: JobOptions<S>): JobDefinition<S> {
+export function defineJob<S extends z.ZodType, L = unknown, O = never>(options: JobOptions<S, L, O>): JobDefinition<S, L, O> {
   if (!NAME.test(options.name) || options.name.length > 100) {
     throw new RangeError(`job name must be dotted lower-case words (e.g. "payments.execute"): ${options.name}`);
   }
@@ -122,7 +175,10 @@ export function defineJob<S extends z.ZodType>(options: JobOptions<S>): JobDefin
   if (options.everyMs !== undefined && (!Number.isInteger(options.everyMs) || options.everyMs < 1000)) {
     throw new RangeError(`${options.name}: everyMs must be a whole number of ms, at least 1000`);
   }
-  return { ...options, retry, leaseMs, concurrency: options.concurrency, everyMs: options.everyMs };
+  if (options.batch?.maxBatch !== undefined && (!Number.isInteger(options.batch.maxBatch) || options.batch.maxBatch < 1)) {
+    throw new RangeError(`${options.name}: batch.maxBatch must be a positive integer`);
+  }
+  return { ...options, retry, leaseMs, concurrency: options.concurrency, everyMs: options.everyMs, batch: options.batch };
 }
 
 export function checkLeaseMs(name: string, leaseMs: number): number {

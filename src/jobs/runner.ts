@@ -4,8 +4,8 @@ import type { BaseLogger } from "pino";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { AppContext } from "../context.js";
 import type { DB } from "../db/schema.js";
-import { backoffMs, checkLeaseMs, JobLeaseLostError, JobPayloadError, parsePayload, type JobDefinition, type RunningJob } from "./define.js";
-import { claimJobs, completeJob, enqueue, failJob, failJobWith, localEnqueues, queueDepth, type JobRow } from "./store.js";
+import { backoffMs, checkLeaseMs, JobLeaseLostError, JobPayloadError, parsePayload, type JobDefinition, type RunningJob, type SettledJob } from "./define.js";
+import { claimJobs, completeJob, enqueue, failJob, failJobWith, localEnqueues, queueDepth, settleJobs, type JobRow } from "./store.js";
 
 /**
  * The one job runner (docs/decisions/0012-one-job-runner.md). Any number run at once, in any number
@@ -50,7 +50,16 @@ export interface JobRunnerOptions {
   companyIds?: readonly string[];
 }
 
-type AnyDefinition = JobDefinition<any>;
+type AnyDefinition = JobDefinition<any, any, any>;
+type Claimed = { def: AnyDefinition; row: JobRow; loaded: unknown };
+/** An outcome waiting for its batch's commit ({@link JobRunner} `settleSoon`). */
+interface PendingSettle {
+  item: SettledJob<unknown, unknown, unknown>;
+  row: JobRow;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+const DEFAULT_MAX_BATCH = 200;
 
 function createMetrics(registry: Registry, ctx: AppContext) {
   const jobs = new Counter({
@@ -93,6 +102,8 @@ export class JobRunner {
   private readonly inFlightByName = new Map<string, number>();
   /** Recurring definitions: the period start this runner last enqueued (ms). */
   private readonly scheduled = new Map<string, number>();
+  /** Batch definitions' outcomes waiting to be recorded, and whether a recording is under way, by name. */
+  private readonly settling = new Map<string, { queue: PendingSettle[]; flushing: boolean }>();
   private loop: Promise<void> | undefined;
   private stopping = false;
   private woken = false;
@@ -155,7 +166,7 @@ export class JobRunner {
       const { claims } = await this.claim(this.concurrency);
       if (claims.length === 0) break;
       total += claims.length;
-      await Promise.all(claims.map(({ def, row }) => this.handle(def, row)));
+      await Promise.all(claims.map(({ def, row, loaded }) => this.handle(def, row, loaded)));
     }
     return total;
   }
@@ -181,9 +192,9 @@ export class JobRunner {
         claimed = batch.claims.length;
         more = batch.more;
         this.refillOnFinish = batch.more || batch.atBound;
-        for (const { def, row } of batch.claims) {
+        for (const { def, row, loaded } of batch.claims) {
           this.inFlightByName.set(def.name, (this.inFlightByName.get(def.name) ?? 0) + 1);
-          const work: Promise<void> = this.handle(def, row).finally(() => {
+          const work: Promise<void> = this.handle(def, row, loaded).finally(() => {
             this.inFlight.delete(work);
             this.inFlightByName.set(def.name, this.inFlightByName.get(def.name)! - 1);
             // A finished job frees a slot worth filling only if the last claim left work behind.
@@ -237,7 +248,7 @@ export class JobRunner {
    * some statement got all it asked for (more may be due); `atBound`: a kind was skipped at its
    * own bound (its finished jobs make room for more of it).
    */
-  private async claim(free: number): Promise<{ claims: Array<{ def: AnyDefinition; row: JobRow }>; more: boolean; atBound: boolean }> {
+  private async claim(free: number): Promise<{ claims: Claimed[]; more: boolean; atBound: boolean }> {
     const now = this.ctx.clock.now();
     const open: string[] = [];
     const bounded: AnyDefinition[] = [];
@@ -245,7 +256,7 @@ export class JobRunner {
       if (def.concurrency === undefined) open.push(def.name);
       else bounded.push(def);
     }
-    const out: Array<{ def: AnyDefinition; row: JobRow }> = [];
+    const out: Claimed[] = [];
     let more = false;
     let atBound = false;
     const take = async (names: string[], limit: number, leaseMs: number) => {
@@ -258,7 +269,7 @@ export class JobRunner {
         companyIds: this.companyIds,
       });
       if (rows.length >= limit) more = true;
-      for (const row of rows) out.push({ def: this.definitions.get(row.name)!, row });
+      for (const row of rows) out.push({ def: this.definitions.get(row.name)!, row, loaded: undefined });
     };
     for (const def of bounded) {
       const own = def.concurrency! - (this.inFlightByName.get(def.name) ?? 0);
@@ -277,13 +288,108 @@ export class JobRunner {
       else more = true; // no room left for these kinds this time
     }
     for (const { def } of out) this.metrics?.jobs.inc({ name: def.name, outcome: "claimed" });
+    await this.loadClaimed(out);
     return { claims: out, more, atBound };
   }
 
+  /** Runs each batch definition's `load` once for all its jobs just claimed (payloads that do not parse are left to fail in `execute`). */
+  private async loadClaimed(claims: Claimed[]): Promise<void> {
+    const byName = new Map<string, Claimed[]>();
+    for (const c of claims) {
+      if (!c.def.batch?.load) continue;
+      byName.set(c.def.name, [...(byName.get(c.def.name) ?? []), c]);
+    }
+    for (const [name, group] of byName) {
+      const def = this.definitions.get(name)!;
+      const jobs: Array<{ id: string; payload: unknown }> = [];
+      for (const c of group) {
+        const parsed = def.payload.safeParse(c.row.payload);
+        if (parsed.success) jobs.push({ id: c.row.id, payload: parsed.data });
+      }
+      if (jobs.length === 0) continue;
+      try {
+        const loaded = await def.batch!.load!(this.ctx.db, jobs);
+        for (const c of group) c.loaded = loaded.get(c.row.id);
+      } catch (error) {
+        // The jobs are claimed: let them run; each handler loads what it needs itself.
+        this.log.warn({ err: error, workerId: this.workerId, job: name }, "job runner: loading claimed jobs failed; their handlers load on their own");
+      }
+    }
+  }
+
+  /**
+   * Group commit of batch definitions' outcomes: the first to arrive starts a recording (after
+   * one turn of the event loop, so outcomes that arrived together go together), later ones
+   * queue and the next recording takes them all. Resolves when the job's outcome committed.
+   */
+  private settleSoon(def: AnyDefinition, pending: Omit<PendingSettle, "resolve" | "reject">): Promise<void> {
+    let state = this.settling.get(def.name);
+    if (!state) this.settling.set(def.name, (state = { queue: [], flushing: false }));
+    const promise = new Promise<void>((resolve, reject) => state.queue.push({ ...pending, resolve, reject }));
+    if (!state.flushing) void this.flushSettles(def, state);
+    return promise;
+  }
+
+  private async flushSettles(def: AnyDefinition, state: { queue: PendingSettle[]; flushing: boolean }): Promise<void> {
+    state.flushing = true;
+    try {
+      await new Promise((resolve) => setImmediate(resolve));
+      while (state.queue.length > 0) {
+        const batch = state.queue.splice(0, def.batch!.maxBatch ?? DEFAULT_MAX_BATCH);
+        try {
+          await this.recordBatch(def, batch);
+        } catch (error) {
+          if (batch.length === 1) {
+            batch[0]!.reject(error);
+            continue;
+          }
+          // One bad outcome (or a deadlock) must not hold back the others: each again, alone.
+          this.log.warn({ err: error, workerId: this.workerId, job: def.name, jobs: batch.length }, "job runner: recording a batch failed; recording its jobs one by one");
+          for (const p of batch) await this.recordBatch(def, [p]).catch(p.reject);
+        }
+      }
+    } finally {
+      state.flushing = false;
+    }
+  }
+
+  /**
+   * One transaction: the definition's locks, every job's lease check and new state in one
+   * statement, the definition's effects for the jobs still this runner's; then each job's promise
+   * settles. Jobs whose locks were busy are recorded after, one by one. Throws (nothing settled)
+   * when the transaction fails.
+   */
+  private async recordBatch(def: AnyDefinition, batch: PendingSettle[]): Promise<void> {
+    const hooks = def.batch!;
+    let busy: PendingSettle[] = [];
+    let live: PendingSettle[] = [];
+    let lost: PendingSettle[] = [];
+    await this.ctx.db.transaction().execute(async (trx) => {
+      let taken = batch;
+      if (hooks.lock) {
+        const held = await hooks.lock(trx, batch.map((p) => p.item), { wait: batch.length === 1 });
+        taken = batch.filter((p) => held.has(p.row.id));
+        busy = batch.filter((p) => !held.has(p.row.id));
+      }
+      const now = this.ctx.clock.now();
+      const moved = await settleJobs(
+        trx,
+        taken.map((p) => ({ job: p.row, error: p.item.failure?.error ?? null, retryAt: p.item.failure?.retryAt ?? null })),
+        now,
+      );
+      live = taken.filter((p) => moved.has(p.row.id));
+      lost = taken.filter((p) => !moved.has(p.row.id));
+      if (live.length > 0) await hooks.record(trx, live.map((p) => p.item));
+    });
+    for (const p of live) p.resolve();
+    for (const p of lost) p.reject(new JobLeaseLostError(p.row.name, p.row.id));
+    for (const p of busy) await this.recordBatch(def, [p]).catch(p.reject);
+  }
+
   /** Runs one claimed job and records its outcome. Never throws. */
-  private async handle(def: AnyDefinition, row: JobRow): Promise<void> {
+  private async handle(def: AnyDefinition, row: JobRow, loaded: unknown): Promise<void> {
     const started = performance.now();
-    const outcome = await this.execute(def, row).catch((error: unknown) => {
+    const outcome = await this.execute(def, row, loaded).catch((error: unknown) => {
       // Recording the outcome failed (database down): the lease lapses and the job runs again.
       this.log.error({ err: error, workerId: this.workerId, job: def.name, id: row.id }, "job runner: recording a job's outcome failed; it runs again when its lease lapses");
       return "error";
@@ -292,7 +398,7 @@ export class JobRunner {
     this.metrics?.duration.observe({ name: def.name }, (performance.now() - started) / 1000);
   }
 
-  private async execute(def: AnyDefinition, row: JobRow): Promise<string> {
+  private async execute(def: AnyDefinition, row: JobRow, loaded: unknown): Promise<string> {
     const clock = this.ctx.clock;
     const fields = { workerId: this.workerId, job: def.name, id: row.id, key: row.key, attempt: row.attempts };
     if (row.attempts > row.max_attempts) {
@@ -316,7 +422,9 @@ export class JobRunner {
     const settle = () => {
       if (completed || failed) throw new Error(`job ${row.name} ${row.id}: complete() or fail() called twice`);
     };
-    const job: RunningJob<unknown> = {
+    const retryAtAfter = (now: Date, final: boolean | undefined) =>
+      !final && row.attempts < row.max_attempts ? new Date(now.getTime() + backoffMs(def.retry.backoff, row.attempts)) : null;
+    const job: RunningJob<unknown, unknown, unknown> = {
       id: row.id,
       name: row.name,
       key: row.key,
@@ -340,10 +448,20 @@ export class JobRunner {
       fail: async <T>(error: string, fn?: (trx: Transaction<DB>, outcome: { retryAt: Date | null }) => Promise<T>, options?: { final?: boolean }): Promise<T> => {
         settle();
         const now = clock.now();
-        const retryAt = !options?.final && row.attempts < row.max_attempts ? new Date(now.getTime() + backoffMs(def.retry.backoff, row.attempts)) : null;
+        const retryAt = retryAtAfter(now, options?.final);
         const result = await failJobWith(this.ctx.db, row, { now, error, retryAt }, fn ? (trx) => fn(trx, { retryAt }) : undefined);
         failed = retryAt ? "queued" : "failed";
         return result;
+      },
+      loaded,
+      settle: async (outcome: unknown, failure?: { error: string; final?: boolean }): Promise<{ retryAt: Date | null }> => {
+        if (!def.batch) throw new Error(`job ${row.name}: settle() needs a definition with batch.record`);
+        settle();
+        const retryAt = failure ? retryAtAfter(clock.now(), failure.final) : null;
+        await this.settleSoon(def, { row, item: { job, outcome, failure: failure ? { error: failure.error, retryAt } : null } });
+        if (failure) failed = retryAt ? "queued" : "failed";
+        else completed = true;
+        return { retryAt };
       },
     };
     try {

@@ -200,6 +200,38 @@ export async function failJob(db: Executor, job: JobRow, p: { now: Date; error: 
   return row?.state as "queued" | "failed" | undefined;
 }
 
+/** One job's fate in {@link settleJobs}: done (`error` null), or failed, queued again at `retryAt` or for good. */
+export interface JobFate {
+  job: JobRow;
+  error: string | null;
+  retryAt: Date | null;
+}
+
+/**
+ * Lease check, row lock and outcome of many jobs in one statement (a batch's recording
+ * transaction, before its effects): each job still leased with its claim's token is marked done,
+ * queued again at `retryAt` or failed for good; returns the ids it moved (the others' leases were
+ * taken over: their effects must not be written). The rows stay locked until the transaction ends.
+ */
+export async function settleJobs(trx: Executor, fates: readonly JobFate[], now: Date): Promise<Set<string>> {
+  if (fates.length === 0) return new Set();
+  // In id order, so two transactions settling overlapping jobs (a lapsed lease) lock them in one order.
+  const values = [...fates]
+    .sort((a, b) => (a.job.id < b.job.id ? -1 : a.job.id > b.job.id ? 1 : 0))
+    .map(({ job, error, retryAt }) => {
+      const state = error === null ? "done" : retryAt ? "queued" : "failed";
+      return sql`(${job.id}::text, ${job.lease_token}::text, ${state}::text, ${retryAt}::timestamptz, ${error === null ? null : error.slice(0, 2000)}::text)`;
+    });
+  const { rows } = await sql<{ id: string }>`
+    UPDATE jobs j
+    SET state = v.state, run_at = v.run_at, lease_token = NULL, lease_owner = NULL, lease_until = NULL,
+        last_error = v.error, finished_at = CASE WHEN v.state = 'queued' THEN NULL ELSE ${now}::timestamptz END, updated_at = ${now}
+    FROM (VALUES ${sql.join(values)}) AS v (id, token, state, run_at, error)
+    WHERE j.id = v.id AND j.state = 'running' AND j.lease_token = v.token
+    RETURNING j.id`.execute(trx);
+  return new Set(rows.map((r) => r.id));
+}
+
 /** Open and failed jobs by name and state (the queue-depth gauge). Done jobs are not counted. */
 export async function queueDepth(db: Executor): Promise<Array<{ name: string; state: string; count: number }>> {
   const rows = await db
