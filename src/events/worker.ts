@@ -1,8 +1,9 @@
 import { sql, type Kysely, type Transaction } from "kysely";
 import type { BaseLogger } from "pino";
 import { Counter, Histogram, type Registry } from "prom-client";
+import type { z } from "zod";
 import type { DB, Env } from "../db/schema.js";
-import { defineJob, JobLeaseLostError, type JobDefinition, type RunningJob } from "../jobs/define.js";
+import { defineJob, JobLeaseLostError, type JobDefinition, type RunningJob, type SettledJob } from "../jobs/define.js";
 import { createWebhookAgents, sendWebhook, WEBHOOK_TIMEOUT_MS, type AttemptResult, type WebhookAgents } from "./deliver.js";
 import { endpointSecrets } from "./endpoint-secrets.js";
 import {
@@ -85,6 +86,15 @@ interface Loaded {
 
 type Outcome = "success" | "failure" | "gone" | "not_sent";
 
+/** A sent attempt, waiting to be recorded with others (the runner's batch `record`). */
+interface Attempted {
+  d: Loaded;
+  startedAt: Date;
+  result: AttemptResult;
+}
+
+type DeliveryRun = RunningJob<z.output<typeof DeliveryJobPayload>, Loaded | null, Attempted>;
+
 function createMetrics(registry: Registry) {
   const attempts = new Counter({
     name: "okro_webhook_attempts_total",
@@ -107,7 +117,8 @@ const behindSql = (d: string) => sql<boolean>`EXISTS (
   WHERE e.endpoint_id = ${sql.ref(`${d}.endpoint_id`)} AND e.object_key = ${sql.ref(`${d}.object_key`)}
     AND e.status = 'pending' AND e.sequence < ${sql.ref(`${d}.sequence`)})`;
 
-async function load(db: Kysely<DB>, id: string): Promise<Loaded | undefined> {
+/** The deliveries of these ids with what sending them needs (one statement however many). */
+async function loadMany(db: Kysely<DB>, ids: readonly string[]): Promise<Map<string, Loaded>> {
   const { rows } = await sql<Loaded>`
     SELECT d.id, d.event_id, d.endpoint_id, d.object_key, d.env, d.status, ev.payload, ${behindSql("d")} AS behind,
            ep.id AS endpoint_found, ep.url, ep.enabled, ep.secret_enc, ep.previous_secret_enc,
@@ -115,9 +126,57 @@ async function load(db: Kysely<DB>, id: string): Promise<Loaded | undefined> {
     FROM webhook_deliveries d
     LEFT JOIN events ev ON ev.id = d.event_id
     LEFT JOIN webhook_endpoints ep ON ep.id = d.endpoint_id
-    WHERE d.id = ${id}
+    WHERE d.id = ANY(${[...new Set(ids)]}::text[])
   `.execute(db);
-  return rows[0];
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+async function load(db: Kysely<DB>, id: string): Promise<Loaded | undefined> {
+  return (await loadMany(db, [id])).get(id);
+}
+
+/**
+ * Records sent attempts of several deliveries in one statement (the runner's batch `record`, in
+ * the transaction that has just checked the jobs' leases and marked them done or failed, holding
+ * the deliveries' objects' locks): each attempt's row; each delivery's move while it is still
+ * pending (a 410 of another delivery may have failed it meanwhile): succeeded, pending for its
+ * retry, or failed after its last attempt; and, for each that finished, the next delivery of its
+ * queue (the lowest-sequence pending one besides it: what releaseHeads would release), which is
+ * then enqueued. Only a queue's head has a job, so no two items share a queue.
+ */
+async function recordAttempts(trx: Transaction<DB>, items: ReadonlyArray<SettledJob<unknown, Loaded | null, Attempted>>): Promise<void> {
+  if (items.length === 0) return;
+  const now = items[0]!.job.ctx.clock.now();
+  const values = items.map(({ job, outcome: { d, startedAt, result }, failure }) => {
+    const status = failure === null ? "succeeded" : failure.retryAt === null ? "failed" : "pending";
+    return sql`(${d.id}::text, ${job.attempt}::int4, ${startedAt}::timestamptz, ${result.durationMs}::int4, ${result.statusCode}::int4, ${result.error}::text, ${result.snippet}::text, ${status}::text)`;
+  });
+  const { rows } = await sql<{ id: string; company_id: string; attempts: number }>`
+    WITH o (id, attempt, started_at, duration_ms, status_code, error, snippet, status) AS (VALUES ${sql.join(values)}),
+    attempt AS (
+      INSERT INTO webhook_attempts (delivery_id, attempt, started_at, duration_ms, status_code, error, response_snippet)
+      SELECT o.id, o.attempt, o.started_at, o.duration_ms, o.status_code, o.error, o.snippet
+      FROM o WHERE EXISTS (SELECT 1 FROM webhook_deliveries x WHERE x.id = o.id)
+      ON CONFLICT (delivery_id, attempt) DO NOTHING
+    ),
+    moved AS (
+      UPDATE webhook_deliveries d
+      SET status = o.status, attempts = o.attempt, last_status_code = o.status_code, last_error = o.error, updated_at = ${now}
+      FROM o
+      WHERE d.id = o.id AND d.status = 'pending'
+      RETURNING d.id, d.endpoint_id, d.object_key, d.status
+    )
+    SELECT n.id, n.company_id, n.attempts
+    FROM moved m
+    CROSS JOIN LATERAL (
+      SELECT e.id, e.company_id, e.attempts FROM webhook_deliveries e
+      WHERE e.endpoint_id = m.endpoint_id AND e.object_key = m.object_key AND e.status = 'pending' AND e.id <> m.id
+      ORDER BY e.sequence
+      LIMIT 1
+    ) n
+    WHERE m.status <> 'pending'
+  `.execute(trx);
+  if (rows.length > 0) await queueDeliveries(trx, rows, now);
 }
 
 async function isBehind(trx: Transaction<DB>, id: string): Promise<boolean> {
@@ -132,13 +191,13 @@ class HeadAfterAll extends Error {}
  * The `webhooks.deliver` job definition. Every runner that delivers webhooks registers one (the
  * options are per process: timeouts, metrics, jitter); enqueueing uses queues.ts's DELIVERY_JOB.
  */
-export function webhookDeliveryJob(options: WebhookJobOptions = {}): JobDefinition<typeof DeliveryJobPayload> {
+export function webhookDeliveryJob(options: WebhookJobOptions = {}): JobDefinition<typeof DeliveryJobPayload, Loaded | null, Attempted> {
   const timeoutMs = options.timeoutMs ?? WEBHOOK_TIMEOUT_MS;
   const log = options.logger ?? silentLogger;
   const metrics = options.registry ? createMetrics(options.registry) : undefined;
   let agents = options.agents;
 
-  async function finishUnsent(job: RunningJob<{ delivery_id: string }>, d: Loaded, reason: "endpoint_disabled" | "endpoint_deleted" | "event_missing"): Promise<void> {
+  async function finishUnsent(job: DeliveryRun, d: Loaded, reason: "endpoint_disabled" | "endpoint_deleted" | "event_missing"): Promise<void> {
     const now = job.ctx.clock.now();
     await job.complete(async (trx) => {
       await lockObjectsOf(trx, [d.event_id]);
@@ -157,7 +216,7 @@ export function webhookDeliveryJob(options: WebhookJobOptions = {}): JobDefiniti
     log.debug({ job: job.id, delivery: d.id, endpoint: d.endpoint_id, reason }, "webhook delivery not sent");
   }
 
-  async function record(job: RunningJob<{ delivery_id: string }>, d: Loaded, startedAt: Date, result: AttemptResult): Promise<void> {
+  async function record(job: DeliveryRun, d: Loaded, startedAt: Date, result: AttemptResult): Promise<void> {
     const now = job.ctx.clock.now();
     const gone = result.statusCode === 410;
     const outcome: Outcome = result.ok ? "success" : gone ? "gone" : "failure";
@@ -198,10 +257,7 @@ export function webhookDeliveryJob(options: WebhookJobOptions = {}): JobDefiniti
     };
     try {
       if (result.ok) {
-        await job.complete(async (trx) => {
-          await lockObjectsOf(trx, [d.event_id]);
-          await move(trx, "succeeded");
-        });
+        await job.settle({ d, startedAt, result });
       } else if (gone) {
         await job.fail(
           "the receiver answered 410 Gone: endpoint disabled",
@@ -226,12 +282,9 @@ export function webhookDeliveryJob(options: WebhookJobOptions = {}): JobDefiniti
         );
         log.warn(fields, "webhook endpoint disabled: the receiver answered 410 Gone");
       } else {
-        await job.fail(result.error ?? `HTTP ${result.statusCode}`, async (trx, { retryAt }) => {
-          await lockObjectsOf(trx, [d.event_id]);
-          // The last attempt: given up, and the next delivery of its queue goes.
-          await move(trx, retryAt === null ? "failed" : "pending");
-        });
-        if (job.attempt >= job.maxAttempts) log.warn(fields, `webhook delivery failed: gave up after ${job.attempt} attempts`);
+        // The last attempt: given up, and the next delivery of its queue goes (recordAttempts).
+        const { retryAt } = await job.settle({ d, startedAt, result }, { error: result.error ?? `HTTP ${result.statusCode}` });
+        if (retryAt === null) log.warn(fields, `webhook delivery failed: gave up after ${job.attempt} attempts`);
       }
     } catch (error) {
       if (error instanceof JobLeaseLostError) {
@@ -247,14 +300,36 @@ export function webhookDeliveryJob(options: WebhookJobOptions = {}): JobDefiniti
     log.debug(fields, "webhook attempt");
   }
 
-  return defineJob({
+  return defineJob<typeof DeliveryJobPayload, Loaded | null, Attempted>({
     name: DELIVERY_JOB.name,
     payload: DeliveryJobPayload,
     retry: { maxAttempts: MAX_ATTEMPTS, backoff: deliveryBackoff(options.random) },
     leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
+    // Many small jobs: deliveries claimed together are loaded in one statement, and attempts that
+    // finish together are recorded in one transaction (docs/decisions/0012, "Throughput").
+    batch: {
+      async load(db, jobs) {
+        const found = await loadMany(
+          db,
+          jobs.map((j) => j.payload.delivery_id),
+        );
+        return new Map(jobs.map((j) => [j.id, found.get(j.payload.delivery_id) ?? null]));
+      },
+      // The objects' locks (see queues.ts), taken first; in a batch only those free now.
+      async lock(trx, items, { wait }) {
+        const held = await lockObjectsOf(
+          trx,
+          items.map((i) => i.outcome.d.event_id),
+          { skipLocked: !wait },
+        );
+        return new Set(items.filter((i) => held.has(i.outcome.d.event_id)).map((i) => i.job.id));
+      },
+      record: recordAttempts,
+    },
     handler: async (job) => {
       const ctx = job.ctx;
-      const d = await load(ctx.db, job.payload.delivery_id);
+      // Loaded with the claim (null: the delivery is gone); on its own if that load failed.
+      const d = job.loaded === undefined ? await load(ctx.db, job.payload.delivery_id) : (job.loaded ?? undefined);
       // Gone with its endpoint, or already finished (a run that lost its lease to this one's predecessor): nothing to do.
       if (!d || d.status !== "pending") return;
       if (d.behind) {

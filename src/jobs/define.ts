@@ -135,6 +135,9 @@ export interface JobDefinition<S extends z.ZodType = z.ZodType, L = unknown, O =
   readonly batch: JobBatching<z.output<S>, L, O> | undefined;
 }
 
+/** Any definition, whatever its payload, loaded and outcome types (lists of definitions, the runner). */
+export type AnyJobDefinition = JobDefinition<any, any, any>;
+
 /**
  * What enqueueing needs of a definition: its name, payload schema and retry policy (the attempt
  * budget is stored with the job). A domain whose transitions enqueue work can declare its kinds

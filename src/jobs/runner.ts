@@ -4,7 +4,7 @@ import type { BaseLogger } from "pino";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { AppContext } from "../context.js";
 import type { DB } from "../db/schema.js";
-import { backoffMs, checkLeaseMs, JobLeaseLostError, JobPayloadError, parsePayload, type JobDefinition, type RunningJob, type SettledJob } from "./define.js";
+import { backoffMs, checkLeaseMs, JobLeaseLostError, JobPayloadError, parsePayload, type AnyJobDefinition, type RunningJob, type SettledJob } from "./define.js";
 import { claimJobs, completeJob, enqueue, failJob, failJobWith, localEnqueues, queueDepth, settleJobs, type JobRow } from "./store.js";
 
 /**
@@ -50,7 +50,7 @@ export interface JobRunnerOptions {
   companyIds?: readonly string[];
 }
 
-type AnyDefinition = JobDefinition<any, any, any>;
+type AnyDefinition = AnyJobDefinition;
 type Claimed = { def: AnyDefinition; row: JobRow; loaded: unknown };
 /** An outcome waiting for its batch's commit ({@link JobRunner} `settleSoon`). */
 interface PendingSettle {
