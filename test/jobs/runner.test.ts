@@ -530,3 +530,122 @@ describe("keyed work asked for again (requeue, cancelQueued, advanceQueued)", ()
     expect(byKey.running!.state).toBe("running");
   });
 });
+
+describe("batches (job.loaded, job.settle)", () => {
+  type Item = { readonly job: { readonly name: string; readonly payload: { n: number }; readonly attempt: number }; readonly outcome: string; readonly failure: { error: string; retryAt: Date | null } | null };
+  /**
+   * A batch kind: `load` gives each job a label (and counts its calls); the handler settles with
+   * that label, failing odd numbers; `record` writes one effect row per outcome in one multi-row
+   * INSERT (note: the label, and "retry" or "done"), and throws when asked to record n = 13.
+   */
+  function batchJob(what: string, lock?: (items: readonly Item[], wait: boolean) => Set<string>) {
+    const calls = { load: [] as number[], record: [] as number[][], lock: [] as Array<{ ns: number[]; wait: boolean }> };
+    const def = defineJob<z.ZodObject<{ n: z.ZodNumber }>, string, string>({
+      name: uniqueName(what),
+      payload: z.object({ n: z.number().int() }),
+      retry: { maxAttempts: 3, backoff: () => 60_000 },
+      batch: {
+        async load(db, jobs) {
+          calls.load.push(jobs.length);
+          const { rows } = await sql<{ id: string; label: string }>`SELECT id, 'label-' || (payload->>'n') AS label FROM jobs WHERE id = ANY(${jobs.map((j) => j.id)}::text[])`.execute(db);
+          return new Map(rows.map((r) => [r.id, r.label]));
+        },
+        ...(lock
+          ? {
+              async lock(_trx, items, { wait }) {
+                calls.lock.push({ ns: items.map((i) => i.job.payload.n).sort((a, b) => a - b), wait });
+                return lock(items, wait);
+              },
+            }
+          : {}),
+        async record(trx, items) {
+          calls.record.push(items.map((i) => i.job.payload.n).sort((a, b) => a - b));
+          if (items.some((i) => i.job.payload.n === 13)) throw new Error("thirteen cannot be recorded");
+          const values = items.map((i) => sql`(${i.job.name}, ${String(i.job.payload.n)}, ${`${i.outcome}:${i.failure ? (i.failure.retryAt ? "retry" : "final") : "done"}`})`);
+          await sql`INSERT INTO job_test_effects (job_name, key, note) VALUES ${sql.join(values)}`.execute(trx);
+        },
+      },
+      handler: async (job) => {
+        await gate?.promise;
+        await job.settle(job.loaded ?? "not loaded", job.payload.n % 2 === 1 ? { error: `odd ${job.payload.n}` } : undefined);
+      },
+    });
+    return { def, calls };
+  }
+  let gate: { promise: Promise<void>; open: () => void; arrived: number } | undefined;
+  const notes = async (name: string) =>
+    (await sql<{ key: string; note: string }>`SELECT key, note FROM job_test_effects WHERE job_name = ${name} ORDER BY key::int`.execute(ctx.db)).rows.map((r) => `${r.key}=${r.note}`);
+
+  it("loads the jobs claimed together in one call and records outcomes that finish together in one transaction", async () => {
+    const { def, calls } = batchJob("batch");
+    for (let n = 1; n <= 8; n++) await enqueue(ctx.db, def, { n }, { now: clock.now() });
+    const runner = new JobRunner(ctx, [def], { concurrency: 8 });
+    expect(await runner.runOnce()).toBe(8);
+    expect(calls.load).toEqual([8]);
+    expect(calls.record).toEqual([[1, 2, 3, 4, 5, 6, 7, 8]]);
+    expect(await notes(def.name)).toEqual(["1=label-1:retry", "2=label-2:done", "3=label-3:retry", "4=label-4:done", "5=label-5:retry", "6=label-6:done", "7=label-7:retry", "8=label-8:done"]);
+    const jobs = await jobsOf(def.name);
+    const byN = (n: number) => jobs.find((j) => (j.payload as { n: number }).n === n)!;
+    expect(byN(2)).toMatchObject({ state: "done", attempts: 1, lease_token: null, last_error: null });
+    expect(byN(3)).toMatchObject({ state: "queued", attempts: 1, lease_token: null, last_error: "odd 3", finished_at: null });
+    expect(byN(3).run_at!.getTime()).toBe(clock.now().getTime() + 60_000);
+    // Odd ones fail for good on their third attempt, their last outcome recorded as final.
+    clock.advance(60_000);
+    expect(await runner.runOnce()).toBe(4);
+    clock.advance(60_000);
+    expect(await runner.runOnce()).toBe(4);
+    expect((await jobsOf(def.name)).filter((j) => j.state === "failed").map((j) => (j.payload as { n: number }).n).sort()).toEqual([1, 3, 5, 7]);
+    expect(await notes(def.name)).toContain("7=label-7:final");
+  });
+
+  it("leaves out a job whose lapsed lease was taken over while it ran: its outcome is not written, the others' are", async () => {
+    const { def, calls } = batchJob("batch_lease");
+    for (const n of [2, 4, 6]) await enqueue(ctx.db, def, { n }, { now: clock.now() });
+    let open!: () => void;
+    gate = { promise: new Promise<void>((resolve) => (open = resolve)), open: () => open(), arrived: 0 };
+    try {
+      const runner = new JobRunner(ctx, [def], { concurrency: 3, workerId: "slow" });
+      const running = runner.runOnce();
+      await until(async () => (await jobsOf(def.name)).every((j) => j.state === "running"), "the three jobs claimed");
+      // Their lease lapses while the handlers wait; another worker takes one over.
+      clock.advance(60_000);
+      const now = clock.now();
+      const [taken] = await claimJobs(ctx.db, { names: [def.name], now, leaseUntil: new Date(now.getTime() + 60_000), limit: 1, owner: "successor" });
+      gate.open();
+      await running;
+      const n = (taken!.payload as { n: number }).n;
+      expect(calls.record).toEqual([[2, 4, 6].filter((m) => m !== n)]);
+      expect(await notes(def.name)).toEqual([2, 4, 6].filter((m) => m !== n).map((m) => `${m}=label-${m}:done`));
+      expect((await jobsOf(def.name)).find((j) => j.id === taken!.id)).toMatchObject({ state: "running", lease_owner: "successor", attempts: 2 });
+    } finally {
+      gate = undefined;
+    }
+  });
+
+  it("records a batch whose effects fail again job by job: the others commit, the failing one is retried", async () => {
+    const { def, calls } = batchJob("batch_throw");
+    for (const n of [2, 4, 13]) await enqueue(ctx.db, def, { n }, { now: clock.now() });
+    const runner = new JobRunner(ctx, [def], { concurrency: 3 });
+    expect(await runner.runOnce()).toBe(3);
+    expect(calls.record[0]).toEqual([2, 4, 13]);
+    expect(calls.record.slice(1).sort()).toEqual([[13], [2], [4]]);
+    expect(await notes(def.name)).toEqual(["2=label-2:done", "4=label-4:done"]);
+    const thirteen = (await jobsOf(def.name)).find((j) => (j.payload as { n: number }).n === 13)!;
+    expect(thirteen).toMatchObject({ state: "queued", attempts: 1 });
+    expect(thirteen.last_error).toContain("thirteen cannot be recorded");
+  });
+
+  it("records the jobs whose locks were busy after the batch, each alone and waiting for its locks", async () => {
+    const { def, calls } = batchJob("batch_lock", (items, wait) => new Set(items.filter((i) => wait || i.job.payload.n !== 4).map((i) => (i.job as unknown as { id: string }).id)));
+    for (const n of [2, 4, 6]) await enqueue(ctx.db, def, { n }, { now: clock.now() });
+    const runner = new JobRunner(ctx, [def], { concurrency: 3 });
+    expect(await runner.runOnce()).toBe(3);
+    expect(calls.lock).toEqual([
+      { ns: [2, 4, 6], wait: false },
+      { ns: [4], wait: true },
+    ]);
+    expect(calls.record).toEqual([[2, 6], [4]]);
+    expect(await notes(def.name)).toEqual(["2=label-2:done", "4=label-4:done", "6=label-6:done"]);
+    expect((await jobsOf(def.name)).every((j) => j.state === "done")).toBe(true);
+  });
+});
