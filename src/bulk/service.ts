@@ -350,14 +350,24 @@ async function fillWindow(trx: Trx, ctx: AppContext, batchId: string, bankId: st
 
 // ── Running: the row job and the payments it makes ────────────────────────────────────────────
 
+const RowJobPayload = z.object({ batch_id: z.string().min(1), row: z.number().int().positive() });
 export const batchRowJob = defineJob({
   name: "batches.row",
-  payload: z.object({ batch_id: z.string().min(1), row: z.number().int().positive() }),
+  payload: RowJobPayload,
   retry: { maxAttempts: 10, backoff: { initialMs: 1_000, factor: 2, maxMs: 60_000 } },
   // Database work only (the bank is called by the payments engine later): a crashed worker's rows are taken over within seconds.
   leaseMs: 10_000,
   handler: async (job) => {
     await job.complete((trx) => runRow(trx, job.ctx, job.payload.batch_id, job.payload.row));
+  },
+  // Out of attempts (or its worker died on the last one): the row fails with the reason, which
+  // frees its place in the bank's window and lets the batch finish.
+  onGiveUp: async (trx, job) => {
+    const payload = RowJobPayload.safeParse(job.payload);
+    if (!payload.success) return;
+    const row = await store.lockRow(trx, store.rowId(payload.data.batch_id, payload.data.row));
+    if (!row || row.state !== "queued") return; // its payment exists (it ends with it), or the row was cancelled
+    await finishRow(trx, job.ctx, row, "failed", `the payment could not be created: ${job.error}`.slice(0, 500), job.ctx.clock.now());
   },
 });
 

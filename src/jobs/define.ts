@@ -81,7 +81,20 @@ export interface JobDefinition<S extends z.ZodType = z.ZodType> {
   readonly concurrency: number | undefined;
   /** Recurring housekeeping: enqueued once per period of this length (ms) by every runner that knows it; the unique key (name, period start) makes a cluster run each period once. */
   readonly everyMs: number | undefined;
+  /** Called when the job fails for good, in the transaction that marks it failed; see {@link GiveUp}. */
+  readonly onGiveUp: GiveUp | undefined;
 }
+
+/**
+ * What a kind of work does when one of its jobs fails for good — its last attempt threw, its lease
+ * lapsed on its last attempt (the worker died), its payload is refused, or the handler called
+ * `fail(…, { final: true })` — run in the transaction that marks the job `failed`, after the lease
+ * check: so the domain object the job was working on can be closed with the reason (a bulk row
+ * ends `failed` instead of waiting for ever). `payload` is as stored (it may be the invalid one).
+ * If it throws, the job is not marked failed: its lease lapses, it is claimed again and given up
+ * again, hook included.
+ */
+export type GiveUp = (trx: Transaction<DB>, job: { ctx: AppContext; id: string; name: string; key: string | null; payload: unknown; companyId: string | null; error: string }) => Promise<void>;
 
 /**
  * What enqueueing needs of a definition: its name, payload schema and retry policy (the attempt
@@ -104,6 +117,7 @@ export interface JobOptions<S extends z.ZodType> {
   leaseMs?: number | ((ctx: AppContext) => number);
   concurrency?: number;
   everyMs?: number;
+  onGiveUp?: GiveUp;
 }
 
 const NAME = /^[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*$/;
@@ -122,7 +136,7 @@ export function defineJob<S extends z.ZodType>(options: JobOptions<S>): JobDefin
   if (options.everyMs !== undefined && (!Number.isInteger(options.everyMs) || options.everyMs < 1000)) {
     throw new RangeError(`${options.name}: everyMs must be a whole number of ms, at least 1000`);
   }
-  return { ...options, retry, leaseMs, concurrency: options.concurrency, everyMs: options.everyMs };
+  return { ...options, retry, leaseMs, concurrency: options.concurrency, everyMs: options.everyMs, onGiveUp: options.onGiveUp };
 }
 
 export function checkLeaseMs(name: string, leaseMs: number): number {

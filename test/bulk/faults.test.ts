@@ -1,0 +1,87 @@
+import { sql } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rowStateCounts } from "../../src/bulk/store.js";
+import { expectSoundLedger, type World } from "../payments/engine-world.js";
+import { auth, bulkCompany, csv, multipartBody, openBulkWorld, type BulkCompany } from "./bulk-world.js";
+
+/** Bulk payments' faults (issue 15, decision 0017 "Faults"): rows whose job gives up, callbacks, mandate rows, late reversals. */
+
+let w: World;
+beforeAll(async () => {
+  w = await openBulkWorld({ maxRows: 50, maxFileBytes: 64 * 1024, bankConcurrency: 2 });
+}, 60_000);
+afterAll(() => w?.h.close());
+
+const upload = (c: BulkCompany, content: string, fields: Record<string, string> = {}, path = "/v2/batches/create") => {
+  const body = multipartBody([{ name: "file", filename: "payments.csv", content }], fields);
+  return w.h.request({ method: "POST", url: path, headers: { ...auth(c), ...body.headers }, payload: body.payload });
+};
+const post = (c: BulkCompany, url: string, payload: unknown) => w.h.request({ method: "POST", url, headers: auth(c), payload: payload as object });
+const getBatch = async (c: BulkCompany, id: string) => (await post(c, "/v2/batches/get", { id })).json().data.batch;
+const rowsOf = (batchId: string) => w.h.ctx.db.selectFrom("batch_rows").selectAll().where("batch_id", "=", batchId).orderBy("row_no").execute();
+
+async function expectCountsMatchRows(batch: { id: string; counts: Record<string, number> }) {
+  const byState = await rowStateCounts(w.h.ctx.db, batch.id);
+  for (const s of ["pending", "queued", "processing", "succeeded", "failed", "cancelled"]) expect(batch.counts[s], s).toBe(byState[s] ?? 0);
+}
+
+async function runUntilFinal(c: BulkCompany, id: string, advanceMs = 0) {
+  for (let i = 0; i < 80; i++) {
+    await c.run();
+    if (advanceMs) w.clock.advance(advanceMs);
+    const b = await getBatch(c, id);
+    if (!["ready", "running"].includes(b.status)) return b;
+  }
+  throw new Error("batch never finished");
+}
+
+describe("a row whose job gives up", () => {
+  it("ends failed with the reason when its job runs out of attempts, freeing its bank's window so the other rows run and the batch finishes", async () => {
+    const c = await bulkCompany(w);
+    // Creating this one payment fails with an error that is not a refusal (a database fault): the row job is retried until it gives up.
+    await sql
+      .raw(
+        `CREATE OR REPLACE FUNCTION bulk_test_fault() RETURNS trigger AS $$ BEGIN IF NEW.amount = 4242 THEN RAISE EXCEPTION 'disk on fire'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql;
+         DROP TRIGGER IF EXISTS bulk_test_fault ON payments;
+         CREATE TRIGGER bulk_test_fault BEFORE INSERT ON payments FOR EACH ROW EXECUTE FUNCTION bulk_test_fault();`,
+      )
+      .execute(w.h.ctx.db);
+    try {
+      const file = csv([4242, 1_001, 1_002, 1_003].map((amount) => ({ account_to_debit: c.accounts[0]!.id, amount })));
+      const batch = (await upload(c, file)).json().data.batch;
+      expect((await post(c, "/v2/batches/commit", { id: batch.id })).json().data.batch.counts).toMatchObject({ queued: 2, pending: 2 });
+      const done = await runUntilFinal(c, batch.id, 61_000);
+      expect(done).toMatchObject({ status: "partially_completed", counts: { succeeded: 3, failed: 1, queued: 0, pending: 0, failed_amount: 4242 } });
+      await expectCountsMatchRows(done);
+      const rows = await rowsOf(batch.id);
+      expect(rows[0]).toMatchObject({ state: "failed", payment_id: null });
+      expect(rows[0]!.reason).toContain("disk on fire");
+      const job = await w.h.ctx.db.selectFrom("jobs").selectAll().where("key", "=", `batch:${batch.id}:row:1`).executeTakeFirstOrThrow();
+      expect(job.state).toBe("failed");
+      expect(job.attempts).toBe(job.max_attempts);
+      expect(await expectSoundLedger(w, c)).toEqual([]);
+    } finally {
+      await sql.raw("DROP TRIGGER IF EXISTS bulk_test_fault ON payments").execute(w.h.ctx.db);
+    }
+  });
+
+  it("ends failed when its worker died on the last attempt (the lease lapsed with no attempt left)", async () => {
+    const c = await bulkCompany(w);
+    const file = csv([2_001, 2_002].map((amount) => ({ account_to_debit: c.accounts[0]!.id, amount })));
+    const batch = (await upload(c, file)).json().data.batch;
+    await post(c, "/v2/batches/commit", { id: batch.id });
+    // Row 1's job as a worker SIGKILLed on its last attempt leaves it: running, its lease lapsed.
+    const now = w.clock.now();
+    await w.h.ctx.db
+      .updateTable("jobs")
+      .set({ state: "running", attempts: sql`max_attempts`, lease_token: "dead-worker", lease_owner: "dead:1", lease_until: new Date(now.getTime() - 1), run_at: new Date(now.getTime() - 1) })
+      .where("key", "=", `batch:${batch.id}:row:1`)
+      .execute();
+    const done = await runUntilFinal(c, batch.id);
+    expect(done).toMatchObject({ status: "partially_completed", counts: { succeeded: 1, failed: 1, queued: 0 } });
+    await expectCountsMatchRows(done);
+    const rows = await rowsOf(batch.id);
+    expect(rows[0]!.state).toBe("failed");
+    expect(rows[0]!.reason).toMatch(/lease lapsed on attempt/);
+  });
+});
