@@ -41,16 +41,21 @@ const batchStore = store.batchStore(async (trx, e) => {
   await emitBatchEvent(trx, e.row, `batch.${e.to}`, { batch: batchView(e.row) });
 });
 
-/** A batch event to the company's endpoints, and to the batch's callback_url when it has one. */
+/**
+ * A batch event, once: to the company's endpoints that want it and to the batch's callback_url
+ * (its endpoint) as well — or, with `onlyUrl`, to that URL's endpoint alone (a row's callback_url).
+ */
 async function emitBatchEvent(trx: Trx, batch: BatchRow, type: string, data: Record<string, unknown>, onlyUrl?: string | null): Promise<void> {
   const scope = { companyId: batch.company_id, env: batch.env };
   const now = batch.updated_at;
   const event = { companyId: batch.company_id, env: batch.env, type, object: { type: "batch", id: batch.id }, data, legacy: { callback_type: "BULK_PAYMENT", callback_code: type.toUpperCase().replace(/\./g, "_") } };
-  if (onlyUrl === undefined) await emitEvent(trx, event, now);
   const url = onlyUrl === undefined ? batch.callback_url : onlyUrl;
-  if (!url) return;
-  const endpoint = await store.callbackEndpointId(trx, scope, url);
-  if (endpoint) await emitEvent(trx, { ...event, onlyEndpointId: endpoint }, now);
+  const endpoint = url ? await store.callbackEndpointId(trx, scope, url) : undefined;
+  if (onlyUrl !== undefined) {
+    if (endpoint) await emitEvent(trx, { ...event, onlyEndpointId: endpoint }, now);
+    return;
+  }
+  await emitEvent(trx, endpoint ? { ...event, alsoEndpointIds: [endpoint] } : event, now);
 }
 
 // ── Views ─────────────────────────────────────────────────────────────────────────────────────

@@ -1,6 +1,7 @@
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rowStateCounts } from "../../src/bulk/store.js";
+import { createEndpoint } from "../../src/events/endpoints.js";
 import { expectSoundLedger, type World } from "../payments/engine-world.js";
 import { auth, bulkCompany, csv, multipartBody, openBulkWorld, type BulkCompany } from "./bulk-world.js";
 
@@ -83,5 +84,35 @@ describe("a row whose job gives up", () => {
     const rows = await rowsOf(batch.id);
     expect(rows[0]!.state).toBe("failed");
     expect(rows[0]!.reason).toMatch(/lease lapsed on attempt/);
+  });
+});
+
+describe("the batch's callback_url", () => {
+  it("gets each batch event once, and the company's own endpoints get the same events once: one event per change", async () => {
+    const c = await bulkCompany(w);
+    const own = await createEndpoint(w.h.ctx.db, w.h.ctx.secrets, c.scope, { url: "https://company.example.com/okro", event_types: [] }, w.clock.now());
+    const file = csv([{ account_to_debit: c.accounts[0]!.id, amount: 3_001 }, { account_to_debit: c.accounts[1]!.id, amount: 3_002 }]);
+    const batch = (await upload(c, file, { callback_url: "https://callback.example.com/batch" })).json().data.batch;
+    expect(batch.callback_url).toBe("https://callback.example.com/batch");
+    await post(c, "/v2/batches/commit", { id: batch.id });
+    expect((await runUntilFinal(c, batch.id)).status).toBe("completed");
+
+    const events = await w.h.ctx.db.selectFrom("events").select(["id", "type"]).where("object_id", "=", batch.id).orderBy("sequence").execute();
+    expect(events.map((e) => e.type)).toEqual(["batch.ready", "batch.running", "batch.progress", "batch.completed"]);
+    const callback = await w.h.ctx.db.selectFrom("webhook_endpoints").select("id").where("company_id", "=", c.tenant.id).where("url", "=", "https://callback.example.com/batch").executeTakeFirstOrThrow();
+    const deliveredTo = async (endpointId: string) =>
+      (
+        await w.h.ctx.db
+          .selectFrom("webhook_deliveries")
+          .innerJoin("events", "events.id", "webhook_deliveries.event_id")
+          .select("events.type")
+          .where("webhook_deliveries.endpoint_id", "=", endpointId)
+          .where("events.object_id", "=", batch.id)
+          .orderBy("events.sequence")
+          .execute()
+      ).map((d) => d.type);
+    // The callback endpoint exists from the commit on: it hears the run and its end, once each.
+    expect(await deliveredTo(callback.id)).toEqual(["batch.running", "batch.progress", "batch.completed"]);
+    expect(await deliveredTo(own.id)).toEqual(["batch.ready", "batch.running", "batch.progress", "batch.completed"]);
   });
 });
