@@ -43,19 +43,24 @@ const batchStore = store.batchStore(async (trx, e) => {
 
 /**
  * A batch event, once: to the company's endpoints that want it and to the batch's callback_url
- * (its endpoint) as well — or, with `onlyUrl`, to that URL's endpoint alone (a row's callback_url).
+ * (its endpoint) as well, and to `alsoUrl`'s (a row's callback_url) — or, with `onlyUrl`, to that
+ * URL's endpoint alone (a row's callback_url).
  */
-async function emitBatchEvent(trx: Trx, batch: BatchRow, type: string, data: Record<string, unknown>, onlyUrl?: string | null): Promise<void> {
+async function emitBatchEvent(trx: Trx, batch: BatchRow, type: string, data: Record<string, unknown>, onlyUrl?: string | null, alsoUrl?: string | null): Promise<void> {
   const scope = { companyId: batch.company_id, env: batch.env };
   const now = batch.updated_at;
   const event = { companyId: batch.company_id, env: batch.env, type, object: { type: "batch", id: batch.id }, data, legacy: { callback_type: "BULK_PAYMENT", callback_code: type.toUpperCase().replace(/\./g, "_") } };
-  const url = onlyUrl === undefined ? batch.callback_url : onlyUrl;
-  const endpoint = url ? await store.callbackEndpointId(trx, scope, url) : undefined;
   if (onlyUrl !== undefined) {
+    const endpoint = onlyUrl ? await store.callbackEndpointId(trx, scope, onlyUrl) : undefined;
     if (endpoint) await emitEvent(trx, { ...event, onlyEndpointId: endpoint }, now);
     return;
   }
-  await emitEvent(trx, endpoint ? { ...event, alsoEndpointIds: [endpoint] } : event, now);
+  const also: string[] = [];
+  for (const url of new Set([batch.callback_url, alsoUrl])) {
+    const endpoint = url ? await store.callbackEndpointId(trx, scope, url) : undefined;
+    if (endpoint) also.push(endpoint);
+  }
+  await emitEvent(trx, also.length ? { ...event, alsoEndpointIds: also } : event, now);
 }
 
 // ── Views ─────────────────────────────────────────────────────────────────────────────────────
@@ -92,9 +97,11 @@ export function batchView(b: BatchRow) {
       succeeded: b.succeeded_count,
       failed: b.failed_count,
       cancelled: b.cancelled_count,
+      reversed: b.reversed_count,
       succeeded_amount: Number(b.succeeded_amount),
       failed_amount: Number(b.failed_amount),
       cancelled_amount: Number(b.cancelled_amount),
+      reversed_amount: Number(b.reversed_amount),
     },
     warnings: report.warnings ?? [],
     errors: report.errors ?? [],
@@ -409,6 +416,11 @@ async function runRow(trx: Trx, ctx: AppContext, batchId: string, rowNo: number)
 
 /** A payment's move, seen in its own transaction: a final one ends its row. */
 async function onPaymentMove(trx: Trx, ctx: AppContext, move: PaymentMove): Promise<void> {
+  if (move.to === "reversed") {
+    const row = await store.rowOfPayment(trx, move.row.id);
+    if (row?.state === "succeeded") await reverseRow(trx, ctx, row, move.row.failure_reason ?? "the bank reversed the payment", move.at);
+    return;
+  }
   const to: RowState | undefined = move.to === "succeeded" ? "succeeded" : move.to === "errored" || move.to === "failed" ? "failed" : move.to === "cancelled" ? "cancelled" : undefined;
   if (!to) return;
   const row = await store.rowOfPayment(trx, move.row.id);
@@ -431,14 +443,29 @@ async function finishRow(trx: Trx, ctx: AppContext, row: RowRow, to: "succeeded"
     await fillWindow(trx, ctx, row.batch_id, row.bank_id, now);
     batch = (await store.findBatch(trx, { companyId: batch.company_id, env: batch.env }, batch.id))!;
   }
-  const done = batch.succeeded_count + batch.failed_count + batch.cancelled_count;
+  const done = doneCount(batch);
   const committed = done + batch.pending_count + batch.queued_count + batch.processing_count;
   if (batch.state === "running" && done === committed) {
-    const end = outcomeOf({ succeeded: batch.succeeded_count, failed: batch.failed_count, cancelled: batch.cancelled_count });
+    const end = outcomeOf({ succeeded: batch.succeeded_count, failed: batch.failed_count, cancelled: batch.cancelled_count, reversed: batch.reversed_count });
     await transition(trx, batchStore, ctx, { id: batch.id, from: "running", to: end, set: { finished_at: now, updated_at: now }, actor: "worker", reason: "all_rows_final", at: now });
   } else if (batch.state === "running" && progressStep(done - 1, committed) !== progressStep(done, committed)) {
     await emitBatchEvent(trx, batch, "batch.progress", { batch: batchView(batch) });
   }
+}
+
+const doneCount = (b: BatchRow) => b.succeeded_count + b.failed_count + b.cancelled_count + b.reversed_count;
+
+/**
+ * A late reversal: the bank took back a payment after it succeeded (its row's outcome already
+ * counted). The row moves succeeded → reversed and the batch's counts and amounts with it; the
+ * batch's state is not changed (a finished batch stays finished: its counts tell the story), and
+ * `batch.row.reversed` tells the company, the batch's callback_url and the row's.
+ */
+async function reverseRow(trx: Trx, ctx: AppContext, row: RowRow, reason: string, now: Date): Promise<void> {
+  const moved = await store.moveRow(trx, ctx, row, "reversed", { actor: "worker", reason: "payment_reversed", set: { reason }, at: now });
+  if (!moved) return;
+  const batch = await store.count(trx, row.batch_id, "succeeded", "reversed", 1, row.amount ?? 0n, now);
+  await emitBatchEvent(trx, batch, "batch.row.reversed", { batch_id: batch.id, row: rowView(moved), batch: batchView(batch) }, undefined, moved.callback_url);
 }
 
 /** `batch.progress` at every 10% of the committed rows done. */
@@ -499,7 +526,7 @@ export async function cancelBatch(trx: Trx, ctx: AppContext, scope: Scope, id: s
   const inFlight = await trx.selectFrom("batch_rows").select(["row_no", "payment_id"]).where("batch_id", "=", id).where("state", "=", "processing").orderBy("row_no").execute();
   const moved = await transition(trx, batchStore, ctx, { id, from: batch.state, to: "cancelled", set: { finished_at: now, updated_at: now }, actor: "api", reason: "cancelled_by_merchant", at: now });
   if (!moved.ok) throw new OkroError("CONFLICT", "id: the batch changed meanwhile; try again", { field: "id" });
-  const final = moved.row.succeeded_count + moved.row.failed_count + moved.row.cancelled_count - cancelled;
+  const final = doneCount(moved.row) - cancelled;
   return { batch: moved.row, cancelled, in_flight: inFlight.map((r) => ({ row: r.row_no, payment_id: r.payment_id })), already_final: Math.max(final, 0) };
 }
 

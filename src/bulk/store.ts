@@ -3,7 +3,7 @@ import type { AppContext } from "../context.js";
 import { machineStore, transition, type MachineStore, STATE_TRANSITIONS } from "../core/machine.js";
 import type { Scope } from "../core/tenancy.js";
 import type { BatchesTable, BatchRowsTable } from "../db/schema.js";
-import { batchMachine, COUNTED, rowMachine, type BatchState, type CountedState, type RowState } from "./domain.js";
+import { AMOUNTED, batchMachine, COUNTED, rowMachine, type BatchState, type CountedState, type RowState } from "./domain.js";
 
 /** The only file of src/bulk with SQL: batches, their rows, the two machines' table bindings. */
 
@@ -144,7 +144,9 @@ export async function count(trx: Trx, batchId: string, from: CountedState | null
   const set: Record<string, unknown> = { updated_at: at };
   if (from) set[COUNTED[from]] = sql`${sql.ref(COUNTED[from])} - ${n}`;
   set[COUNTED[to]] = sql`${sql.ref(COUNTED[to])} + ${n}`;
-  if (to === "succeeded" || to === "failed" || to === "cancelled") set[`${to}_amount`] = sql`${sql.ref(`${to}_amount`)} + ${amount.toString()}::bigint`;
+  const amounted = (s: CountedState | null): s is (typeof AMOUNTED)[number] => s !== null && (AMOUNTED as readonly string[]).includes(s);
+  if (amounted(from)) set[`${from}_amount`] = sql`${sql.ref(`${from}_amount`)} - ${amount.toString()}::bigint`;
+  if (amounted(to)) set[`${to}_amount`] = sql`${sql.ref(`${to}_amount`)} + ${amount.toString()}::bigint`;
   return trx.updateTable("batches").set(set).where("id", "=", batchId).returningAll().executeTakeFirstOrThrow();
 }
 

@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rowStateCounts } from "../../src/bulk/store.js";
 import { createEndpoint } from "../../src/events/endpoints.js";
+import { reportReversal } from "../../src/payments/service.js";
 import { expectSoundLedger, type World } from "../payments/engine-world.js";
 import { auth, bulkCompany, csv, multipartBody, openBulkWorld, type BulkCompany } from "./bulk-world.js";
 
@@ -114,5 +115,40 @@ describe("the batch's callback_url", () => {
     // The callback endpoint exists from the commit on: it hears the run and its end, once each.
     expect(await deliveredTo(callback.id)).toEqual(["batch.running", "batch.progress", "batch.completed"]);
     expect(await deliveredTo(own.id)).toEqual(["batch.ready", "batch.running", "batch.progress", "batch.completed"]);
+  });
+});
+
+describe("a late reversal", () => {
+  it("moves a succeeded row to reversed and the batch's counts and amounts with it, and says so once to the company and the callbacks", async () => {
+    const c = await bulkCompany(w);
+    const file = csv(
+      [
+        { account_to_debit: c.accounts[0]!.id, amount: 5_001, callback_url: "https://rows.example.com/r" },
+        { account_to_debit: c.accounts[0]!.id, amount: 5_002 },
+      ],
+    );
+    const batch = (await upload(c, file, { callback_url: "https://callback.example.com/reversals" })).json().data.batch;
+    await post(c, "/v2/batches/commit", { id: batch.id });
+    const done = await runUntilFinal(c, batch.id);
+    expect(done).toMatchObject({ status: "completed", counts: { succeeded: 2, succeeded_amount: 10_003 } });
+    const [first] = await rowsOf(batch.id);
+
+    await reportReversal(w.h.ctx, c.scope, first!.payment_id!, "customer disputed the debit");
+    const after = await getBatch(c, batch.id);
+    expect(after).toMatchObject({ status: "completed", counts: { succeeded: 1, reversed: 1, succeeded_amount: 5_002, reversed_amount: 5_001 } });
+    await expectCountsMatchRows(after);
+    expect((await rowStateCounts(w.h.ctx.db, batch.id)).reversed).toBe(1);
+    const rows = await rowsOf(batch.id);
+    expect(rows[0]).toMatchObject({ state: "reversed", reason: "customer disputed the debit" });
+
+    const results = (await w.h.request({ method: "GET", url: after.results_url, headers: auth(c) })).body;
+    expect(results.split("\r\n")[1] ?? results.split("\n")[1]).toContain("reversed");
+
+    const events = await w.h.ctx.db.selectFrom("events").select(["id", "type"]).where("object_id", "=", batch.id).where("type", "=", "batch.row.reversed").execute();
+    expect(events).toHaveLength(1);
+    const endpoints = await w.h.ctx.db.selectFrom("webhook_endpoints").select(["id", "url"]).where("company_id", "=", c.tenant.id).execute();
+    const deliveries = await w.h.ctx.db.selectFrom("webhook_deliveries").select("endpoint_id").where("event_id", "=", events[0]!.id).execute();
+    expect(deliveries.map((d) => endpoints.find((e) => e.id === d.endpoint_id)!.url).sort()).toEqual(["https://callback.example.com/reversals", "https://rows.example.com/r"]);
+    expect(await expectSoundLedger(w, c)).toEqual([]);
   });
 });
