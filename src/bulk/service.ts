@@ -9,7 +9,7 @@ import type { BatchRowsTable } from "../db/schema.js";
 import { emitEvent } from "../events/emit.js";
 import { createEndpoint, endpointUrlProblem } from "../events/endpoints.js";
 import { defineJob } from "../jobs/define.js";
-import { enqueue } from "../jobs/store.js";
+import { requeue } from "../jobs/store.js";
 import { newId } from "../lib/ids.js";
 import { kobo } from "../lib/kobo.js";
 import { checkDebits } from "../payments/debit-checks.js";
@@ -329,7 +329,9 @@ export async function commitBatch(trx: Trx, ctx: AppContext, scope: Scope, id: s
   await store.setBatch(trx, batch.id, { committed_at: now, all_or_nothing: allOrNothing, updated_at: now });
   const running = await transition(trx, batchStore, ctx, { id: batch.id, from: "ready", to: "running", set: { updated_at: now }, actor: "api", reason: "committed", at: now });
   if (!running.ok) throw new OkroError("CONFLICT", "id: the batch changed meanwhile; try again", { field: "id" });
-  for (const bank of await store.banksWithPending(trx, batch.id)) await fillWindow(trx, ctx, batch.id, bank, now);
+  let opened = 0;
+  for (const bank of await store.banksWithPending(trx, batch.id)) opened += (await openWindow(trx, ctx, batch.id, batch.company_id, bank, now, 1)).length;
+  if (opened) await store.count(trx, batch.id, "pending", "queued", opened, 0n, now);
   return (await store.findBatch(trx, scope, batch.id))!;
 }
 
@@ -348,16 +350,20 @@ async function ensureCallbackEndpoints(trx: Trx, ctx: AppContext, scope: Scope, 
   }
 }
 
-/** Tops up a bank's window: pending rows → queued with their jobs, up to the per-bank limit. */
-async function fillWindow(trx: Trx, ctx: AppContext, batchId: string, bankId: string, now: Date): Promise<void> {
+/**
+ * Tops up a bank's window: pending rows → queued with their jobs (one statement for all of them),
+ * up to the per-bank limit, once at least `minFree` places are free — a finishing row refills
+ * only when half the window is free, so a 10,000-row batch reopens its windows a few hundred
+ * times instead of 10,000. The caller counts the moved rows (pending → queued).
+ */
+async function openWindow(trx: Trx, ctx: AppContext, batchId: string, companyId: string, bankId: string, now: Date, minFree: number): Promise<{ row_no: number }[]> {
   const free = ctx.config.bulk.bankConcurrency - (await store.inWindow(trx, batchId, bankId));
-  if (free <= 0) return;
+  if (free <= 0 || free < minFree) return [];
   const queued = await store.moveRowsWhere(trx, batchId, "pending", "queued", { actor: "worker", reason: "window_open", at: now, bankId, limit: free });
-  if (!queued.length) return;
-  const batch = await store.count(trx, batchId, "pending", "queued", queued.length, 0n, now);
-  for (const r of queued) {
-    await enqueue(trx, batchRowJob, { batch_id: batchId, row: r.row_no }, { now, key: `batch:${batchId}:row:${r.row_no}`, companyId: batch.company_id });
+  if (queued.length) {
+    await requeue(trx, batchRowJob, queued.map((r) => ({ key: `batch:${batchId}:row:${r.row_no}`, payload: { batch_id: batchId, row: r.row_no }, companyId, attempts: 0 })), { now });
   }
+  return queued;
 }
 
 // ── Running: the row job and the payments it makes ────────────────────────────────────────────
@@ -437,12 +443,10 @@ async function finishRow(trx: Trx, ctx: AppContext, row: RowRow, to: "succeeded"
   const moved = await store.moveRow(trx, ctx, row, to, { actor: "worker", reason: to === "succeeded" ? "payment_succeeded" : `payment_${to}`, set: { reason }, at: now });
   if (!moved) return;
   if (!isCounted(row.state)) throw new Error(`batch row ${row.id}: ${row.state} is not a committed state`);
-  let batch = await store.count(trx, row.batch_id, row.state, to, 1, row.amount ?? 0n, now);
+  // The next rows of its bank (pending rows exist only while the batch runs: cancel takes them all).
+  const opened = row.bank_id ? await openWindow(trx, ctx, row.batch_id, row.company_id, row.bank_id, now, Math.ceil(ctx.config.bulk.bankConcurrency / 2)) : [];
+  const batch = await store.countMoves(trx, row.batch_id, [{ from: row.state, to, n: 1, amount: row.amount ?? 0n }, ...(opened.length ? [{ from: "pending" as const, to: "queued" as const, n: opened.length, amount: 0n }] : [])], now);
   if (moved.callback_url) await emitBatchEvent(trx, batch, `batch.row.${to}`, { batch_id: batch.id, row: rowView(moved) }, moved.callback_url);
-  if (row.bank_id && batch.state === "running") {
-    await fillWindow(trx, ctx, row.batch_id, row.bank_id, now);
-    batch = (await store.findBatch(trx, { companyId: batch.company_id, env: batch.env }, batch.id))!;
-  }
   const done = doneCount(batch);
   const committed = done + batch.pending_count + batch.queued_count + batch.processing_count;
   if (batch.state === "running" && done === committed) {
