@@ -13,7 +13,8 @@ import { defineMachine } from "../core/machine.js";
  *          pending    → queued (its `batches.row` job enqueued) | cancelled
  *          queued     → processing (its payment exists) | failed (refused when created) | cancelled
  *          processing → succeeded | failed | cancelled (its payment's outcome)
- *          invalid, skipped, succeeded, failed, cancelled: final
+ *          succeeded  → reversed (the bank reversed its payment later: a late reversal)
+ *          invalid, skipped, failed, cancelled, reversed: final (succeeded too, but for a reversal)
  * ```
  */
 
@@ -36,7 +37,7 @@ export type BatchState = (typeof batchMachine.states)[number];
 
 export const rowMachine = defineMachine({
   object: "batch_row",
-  states: ["invalid", "valid", "skipped", "pending", "queued", "processing", "succeeded", "failed", "cancelled"],
+  states: ["invalid", "valid", "skipped", "pending", "queued", "processing", "succeeded", "failed", "cancelled", "reversed"],
   edges: {
     invalid: [],
     valid: ["pending", "skipped"],
@@ -44,12 +45,13 @@ export const rowMachine = defineMachine({
     pending: ["queued", "cancelled"],
     queued: ["processing", "failed", "cancelled"],
     processing: ["succeeded", "failed", "cancelled"],
-    succeeded: [],
+    succeeded: ["reversed"],
     failed: [],
     cancelled: [],
+    reversed: [],
   },
-  terminal: ["invalid", "skipped", "succeeded", "failed", "cancelled"],
-  predicates: { final: ["invalid", "skipped", "succeeded", "failed", "cancelled"], open: ["pending", "queued", "processing"] },
+  terminal: ["invalid", "skipped", "failed", "cancelled", "reversed"],
+  predicates: { final: ["invalid", "skipped", "succeeded", "failed", "cancelled", "reversed"], open: ["pending", "queued", "processing"] },
 });
 export type RowState = (typeof rowMachine.states)[number];
 
@@ -61,13 +63,16 @@ export const COUNTED = {
   succeeded: "succeeded_count",
   failed: "failed_count",
   cancelled: "cancelled_count",
+  reversed: "reversed_count",
 } as const;
+/** The counted states whose amounts the batch sums too. */
+export const AMOUNTED = ["succeeded", "failed", "cancelled", "reversed"] as const;
 export type CountedState = keyof typeof COUNTED;
 export const isCounted = (s: RowState): s is CountedState => s in COUNTED;
 
 /** A running batch whose open rows are all done ends in one of these, by what its rows became. */
-export function outcomeOf(counts: { succeeded: number; failed: number; cancelled: number }): "completed" | "partially_completed" | "failed" {
-  if (counts.failed === 0 && counts.cancelled === 0) return "completed";
+export function outcomeOf(counts: { succeeded: number; failed: number; cancelled: number; reversed?: number }): "completed" | "partially_completed" | "failed" {
+  if (counts.failed === 0 && counts.cancelled === 0 && !counts.reversed) return "completed";
   if (counts.succeeded === 0) return "failed";
   return "partially_completed";
 }

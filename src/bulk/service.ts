@@ -9,7 +9,7 @@ import type { BatchRowsTable } from "../db/schema.js";
 import { emitEvent } from "../events/emit.js";
 import { createEndpoint, endpointUrlProblem } from "../events/endpoints.js";
 import { defineJob } from "../jobs/define.js";
-import { enqueue } from "../jobs/store.js";
+import { requeue } from "../jobs/store.js";
 import { newId } from "../lib/ids.js";
 import { kobo } from "../lib/kobo.js";
 import { checkDebits } from "../payments/debit-checks.js";
@@ -41,16 +41,26 @@ const batchStore = store.batchStore(async (trx, e) => {
   await emitBatchEvent(trx, e.row, `batch.${e.to}`, { batch: batchView(e.row) });
 });
 
-/** A batch event to the company's endpoints, and to the batch's callback_url when it has one. */
-async function emitBatchEvent(trx: Trx, batch: BatchRow, type: string, data: Record<string, unknown>, onlyUrl?: string | null): Promise<void> {
+/**
+ * A batch event, once: to the company's endpoints that want it and to the batch's callback_url
+ * (its endpoint) as well, and to `alsoUrl`'s (a row's callback_url) — or, with `onlyUrl`, to that
+ * URL's endpoint alone (a row's callback_url).
+ */
+async function emitBatchEvent(trx: Trx, batch: BatchRow, type: string, data: Record<string, unknown>, onlyUrl?: string | null, alsoUrl?: string | null): Promise<void> {
   const scope = { companyId: batch.company_id, env: batch.env };
   const now = batch.updated_at;
   const event = { companyId: batch.company_id, env: batch.env, type, object: { type: "batch", id: batch.id }, data, legacy: { callback_type: "BULK_PAYMENT", callback_code: type.toUpperCase().replace(/\./g, "_") } };
-  if (onlyUrl === undefined) await emitEvent(trx, event, now);
-  const url = onlyUrl === undefined ? batch.callback_url : onlyUrl;
-  if (!url) return;
-  const endpoint = await store.callbackEndpointId(trx, scope, url);
-  if (endpoint) await emitEvent(trx, { ...event, onlyEndpointId: endpoint }, now);
+  if (onlyUrl !== undefined) {
+    const endpoint = onlyUrl ? await store.callbackEndpointId(trx, scope, onlyUrl) : undefined;
+    if (endpoint) await emitEvent(trx, { ...event, onlyEndpointId: endpoint }, now);
+    return;
+  }
+  const also: string[] = [];
+  for (const url of new Set([batch.callback_url, alsoUrl])) {
+    const endpoint = url ? await store.callbackEndpointId(trx, scope, url) : undefined;
+    if (endpoint) also.push(endpoint);
+  }
+  await emitEvent(trx, also.length ? { ...event, alsoEndpointIds: also } : event, now);
 }
 
 // ── Views ─────────────────────────────────────────────────────────────────────────────────────
@@ -87,9 +97,11 @@ export function batchView(b: BatchRow) {
       succeeded: b.succeeded_count,
       failed: b.failed_count,
       cancelled: b.cancelled_count,
+      reversed: b.reversed_count,
       succeeded_amount: Number(b.succeeded_amount),
       failed_amount: Number(b.failed_amount),
       cancelled_amount: Number(b.cancelled_amount),
+      reversed_amount: Number(b.reversed_amount),
     },
     warnings: report.warnings ?? [],
     errors: report.errors ?? [],
@@ -317,7 +329,9 @@ export async function commitBatch(trx: Trx, ctx: AppContext, scope: Scope, id: s
   await store.setBatch(trx, batch.id, { committed_at: now, all_or_nothing: allOrNothing, updated_at: now });
   const running = await transition(trx, batchStore, ctx, { id: batch.id, from: "ready", to: "running", set: { updated_at: now }, actor: "api", reason: "committed", at: now });
   if (!running.ok) throw new OkroError("CONFLICT", "id: the batch changed meanwhile; try again", { field: "id" });
-  for (const bank of await store.banksWithPending(trx, batch.id)) await fillWindow(trx, ctx, batch.id, bank, now);
+  let opened = 0;
+  for (const bank of await store.banksWithPending(trx, batch.id)) opened += (await openWindow(trx, ctx, batch.id, batch.company_id, bank, now, 1)).length;
+  if (opened) await store.count(trx, batch.id, "pending", "queued", opened, 0n, now);
   return (await store.findBatch(trx, scope, batch.id))!;
 }
 
@@ -336,28 +350,42 @@ async function ensureCallbackEndpoints(trx: Trx, ctx: AppContext, scope: Scope, 
   }
 }
 
-/** Tops up a bank's window: pending rows → queued with their jobs, up to the per-bank limit. */
-async function fillWindow(trx: Trx, ctx: AppContext, batchId: string, bankId: string, now: Date): Promise<void> {
+/**
+ * Tops up a bank's window: pending rows → queued with their jobs (one statement for all of them),
+ * up to the per-bank limit, once at least `minFree` places are free — a finishing row refills
+ * only when half the window is free, so a 10,000-row batch reopens its windows a few hundred
+ * times instead of 10,000. The caller counts the moved rows (pending → queued).
+ */
+async function openWindow(trx: Trx, ctx: AppContext, batchId: string, companyId: string, bankId: string, now: Date, minFree: number): Promise<{ row_no: number }[]> {
   const free = ctx.config.bulk.bankConcurrency - (await store.inWindow(trx, batchId, bankId));
-  if (free <= 0) return;
+  if (free <= 0 || free < minFree) return [];
   const queued = await store.moveRowsWhere(trx, batchId, "pending", "queued", { actor: "worker", reason: "window_open", at: now, bankId, limit: free });
-  if (!queued.length) return;
-  const batch = await store.count(trx, batchId, "pending", "queued", queued.length, 0n, now);
-  for (const r of queued) {
-    await enqueue(trx, batchRowJob, { batch_id: batchId, row: r.row_no }, { now, key: `batch:${batchId}:row:${r.row_no}`, companyId: batch.company_id });
+  if (queued.length) {
+    await requeue(trx, batchRowJob, queued.map((r) => ({ key: `batch:${batchId}:row:${r.row_no}`, payload: { batch_id: batchId, row: r.row_no }, companyId, attempts: 0 })), { now });
   }
+  return queued;
 }
 
 // ── Running: the row job and the payments it makes ────────────────────────────────────────────
 
+const RowJobPayload = z.object({ batch_id: z.string().min(1), row: z.number().int().positive() });
 export const batchRowJob = defineJob({
   name: "batches.row",
-  payload: z.object({ batch_id: z.string().min(1), row: z.number().int().positive() }),
+  payload: RowJobPayload,
   retry: { maxAttempts: 10, backoff: { initialMs: 1_000, factor: 2, maxMs: 60_000 } },
   // Database work only (the bank is called by the payments engine later): a crashed worker's rows are taken over within seconds.
   leaseMs: 10_000,
   handler: async (job) => {
     await job.complete((trx) => runRow(trx, job.ctx, job.payload.batch_id, job.payload.row));
+  },
+  // Out of attempts (or its worker died on the last one): the row fails with the reason, which
+  // frees its place in the bank's window and lets the batch finish.
+  onGiveUp: async (trx, job) => {
+    const payload = RowJobPayload.safeParse(job.payload);
+    if (!payload.success) return;
+    const row = await store.lockRow(trx, store.rowId(payload.data.batch_id, payload.data.row));
+    if (!row || row.state !== "queued") return; // its payment exists (it ends with it), or the row was cancelled
+    await finishRow(trx, job.ctx, row, "failed", `the payment could not be created: ${job.error}`.slice(0, 500), job.ctx.clock.now());
   },
 });
 
@@ -394,6 +422,11 @@ async function runRow(trx: Trx, ctx: AppContext, batchId: string, rowNo: number)
 
 /** A payment's move, seen in its own transaction: a final one ends its row. */
 async function onPaymentMove(trx: Trx, ctx: AppContext, move: PaymentMove): Promise<void> {
+  if (move.to === "reversed") {
+    const row = await store.rowOfPayment(trx, move.row.id);
+    if (row?.state === "succeeded") await reverseRow(trx, ctx, row, move.row.failure_reason ?? "the bank reversed the payment", move.at);
+    return;
+  }
   const to: RowState | undefined = move.to === "succeeded" ? "succeeded" : move.to === "errored" || move.to === "failed" ? "failed" : move.to === "cancelled" ? "cancelled" : undefined;
   if (!to) return;
   const row = await store.rowOfPayment(trx, move.row.id);
@@ -410,20 +443,33 @@ async function finishRow(trx: Trx, ctx: AppContext, row: RowRow, to: "succeeded"
   const moved = await store.moveRow(trx, ctx, row, to, { actor: "worker", reason: to === "succeeded" ? "payment_succeeded" : `payment_${to}`, set: { reason }, at: now });
   if (!moved) return;
   if (!isCounted(row.state)) throw new Error(`batch row ${row.id}: ${row.state} is not a committed state`);
-  let batch = await store.count(trx, row.batch_id, row.state, to, 1, row.amount ?? 0n, now);
+  // The next rows of its bank (pending rows exist only while the batch runs: cancel takes them all).
+  const opened = row.bank_id ? await openWindow(trx, ctx, row.batch_id, row.company_id, row.bank_id, now, Math.ceil(ctx.config.bulk.bankConcurrency / 2)) : [];
+  const batch = await store.countMoves(trx, row.batch_id, [{ from: row.state, to, n: 1, amount: row.amount ?? 0n }, ...(opened.length ? [{ from: "pending" as const, to: "queued" as const, n: opened.length, amount: 0n }] : [])], now);
   if (moved.callback_url) await emitBatchEvent(trx, batch, `batch.row.${to}`, { batch_id: batch.id, row: rowView(moved) }, moved.callback_url);
-  if (row.bank_id && batch.state === "running") {
-    await fillWindow(trx, ctx, row.batch_id, row.bank_id, now);
-    batch = (await store.findBatch(trx, { companyId: batch.company_id, env: batch.env }, batch.id))!;
-  }
-  const done = batch.succeeded_count + batch.failed_count + batch.cancelled_count;
+  const done = doneCount(batch);
   const committed = done + batch.pending_count + batch.queued_count + batch.processing_count;
   if (batch.state === "running" && done === committed) {
-    const end = outcomeOf({ succeeded: batch.succeeded_count, failed: batch.failed_count, cancelled: batch.cancelled_count });
+    const end = outcomeOf({ succeeded: batch.succeeded_count, failed: batch.failed_count, cancelled: batch.cancelled_count, reversed: batch.reversed_count });
     await transition(trx, batchStore, ctx, { id: batch.id, from: "running", to: end, set: { finished_at: now, updated_at: now }, actor: "worker", reason: "all_rows_final", at: now });
   } else if (batch.state === "running" && progressStep(done - 1, committed) !== progressStep(done, committed)) {
     await emitBatchEvent(trx, batch, "batch.progress", { batch: batchView(batch) });
   }
+}
+
+const doneCount = (b: BatchRow) => b.succeeded_count + b.failed_count + b.cancelled_count + b.reversed_count;
+
+/**
+ * A late reversal: the bank took back a payment after it succeeded (its row's outcome already
+ * counted). The row moves succeeded → reversed and the batch's counts and amounts with it; the
+ * batch's state is not changed (a finished batch stays finished: its counts tell the story), and
+ * `batch.row.reversed` tells the company, the batch's callback_url and the row's.
+ */
+async function reverseRow(trx: Trx, ctx: AppContext, row: RowRow, reason: string, now: Date): Promise<void> {
+  const moved = await store.moveRow(trx, ctx, row, "reversed", { actor: "worker", reason: "payment_reversed", set: { reason }, at: now });
+  if (!moved) return;
+  const batch = await store.count(trx, row.batch_id, "succeeded", "reversed", 1, row.amount ?? 0n, now);
+  await emitBatchEvent(trx, batch, "batch.row.reversed", { batch_id: batch.id, row: rowView(moved), batch: batchView(batch) }, undefined, moved.callback_url);
 }
 
 /** `batch.progress` at every 10% of the committed rows done. */
@@ -484,7 +530,7 @@ export async function cancelBatch(trx: Trx, ctx: AppContext, scope: Scope, id: s
   const inFlight = await trx.selectFrom("batch_rows").select(["row_no", "payment_id"]).where("batch_id", "=", id).where("state", "=", "processing").orderBy("row_no").execute();
   const moved = await transition(trx, batchStore, ctx, { id, from: batch.state, to: "cancelled", set: { finished_at: now, updated_at: now }, actor: "api", reason: "cancelled_by_merchant", at: now });
   if (!moved.ok) throw new OkroError("CONFLICT", "id: the batch changed meanwhile; try again", { field: "id" });
-  const final = moved.row.succeeded_count + moved.row.failed_count + moved.row.cancelled_count - cancelled;
+  const final = doneCount(moved.row) - cancelled;
   return { batch: moved.row, cancelled, in_flight: inFlight.map((r) => ({ row: r.row_no, payment_id: r.payment_id })), already_final: Math.max(final, 0) };
 }
 

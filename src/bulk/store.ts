@@ -3,7 +3,7 @@ import type { AppContext } from "../context.js";
 import { machineStore, transition, type MachineStore, STATE_TRANSITIONS } from "../core/machine.js";
 import type { Scope } from "../core/tenancy.js";
 import type { BatchesTable, BatchRowsTable } from "../db/schema.js";
-import { batchMachine, COUNTED, rowMachine, type BatchState, type CountedState, type RowState } from "./domain.js";
+import { AMOUNTED, batchMachine, COUNTED, rowMachine, type BatchState, type CountedState, type RowState } from "./domain.js";
 
 /** The only file of src/bulk with SQL: batches, their rows, the two machines' table bindings. */
 
@@ -141,10 +141,26 @@ export async function inWindow(trx: Trx, batchId: string, bankId: string): Promi
  * the counters always equal the rows' states. Returns the batch as it now is.
  */
 export async function count(trx: Trx, batchId: string, from: CountedState | null, to: CountedState, n: number, amount: bigint, at: Date): Promise<BatchRow> {
+  return countMoves(trx, batchId, [{ from, to, n, amount }], at);
+}
+
+/**
+ * Several moves' counters in one UPDATE: a row that ends and the window it reopens take the
+ * batch row's lock once (it is the one row every move of the batch writes, so the fewer and
+ * shorter its holds, the more rows move at once).
+ */
+export async function countMoves(trx: Trx, batchId: string, moves: readonly { from: CountedState | null; to: CountedState; n: number; amount: bigint }[], at: Date): Promise<BatchRow> {
+  const delta = new Map<string, bigint>();
+  const add = (column: string, by: bigint) => delta.set(column, (delta.get(column) ?? 0n) + by);
+  const amounted = (s: CountedState | null): s is (typeof AMOUNTED)[number] => s !== null && (AMOUNTED as readonly string[]).includes(s);
+  for (const m of moves) {
+    if (m.from) add(COUNTED[m.from], -BigInt(m.n));
+    add(COUNTED[m.to], BigInt(m.n));
+    if (amounted(m.from)) add(`${m.from}_amount`, -m.amount);
+    if (amounted(m.to)) add(`${m.to}_amount`, m.amount);
+  }
   const set: Record<string, unknown> = { updated_at: at };
-  if (from) set[COUNTED[from]] = sql`${sql.ref(COUNTED[from])} - ${n}`;
-  set[COUNTED[to]] = sql`${sql.ref(COUNTED[to])} + ${n}`;
-  if (to === "succeeded" || to === "failed" || to === "cancelled") set[`${to}_amount`] = sql`${sql.ref(`${to}_amount`)} + ${amount.toString()}::bigint`;
+  for (const [column, by] of delta) if (by !== 0n) set[column] = column.endsWith("_amount") ? sql`${sql.ref(column)} + ${by.toString()}::bigint` : sql`${sql.ref(column)} + ${Number(by)}`;
   return trx.updateTable("batches").set(set).where("id", "=", batchId).returningAll().executeTakeFirstOrThrow();
 }
 

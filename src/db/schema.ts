@@ -903,7 +903,7 @@ export type Bank = Selectable<BanksTable>;
 
 /** Migration 0014: bulk payments (src/bulk). */
 export type BatchState = "validating" | "ready" | "running" | "completed" | "partially_completed" | "failed" | "cancelled";
-export type BatchRowState = "invalid" | "valid" | "skipped" | "pending" | "queued" | "processing" | "succeeded" | "failed" | "cancelled";
+export type BatchRowState = "invalid" | "valid" | "skipped" | "pending" | "queued" | "processing" | "succeeded" | "failed" | "cancelled" | "reversed";
 export interface BatchesTable {
   id: string;
   company_id: string;
@@ -931,6 +931,9 @@ export interface BatchesTable {
   succeeded_amount: Generated<bigint>;
   failed_amount: Generated<bigint>;
   cancelled_amount: Generated<bigint>;
+  /** Migration 0024: rows whose payment was reversed after it succeeded. */
+  reversed_count: Generated<number>;
+  reversed_amount: Generated<bigint>;
   created_at: Timestamp;
   updated_at: Timestamp;
   committed_at: NullableTimestamp;
@@ -956,6 +959,8 @@ export interface BatchRowsTable {
   callback_url: string | null;
   payment_id: string | null;
   reason: string | null;
+  /** Migration 0024: a `type: mandate` row's mandate (found at validation). */
+  mandate_id: string | null;
   updated_at: Timestamp;
 }
 

@@ -31,6 +31,12 @@ export interface NewEvent {
    * whatever its event types and whatever other endpoints subscribe to: `webhooks/test`.
    */
   onlyEndpointId?: string;
+  /**
+   * Deliver to these endpoints as well as to those that want the type (each endpoint once, if
+   * enabled and the company's, in this environment): one event, so a receiver that is both sees it
+   * once. Bulk payments: a batch's `callback_url`.
+   */
+  alsoEndpointIds?: readonly string[];
 }
 
 /** What a receiver gets (the body of the webhook, and of `events/list` items). */
@@ -95,7 +101,7 @@ export async function emitEvent(trx: Transaction<DB>, event: NewEvent, now: Date
     .execute();
   const deliveries = await fanOut(
     trx,
-    { id, companyId: event.companyId, env: event.env, type: event.type, objectKey: objectKey(event.object), sequence, onlyEndpointId: event.onlyEndpointId },
+    { id, companyId: event.companyId, env: event.env, type: event.type, objectKey: objectKey(event.object), sequence, onlyEndpointId: event.onlyEndpointId, alsoEndpointIds: event.alsoEndpointIds },
     now,
   );
   return { id, sequence, payload, deliveries };
@@ -110,8 +116,9 @@ export async function emitEvent(trx: Transaction<DB>, event: NewEvent, now: Date
 const objectKey = (object: { type: string; id: string }) => `${object.type}:${object.id}`;
 
 /**
- * One pending delivery per enabled endpoint of the company and environment that wants the type;
- * with `onlyEndpointId`, one for that endpoint alone (if enabled), whatever types it wants.
+ * One pending delivery per enabled endpoint of the company and environment that wants the type
+ * (and per endpoint of `alsoEndpointIds`); with `onlyEndpointId`, one for that endpoint alone (if
+ * enabled), whatever types it wants.
  *
  * A delivery that is the head of its (endpoint, object) queue gets its `webhooks.deliver` job
  * here, in the same transaction. One is **parked** (no job) when an earlier delivery of the same
@@ -123,7 +130,7 @@ const objectKey = (object: { type: string; id: string }) => `${object.type}:${ob
  */
 async function fanOut(
   trx: Transaction<DB>,
-  e: { id: string; companyId: string; env: Env; type: string; objectKey: string; sequence: number; onlyEndpointId?: string | undefined },
+  e: { id: string; companyId: string; env: Env; type: string; objectKey: string; sequence: number; onlyEndpointId?: string | undefined; alsoEndpointIds?: readonly string[] | undefined },
   now: Date,
 ): Promise<number> {
   const only = e.onlyEndpointId;
@@ -148,7 +155,13 @@ async function fanOut(
     .where("w.enabled", "=", true)
     .$if(only !== undefined, (qb) => qb.where("w.id", "=", only!))
     .$if(only === undefined, (qb) =>
-      qb.where((eb) => eb.or([eb(sql`cardinality(w.event_types)`, "=", 0), eb(sql.val(e.type), "=", eb.fn.any("w.event_types"))])),
+      qb.where((eb) =>
+        eb.or([
+          eb(sql`cardinality(w.event_types)`, "=", 0),
+          eb(sql.val(e.type), "=", eb.fn.any("w.event_types")),
+          ...(e.alsoEndpointIds?.length ? [eb("w.id", "in", [...e.alsoEndpointIds])] : []),
+        ]),
+      ),
     )
     .execute();
   if (endpoints.length === 0) return 0;

@@ -133,10 +133,23 @@ export interface JobDefinition<S extends z.ZodType = z.ZodType, L = unknown, O =
   readonly everyMs: number | undefined;
   /** Batch loading and recording (`job.loaded`, `job.settle`); absent: every job on its own. */
   readonly batch: JobBatching<z.output<S>, L, O> | undefined;
+  /** Called when the job fails for good, in the transaction that marks it failed; see {@link GiveUp}. */
+  readonly onGiveUp: GiveUp | undefined;
 }
 
 /** Any definition, whatever its payload, loaded and outcome types (lists of definitions, the runner). */
 export type AnyJobDefinition = JobDefinition<any, any, any>;
+
+/**
+ * What a kind of work does when one of its jobs fails for good — its last attempt threw, its lease
+ * lapsed on its last attempt (the worker died), its payload is refused, or the handler called
+ * `fail(…, { final: true })` — run in the transaction that marks the job `failed`, after the lease
+ * check: so the domain object the job was working on can be closed with the reason (a bulk row
+ * ends `failed` instead of waiting for ever). `payload` is as stored (it may be the invalid one).
+ * If it throws, the job is not marked failed: its lease lapses, it is claimed again and given up
+ * again, hook included.
+ */
+export type GiveUp = (trx: Transaction<DB>, job: { ctx: AppContext; id: string; name: string; key: string | null; payload: unknown; companyId: string | null; error: string }) => Promise<void>;
 
 /**
  * What enqueueing needs of a definition: its name, payload schema and retry policy (the attempt
@@ -160,6 +173,7 @@ export interface JobOptions<S extends z.ZodType, L = unknown, O = never> {
   concurrency?: number;
   everyMs?: number;
   batch?: JobBatching<z.output<S>, L, O>;
+  onGiveUp?: GiveUp;
 }
 
 const NAME = /^[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*$/;
@@ -181,7 +195,11 @@ export function defineJob<S extends z.ZodType, L = unknown, O = never>(options: 
   if (options.batch?.maxBatch !== undefined && (!Number.isInteger(options.batch.maxBatch) || options.batch.maxBatch < 1)) {
     throw new RangeError(`${options.name}: batch.maxBatch must be a positive integer`);
   }
-  return { ...options, retry, leaseMs, concurrency: options.concurrency, everyMs: options.everyMs, batch: options.batch };
+  if (options.batch && options.onGiveUp) {
+    // A batched job's final failure is recorded by the batch's own `record`, which does not run the hook.
+    throw new RangeError(`${options.name}: onGiveUp is not supported together with batch`);
+  }
+  return { ...options, retry, leaseMs, concurrency: options.concurrency, everyMs: options.everyMs, batch: options.batch, onGiveUp: options.onGiveUp };
 }
 
 export function checkLeaseMs(name: string, leaseMs: number): number {

@@ -398,12 +398,32 @@ export class JobRunner {
     this.metrics?.duration.observe({ name: def.name }, (performance.now() - started) / 1000);
   }
 
+  /** The definition's `onGiveUp`, bound to this job (undefined when it has none). */
+  private giveUpHook(def: AnyDefinition, row: JobRow, error: string): ((trx: Transaction<DB>) => Promise<void>) | undefined {
+    const hook = def.onGiveUp;
+    if (!hook) return undefined;
+    return (trx) => hook(trx, { ctx: this.ctx, id: row.id, name: row.name, key: row.key, payload: row.payload, companyId: row.company_id, error });
+  }
+
+  /** Marks a job failed for good, with its definition's `onGiveUp` in the same transaction. Undefined: the lease was lost. */
+  private async giveUp(def: AnyDefinition, row: JobRow, p: { now: Date; error: string; retryAt: null }): Promise<"failed" | undefined> {
+    const hook = this.giveUpHook(def, row, p.error);
+    if (!hook) return (await failJob(this.ctx.db, row, p)) as "failed" | undefined;
+    try {
+      await failJobWith(this.ctx.db, row, p, hook);
+      return "failed";
+    } catch (error) {
+      if (error instanceof JobLeaseLostError) return undefined;
+      throw error;
+    }
+  }
+
   private async execute(def: AnyDefinition, row: JobRow, loaded: unknown): Promise<string> {
     const clock = this.ctx.clock;
     const fields = { workerId: this.workerId, job: def.name, id: row.id, key: row.key, attempt: row.attempts };
     if (row.attempts > row.max_attempts) {
       // Re-claimed after a lapsed lease with no attempt left: its last worker died or overran.
-      await failJob(this.ctx.db, row, { now: clock.now(), error: `lease lapsed on attempt ${row.max_attempts} of ${row.max_attempts} (the worker died or ran longer than ${this.leases.get(def.name)} ms)`, retryAt: null });
+      await this.giveUp(def, row, { now: clock.now(), error: `lease lapsed on attempt ${row.max_attempts} of ${row.max_attempts} (the worker died or ran longer than ${this.leases.get(def.name)} ms)`, retryAt: null });
       this.log.error(fields, "job runner: job failed for good (lease lapsed on its last attempt)");
       return "failed";
     }
@@ -411,7 +431,7 @@ export class JobRunner {
     try {
       payload = parsePayload(def, row.payload);
     } catch (error) {
-      await failJob(this.ctx.db, row, { now: clock.now(), error: (error as Error).message, retryAt: null });
+      await this.giveUp(def, row, { now: clock.now(), error: (error as Error).message, retryAt: null });
       this.log.error({ ...fields, err: error }, "job runner: job failed for good (invalid payload)");
       return "failed";
     }
@@ -449,7 +469,12 @@ export class JobRunner {
         settle();
         const now = clock.now();
         const retryAt = retryAtAfter(now, options?.final);
-        const result = await failJobWith(this.ctx.db, row, { now, error, retryAt }, fn ? (trx) => fn(trx, { retryAt }) : undefined);
+        const giveUp = retryAt ? undefined : this.giveUpHook(def, row, error);
+        const result = await failJobWith(this.ctx.db, row, { now, error, retryAt }, fn || giveUp ? async (trx) => {
+          const out = fn ? await fn(trx, { retryAt }) : (undefined as T);
+          if (giveUp) await giveUp(trx);
+          return out;
+        } : undefined);
         failed = retryAt ? "queued" : "failed";
         return result;
       },
@@ -489,7 +514,7 @@ export class JobRunner {
       const now = clock.now();
       const permanent = error instanceof JobPayloadError;
       const retryAt = !permanent && row.attempts < row.max_attempts ? new Date(now.getTime() + backoffMs(def.retry.backoff, row.attempts)) : null;
-      const state = await failJob(this.ctx.db, row, { now, error: errorText(error), retryAt });
+      const state = retryAt ? await failJob(this.ctx.db, row, { now, error: errorText(error), retryAt }) : await this.giveUp(def, row, { now, error: errorText(error), retryAt });
       if (state === undefined) {
         this.log.warn(fields, "job runner: lease lost while recording a failure; another worker has the job");
         return "lost_lease";

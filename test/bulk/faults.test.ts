@@ -1,0 +1,154 @@
+import { sql } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rowStateCounts } from "../../src/bulk/store.js";
+import { createEndpoint } from "../../src/events/endpoints.js";
+import { reportReversal } from "../../src/payments/service.js";
+import { expectSoundLedger, type World } from "../payments/engine-world.js";
+import { auth, bulkCompany, csv, multipartBody, openBulkWorld, type BulkCompany } from "./bulk-world.js";
+
+/** Bulk payments' faults (issue 15, decision 0017 "Faults"): rows whose job gives up, callbacks, mandate rows, late reversals. */
+
+let w: World;
+beforeAll(async () => {
+  w = await openBulkWorld({ maxRows: 50, maxFileBytes: 64 * 1024, bankConcurrency: 2 });
+}, 60_000);
+afterAll(() => w?.h.close());
+
+const upload = (c: BulkCompany, content: string, fields: Record<string, string> = {}, path = "/v2/batches/create") => {
+  const body = multipartBody([{ name: "file", filename: "payments.csv", content }], fields);
+  return w.h.request({ method: "POST", url: path, headers: { ...auth(c), ...body.headers }, payload: body.payload });
+};
+const post = (c: BulkCompany, url: string, payload: unknown) => w.h.request({ method: "POST", url, headers: auth(c), payload: payload as object });
+const getBatch = async (c: BulkCompany, id: string) => (await post(c, "/v2/batches/get", { id })).json().data.batch;
+const rowsOf = (batchId: string) => w.h.ctx.db.selectFrom("batch_rows").selectAll().where("batch_id", "=", batchId).orderBy("row_no").execute();
+
+async function expectCountsMatchRows(batch: { id: string; counts: Record<string, number> }) {
+  const byState = await rowStateCounts(w.h.ctx.db, batch.id);
+  for (const s of ["pending", "queued", "processing", "succeeded", "failed", "cancelled"]) expect(batch.counts[s], s).toBe(byState[s] ?? 0);
+}
+
+async function runUntilFinal(c: BulkCompany, id: string, advanceMs = 0) {
+  for (let i = 0; i < 80; i++) {
+    await c.run();
+    if (advanceMs) w.clock.advance(advanceMs);
+    const b = await getBatch(c, id);
+    if (!["ready", "running"].includes(b.status)) return b;
+  }
+  throw new Error("batch never finished");
+}
+
+describe("a row whose job gives up", () => {
+  it("ends failed with the reason when its job runs out of attempts, freeing its bank's window so the other rows run and the batch finishes", async () => {
+    const c = await bulkCompany(w);
+    // Creating this one payment fails with an error that is not a refusal (a database fault): the row job is retried until it gives up.
+    await sql
+      .raw(
+        `CREATE OR REPLACE FUNCTION bulk_test_fault() RETURNS trigger AS $$ BEGIN IF NEW.amount = 4242 THEN RAISE EXCEPTION 'disk on fire'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql;
+         DROP TRIGGER IF EXISTS bulk_test_fault ON payments;
+         CREATE TRIGGER bulk_test_fault BEFORE INSERT ON payments FOR EACH ROW EXECUTE FUNCTION bulk_test_fault();`,
+      )
+      .execute(w.h.ctx.db);
+    try {
+      const file = csv([4242, 1_001, 1_002, 1_003].map((amount) => ({ account_to_debit: c.accounts[0]!.id, amount })));
+      const batch = (await upload(c, file)).json().data.batch;
+      expect((await post(c, "/v2/batches/commit", { id: batch.id })).json().data.batch.counts).toMatchObject({ queued: 2, pending: 2 });
+      const done = await runUntilFinal(c, batch.id, 61_000);
+      expect(done).toMatchObject({ status: "partially_completed", counts: { succeeded: 3, failed: 1, queued: 0, pending: 0, failed_amount: 4242 } });
+      await expectCountsMatchRows(done);
+      const rows = await rowsOf(batch.id);
+      expect(rows[0]).toMatchObject({ state: "failed", payment_id: null });
+      expect(rows[0]!.reason).toContain("disk on fire");
+      const job = await w.h.ctx.db.selectFrom("jobs").selectAll().where("key", "=", `batch:${batch.id}:row:1`).executeTakeFirstOrThrow();
+      expect(job.state).toBe("failed");
+      expect(job.attempts).toBe(job.max_attempts);
+      expect(await expectSoundLedger(w, c)).toEqual([]);
+    } finally {
+      await sql.raw("DROP TRIGGER IF EXISTS bulk_test_fault ON payments").execute(w.h.ctx.db);
+    }
+  });
+
+  it("ends failed when its worker died on the last attempt (the lease lapsed with no attempt left)", async () => {
+    const c = await bulkCompany(w);
+    const file = csv([2_001, 2_002].map((amount) => ({ account_to_debit: c.accounts[0]!.id, amount })));
+    const batch = (await upload(c, file)).json().data.batch;
+    await post(c, "/v2/batches/commit", { id: batch.id });
+    // Row 1's job as a worker SIGKILLed on its last attempt leaves it: running, its lease lapsed.
+    const now = w.clock.now();
+    await w.h.ctx.db
+      .updateTable("jobs")
+      .set({ state: "running", attempts: sql`max_attempts`, lease_token: "dead-worker", lease_owner: "dead:1", lease_until: new Date(now.getTime() - 1), run_at: new Date(now.getTime() - 1) })
+      .where("key", "=", `batch:${batch.id}:row:1`)
+      .execute();
+    const done = await runUntilFinal(c, batch.id);
+    expect(done).toMatchObject({ status: "partially_completed", counts: { succeeded: 1, failed: 1, queued: 0 } });
+    await expectCountsMatchRows(done);
+    const rows = await rowsOf(batch.id);
+    expect(rows[0]!.state).toBe("failed");
+    expect(rows[0]!.reason).toMatch(/lease lapsed on attempt/);
+  });
+});
+
+describe("the batch's callback_url", () => {
+  it("gets each batch event once, and the company's own endpoints get the same events once: one event per change", async () => {
+    const c = await bulkCompany(w);
+    const own = await createEndpoint(w.h.ctx.db, w.h.ctx.secrets, c.scope, { url: "https://company.example.com/okro", event_types: [] }, w.clock.now());
+    const file = csv([{ account_to_debit: c.accounts[0]!.id, amount: 3_001 }, { account_to_debit: c.accounts[1]!.id, amount: 3_002 }]);
+    const batch = (await upload(c, file, { callback_url: "https://callback.example.com/batch" })).json().data.batch;
+    expect(batch.callback_url).toBe("https://callback.example.com/batch");
+    await post(c, "/v2/batches/commit", { id: batch.id });
+    expect((await runUntilFinal(c, batch.id)).status).toBe("completed");
+
+    const events = await w.h.ctx.db.selectFrom("events").select(["id", "type"]).where("object_id", "=", batch.id).orderBy("sequence").execute();
+    expect(events.map((e) => e.type)).toEqual(["batch.ready", "batch.running", "batch.progress", "batch.completed"]);
+    const callback = await w.h.ctx.db.selectFrom("webhook_endpoints").select("id").where("company_id", "=", c.tenant.id).where("url", "=", "https://callback.example.com/batch").executeTakeFirstOrThrow();
+    const deliveredTo = async (endpointId: string) =>
+      (
+        await w.h.ctx.db
+          .selectFrom("webhook_deliveries")
+          .innerJoin("events", "events.id", "webhook_deliveries.event_id")
+          .select("events.type")
+          .where("webhook_deliveries.endpoint_id", "=", endpointId)
+          .where("events.object_id", "=", batch.id)
+          .orderBy("events.sequence")
+          .execute()
+      ).map((d) => d.type);
+    // The callback endpoint exists from the commit on: it hears the run and its end, once each.
+    expect(await deliveredTo(callback.id)).toEqual(["batch.running", "batch.progress", "batch.completed"]);
+    expect(await deliveredTo(own.id)).toEqual(["batch.ready", "batch.running", "batch.progress", "batch.completed"]);
+  });
+});
+
+describe("a late reversal", () => {
+  it("moves a succeeded row to reversed and the batch's counts and amounts with it, and says so once to the company and the callbacks", async () => {
+    const c = await bulkCompany(w);
+    const file = csv(
+      [
+        { account_to_debit: c.accounts[0]!.id, amount: 5_001, callback_url: "https://rows.example.com/r" },
+        { account_to_debit: c.accounts[0]!.id, amount: 5_002 },
+      ],
+    );
+    const batch = (await upload(c, file, { callback_url: "https://callback.example.com/reversals" })).json().data.batch;
+    await post(c, "/v2/batches/commit", { id: batch.id });
+    const done = await runUntilFinal(c, batch.id);
+    expect(done).toMatchObject({ status: "completed", counts: { succeeded: 2, succeeded_amount: 10_003 } });
+    const [first] = await rowsOf(batch.id);
+
+    await reportReversal(w.h.ctx, c.scope, first!.payment_id!, "customer disputed the debit");
+    const after = await getBatch(c, batch.id);
+    expect(after).toMatchObject({ status: "completed", counts: { succeeded: 1, reversed: 1, succeeded_amount: 5_002, reversed_amount: 5_001 } });
+    await expectCountsMatchRows(after);
+    expect((await rowStateCounts(w.h.ctx.db, batch.id)).reversed).toBe(1);
+    const rows = await rowsOf(batch.id);
+    expect(rows[0]).toMatchObject({ state: "reversed", reason: "customer disputed the debit" });
+
+    const results = (await w.h.request({ method: "GET", url: after.results_url, headers: auth(c) })).body;
+    expect(results.split("\r\n")[1] ?? results.split("\n")[1]).toContain("reversed");
+
+    const events = await w.h.ctx.db.selectFrom("events").select(["id", "type"]).where("object_id", "=", batch.id).where("type", "=", "batch.row.reversed").execute();
+    expect(events).toHaveLength(1);
+    const endpoints = await w.h.ctx.db.selectFrom("webhook_endpoints").select(["id", "url"]).where("company_id", "=", c.tenant.id).execute();
+    const deliveries = await w.h.ctx.db.selectFrom("webhook_deliveries").select("endpoint_id").where("event_id", "=", events[0]!.id).execute();
+    expect(deliveries.map((d) => endpoints.find((e) => e.id === d.endpoint_id)!.url).sort()).toEqual(["https://callback.example.com/reversals", "https://rows.example.com/r"]);
+    expect(await expectSoundLedger(w, c)).toEqual([]);
+  });
+});
