@@ -165,6 +165,17 @@ async function load(ctx: AppContext, id: string): Promise<{ m: MandateRow; offse
   return { m, offsetMs: await clockOffsetMs(ctx, scopeOf(m)) };
 }
 
+/**
+ * A schedule bounded by a count has no end date to expire on: once its last cycle is over (charged
+ * and final, or skipped) the mandate is `expired` (`mandate.expired`, reason `schedule_completed`).
+ * Nothing when the cycle is not the last, the schedule is open-ended, or the mandate already ended.
+ */
+async function completeIfLast(trx: Trx, ctx: AppContext, m: MandateRow, cycle: number): Promise<void> {
+  const s = scheduleOf(m);
+  if (!s || s.count === null || hasCycle(s, cycle + 1) || !mandateMachine.is.live(m.state)) return;
+  await moveMandate(trx, ctx, m, "expired", { actor: "scheduler", reason: "schedule_completed", detail: { cycle, count: s.count } });
+}
+
 async function runCharge(job: RunningJob<z.output<typeof ChargePayload>>): Promise<void> {
   const { ctx, payload } = job;
   const loaded = await load(ctx, payload.mandateId);
@@ -172,7 +183,9 @@ async function runCharge(job: RunningJob<z.output<typeof ChargePayload>>): Promi
   await job.complete(async (trx) => {
     const m = await lockMandate(trx, payload.mandateId);
     if (!m) return;
-    await chargeCycle(trx, ctx, m, payload.cycle, payload.attempt, loaded.offsetMs);
+    const result = await chargeCycle(trx, ctx, m, payload.cycle, payload.attempt, loaded.offsetMs);
+    // A skipped last cycle ends a count-bounded schedule here; a charged one when its outcome is final.
+    if (result.kind === "skipped") await completeIfLast(trx, ctx, m, payload.cycle);
     // The schedule goes on while the mandate may still charge (a paused one skips cycles).
     if (payload.attempt === 1 && mandateMachine.is.live(m.state)) await enqueueCycle(trx, ctx, m, payload.cycle + 1, loaded.offsetMs);
   });
@@ -198,9 +211,10 @@ async function runOutcome(job: RunningJob<z.output<typeof OutcomePayload>>): Pro
     }
     if (payment.state === "succeeded" || payment.state === "settled") {
       await emitMandateEvent(trx, m, "mandate.charge_succeeded", now, detail);
+      await completeIfLast(trx, ctx, m, payload.cycle);
       return;
     }
-    if (payment.state === "reversed") return;
+    if (payment.state === "reversed") return completeIfLast(trx, ctx, m, payload.cycle);
     const failure = payment.state === "cancelled" ? "other" : classifyFailure(payment.failure_code);
     const business = new Date(now.getTime() + loaded.offsetMs);
     const next = mandateMachine.is.chargeable(m.state) ? nextRetry({ attempts: m.retry_attempts, spacingHours: m.retry_spacing_hours }, failure, payload.attempt, business) : ({ willRetry: false } as const);
@@ -225,7 +239,9 @@ async function runOutcome(job: RunningJob<z.output<typeof OutcomePayload>>): Pro
     }
     if (failure === "mandate" && (m.state === "active" || m.state === "paused")) {
       await moveMandate(trx, ctx, m, "revoked", { actor: "bank", reason: "bank_authority_ended", detail: { cycle: payload.cycle, payment: payment.id, failure_code: payment.failure_code, message: payment.failure_reason } });
+      return;
     }
+    await completeIfLast(trx, ctx, m, payload.cycle);
   });
 }
 

@@ -205,6 +205,34 @@ describe("recurring payments: pay/initiate with type recurring", () => {
   });
 });
 
+describe("count-bounded schedules", () => {
+  it("a schedule of 3 weekly charges is expired after its last charge, with mandate.expired saying the schedule completed, and charges nothing more", async () => {
+    const { c, runner, api } = await setUp("2027-04-05T08:00:00Z");
+    const res = await api("/pay/initiate", { account_to_debit: c.account.id, amount: 4_000, type: "recurring", schedule: { interval: "weekly", count: 3 } });
+    expect(res.statusCode).toBe(200);
+    const id = res.json().data.mandate._id as string;
+    await at(c, runner, "2027-04-05T09:00:00Z");
+    await at(c, runner, "2027-04-12T09:00:00Z");
+    expect((await api("/mandates/get", { id })).json().data.mandate.status).toBe("active");
+    await at(c, runner, "2027-04-19T09:00:00Z");
+    const m = (await api("/mandates/get", { id })).json().data.mandate;
+    expect(m).toMatchObject({ status: "expired", status_reason: "schedule_completed" });
+    const rows = await charges(c, id);
+    expect(rows.map((r) => [r.mandate_cycle, TAKEN.has(r.state)])).toEqual([
+      [0, true],
+      [1, true],
+      [2, true],
+    ]);
+    const events = await mandateEvents(c, id);
+    expect(events.at(-1)).toMatchObject({ type: "mandate.expired", status: "expired", detail: { reason: "schedule_completed", cycle: 2, count: 3 } });
+    // The last charge's success came before the expiry.
+    expect(events.map((e) => e.type).slice(-2)).toEqual(["mandate.charge_succeeded", "mandate.expired"]);
+    await at(c, runner, "2027-05-30T09:00:00Z");
+    expect(await charges(c, id)).toHaveLength(3);
+    expect((await api("/mandates/upcoming", { id })).json().data.upcoming).toEqual([]);
+  });
+});
+
 describe("Okra's pay/authorization/* and Okro's mandates/*", () => {
   it("mandates/create waits for the customer; authorised with the bank it is active; pay/authorization/initiate schedules charges within its caps", async () => {
     const { c, runner, api } = await setUp("2027-02-01T09:00:00Z");
