@@ -5,6 +5,7 @@ import type { Scope } from "../core/tenancy.js";
 import { defineJob, type RunningJob } from "../jobs/define.js";
 import { enqueue } from "../jobs/store.js";
 import { kobo } from "../lib/kobo.js";
+import { checkConsent } from "../payments/execute.js";
 import { createMandateCharge } from "../payments/service.js";
 import { paymentView } from "../payments/views.js";
 import { checkCharge, classifyFailure, mandateMachine, nextRetry, validUntil } from "./domain.js";
@@ -249,6 +250,15 @@ async function runActivation(job: RunningJob<z.output<typeof CheckPayload>>): Pr
   const { ctx, payload } = job;
   const loaded = await load(ctx, payload.mandateId);
   if (!loaded) return job.complete();
+  // The bank announced its activation and that time has come on the business clock (time travel may
+  // have just skipped to it): ask the bank now — the consent's own check, compare-and-set on its
+  // check number — rather than wait for that job to come round in some later pass.
+  if (loaded.m.state === "awaiting_bank" && loaded.m.consent_id) {
+    const consent = await consentById(ctx.db, loaded.m.consent_id);
+    if (consent?.status === "pending" && consent.activates_at && consent.activates_at.getTime() <= ctx.clock.now().getTime() + loaded.offsetMs) {
+      await checkConsent(ctx, consent, { consentId: consent.id, seq: consent.checks, env: consent.env });
+    }
+  }
   await job.complete(async (trx) => {
     const m = await lockMandate(trx, payload.mandateId);
     if (!m || m.state !== "awaiting_bank" || !m.consent_id) return;
@@ -262,7 +272,8 @@ async function runActivation(job: RunningJob<z.output<typeof CheckPayload>>): Pr
       return;
     }
     const now = ctx.clock.now();
-    const announced = consent.activates_at ? consent.activates_at.getTime() : 0;
+    // The bank announces activation on its own (business) clock: run then, in platform time.
+    const announced = consent.activates_at ? consent.activates_at.getTime() - loaded.offsetMs : 0;
     const at = new Date(Math.max(now.getTime() + ACTIVATION_CHECK_MS * Math.min(60, 2 ** (payload.check - 1)), announced));
     await enqueueActivationCheck(trx, ctx, m, payload.check + 1, at);
   });

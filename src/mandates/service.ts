@@ -246,7 +246,9 @@ export async function authoriseMandate(
     const waiting = await moveMandate(trx, ctx, row, "awaiting_bank", { actor: "customer", reason: "customer_authorised", set: { consent_id: consent.id, authorised_at: now } });
     if (!waiting) return row;
     if (consent.status === "active") return (await activate(trx, ctx, waiting, "bank_activated", offsetMs)) ?? waiting;
-    await enqueueActivationCheck(trx, ctx, waiting, 1, consent.activates_at && consent.activates_at > now ? consent.activates_at : now);
+    // The bank's announced activation is on its (business) clock.
+    const announced = consent.activates_at ? new Date(consent.activates_at.getTime() - offsetMs) : now;
+    await enqueueActivationCheck(trx, ctx, waiting, 1, announced > now ? announced : now);
     return waiting;
   });
 }

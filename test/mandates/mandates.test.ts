@@ -7,8 +7,9 @@ import { MANDATE_JOBS } from "../../src/mandates/charges.js";
 import { PAYMENT_JOBS } from "../../src/payments/jobs.js";
 import { lagosDate } from "../../src/mandates/schedule.js";
 import { authoriseMandate } from "../../src/mandates/service.js";
+import { grantConsent } from "../../src/payments/consents.js";
 import { bearer } from "../harness.js";
-import { activeConsent, expectSoundLedger, newCompany, openWorld, type Company, type World } from "../payments/engine-world.js";
+import { activeConsent, consentDue, expectSoundLedger, newCompany, openWorld, type Company, type World } from "../payments/engine-world.js";
 
 /**
  * Mandates end to end on the harness (PGlite, or PostgreSQL with DATABASE_URL): the API, the
@@ -345,5 +346,39 @@ describe("Okra's pay/authorization/* and Okro's mandates/*", () => {
     ]);
     const upcoming = (await api("/mandates/upcoming", { id, limit: 1 })).json().data.upcoming;
     expect(upcoming).toEqual([{ cycle: 3, date: "2027-11-01", amount: 3_000 }]);
+  });
+
+  it("time travel: a recurring payment waiting for the bank to activate its mandate charges in the pass after the clock reaches the activation", async () => {
+    w.clock.set(new Date("2027-03-01T09:00:00Z"));
+    const c = await newCompany(w);
+    await c.faults({ mandateActivationDelayMs: DAY });
+    const consent = await grantConsent(w.h.ctx, c.scope, { accountId: c.account.id, bankSession: await c.freshSession(), authorization: { pin: new Secret(SANDBOX_PAYMENT_AUTH.pin) } });
+    expect(consent.status).toBe("pending");
+    const runner = new JobRunner(w.h.ctx, [...PAYMENT_JOBS, ...MANDATE_JOBS], { companyIds: [c.tenant.id] });
+    const api = (path: string, body: unknown) => w.h.request({ method: "POST", url: `/v2${path}`, headers: bearer(c.tenant.sandbox.secret_key), payload: body as Record<string, unknown> });
+    const res = await api("/pay/initiate", { account_to_debit: c.account.id, amount: 2_000, type: "recurring", schedule: { interval: "daily" } });
+    expect(res.json().data.mandate.status).toBe("awaiting_bank");
+    const id = res.json().data.mandate._id as string;
+    await runner.runOnce();
+    expect((await api("/mandates/get", { id })).json().data.mandate.status).toBe("awaiting_bank");
+    expect((await api("/sandbox/clock/advance", { ms: DAY })).statusCode).toBe(200);
+    // One pass, with Okro's own clock where it was: the bank is asked, the mandate activates, the day's cycle is charged.
+    await runner.runOnce();
+    expect((await api("/mandates/get", { id })).json().data.mandate.status).toBe("active");
+    const rows = await charges(c, id);
+    expect(rows.map((r) => [r.mandate_cycle, lagosDate(new Date(r.created_at.getTime() + DAY))])).toEqual([[1, "2027-03-02"]]);
+    expect(rows[0]!.state).toBe("succeeded");
+  });
+
+  it("time travel: a consent granted on a sandbox clock already ahead is checked when the bank's activation comes, not an offset later", async () => {
+    w.clock.set(new Date("2027-03-01T09:00:00Z"));
+    const c = await newCompany(w);
+    const api = (path: string, body: unknown) => w.h.request({ method: "POST", url: `/v2${path}`, headers: bearer(c.tenant.sandbox.secret_key), payload: body as Record<string, unknown> });
+    expect((await api("/sandbox/clock/advance", { ms: 10 * DAY })).statusCode).toBe(200);
+    await c.faults({ mandateActivationDelayMs: DAY });
+    const consent = await grantConsent(w.h.ctx, c.scope, { accountId: c.account.id, bankSession: await c.freshSession(), authorization: { pin: new Secret(SANDBOX_PAYMENT_AUTH.pin) } });
+    expect(consent.status).toBe("pending");
+    // The bank says "active in a day" on its clock (11 days ahead of ours once it activates): due a day from Okro's now.
+    expect((await consentDue(w, consent.id))!.getTime() - w.clock.now().getTime()).toBe(DAY);
   });
 });
