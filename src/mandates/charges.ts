@@ -43,6 +43,7 @@ const ChargePayload = z.object({ ...Base, cycle: z.number().int().min(0), attemp
 const OutcomePayload = z.object({ ...Base, paymentId: z.string().min(1), cycle: z.number().int().min(0), attempt: z.number().int().min(1), check: z.number().int().min(1) });
 const CheckPayload = z.object({ ...Base, check: z.number().int().min(1) });
 const ExpiryPayload = z.object(Base);
+const NoticePayload = z.object({ ...Base, cycle: z.number().int().min(0) });
 
 /** First look at a charge's outcome this long after creating it, then doubling, at most {@link OUTCOME_CHECK_MAX_MS}. */
 export const OUTCOME_CHECK_MS = 60_000;
@@ -62,12 +63,22 @@ export async function clockOffsetMs(ctx: AppContext, scope: Scope): Promise<numb
 const runAtOf = (business: Date, offsetMs: number) => new Date(business.getTime() - offsetMs);
 
 
-/** Enqueues cycle `cycle` (attempt 1) of an active mandate, due at its date's 08:00 Lagos. */
+/**
+ * Enqueues cycle `cycle` (attempt 1) of an active mandate, due at its date's 08:00 Lagos, and its
+ * pre-debit notice: `notice_days` before the charge, or now when the cycle is enqueued later than
+ * that (a daily schedule gets a day's notice); none when the charge is due already.
+ */
 async function enqueueCycle(trx: Trx, ctx: AppContext, m: MandateRow, cycle: number, offsetMs: number): Promise<void> {
   const s = scheduleOf(m);
   if (!s || !hasCycle(s, cycle)) return;
   const date = cycleDate(s, cycle);
-  await enqueue(trx, chargeJob, { mandateId: m.id, env: m.env, cycle, attempt: 1 }, { now: ctx.clock.now(), key: `mandate:${m.id}:cycle:${date}`, runAt: runAtOf(dueInstant(date), offsetMs), companyId: m.company_id });
+  const now = ctx.clock.now();
+  const due = dueInstant(date);
+  await enqueue(trx, chargeJob, { mandateId: m.id, env: m.env, cycle, attempt: 1 }, { now, key: `mandate:${m.id}:cycle:${date}`, runAt: runAtOf(due, offsetMs), companyId: m.company_id });
+  if (m.notice_days > 0 && due.getTime() > now.getTime() + offsetMs) {
+    const noticeAt = runAtOf(new Date(due.getTime() - m.notice_days * 86_400_000), offsetMs);
+    await enqueue(trx, noticeJob, { mandateId: m.id, env: m.env, cycle }, { now, key: `mandate:${m.id}:notice:${date}`, runAt: noticeAt > now ? noticeAt : now, companyId: m.company_id });
+  }
 }
 
 /**
@@ -279,6 +290,35 @@ async function runActivation(job: RunningJob<z.output<typeof CheckPayload>>): Pr
   });
 }
 
+/**
+ * `mandate.charge_upcoming`: the pre-debit notice of a cycle — its date, amount and when it will be
+ * taken — while the mandate is active and the cycle still ahead (a paused mandate skips the cycle,
+ * so it gets no notice; an ended one says nothing more).
+ */
+async function runNotice(job: RunningJob<z.output<typeof NoticePayload>>): Promise<void> {
+  const { ctx, payload } = job;
+  const loaded = await load(ctx, payload.mandateId);
+  if (!loaded) return job.complete();
+  await job.complete(async (trx) => {
+    const m = await lockMandate(trx, payload.mandateId);
+    const s = m && scheduleOf(m);
+    if (!m || !s || !mandateMachine.is.chargeable(m.state) || !hasCycle(s, payload.cycle)) return;
+    const date = cycleDate(s, payload.cycle);
+    const due = dueInstant(date);
+    const now = ctx.clock.now();
+    if (due.getTime() <= now.getTime() + loaded.offsetMs) return;
+    const amount = cycleAmount(m, payload.cycle);
+    await emitMandateEvent(trx, m, "mandate.charge_upcoming", now, {
+      cycle: payload.cycle,
+      date,
+      amount: amount === null ? null : Number(amount),
+      currency: m.currency,
+      charge_at: due.toISOString(),
+      notice_days: m.notice_days,
+    });
+  });
+}
+
 async function runExpiry(job: RunningJob<z.output<typeof ExpiryPayload>>): Promise<void> {
   const { ctx, payload } = job;
   await job.complete(async (trx) => {
@@ -292,6 +332,7 @@ export const chargeJob = defineJob({ name: "mandates.charge", payload: ChargePay
 export const outcomeJob = defineJob({ name: "mandates.charge_outcome", payload: OutcomePayload, handler: runOutcome });
 export const activationJob = defineJob({ name: "mandates.activate", payload: CheckPayload, handler: runActivation });
 export const expiryJob = defineJob({ name: "mandates.expire", payload: ExpiryPayload, handler: runExpiry });
+export const noticeJob = defineJob({ name: "mandates.charge_notice", payload: NoticePayload, handler: runNotice });
 
 /** Every mandate job, for the runners of `okro serve` and `okro worker`. */
-export const MANDATE_JOBS = [chargeJob, outcomeJob, activationJob, expiryJob] as const;
+export const MANDATE_JOBS = [chargeJob, outcomeJob, activationJob, expiryJob, noticeJob] as const;

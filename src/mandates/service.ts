@@ -58,7 +58,9 @@ export interface NewMandate {
   reference: string | null;
   options: Record<string, unknown> | null;
   accountToCredit: string | null;
-  retry: { attempts: number; spacingHours: number } | null;
+  retry: { attempts: number; spacingHours: number; balanceCheck?: boolean } | null;
+  /** Pre-debit notice, days before each scheduled charge (null: the default, 3). */
+  noticeDays?: number | null;
 }
 
 /**
@@ -133,6 +135,8 @@ async function prepare(trx: Trx, ctx: AppContext, scope: Scope, input: NewMandat
       account_to_credit: credit?.id ?? null,
       retry_attempts: retry.attempts,
       retry_spacing_hours: retry.spacingHours,
+      retry_balance_check: input.retry?.balanceCheck ?? true,
+      ...(input.noticeDays !== undefined && input.noticeDays !== null ? { notice_days: input.noticeDays } : {}),
     },
   };
 }

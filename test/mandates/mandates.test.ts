@@ -234,6 +234,35 @@ describe("count-bounded schedules", () => {
   });
 });
 
+describe("pre-debit notices", () => {
+  it("mandate.charge_upcoming comes 3 days before each scheduled charge, once per cycle, with its date and amount; a paused mandate gets none", async () => {
+    const { c, runner, api } = await setUp("2027-01-10T09:00:00Z");
+    const id = (await api("/pay/initiate", { account_to_debit: c.account.id, amount: 6_000, type: "recurring", schedule: { interval: "monthly" } })).json().data.mandate._id as string;
+    const notices = async () => (await mandateEvents(c, id)).filter((e) => e.type === "mandate.charge_upcoming").map((e) => e.detail);
+    // The first cycle was due at once: no notice for it.
+    await at(c, runner, "2027-02-07T06:50:00Z");
+    expect(await notices()).toEqual([]);
+    await at(c, runner, "2027-02-07T07:00:00Z");
+    expect(await notices()).toEqual([{ cycle: 1, date: "2027-02-10", amount: 6_000, currency: "NGN", charge_at: "2027-02-10T07:00:00.000Z", notice_days: 3 }]);
+    await at(c, runner, "2027-02-10T07:00:00Z");
+    expect((await charges(c, id)).map((r) => r.mandate_cycle)).toEqual([0, 1]);
+    expect(await notices()).toHaveLength(1);
+    // Paused before the next notice: none is sent, and the cycle is skipped.
+    expect((await api("/mandates/pause", { id })).json().data.mandate.status).toBe("paused");
+    await at(c, runner, "2027-03-10T09:00:00Z");
+    expect(await notices()).toHaveLength(1);
+    expect((await charges(c, id)).map((r) => r.mandate_cycle)).toEqual([0, 1]);
+  });
+
+  it("notice_days sets the notice per mandate (0: none), and a bad value names the field", async () => {
+    const { c, api } = await setUp("2027-01-10T09:00:00Z");
+    const bad = await api("/mandates/create", { account: c.account.id, debit_type: "fixed", amount: 100, interval: "monthly", notice_days: 31 });
+    expect([bad.statusCode, bad.json().message.split(":")[0]]).toEqual([400, "notice_days"]);
+    const none = await api("/mandates/create", { account: c.account.id, debit_type: "fixed", amount: 100, interval: "monthly", notice_days: 0, retry: { attempts: 2, spacing_hours: 12, balance_check: false } });
+    expect(none.json().data.mandate).toMatchObject({ notice_days: 0, retry: { attempts: 2, spacing_hours: 12, balance_check: false } });
+  });
+});
+
 describe("Okra's pay/authorization/* and Okro's mandates/*", () => {
   it("mandates/create waits for the customer; authorised with the bank it is active; pay/authorization/initiate schedules charges within its caps", async () => {
     const { c, runner, api } = await setUp("2027-02-01T09:00:00Z");
