@@ -5,6 +5,7 @@ import type { Scope } from "../core/tenancy.js";
 import { defineJob, type RunningJob } from "../jobs/define.js";
 import { enqueue } from "../jobs/store.js";
 import { kobo } from "../lib/kobo.js";
+import { refreshBalance } from "../data/refresh.js";
 import { checkConsent } from "../payments/execute.js";
 import { createMandateCharge } from "../payments/service.js";
 import { paymentView } from "../payments/views.js";
@@ -188,10 +189,54 @@ async function completeIfLast(trx: Trx, ctx: AppContext, m: MandateRow, cycle: n
   await moveMandate(trx, ctx, m, "expired", { actor: "scheduler", reason: "schedule_completed", detail: { cycle, count: s.count } });
 }
 
+/** Enqueues try `attempt` of cycle `cycle` at `at` (business time). */
+async function enqueueRetry(trx: Trx, ctx: AppContext, m: MandateRow, cycle: number, attempt: number, at: Date, offsetMs: number): Promise<void> {
+  const date = cycleDate(scheduleOf(m)!, cycle);
+  await enqueue(trx, chargeJob, { mandateId: m.id, env: m.env, cycle, attempt }, { now: ctx.clock.now(), key: `mandate:${m.id}:cycle:${date}:attempt:${attempt}`, runAt: runAtOf(at, offsetMs), companyId: m.company_id });
+}
+
+/**
+ * Before a retry after insufficient funds (decision 0016): the account's balance, read from its
+ * bank with the customer's stored connection (a `balance.success` refresh). Null when it cannot be
+ * read (no stored session, bank down, …): the retry then goes to the bank, which decides.
+ */
+async function balanceBeforeRetry(ctx: AppContext, m: MandateRow): Promise<bigint | null> {
+  try {
+    const b = await refreshBalance(ctx, scopeOf(m), m.account_id);
+    return b.currency === m.currency ? BigInt(b.available_balance) : null;
+  } catch {
+    return null;
+  }
+}
+
 async function runCharge(job: RunningJob<z.output<typeof ChargePayload>>): Promise<void> {
   const { ctx, payload } = job;
   const loaded = await load(ctx, payload.mandateId);
   if (!loaded) return job.complete();
+  const amount = cycleAmount(loaded.m, payload.cycle);
+  const balance = payload.attempt > 1 && loaded.m.retry_balance_check && mandateMachine.is.chargeable(loaded.m.state) && amount !== null ? await balanceBeforeRetry(ctx, loaded.m) : null;
+  if (balance !== null && amount !== null && balance < amount) {
+    // Still short: this try is spent without asking the bank for money that is not there; the next
+    // one comes per the policy, as if the bank had refused it.
+    return job.complete(async (trx) => {
+      const m = await lockMandate(trx, payload.mandateId);
+      if (!m || !mandateMachine.is.chargeable(m.state)) return;
+      const now = ctx.clock.now();
+      const next = nextRetry({ attempts: m.retry_attempts, spacingHours: m.retry_spacing_hours }, "insufficient_funds", payload.attempt, new Date(now.getTime() + loaded.offsetMs));
+      await emitMandateEvent(trx, m, "mandate.charge_failed", now, {
+        cycle: payload.cycle,
+        attempt: payload.attempt,
+        payment: null,
+        reason: "insufficient_balance",
+        message: `the account's available balance (${balance} kobo) is below the charge (${amount} kobo): not sent to the bank`,
+        failure: "insufficient_funds",
+        will_retry: next.willRetry,
+        next_retry_at: next.willRetry ? next.at.toISOString() : null,
+      });
+      if (next.willRetry) return enqueueRetry(trx, ctx, m, payload.cycle, payload.attempt + 1, next.at, loaded.offsetMs);
+      await completeIfLast(trx, ctx, m, payload.cycle);
+    });
+  }
   await job.complete(async (trx) => {
     const m = await lockMandate(trx, payload.mandateId);
     if (!m) return;
@@ -238,17 +283,7 @@ async function runOutcome(job: RunningJob<z.output<typeof OutcomePayload>>): Pro
       will_retry: next.willRetry,
       next_retry_at: next.willRetry ? next.at.toISOString() : null,
     });
-    if (next.willRetry) {
-      const date = cycleDate(scheduleOf(m)!, payload.cycle);
-      const attempt = payload.attempt + 1;
-      await enqueue(
-        trx,
-        chargeJob,
-        { mandateId: m.id, env: m.env, cycle: payload.cycle, attempt },
-        { now, key: `mandate:${m.id}:cycle:${date}:attempt:${attempt}`, runAt: runAtOf(next.at, loaded.offsetMs), companyId: m.company_id },
-      );
-      return;
-    }
+    if (next.willRetry) return enqueueRetry(trx, ctx, m, payload.cycle, payload.attempt + 1, next.at, loaded.offsetMs);
     if (failure === "mandate" && (m.state === "active" || m.state === "paused")) {
       await moveMandate(trx, ctx, m, "revoked", { actor: "bank", reason: "bank_authority_ended", detail: { cycle: payload.cycle, payment: payment.id, failure_code: payment.failure_code, message: payment.failure_reason } });
       return;

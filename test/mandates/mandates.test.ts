@@ -180,6 +180,8 @@ describe("recurring payments: pay/initiate with type recurring", () => {
     const balance = await probe.customer.connector.getBalance({ session: probe.customer.session, accountId: probe.account.bankAccountId });
     const { c, runner, api } = await setUp("2027-06-01T06:00:00Z", balance.available * 10);
     const id = (await api("/pay/initiate", { account_to_debit: c.account.id, amount: balance.available + 1, type: "recurring", schedule: { interval: "monthly" } })).json().data.mandate._id as string;
+    // Without the balance check, every try goes to the bank (the check is the next test's).
+    await w.h.ctx.db.updateTable("mandates").set({ retry_balance_check: false }).where("id", "=", id).execute();
     await at(c, runner, "2027-06-01T07:00:00Z");
     await at(c, runner, "2027-06-02T07:05:00Z");
     await at(c, runner, "2027-06-03T07:10:00Z");
@@ -260,6 +262,38 @@ describe("pre-debit notices", () => {
     expect([bad.statusCode, bad.json().message.split(":")[0]]).toEqual([400, "notice_days"]);
     const none = await api("/mandates/create", { account: c.account.id, debit_type: "fixed", amount: 100, interval: "monthly", notice_days: 0, retry: { attempts: 2, spacing_hours: 12, balance_check: false } });
     expect(none.json().data.mandate).toMatchObject({ notice_days: 0, retry: { attempts: 2, spacing_hours: 12, balance_check: false } });
+  });
+});
+
+describe("the balance check before an insufficient-funds retry", () => {
+  it("a retry while the balance is below the amount is not sent to the bank; the try is spent per the policy and the event says so", async () => {
+    w.clock.set(new Date("2027-06-01T06:00:00Z"));
+    const probe = await newCompany(w);
+    const balance = await probe.customer.connector.getBalance({ session: probe.customer.session, accountId: probe.account.bankAccountId });
+    const { c, runner, api } = await setUp("2027-06-01T06:00:00Z", balance.available * 10);
+    const res = await api("/pay/initiate", { account_to_debit: c.account.id, amount: balance.available + 1, type: "recurring", schedule: { interval: "monthly" } });
+    const id = res.json().data.mandate._id as string;
+    expect(res.json().data.mandate.retry).toEqual({ attempts: 3, spacing_hours: 24, balance_check: true });
+    await at(c, runner, "2027-06-01T07:00:00Z");
+    await at(c, runner, "2027-06-02T07:05:00Z");
+    await at(c, runner, "2027-06-03T07:10:00Z");
+    await at(c, runner, "2027-06-20T07:10:00Z");
+    // Only the first try reached the bank.
+    const rows = await charges(c, id);
+    expect(rows.map((r) => [r.mandate_cycle, r.charge_attempt, r.state, r.failure_code])).toEqual([[0, 1, "errored", "1013"]]);
+    const failures = (await mandateEvents(c, id)).filter((e) => e.type === "mandate.charge_failed").map((e) => e.detail);
+    expect(failures.map((f) => [f.cycle, f.attempt, f.failure, f.reason, f.will_retry])).toEqual([
+      [0, 1, "insufficient_funds", "1013", true],
+      [0, 2, "insufficient_funds", "insufficient_balance", true],
+      [0, 3, "insufficient_funds", "insufficient_balance", false],
+    ]);
+    expect(failures[1]!.payment).toBeNull();
+    expect(failures[1]!.message).toContain(`available balance (${balance.available} kobo) is below the charge (${balance.available + 1} kobo)`);
+    expect(Date.parse(failures[1]!.next_retry_at as string)).toBeGreaterThan(Date.parse("2027-06-02T07:00:00Z"));
+    // The next cycle's first try goes to the bank as usual.
+    await at(c, runner, "2027-07-01T07:00:00Z");
+    expect((await charges(c, id)).map((r) => [r.mandate_cycle, r.charge_attempt])).toContainEqual([1, 1]);
+    expect(await expectSoundLedger(w, c)).toEqual([]);
   });
 });
 
