@@ -529,6 +529,14 @@ export interface PaymentConsentsTable {
   updated_at: Timestamp;
 }
 
+export interface LinkSchedule {
+  interval: IntervalColumn;
+  start_date: string | null;
+  end_date: string | null;
+  count: number | null;
+  day_of_month: number | null;
+}
+
 export interface PaymentLinksTable {
   id: string;
   company_id: string;
@@ -552,6 +560,8 @@ export interface PaymentLinksTable {
   filter_banks: Json<string[]>;
   /** SHA-256 of the canonical details: creating identical details again returns this link. */
   details_hash: string;
+  /** A recurring link's schedule: `{interval, start_date, end_date, count, day_of_month}` (Lagos days). */
+  schedule: Json<LinkSchedule> | null;
   payments_count: Generated<number>;
   created_at: Timestamp;
   updated_at: Timestamp;
@@ -656,6 +666,12 @@ export interface MandatesTable {
   account_to_credit: string | null;
   retry_attempts: number;
   retry_spacing_hours: number;
+  /** Before an insufficient-funds retry, read the balance and skip the try while it is short. */
+  retry_balance_check: Generated<boolean>;
+  /** Days before each scheduled charge that `mandate.charge_upcoming` is sent (0: none). */
+  notice_days: Generated<number>;
+  /** The recurring payment link whose payment created it (`source = 'link'`). */
+  link_id: string | null;
   replaces_id: string | null;
   authorised_at: NullableTimestamp;
   activated_at: NullableTimestamp;

@@ -5,6 +5,8 @@ import type { Scope } from "../core/tenancy.js";
 import { defineJob, type RunningJob } from "../jobs/define.js";
 import { enqueue } from "../jobs/store.js";
 import { kobo } from "../lib/kobo.js";
+import { refreshBalance } from "../data/refresh.js";
+import { checkConsent } from "../payments/execute.js";
 import { createMandateCharge } from "../payments/service.js";
 import { paymentView } from "../payments/views.js";
 import { checkCharge, classifyFailure, mandateMachine, nextRetry, validUntil } from "./domain.js";
@@ -42,6 +44,7 @@ const ChargePayload = z.object({ ...Base, cycle: z.number().int().min(0), attemp
 const OutcomePayload = z.object({ ...Base, paymentId: z.string().min(1), cycle: z.number().int().min(0), attempt: z.number().int().min(1), check: z.number().int().min(1) });
 const CheckPayload = z.object({ ...Base, check: z.number().int().min(1) });
 const ExpiryPayload = z.object(Base);
+const NoticePayload = z.object({ ...Base, cycle: z.number().int().min(0) });
 
 /** First look at a charge's outcome this long after creating it, then doubling, at most {@link OUTCOME_CHECK_MAX_MS}. */
 export const OUTCOME_CHECK_MS = 60_000;
@@ -61,12 +64,22 @@ export async function clockOffsetMs(ctx: AppContext, scope: Scope): Promise<numb
 const runAtOf = (business: Date, offsetMs: number) => new Date(business.getTime() - offsetMs);
 
 
-/** Enqueues cycle `cycle` (attempt 1) of an active mandate, due at its date's 08:00 Lagos. */
+/**
+ * Enqueues cycle `cycle` (attempt 1) of an active mandate, due at its date's 08:00 Lagos, and its
+ * pre-debit notice: `notice_days` before the charge, or now when the cycle is enqueued later than
+ * that (a daily schedule gets a day's notice); none when the charge is due already.
+ */
 async function enqueueCycle(trx: Trx, ctx: AppContext, m: MandateRow, cycle: number, offsetMs: number): Promise<void> {
   const s = scheduleOf(m);
   if (!s || !hasCycle(s, cycle)) return;
   const date = cycleDate(s, cycle);
-  await enqueue(trx, chargeJob, { mandateId: m.id, env: m.env, cycle, attempt: 1 }, { now: ctx.clock.now(), key: `mandate:${m.id}:cycle:${date}`, runAt: runAtOf(dueInstant(date), offsetMs), companyId: m.company_id });
+  const now = ctx.clock.now();
+  const due = dueInstant(date);
+  await enqueue(trx, chargeJob, { mandateId: m.id, env: m.env, cycle, attempt: 1 }, { now, key: `mandate:${m.id}:cycle:${date}`, runAt: runAtOf(due, offsetMs), companyId: m.company_id });
+  if (m.notice_days > 0 && due.getTime() > now.getTime() + offsetMs) {
+    const noticeAt = runAtOf(new Date(due.getTime() - m.notice_days * 86_400_000), offsetMs);
+    await enqueue(trx, noticeJob, { mandateId: m.id, env: m.env, cycle }, { now, key: `mandate:${m.id}:notice:${date}`, runAt: noticeAt > now ? noticeAt : now, companyId: m.company_id });
+  }
 }
 
 /**
@@ -165,14 +178,71 @@ async function load(ctx: AppContext, id: string): Promise<{ m: MandateRow; offse
   return { m, offsetMs: await clockOffsetMs(ctx, scopeOf(m)) };
 }
 
+/**
+ * A schedule bounded by a count has no end date to expire on: once its last cycle is over (charged
+ * and final, or skipped) the mandate is `expired` (`mandate.expired`, reason `schedule_completed`).
+ * Nothing when the cycle is not the last, the schedule is open-ended, or the mandate already ended.
+ */
+async function completeIfLast(trx: Trx, ctx: AppContext, m: MandateRow, cycle: number): Promise<void> {
+  const s = scheduleOf(m);
+  if (!s || s.count === null || hasCycle(s, cycle + 1) || !mandateMachine.is.live(m.state)) return;
+  await moveMandate(trx, ctx, m, "expired", { actor: "scheduler", reason: "schedule_completed", detail: { cycle, count: s.count } });
+}
+
+/** Enqueues try `attempt` of cycle `cycle` at `at` (business time). */
+async function enqueueRetry(trx: Trx, ctx: AppContext, m: MandateRow, cycle: number, attempt: number, at: Date, offsetMs: number): Promise<void> {
+  const date = cycleDate(scheduleOf(m)!, cycle);
+  await enqueue(trx, chargeJob, { mandateId: m.id, env: m.env, cycle, attempt }, { now: ctx.clock.now(), key: `mandate:${m.id}:cycle:${date}:attempt:${attempt}`, runAt: runAtOf(at, offsetMs), companyId: m.company_id });
+}
+
+/**
+ * Before a retry after insufficient funds (decision 0016): the account's balance, read from its
+ * bank with the customer's stored connection (a `balance.success` refresh). Null when it cannot be
+ * read (no stored session, bank down, …): the retry then goes to the bank, which decides.
+ */
+async function balanceBeforeRetry(ctx: AppContext, m: MandateRow): Promise<bigint | null> {
+  try {
+    const b = await refreshBalance(ctx, scopeOf(m), m.account_id);
+    return b.currency === m.currency ? BigInt(b.available_balance) : null;
+  } catch {
+    return null;
+  }
+}
+
 async function runCharge(job: RunningJob<z.output<typeof ChargePayload>>): Promise<void> {
   const { ctx, payload } = job;
   const loaded = await load(ctx, payload.mandateId);
   if (!loaded) return job.complete();
+  const amount = cycleAmount(loaded.m, payload.cycle);
+  const balance = payload.attempt > 1 && loaded.m.retry_balance_check && mandateMachine.is.chargeable(loaded.m.state) && amount !== null ? await balanceBeforeRetry(ctx, loaded.m) : null;
+  if (balance !== null && amount !== null && balance < amount) {
+    // Still short: this try is spent without asking the bank for money that is not there; the next
+    // one comes per the policy, as if the bank had refused it.
+    return job.complete(async (trx) => {
+      const m = await lockMandate(trx, payload.mandateId);
+      if (!m || !mandateMachine.is.chargeable(m.state)) return;
+      const now = ctx.clock.now();
+      const next = nextRetry({ attempts: m.retry_attempts, spacingHours: m.retry_spacing_hours }, "insufficient_funds", payload.attempt, new Date(now.getTime() + loaded.offsetMs));
+      await emitMandateEvent(trx, m, "mandate.charge_failed", now, {
+        cycle: payload.cycle,
+        attempt: payload.attempt,
+        payment: null,
+        reason: "insufficient_balance",
+        message: `the account's available balance (${balance} kobo) is below the charge (${amount} kobo): not sent to the bank`,
+        failure: "insufficient_funds",
+        will_retry: next.willRetry,
+        next_retry_at: next.willRetry ? next.at.toISOString() : null,
+      });
+      if (next.willRetry) return enqueueRetry(trx, ctx, m, payload.cycle, payload.attempt + 1, next.at, loaded.offsetMs);
+      await completeIfLast(trx, ctx, m, payload.cycle);
+    });
+  }
   await job.complete(async (trx) => {
     const m = await lockMandate(trx, payload.mandateId);
     if (!m) return;
-    await chargeCycle(trx, ctx, m, payload.cycle, payload.attempt, loaded.offsetMs);
+    const result = await chargeCycle(trx, ctx, m, payload.cycle, payload.attempt, loaded.offsetMs);
+    // A skipped last cycle ends a count-bounded schedule here; a charged one when its outcome is final.
+    if (result.kind === "skipped") await completeIfLast(trx, ctx, m, payload.cycle);
     // The schedule goes on while the mandate may still charge (a paused one skips cycles).
     if (payload.attempt === 1 && mandateMachine.is.live(m.state)) await enqueueCycle(trx, ctx, m, payload.cycle + 1, loaded.offsetMs);
   });
@@ -198,9 +268,10 @@ async function runOutcome(job: RunningJob<z.output<typeof OutcomePayload>>): Pro
     }
     if (payment.state === "succeeded" || payment.state === "settled") {
       await emitMandateEvent(trx, m, "mandate.charge_succeeded", now, detail);
+      await completeIfLast(trx, ctx, m, payload.cycle);
       return;
     }
-    if (payment.state === "reversed") return;
+    if (payment.state === "reversed") return completeIfLast(trx, ctx, m, payload.cycle);
     const failure = payment.state === "cancelled" ? "other" : classifyFailure(payment.failure_code);
     const business = new Date(now.getTime() + loaded.offsetMs);
     const next = mandateMachine.is.chargeable(m.state) ? nextRetry({ attempts: m.retry_attempts, spacingHours: m.retry_spacing_hours }, failure, payload.attempt, business) : ({ willRetry: false } as const);
@@ -212,20 +283,12 @@ async function runOutcome(job: RunningJob<z.output<typeof OutcomePayload>>): Pro
       will_retry: next.willRetry,
       next_retry_at: next.willRetry ? next.at.toISOString() : null,
     });
-    if (next.willRetry) {
-      const date = cycleDate(scheduleOf(m)!, payload.cycle);
-      const attempt = payload.attempt + 1;
-      await enqueue(
-        trx,
-        chargeJob,
-        { mandateId: m.id, env: m.env, cycle: payload.cycle, attempt },
-        { now, key: `mandate:${m.id}:cycle:${date}:attempt:${attempt}`, runAt: runAtOf(next.at, loaded.offsetMs), companyId: m.company_id },
-      );
-      return;
-    }
+    if (next.willRetry) return enqueueRetry(trx, ctx, m, payload.cycle, payload.attempt + 1, next.at, loaded.offsetMs);
     if (failure === "mandate" && (m.state === "active" || m.state === "paused")) {
       await moveMandate(trx, ctx, m, "revoked", { actor: "bank", reason: "bank_authority_ended", detail: { cycle: payload.cycle, payment: payment.id, failure_code: payment.failure_code, message: payment.failure_reason } });
+      return;
     }
+    await completeIfLast(trx, ctx, m, payload.cycle);
   });
 }
 
@@ -233,6 +296,15 @@ async function runActivation(job: RunningJob<z.output<typeof CheckPayload>>): Pr
   const { ctx, payload } = job;
   const loaded = await load(ctx, payload.mandateId);
   if (!loaded) return job.complete();
+  // The bank announced its activation and that time has come on the business clock (time travel may
+  // have just skipped to it): ask the bank now — the consent's own check, compare-and-set on its
+  // check number — rather than wait for that job to come round in some later pass.
+  if (loaded.m.state === "awaiting_bank" && loaded.m.consent_id) {
+    const consent = await consentById(ctx.db, loaded.m.consent_id);
+    if (consent?.status === "pending" && consent.activates_at && consent.activates_at.getTime() <= ctx.clock.now().getTime() + loaded.offsetMs) {
+      await checkConsent(ctx, consent, { consentId: consent.id, seq: consent.checks, env: consent.env });
+    }
+  }
   await job.complete(async (trx) => {
     const m = await lockMandate(trx, payload.mandateId);
     if (!m || m.state !== "awaiting_bank" || !m.consent_id) return;
@@ -246,9 +318,39 @@ async function runActivation(job: RunningJob<z.output<typeof CheckPayload>>): Pr
       return;
     }
     const now = ctx.clock.now();
-    const announced = consent.activates_at ? consent.activates_at.getTime() : 0;
+    // The bank announces activation on its own (business) clock: run then, in platform time.
+    const announced = consent.activates_at ? consent.activates_at.getTime() - loaded.offsetMs : 0;
     const at = new Date(Math.max(now.getTime() + ACTIVATION_CHECK_MS * Math.min(60, 2 ** (payload.check - 1)), announced));
     await enqueueActivationCheck(trx, ctx, m, payload.check + 1, at);
+  });
+}
+
+/**
+ * `mandate.charge_upcoming`: the pre-debit notice of a cycle — its date, amount and when it will be
+ * taken — while the mandate is active and the cycle still ahead (a paused mandate skips the cycle,
+ * so it gets no notice; an ended one says nothing more).
+ */
+async function runNotice(job: RunningJob<z.output<typeof NoticePayload>>): Promise<void> {
+  const { ctx, payload } = job;
+  const loaded = await load(ctx, payload.mandateId);
+  if (!loaded) return job.complete();
+  await job.complete(async (trx) => {
+    const m = await lockMandate(trx, payload.mandateId);
+    const s = m && scheduleOf(m);
+    if (!m || !s || !mandateMachine.is.chargeable(m.state) || !hasCycle(s, payload.cycle)) return;
+    const date = cycleDate(s, payload.cycle);
+    const due = dueInstant(date);
+    const now = ctx.clock.now();
+    if (due.getTime() <= now.getTime() + loaded.offsetMs) return;
+    const amount = cycleAmount(m, payload.cycle);
+    await emitMandateEvent(trx, m, "mandate.charge_upcoming", now, {
+      cycle: payload.cycle,
+      date,
+      amount: amount === null ? null : Number(amount),
+      currency: m.currency,
+      charge_at: due.toISOString(),
+      notice_days: m.notice_days,
+    });
   });
 }
 
@@ -265,6 +367,7 @@ export const chargeJob = defineJob({ name: "mandates.charge", payload: ChargePay
 export const outcomeJob = defineJob({ name: "mandates.charge_outcome", payload: OutcomePayload, handler: runOutcome });
 export const activationJob = defineJob({ name: "mandates.activate", payload: CheckPayload, handler: runActivation });
 export const expiryJob = defineJob({ name: "mandates.expire", payload: ExpiryPayload, handler: runExpiry });
+export const noticeJob = defineJob({ name: "mandates.charge_notice", payload: NoticePayload, handler: runNotice });
 
 /** Every mandate job, for the runners of `okro serve` and `okro worker`. */
-export const MANDATE_JOBS = [chargeJob, outcomeJob, activationJob, expiryJob] as const;
+export const MANDATE_JOBS = [chargeJob, outcomeJob, activationJob, expiryJob, noticeJob] as const;

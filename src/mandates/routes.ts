@@ -81,7 +81,8 @@ export const mandateRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
           reference: b.reference ?? null,
           options: b.options ?? null,
           accountToCredit: b.account_to_credit ?? null,
-          retry: b.retry ? { attempts: b.retry.attempts, spacingHours: b.retry.spacing_hours } : null,
+          retry: b.retry ? { attempts: b.retry.attempts, spacingHours: b.retry.spacing_hours, balanceCheck: b.retry.balance_check ?? true } : null,
+          noticeDays: b.notice_days ?? null,
         }, offsetMs);
         return ok(`Mandate created: ${mandateView(row).description}`, { mandate: mandateView(row) });
       });

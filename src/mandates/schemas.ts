@@ -95,9 +95,17 @@ export const CreateMandateBody = z.strictObject({
     .strictObject({
       attempts: z.number({ error: "must be a whole number from 1 to 10" }).int("must be a whole number from 1 to 10").min(1, "must be at least 1").max(10, "must be at most 10"),
       spacing_hours: z.number({ error: "must be a whole number of hours from 1 to 720" }).int("must be a whole number of hours").min(1, "must be at least 1").max(720, "must be at most 720"),
+      balance_check: z.boolean({ error: "must be true or false" }).optional().meta({ description: "Read the balance before each retry and skip the try while it is below the amount (default true)" }),
     })
     .optional()
-    .meta({ description: "Insufficient funds: tries in all (the first included) and hours between them; default 3, 24" }),
+    .meta({ description: "Insufficient funds: tries in all (the first included) and hours between them; default 3, 24, with a balance check before each retry" }),
+  notice_days: z
+    .number({ error: "must be a whole number of days from 0 to 30" })
+    .int("must be a whole number of days from 0 to 30")
+    .min(0, "must be at least 0")
+    .max(30, "must be at most 30")
+    .optional()
+    .meta({ description: "Days before each scheduled charge that `mandate.charge_upcoming` is sent (default 3; 0: none)" }),
 });
 
 export const MandateIdBody = z.object({ id: Id.meta({ description: "The mandate's id" }) });
@@ -177,7 +185,8 @@ export const Mandate = z
     reference: z.string().nullable(),
     options: z.unknown(),
     account_to_credit: z.string().nullable(),
-    retry: z.object({ attempts: z.number().int(), spacing_hours: z.number().int() }),
+    retry: z.object({ attempts: z.number().int(), spacing_hours: z.number().int(), balance_check: z.boolean() }),
+    notice_days: z.number().int().meta({ description: "Days before each scheduled charge that `mandate.charge_upcoming` is sent (0: none)" }),
     replaces: z.string().nullable(),
     disconnect: z.boolean(),
     disconnected_at: z.string().nullable(),

@@ -58,7 +58,9 @@ export interface NewMandate {
   reference: string | null;
   options: Record<string, unknown> | null;
   accountToCredit: string | null;
-  retry: { attempts: number; spacingHours: number } | null;
+  retry: { attempts: number; spacingHours: number; balanceCheck?: boolean } | null;
+  /** Pre-debit notice, days before each scheduled charge (null: the default, 3). */
+  noticeDays?: number | null;
 }
 
 /**
@@ -133,6 +135,8 @@ async function prepare(trx: Trx, ctx: AppContext, scope: Scope, input: NewMandat
       account_to_credit: credit?.id ?? null,
       retry_attempts: retry.attempts,
       retry_spacing_hours: retry.spacingHours,
+      retry_balance_check: input.retry?.balanceCheck ?? true,
+      ...(input.noticeDays !== undefined && input.noticeDays !== null ? { notice_days: input.noticeDays } : {}),
     },
   };
 }
@@ -246,7 +250,9 @@ export async function authoriseMandate(
     const waiting = await moveMandate(trx, ctx, row, "awaiting_bank", { actor: "customer", reason: "customer_authorised", set: { consent_id: consent.id, authorised_at: now } });
     if (!waiting) return row;
     if (consent.status === "active") return (await activate(trx, ctx, waiting, "bank_activated", offsetMs)) ?? waiting;
-    await enqueueActivationCheck(trx, ctx, waiting, 1, consent.activates_at && consent.activates_at > now ? consent.activates_at : now);
+    // The bank's announced activation is on its (business) clock.
+    const announced = consent.activates_at ? new Date(consent.activates_at.getTime() - offsetMs) : now;
+    await enqueueActivationCheck(trx, ctx, waiting, 1, announced > now ? announced : now);
     return waiting;
   });
 }

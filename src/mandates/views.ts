@@ -81,7 +81,8 @@ export interface MandateView {
   reference: string | null;
   options: unknown;
   account_to_credit: string | null;
-  retry: { attempts: number; spacing_hours: number };
+  retry: { attempts: number; spacing_hours: number; balance_check: boolean };
+  notice_days: number;
   replaces: string | null;
   /** Okra's authorization fields. */
   disconnect: boolean;
@@ -124,7 +125,8 @@ export function mandateView(m: MandateRow): MandateView {
     reference: m.reference,
     options: m.options ?? null,
     account_to_credit: m.account_to_credit,
-    retry: { attempts: m.retry_attempts, spacing_hours: m.retry_spacing_hours },
+    retry: { attempts: m.retry_attempts, spacing_hours: m.retry_spacing_hours, balance_check: m.retry_balance_check },
+    notice_days: m.notice_days,
     replaces: m.replaces_id,
     disconnect: ended,
     disconnected_at: ended ? iso(m.ended_at) : null,

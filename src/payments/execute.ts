@@ -524,9 +524,13 @@ export async function processTransfer(ctx: AppContext, kind: TransferKind, row: 
 export async function recordMandate(ctx: AppContext, row: ConsentRow, mandate: Mandate, seq: number): Promise<ConsentRow | undefined> {
   const now = ctx.clock.now();
   const activatesAt = new Date(mandate.activatesAt);
+  // The bank announces activation on its clock; a sandbox's runs ahead of ours by its offset (time
+  // travel). Read before the transaction: on embedded PGlite the sandbox shares its one connection.
+  const offsetMs = mandate.status === "pending" ? await sandboxOffsetMs(ctx, row) : 0;
   return transaction(ctx, async (trx) => {
     if (mandate.status === "pending") {
-      const next = activatesAt.getTime() > now.getTime() ? activatesAt : new Date(now.getTime() + REQUERY_BASE_MS);
+      const due = activatesAt.getTime() - offsetMs;
+      const next = due > now.getTime() ? new Date(due) : new Date(now.getTime() + REQUERY_BASE_MS);
       const updated = await store.casConsent(trx, row.id, "pending", { mandate_id: mandate.id, activates_at: activatesAt, updated_at: now }, { seq, bump: true });
       if (updated) await enqueueConsentCheck(trx, updated, { now, runAt: next });
       return updated;
@@ -538,6 +542,16 @@ export async function recordMandate(ctx: AppContext, row: ConsentRow, mandate: M
       seq,
     });
   });
+}
+
+/** How far a sandbox company's bank clock runs ahead of the platform's (0 in production, or when the sandbox cannot say). */
+async function sandboxOffsetMs(ctx: AppContext, row: { env: string; company_id: string }): Promise<number> {
+  if (row.env !== "sandbox") return 0;
+  try {
+    return (await ctx.sandbox.getClock(row.company_id)).offsetMs;
+  } catch {
+    return 0;
+  }
 }
 
 /** `consents.activate` of a pending consent: ask the bank about its mandate (by id, or by reference when the creation's answer was lost). */

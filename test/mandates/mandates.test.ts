@@ -7,8 +7,9 @@ import { MANDATE_JOBS } from "../../src/mandates/charges.js";
 import { PAYMENT_JOBS } from "../../src/payments/jobs.js";
 import { lagosDate } from "../../src/mandates/schedule.js";
 import { authoriseMandate } from "../../src/mandates/service.js";
+import { grantConsent } from "../../src/payments/consents.js";
 import { bearer } from "../harness.js";
-import { activeConsent, expectSoundLedger, newCompany, openWorld, type Company, type World } from "../payments/engine-world.js";
+import { activeConsent, consentDue, expectSoundLedger, newCompany, openWorld, type Company, type World } from "../payments/engine-world.js";
 
 /**
  * Mandates end to end on the harness (PGlite, or PostgreSQL with DATABASE_URL): the API, the
@@ -179,6 +180,8 @@ describe("recurring payments: pay/initiate with type recurring", () => {
     const balance = await probe.customer.connector.getBalance({ session: probe.customer.session, accountId: probe.account.bankAccountId });
     const { c, runner, api } = await setUp("2027-06-01T06:00:00Z", balance.available * 10);
     const id = (await api("/pay/initiate", { account_to_debit: c.account.id, amount: balance.available + 1, type: "recurring", schedule: { interval: "monthly" } })).json().data.mandate._id as string;
+    // Without the balance check, every try goes to the bank (the check is the next test's).
+    await w.h.ctx.db.updateTable("mandates").set({ retry_balance_check: false }).where("id", "=", id).execute();
     await at(c, runner, "2027-06-01T07:00:00Z");
     await at(c, runner, "2027-06-02T07:05:00Z");
     await at(c, runner, "2027-06-03T07:10:00Z");
@@ -199,6 +202,95 @@ describe("recurring payments: pay/initiate with type recurring", () => {
     expect(Date.parse(failures[0]!.next_retry_at as string) - Date.parse("2027-06-01T07:05:00Z")).toBeLessThanOrEqual(24 * HOUR);
     expect(failures[2]!.next_retry_at).toBeNull();
     expect((await api("/mandates/get", { id })).json().data.mandate.status).toBe("active");
+    await at(c, runner, "2027-07-01T07:00:00Z");
+    expect((await charges(c, id)).map((r) => [r.mandate_cycle, r.charge_attempt])).toContainEqual([1, 1]);
+    expect(await expectSoundLedger(w, c)).toEqual([]);
+  });
+});
+
+describe("count-bounded schedules", () => {
+  it("a schedule of 3 weekly charges is expired after its last charge, with mandate.expired saying the schedule completed, and charges nothing more", async () => {
+    const { c, runner, api } = await setUp("2027-04-05T08:00:00Z");
+    const res = await api("/pay/initiate", { account_to_debit: c.account.id, amount: 4_000, type: "recurring", schedule: { interval: "weekly", count: 3 } });
+    expect(res.statusCode).toBe(200);
+    const id = res.json().data.mandate._id as string;
+    await at(c, runner, "2027-04-05T09:00:00Z");
+    await at(c, runner, "2027-04-12T09:00:00Z");
+    expect((await api("/mandates/get", { id })).json().data.mandate.status).toBe("active");
+    await at(c, runner, "2027-04-19T09:00:00Z");
+    const m = (await api("/mandates/get", { id })).json().data.mandate;
+    expect(m).toMatchObject({ status: "expired", status_reason: "schedule_completed" });
+    const rows = await charges(c, id);
+    expect(rows.map((r) => [r.mandate_cycle, TAKEN.has(r.state)])).toEqual([
+      [0, true],
+      [1, true],
+      [2, true],
+    ]);
+    const events = await mandateEvents(c, id);
+    expect(events.at(-1)).toMatchObject({ type: "mandate.expired", status: "expired", detail: { reason: "schedule_completed", cycle: 2, count: 3 } });
+    // The last charge's success came before the expiry.
+    expect(events.map((e) => e.type).slice(-2)).toEqual(["mandate.charge_succeeded", "mandate.expired"]);
+    await at(c, runner, "2027-05-30T09:00:00Z");
+    expect(await charges(c, id)).toHaveLength(3);
+    expect((await api("/mandates/upcoming", { id })).json().data.upcoming).toEqual([]);
+  });
+});
+
+describe("pre-debit notices", () => {
+  it("mandate.charge_upcoming comes 3 days before each scheduled charge, once per cycle, with its date and amount; a paused mandate gets none", async () => {
+    const { c, runner, api } = await setUp("2027-01-10T09:00:00Z");
+    const id = (await api("/pay/initiate", { account_to_debit: c.account.id, amount: 6_000, type: "recurring", schedule: { interval: "monthly" } })).json().data.mandate._id as string;
+    const notices = async () => (await mandateEvents(c, id)).filter((e) => e.type === "mandate.charge_upcoming").map((e) => e.detail);
+    // The first cycle was due at once: no notice for it.
+    await at(c, runner, "2027-02-07T06:50:00Z");
+    expect(await notices()).toEqual([]);
+    await at(c, runner, "2027-02-07T07:00:00Z");
+    expect(await notices()).toEqual([{ cycle: 1, date: "2027-02-10", amount: 6_000, currency: "NGN", charge_at: "2027-02-10T07:00:00.000Z", notice_days: 3 }]);
+    await at(c, runner, "2027-02-10T07:00:00Z");
+    expect((await charges(c, id)).map((r) => r.mandate_cycle)).toEqual([0, 1]);
+    expect(await notices()).toHaveLength(1);
+    // Paused before the next notice: none is sent, and the cycle is skipped.
+    expect((await api("/mandates/pause", { id })).json().data.mandate.status).toBe("paused");
+    await at(c, runner, "2027-03-10T09:00:00Z");
+    expect(await notices()).toHaveLength(1);
+    expect((await charges(c, id)).map((r) => r.mandate_cycle)).toEqual([0, 1]);
+  });
+
+  it("notice_days sets the notice per mandate (0: none), and a bad value names the field", async () => {
+    const { c, api } = await setUp("2027-01-10T09:00:00Z");
+    const bad = await api("/mandates/create", { account: c.account.id, debit_type: "fixed", amount: 100, interval: "monthly", notice_days: 31 });
+    expect([bad.statusCode, bad.json().message.split(":")[0]]).toEqual([400, "notice_days"]);
+    const none = await api("/mandates/create", { account: c.account.id, debit_type: "fixed", amount: 100, interval: "monthly", notice_days: 0, retry: { attempts: 2, spacing_hours: 12, balance_check: false } });
+    expect(none.json().data.mandate).toMatchObject({ notice_days: 0, retry: { attempts: 2, spacing_hours: 12, balance_check: false } });
+  });
+});
+
+describe("the balance check before an insufficient-funds retry", () => {
+  it("a retry while the balance is below the amount is not sent to the bank; the try is spent per the policy and the event says so", async () => {
+    w.clock.set(new Date("2027-06-01T06:00:00Z"));
+    const probe = await newCompany(w);
+    const balance = await probe.customer.connector.getBalance({ session: probe.customer.session, accountId: probe.account.bankAccountId });
+    const { c, runner, api } = await setUp("2027-06-01T06:00:00Z", balance.available * 10);
+    const res = await api("/pay/initiate", { account_to_debit: c.account.id, amount: balance.available + 1, type: "recurring", schedule: { interval: "monthly" } });
+    const id = res.json().data.mandate._id as string;
+    expect(res.json().data.mandate.retry).toEqual({ attempts: 3, spacing_hours: 24, balance_check: true });
+    await at(c, runner, "2027-06-01T07:00:00Z");
+    await at(c, runner, "2027-06-02T07:05:00Z");
+    await at(c, runner, "2027-06-03T07:10:00Z");
+    await at(c, runner, "2027-06-20T07:10:00Z");
+    // Only the first try reached the bank.
+    const rows = await charges(c, id);
+    expect(rows.map((r) => [r.mandate_cycle, r.charge_attempt, r.state, r.failure_code])).toEqual([[0, 1, "errored", "1013"]]);
+    const failures = (await mandateEvents(c, id)).filter((e) => e.type === "mandate.charge_failed").map((e) => e.detail);
+    expect(failures.map((f) => [f.cycle, f.attempt, f.failure, f.reason, f.will_retry])).toEqual([
+      [0, 1, "insufficient_funds", "1013", true],
+      [0, 2, "insufficient_funds", "insufficient_balance", true],
+      [0, 3, "insufficient_funds", "insufficient_balance", false],
+    ]);
+    expect(failures[1]!.payment).toBeNull();
+    expect(failures[1]!.message).toContain(`available balance (${balance.available} kobo) is below the charge (${balance.available + 1} kobo)`);
+    expect(Date.parse(failures[1]!.next_retry_at as string)).toBeGreaterThan(Date.parse("2027-06-02T07:00:00Z"));
+    // The next cycle's first try goes to the bank as usual.
     await at(c, runner, "2027-07-01T07:00:00Z");
     expect((await charges(c, id)).map((r) => [r.mandate_cycle, r.charge_attempt])).toContainEqual([1, 1]);
     expect(await expectSoundLedger(w, c)).toEqual([]);
@@ -317,5 +409,39 @@ describe("Okra's pay/authorization/* and Okro's mandates/*", () => {
     ]);
     const upcoming = (await api("/mandates/upcoming", { id, limit: 1 })).json().data.upcoming;
     expect(upcoming).toEqual([{ cycle: 3, date: "2027-11-01", amount: 3_000 }]);
+  });
+
+  it("time travel: a recurring payment waiting for the bank to activate its mandate charges in the pass after the clock reaches the activation", async () => {
+    w.clock.set(new Date("2027-03-01T09:00:00Z"));
+    const c = await newCompany(w);
+    await c.faults({ mandateActivationDelayMs: DAY });
+    const consent = await grantConsent(w.h.ctx, c.scope, { accountId: c.account.id, bankSession: await c.freshSession(), authorization: { pin: new Secret(SANDBOX_PAYMENT_AUTH.pin) } });
+    expect(consent.status).toBe("pending");
+    const runner = new JobRunner(w.h.ctx, [...PAYMENT_JOBS, ...MANDATE_JOBS], { companyIds: [c.tenant.id] });
+    const api = (path: string, body: unknown) => w.h.request({ method: "POST", url: `/v2${path}`, headers: bearer(c.tenant.sandbox.secret_key), payload: body as Record<string, unknown> });
+    const res = await api("/pay/initiate", { account_to_debit: c.account.id, amount: 2_000, type: "recurring", schedule: { interval: "daily" } });
+    expect(res.json().data.mandate.status).toBe("awaiting_bank");
+    const id = res.json().data.mandate._id as string;
+    await runner.runOnce();
+    expect((await api("/mandates/get", { id })).json().data.mandate.status).toBe("awaiting_bank");
+    expect((await api("/sandbox/clock/advance", { ms: DAY })).statusCode).toBe(200);
+    // One pass, with Okro's own clock where it was: the bank is asked, the mandate activates, the day's cycle is charged.
+    await runner.runOnce();
+    expect((await api("/mandates/get", { id })).json().data.mandate.status).toBe("active");
+    const rows = await charges(c, id);
+    expect(rows.map((r) => [r.mandate_cycle, lagosDate(new Date(r.created_at.getTime() + DAY))])).toEqual([[1, "2027-03-02"]]);
+    expect(rows[0]!.state).toBe("succeeded");
+  });
+
+  it("time travel: a consent granted on a sandbox clock already ahead is checked when the bank's activation comes, not an offset later", async () => {
+    w.clock.set(new Date("2027-03-01T09:00:00Z"));
+    const c = await newCompany(w);
+    const api = (path: string, body: unknown) => w.h.request({ method: "POST", url: `/v2${path}`, headers: bearer(c.tenant.sandbox.secret_key), payload: body as Record<string, unknown> });
+    expect((await api("/sandbox/clock/advance", { ms: 10 * DAY })).statusCode).toBe(200);
+    await c.faults({ mandateActivationDelayMs: DAY });
+    const consent = await grantConsent(w.h.ctx, c.scope, { accountId: c.account.id, bankSession: await c.freshSession(), authorization: { pin: new Secret(SANDBOX_PAYMENT_AUTH.pin) } });
+    expect(consent.status).toBe("pending");
+    // The bank says "active in a day" on its clock (11 days ahead of ours once it activates): due a day from Okro's now.
+    expect((await consentDue(w, consent.id))!.getTime() - w.clock.now().getTime()).toBe(DAY);
   });
 });
