@@ -22,6 +22,7 @@ export interface TermLine {
   key: "who" | "amount" | "limit" | "frequency" | "from" | "until" | "purpose" | "withdraw";
   label: string;
   value: string;
+  href?: string;
 }
 
 const PER: Record<string, string> = { daily: "day", weekly: "week", monthly: "month", quarterly: "quarter", yearly: "year" };
@@ -39,7 +40,7 @@ const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
  * total cap with the per-debit and per-period caps when set; the schedule or "when they ask"; the
  * first and last day. `withdraw` says where the payer withdraws it.
  */
-export function termLines(t: MandateTermsRow, merchant: string, withdraw: string): TermLine[] {
+export function termLines(t: MandateTermsRow, merchant: string, withdraw: { text: string; href: string }): TermLine[] {
   const lines: TermLine[] = [{ key: "who", label: "Who can debit your account", value: merchant }];
   const s: Schedule | null = t.interval === null ? null : { interval: t.interval, startDate: t.start_date, endDate: t.end_date, count: t.count, dayOfMonth: t.day_of_month };
   if (t.debit_type === "fixed" && t.amount !== null) {
@@ -65,7 +66,7 @@ export function termLines(t: MandateTermsRow, merchant: string, withdraw: string
   const until = t.end_date !== null && (last === null || t.end_date < last) ? t.end_date : last;
   lines.push({ key: "until", label: "Until", value: until !== null ? dayInWords(until) : "You withdraw it (no end date)" });
   if (t.purpose) lines.push({ key: "purpose", label: "For", value: t.purpose });
-  lines.push({ key: "withdraw", label: "How to withdraw", value: withdraw });
+  lines.push({ key: "withdraw", label: "How to withdraw", value: withdraw.text, href: withdraw.href });
   return lines;
 }
 

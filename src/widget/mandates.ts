@@ -215,7 +215,11 @@ async function settingsOf(ctx: AppContext, known: ModeOpening): Promise<MandateS
   return { kind, source, terms, account_to_credit: accountToCredit, withdraw_url: withdrawUrl };
 }
 
-const withdrawWords = (merchant: string, url: string) => `Any time, at ${url} (log in to your bank to see and withdraw it), or by asking ${merchant}. Debits already sent to your bank still complete.`;
+/** The consent's last line: where and how the customer withdraws (the payer's page, linked). */
+const withdrawWords = (merchant: string, url: string) => ({
+  text: `Any time, on your authorisations page for ${merchant} (you log in to your bank there), or by asking ${merchant}. Debits already sent to your bank still complete.`,
+  href: url,
+});
 
 /** The session's mandate as the consent screen shows it (`CreateSessionResponse.mandate`). */
 export function sessionMandate(s: MandateSettings, merchant: string): SessionMandate {
@@ -242,6 +246,7 @@ export async function widgetMandate(ctx: AppContext, m: MandateRow, merchant: st
   return {
     id: m.id,
     status: m.state,
+    status_reason: m.state_reason,
     merchant,
     bank_name: bank.name,
     nuban_masked: account ? maskNuban(account.nuban) : "",

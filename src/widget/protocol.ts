@@ -168,6 +168,8 @@ export interface MandateTermLine {
   key: "who" | "amount" | "limit" | "frequency" | "from" | "until" | "purpose" | "withdraw";
   label: string;
   value: string;
+  /** `withdraw`: the payer's page, where the customer sees and withdraws their authorisations. */
+  href?: string;
 }
 
 /**
@@ -191,6 +193,8 @@ export interface WidgetMandate {
   id: string;
   /** awaiting_customer | awaiting_bank | active | paused | cancelled | expired | revoked | rejected */
   status: string;
+  /** Why it is in that status (`withdrawn_by_payer`, `cancelled_by_company`, `bank_activated`, …). */
+  status_reason: string | null;
   merchant: string;
   bank_name: string;
   nuban_masked: string;

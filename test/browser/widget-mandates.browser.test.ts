@@ -68,10 +68,14 @@ describe.skipIf(!chromiumPath)("authorising a mandate in the widget and withdraw
     expect(shown).toContain("From 31 Jan 2027");
     expect(shown).toContain("Until 31 Dec 2027");
     // (The configured widget origin: this world listens on another port than its config names.)
-    expect(shown).toContain(`How to withdraw Any time, at ${widgetOrigin(world.h.ctx.config)}/mandates?key=${t.sandbox.public_key} (log in to your bank to see and withdraw it), or by asking Gym Co.`);
+    expect(shown).toContain("How to withdraw Any time, on your authorisations page for Gym Co (you log in to your bank there), or by asking Gym Co.");
+    await expect(w.frame.getByRole("link", { name: "Your authorisations page" }).getAttribute("href")).resolves.toBe(`${widgetOrigin(world.h.ctx.config)}/mandates?key=${encodeURIComponent(t.sandbox.public_key)}`);
     expect(await terms.count()).toBe(6);
     expect(await w.frame.locator("main").innerText()).toContain(account);
     await w.check("consent");
+    // The rest of the terms, scrolled to (the actions stay in reach below them).
+    await w.frame.locator('[data-term="withdraw"]').scrollIntoViewIfNeeded();
+    await w.screenshot("consent-end");
     // Nothing is stretched sideways at 360 px: the card fits the phone.
     const overflow = await w.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow).toBeLessThanOrEqual(0);
@@ -123,8 +127,8 @@ describe.skipIf(!chromiumPath)("authorising a mandate in the widget and withdraw
     await p.waitForScreen("Withdraw this authorisation?");
     await p.check("confirm");
     await p.frame.getByRole("button", { name: "Withdraw", exact: true }).click();
-    await p.frame.getByText(/^Withdrawn\. Gym Co can no longer debit/).waitFor();
-    expect((await p.frame.getByRole("listitem").first().innerText()).replace(/\s+/g, " ")).toContain("Withdrawn or cancelled");
+    await p.frame.getByRole("status").filter({ hasText: /^Withdrawn\. Gym Co can no longer debit/ }).waitFor();
+    expect((await p.frame.getByRole("listitem").first().innerText()).replace(/\s+/g, " ")).toContain("Withdrawn by you");
     await expect(p.frame.getByRole("button", { name: "Withdraw this authorisation" }).count()).resolves.toBe(0);
     await p.check("withdrawn");
 

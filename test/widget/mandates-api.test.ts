@@ -92,7 +92,8 @@ describe("opening a mandate session", () => {
     expect(lineOf(m, "frequency")).toEqual(["How often: Every month on the 31st (the last day in shorter months)"]);
     expect(lineOf(m, "from")).toEqual(["From: 31 Jan 2027"]);
     expect(lineOf(m, "until")).toEqual(["Until: 31 Dec 2027"]);
-    expect(lineOf(m, "withdraw")[0]).toMatch(/^How to withdraw: Any time, at http:\/\/[^ ]+\/mandates\?key=pk_[^ ]+ \(log in to your bank/);
+    expect(lineOf(m, "withdraw")).toEqual(["How to withdraw: Any time, on your authorisations page for Gym Co (you log in to your bank there), or by asking Gym Co. Debits already sent to your bank still complete."]);
+    expect(m.lines.find((l) => l.key === "withdraw")?.href).toMatch(new RegExp(`^https?://[^/]+/mandates\\?key=${t.sandbox.public_key}$`));
   });
 
   it("states every cap of a one-time authorisation, and 'until you withdraw it' for an ongoing one", async () => {

@@ -94,7 +94,7 @@ type View =
   | { id: "mandate-consent"; bank: WidgetBank; account: WidgetBankAccount; notice?: Notice }
   | { id: "mandate-authorise"; bank: WidgetBank; account: WidgetBankAccount; mandate: WidgetMandate; notice?: Notice }
   | { id: "mandate-done"; mandate: WidgetMandate }
-  | { id: "payer-list"; bank: WidgetBank; mandates: WidgetMandate[]; name: string | null; notice?: Notice }
+  | { id: "payer-list"; bank: WidgetBank; mandates: WidgetMandate[]; name: string | null; done: string | null; notice?: Notice }
   | { id: "payer-confirm"; bank: WidgetBank; mandate: WidgetMandate }
   | { id: "error"; error: ErrorView; fatal: boolean; replaced?: Keyed }
   | { id: "finished"; title: string; detail: string };
@@ -843,7 +843,7 @@ export function App({ mode }: { mode: Mode }) {
     try {
       const r = await api<PayerMandatesResponse>("GET", "/api/payer/mandates");
       setBusy(false);
-      reset({ id: "payer-list", bank, mandates: r.mandates, name: r.customer?.name ?? null, ...(message ? { notice: notice(message) } : {}) });
+      reset({ id: "payer-list", bank, mandates: r.mandates, name: r.customer?.name ?? null, done: message ?? null });
     } catch (err) {
       fail(err, { bank, retry: () => void payerList(bank, message) });
     }
@@ -1094,6 +1094,7 @@ export function App({ mode }: { mode: Mode }) {
           name={view.name}
           mandates={view.mandates}
           notice={view.notice}
+          done={view.done}
           onWithdraw={(m) => push({ id: "payer-confirm", bank: view.bank, mandate: m })}
         />
       );

@@ -17,7 +17,17 @@ export function Terms({ lines, label }: { lines: MandateTermLine[]; label: strin
       {lines.map((l, i) => (
         <div key={`${l.key}-${i}`} data-term={l.key}>
           <dt>{l.label}</dt>
-          <dd>{l.value}</dd>
+          <dd>
+            {l.value}
+            {l.href && (
+              <>
+                {" "}
+                <a href={l.href} target="_blank" rel="noopener noreferrer">
+                  Your authorisations page
+                </a>
+              </>
+            )}
+          </dd>
         </div>
       ))}
     </dl>
@@ -86,13 +96,13 @@ const STATUS: Record<string, string> = {
   awaiting_bank: "Your bank is activating it",
   active: "Active",
   paused: "Paused by the business",
-  cancelled: "Withdrawn or cancelled",
   expired: "Ended",
   revoked: "Ended by your bank",
   rejected: "Refused by your bank",
 };
 
-export const statusWords = (status: string) => STATUS[status] ?? status;
+export const statusWords = (status: string, reason: string | null = null) =>
+  status === "cancelled" ? (reason === "withdrawn_by_payer" ? "Withdrawn by you" : "Cancelled by the business") : (STATUS[status] ?? status);
 
 /** Authorised: what was agreed, whether the bank has activated it yet, and how to withdraw it. */
 export function MandateDone(props: { mandate: WidgetMandate; onDone: () => void }) {
@@ -122,7 +132,15 @@ export function MandateDone(props: { mandate: WidgetMandate; onDone: () => void 
 const LIVE = new Set(["awaiting_customer", "awaiting_bank", "active", "paused"]);
 
 /** The payer's page: every mandate the bank login proved to be theirs with this business. */
-export function PayerMandates(props: { merchant: string; name: string | null; mandates: WidgetMandate[]; notice: Notice | undefined; onWithdraw: (m: WidgetMandate) => void }) {
+export function PayerMandates(props: {
+  merchant: string;
+  name: string | null;
+  mandates: WidgetMandate[];
+  notice: Notice | undefined;
+  /** What just happened (a withdrawal), said as news, not as an error. */
+  done: string | null;
+  onWithdraw: (m: WidgetMandate) => void;
+}) {
   const live = props.mandates.filter((m) => LIVE.has(m.status));
   const ended = props.mandates.filter((m) => !LIVE.has(m.status));
   return (
@@ -132,6 +150,12 @@ export function PayerMandates(props: { merchant: string; name: string | null; ma
         {props.name ? `${props.name}, these` : "These"} are the authorisations you gave {props.merchant} through Okro. Withdraw one and nothing more is debited under it.
       </p>
       {props.notice && <InlineAlert>{props.notice.text}</InlineAlert>}
+      {props.done && (
+        <div class="ok-note" role="status">
+          <IconCheck />
+          <p>{props.done}</p>
+        </div>
+      )}
       {props.mandates.length === 0 && <p class="empty">You have no authorisations with {props.merchant} on the accounts of this bank login.</p>}
       <ul class="mandates" aria-label="Authorisations">
         {[...live, ...ended].map((m) => (
@@ -141,7 +165,7 @@ export function PayerMandates(props: { merchant: string; name: string | null; ma
                 {m.bank_name} {m.nuban_masked}
               </span>
               <strong class={`state ${LIVE.has(m.status) ? "live" : "ended"}`} data-status={m.status}>
-                {statusWords(m.status)}
+                {statusWords(m.status, m.status_reason)}
               </strong>
             </p>
             <Terms lines={m.lines.filter((l) => l.key !== "who" && l.key !== "withdraw")} label={`Terms of ${m.summary}`} />
