@@ -1,6 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { JobRunner } from "../../src/jobs/runner.js";
 import { MANDATE_JOBS } from "../../src/mandates/charges.js";
+import { dayInWords } from "../../src/mandates/payer.js";
+import { addDays } from "../../src/mandates/schedule.js";
 import { PAYMENT_JOBS } from "../../src/payments/jobs.js";
 import { widgetOrigin } from "../../src/payments/links.js";
 import { receivingAccount } from "../widget/payment-fixtures.js";
@@ -140,5 +142,43 @@ describe.skipIf(!chromiumPath)("authorising a mandate in the widget and withdraw
     expect(types).toEqual(["mandate.created", "mandate.awaiting_bank", "mandate.active", "mandate.cancelled"]);
     expect(w.console.filter((c) => c.startsWith("pageerror"))).toEqual([]);
     expect(p.console.filter((c) => c.startsWith("pageerror"))).toEqual([]);
+  }, 120_000);
+
+  it("a recurring charge (`charge.type: \"recurring\"` with a schedule): the consent states the count and the last day, and the first cycle is charged once the bank activates it", async () => {
+    const t = await world.newTenant("Veg Box Co");
+    await receivingAccount(world.h.ctx, t);
+    const today = world.clock.now().toISOString().slice(0, 10);
+    const charge = { type: "recurring", amount: 250_000, note: "Weekly veg box", currency: "NGN", schedule: { interval: "weekly", startDate: today, count: 4 } };
+    const w = track(await world.open(t, { flow: "mandate-recurring", options: { payment: true, charge } }));
+    await chooseBank(w, GTB);
+    await chooseMethod(w, GTB, "Internet banking");
+    await logIn(w, GTB, { identifier: "okro_good", secret: "pass_good" });
+    await w.waitForScreen("Choose the account to debit");
+    await w.frame.locator(".choice label").first().click();
+    await w.frame.getByRole("button", { name: "Continue" }).click();
+    await w.waitForScreen("Authorise debits from your account");
+    const shown = (await w.frame.locator("dl.terms").innerText()).replace(/\s+/g, " ");
+    expect(shown).toContain("How much ₦2,500.00 each time, never more");
+    expect(shown).toMatch(/How often Every week on \w+day, 4 times/);
+    expect(shown).toContain(`Until ${dayInWords(addDays(today, 21))}`);
+    expect(shown).toContain("For Weekly veg box");
+    await w.check("consent");
+    await w.frame.getByRole("button", { name: "Agree and continue" }).click();
+    await w.waitForScreen(`Confirm with ${GTB}`, 20_000);
+    await w.frame.getByText("PIN", { exact: true }).click();
+    await w.frame.getByLabel("Enter your PIN", { exact: true }).fill("1234");
+    await w.frame.getByRole("button", { name: "Authorise debits" }).click();
+    await w.waitForScreen("Debits authorised", 20_000);
+    const success = (await w.waitForCall("success")).data as { authorization: { _id: string; schedule: { interval: string; count: number } } };
+    expect(success.authorization.schedule).toMatchObject({ interval: "weekly", count: 4 });
+
+    const runner = new JobRunner(world.h.ctx, [...PAYMENT_JOBS, ...MANDATE_JOBS], { companyIds: [t.id] });
+    for (let i = 0; i < 4; i++) {
+      world.clock.advance(6 * 60_000);
+      await runner.runOnce();
+    }
+    expect((await mandateOf(t, success.authorization._id)).status).toBe("active");
+    const charges = await world.h.ctx.db.selectFrom("payments").select(["amount", "state", "mandate_cycle"]).where("mandate_id", "=", success.authorization._id).execute();
+    expect(charges.map((c) => [Number(c.amount), c.mandate_cycle, c.state])).toEqual([[250_000, 0, expect.stringMatching(/^(succeeded|settled)$/)]]);
   }, 120_000);
 });
