@@ -109,3 +109,31 @@ export async function accountHolder(
     .where("a.env", "=", scope.env)
     .executeTakeFirst();
 }
+
+/**
+ * The customers holding these accounts at this bank (by NUBAN), with their accounts' ids: the
+ * payer's page asks who a bank login proved to be, from the accounts that login listed.
+ */
+export async function holdersOfNubans(
+  db: Executor,
+  scope: Scope,
+  bankId: string,
+  nubans: readonly string[],
+): Promise<{ customer_id: string; customer_name: string; account_id: string; nuban: string }[]> {
+  if (nubans.length === 0) return [];
+  return db
+    .selectFrom("accounts as a")
+    .innerJoin("customers as c", "c.id", "a.customer_id")
+    .select(["a.customer_id", sql<string>`c.name`.as("customer_name"), sql<string>`a.id`.as("account_id"), "a.nuban"])
+    .where("a.company_id", "=", scope.companyId)
+    .where("a.env", "=", scope.env)
+    .where("a.bank_id", "=", bankId)
+    .where("a.nuban", "in", [...nubans])
+    .orderBy("a.created_at")
+    .execute();
+}
+
+/** An account's bank and NUBAN (the tenant's), for showing it masked; undefined when it is not theirs. */
+export async function accountNuban(db: Executor, scope: Scope, accountId: string): Promise<{ bank_id: string; nuban: string } | undefined> {
+  return db.selectFrom("accounts").select(["bank_id", "nuban"]).where("id", "=", accountId).where("company_id", "=", scope.companyId).where("env", "=", scope.env).executeTakeFirst();
+}

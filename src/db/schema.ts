@@ -642,7 +642,7 @@ export interface MandatesTable {
   state: MandateStateColumn;
   /** Why it is in its state, when that is news (`revoked_by_payer`, `insufficient_funds_retries_exhausted`, …). */
   state_reason: string | null;
-  source: "api" | "pay_initiate" | "link" | "reauth" | "consent";
+  source: "api" | "pay_initiate" | "link" | "reauth" | "consent" | "widget";
   debit_type: "fixed" | "variable";
   currency: string;
   /** Each scheduled charge (kobo): required for fixed (it is the mandate); for variable, set by a schedule (within the caps). */

@@ -146,12 +146,13 @@ async function prepare(trx: Trx, ctx: AppContext, scope: Scope, input: NewMandat
  * (`awaiting_customer`) to authorise it with the bank ({@link authoriseMandate}). 404 naming the
  * account when it is not the tenant's; every bad term a 4xx naming its field; nothing written.
  */
-export async function createMandate(trx: Trx, ctx: AppContext, scope: Scope, input: NewMandate, offsetMs: number): Promise<Row> {
+export async function createMandate(trx: Trx, ctx: AppContext, scope: Scope, input: NewMandate, offsetMs: number, via: "api" | "widget" = "api"): Promise<Row> {
   const today = businessToday(ctx, offsetMs);
   const { fields } = await prepare(trx, ctx, scope, input, today, "account");
   const now = ctx.clock.now();
-  const row = await store.insertMandate(trx, { ...fields, id: newId(now), state: "awaiting_customer", source: "api", consent_id: null, created_at: now, updated_at: now });
-  await recordMandateCreated(trx, row, "api", "requested", now);
+  const row = await store.insertMandate(trx, { ...fields, id: newId(now), state: "awaiting_customer", source: via, consent_id: null, created_at: now, updated_at: now });
+  // The widget's consent screen: the customer asked for it (the company's options set its terms).
+  await recordMandateCreated(trx, row, via === "widget" ? "customer" : "api", via === "widget" ? "widget_consent" : "requested", now);
   return row;
 }
 

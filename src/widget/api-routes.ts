@@ -7,14 +7,28 @@ import { OkroError } from "../core/errors.js";
 import { describeMs, postgresRateLimitStore } from "../http/rate-limit.js";
 import { sha256Hex } from "../lib/secrets.js";
 import { parseJsonBody, validatorCompiler } from "../http/validation.js";
-import { AuthorisePaymentBody, CancelPaymentBody, ConnectBody, CreatePaymentBody, CreateSessionBody, LoginBody, MfaBody, PaymentParams } from "./api-schemas.js";
+import {
+  AuthoriseMandateBody,
+  AuthorisePaymentBody,
+  CancelPaymentBody,
+  ConnectBody,
+  CreateMandateBody,
+  CreatePaymentBody,
+  CreateSessionBody,
+  LoginBody,
+  MfaBody,
+  PaymentParams,
+  WithdrawMandateBody,
+} from "./api-schemas.js";
 import { listSessionBanks } from "./banks.js";
 import { connect } from "./connect.js";
 import { answerMfa, login } from "./login.js";
+import { authoriseWidgetMandate, createWidgetMandate, mandateMode, pollWidgetMandate } from "./mandates.js";
 import type { WidgetModes } from "./mode.js";
 import { createSession } from "./open.js";
 import { authoriseWidgetPayment, cancelWidgetPayment, createWidgetPayment, paymentMode, pollWidgetPayment, quickPay } from "./payments.js";
-import type { BanksResponse, ConnectResponse, CreateSessionResponse, LoginResponse, PaymentResponse } from "./protocol.js";
+import { listPayerMandates, payerMode, withdrawPayerMandate } from "./payer.js";
+import type { BanksResponse, ConnectResponse, CreateSessionResponse, LoginResponse, MandateResponse, PayerMandatesResponse, PaymentResponse, WidgetMandate } from "./protocol.js";
 import { resolveSession, type WidgetSession } from "./session.js";
 
 /** The okra-js options may carry an inline logo (≤ 100 KB as a data URL) and a free `options` object. */
@@ -41,7 +55,7 @@ export const PAYMENT_POLLS_PER_WINDOW = 120;
  * The modes a widget session may be opened in (mode.ts): this file is the one place that knows
  * them all; the session layers get the list and never import a mode.
  */
-export const WIDGET_MODES: WidgetModes = [paymentMode];
+export const WIDGET_MODES: WidgetModes = [mandateMode, paymentMode, payerMode];
 
 /** The widget's backend session API (`/api/*` on the widget origin); see protocol.ts. */
 export async function registerWidgetApi(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -154,6 +168,35 @@ const widgetApi: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (api, { ctx 
     authed.post("/payments/cancel", { schema: { body: CancelPaymentBody }, bodyLimit: BODY_LIMIT_BYTES, config: bankLimit }, async (req) => {
       const data: PaymentResponse = await cancelWidgetPayment(ctx, sessionOf(req), req.body);
       return ok("Payment cancelled", data);
+    });
+
+    // ---- mandate mode (mandates.ts) ----
+
+    authed.post("/mandates", { schema: { body: CreateMandateBody }, bodyLimit: BODY_LIMIT_BYTES, config: bankLimit }, async (req) => {
+      const data: MandateResponse = await createWidgetMandate(ctx, sessionOf(req), req.body);
+      return ok("Authorisation created; confirm it with your OTP or PIN", data);
+    });
+
+    authed.post("/mandates/authorise", { schema: { body: AuthoriseMandateBody }, bodyLimit: BODY_LIMIT_BYTES, config: bankLimit }, async (req) => {
+      const data: MandateResponse = await authoriseWidgetMandate(ctx, sessionOf(req), req.body);
+      return ok(data.mandate.status === "active" ? "Authorised; the debits are set up" : "Authorised; your bank is activating it", data);
+    });
+
+    authed.get("/mandates/:id", { schema: { params: PaymentParams }, config: pollLimit }, async (req) => {
+      const data: MandateResponse = await pollWidgetMandate(ctx, sessionOf(req), req.params.id);
+      return ok("Authorisation retrieved", data);
+    });
+
+    // ---- the payer's page (payer.ts) ----
+
+    authed.get("/payer/mandates", { config: pollLimit }, async (req) => {
+      const data: PayerMandatesResponse = await listPayerMandates(ctx, sessionOf(req));
+      return ok("Your authorisations with this business", data);
+    });
+
+    authed.post("/payer/mandates/withdraw", { schema: { body: WithdrawMandateBody }, bodyLimit: BODY_LIMIT_BYTES, config: bankLimit }, async (req) => {
+      const data: { mandate: WidgetMandate } = { mandate: await withdrawPayerMandate(ctx, sessionOf(req), req.body) };
+      return ok("Authorisation withdrawn; nothing more will be debited", data);
     });
   };
   await api.register(authedRoutes);

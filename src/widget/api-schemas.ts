@@ -3,13 +3,16 @@ import { ID_PATTERN } from "../lib/ids.js";
 import { MAX_KOBO } from "../lib/kobo.js";
 import { CUSTOMER_TOKEN_MAX_LENGTH } from "./customer-tokens.js";
 import type {
+  AuthoriseMandateRequest,
   AuthorisePaymentRequest,
   CancelPaymentRequest,
+  CreateMandateRequest,
   ConnectRequest,
   CreatePaymentRequest,
   CreateSessionRequest,
   LoginRequest,
   MfaRequest,
+  WithdrawMandateRequest,
 } from "./protocol.js";
 
 /**
@@ -169,6 +172,19 @@ export type CancelPaymentBody = z.infer<typeof CancelPaymentBody>;
 
 export const PaymentParams = z.strictObject({ id: Id });
 
+export const CreateMandateBody = z.strictObject({
+  account_id: z.string().min(1, "must not be empty").max(100, "must be at most 100 characters"),
+});
+export type CreateMandateBody = z.infer<typeof CreateMandateBody>;
+
+export const AuthoriseMandateBody = z
+  .strictObject({ mandate_id: Id, otp: otpOrPin.optional(), pin: otpOrPin.optional() })
+  .refine((b) => (b.otp === undefined) !== (b.pin === undefined), { message: "send exactly one of otp or pin", path: ["otp"] });
+export type AuthoriseMandateBody = z.infer<typeof AuthoriseMandateBody>;
+
+export const WithdrawMandateBody = z.strictObject({ mandate_id: Id });
+export type WithdrawMandateBody = z.infer<typeof WithdrawMandateBody>;
+
 // The schemas accept what protocol.ts says the widget sends (checked by tsc).
 type Accepts<Schema extends z.ZodType, Wire> = Wire extends z.input<Schema> ? true : never;
 const _contract: [
@@ -179,5 +195,8 @@ const _contract: [
   Accepts<typeof CreatePaymentBody, CreatePaymentRequest>,
   Accepts<typeof AuthorisePaymentBody, AuthorisePaymentRequest>,
   Accepts<typeof CancelPaymentBody, CancelPaymentRequest>,
-] = [true, true, true, true, true, true, true];
+  Accepts<typeof CreateMandateBody, CreateMandateRequest>,
+  Accepts<typeof AuthoriseMandateBody, AuthoriseMandateRequest>,
+  Accepts<typeof WithdrawMandateBody, WithdrawMandateRequest>,
+] = [true, true, true, true, true, true, true, true, true, true];
 void _contract;

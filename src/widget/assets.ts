@@ -31,6 +31,9 @@ export async function registerWidgetAssets(app: FastifyInstance, ctx: AppContext
 
   app.get<{ Querystring: Record<string, unknown> }>("/", (req, reply) => sendPage(req, reply, req.query?.isIframe === "true"));
 
+  // The payer's page (mandates the customer granted; decision 0022): the app, in full page.
+  app.get("/mandates", (req, reply) => sendPage(req, reply, false));
+
   app.get<{ Params: { short_url: string }; Querystring: Record<string, unknown> }>("/:short_url", (req, reply) => {
     if (!SHORT_URL_PATTERN.test(req.params.short_url)) return reply.callNotFound();
     return sendPage(req, reply, req.query?.isIframe === "true");

@@ -26,7 +26,7 @@ import type { SessionSettings, WidgetSession } from "./session.js";
  * one step machine (steps.ts): `connecting` (a claim while the bank is called and the object
  * written) and `paying`-like holding steps are added there, with their history.
  */
-export type ModeName = "payment";
+export type ModeName = "payment" | "mandate" | "payer";
 
 /** What the session opening already knows when a mode opens. */
 export interface ModeOpening {

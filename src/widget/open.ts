@@ -235,6 +235,8 @@ export async function createSession(ctx: AppContext, body: CreateSessionBody, mo
     returning,
     banks,
     payment: null,
+    mandate: null,
+    payer: null,
     ...(mode ? mode.describe(settings[mode.name], branding.name, banks) : {}),
   };
 }

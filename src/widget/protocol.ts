@@ -156,6 +156,97 @@ export interface CreateSessionResponse {
   banks: WidgetBank[];
   /** Payment mode; null for the account-data flow. */
   payment: SessionPayment | null;
+  /** Mandate mode (`debitLater`, or `charge.type: "recurring"`): what the customer is asked to authorise; null otherwise. */
+  mandate: SessionMandate | null;
+  /** The payer's page (`/mandates`): the customer proves who they are at their bank, then sees and withdraws their mandates; null otherwise. */
+  payer: { merchant: string } | null;
+}
+
+/** One line of the mandate consent screen: what is authorised, in words ("How much", "₦5,000.00 each time"). */
+export interface MandateTermLine {
+  /** what | amount | frequency | from | until | withdraw */
+  key: "who" | "amount" | "limit" | "frequency" | "from" | "until" | "purpose" | "withdraw";
+  label: string;
+  value: string;
+  /** `withdraw`: the payer's page, where the customer sees and withdraws their authorisations. */
+  href?: string;
+}
+
+/**
+ * What a mandate session asks the customer to authorise. The lines are written by the server from
+ * the same terms it enforces (every cap, the schedule, the dates), so the screen states every limit.
+ */
+export interface SessionMandate {
+  merchant: string;
+  /** Okra's `debitType`, or `recurring` for `charge.type: "recurring"`. */
+  kind: "one-time" | "recurring" | "ongoing";
+  currency: string;
+  /** Kobo: the amount of each charge (fixed), or the total cap (one-time). */
+  amount: number;
+  /** The whole authorisation in one sentence (the mandate's description). */
+  summary: string;
+  lines: MandateTermLine[];
+}
+
+/** A mandate as the widget and the payer's page show it. */
+export interface WidgetMandate {
+  id: string;
+  /** awaiting_customer | awaiting_bank | active | paused | cancelled | expired | revoked | rejected */
+  status: string;
+  /** Why it is in that status (`withdrawn_by_payer`, `cancelled_by_company`, `bank_activated`, …). */
+  status_reason: string | null;
+  merchant: string;
+  bank_name: string;
+  nuban_masked: string;
+  summary: string;
+  lines: MandateTermLine[];
+  created_at: string;
+}
+
+/** `POST /api/mandates`: creates the mandate on the chosen account (the same request again returns the same mandate). */
+export interface CreateMandateRequest {
+  account_id: string;
+}
+
+/** `POST /api/mandates/authorise`: the customer's OTP or PIN for the bank's debit authority. */
+export interface AuthoriseMandateRequest {
+  mandate_id: string;
+  otp?: string;
+  pin?: string;
+}
+
+/** What the widget posts as `{success: true, ...MandateSuccess}` once the customer authorised the mandate. */
+export interface MandateSuccess {
+  type: "authorization";
+  /** Okra's payment authorization (Okro's mandate view). */
+  authorization: Record<string, unknown>;
+  record_id: string;
+  customer_id: string;
+  account_id: string;
+  bank_id: string;
+  bank: { id: string; name: string; slug: string };
+  auth: ConnectResponse["auth"];
+  customer: { id: string; name: string };
+  env: "production" | "production-sandbox";
+  options: Record<string, unknown>;
+}
+
+/** Answer of create, authorise and poll. */
+export interface MandateResponse {
+  mandate: WidgetMandate;
+  /** Set once the customer authorised it (awaiting the bank or active): the onSuccess payload. */
+  success: MandateSuccess | null;
+}
+
+/** `GET /api/payer/mandates`: the mandates of the customer the bank login proved, with this company. */
+export interface PayerMandatesResponse {
+  customer: { name: string } | null;
+  mandates: WidgetMandate[];
+}
+
+/** `POST /api/payer/mandates/withdraw` */
+export interface WithdrawMandateRequest {
+  mandate_id: string;
 }
 
 export type BankHealth = "healthy" | "degraded" | "down";
@@ -387,4 +478,9 @@ export type WidgetEventName =
   | "payment_succeeded"
   | "payment_pending"
   | "payment_failed"
-  | "payment_cancelled";
+  | "payment_cancelled"
+  | "mandate_review"
+  | "mandate_created"
+  | "mandate_authorisation_submitted"
+  | "mandate_authorised"
+  | "mandate_withdrawn";

@@ -137,7 +137,8 @@ describe("opening a payment session", () => {
       [{ amount: 500_000, currency: "USD" }, "charge.currency"],
       [{ amount: 500_000, account: "5f0000000000000000000000" }, "charge.account"],
       [{ amount: 500_000, account: other.receiving }, "charge.account"],
-      [{ amount: 500_000, type: "recurring" }, "charge.type"],
+      // A recurring charge opens the mandate mode (mandates.ts), which needs its schedule.
+      [{ amount: 500_000, type: "recurring" }, "charge.schedule"],
     ];
     for (const [charge, field] of cases) {
       const { message, data } = expectError(await W.raw(t, { charge }), 400, "INVALID_FIELD");

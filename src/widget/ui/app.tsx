@@ -6,9 +6,15 @@ import type {
   CreatePaymentRequest,
   CreateSessionRequest,
   CreateSessionResponse,
+  AuthoriseMandateRequest,
+  CreateMandateRequest,
   LoginRequest,
   LoginResponse,
+  MandateResponse,
   MfaRequest,
+  PayerMandatesResponse,
+  WidgetMandate,
+  WithdrawMandateRequest,
   PaymentAuthorizationInput,
   PaymentResponse,
   PaymentSuccess,
@@ -47,6 +53,7 @@ import {
   type Notice,
 } from "./screens.js";
 import { applyBrand } from "./theme.js";
+import { ConfirmWithdraw, MandateAuthorise, MandateConsent, MandateDone, PayerIntro, PayerMandates } from "./mandate-screens.js";
 
 /**
  * The widget's flow: one stack of views (Back pops it), one request in flight at a time, and
@@ -82,13 +89,20 @@ type View =
   | { id: "confirming"; bank: WidgetBank; account: WidgetBankAccount; payment: WidgetPayment }
   | { id: "paid"; payment: WidgetPayment; success: PaymentSuccess; from: string }
   | { id: "pay-pending"; payment: WidgetPayment }
+  | { id: "payer-intro" }
+  | { id: "mandate-accounts"; bank: WidgetBank; accounts: WidgetBankAccount[] }
+  | { id: "mandate-consent"; bank: WidgetBank; account: WidgetBankAccount; notice?: Notice }
+  | { id: "mandate-authorise"; bank: WidgetBank; account: WidgetBankAccount; mandate: WidgetMandate; notice?: Notice }
+  | { id: "mandate-done"; mandate: WidgetMandate }
+  | { id: "payer-list"; bank: WidgetBank; mandates: WidgetMandate[]; name: string | null; done: string | null; notice?: Notice }
+  | { id: "payer-confirm"; bank: WidgetBank; mandate: WidgetMandate }
   | { id: "error"; error: ErrorView; fatal: boolean; replaced?: Keyed }
   | { id: "finished"; title: string; detail: string };
 
 type Keyed = View & { key: number };
 
 /** Views the person cannot go Back from (nothing to return to, or nothing left to do). */
-const NO_BACK = new Set<View["id"]>(["loading", "success", "finished", "confirming", "paid", "pay-pending"]);
+const NO_BACK = new Set<View["id"]>(["loading", "success", "finished", "confirming", "paid", "pay-pending", "mandate-done", "payer-list"]);
 /** The screens of one payment attempt (left behind when the person picks another account). */
 const PAY_STEPS = new Set<View["id"]>(["error", "pay-accounts", "review", "authorise", "confirming"]);
 
@@ -327,6 +341,8 @@ export function App({ mode }: { mode: Mode }) {
       }
       // A payment link: who is paid, for what and how much, before any bank.
       if (s.payment?.link) return reset({ id: "pay-intro" });
+      // The payer's page: what it is for, before any bank.
+      if (s.payer) return reset({ id: "payer-intro" });
       replaceTop({ id: "banks", banks: s.banks });
     };
     await attempt();
@@ -343,7 +359,7 @@ export function App({ mode }: { mode: Mode }) {
   async function toBanks() {
     setStack((s) => {
       const root = s[0];
-      return root?.id === "returning" || root?.id === "pay-intro" ? [root, keyed({ id: "loading" })] : [keyed({ id: "loading" })];
+      return root?.id === "returning" || root?.id === "pay-intro" || root?.id === "payer-intro" ? [root, keyed({ id: "loading" })] : [keyed({ id: "loading" })];
     });
     try {
       replaceTop({ id: "banks", banks: await loadBanks() });
@@ -451,6 +467,17 @@ export function App({ mode }: { mode: Mode }) {
     // A returning user picked their account before logging in: they only authenticate, so the
     // account step is skipped when the bank still lists that account.
     const picked = r.accounts.filter((a) => a.preselected);
+    // Mandate mode: the account to debit (picked before logging in, or the only one) → what is authorised.
+    if (flow.current.session?.mandate) {
+      flow.current.accounts = { bank, accounts: r.accounts };
+      const one = picked.length === 1 ? picked[0]! : r.accounts.length === 1 ? r.accounts[0]! : null;
+      return setStack((s) => {
+        const rest = s[s.length - 1]?.id === "mfa" || s[s.length - 1]?.id === "loading" ? s.slice(0, -1) : s;
+        return [...rest, keyed(one ? { id: "mandate-consent", bank, account: one } : { id: "mandate-accounts", bank, accounts: r.accounts })];
+      });
+    }
+    // The payer's page: the login proved who they are; their mandates with this business.
+    if (flow.current.session?.payer) return void payerList(bank);
     if (flow.current.session?.payment) {
       flow.current.accounts = { bank, accounts: r.accounts };
       // One account to pay from (picked before logging in, or the only one): straight to review.
@@ -759,6 +786,85 @@ export function App({ mode }: { mode: Mode }) {
     }
   }
 
+  // ---- mandate mode -----------------------------------------------------------------------------
+
+  /** "Agree and continue": links the account and creates the mandate (the same one again on a retry), then the bank's code. */
+  function createMandate(bank: WidgetBank, account: WidgetBankAccount) {
+    postEvent("mandate_review", { bank_id: bank.id });
+    const body: CreateMandateRequest = { account_id: account.id };
+    const key = newRequestKey();
+    const attempt = async () => {
+      setBusy(true);
+      try {
+        const r = await api<MandateResponse>("POST", "/api/mandates", body, key, CONNECT_TIMEOUT_MS);
+        setBusy(false);
+        postEvent("mandate_created", { mandate_id: r.mandate.id });
+        if (r.success) return mandateAuthorised(r);
+        push({ id: "mandate-authorise", bank, account, mandate: r.mandate });
+      } catch (err) {
+        if (err instanceof ApiError && err.failure.kind === "http" && err.failure.reason === "connecting") {
+          setTimeout(() => void attempt(), CONNECTING_POLL_MS);
+          return;
+        }
+        fail(err, { bank, retry: () => void attempt(), inline: (text) => patchTop({ notice: notice(text) }), relogin: () => void toBanks() });
+      }
+    };
+    void attempt();
+  }
+
+  function authoriseMandate(bank: WidgetBank, mandate: WidgetMandate, auth: PaymentAuthorizationInput) {
+    postEvent("mandate_authorisation_submitted", { mandate_id: mandate.id, method: auth.otp !== undefined ? "otp" : "pin" });
+    const body: AuthoriseMandateRequest = { mandate_id: mandate.id, ...auth };
+    const key = newRequestKey();
+    const attempt = async () => {
+      setBusy(true);
+      try {
+        const r = await api<MandateResponse>("POST", "/api/mandates/authorise", body, key, BANK_STEP_TIMEOUT_MS);
+        setBusy(false);
+        mandateAuthorised(r);
+      } catch (err) {
+        fail(err, { bank, retry: () => void attempt(), inline: (text) => patchTop({ notice: notice(text) }), relogin: () => void toBanks() });
+      }
+    };
+    void attempt();
+  }
+
+  /** Authorised: onSuccess with the authorization, then the done screen. */
+  function mandateAuthorised(r: MandateResponse) {
+    if (r.success) post({ success: true, ...r.success });
+    postEvent("mandate_authorised", { mandate_id: r.mandate.id, status: r.mandate.status });
+    reset({ id: "mandate-done", mandate: r.mandate });
+  }
+
+  // ---- the payer's page -------------------------------------------------------------------------
+
+  async function payerList(bank: WidgetBank, message?: string) {
+    setBusy(true);
+    try {
+      const r = await api<PayerMandatesResponse>("GET", "/api/payer/mandates");
+      setBusy(false);
+      reset({ id: "payer-list", bank, mandates: r.mandates, name: r.customer?.name ?? null, done: message ?? null });
+    } catch (err) {
+      fail(err, { bank, retry: () => void payerList(bank, message) });
+    }
+  }
+
+  function withdraw(bank: WidgetBank, mandate: WidgetMandate) {
+    const body: WithdrawMandateRequest = { mandate_id: mandate.id };
+    const key = newRequestKey();
+    const attempt = async () => {
+      setBusy(true);
+      try {
+        await api<{ mandate: WidgetMandate }>("POST", "/api/payer/mandates/withdraw", body, key);
+        postEvent("mandate_withdrawn", { mandate_id: mandate.id });
+        await payerList(bank, `Withdrawn. ${mandate.merchant} can no longer debit ${mandate.bank_name} ${mandate.nuban_masked} under it.`);
+      } catch (err) {
+        fail(err, { bank, retry: () => void attempt(), inline: (text) => patchTop({ notice: notice(text) }) });
+      }
+    };
+    void attempt();
+  }
+
   // ---- leaving --------------------------------------------------------------------------------
 
   function redirectUrl(): URL | null {
@@ -809,6 +915,13 @@ export function App({ mode }: { mode: Mode }) {
       }
     }
     const paying = Boolean(session?.payment);
+    if (session?.mandate || session?.payer) {
+      return reset(
+        outcome === "success"
+          ? { id: "finished", title: "All done", detail: session.payer ? "You can close this page." : "Your authorisation is recorded. You can close this page." }
+          : { id: "finished", title: session.payer ? "You left" : "You left without authorising", detail: session.payer ? "Nothing was changed. You can close this page." : "Nothing was authorised. You can close this page." },
+      );
+    }
     reset(
       outcome === "success"
         ? { id: "finished", title: "All done", detail: paying ? "Your payment is complete. You can close this page." : "Your account is connected. You can close this page." }
@@ -821,7 +934,7 @@ export function App({ mode }: { mode: Mode }) {
   }
 
   function requestClose() {
-    if (view.id === "success" || view.id === "paid") return void leave("success");
+    if (view.id === "success" || view.id === "paid" || view.id === "mandate-done") return void leave("success");
     if (view.id === "pay-pending") return void leave("pending");
     if (view.id === "finished") return mode.framed ? void leave("cancelled") : undefined;
     postEvent("close_requested", { screen: view.id });
@@ -940,6 +1053,55 @@ export function App({ mode }: { mode: Mode }) {
     case "pay-pending":
       screen = <PayPending payment={view.payment} merchant={session?.payment?.merchant ?? "the business"} onDone={() => void leave("pending")} />;
       break;
+    case "payer-intro":
+      screen = <PayerIntro merchant={session?.payer?.merchant ?? "the business"} onContinue={() => push({ id: "banks", banks: flow.current.banks ?? session?.banks ?? [] })} />;
+      break;
+    case "mandate-accounts":
+      screen = <PayAccounts bank={view.bank} accounts={view.accounts} title="Choose the account to debit" onPick={(a) => push({ id: "mandate-consent", bank: view.bank, account: a })} />;
+      break;
+    case "mandate-consent":
+      screen = session?.mandate ? (
+        <MandateConsent
+          mandate={session.mandate}
+          bank={view.bank}
+          account={accountLabel(view.account)}
+          notice={view.notice}
+          busy={busy}
+          onAllow={() => createMandate(view.bank, view.account)}
+          onCancel={requestClose}
+        />
+      ) : null;
+      break;
+    case "mandate-authorise":
+      screen = (
+        <MandateAuthorise
+          bank={view.bank}
+          merchant={session?.mandate?.merchant ?? "the business"}
+          notice={view.notice}
+          busy={busy}
+          hint={session?.sandbox_payment_auth ?? null}
+          onSubmit={(auth) => authoriseMandate(view.bank, view.mandate, auth)}
+        />
+      );
+      break;
+    case "mandate-done":
+      screen = <MandateDone mandate={view.mandate} onDone={() => void leave("success")} />;
+      break;
+    case "payer-list":
+      screen = (
+        <PayerMandates
+          merchant={session?.payer?.merchant ?? "the business"}
+          name={view.name}
+          mandates={view.mandates}
+          notice={view.notice}
+          done={view.done}
+          onWithdraw={(m) => push({ id: "payer-confirm", bank: view.bank, mandate: m })}
+        />
+      );
+      break;
+    case "payer-confirm":
+      screen = <ConfirmWithdraw mandate={view.mandate} busy={busy} onConfirm={() => withdraw(view.bank, view.mandate)} onKeep={back} />;
+      break;
     case "error":
       screen = <ErrorScreen error={view.error} />;
       break;
@@ -982,11 +1144,18 @@ export function App({ mode }: { mode: Mode }) {
         </footer>
       </div>
       {asking && (
-        <Dialog title={view.id === "confirming" ? "Leave while your bank confirms?" : session?.payment ? "Leave without paying?" : "Leave without connecting?"} onDismiss={() => setAsking(false)}>
+        <Dialog
+          title={view.id === "confirming" ? "Leave while your bank confirms?" : session?.payer ? "Leave this page?" : session?.mandate ? "Leave without authorising?" : session?.payment ? "Leave without paying?" : "Leave without connecting?"}
+          onDismiss={() => setAsking(false)}
+        >
           <p>
             {view.id === "confirming"
               ? "Your bank has the payment and is confirming it. If you leave, the business will still be told the result. Please don't pay again."
-              : session?.payment
+              : session?.payer
+                ? "Nothing more will change. You can come back any time."
+                : session?.mandate
+                  ? "You have not authorised any debits. If you leave now, nothing is authorised and you will need to start again."
+                  : session?.payment
                 ? "You have not paid yet. If you leave now, nothing is paid and you will need to start again."
                 : "Your account is not connected yet. If you leave now, nothing is shared and you will need to start again."}
           </p>

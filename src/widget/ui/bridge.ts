@@ -19,6 +19,8 @@ export type Mode = { framed: true } | { framed: false; options: CreateSessionReq
 const SHORT_PATH = /^\/([A-Za-z0-9]{10})\/?$/;
 /** A payment link's hosted pay page: `/pay/<10 letters or digits>`. */
 const PAY_PATH = /^\/pay\/([A-Za-z0-9]{10})\/?$/;
+/** The payer's page: `/mandates?key=<public key>`. */
+const MANDATES_PATH = /^\/mandates\/?$/;
 
 export function detectMode(loc: Location = location): Mode {
   const params = new URLSearchParams(loc.search);
@@ -56,6 +58,8 @@ export function optionsFromUrl(loc: Location): CreateSessionRequest {
   if (short) options.short_url = short[1];
   const pay = PAY_PATH.exec(loc.pathname);
   if (pay) options.payment_link = pay[1];
+  // The payer's page: the customer's mandates with the business whose key the link carries.
+  if (MANDATES_PATH.test(loc.pathname)) options.manage_mandates = true;
   return options as CreateSessionRequest;
 }
 

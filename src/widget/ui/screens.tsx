@@ -443,7 +443,7 @@ export function Consent(props: {
  * The OTP / PIN switch and its field (payment authorisation and payment consent). A radio group:
  * arrow keys move between the two, and the field's label follows.
  */
-function CodeField(props: {
+export function CodeField(props: {
   kind: "otp" | "pin";
   value: string;
   hint: CreateSessionResponse["sandbox_payment_auth"];
@@ -617,12 +617,12 @@ export function Finished({ title, detail }: { title: string; detail: string }) {
 // ---------------------------------------------------------------------------------------------
 
 /** Choosing the one account to pay from. */
-export function PayAccounts(props: { bank: WidgetBank; accounts: WidgetBankAccount[]; onPick: (account: WidgetBankAccount) => void }) {
+export function PayAccounts(props: { bank: WidgetBank; accounts: WidgetBankAccount[]; onPick: (account: WidgetBankAccount) => void; title?: string }) {
   const [picked, setPicked] = useState<string | null>(() => props.accounts.find((a) => a.preselected)?.id ?? null);
   const account = props.accounts.find((a) => a.id === picked);
   return (
     <>
-      <Heading>Choose the account to pay from</Heading>
+      <Heading>{props.title ?? "Choose the account to pay from"}</Heading>
       <p class="muted">Your accounts at {props.bank.name}.</p>
       <fieldset class="choices">
         <legend class="sr-only">Accounts at {props.bank.name}</legend>

@@ -1,0 +1,96 @@
+import type { AppContext } from "../context.js";
+import type { Executor } from "../core/db.js";
+import { OkroError } from "../core/errors.js";
+import type { Scope } from "../core/tenancy.js";
+import { cadence, cycleDate, money, type Schedule } from "./schedule.js";
+import { cancelMandate } from "./service.js";
+import * as store from "./store.js";
+
+/**
+ * What the customer sees of a mandate (the widget's consent screen, the payer's page): its terms
+ * in words, one line each — who, how much (every cap it enforces), how often, from when to when,
+ * what for, how to withdraw — and the payer's own reads and withdrawal.
+ */
+
+/** The terms a mandate enforces, as its row holds them (a proposed mandate's settings use the same shape). */
+export type MandateTermsRow = Pick<
+  store.MandateRow,
+  "debit_type" | "currency" | "amount" | "initial_amount" | "max_per_charge" | "max_total" | "max_per_period" | "period" | "start_date" | "end_date" | "interval" | "day_of_month" | "count" | "purpose"
+>;
+
+export interface TermLine {
+  key: "who" | "amount" | "limit" | "frequency" | "from" | "until" | "purpose" | "withdraw";
+  label: string;
+  value: string;
+  href?: string;
+}
+
+const PER: Record<string, string> = { daily: "day", weekly: "week", monthly: "month", quarterly: "quarter", yearly: "year" };
+
+/** `7 Dec 2026` for a Lagos day `2026-12-07`. */
+export function dayInWords(date: string): string {
+  return new Date(`${date}T12:00:00Z`).toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
+}
+
+const naira = (k: bigint, currency: string) => (currency === "NGN" ? `₦${money(k, currency).slice(4)}` : money(k, currency));
+const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/**
+ * The consent screen's lines. Every limit the mandate enforces is a line: a fixed amount, or the
+ * total cap with the per-debit and per-period caps when set; the schedule or "when they ask"; the
+ * first and last day. `withdraw` says where the payer withdraws it.
+ */
+export function termLines(t: MandateTermsRow, merchant: string, withdraw: { text: string; href: string }): TermLine[] {
+  const lines: TermLine[] = [{ key: "who", label: "Who can debit your account", value: merchant }];
+  const s: Schedule | null = t.interval === null ? null : { interval: t.interval, startDate: t.start_date, endDate: t.end_date, count: t.count, dayOfMonth: t.day_of_month };
+  if (t.debit_type === "fixed" && t.amount !== null) {
+    const each = naira(t.amount, t.currency);
+    lines.push({
+      key: "amount",
+      label: "How much",
+      value: t.initial_amount !== null && t.initial_amount !== t.amount ? `${naira(t.initial_amount, t.currency)} the first time, then ${each} each time` : `${each} each time, never more`,
+    });
+  } else {
+    if (t.max_total !== null) lines.push({ key: "amount", label: "How much", value: `Up to ${naira(t.max_total, t.currency)} in total` });
+    if (t.max_per_charge !== null) lines.push({ key: "limit", label: "Most in one debit", value: naira(t.max_per_charge, t.currency) });
+    if (t.max_per_period !== null && t.period !== null) lines.push({ key: "limit", label: `Most in one ${PER[t.period] ?? t.period}`, value: naira(t.max_per_period, t.currency) });
+  }
+  if (s) {
+    const times = s.count === null ? "" : s.count === 1 ? ", once" : `, ${s.count} times`;
+    lines.push({ key: "frequency", label: "How often", value: s.count === 1 ? `Once, on ${dayInWords(cycleDate(s, 0))}` : `${capital(cadence(s))}${times}` });
+  } else {
+    lines.push({ key: "frequency", label: "How often", value: `When ${merchant} asks, within the dates below` });
+  }
+  lines.push({ key: "from", label: "From", value: dayInWords(s && s.count !== null ? cycleDate(s, 0) : t.start_date) });
+  const last = s && s.count !== null ? cycleDate(s, s.count - 1) : null;
+  const until = t.end_date !== null && (last === null || t.end_date < last) ? t.end_date : last;
+  lines.push({ key: "until", label: "Until", value: until !== null ? dayInWords(until) : "You withdraw it (no end date)" });
+  if (t.purpose) lines.push({ key: "purpose", label: "For", value: t.purpose });
+  lines.push({ key: "withdraw", label: "How to withdraw", value: withdraw.text, href: withdraw.href });
+  return lines;
+}
+
+/** The tenant's mandates of these customers (the payer's page: the customers a bank login proved), newest first. */
+export async function mandatesOfCustomers(db: Executor, scope: Scope, customerIds: readonly string[]): Promise<store.MandateRow[]> {
+  const out: store.MandateRow[] = [];
+  for (const customerId of new Set(customerIds)) {
+    const { rows } = await store.listMandates(db, scope, { customerId, page: 1, limit: 100 });
+    out.push(...rows);
+  }
+  return out.sort((a, b) => b.created_at.getTime() - a.created_at.getTime() || (a.id < b.id ? 1 : -1));
+}
+
+/**
+ * The payer withdraws a mandate (payer's page): it must be one of these customers' (else 404
+ * naming `mandate_id`, whoever's it is); it ends `cancelled` with reason `withdrawn_by_payer`, the
+ * company gets `mandate.cancelled`, and nothing more is charged.
+ */
+export async function withdrawMandate(ctx: AppContext, scope: Scope, id: string, customerIds: readonly string[]): Promise<store.MandateRow> {
+  const m = await store.mandateById(ctx.db, scope, id);
+  if (!m || !customerIds.includes(m.customer_id)) throw new OkroError("NOT_FOUND", "mandate_id: not one of your mandates with this business", { field: "mandate_id" });
+  return ctx.db.transaction().execute((trx) => cancelMandate(trx, ctx, scope, id, { actor: "customer", field: "mandate_id", customerId: m.customer_id }));
+}
+
+export async function mandateOf(db: Executor, scope: Scope, id: string): Promise<store.MandateRow | undefined> {
+  return store.mandateById(db, scope, id);
+}
