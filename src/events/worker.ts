@@ -26,9 +26,12 @@ export { MAX_ATTEMPTS, RETRY_JITTER, RETRY_SCHEDULE_MS, retryDelayMs } from "./q
  * queue and by whoever releases the next head (queues.ts). Register {@link webhookDeliveryJob}
  * with a `JobRunner`; there is no loop, claim or lease here.
  *
- * One run is one attempt: load the delivery with its event and endpoint, send it (deliver.ts:
+ * One run is one attempt: the delivery with its event and endpoint (loaded with the claim, one
+ * statement for every delivery claimed together: the runner's batch `load`), send it (deliver.ts:
  * address guard, timeout, signing), record the attempt and move the delivery on in the same
- * transaction as the job's own outcome, holding the object's lock:
+ * transaction as the job's own outcome, holding the object's lock. Attempts that finish together
+ * are recorded together (`job.settle`: one transaction, one multi-row statement for the jobs'
+ * lease checks and states, one for the attempts and moves, as the old worker's `recordOutcomes`):
  * - 2xx: `succeeded`, the job done, the next delivery of its queue enqueued;
  * - a failure: the job fails this run and the runner retries it on the Standard Webhooks schedule
  *   (the definition's backoff: 5 s … 24 h, ±10 %); on the tenth (the job's last attempt) the
