@@ -14,7 +14,12 @@ import { newId } from "../lib/ids.js";
 import { kobo } from "../lib/kobo.js";
 import { checkDebits } from "../payments/debit-checks.js";
 import { observePayments, type PaymentMove } from "../payments/observers.js";
+import { sendQueuedPayment } from "../payments/execute.js";
 import { initiatePayment } from "../payments/service.js";
+import { paymentById } from "../payments/store.js";
+import { paymentLeaseMs } from "../payments/timing.js";
+import { enqueueExecuteIfConsentActive } from "../payments/transitions.js";
+import type { PaymentRow } from "../payments/types.js";
 import type { Insertable } from "kysely";
 import { csvStream, readCsv } from "./csv.js";
 import { addToTotals, COLUMNS, emptyTotals, isCounted, outcomeOf, readRow, type BatchState, type ParsedRow, type RowError, type RowState, type Totals } from "./domain.js";
@@ -373,51 +378,66 @@ export const batchRowJob = defineJob({
   name: "batches.row",
   payload: RowJobPayload,
   retry: { maxAttempts: 10, backoff: { initialMs: 1_000, factor: 2, maxMs: 60_000 } },
-  // Database work only (the bank is called by the payments engine later): a crashed worker's rows are taken over within seconds.
-  leaseMs: 10_000,
+  // It calls the bank (the payment's debit): held as long as the payments engine's own jobs are.
+  leaseMs: (ctx) => paymentLeaseMs(ctx.config),
   handler: async (job) => {
-    await job.complete((trx) => runRow(trx, job.ctx, job.payload.batch_id, job.payload.row));
+    const { ctx } = job;
+    const payment = await ctx.db.transaction().execute((trx) => runRow(trx, ctx, job.payload.batch_id, job.payload.row));
+    if (payment) job.log.debug({ outcome: await sendQueuedPayment(ctx, payment) }, "batch row sent");
+    await job.complete();
   },
-  // Out of attempts (or its worker died on the last one): the row fails with the reason, which
-  // frees its place in the bank's window and lets the batch finish.
+  // Out of attempts (or its worker died on the last one): a row without its payment fails with the
+  // reason, which frees its place in the bank's window and lets the batch finish; a payment made
+  // but never sent is handed to the payments engine's execute job.
   onGiveUp: async (trx, job) => {
     const payload = RowJobPayload.safeParse(job.payload);
     if (!payload.success) return;
     const row = await store.lockRow(trx, store.rowId(payload.data.batch_id, payload.data.row));
-    if (!row || row.state !== "queued") return; // its payment exists (it ends with it), or the row was cancelled
-    await finishRow(trx, job.ctx, row, "failed", `the payment could not be created: ${job.error}`.slice(0, 500), job.ctx.clock.now());
+    if (row?.state === "queued") {
+      await finishRow(trx, job.ctx, row, "failed", `the payment could not be created: ${job.error}`.slice(0, 500), job.ctx.clock.now());
+      return;
+    }
+    const payment = row?.state === "processing" && row.payment_id ? await paymentById(trx, row.payment_id) : undefined;
+    if (payment?.state === "queued") await enqueueExecuteIfConsentActive(trx, payment, job.ctx.clock.now());
   },
 });
 
 /**
- * One row: its payment, made by `initiatePayment` in the job's completion transaction (so a
- * retry, a crash or a second worker makes it once: the job's lease and the row's state). A
- * payment refused at creation (the consent was revoked since validation…) fails the row with
- * the reason and nothing is debited.
+ * One row's payment, made by `initiatePayment` (sender: this job) under the row's lock, the row
+ * `queued → processing` with it in the same transaction — so a retry, a crash or a second worker
+ * makes it once (the row's state). Returns the payment for the job to send once this commits (a
+ * run after a crash finds the row `processing` and returns its payment again: sending it twice is
+ * refused by the payment's attempt). A payment refused at creation (the consent was revoked since
+ * validation…) fails the row with the reason and nothing is debited.
  */
-async function runRow(trx: Trx, ctx: AppContext, batchId: string, rowNo: number): Promise<void> {
+async function runRow(trx: Trx, ctx: AppContext, batchId: string, rowNo: number): Promise<PaymentRow | undefined> {
   const row = await store.lockRow(trx, store.rowId(batchId, rowNo));
-  if (!row || row.state !== "queued") return; // cancelled meanwhile, or done by an earlier run
+  if (row?.state === "processing" && row.payment_id) {
+    const payment = await paymentById(trx, row.payment_id);
+    return payment?.state === "queued" ? payment : undefined;
+  }
+  if (!row || row.state !== "queued") return undefined; // cancelled meanwhile, or done by an earlier run
   const scope: Scope = { companyId: row.company_id, env: row.env };
   const now = ctx.clock.now();
-  let paymentId: string;
+  let payment: PaymentRow;
   try {
-    const payment = await initiatePayment(trx, ctx, scope, {
+    payment = await initiatePayment(trx, ctx, scope, {
       accountToDebit: row.account_to_debit!,
       ...(row.account_to_credit ? { accountToCredit: row.account_to_credit } : {}),
       amount: kobo(row.amount!),
       currency: row.currency!,
       ...(row.narration || row.reference ? { note: (row.narration ?? row.reference)! } : {}),
+      sender: "caller",
     });
-    paymentId = payment.id;
   } catch (error) {
     if (!(error instanceof OkroError)) throw error;
     await finishRow(trx, ctx, row, "failed", error.message, now);
-    return;
+    return undefined;
   }
-  const moved = await store.moveRow(trx, ctx, row, "processing", { actor: "worker", reason: "payment_created", set: { payment_id: paymentId }, at: now });
+  const moved = await store.moveRow(trx, ctx, row, "processing", { actor: "worker", reason: "payment_created", set: { payment_id: payment.id }, at: now });
   if (!moved) throw new Error(`batch row ${row.id} moved while locked`);
   await store.count(trx, batchId, "queued", "processing", 1, 0n, now);
+  return payment.state === "queued" ? payment : undefined;
 }
 
 /** A payment's move, seen in its own transaction: a final one ends its row. */

@@ -229,7 +229,7 @@ async function sendMandateDebit(ctx: AppContext, row: PaymentRow, consent: Conse
  * active (transitions.ts), so a pending consent here is a broken invariant: the job throws and is
  * retried (and kept `failed` if it never clears).
  */
-export async function executeQueued(ctx: AppContext, row: PaymentRow | undefined, job: { attempt: number }): Promise<string> {
+export async function executeQueued(ctx: AppContext, row: PaymentRow | undefined, job: { attempt: number; orWait?: boolean }): Promise<string> {
   if (!row || row.state !== "queued" || row.attempt + 1 !== job.attempt) return "superseded";
   // Widget payments are sent by authorisePayment, never by a job.
   if (row.method !== "consent") return "not_for_worker";
@@ -246,6 +246,7 @@ export async function executeQueued(ctx: AppContext, row: PaymentRow | undefined
     return "consent_revoked";
   }
   if (consent.status === "pending" || !consent.mandate_id) {
+    if (job.orWait) return "consent_pending";
     throw new Error(`payment ${row.id}: consent ${consent.id} is not active yet; its activation sends the payment`);
   }
   if (row.amount > consent.max_amount) {
@@ -269,6 +270,17 @@ export async function executeQueued(ctx: AppContext, row: PaymentRow | undefined
   );
   if (!sending) return "lost_race";
   return sendMandateDebit(ctx, sending, consent);
+}
+
+/**
+ * Sends a `queued` consent payment made with `sender: "caller"` (initiatePayment), after the
+ * transaction that made it committed: the same path as the `payments.execute` job (processing with
+ * its reference committed, the bank call, the outcome by compare-and-set). Safe to call again
+ * (a crash between creation and sending: the caller's job runs again): a payment already sent is
+ * `superseded`; one whose consent is not active yet is left for the activation to send.
+ */
+export async function sendQueuedPayment(ctx: AppContext, row: PaymentRow): Promise<string> {
+  return executeQueued(ctx, row, { attempt: row.attempt + 1, orWait: true });
 }
 
 /**

@@ -41,6 +41,14 @@ export interface InitiateInput {
   amount: Kobo;
   currency: string;
   note?: string;
+  /**
+   * `caller`: the caller sends the payment itself ({@link sendQueuedPayment} in execute.ts) once
+   * its transaction commits, instead of a `payments.execute` job (bulk rows: one job per row, not
+   * two). A payment held in review, or whose consent is not active yet, is sent by whoever
+   * releases it (approval, activation), as any other; sending twice is refused by the attempt's
+   * compare-and-set.
+   */
+  sender?: "caller";
 }
 
 function requirePositive(amount: Kobo): void {
@@ -105,7 +113,7 @@ export async function initiatePayment(trx: Transaction<DB>, ctx: AppContext, sco
     consent_id: consent.id,
     note: input.note ?? null,
     state: held ? "review" : "queued",
-  }, held ? { actor: "api", detail: { review_threshold: Number(threshold) } } : { actor: "api" });
+  }, held ? { actor: "api", detail: { review_threshold: Number(threshold) } } : { actor: "api", ...(input.sender ? { sender: input.sender } : {}) });
 }
 
 export interface MandateChargeInput {
@@ -223,7 +231,7 @@ async function createPayment(
   p: Omit<Insertable<PaymentsTable>, "id" | "company_id" | "env" | "account_id" | "bank_id" | "nuban" | "created_at" | "updated_at"> & {
     account: { id: string; bank_id: string; nuban: string };
   },
-  first: { actor: Actor; detail?: Record<string, unknown>; due?: Date },
+  first: { actor: Actor; detail?: Record<string, unknown>; due?: Date; sender?: "caller" },
 ): Promise<PaymentRow> {
   // Production payments wait for the platform operator's approval (issue 16); sandbox ones never do.
   await requirePaymentAccess(trx, scope);
@@ -247,7 +255,7 @@ async function createPayment(
   // Its first work, in the transaction that creates it: expiry of an authorisation nobody gives
   // (execute.ts expireUnauthorised), or the sending of a consent payment whose consent is active.
   if (checked) await enqueuePaymentCheck(trx, row, { now, runAt: first.due ?? now });
-  if (row.state === "queued") await enqueueExecuteIfConsentActive(trx, row, now);
+  if (row.state === "queued" && first.sender !== "caller") await enqueueExecuteIfConsentActive(trx, row, now);
   return row;
 }
 

@@ -167,17 +167,22 @@ describe("commit, run, results", () => {
 
   it("cancel mid-run: rows not yet sent are cancelled, rows already sent finish, the summary says which", async () => {
     const c = await bulkCompany(w);
+    // The bank answers `pending` for a minute: the rows sent stay in flight.
+    await c.faults({ pendingRate: 1, pendingMs: 60_000 }, c.accounts[0]!.bankId);
     const file = csv(Array.from({ length: 8 }, (_, i) => ({ account_to_debit: c.accounts[0]!.id, amount: 100 + i })));
     const batch = (await upload(c, file)).json().data.batch;
     expect((await post(c, "/v2/batches/commit", { id: batch.id })).json().data.batch.counts).toMatchObject({ pending: 6, queued: 2 });
-    await c.jobs.runOnce(); // the bank's window (2 rows) becomes payments; nothing sent yet
+    await c.jobs.runOnce(); // the bank's window (2 rows) becomes payments, sent, pending at the bank
     const res = await post(c, "/v2/batches/cancel", { id: batch.id });
     expect(res.statusCode).toBe(200);
     const { summary } = res.json().data;
     expect(summary.cancelled).toBe(6);
     expect(summary.in_flight.map((r: { row: number }) => r.row)).toEqual([1, 2]);
-    await c.run();
-    await c.run();
+    await c.faults({}, c.accounts[0]!.bankId);
+    for (let i = 0; i < 6; i++) {
+      w.clock.advance(30_000);
+      await c.run();
+    }
     const after = (await post(c, "/v2/batches/get", { id: batch.id })).json().data.batch;
     expect(after).toMatchObject({ status: "cancelled", counts: { succeeded: 2, cancelled: 6, pending: 0, queued: 0, processing: 0 } });
     await expectCountsMatchRows(after);

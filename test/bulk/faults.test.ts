@@ -88,6 +88,40 @@ describe("a row whose job gives up", () => {
   });
 });
 
+describe("a row's job makes its payment and sends it", () => {
+  it("sends a payment made by a run that failed before sending it, on the next run, once", async () => {
+    const c = await bulkCompany(w);
+    // The first attempt to send the 6161-kobo payment fails after the payment was made (a database fault), once.
+    await sql
+      .raw(
+        `CREATE SEQUENCE IF NOT EXISTS bulk_test_once;
+         CREATE OR REPLACE FUNCTION bulk_test_send_fault() RETURNS trigger AS $$ BEGIN IF NEW.amount = 6161 AND NEW.state = 'processing' AND nextval('bulk_test_once') = 1 THEN RAISE EXCEPTION 'connection reset'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql;
+         DROP TRIGGER IF EXISTS bulk_test_send_fault ON payments;
+         CREATE TRIGGER bulk_test_send_fault BEFORE UPDATE ON payments FOR EACH ROW EXECUTE FUNCTION bulk_test_send_fault();`,
+      )
+      .execute(w.h.ctx.db);
+    try {
+      const batch = (await upload(c, csv([{ account_to_debit: c.accounts[0]!.id, amount: 6161 }]))).json().data.batch;
+      await post(c, "/v2/batches/commit", { id: batch.id });
+      await c.jobs.runOnce();
+      const [made] = await rowsOf(batch.id);
+      expect(made).toMatchObject({ state: "processing" });
+      const payment = await w.h.ctx.db.selectFrom("payments").selectAll().where("id", "=", made!.payment_id!).executeTakeFirstOrThrow();
+      expect(payment.state).toBe("queued"); // made, not sent
+
+      const done = await runUntilFinal(c, batch.id, 2_000);
+      expect(done).toMatchObject({ status: "completed", counts: { succeeded: 1 } });
+      const payments = await w.h.ctx.db.selectFrom("payments").select(["id", "state", "attempt"]).where("company_id", "=", c.tenant.id).execute();
+      expect(payments).toEqual([{ id: payment.id, state: "succeeded", attempt: 1 }]);
+      const job = await w.h.ctx.db.selectFrom("jobs").selectAll().where("key", "=", `batch:${batch.id}:row:1`).executeTakeFirstOrThrow();
+      expect(job).toMatchObject({ state: "done", attempts: 2 });
+      expect(await w.h.ctx.db.selectFrom("jobs").select("id").where("name", "=", "payments.execute").where("company_id", "=", c.tenant.id).execute()).toEqual([]);
+    } finally {
+      await sql.raw("DROP TRIGGER IF EXISTS bulk_test_send_fault ON payments; DROP SEQUENCE IF EXISTS bulk_test_once").execute(w.h.ctx.db);
+    }
+  });
+});
+
 describe("the batch's callback_url", () => {
   it("gets each batch event once, and the company's own endpoints get the same events once: one event per change", async () => {
     const c = await bulkCompany(w);
