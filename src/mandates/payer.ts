@@ -5,6 +5,7 @@ import type { Scope } from "../core/tenancy.js";
 import { cadence, cycleDate, money, type Schedule } from "./schedule.js";
 import { cancelMandate } from "./service.js";
 import * as store from "./store.js";
+import { moveMandate } from "./transitions.js";
 
 /**
  * What the customer sees of a mandate (the widget's consent screen, the payer's page): its terms
@@ -93,4 +94,19 @@ export async function withdrawMandate(ctx: AppContext, scope: Scope, id: string,
 
 export async function mandateOf(db: Executor, scope: Scope, id: string): Promise<store.MandateRow | undefined> {
   return store.mandateById(db, scope, id);
+}
+
+/**
+ * A mandate the customer never authorised, let go in the widget (they chose another account, or
+ * logged in again): `awaiting_customer` → `cancelled`, reason `not_authorised`. Anything else is
+ * left as it is (already authorised, or ended).
+ */
+export async function dropUnauthorisedMandate(ctx: AppContext, scope: Scope, id: string): Promise<void> {
+  await ctx.db.transaction().execute(async (trx) => {
+    const m = await store.mandateById(trx, scope, id);
+    if (!m || m.state !== "awaiting_customer") return;
+    const locked = await store.lockMandate(trx, id);
+    if (!locked || locked.state !== "awaiting_customer") return;
+    await moveMandate(trx, ctx, locked, "cancelled", { actor: "customer", reason: "not_authorised" });
+  });
 }

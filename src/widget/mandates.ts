@@ -4,10 +4,10 @@ import type { AppContext } from "../context.js";
 import { OkroError } from "../core/errors.js";
 import { accountHolder, accountNuban } from "../data/customers.js";
 import { linkConnection } from "../data/link.js";
-import { mandateOf, termLines, type MandateTermsRow } from "../mandates/payer.js";
+import { dropUnauthorisedMandate, mandateOf, termLines, type MandateTermsRow } from "../mandates/payer.js";
 import { DateInput, ScheduleInput } from "../mandates/schemas.js";
 import { scheduleProblems, INTERVALS, type Interval } from "../mandates/schedule.js";
-import { authoriseMandate, businessToday, cancelMandate, clockOffsetMs, createMandate, type NewMandate } from "../mandates/service.js";
+import { authoriseMandate, businessToday, clockOffsetMs, createMandate, type NewMandate } from "../mandates/service.js";
 import { describeMandate, mandateView } from "../mandates/views.js";
 import type { MandateRow } from "../mandates/store.js";
 import { defaultCompanyAccount, requireCompanyAccount } from "../payments/company-accounts.js";
@@ -312,7 +312,7 @@ async function mandateAnswer(ctx: AppContext, session: WidgetSession, m: Mandate
 /** Lets go of a mandate the customer did not authorise (another account, another bank): it ends `cancelled`. */
 async function dropUnauthorised(ctx: AppContext, session: WidgetSession, m: MandateRow): Promise<void> {
   if (m.state !== "awaiting_customer") return;
-  await ctx.db.transaction().execute((trx) => cancelMandate(trx, ctx, scopeOf(session), m.id, { actor: "customer" }));
+  await dropUnauthorisedMandate(ctx, scopeOf(session), m.id);
 }
 
 /**

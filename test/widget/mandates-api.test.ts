@@ -161,7 +161,11 @@ describe("authorising a mandate in the widget", () => {
     // The account-data connect is refused in this mode.
     expect(expectError(await w.post("/api/connect", { account_ids: [accounts[0]!.id], consent: true }), 409, "CONFLICT").message).toMatch(/POST \/api\/mandates/);
 
+    // The customer first agrees on one account, then goes back and picks the other: the first, never authorised, is let go.
+    const first = expectSuccess<MandateResponse>(await w.post("/api/mandates", { account_id: accounts[0]!.id }));
     const created = expectSuccess<MandateResponse>(await w.post("/api/mandates", { account_id: accounts[1]!.id }));
+    expect(created.mandate.id).not.toBe(first.mandate.id);
+    expect(await h.ctx.db.selectFrom("mandates").select(["state", "state_reason"]).where("id", "=", first.mandate.id).executeTakeFirstOrThrow()).toEqual({ state: "cancelled", state_reason: "not_authorised" });
     expect(created.success).toBeNull();
     expect(created.mandate).toMatchObject({ status: "awaiting_customer", merchant: "Stream Co", bank_name: "Guaranty Trust Bank", nuban_masked: `••••${accounts[1]!.nuban.slice(-4)}` });
     expect(created.mandate.lines).toEqual(w.s.mandate!.lines);
