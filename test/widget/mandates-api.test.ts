@@ -94,6 +94,9 @@ describe("opening a mandate session", () => {
     expect(lineOf(m, "until")).toEqual(["Until: 31 Dec 2027"]);
     expect(lineOf(m, "withdraw")).toEqual(["How to withdraw: Any time, on your authorisations page for Gym Co (you log in to your bank there), or by asking Gym Co. Debits already sent to your bank still complete."]);
     expect(m.lines.find((l) => l.key === "withdraw")?.href).toMatch(new RegExp(`^https?://[^/]+/mandates\\?key=${t.sandbox.public_key}$`));
+    // Opened for one app: the payer's page is that app's (its name).
+    const forApp = await W.open(t, { ...monthly, app_id: t.sandbox.app_id });
+    expect(forApp.s.mandate!.lines.find((l) => l.key === "withdraw")?.href).toMatch(new RegExp(`/mandates\\?key=${t.sandbox.public_key}&app_id=${t.sandbox.app_id}$`));
   });
 
   it("states every cap of a one-time authorisation, and 'until you withdraw it' for an ongoing one", async () => {
