@@ -210,9 +210,17 @@ async function settingsOf(ctx: AppContext, known: ModeOpening): Promise<MandateS
   } else if (!(await defaultCompanyAccount(ctx.db, scope, currency))) {
     throw bad("charge.account", `this company has no default ${currency} receiving account for the debits; add one in the dashboard (or pay/accounts/create), or pass charge.account`);
   }
-  const key = typeof body.key === "string" ? body.key : "";
-  const withdrawUrl = `${widgetOrigin(ctx.config)}/mandates${key ? `?key=${encodeURIComponent(key)}` : ""}`;
+  const withdrawUrl = payerPageUrl(ctx, body);
   return { kind, source, terms, account_to_credit: accountToCredit, withdraw_url: withdrawUrl };
+}
+
+/** The payer's page of this widget (its key, and its app when the opening named one: the same business name). */
+export function payerPageUrl(ctx: AppContext, body: CreateSessionBody): string {
+  const q = new URLSearchParams();
+  if (typeof body.key === "string" && body.key) q.set("key", body.key);
+  if (typeof body.app_id === "string" && body.app_id) q.set("app_id", body.app_id);
+  const query = q.toString();
+  return `${widgetOrigin(ctx.config)}/mandates${query ? `?${query}` : ""}`;
 }
 
 /** The consent's last line: where and how the customer withdraws (the payer's page, linked). */

@@ -9,7 +9,7 @@ import type { SessionSettings, WidgetSession } from "./session.js";
 
 /**
  * A mode is a flow that plugs into the widget session on top of bank login: the payment mode
- * (payments.ts) is one; a mandate mode is the next. The session layers — session.ts (store and
+ * (payments.ts), the mandate mode (mandates.ts) and the payer's page (payer.ts) are the ones there are. The session layers — session.ts (store and
  * steps), open.ts, login.ts, connect.ts — know a mode only through this interface and never
  * import a mode's module; the mode's module imports them (enterAccounts, claimForConnect,
  * moveStep, …) for its own endpoints. api-routes.ts, the widget API's composition root, lists the

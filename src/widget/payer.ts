@@ -1,9 +1,8 @@
 import type { AppContext } from "../context.js";
 import { holdersOfNubans } from "../data/customers.js";
 import { mandatesOfCustomers, withdrawMandate } from "../mandates/payer.js";
-import { widgetOrigin } from "../payments/links.js";
 import { conflict } from "./errors.js";
-import { widgetMandate } from "./mandates.js";
+import { payerPageUrl, widgetMandate } from "./mandates.js";
 import type { WidgetMode } from "./mode.js";
 import type { PayerMandatesResponse, WidgetMandate } from "./protocol.js";
 import type { StoredAccounts, WidgetSession } from "./session.js";
@@ -70,7 +69,7 @@ export const payerMode: WidgetMode = {
     done: "this payer's page session is over; reload the page",
   },
   opens: (body) => body.manage_mandates === true || body.manage_mandates === "true",
-  open: async (ctx, opening) => ({ url: `${widgetOrigin(ctx.config)}/mandates${typeof opening.body.key === "string" ? `?key=${encodeURIComponent(opening.body.key)}` : ""}` }) satisfies PayerSettings,
+  open: async (ctx, opening) => ({ url: payerPageUrl(ctx, opening.body) }) satisfies PayerSettings,
   customerId: () => null,
   describe: (_settings, merchant) => ({ payer: { merchant } }),
   beforeLogin: async () => undefined,

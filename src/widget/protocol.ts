@@ -33,6 +33,17 @@
  *   (double click, second tab): poll `GET /api/payments/:id`.
  * - authorise never answers a bank timeout as an error: the payment is `unknown`
  *   (`state`), the answer is a success, and the widget polls until the worker settles it.
+ *
+ * Mandate mode (`debitLater: true`, or `payment: true` + `charge.type: "recurring"`; mandates.ts):
+ * - 400 naming the okra-js field (`debitAmount`, `debitType`, `debitStartDate`, `debitEndDate`,
+ *   `debitInterval`, `charge.amount`, `charge.schedule.*`, `charge.account`) at session creation.
+ * - `POST /api/mandates`, `POST /api/mandates/authorise` (422 `invalid_otp` keeps it waiting; the
+ *   bank's other refusals as at login), `GET /api/mandates/:id`; 409 reason `mandate_ended` when
+ *   the mandate ended before it was authorised.
+ *
+ * The payer's page (`manage_mandates: true`, from `/mandates`; payer.ts): `GET /api/payer/mandates`
+ * and `POST /api/payer/mandates/withdraw` are a 409 until a bank login proved who the payer is; a
+ * mandate that is not theirs is a 404 naming `mandate_id`; one already ended a 409 naming its status.
  */
 
 /** `POST /api/sessions` — the okra-js options object, as the loader sent it (unknown keys tolerated). */
@@ -76,6 +87,17 @@ export interface CreateSessionRequest {
   payment_link?: string;
   /** Quick Pay: the Okro account id of the recognised `customer` to debit (bank and account preselected). */
   account_to_debit?: string;
+  /** Mandate mode (future payments): authorise debits later instead of paying now. */
+  debitLater?: boolean;
+  /** Kobo: each debit (recurring, ongoing) or the total cap (one-time). */
+  debitAmount?: number | string;
+  debitType?: "one-time" | "recurring" | "ongoing";
+  /** `YYYY-MM-DD` or `YYYY/MM/DD` (Lagos); default today. */
+  debitStartDate?: string;
+  debitEndDate?: string;
+  debitInterval?: "daily" | "weekly" | "monthly" | "quarterly" | "yearly";
+  /** The payer's page (`/mandates` sets it): see and withdraw the customer's mandates. */
+  manage_mandates?: boolean;
   [key: string]: unknown;
 }
 
@@ -88,6 +110,8 @@ export interface ChargeOptions {
   currency?: string;
   /** The merchant's company account to credit (its id); the default receiving account when omitted. */
   account?: string;
+  /** `type: "recurring"` (mandate mode): when the charges run. */
+  schedule?: { interval?: string; startDate?: string; endDate?: string; count?: number; dayOfMonth?: number };
   [key: string]: unknown;
 }
 

@@ -71,7 +71,8 @@ describe.skipIf(!chromiumPath)("authorising a mandate in the widget and withdraw
     expect(shown).toContain("Until 31 Dec 2027");
     // (The configured widget origin: this world listens on another port than its config names.)
     expect(shown).toContain("How to withdraw Any time, on your authorisations page for Gym Co (you log in to your bank there), or by asking Gym Co.");
-    await expect(w.frame.getByRole("link", { name: "Your authorisations page" }).getAttribute("href")).resolves.toBe(`${widgetOrigin(world.h.ctx.config)}/mandates?key=${encodeURIComponent(t.sandbox.public_key)}`);
+    const href = await w.frame.getByRole("link", { name: "Your authorisations page" }).getAttribute("href");
+    expect(href).toBe(`${widgetOrigin(world.h.ctx.config)}/mandates?key=${encodeURIComponent(t.sandbox.public_key)}&app_id=${t.sandbox.app_id}`);
     expect(await terms.count()).toBe(6);
     expect(await w.frame.locator("main").innerText()).toContain(account);
     await w.check("consent");
@@ -109,7 +110,8 @@ describe.skipIf(!chromiumPath)("authorising a mandate in the widget and withdraw
     expect(await mandateOf(t, id)).toMatchObject({ status: "active", amount: 500_000, duration: { startDate: "2027-01-31", endDate: "2027-12-31" } });
 
     // The payer's page: the bank login proves who they are; the active mandate is listed; they withdraw it.
-    const p = track(await world.openFullPage(`${world.widgetOrigin}/mandates?key=${encodeURIComponent(t.sandbox.public_key)}&env=production-sandbox`, { flow: "payer" }));
+    // The link the consent screen gave, on this world's widget server.
+    const p = track(await world.openFullPage(href!.replace(widgetOrigin(world.h.ctx.config), world.widgetOrigin), { flow: "payer" }));
     await p.waitForScreen("Your debit authorisations with Gym Co");
     await p.check("intro");
     await p.frame.getByRole("button", { name: "Log in to my bank" }).click();

@@ -8,7 +8,7 @@ import { PAYMENT_JOBS } from "../../src/payments/jobs.js";
 import { createApp } from "../../src/platform/apps.js";
 import type { NewCompany } from "../../src/platform/companies.js";
 import type { ConnectResponse, CreateSessionResponse, LoginResponse, MandateResponse, PayerMandatesResponse, WidgetMandate } from "../../src/widget/protocol.js";
-import { createHarness, type Harness } from "../harness.js";
+import { bearer, createHarness, type Harness } from "../harness.js";
 import { expectError, expectSuccess } from "../http/envelope-assertions.js";
 import { GTBANK, eventsOf, receivingAccount } from "./payment-fixtures.js";
 import { buildWidgetApi } from "./widget-api.js";
@@ -94,6 +94,9 @@ describe("opening a mandate session", () => {
     expect(lineOf(m, "until")).toEqual(["Until: 31 Dec 2027"]);
     expect(lineOf(m, "withdraw")).toEqual(["How to withdraw: Any time, on your authorisations page for Gym Co (you log in to your bank there), or by asking Gym Co. Debits already sent to your bank still complete."]);
     expect(m.lines.find((l) => l.key === "withdraw")?.href).toMatch(new RegExp(`^https?://[^/]+/mandates\\?key=${t.sandbox.public_key}$`));
+    // Opened for one app: the payer's page is that app's (its name).
+    const forApp = await W.open(t, { ...monthly, app_id: t.sandbox.app_id });
+    expect(forApp.s.mandate!.lines.find((l) => l.key === "withdraw")?.href).toMatch(new RegExp(`/mandates\\?key=${t.sandbox.public_key}&app_id=${t.sandbox.app_id}$`));
   });
 
   it("states every cap of a one-time authorisation, and 'until you withdraw it' for an ongoing one", async () => {
@@ -225,6 +228,31 @@ describe("authorising a mandate in the widget", () => {
     ]);
     // One customer, one account: the relink refreshed the record.
     expect(await h.ctx.db.selectFrom("customers").select("id").where("company_id", "=", t.id).execute()).toHaveLength(1);
+  });
+});
+
+describe("a future payment (debitLater one-time) charged later by the company", () => {
+  it("is charged by pay/authorization/initiate within the cap the consent screen stated; above it is a 422 naming amount, nothing charged", async () => {
+    const t = await merchant("Later Co");
+    const w = await W.open(t, { debitLater: true, debitType: "one-time", debitAmount: 2_500_000 });
+    const accounts = await w.accounts("okro_good");
+    const created = expectSuccess<MandateResponse>(await w.post("/api/mandates", { account_id: accounts[0]!.id }));
+    const done = expectSuccess<MandateResponse>(await w.post("/api/mandates/authorise", { mandate_id: created.mandate.id, pin: "1234" }));
+    expect(done.success?.authorization).toMatchObject({ debit_type: "variable", max_total: 2_500_000, max_per_charge: 2_500_000, schedule: null });
+    for (let i = 0; i < 3; i++) {
+      clock.advance(6 * MINUTE);
+      await runJobs(t);
+    }
+    const api = (path: string, body: object) => h.request({ method: "POST", url: `/v2${path}`, headers: bearer(t.sandbox.secret_key), payload: body as Record<string, unknown> });
+    const over = await api("/pay/authorization/initiate", { authorization: created.mandate.id, amount: 2_500_001, currency: "NGN", oneTime: true });
+    expect([over.statusCode, over.json().message.split(":")[0]]).toEqual([422, "amount"]);
+    const charged = await api("/pay/authorization/initiate", { authorization: created.mandate.id, amount: 2_500_000, currency: "NGN", oneTime: true });
+    expect(charged.statusCode, charged.body).toBe(200);
+    await runJobs(t);
+    clock.advance(6 * MINUTE);
+    await runJobs(t);
+    const payments = await h.ctx.db.selectFrom("payments").select(["amount", "state", "mandate_cycle"]).where("mandate_id", "=", created.mandate.id).execute();
+    expect(payments.map((p) => [Number(p.amount), p.mandate_cycle, p.state])).toEqual([[2_500_000, 0, expect.stringMatching(/^(succeeded|settled)$/)]]);
   });
 });
 
