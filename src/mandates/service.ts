@@ -90,6 +90,7 @@ async function prepare(trx: Trx, ctx: AppContext, scope: Scope, input: NewMandat
     const field = input.dayOfMonth !== null ? "day_of_month" : input.count !== null ? "count" : "initial_amount";
     throw bad(field, `${field}: only with a schedule (\`interval\`)`);
   }
+  if (input.debitType === "sweep" && input.interval !== null) throw bad("interval", "interval: a sweep mandate has no schedule of its own; its garnishment sweeps on the garnishment's schedule");
   if (input.interval !== null) {
     const s: Schedule = { interval: input.interval, startDate, endDate: input.endDate, count: input.count, dayOfMonth: input.dayOfMonth };
     const sp = scheduleProblems(s)[0];
