@@ -272,6 +272,10 @@ export const Payment = z
       .object({ _id: z.string(), cycle: z.number().int(), attempt: z.number().int() })
       .optional()
       .meta({ description: "A mandate's scheduled charge: the mandate (`mandates/get`), its cycle (0-based) and the try within the cycle (1 = first; insufficient-funds retries count up)" }),
+    garnishment: z
+      .object({ _id: z.string(), sweep: z.number().int() })
+      .optional()
+      .meta({ description: "A garnishment's debit: the recovery (`garnish/get`) and the number of the sweep that took it (1-based)" }),
   })
   .meta({ id: "Payment", description: "A payment. Seed 004's verify fields (`_id, amount, currency, customer, link, status, response_status`) plus Okro's." });
 
