@@ -3,7 +3,7 @@ import type { Executor, Trx } from "../core/db.js";
 import { OkroError } from "../core/errors.js";
 import type { Scope } from "../core/tenancy.js";
 import { newId } from "../lib/ids.js";
-import { businessToday } from "../mandates/service.js";
+import { businessToday, sweepMandateOnConsent } from "../mandates/service.js";
 import { scheduleProblems, type Interval } from "../mandates/schedule.js";
 import { receivingAccount } from "../payments/company-accounts.js";
 import { isSupportedCurrency, SUPPORTED_CURRENCIES } from "../payments/types.js";
@@ -73,15 +73,20 @@ export async function createGarnishment(trx: Trx, ctx: AppContext, scope: Scope,
     });
   } else {
     if (input.customerId === null) throw new OkroError("MISSING_FIELDS", "customer: required (or name the mandates)", { field: "customer" });
-    mandates = await store.freeSweepMandates(trx, scope, input.customerId, input.currency);
+    // One mandate per account (the first by id when the debtor granted two on one account).
+    const seen = new Set<string>();
+    mandates = (await store.freeSweepMandates(trx, scope, input.customerId, input.currency)).filter((m) => !seen.has(m.account_id) && seen.add(m.account_id));
     if (mandates.length === 0) {
       throw unprocessable("customer", "customer: has no sweep mandate to draw on; the debtor grants one per account (mandates/create with debit_type sweep, or the widget's garnish consent) before the debt", "no_garnish_mandate");
     }
   }
   const customerId = input.customerId ?? mandates[0]!.customer_id;
   const inUse = new Set(await store.mandatesInUse(trx, mandates.map((m) => m.id)));
+  const accounts = new Set<string>();
   for (const [i, m] of mandates.entries()) {
     const field = input.mandateIds === null ? "customer" : `mandates[${i}]`;
+    if (accounts.has(m.account_id)) throw unprocessable(field, `${field}: another of the mandates covers the same account; a sweep debits each account once`, "same_account");
+    accounts.add(m.account_id);
     if (m.customer_id !== customerId) throw unprocessable(field, `${field}: the mandate is another customer's; a garnishment draws on its debtor's accounts only`, "other_customer");
     if (m.debit_type !== "sweep") throw unprocessable(field, `${field}: a ${m.debit_type} mandate; a garnishment draws on sweep mandates only (debit_type sweep)`, "not_sweep_mandate");
     if (!["awaiting_customer", "awaiting_bank", "active", "paused"].includes(m.state)) throw unprocessable(field, `${field}: the mandate is ${m.state}`, "mandate_ended");
@@ -212,4 +217,65 @@ export async function listGarnishments(db: Executor, scope: Scope, f: Parameters
 export async function sweepHistory(db: Executor, scope: Scope, id: string, page: number, limit: number) {
   const g = await getGarnishment(db, scope, id);
   return store.listSweeps(db, g.id, page, limit);
+}
+
+export interface GarnishInitiate {
+  accountToDebit: string;
+  accountToCredit: string | null;
+  amount: bigint;
+  currency: string;
+  schedule: { interval: Interval; startDate: string | null; endDate: string | null; dayOfMonth: number | null };
+  note: string | null;
+}
+
+/**
+ * Okra's `pay/initiate` with `type: garnish`: a sweep mandate of at most `amount` on the account's
+ * standing consent, and a garnishment of `amount` (all principal) over it and every other live
+ * sweep mandate the customer granted that backs no other recovery — so a debtor who consented at
+ * several banks is swept at all of them. Errors name Okra's fields (`amount`, `schedule.*`).
+ */
+export async function startGarnishFromInitiate(trx: Trx, ctx: AppContext, scope: Scope, input: GarnishInitiate, offsetMs: number): Promise<Row> {
+  const mandate = await sweepMandateOnConsent(
+    trx,
+    ctx,
+    scope,
+    { accountToDebit: input.accountToDebit, currency: input.currency, maxTotal: input.amount, endDate: input.schedule.endDate, accountToCredit: input.accountToCredit, purpose: input.note },
+    offsetMs,
+  );
+  const others = await store.freeSweepMandates(trx, scope, mandate.customer_id, input.currency);
+  // Every other account the debtor consented to sweep (one mandate each), besides this one.
+  const accounts = new Set([mandate.account_id]);
+  const ids = [mandate.id, ...others.filter((m) => !accounts.has(m.account_id) && accounts.add(m.account_id)).map((m) => m.id)];
+  try {
+    return await createGarnishment(
+      trx,
+      ctx,
+      scope,
+      {
+        customerId: mandate.customer_id,
+        mandateIds: ids,
+        currency: input.currency,
+        principal: input.amount,
+        interest: 0n,
+        penalties: null,
+        floor: 0n,
+        interval: input.schedule.interval,
+        dayOfMonth: input.schedule.dayOfMonth,
+        startDate: input.schedule.startDate,
+        endDate: input.schedule.endDate,
+        accountToCredit: input.accountToCredit,
+        reference: null,
+        purpose: input.note,
+        source: "pay_initiate",
+      },
+      offsetMs,
+    );
+  } catch (error) {
+    if (error instanceof OkroError && error.field) {
+      const renamed: Record<string, string> = { principal: "amount", "schedule.start_date": "schedule.startDate", "schedule.end_date": "schedule.endDate", "schedule.day_of_month": "schedule.dayOfMonth" };
+      const to = renamed[error.field] ?? (error.field.startsWith("mandates[") ? "account_to_debit" : undefined);
+      if (to) throw new OkroError(error.code, `${to}${error.message.slice(error.field.length)}`, { field: to, ...(error.data ? { data: error.data } : {}) });
+    }
+    throw error;
+  }
 }

@@ -99,6 +99,7 @@ export async function freeSweepMandates(db: Executor, scope: Scope, customerId: 
     .where("state", "in", ["awaiting_customer", "awaiting_bank", "active", "paused"])
     .where((eb) => eb.not(eb.exists(eb.selectFrom("garnishment_mandates").select("mandate_id").whereRef("garnishment_mandates.mandate_id", "=", "mandates.id"))))
     .orderBy("account_id")
+    .orderBy("id")
     .execute();
 }
 
