@@ -5,7 +5,7 @@
  * list only shrinks: fix one, then regenerate it with
  *   npx depcruise-baseline src --config .dependency-cruiser.cjs
  */
-const DOMAINS = "(platform|banks|data|widget|payments|mandates|ledger|events|dashboard|bulk)";
+const DOMAINS = "(platform|banks|data|widget|payments|mandates|garnish|ledger|events|dashboard|bulk)";
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {

@@ -6,6 +6,7 @@ import type { AppContext } from "./context.js";
 import { dataRoutes } from "./data/routes.js";
 import { eventRoutes } from "./events/event-routes.js";
 import { webhookRoutes } from "./events/webhook-routes.js";
+import { garnishRoutes } from "./garnish/routes.js";
 import { mandateRoutes } from "./mandates/routes.js";
 import { paymentRoutes } from "./payments/routes.js";
 import { appApiRoutes } from "./platform/api-routes.js";
@@ -15,4 +16,4 @@ import { appApiRoutes } from "./platform/api-routes.js";
  * the environment), and at `/v2/sandbox` and `/sandbox/v2` (sandbox keys only). A new module adds
  * its plugin here and its routes to test/security/route-registry.ts.
  */
-export const apiModules: FastifyPluginAsyncZod<{ ctx: AppContext }>[] = [bankRoutes, appApiRoutes, sandboxRoutes, webhookRoutes, eventRoutes, dataRoutes, paymentRoutes, mandateRoutes, bulkRoutes];
+export const apiModules: FastifyPluginAsyncZod<{ ctx: AppContext }>[] = [bankRoutes, appApiRoutes, sandboxRoutes, webhookRoutes, eventRoutes, dataRoutes, paymentRoutes, mandateRoutes, garnishRoutes, bulkRoutes];

@@ -1,5 +1,6 @@
 import { BULK_JOBS } from "./bulk/service.js";
 import { webhookDeliveryJob, type WebhookJobOptions } from "./events/worker.js";
+import { GARNISH_JOBS } from "./garnish/sweeps.js";
 import type { AnyJobDefinition } from "./jobs/define.js";
 import { HOUSEKEEPING_JOBS } from "./jobs/housekeeping.js";
 import { MANDATE_JOBS } from "./mandates/charges.js";
@@ -11,5 +12,5 @@ import { PAYMENT_JOBS } from "./payments/jobs.js";
  * once, instead of in each process that starts a runner.
  */
 export function backgroundJobs(options: Pick<WebhookJobOptions, "logger" | "registry"> = {}): AnyJobDefinition[] {
-  return [...PAYMENT_JOBS, ...MANDATE_JOBS, ...BULK_JOBS, ...HOUSEKEEPING_JOBS, webhookDeliveryJob(options)];
+  return [...PAYMENT_JOBS, ...MANDATE_JOBS, ...GARNISH_JOBS, ...BULK_JOBS, ...HOUSEKEEPING_JOBS, webhookDeliveryJob(options)];
 }

@@ -28,6 +28,7 @@ export function checkedConnector(inner: BankConnector): BankConnector {
     getMandate: (request, options) => inner.getMandate(request, options),
     cancelMandate: (request, options) => inner.cancelMandate(request, options),
     debitMandate: (request, options) => inner.debitMandate(request, options),
+    mandateBalance: async (request, options) => checkBalance(await inner.mandateBalance(request, options)),
   };
 }
 

@@ -119,6 +119,13 @@ export interface BankConnector {
    * mandate's per-debit cap. Reference rules as {@link debit}; re-query with {@link debitStatus}.
    */
   debitMandate(request: MandateDebitRequest, options?: CallOptions): Promise<TransferResult>;
+
+  /**
+   * The available balance of an active mandate's account, without the customer: the balance
+   * enquiry a standing debit authority allows (what NIBSS runs across banks before a CBN Global
+   * Standing Instruction debit). Refused as `mandate_inactive` like {@link debitMandate}.
+   */
+  mandateBalance(request: MandateRequest, options?: CallOptions): Promise<BankBalance>;
 }
 
 /** Per-call options. */
@@ -556,6 +563,7 @@ export const CONNECTOR_OPERATIONS = [
   "getMandate",
   "cancelMandate",
   "debitMandate",
+  "mandateBalance",
 ] as const satisfies readonly (keyof BankConnector)[];
 
 export type ConnectorOperation = (typeof CONNECTOR_OPERATIONS)[number];

@@ -623,6 +623,8 @@ export interface PaymentsTable {
   /** A mandate's charge: the mandate, its cycle (0-based) and the try within the cycle (1 = first; NSF retries count up). */
   mandate_id: ColumnType<string | null, string | null | undefined, string | null>;
   mandate_cycle: ColumnType<number | null, number | null | undefined, number | null>;
+  /** A garnishment's debit (src/garnish): the recovery; `mandate_cycle` is then the sweep's number. */
+  garnishment_id: ColumnType<string | null, string | null | undefined, string | null>;
   charge_attempt: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
@@ -643,7 +645,8 @@ export interface MandatesTable {
   /** Why it is in its state, when that is news (`revoked_by_payer`, `insufficient_funds_retries_exhausted`, …). */
   state_reason: string | null;
   source: "api" | "pay_initiate" | "link" | "reauth" | "consent" | "widget";
-  debit_type: "fixed" | "variable";
+  /** `sweep`: a garnishment's authority (src/garnish): no schedule, `max_total` the most it may take. */
+  debit_type: "fixed" | "variable" | "sweep";
   currency: string;
   /** Each scheduled charge (kobo): required for fixed (it is the mandate); for variable, set by a schedule (within the caps). */
   amount: bigint | null;
@@ -678,6 +681,62 @@ export interface MandatesTable {
   ended_at: NullableTimestamp;
   created_at: Timestamp;
   updated_at: Timestamp;
+}
+
+export type GarnishmentStateColumn = "awaiting_consent" | "active" | "paused" | "repaid" | "cancelled" | "expired";
+
+/** A recovery of a debt over the debtor's sweep mandates; see src/garnish/ and migration 0021. Collected amounts are derived, never stored. */
+export interface GarnishmentsTable {
+  id: string;
+  company_id: string;
+  env: Env;
+  customer_id: string;
+  state: GarnishmentStateColumn;
+  state_reason: string | null;
+  source: "api" | "pay_initiate";
+  currency: string;
+  /** The debt owed: principal and accrued interest, kept apart (penalties are not recoverable). Kobo. */
+  principal: bigint;
+  interest: bigint;
+  /** Left in every account a sweep debits (kobo). */
+  floor: Generated<bigint>;
+  /** Sweeps' schedule (null: on request only), Lagos days `YYYY-MM-DD`; end_date is the stop date. */
+  interval: IntervalColumn | null;
+  day_of_month: number | null;
+  start_date: string;
+  end_date: string | null;
+  account_to_credit: string | null;
+  reference: string | null;
+  purpose: string | null;
+  /** How many sweeps have been recorded (the next one's number is this + 1). */
+  sweeps: Generated<number>;
+  activated_at: NullableTimestamp;
+  ended_at: NullableTimestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface GarnishmentMandatesTable {
+  garnishment_id: string;
+  mandate_id: string;
+  account_id: string;
+}
+
+export interface GarnishmentSweepsTable {
+  id: string;
+  garnishment_id: string;
+  company_id: string;
+  env: Env;
+  seq: number;
+  trigger: "schedule" | "request";
+  job_key: string;
+  owed_before: bigint;
+  taken: bigint;
+  outcome: "collected" | "partial" | "nothing" | "skipped";
+  reason: string | null;
+  /** Per covered account, in the order tried: balance seen, taken, payment, or why nothing. */
+  accounts: Json<unknown>;
+  at: Timestamp;
 }
 
 export interface PaymentTransitionsTable {
@@ -796,6 +855,9 @@ export interface DB {
   company_accounts: CompanyAccountsTable;
   payment_consents: PaymentConsentsTable;
   mandates: MandatesTable;
+  garnishments: GarnishmentsTable;
+  garnishment_mandates: GarnishmentMandatesTable;
+  garnishment_sweeps: GarnishmentSweepsTable;
   payment_links: PaymentLinksTable;
   payments: PaymentsTable;
   payment_transitions: PaymentTransitionsTable;

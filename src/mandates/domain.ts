@@ -45,7 +45,8 @@ export const mandateMachine = defineMachine({
   },
 });
 
-export type DebitType = "fixed" | "variable";
+/** `sweep`: a garnishment's authority (src/garnish) — capped like `variable`, never scheduled. */
+export type DebitType = "fixed" | "variable" | "sweep";
 
 /** What the customer authorises: every limit Okro enforces on charges. Amounts in kobo. */
 export interface MandateTerms {
@@ -119,6 +120,7 @@ export function termsProblems(t: MandateTerms): ChargeRefusal[] {
     if (t.maxPerCharge !== null && t.maxTotal !== null && t.maxPerCharge > t.maxTotal) out.push({ field: "max_per_charge", reason: "above_total", message: "max_per_charge: is above max_total" });
     if ((t.maxPerPeriod === null) !== (t.period === null)) out.push({ field: "period", reason: "period_pair", message: "period: max_per_period and period go together (daily, weekly, monthly, quarterly or yearly)" });
   }
+  if (t.debitType === "sweep" && t.amount !== null) out.push({ field: "amount", reason: "amount_on_sweep", message: "amount: a sweep mandate has no fixed charge; its recovery takes what the balance allows, within max_total" });
   if (t.endDate !== null && t.endDate < t.startDate) out.push({ field: "end_date", reason: "ends_before_start", message: `end_date: ${t.endDate} is before start_date ${t.startDate}` });
   return out;
 }

@@ -74,7 +74,7 @@ export type ScheduleInput = z.output<typeof ScheduleInput>;
 
 export const CreateMandateBody = z.strictObject({
   account: Id.meta({ description: "The customer's linked account (accounts/*)" }),
-  debit_type: z.enum(["fixed", "variable"], { error: "must be fixed or variable" }).meta({ description: "`fixed`: `amount` every charge. `variable`: any amount under `max_total` (and `max_per_charge`, `max_per_period`)" }),
+  debit_type: z.enum(["fixed", "variable", "sweep"], { error: "must be fixed, variable or sweep" }).meta({ description: "`fixed`: `amount` every charge. `variable`: any amount under `max_total` (and `max_per_charge`, `max_per_period`). `sweep`: a garnishment's authority (garnish/*): no schedule; its recovery takes what the balance allows, at most `max_total` in all" }),
   currency: Currency.default("NGN"),
   amount: Kobo.optional().meta({ description: "Fixed: each charge" }),
   initial_amount: Kobo.optional().meta({ description: "The first scheduled charge, when it differs" }),
@@ -167,7 +167,7 @@ export const Mandate = z
     account: z.string(),
     accounts: z.array(z.string()),
     bank: z.string(),
-    debit_type: z.enum(["fixed", "variable"]),
+    debit_type: z.enum(["fixed", "variable", "sweep"]),
     currency: z.string(),
     amount: n,
     initial_amount: n,

@@ -92,6 +92,7 @@ async function prepare(trx: Trx, ctx: AppContext, scope: Scope, input: NewMandat
     const field = input.dayOfMonth !== null ? "day_of_month" : input.count !== null ? "count" : "initial_amount";
     throw bad(field, `${field}: only with a schedule (\`interval\`)`);
   }
+  if (input.debitType === "sweep" && input.interval !== null) throw bad("interval", "interval: a sweep mandate has no schedule of its own; its garnishment sweeps on the garnishment's schedule");
   if (input.interval !== null) {
     const s: Schedule = { interval: input.interval, startDate, endDate: input.endDate, count: input.count, dayOfMonth: input.dayOfMonth };
     const sp = scheduleProblems(s)[0];
@@ -224,6 +225,66 @@ export async function startRecurring(trx: Trx, ctx: AppContext, scope: Scope, in
     return { mandate: row, first: await chargeCycle(trx, ctx, row, n, 1, offsetMs) };
   }
   return { mandate: row, first: null };
+}
+
+/**
+ * `pay/initiate` with `type: garnish`: a sweep mandate on the account's standing consent (the
+ * customer's debit authority given in the widget) for at most `maxTotal` in all, active at once
+ * when the bank activated that consent (else `awaiting_bank`, with its activation check). The
+ * garnishment (src/garnish) that stands on it is created by the caller in the same transaction.
+ */
+export async function sweepMandateOnConsent(
+  trx: Trx,
+  ctx: AppContext,
+  scope: Scope,
+  input: { accountToDebit: string; currency: string; maxTotal: bigint; endDate: string | null; accountToCredit: string | null; purpose: string | null },
+  offsetMs: number,
+): Promise<Row> {
+  const today = businessToday(ctx, offsetMs);
+  const { fields } = await prepare(
+    trx,
+    ctx,
+    scope,
+    {
+      accountId: input.accountToDebit,
+      debitType: "sweep",
+      currency: input.currency,
+      amount: null,
+      initialAmount: null,
+      maxPerCharge: null,
+      maxTotal: input.maxTotal,
+      maxPerPeriod: null,
+      period: null,
+      startDate: null,
+      endDate: input.endDate,
+      interval: null,
+      dayOfMonth: null,
+      count: null,
+      purpose: input.purpose,
+      reference: null,
+      options: null,
+      accountToCredit: input.accountToCredit,
+      retry: null,
+    },
+    today,
+    "account_to_debit",
+  );
+  const consent = await store.liveConsent(trx, scope, fields.account_id);
+  if (!consent) {
+    throw new OkroError("UNPROCESSABLE", "account_to_debit: the customer has not given payment consent for this account (link it with payments in the widget)", {
+      field: "account_to_debit",
+      data: { reason: "no_consent", code: 1027 },
+    });
+  }
+  const now = ctx.clock.now();
+  let row = await store.insertMandate(trx, { ...fields, id: newId(now), state: "awaiting_customer", source: "pay_initiate", consent_id: consent.id, authorised_at: now, created_at: now, updated_at: now });
+  await recordMandateCreated(trx, row, "api", "standing_consent", now);
+  if (consent.status !== "active") {
+    row = (await moveMandate(trx, ctx, row, "awaiting_bank", { actor: "api", reason: "standing_consent_pending" }))!;
+    await enqueueActivationCheck(trx, ctx, row, 1, now);
+    return row;
+  }
+  return (await activate(trx, ctx, row, "standing_consent", offsetMs))!;
 }
 
 /**

@@ -35,7 +35,7 @@ export function cycleAmount(m: MandateRow, n: number): bigint | null {
 export function describeMandate(m: MandateRow): string {
   const s = scheduleOf(m);
   const limits: string[] = [];
-  if (m.debit_type === "variable") {
+  if (m.debit_type !== "fixed") {
     const money = (k: bigint) => `${m.currency} ${(Number(k) / 100).toLocaleString("en-NG", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
     if (m.max_per_charge !== null) limits.push(`at most ${money(m.max_per_charge)} per charge`);
     if (m.max_per_period !== null) limits.push(`at most ${money(m.max_per_period)} per ${m.period === "daily" ? "day" : (m.period ?? "period").replace(/ly$/, "")}`);
@@ -43,7 +43,12 @@ export function describeMandate(m: MandateRow): string {
   }
   const window = `from ${m.start_date}${m.end_date ? ` to ${m.end_date}` : " until cancelled"}`;
   const amount = cycleAmount(m, 1);
-  const plan = s && amount !== null ? describeSchedule(s, amount, m.currency, m.initial_amount) : `charges on request ${window}`;
+  const plan =
+    m.debit_type === "sweep"
+      ? `a garnishment's sweeps take what the account's balance allows ${window}, until the debt is repaid`
+      : s && amount !== null
+        ? describeSchedule(s, amount, m.currency, m.initial_amount)
+        : `charges on request ${window}`;
   return limits.length > 0 ? `${plan}; ${limits.join(", ")}` : plan;
 }
 

@@ -18,6 +18,7 @@ import { getCompany } from "../platform/companies.js";
 import { addCompanyAccount, companyAccountView, listCompanyAccounts } from "./company-accounts.js";
 import { clockOffsetMs, startRecurring, upcomingCharges } from "../mandates/service.js";
 import { mandateView } from "../mandates/views.js";
+import { startGarnishFromInitiate, viewOf as garnishmentViewOf } from "../garnish/service.js";
 import { createPayout, listPayouts } from "./payouts.js";
 import { createRefund, listRefunds } from "./refunds.js";
 import { linkInputFrom, resolveBank as resolveBankIn, unsupportedCurrency } from "./link-input.js";
@@ -156,13 +157,16 @@ export const paymentRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
       {
         tags,
         summary: "Initiate a payment (one-time or recurring)",
-        description: `Queues a debit of \`amount\` from the customer's linked account \`account_to_debit\` to your receiving account \`account_to_credit\` (default: your default account for the currency; see pay/accounts/*). The account needs payment consent, which the customer gives in the widget (\`payment: true\`). The payment starts \`pending\`; the worker sends the debit and it moves to \`initiated\`, then \`success_pending_validation\` when the bank confirms it and \`completed\` once settled — check with pay/verify or listen for \`payment.*\` webhooks. \`type: recurring\` with \`schedule{interval: daily|weekly|monthly|quarterly|yearly (default monthly), startDate (default today), endDate, count, dayOfMonth (-1: last day)}\` (dates in Africa/Lagos, YYYY-MM-DD or YYYY/MM/DD) makes a fixed mandate on the account's consent: \`amount\` every cycle, each charge an ordinary payment (\`payment.*\` events carry \`mandate{_id, cycle, attempt}\`); \`data.payment\` is the first charge when it falls due today (else null), \`data.mandate\` the mandate (mandates/*), \`data.upcoming\` the next charges. The message describes the schedule in words. A schedule that ends before it starts is a 400 naming \`schedule.endDate\`. \`currency\`: NGN only (422 otherwise). \`garnish\` is a 422 (not available yet). ${MONEY} ${MUTATING}`,
+        description: `Queues a debit of \`amount\` from the customer's linked account \`account_to_debit\` to your receiving account \`account_to_credit\` (default: your default account for the currency; see pay/accounts/*). The account needs payment consent, which the customer gives in the widget (\`payment: true\`). The payment starts \`pending\`; the worker sends the debit and it moves to \`initiated\`, then \`success_pending_validation\` when the bank confirms it and \`completed\` once settled — check with pay/verify or listen for \`payment.*\` webhooks. \`type: recurring\` with \`schedule{interval: daily|weekly|monthly|quarterly|yearly (default monthly), startDate (default today), endDate, count, dayOfMonth (-1: last day)}\` (dates in Africa/Lagos, YYYY-MM-DD or YYYY/MM/DD) makes a fixed mandate on the account's consent: \`amount\` every cycle, each charge an ordinary payment (\`payment.*\` events carry \`mandate{_id, cycle, attempt}\`); \`data.payment\` is the first charge when it falls due today (else null), \`data.mandate\` the mandate (mandates/*), \`data.upcoming\` the next charges. The message describes the schedule in words. A schedule that ends before it starts is a 400 naming \`schedule.endDate\`. \`currency\`: NGN only (422 otherwise). \`type: garnish\` with \`schedule{interval, startDate, endDate}\` recovers a debt of \`amount\`: a sweep mandate on the account's consent plus every other sweep mandate the customer granted (at any bank), swept on the schedule — what the balances allow, the rest later — until repaid; \`data.garnishment\` is the recovery (garnish/*), \`data.payment\` null (each sweep's debits are payments with \`garnishment{_id, sweep}\`). ${MONEY} ${MUTATING}`,
       },
       S.InitiateBody,
       S.InitiateResponse,
       async (b, req, reply) => {
-        if (b.type === "garnish") {
-          throw new OkroError("UNPROCESSABLE", `type: ${b.type} payments are not available yet; use one-time or recurring`, { field: "type" });
+        if (b.type === "garnish" && b.schedule === undefined) {
+          throw new OkroError("MISSING_FIELDS", "schedule: required for garnish payments ({interval, startDate, endDate})", { field: "schedule" });
+        }
+        if (b.type === "garnish" && b.schedule?.count !== undefined) {
+          throw new OkroError("INVALID_FIELD", "schedule.count: a garnishment sweeps until the debt is repaid or schedule.endDate; it has no count", { field: "schedule.count" });
         }
         if (b.type === "one-time" && b.schedule !== undefined) {
           throw new OkroError("INVALID_FIELD", "schedule: only for recurring payments; omit it for one-time", { field: "schedule" });
@@ -172,9 +176,25 @@ export const paymentRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
         }
         if (!isSupportedCurrency(b.currency)) throw unsupportedCurrency(b.currency);
         // A sandbox company's business clock, read before the transaction (embedded PGlite has one connection).
-        const offsetMs = b.type === "recurring" ? await clockOffsetMs(ctx, scopeOf(req)) : 0;
+        const offsetMs = b.type !== "one-time" ? await clockOffsetMs(ctx, scopeOf(req)) : 0;
         return mutate(ctx, req, reply, tenantScope(req.tenant), async (trx) => {
           const scope = scopeOf(req);
+          if (b.type === "garnish") {
+            const sch = b.schedule!;
+            const row = await startGarnishFromInitiate(trx, ctx, scope, {
+              accountToDebit: b.account_to_debit,
+              accountToCredit: S.receivingAccountOrDefault(b.account_to_credit) ?? null,
+              amount: positiveKobo(b.amount),
+              currency: b.currency,
+              schedule: { interval: sch.interval, startDate: sch.startDate || null, endDate: sch.endDate || null, dayOfMonth: sch.dayOfMonth ?? sch.day_of_month ?? null },
+              note: b.note ?? null,
+            }, offsetMs);
+            const view = await garnishmentViewOf(trx, row);
+            return ok(`Payment succesfully initiated! A garnishment of ${b.currency} ${(b.amount / 100).toFixed(2)} sweeps the customer's consented accounts ${sch.interval === "daily" ? "every day" : `every ${sch.interval.replace(/ly$/, "").replace("dai", "day")}`} until it is repaid${view.schedule.end_date ? ` or ${view.schedule.end_date}` : ""}; each debit is a payment (pay/verify, pay/list)`, {
+              payment: null,
+              garnishment: view,
+            });
+          }
           if (b.type === "recurring") {
             const sch = b.schedule!;
             if (sch.dayOfMonth !== undefined && sch.day_of_month !== undefined && sch.dayOfMonth !== sch.day_of_month) {

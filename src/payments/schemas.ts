@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { Garnishment } from "../garnish/schemas.js";
 import { Id } from "../data/schemas.js";
 import { envelope } from "../core/envelope.js";
 import { PageParams, Pagination } from "../core/paging.js";
@@ -88,7 +89,7 @@ export const InitiateBody = z.strictObject({
   type: z
     .enum(INITIATE_TYPES, { error: "must be one-time, recurring or garnish" })
     .default("one-time")
-    .meta({ description: "`one-time` (the default), `recurring` (with `schedule`: a mandate whose charges run on the schedule). `garnish` is not available yet (422)." }),
+    .meta({ description: "`one-time` (the default), `recurring` (with `schedule`: a mandate whose charges run on the schedule), `garnish` (with `schedule`: a garnishment recovering `amount` from the customer's consented accounts; garnish/*)." }),
   schedule: ScheduleInput.optional(),
   note: Note.nullable().optional().meta({ description: "Shown in the payment's narration and to you" }),
 });
@@ -272,6 +273,10 @@ export const Payment = z
       .object({ _id: z.string(), cycle: z.number().int(), attempt: z.number().int() })
       .optional()
       .meta({ description: "A mandate's scheduled charge: the mandate (`mandates/get`), its cycle (0-based) and the try within the cycle (1 = first; insufficient-funds retries count up)" }),
+    garnishment: z
+      .object({ _id: z.string(), sweep: z.number().int() })
+      .optional()
+      .meta({ description: "A garnishment's debit: the recovery (`garnish/get`) and the number of the sweep that took it (1-based)" }),
   })
   .meta({ id: "Payment", description: "A payment. Seed 004's verify fields (`_id, amount, currency, customer, link, status, response_status`) plus Okro's." });
 
@@ -394,7 +399,7 @@ export const PaymentLink = z
 
 export const PaymentResponse = envelope(z.object({ payment: Payment }));
 /** `pay/initiate`: the payment; for `type: recurring`, the first charge when it is due today (else null), the mandate and its next charges. */
-export const InitiateResponse = envelope(z.object({ payment: Payment.nullable(), mandate: Mandate.optional(), upcoming: z.array(Upcoming).optional() }));
+export const InitiateResponse = envelope(z.object({ payment: Payment.nullable(), mandate: Mandate.optional(), upcoming: z.array(Upcoming).optional(), garnishment: Garnishment.optional() }));
 export const VerifyResponse = envelope(z.object({ payment_status: Payment }));
 export const PaymentsResponse = envelope(z.object({ payments: z.array(Payment), pagination: Pagination }));
 export const RefundResponse = envelope(z.object({ refund: Refund }));

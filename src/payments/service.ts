@@ -128,6 +128,11 @@ export interface MandateChargeInput {
   /** 1 for the cycle's first try; NSF retries count up. */
   chargeAttempt: number;
   note?: string;
+  /**
+   * A garnishment's debit (src/garnish): the recovery it collects for. The payment is then of
+   * `type: garnish` and `cycle` is the sweep's number (its mandate is a sweep mandate, unscheduled).
+   */
+  garnishmentId?: string;
 }
 
 /**
@@ -162,7 +167,7 @@ export async function createMandateCharge(trx: Transaction<DB>, ctx: AppContext,
       account_to_credit: credit.id,
       amount: input.amount,
       currency: input.currency,
-      type: "recurring",
+      type: input.garnishmentId ? "garnish" : "recurring",
       channel: "api",
       method: "consent",
       consent_id: input.consentId,
@@ -171,8 +176,14 @@ export async function createMandateCharge(trx: Transaction<DB>, ctx: AppContext,
       mandate_id: input.mandateId,
       mandate_cycle: input.cycle,
       charge_attempt: input.chargeAttempt,
+      ...(input.garnishmentId ? { garnishment_id: input.garnishmentId } : {}),
     },
-    { actor: "scheduler", detail: { mandate: input.mandateId, cycle: input.cycle, attempt: input.chargeAttempt } },
+    {
+      actor: "scheduler",
+      detail: input.garnishmentId
+        ? { garnishment: input.garnishmentId, mandate: input.mandateId, sweep: input.cycle }
+        : { mandate: input.mandateId, cycle: input.cycle, attempt: input.chargeAttempt },
+    },
   );
 }
 

@@ -65,6 +65,8 @@ export interface PaymentView {
   history?: PaymentHistoryItem[];
   /** A mandate's scheduled charge: the mandate, the cycle (0-based) and the try within it (1 = first). */
   mandate?: { _id: string; cycle: number; attempt: number };
+  /** A garnishment's debit: the recovery and the sweep (1-based) that took it. */
+  garnishment?: { _id: string; sweep: number };
 }
 
 const iso = (d: Date | string | null | undefined): string | null => (d === null || d === undefined ? null : new Date(d).toISOString());
@@ -106,6 +108,7 @@ export function paymentView(row: PaymentRow, extra: { link?: LinkRef | null; tra
     last_updated: iso(row.updated_at)!,
   };
   if (row.mandate_id !== null) view.mandate = { _id: row.mandate_id, cycle: row.mandate_cycle!, attempt: row.charge_attempt! };
+  if (row.garnishment_id !== null && row.garnishment_id !== undefined) view.garnishment = { _id: row.garnishment_id, sweep: row.mandate_cycle! };
   if (extra.transitions) view.history = extra.transitions.map(historyView);
   return view;
 }

@@ -39,6 +39,7 @@ function bankAnswering(balance: Partial<BankBalance>, lines: Array<Partial<BankT
     getMandate: unused,
     cancelMandate: unused,
     debitMandate: unused,
+    mandateBalance: unused,
   };
 }
 

@@ -171,9 +171,9 @@ describe("pay/initiate", () => {
     expect(expectSuccess(await initiate({ currency: "ngn", amount: 1_000 })).payment.currency).toBe("NGN");
   });
 
-  it("answers garnish with 422 naming type (not available yet), recurring without a schedule with 400 naming schedule, and an unknown type with 400", async () => {
-    const { message } = expectError(await initiate({ type: "garnish", schedule: { interval: "monthly" } }), 422, "UNPROCESSABLE");
-    expect(message).toMatch(/^type: .*not available yet/);
+  it("answers garnish or recurring without a schedule (and garnish with a count) with 400 naming it, and an unknown type with 400", async () => {
+    expect(expectError(await initiate({ type: "garnish" }), 400, "MISSING_FIELDS").message).toMatch(/^schedule: /);
+    expect(expectError(await initiate({ type: "garnish", schedule: { interval: "monthly", count: 3 } }), 400, "INVALID_FIELD").message).toMatch(/^schedule\.count: /);
     expect(expectError(await initiate({ type: "recurring" }), 400, "MISSING_FIELDS").message).toMatch(/^schedule: /);
     expect(expectError(await initiate({ type: "weekly" }), 400, "INVALID_FIELD").message).toMatch(/^type: /);
     expect(expectError(await initiate({ schedule: { interval: "monthly" } }), 400, "INVALID_FIELD").message).toMatch(/^schedule: /);

@@ -3,7 +3,8 @@ import { SANDBOX_MAGIC } from "../../src/banks/sandbox-logins.js";
 import { Secret } from "../../src/banks/connector.js";
 import { connectorFor } from "../../src/banks/networks.js";
 import { linkConnection } from "../../src/data/link.js";
-import type { Env, MandateStateColumn } from "../../src/db/schema.js";
+import type { Env, GarnishmentStateColumn, MandateStateColumn } from "../../src/db/schema.js";
+import { createGarnishment } from "../../src/garnish/service.js";
 import { emitEvent } from "../../src/events/emit.js";
 import { createEndpoint } from "../../src/events/endpoints.js";
 import { cancelDeliveryJobs } from "../../src/events/queues.js";
@@ -131,6 +132,9 @@ export const routeCases: RouteCase[] = [
   // Mandates (mandates/routes.ts): Okro's mandates/* and Okra's pay/authorization/*. Owned
   // mandates are made by mandateFixture() through the service, in either environment.
   ...mandateCases(),
+  // Garnishments (garnish/routes.ts). Owned recoveries are made by garnishmentFixture() through
+  // the service over a sweep mandate, in either environment.
+  ...garnishCases(),
   // Bulk payments (bulk/routes.ts). Owned batches are validated straight through the service from
   // a payment fixture's account, in either environment.
   ...bulkCases(),
@@ -160,18 +164,52 @@ export function mandateCases(): RouteCase[] {
   ];
 }
 
+export function garnishCases(): RouteCase[] {
+  const post = (path: string, rest: Omit<RouteCase, "method" | "path"> = {}): RouteCase => ({ method: "POST", path, ...rest });
+  const garnishment = (state: GarnishmentStateColumn | undefined, body: (id: string) => Record<string, unknown>): RouteCase["owned"] => ({
+    create: async (h, t, env) => garnishmentFixture(h, t, env, state),
+    request: (id) => ({ body: body(id) }),
+  });
+  return [
+    post("/garnish/create", { owned: { create: async (h, t, env) => (await mandateFixture(h, t, env, undefined, "sweep")).id, request: (mandate) => ({ body: { mandates: [mandate], principal: 10_000 } }) } }),
+    post("/garnish/get", { owned: garnishment(undefined, (id) => ({ id })) }),
+    post("/garnish/list", { valid: { body: page } }),
+    post("/garnish/sweeps", { owned: garnishment(undefined, (id) => ({ id })) }),
+    post("/garnish/sweep", { owned: garnishment("active", (id) => ({ id })) }),
+    post("/garnish/pause", { owned: garnishment("active", (id) => ({ id })) }),
+    post("/garnish/resume", { owned: garnishment("paused", (id) => ({ id })) }),
+    post("/garnish/update", { owned: garnishment(undefined, (id) => ({ id, principal: 5_000 })) }),
+    post("/garnish/cancel", { owned: garnishment(undefined, (id) => ({ id })) }),
+  ];
+}
+
+/** A garnishment of ₦100 over a sweep mandate fixture, made through the service; `state` written straight to the row. */
+export async function garnishmentFixture(h: Harness, tenant: NewCompany, env: Env, state?: GarnishmentStateColumn): Promise<string> {
+  const scope = { companyId: tenant.id, env };
+  const m = await mandateFixture(h, tenant, env, undefined, "sweep");
+  const offsetMs = await clockOffsetMs(h.ctx, scope);
+  const row = await h.ctx.db.transaction().execute((trx) =>
+    createGarnishment(trx, h.ctx, scope, {
+      customerId: null, mandateIds: [m.id], currency: "NGN", principal: 10_000n, interest: 0n, penalties: null, floor: 0n, interval: "daily", dayOfMonth: null,
+      startDate: null, endDate: null, accountToCredit: null, reference: null, purpose: null, source: "api",
+    }, offsetMs),
+  );
+  if (state) await h.ctx.db.updateTable("garnishments").set({ state }).where("id", "=", row.id).execute();
+  return row.id;
+}
+
 /**
  * A variable mandate (₦1,000 cap, no schedule) of `tenant` in `env` on an accountData() account,
  * made through the service; `state` other than `awaiting_customer` is written straight to the row
  * (production has no bank to authorise it with).
  */
-export async function mandateFixture(h: Harness, tenant: NewCompany, env: Env, state?: MandateStateColumn) {
+export async function mandateFixture(h: Harness, tenant: NewCompany, env: Env, state?: MandateStateColumn, debitType: "variable" | "sweep" = "variable") {
   const scope = { companyId: tenant.id, env };
   const data = await accountData(h, tenant, env);
   const offsetMs = await clockOffsetMs(h.ctx, scope);
   const row = await h.ctx.db.transaction().execute((trx) =>
     createMandate(trx, h.ctx, scope, {
-      accountId: data.accountId, debitType: "variable", currency: "NGN", amount: null, initialAmount: null, maxPerCharge: null, maxTotal: 100_000n, maxPerPeriod: null, period: null,
+      accountId: data.accountId, debitType, currency: "NGN", amount: null, initialAmount: null, maxPerCharge: null, maxTotal: 100_000n, maxPerPeriod: null, period: null,
       startDate: null, endDate: null, interval: null, dayOfMonth: null, count: null, purpose: null, reference: null, options: null, accountToCredit: null, retry: null,
     }, offsetMs),
   );

@@ -78,4 +78,8 @@ export abstract class DispatchingConnector implements BankConnector {
   debitMandate(request: MandateDebitRequest, options?: CallOptions): Promise<TransferResult> {
     return this.call("debitMandate", request, options);
   }
+
+  mandateBalance(request: MandateRequest, options?: CallOptions): Promise<BankBalance> {
+    return this.call("mandateBalance", request, options);
+  }
 }

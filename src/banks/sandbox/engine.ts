@@ -609,6 +609,16 @@ class Engine implements SandboxEngine {
       }
       return mandateView(await this.mandateRow(r, bank, req.mandateId), r.now);
     },
+    mandateBalance: async (r, bank, req) => {
+      const row = await this.mandateRow(r, bank, req.mandateId);
+      const mandate = mandateView(row, r.now);
+      if (mandate.status !== "active") throw rejected("mandate_inactive", `the mandate is ${mandate.status}`);
+      const found = await this.findAccount(r, { bankId: bank.bankId, nuban: row.nuban });
+      if (!found) throw rejected("unknown_account", "the mandate's account is closed");
+      const { balance } = await this.history(this.#db, r, bank.bankId, found.account);
+      const held = await store.pendingFrom(this.#db, r.realm, bank.bankId, found.account.nuban);
+      return { accountId: found.account.nuban, currency: found.account.currency, available: balance, ledger: balance + held, asOf: r.now.toISOString() };
+    },
     debitMandate: async (r, bank, req) => {
       const row = await this.mandateRow(r, bank, req.mandateId);
       const mandate = mandateView(row, r.now);
@@ -1267,6 +1277,8 @@ function checkInput(input: CustomerInput, at: string): CustomerInput {
   if (!Number.isInteger(input.internetSpeed) || input.internetSpeed < 2 || input.internetSpeed > 4) fail("internetSpeed", "must be 2, 3 or 4");
   if (input.name !== undefined && (typeof input.name !== "string" || input.name.trim().length < 2 || input.name.length > 100)) fail("name", "must be 2–100 characters");
   if (input.balance !== undefined && (!Number.isSafeInteger(input.balance) || input.balance < 0)) fail("balance", "must be a whole number of kobo, 0 or more");
+  if (input.bvn !== undefined && (typeof input.bvn !== "string" || !/^\d{11}$/.test(input.bvn))) fail("bvn", "must be 11 digits");
+  if (input.bvn !== undefined && input.type !== "ind") fail("bvn", "only individuals have a BVN");
   if (input.income !== undefined) {
     const income = input.income;
     if (income === null || typeof income !== "object" || !["salary", "business", "irregular", "none"].includes(income.kind)) {
@@ -1287,6 +1299,7 @@ function pickTraits(c: CustomerInput): CustomerTraits {
     internetSpeed: c.internetSpeed,
     ...(c.name !== undefined ? { name: c.name.trim() } : {}),
     ...(c.balance !== undefined ? { balance: c.balance } : {}),
+    ...(c.bvn !== undefined ? { bvn: c.bvn } : {}),
     ...(c.income !== undefined
       ? {
           income: {

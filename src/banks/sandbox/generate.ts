@@ -427,6 +427,7 @@ function checkTraits(traits: CustomerTraits): void {
   if (!Number.isInteger(traits.identity) || traits.identity < 1 || traits.identity > 100) bad("identity", "must be an integer 1–100");
   if (!Number.isInteger(traits.noOfAccount) || traits.noOfAccount < 1 || traits.noOfAccount > 5) bad("noOfAccount", "must be an integer 1–5");
   if (traits.name !== undefined && traits.name.trim() === "") bad("name", "must not be blank");
+  if (traits.bvn !== undefined && (!/^\d{11}$/.test(traits.bvn) || traits.type !== "ind")) bad("bvn", "must be 11 digits, for an individual");
   // Balance and income: the rules the API's schema applies too (traits.ts).
   const balance = traits.balance === undefined ? undefined : balanceProblem(traits.balance);
   if (balance) bad("balance", balance);
@@ -647,6 +648,8 @@ export function generateCustomer(spec: CustomerSpec): GeneratedCustomer {
   const rng = createRng(spec.seed);
   const name = traits.name?.trim().replace(/\s+/g, " ");
   const person = holder === "corporate" ? corporate(rng.fork("identity"), name) : individual(rng.fork("identity"), anchorMs, name);
+  // A given BVN replaces the drawn one (every draw still happened: the rest is unchanged).
+  if (traits.bvn !== undefined && holder === "individual") person.identity = { ...person.identity, bvn: traits.bvn };
   const identity = withCompleteness(person.identity, traits.identity, rng.fork("completeness"));
   const income = incomeFor(rng.fork("income"), holder, traits.volume, traits.income, person);
   const accountName = person.identity.fullName.toUpperCase();

@@ -76,6 +76,7 @@ export const RequestSchemas = {
     message: "needs a mandateId or a reference",
   }),
   cancelMandate: z.object({ mandateId: z.string().regex(/^[0-9a-f]{24}$/, "must be a mandate id") }),
+  mandateBalance: z.object({ mandateId: z.string().regex(/^[0-9a-f]{24}$/, "must be a mandate id") }),
   debitMandate: z.object({
     mandateId: z.string().regex(/^[0-9a-f]{24}$/, "must be a mandate id"),
     amount: kobo,

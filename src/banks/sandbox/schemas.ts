@@ -122,6 +122,14 @@ export const SandboxCustomerInput = z
       description: `Opening balance of the first account (kobo, 0 to ${MAX_SANDBOX_KOBO}; Okro extension). Generated when absent.`,
     }),
     income: Income.optional(),
+    bvn: z
+      .string({ error: "must be a string of 11 digits" })
+      .regex(/^\d{11}$/, "must be 11 digits")
+      .optional()
+      .meta({
+        description:
+          "The individual's BVN (Okro extension); generated when absent. The same BVN at several banks is one person with accounts at each: linking them gives one Okro customer, and a garnishment can sweep them all.",
+      }),
   })
   .meta({ id: "SandboxNewCustomer" });
 export type SandboxCustomerInput = z.output<typeof SandboxCustomerInput>;
@@ -509,6 +517,7 @@ export function customerInput(c: SandboxCustomerInput): CustomerInput {
     internetSpeed: c.internetSpeed,
     balance: c.balance,
     income: c.income,
+    ...(c.bvn !== undefined ? { bvn: c.bvn } : {}),
   };
 }
 

@@ -85,6 +85,12 @@ export interface CustomerTraits {
   /** Balance of the first account when the customer is created (kobo); generated when absent. */
   balance?: number;
   income?: IncomePattern;
+  /**
+   * The individual's BVN, 11 digits; generated when absent. Give two customers at different banks
+   * the same BVN and they are one person banking at both (Okro links them to one customer, and a
+   * garnishment can sweep both).
+   */
+  bvn?: string;
 }
 
 export interface CustomerSpec {

@@ -17,6 +17,7 @@ import * as m0015 from "./0015_payments_on_jobs.js";
 import * as m0016 from "./0016_webhook_delivery_jobs.js";
 import * as m0017 from "./0017_dashboard_team_access.js";
 import * as m0020 from "./0020_dashboard_payments.js";
+import * as m0021 from "./0021_garnishments.js";
 import * as m0022 from "./0022_mandates_from_widget.js";
 import * as m0023 from "./0023_mandates_rest.js";
 import * as m0024 from "./0024_bulk_reversals_mandates.js";
@@ -44,6 +45,7 @@ export const migrations: Record<string, Migration> = {
   "0016_webhook_delivery_jobs": m0016,
   "0017_dashboard_team_access": m0017,
   "0020_dashboard_payments": m0020,
+  "0021_garnishments": m0021,
   "0022_mandates_from_widget": m0022,
   "0023_mandates_rest": m0023,
   "0024_bulk_reversals_mandates": m0024,
