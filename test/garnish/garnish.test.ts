@@ -297,3 +297,29 @@ describe("garnish/* over the API", () => {
     );
   }, 300_000);
 });
+
+describe("the stop date", () => {
+  it("expires the recovery at the end of its stop date; later sweeps take nothing and ended ones refuse changes", async () => {
+    w.clock.set(new Date("2027-10-04T09:00:00Z"));
+    const c = await newCompany(w);
+    const api = apiOf(w, c);
+    const d = await debtor(w, c, { balances: [0], maxTotal: 10_000_000, income: [{ amount: 5_000_000, payday: 20 }] });
+    const g = (await api("/garnish/create", { customer: d.customerId, principal: 9_000_000, schedule: { interval: "daily", end_date: "2027-10-06" } })).json().data.garnishment;
+    expect(g.schedule).toMatchObject({ interval: "daily", start_date: "2027-10-04", end_date: "2027-10-06" });
+    const runner = garnishRunner(w, c);
+    for (const day of [5, 6, 7, 8]) {
+      w.clock.set(new Date(Date.UTC(2027, 9, day, 7, 30)));
+      await settle(runner, 2);
+    }
+    const after = (await api("/garnish/get", { id: g._id })).json().data.garnishment;
+    expect(after).toMatchObject({ status: "expired", status_reason: "stop_date_passed", collected: 0 });
+    const sweepDays = ((await api("/garnish/sweeps", { id: g._id })).json().data.sweeps as Array<{ at: string }>).map((s) => s.at.slice(0, 10)).sort();
+    expect(sweepDays.every((day) => day <= "2027-10-06")).toBe(true);
+    // Salary day comes and goes: nothing is taken after the stop date.
+    w.clock.set(new Date("2027-10-21T09:00:00Z"));
+    await settle(runner, 2);
+    expect(await debits(g._id)).toHaveLength(0);
+    const refused = await api("/garnish/update", { id: g._id, principal: 1_000 });
+    expect([refused.statusCode, refused.json().message]).toEqual([409, expect.stringMatching(/^id: the garnishment is expired/)]);
+  }, 300_000);
+});
