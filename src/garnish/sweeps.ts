@@ -291,10 +291,8 @@ async function runOutcome(job: RunningJob<z.output<typeof OutcomePayload>>): Pro
         await emitGarnishmentEvent(trx, g, "garnishment.collected", now, { payment: paymentView(payment), amount: Number(payment.amount), sweep: payment.mandate_cycle, collected: Number(st.collected), remaining: Number(st.remaining) });
       }
       const over = await reconcile(trx, ctx, g);
-      // Over-collection waits for a debit to settle before it can be refunded: look again.
-      if (over > 0n || payment.state === "succeeded") {
-        if (payment.state === "succeeded" && over > 0n) return again(true);
-      }
+      // Over-collection is refunded from settled debits only: while this one has not settled, look again.
+      if (over > 0n && payment.state === "succeeded") return again(true);
       return;
     }
     if (payment.state === "reversed") return;

@@ -151,7 +151,8 @@ describe("garnish/* over the API", () => {
   }, 300_000);
 
   it("pause skips sweeps and refuses one on request; resume sweeps again; cancel stops for good", async () => {
-    w.clock.set(new Date("2027-05-03T06:00:00Z"));
+    // 08:25 Lagos: the day's sweep (08:00) is due at once; generated account activity has minutes, not hours, to move the balances.
+    w.clock.set(new Date("2027-05-03T07:25:00Z"));
     const c = await newCompany(w);
     const api = apiOf(w, c);
     const d = await debtor(w, c, { balances: [2_000_000, 1_000_000], maxTotal: 10_000_000 });
@@ -170,7 +171,6 @@ describe("garnish/* over the API", () => {
     expect(refused.statusCode).toBe(409);
     expect(refused.json().message).toContain("paused");
     const runner = garnishRunner(w, c);
-    w.clock.set(new Date("2027-05-03T07:30:00Z")); // 08:30 Lagos: the day's sweep
     await settle(runner, 2);
     expect(await debits(g._id)).toHaveLength(0);
     const skipped = (await api("/garnish/sweeps", { id: g._id })).json().data.sweeps;
@@ -295,5 +295,34 @@ describe("garnish/* over the API", () => {
         [d.accounts[0]!.accountId, 1_500_000, "garnish"],
       ]),
     );
+  }, 300_000);
+});
+
+describe("the stop date", () => {
+  it("expires the recovery at the end of its stop date; later sweeps take nothing and ended ones refuse changes", async () => {
+    w.clock.set(new Date("2027-10-04T09:00:00Z"));
+    const c = await newCompany(w);
+    const api = apiOf(w, c);
+    const d = await debtor(w, c, { balances: [0], maxTotal: 10_000_000, income: [{ amount: 5_000_000, payday: 20 }] });
+    const g = (await api("/garnish/create", { customer: d.customerId, principal: 9_000_000, schedule: { interval: "daily", end_date: "2027-10-06" } })).json().data.garnishment;
+    expect(g.schedule).toMatchObject({ interval: "daily", start_date: "2027-10-04", end_date: "2027-10-06" });
+    const runner = garnishRunner(w, c);
+    for (const day of [5, 6, 7, 8]) {
+      w.clock.set(new Date(Date.UTC(2027, 9, day, 7, 30)));
+      await settle(runner, 2);
+    }
+    const after = (await api("/garnish/get", { id: g._id })).json().data.garnishment;
+    expect(after).toMatchObject({ status: "expired", status_reason: "stop_date_passed" });
+    const taken = await debits(g._id);
+    // Whatever the generated account received was swept only up to the stop date (end of 6 October, Lagos).
+    expect(taken.every((p) => p.created_at.getTime() < Date.parse("2027-10-06T23:00:00Z"))).toBe(true);
+    const sweepDays = ((await api("/garnish/sweeps", { id: g._id })).json().data.sweeps as Array<{ at: string }>).map((s) => s.at.slice(0, 10)).sort();
+    expect(sweepDays.every((day) => day <= "2027-10-06")).toBe(true);
+    // Salary day comes and goes: nothing is taken after the stop date.
+    w.clock.set(new Date("2027-10-21T09:00:00Z"));
+    await settle(runner, 2);
+    expect(await debits(g._id)).toHaveLength(taken.length);
+    const refused = await api("/garnish/update", { id: g._id, principal: 1_000 });
+    expect([refused.statusCode, refused.json().message]).toEqual([409, expect.stringMatching(/^id: the garnishment is expired/)]);
   }, 300_000);
 });

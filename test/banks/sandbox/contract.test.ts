@@ -1146,6 +1146,8 @@ describe.each(FIXTURES)("bank connector contract ($name)", ({ make }) => {
 
       const mdebit = (amount: number, r = ref("md")) => ({ mandateId: mandate.id, amount, currency: "NGN", reference: r, narration: "instalment" });
       expect(await caught(conn.debitMandate(mdebit(10_000)))).toMatchObject({ kind: "rejected", reason: "mandate_inactive" });
+      // The balance enquiry under a mandate (GSI) needs it active too.
+      expect(await caught(conn.mandateBalance({ mandateId: mandate.id }))).toMatchObject({ kind: "rejected", reason: "mandate_inactive" });
       expect((await conn.getMandate({ mandateId: mandate.id })).status).toBe("pending");
       // A lost createMandate answer is recovered by the caller's reference.
       expect(await conn.getMandate({ reference })).toMatchObject({ id: mandate.id, status: "pending" });
@@ -1156,6 +1158,9 @@ describe.each(FIXTURES)("bank connector contract ($name)", ({ make }) => {
 
       const { session: s2 } = await login(conn, "okro_good"); // the first session may have lapsed in real use
       const before = await ledger(conn, s2, account.id);
+      // Without the customer's session: the same available balance the customer sees.
+      const seen = await conn.mandateBalance({ mandateId: mandate.id });
+      expect(seen).toMatchObject({ accountId: account.id, currency: "NGN", available: (await conn.getBalance({ session: s2, accountId: account.id })).available });
       const r1 = ref("md");
       const paid = await conn.debitMandate(mdebit(40_000, r1));
       expect(paid).toMatchObject({ status: "success", amount: 40_000, reference: r1 });
@@ -1172,6 +1177,8 @@ describe.each(FIXTURES)("bank connector contract ($name)", ({ make }) => {
       expect((await conn.cancelMandate({ mandateId: mandate.id })).status).toBe("cancelled"); // idempotent
       expect((await conn.getMandate({ mandateId: mandate.id })).status).toBe("cancelled");
       expect(await caught(conn.debitMandate(mdebit(1_000)))).toMatchObject({ kind: "rejected", reason: "mandate_inactive" });
+      expect(await caught(conn.mandateBalance({ mandateId: mandate.id }))).toMatchObject({ kind: "rejected", reason: "mandate_inactive" });
+      expect((await conn.getBalance({ session: s2, accountId: account.id })).available).toBe(seen.available - 40_000);
       expect(await ledger(conn, s2, account.id)).toBe(before - 40_000);
     });
 
