@@ -30,13 +30,13 @@ import type { BatchRow, Executor, RowRow, Trx } from "./store.js";
  * Bulk payments (issue 15; docs/decisions/0017-bulk-payments.md): a file (CSV) or a JSON array
  * of debits becomes a **batch**, validated in full before anything moves, committed by the
  * company, then run row by row — each row an ordinary payment made by `initiatePayment` (the
- * function `pay/initiate` uses: same machine, ledger, events, verify, refund) in a
- * `batches.row` job keyed `batch:<id>:row:<n>` on the one job runner.
+ * function `pay/initiate` uses: same machine, ledger, events, verify, refund) and sent in a
+ * `batches.row` job keyed `batch:<id>:row:<n>` on the one job runner (one job per row).
  *
  * Pacing: per batch and bank, at most `config.bulk.bankConcurrency` rows are in flight (a job
  * enqueued or a payment not yet final). Commit enqueues the first rows of each bank; each row
- * that ends (its payment final, observed in the payment's own transaction) enqueues the next row
- * of its bank, in that transaction. A slow or failing bank holds only its own window.
+ * that ends (its payment final, observed in the payment's own transaction) tops its bank's window
+ * up once half of it is free, in that transaction. A slow or failing bank holds only its own window.
  */
 
 // ── Events ────────────────────────────────────────────────────────────────────────────────────

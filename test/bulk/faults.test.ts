@@ -186,3 +186,36 @@ describe("a late reversal", () => {
     expect(await expectSoundLedger(w, c)).toEqual([]);
   });
 });
+
+describe("pacing with a wider window", () => {
+  it("never has more than the bank's window in flight, refills it once half of it is free, and runs every row", async () => {
+    const w4 = await openBulkWorld({ maxRows: 50, maxFileBytes: 64 * 1024, bankConcurrency: 4 });
+    try {
+      const c = await bulkCompany(w4);
+      // The bank answers `pending` and settles 30 s later: rows stay in flight until the clock moves.
+      await c.faults({ pendingRate: 1, pendingMs: 30_000 }, c.accounts[0]!.bankId);
+      const body = multipartBody([{ name: "file", filename: "p.csv", content: csv(Array.from({ length: 11 }, (_, i) => ({ account_to_debit: c.accounts[0]!.id, amount: 7_000 + i }))) }]);
+      const batch = (await w4.h.request({ method: "POST", url: "/v2/batches/create", headers: { ...auth(c), ...body.headers }, payload: body.payload })).json().data.batch;
+      await w4.h.request({ method: "POST", url: "/v2/batches/commit", headers: auth(c), payload: { id: batch.id } });
+      const inFlight = async () => (await w4.h.ctx.db.selectFrom("batch_rows").select("row_no").where("batch_id", "=", batch.id).where("state", "in", ["queued", "processing"]).execute()).length;
+      const seen: number[] = [];
+      let status = "running";
+      for (let i = 0; i < 40 && status === "running"; i++) {
+        await c.run();
+        seen.push(await inFlight());
+        w4.clock.advance(7_000);
+        status = (await w4.h.ctx.db.selectFrom("batches").select("state").where("id", "=", batch.id).executeTakeFirstOrThrow()).state;
+      }
+      expect(status).toBe("completed");
+      expect(Math.max(...seen)).toBe(4);
+      const b = await w4.h.ctx.db.selectFrom("batches").selectAll().where("id", "=", batch.id).executeTakeFirstOrThrow();
+      expect(b).toMatchObject({ succeeded_count: 11, pending_count: 0, queued_count: 0, processing_count: 0 });
+      // Refilled in halves: 4 at commit, then 2 at a time (11 = 4 + 2 + 2 + 2 + 1) — five openings, not eleven.
+      const openings = await w4.h.ctx.db.selectFrom("state_transitions").select(["at"]).where("object_type", "=", "batch_row").where("reason", "=", "window_open").where("object_id", "like", `${batch.id}-%`).execute();
+      expect(openings).toHaveLength(11);
+      expect(new Set(openings.map((o) => o.at.getTime())).size).toBeLessThanOrEqual(5);
+    } finally {
+      await w4.h.close();
+    }
+  });
+});
