@@ -36,3 +36,20 @@ export const DashboardResendBody = z.strictObject({ env: EnvParam, id: Id });
 export const DashboardResendFailedBody = ResendFailedBody.safeExtend({ env: EnvParam });
 
 export const DashboardEventsQuery = ListEventsQuery.safeExtend({ env: EnvParam });
+
+const Filter = (max: number) => z.string().trim().max(max, `must be at most ${max} characters`).optional();
+const STATUS_FILTER = /^(?:[1-5]xx|[1-5]\d\d)$/;
+/** `/dashboard/api/request-log`: every filter in the query string, as the page keeps them in its URL. */
+export const RequestLogQuery = z.object({
+  env: EnvParam,
+  method: z.enum(["GET", "POST", "PUT", "PATCH", "DELETE"], { error: "must be GET, POST, PUT, PATCH or DELETE" }).optional(),
+  status: z.string().trim().regex(STATUS_FILTER, "must be a status (404) or a class (2xx, 4xx, 5xx)").optional(),
+  path: Filter(200).meta({ description: "Paths starting with this (/v2/pay/)" }),
+  key_id: Id.optional(),
+  request_id: Filter(128),
+  idempotency_key: Filter(255),
+  from: z.iso.datetime({ offset: true, error: "must be an ISO instant" }).or(z.iso.date({ error: "must be a date (YYYY-MM-DD)" })).optional(),
+  to: z.iso.datetime({ offset: true, error: "must be an ISO instant" }).or(z.iso.date({ error: "must be a date (YYYY-MM-DD)" })).optional(),
+  before: Id.optional().meta({ description: "The last id of the previous page" }),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+});

@@ -242,6 +242,7 @@ const OWNED_OBJECTS: Record<string, OwnedObject> = {
   "GET /dashboard/api/webhooks/deliveries/:id": { what: "webhook delivery", create: ownedDelivery, request: (id, env) => ({ params: { id }, query: `env=${env}` }), envScoped: true },
   "POST /dashboard/api/webhooks/deliveries/resend": { what: "webhook delivery", create: ownedDelivery, request: (id, env) => ({ body: { env, id } }), envScoped: true },
   "GET /dashboard/api/events": { what: "event", create: ownedEvent, request: (id, env) => ({ query: `env=${env}&starting_after=${id}` }), envScoped: true },
+  "GET /dashboard/api/request-log": { what: "API key", create: ownedKey, request: (id, env) => ({ query: `env=${env}&key_id=${id}` }), envScoped: false },
   "GET /dashboard/api/events/:id": { what: "event", create: ownedEvent, request: (id, env) => ({ params: { id }, query: `env=${env}` }), envScoped: true },
 };
 

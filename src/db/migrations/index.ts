@@ -17,6 +17,7 @@ import * as m0015 from "./0015_payments_on_jobs.js";
 import * as m0016 from "./0016_webhook_delivery_jobs.js";
 import * as m0017 from "./0017_dashboard_team_access.js";
 import * as m0020 from "./0020_dashboard_payments.js";
+import * as m0026 from "./0026_api_request_log.js";
 
 /**
  * Every migration, in order. Versioned files, imported statically so the same list works under
@@ -41,4 +42,5 @@ export const migrations: Record<string, Migration> = {
   "0016_webhook_delivery_jobs": m0016,
   "0017_dashboard_team_access": m0017,
   "0020_dashboard_payments": m0020,
+  "0026_api_request_log": m0026,
 };
