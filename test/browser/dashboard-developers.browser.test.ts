@@ -111,6 +111,23 @@ describe.skipIf(!chromiumPath)("dashboard developers pages (Chromium)", () => {
       expect(page.url()).toContain(event.id);
       await page.getByText("succeeded · 200").waitFor();
       await check(page, "developers", "event");
+
+      // The API request log: the key's requests, filtered to the failed ones.
+      const key = signup.json().data.credentials.sandbox.secret_key as string;
+      const okAnswer = await h.request({ method: "GET", url: "/v2/events/list?limit=1", headers: { authorization: `Bearer ${key}` } });
+      expect(okAnswer.statusCode).toBe(200);
+      const refused = await h.request({ method: "POST", url: "/v2/webhooks/get", headers: { authorization: `Bearer ${key}` }, payload: { id: "not-an-id" } });
+      expect(refused.statusCode).toBe(400);
+      await h.app.requestLog.flush();
+      await navigate(page, "API requests");
+      await page.getByRole("heading", { name: "API requests", exact: true }).waitFor();
+      await page.getByText("GET /v2/events/list").waitFor();
+      await page.getByLabel("Status").fill("4xx");
+      await page.getByRole("button", { name: "Apply filters" }).click();
+      await page.waitForURL(/status=4xx/);
+      await page.getByText(String(refused.headers["x-request-id"])).waitFor();
+      await expect.poll(() => page.getByText("GET /v2/events/list").count()).toBe(0);
+      await check(page, "developers", "requests");
       await context.close();
     });
   }

@@ -12,6 +12,7 @@ import { paymentPages } from "./payments.js";
 import { sandboxPages } from "./sandbox.js";
 import { webhookPages } from "./developers-webhooks.js";
 import { eventPages } from "./developers-events.js";
+import { requestLogPages } from "./developers-requests.js";
 
 /**
  * Every dashboard page. Add yours: a file in this folder exporting `PageDef[]`, one import and
@@ -36,4 +37,5 @@ export const pages: PageDef[] = [
   // Developers: webhooks, events, request log, apps (wt-devpages).
   ...webhookPages,
   ...eventPages,
+  ...requestLogPages,
 ];
