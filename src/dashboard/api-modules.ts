@@ -8,6 +8,7 @@ import { dashboardMoneyRoutes } from "./money-routes.js";
 import { dashboardPaymentRoutes } from "./payments-routes.js";
 import { dashboardWebhookRoutes } from "./webhooks-routes.js";
 import { dashboardRequestLogRoutes } from "./request-log-routes.js";
+import { dashboardWidgetBuilderRoutes } from "./widget-builder-routes.js";
 
 /**
  * The dashboard JSON API's feature modules. Each is registered under `/dashboard/api` inside the
@@ -31,6 +32,7 @@ export const dashboardApiModules: DashboardApiModule[] = [
   // Developers: webhooks, events, request log (wt-devpages).
   dashboardWebhookRoutes,
   dashboardRequestLogRoutes,
+  dashboardWidgetBuilderRoutes,
 ];
 
 /** Modules that need no session (CSRF guard still applies; rate-limit with `authLimit`). List them in test/security/dashboard-security.test.ts's PUBLIC_DASHBOARD_ROUTES. */

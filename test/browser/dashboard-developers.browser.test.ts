@@ -1,7 +1,9 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { randomUUID } from "node:crypto";
+import type { FastifyInstance } from "fastify";
 import type { Browser, Page } from "playwright-core";
+import { buildWidgetApp } from "../../src/widget-app.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { emitEvent } from "../../src/events/emit.js";
 import { deliveryRunner } from "../events/delivery-jobs.js";
@@ -21,6 +23,7 @@ describe.skipIf(!chromiumPath)("dashboard developers pages (Chromium)", () => {
   let receiver: Server;
   let receiverUrl = "";
   let answer = 503;
+  let widget: FastifyInstance;
 
   beforeAll(async () => {
     h = await createHarness();
@@ -32,10 +35,15 @@ describe.skipIf(!chromiumPath)("dashboard developers pages (Chromium)", () => {
     });
     await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
     receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/okro-hooks`;
+    widget = await buildWidgetApp(h.ctx, { logger: false });
+    await widget.listen({ port: 0, host: "127.0.0.1" });
+    // The builder's preview frames the widget from its own origin, as `okro serve` runs it.
+    h.ctx.config.widgetUrl = `http://127.0.0.1:${(widget.server.address() as AddressInfo).port}`;
     browser = await launch();
   });
   afterAll(async () => {
     await browser?.close();
+    await widget?.close();
     await h?.close();
     await new Promise((resolve) => receiver?.close(resolve));
   });
@@ -50,6 +58,48 @@ describe.skipIf(!chromiumPath)("dashboard developers pages (Chromium)", () => {
 
   for (const viewport of [PHONE, DESKTOP]) {
     const tag = viewport.width >= 1000 ? "desktop" : "phone";
+    it(`builds a widget app with a live preview and saves it, with the API's rules beside each field (${tag})`, async () => {
+      const email = `apps-${randomUUID()}@example.com`;
+      const signup = await h.request({ method: "POST", url: "/dashboard/api/signup", payload: { company_name: "Widget Works", name: "Ife", email, password: "correct horse battery" } });
+      expect(signup.statusCode, signup.body).toBe(200);
+      const token = signup.json().data.credentials.sandbox.token as string;
+
+      const context = await browser.newContext({ viewport });
+      const page = await context.newPage();
+      page.setDefaultTimeout(15_000);
+      await signIn(page, email, "/developers/apps", "Apps and widget");
+      await page.getByText(token, { exact: true }).waitFor();
+      await check(page, "developers", "apps");
+
+      await page.getByLabel("New app's name").fill("Checkout widget");
+      await page.getByRole("button", { name: "Create app" }).click();
+      await page.getByRole("heading", { name: "Widget builder" }).waitFor();
+      await page.getByRole("checkbox", { name: "balance" }).check();
+      await page.getByLabel("Colour").fill("red");
+      await page.getByRole("button", { name: "Save app" }).click();
+      await expect.poll(() => page.locator(".field.invalid").filter({ hasText: "Colour" }).textContent()).toContain("hex colour");
+      await page.getByLabel("Colour").fill("#aa3300");
+      const bank = page.locator(".choice-list input[type=checkbox]").first();
+      await bank.check();
+      // The preview reloads the widget with what is being edited, before it is saved.
+      const frame = page.locator("iframe.widget-preview");
+      await expect.poll(() => frame.getAttribute("src")).toContain("color=%23aa3300");
+      expect(await frame.getAttribute("src")).toMatch(/products=[^&]*balance/);
+      expect(await frame.getAttribute("src")).toContain("filter%5Bbanks%5D=");
+      await page.frameLocator("iframe.widget-preview").locator("button").first().waitFor();
+      await page.getByLabel("Callback URL").fill("https://shop.example.com/okro/callback");
+      await page.getByRole("button", { name: "Save app" }).click();
+      await page.getByText("Saved. The widget uses these settings from now on.").waitFor();
+      await check(page, "developers", "widget-builder");
+
+      const appId = page.url().split("/").pop()!.split("?")[0]!;
+      const cookies = await context.cookies();
+      const saved = await h.request({ method: "GET", url: `/dashboard/api/apps/${appId}?env=sandbox`, headers: { cookie: cookies.map((c) => `${c.name}=${c.value}`).join("; ") } });
+      expect(saved.json().data.app).toMatchObject({ color: "#aa3300", callback_url: "https://shop.example.com/okro/callback", products: expect.arrayContaining(["auth", "balance"]) });
+      expect(saved.json().data.app.bank_filter).toHaveLength(1);
+      await context.close();
+    });
+
     it(`adds an endpoint, reads a failed delivery, resends it, and finds the event in the feed (${tag})`, async () => {
       const email = `dev-${randomUUID()}@example.com`;
       const signup = await h.request({ method: "POST", url: "/dashboard/api/signup", payload: { company_name: "Hooks Ltd", name: "Dayo", email, password: "correct horse battery" } });

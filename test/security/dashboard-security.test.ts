@@ -318,6 +318,7 @@ const VALID_REQUESTS: Record<string, Shape> = {
   "POST /dashboard/api/sandbox/clock/advance": { body: { ms: 1000 } },
   "POST /dashboard/api/sandbox/faults/clear": { body: {} },
   "GET /dashboard/api/webhooks": { query: "env=sandbox" },
+  "GET /dashboard/api/widget-builder": {},
   "POST /dashboard/api/webhooks/create": { body: { env: "sandbox", url: "http://127.0.0.1:9/security" } },
 };
 

@@ -13,6 +13,7 @@ import { sandboxPages } from "./sandbox.js";
 import { webhookPages } from "./developers-webhooks.js";
 import { eventPages } from "./developers-events.js";
 import { requestLogPages } from "./developers-requests.js";
+import { appPages } from "./developers-apps.js";
 
 /**
  * Every dashboard page. Add yours: a file in this folder exporting `PageDef[]`, one import and
@@ -38,4 +39,5 @@ export const pages: PageDef[] = [
   ...webhookPages,
   ...eventPages,
   ...requestLogPages,
+  ...appPages,
 ];
