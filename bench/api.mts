@@ -15,6 +15,7 @@ import type { AddressInfo } from "node:net";
 import autocannon from "autocannon";
 import Fastify, { type FastifyInstance } from "fastify";
 import { buildApp } from "../src/app.js";
+import { RequestLogWriter } from "../src/http/request-log.js";
 import { bootStorage } from "../src/boot.js";
 import { loadConfig } from "../src/config.js";
 import { systemClock } from "../src/lib/clock.js";
@@ -45,7 +46,11 @@ async function listen(app: FastifyInstance): Promise<string> {
   return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 }
 
-async function okroTarget(databaseUrl: string | undefined): Promise<Result> {
+/**
+ * `requestLog: false` runs the same app with the API request log's push a no-op (the hook still
+ * runs): the same-run baseline for what logging every request costs the hot path.
+ */
+async function okroTarget(databaseUrl: string | undefined, options: { requestLog: boolean } = { requestLog: true }): Promise<Result> {
   const config = {
     ...loadConfig({ DATABASE_URL: databaseUrl, LOG_LEVEL: "silent", RATE_LIMIT_MAX: "100000000" }),
   };
@@ -53,9 +58,12 @@ async function okroTarget(databaseUrl: string | undefined): Promise<Result> {
   const tenant = await ctx.db.transaction().execute((trx) => createCompany(trx, { name: "Bench" }, new Date()));
   const app = await buildApp(ctx, { logger: false });
   const base = await listen(app);
+  const push = RequestLogWriter.prototype.push;
+  if (!options.requestLog) RequestLogWriter.prototype.push = () => {};
   try {
-    return await load(`okro (${handle.kind})`, `${base}/v2/sandbox/banks/list`, { authorization: `Bearer ${tenant.sandbox.secret_key}` });
+    return await load(`okro (${handle.kind}${options.requestLog ? "" : ", no request log"})`, `${base}/v2/sandbox/banks/list`, { authorization: `Bearer ${tenant.sandbox.secret_key}` });
   } finally {
+    RequestLogWriter.prototype.push = push;
     await app.close();
     await handle.close();
   }
@@ -73,8 +81,12 @@ export async function benchApi(): Promise<boolean> {
   const results: Result[] = [await load("baseline (bare Fastify, in-memory JSON)", `${bareUrl}/v2/sandbox/banks/list`, {})];
   await bare.close();
 
+  results.push(await okroTarget(undefined, { requestLog: false }));
   results.push(await okroTarget(undefined));
-  if (process.env.DATABASE_URL) results.push(await okroTarget(process.env.DATABASE_URL));
+  if (process.env.DATABASE_URL) {
+    results.push(await okroTarget(process.env.DATABASE_URL, { requestLog: false }));
+    results.push(await okroTarget(process.env.DATABASE_URL));
+  }
 
   const base = results[0]!;
   console.log(`\nPOST /v2/sandbox/banks/list — ${SECONDS}s, ${CONNECTIONS} connections, loopback, Node ${process.version}\n`);

@@ -13,6 +13,7 @@ import {
 import { apiModules } from "./api-modules.js";
 import type { AppContext } from "./context.js";
 import { secretKeyHook } from "./http/api-auth.js";
+import { RequestLogWriter } from "./http/request-log.js";
 import { ErrorEnvelope, ok } from "./core/envelope.js";
 import { ERROR_STATUS, OkroError } from "./core/errors.js";
 import { applyHttpBasics, requestIdOptions } from "./http/basics.js";
@@ -46,6 +47,8 @@ declare module "fastify" {
     routeTable: RouteEntry[];
     /** This app's Prometheus registry (served at /metrics): an in-process worker registers its metrics here. */
     metricsRegistry: Registry;
+    /** The API request log's writer: `flush()` stores what waits (tests, shutdown). */
+    requestLog: RequestLogWriter;
   }
 }
 
@@ -171,6 +174,11 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   app.decorate("metricsRegistry", metrics.registry);
   await app.register(opsRoutes, { ctx, metrics });
 
+  // The API request log: rows pushed after each /v2 answer, written in batches, flushed on close.
+  const requestLog = new RequestLogWriter(ctx, app.log);
+  app.decorate("requestLog", requestLog);
+  app.addHook("onClose", () => requestLog.flush());
+
   const Store = postgresRateLimitStore(ctx, "api");
   for (const { prefix, sandboxOnly } of API_PREFIXES) {
     await app.register(
@@ -182,6 +190,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
           }
         });
         api.addHook("onRequest", secretKeyHook(ctx, { sandboxOnly }));
+        api.addHook("onResponse", requestLog.hook);
         await api.register(rateLimit, {
           global: true,
           // onRequest, after the key hook: every authenticated request counts and gets the

@@ -6,6 +6,9 @@ import { publicDashboardRoutes } from "./public-routes.js";
 import { teamRoutes } from "./team-routes.js";
 import { dashboardMoneyRoutes } from "./money-routes.js";
 import { dashboardPaymentRoutes } from "./payments-routes.js";
+import { dashboardWebhookRoutes } from "./webhooks-routes.js";
+import { dashboardRequestLogRoutes } from "./request-log-routes.js";
+import { dashboardWidgetBuilderRoutes } from "./widget-builder-routes.js";
 
 /**
  * The dashboard JSON API's feature modules. Each is registered under `/dashboard/api` inside the
@@ -25,6 +28,11 @@ export const dashboardApiModules: DashboardApiModule[] = [
   // Payments, links, money, sandbox tools (wt-dash2): add below.
   dashboardPaymentRoutes,
   dashboardMoneyRoutes,
+
+  // Developers: webhooks, events, request log (wt-devpages).
+  dashboardWebhookRoutes,
+  dashboardRequestLogRoutes,
+  dashboardWidgetBuilderRoutes,
 ];
 
 /** Modules that need no session (CSRF guard still applies; rate-limit with `authLimit`). List them in test/security/dashboard-security.test.ts's PUBLIC_DASHBOARD_ROUTES. */

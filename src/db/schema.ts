@@ -899,6 +899,25 @@ export interface DB {
   audit_log: AuditLogTable;
   payment_access_requests: PaymentAccessRequestsTable;
   payment_review_settings: PaymentReviewSettingsTable;
+  api_request_log: ApiRequestLogTable;
+}
+
+/** Migration 0026: one row per authenticated /v2 request (never a body or a query string). */
+export interface ApiRequestLogTable {
+  id: string;
+  company_id: string;
+  env: Env;
+  key_id: string;
+  method: string;
+  /** The URL path, without its query string. */
+  path: string;
+  /** The route pattern (`/v2/pay/:id`), null for a path no route matched. */
+  route: string | null;
+  status: number;
+  duration_ms: number;
+  request_id: string;
+  idempotency_key: string | null;
+  at: Timestamp;
 }
 
 /** Migration 0017: one-time password reset links (only the token's SHA-256 is kept). */

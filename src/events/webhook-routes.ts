@@ -37,7 +37,7 @@ const scopeOf = (t: KeyPrincipal): Scope => ({ companyId: t.companyId, env: t.en
  * What an Idempotency-Key replay of a response that showed a secret answers: the secret is never
  * stored (not even in the idempotency row), so the replay is a 409 naming the endpoint instead.
  */
-function shownOnce(endpoint: EndpointWithSecret, what: string) {
+export function shownOnce(endpoint: EndpointWithSecret, what: string) {
   return {
     statusCode: ERROR_STATUS.CONFLICT,
     body: errorBody(
@@ -48,7 +48,7 @@ function shownOnce(endpoint: EndpointWithSecret, what: string) {
   };
 }
 
-const SHOWN_ONCE =
+export const SHOWN_ONCE =
   "The signing secret is in this response only. With an Idempotency-Key, a repeat does not run again: it answers 409 CONFLICT naming the endpoint, since the secret is never stored in clear.";
 
 /**

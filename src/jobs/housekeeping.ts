@@ -2,6 +2,7 @@ import { z } from "zod";
 import { purgeExpiredSessions as purgeExpiredSandboxSessions } from "../banks/sandbox/store.js";
 import { IDEMPOTENCY_TTL_MS, purgeExpiredIdempotencyKeys } from "../core/idempotency.js";
 import { purgeRateLimits, RATE_LIMIT_MAX_WINDOW_MS } from "../http/rate-limit.js";
+import { purgeRequestLog, REQUEST_LOG_RETENTION_MS } from "../platform/request-log.js";
 import { purgeSignInGuards } from "../platform/signin-guard.js";
 import { purgeExpiredWidgetSessions } from "../widget/session.js";
 import { defineJob, type JobDefinition } from "./define.js";
@@ -94,6 +95,17 @@ export const purgeFinishedJobsJob = defineJob({
   },
 });
 
+/** API request log rows older than REQUEST_LOG_RETENTION_MS (the log grows with every request: swept often, in batches). */
+export const purgeRequestLogJob = defineJob({
+  name: "housekeeping.api_request_log",
+  payload: noPayload,
+  everyMs: 10 * MINUTE_MS,
+  handler: async (job) => {
+    const before = new Date(job.ctx.clock.now().getTime() - REQUEST_LOG_RETENTION_MS);
+    await inBatches(() => purgeRequestLog(job.ctx.db, before, BATCH), BATCH);
+  },
+});
+
 /** Every housekeeping job, for the runner of `okro serve` and `okro worker`. */
 export const HOUSEKEEPING_JOBS: readonly JobDefinition[] = [
   purgeIdempotencyKeysJob,
@@ -102,4 +114,5 @@ export const HOUSEKEEPING_JOBS: readonly JobDefinition[] = [
   purgeRateLimitsJob,
   purgeSignInGuardsJob,
   purgeFinishedJobsJob,
+  purgeRequestLogJob,
 ];

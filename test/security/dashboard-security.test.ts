@@ -8,7 +8,8 @@ import { createApp } from "../../src/platform/apps.js";
 import { SESSION_COOKIE, SESSION_TTL_MS } from "../../src/platform/domain.js";
 import { normalizeEmail } from "../../src/platform/users.js";
 import { issueKey } from "../../src/platform/keys.js";
-import { createEndpoint } from "../../src/events/endpoints.js";
+import { createEndpoint, deleteEndpoint } from "../../src/events/endpoints.js";
+import { emitEvent } from "../../src/events/emit.js";
 import type { NewCompany } from "../../src/platform/companies.js";
 import { linkFixture, paymentFixture } from "./route-registry.js";
 import { expectError, expectSuccess, type Answer } from "../http/envelope-assertions.js";
@@ -226,6 +227,23 @@ const OWNED_OBJECTS: Record<string, OwnedObject> = {
     request: (endpoint_id) => ({ body: { endpoint_id } }),
     envScoped: false,
   },
+  // Developers: webhook endpoints, deliveries and events (wt-devpages).
+  "GET /dashboard/api/webhooks/:id": { what: "webhook endpoint", create: ownedEndpoint, request: (id, env) => ({ params: { id }, query: `env=${env}` }), envScoped: true },
+  "POST /dashboard/api/webhooks/update": { what: "webhook endpoint", create: ownedEndpoint, request: (id, env) => ({ body: { env, id, enabled: false, description: "Hijacked" } }), envScoped: true },
+  "POST /dashboard/api/webhooks/rotate-secret": { what: "webhook endpoint", create: ownedEndpoint, request: (id, env) => ({ body: { env, id } }), envScoped: true },
+  "POST /dashboard/api/webhooks/delete": { what: "webhook endpoint", create: ownedEndpoint, request: (id, env) => ({ body: { env, id } }), envScoped: true },
+  "GET /dashboard/api/webhooks/deliveries": { what: "webhook endpoint", create: ownedEndpoint, request: (id, env) => ({ query: `env=${env}&endpoint_id=${id}` }), envScoped: true },
+  "POST /dashboard/api/webhooks/deliveries/resend-failed": {
+    what: "webhook endpoint",
+    create: ownedEndpoint,
+    request: (endpoint_id, env) => ({ body: { env, endpoint_id, from: "2026-01-01", to: "2026-01-31" } }),
+    envScoped: true,
+  },
+  "GET /dashboard/api/webhooks/deliveries/:id": { what: "webhook delivery", create: ownedDelivery, request: (id, env) => ({ params: { id }, query: `env=${env}` }), envScoped: true },
+  "POST /dashboard/api/webhooks/deliveries/resend": { what: "webhook delivery", create: ownedDelivery, request: (id, env) => ({ body: { env, id } }), envScoped: true },
+  "GET /dashboard/api/events": { what: "event", create: ownedEvent, request: (id, env) => ({ query: `env=${env}&starting_after=${id}` }), envScoped: true },
+  "GET /dashboard/api/request-log": { what: "API key", create: ownedKey, request: (id, env) => ({ query: `env=${env}&key_id=${id}` }), envScoped: false },
+  "GET /dashboard/api/events/:id": { what: "event", create: ownedEvent, request: (id, env) => ({ params: { id }, query: `env=${env}` }), envScoped: true },
 };
 
 /** A payment of `companyId` in `env`, made through the engine (payments fixtures). */
@@ -237,6 +255,34 @@ function ownedPayment(options: { settle?: boolean; review?: boolean } = {}) {
 async function ownedSandboxEndpoint(companyId: string): Promise<string> {
   const existing = await h.ctx.db.selectFrom("webhook_endpoints").select("id").where("company_id", "=", companyId).where("env", "=", "sandbox").executeTakeFirst();
   return existing?.id ?? (await createEndpoint(h.ctx.db, h.ctx.secrets, { companyId, env: "sandbox" }, { url: "https://hooks.example.com/dash" }, clock.now())).id;
+}
+
+/**
+ * A fresh webhook endpoint of `companyId` in `env` (routes under test disable or delete them). An
+ * environment holds at most 16, and the suite asks many times: the oldest made here go first.
+ */
+async function ownedEndpoint(companyId: string, env: Env): Promise<string> {
+  const made = await h.ctx.db.selectFrom("webhook_endpoints").select("id").where("company_id", "=", companyId).where("env", "=", env).where("url", "like", "%/owned").orderBy("id").execute();
+  for (const old of made.slice(0, Math.max(0, made.length - 8))) await deleteEndpoint(h.ctx.db, { companyId, env }, old.id, clock.now());
+  const url = env === "sandbox" ? "http://127.0.0.1:9/owned" : "https://hooks.example.com/owned";
+  return (await createEndpoint(h.ctx.db, h.ctx.secrets, { companyId, env }, { url }, clock.now())).id;
+}
+
+/** An event of `companyId` in `env`, emitted as the engine does. */
+async function ownedEvent(companyId: string, env: Env): Promise<string> {
+  const event = await h.ctx.db.transaction().execute((trx) =>
+    emitEvent(trx, { companyId, env, type: "payment.completed", object: { type: "payment", id: newId(clock.now()) }, data: {} }, clock.now()),
+  );
+  return event.id;
+}
+
+/** A delivery of a fresh event to a fresh endpoint of `companyId` in `env`. */
+async function ownedDelivery(companyId: string, env: Env): Promise<string> {
+  const endpointId = await ownedEndpoint(companyId, env);
+  const event = await h.ctx.db.transaction().execute((trx) =>
+    emitEvent(trx, { companyId, env, type: "payment.completed", object: { type: "payment", id: newId(clock.now()) }, data: {}, onlyEndpointId: endpointId }, clock.now()),
+  );
+  return (await h.ctx.db.selectFrom("webhook_deliveries").select("id").where("event_id", "=", event.id).executeTakeFirstOrThrow()).id;
 }
 
 async function ownedLink(companyId: string, env: Env): Promise<string> {
@@ -271,6 +317,9 @@ const VALID_REQUESTS: Record<string, Shape> = {
   "GET /dashboard/api/sandbox/state": {},
   "POST /dashboard/api/sandbox/clock/advance": { body: { ms: 1000 } },
   "POST /dashboard/api/sandbox/faults/clear": { body: {} },
+  "GET /dashboard/api/webhooks": { query: "env=sandbox" },
+  "GET /dashboard/api/widget-builder": {},
+  "POST /dashboard/api/webhooks/create": { body: { env: "sandbox", url: "http://127.0.0.1:9/security" } },
 };
 
 /**

@@ -10,6 +10,10 @@ import { linkPages } from "./links.js";
 import { moneyPages } from "./money.js";
 import { paymentPages } from "./payments.js";
 import { sandboxPages } from "./sandbox.js";
+import { webhookPages } from "./developers-webhooks.js";
+import { eventPages } from "./developers-events.js";
+import { requestLogPages } from "./developers-requests.js";
+import { appPages } from "./developers-apps.js";
 
 /**
  * Every dashboard page. Add yours: a file in this folder exporting `PageDef[]`, one import and
@@ -30,4 +34,10 @@ export const pages: PageDef[] = [
   ...linkPages,
   ...moneyPages,
   ...sandboxPages,
+
+  // Developers: webhooks, events, request log, apps (wt-devpages).
+  ...webhookPages,
+  ...eventPages,
+  ...requestLogPages,
+  ...appPages,
 ];
