@@ -87,7 +87,7 @@ function sweepLines(t: MandateTermsRow, merchant: string, withdraw: { text: stri
     {
       key: "covers",
       label: "Accounts it covers",
-      value: covered.length > 0 ? covered.join("; ") : "The account you choose next, and each account you add with “Add another bank”",
+      value: covered.length > 0 ? covered.join("; ") : "The account you chose, and each account you add with “Add another bank” (each listed once authorised)",
     },
     {
       key: "reach",
