@@ -53,6 +53,10 @@ import type { Step } from "./steps.js";
  *   `debitEndDate` (required), charged by the schedule;
  * - `ongoing`: the same without an end date (until the customer withdraws it); `debitInterval`
  *   defaults to monthly.
+ * - `sweep` (decision 0023): a garnishment's sweep mandate capped at `debitAmount` in all, no
+ *   schedule (a recovery sweeps it on its own schedule), from the start to the end date or until
+ *   repaid/cancelled/withdrawn; the consent states the lender, every covered account and the
+ *   reach over the BVN's banks; "Add another bank" opens the same options for the next bank.
  */
 
 /** Mandates one session may create (each links the account at the bank first), then 429. */

@@ -89,9 +89,9 @@ export interface CreateSessionRequest {
   account_to_debit?: string;
   /** Mandate mode (future payments): authorise debits later instead of paying now. */
   debitLater?: boolean;
-  /** Kobo: each debit (recurring, ongoing) or the total cap (one-time). */
+  /** Kobo: each debit (recurring, ongoing) or the total cap (one-time; sweep: per account, decision 0023). */
   debitAmount?: number | string;
-  debitType?: "one-time" | "recurring" | "ongoing";
+  debitType?: "one-time" | "recurring" | "ongoing" | "sweep";
   /** `YYYY-MM-DD` or `YYYY/MM/DD` (Lagos); default today. */
   debitStartDate?: string;
   debitEndDate?: string;
