@@ -20,7 +20,7 @@ export type MandateTermsRow = Pick<
 >;
 
 export interface TermLine {
-  key: "who" | "amount" | "limit" | "frequency" | "from" | "until" | "purpose" | "withdraw";
+  key: "who" | "amount" | "limit" | "frequency" | "from" | "until" | "purpose" | "withdraw" | "covers" | "reach";
   label: string;
   value: string;
   href?: string;
@@ -41,7 +41,8 @@ const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
  * total cap with the per-debit and per-period caps when set; the schedule or "when they ask"; the
  * first and last day. `withdraw` says where the payer withdraws it.
  */
-export function termLines(t: MandateTermsRow, merchant: string, withdraw: { text: string; href: string }): TermLine[] {
+export function termLines(t: MandateTermsRow, merchant: string, withdraw: { text: string; href: string }, covered?: readonly string[]): TermLine[] {
+  if (t.debit_type === "sweep") return sweepLines(t, merchant, withdraw, covered ?? []);
   const lines: TermLine[] = [{ key: "who", label: "Who can debit your account", value: merchant }];
   const s: Schedule | null = t.interval === null ? null : { interval: t.interval, startDate: t.start_date, endDate: t.end_date, count: t.count, dayOfMonth: t.day_of_month };
   if (t.debit_type === "fixed" && t.amount !== null) {
@@ -66,6 +67,41 @@ export function termLines(t: MandateTermsRow, merchant: string, withdraw: { text
   const last = s && s.count !== null ? cycleDate(s, s.count - 1) : null;
   const until = t.end_date !== null && (last === null || t.end_date < last) ? t.end_date : last;
   lines.push({ key: "until", label: "Until", value: until !== null ? dayInWords(until) : "You withdraw it (no end date)" });
+  if (t.purpose) lines.push({ key: "purpose", label: "For", value: t.purpose });
+  lines.push({ key: "withdraw", label: "How to withdraw", value: withdraw.text, href: withdraw.href });
+  return lines;
+}
+
+/**
+ * A sweep mandate's consent (a garnishment's authority, issue 14): the lender, the most that can
+ * be taken (max_total, the only cap `createGarnishment` and the sweeps enforce), every account it
+ * covers (`covered`: this one and the debtor's other live sweep mandates with the lender), that
+ * accounts at other banks linked to the BVN can be covered (each only once authorised with that
+ * bank), when money is taken, how it ends, how to withdraw.
+ */
+function sweepLines(t: MandateTermsRow, merchant: string, withdraw: { text: string; href: string }, covered: readonly string[]): TermLine[] {
+  const most = t.max_total === null ? "" : naira(t.max_total, t.currency);
+  const lines: TermLine[] = [
+    { key: "who", label: "Who can take money", value: `${merchant} (your lender), to recover a loan you owe them` },
+    { key: "amount", label: "The most that can be taken", value: `${most} from each account you authorise, and never more than you owe in all: the past-due loan and its interest, never penalties` },
+    {
+      key: "covers",
+      label: "Accounts it covers",
+      value: covered.length > 0 ? covered.join("; ") : "The account you chose, and each account you add with “Add another bank” (each listed once authorised)",
+    },
+    {
+      key: "reach",
+      label: "Other banks",
+      value: `It can reach your accounts at other banks linked to your BVN: each one you add with “Add another bank” and authorise with that bank's code`,
+    },
+    { key: "frequency", label: "When money is taken", value: `When a repayment to ${merchant} is past due: your balance is checked and what is there is taken, up to what is still owed` },
+    { key: "from", label: "From", value: dayInWords(t.start_date) },
+    {
+      key: "until",
+      label: "How it ends",
+      value: `When the debt is repaid, when ${merchant} cancels it, or when you withdraw it${t.end_date !== null ? `; at the latest on ${dayInWords(t.end_date)}` : ""}`,
+    },
+  ];
   if (t.purpose) lines.push({ key: "purpose", label: "For", value: t.purpose });
   lines.push({ key: "withdraw", label: "How to withdraw", value: withdraw.text, href: withdraw.href });
   return lines;

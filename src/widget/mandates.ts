@@ -4,7 +4,7 @@ import type { AppContext } from "../context.js";
 import { OkroError } from "../core/errors.js";
 import { accountHolder, accountNuban } from "../data/customers.js";
 import { linkConnection } from "../data/link.js";
-import { dropUnauthorisedMandate, mandateOf, termLines, type MandateTermsRow } from "../mandates/payer.js";
+import { dropUnauthorisedMandate, mandateOf, mandatesOfCustomers, termLines, type MandateTermsRow } from "../mandates/payer.js";
 import { DateInput, ScheduleInput } from "../mandates/schemas.js";
 import { scheduleProblems, INTERVALS, type Interval } from "../mandates/schedule.js";
 import { authoriseMandate, businessToday, clockOffsetMs, createMandate, type NewMandate } from "../mandates/service.js";
@@ -53,6 +53,10 @@ import type { Step } from "./steps.js";
  *   `debitEndDate` (required), charged by the schedule;
  * - `ongoing`: the same without an end date (until the customer withdraws it); `debitInterval`
  *   defaults to monthly.
+ * - `sweep` (decision 0023): a garnishment's sweep mandate capped at `debitAmount` in all, no
+ *   schedule (a recovery sweeps it on its own schedule), from the start to the end date or until
+ *   repaid/cancelled/withdrawn; the consent states the lender, every covered account and the
+ *   reach over the BVN's banks; "Add another bank" opens the same options for the next bank.
  */
 
 /** Mandates one session may create (each links the account at the bank first), then 429. */
@@ -105,7 +109,7 @@ const KoboOption = z
 
 const DebitOptions = z.object({
   debitAmount: KoboOption,
-  debitType: z.enum(["one-time", "recurring", "ongoing"], "must be one-time, recurring or ongoing").default("one-time"),
+  debitType: z.enum(["one-time", "recurring", "ongoing", "sweep"], "must be one-time, recurring, ongoing or sweep").default("one-time"),
   debitStartDate: DateInput.nullish(),
   debitEndDate: DateInput.nullish(),
   debitInterval: z.enum(INTERVALS, `must be one of ${INTERVALS.join(", ")}`).nullish(),
@@ -166,7 +170,12 @@ async function settingsOf(ctx: AppContext, known: ModeOpening): Promise<MandateS
     const amount = String(o.debitAmount);
     const start = o.debitStartDate ?? today;
     const end = o.debitEndDate ?? null;
-    if (kind === "one-time") {
+    if (kind === "sweep") {
+      // A garnishment's consent (decision 0023): a sweep mandate capped at debitAmount in all, no
+      // schedule of its own (its recovery sweeps on the recovery's schedule), until withdrawn or debitEndDate.
+      if (o.debitInterval) throw bad("debitInterval", "a sweep authorisation has no interval of its own; the lender's recovery sets when balances are checked");
+      terms = { ...base, debit_type: "sweep", max_total: amount, start_date: start, end_date: end };
+    } else if (kind === "one-time") {
       if (o.debitInterval) throw bad("debitInterval", "a one-time authorisation has no interval; use debitType recurring or ongoing for repeated debits");
       terms = { ...base, debit_type: "variable", max_total: amount, max_per_charge: amount, start_date: start, end_date: end };
     } else {
@@ -247,6 +256,27 @@ export function sessionMandate(s: MandateSettings, merchant: string): SessionMan
 // The mandate
 // ---------------------------------------------------------------------------------------------
 
+const COVERING = new Set(["awaiting_customer", "awaiting_bank", "active", "paused"]);
+
+/**
+ * Every account a sweep consent covers, as the debtor reads it: this mandate's account and the
+ * debtor's other live sweep mandates with the same company (any bank) — the accounts a recovery
+ * of theirs draws on (`createGarnishment` takes every free live sweep mandate of the customer).
+ */
+async function coveredAccounts(ctx: AppContext, m: MandateRow): Promise<string[]> {
+  const scope = { companyId: m.company_id, env: m.env };
+  const others = (await mandatesOfCustomers(ctx.db, scope, [m.customer_id])).filter((o) => o.id !== m.id && o.debit_type === "sweep" && COVERING.has(o.state) && o.state !== "awaiting_customer" && o.currency === m.currency);
+  const out: string[] = [];
+  for (const o of [m, ...others.reverse()]) {
+    const bank = await bankOf(ctx, o.bank_id);
+    const account = await accountNuban(ctx.db, scope, o.account_id);
+    const label = `${bank.name} ${account ? maskNuban(account.nuban) : ""}`.trim();
+    const line = o.id === m.id ? `${label} (this one)` : label;
+    if (!out.includes(line)) out.push(line);
+  }
+  return out;
+}
+
 /** A mandate as the widget and the payer's page show it. */
 export async function widgetMandate(ctx: AppContext, m: MandateRow, merchant: string, withdrawUrl: string): Promise<WidgetMandate> {
   const bank = await bankOf(ctx, m.bank_id);
@@ -259,7 +289,7 @@ export async function widgetMandate(ctx: AppContext, m: MandateRow, merchant: st
     bank_name: bank.name,
     nuban_masked: account ? maskNuban(account.nuban) : "",
     summary: describeMandate(m),
-    lines: termLines(m, merchant, withdrawWords(merchant, withdrawUrl)),
+    lines: termLines(m, merchant, withdrawWords(merchant, withdrawUrl), m.debit_type === "sweep" ? await coveredAccounts(ctx, m) : undefined),
     created_at: m.created_at.toISOString(),
   };
 }

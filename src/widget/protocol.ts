@@ -89,9 +89,9 @@ export interface CreateSessionRequest {
   account_to_debit?: string;
   /** Mandate mode (future payments): authorise debits later instead of paying now. */
   debitLater?: boolean;
-  /** Kobo: each debit (recurring, ongoing) or the total cap (one-time). */
+  /** Kobo: each debit (recurring, ongoing) or the total cap (one-time; sweep: per account, decision 0023). */
   debitAmount?: number | string;
-  debitType?: "one-time" | "recurring" | "ongoing";
+  debitType?: "one-time" | "recurring" | "ongoing" | "sweep";
   /** `YYYY-MM-DD` or `YYYY/MM/DD` (Lagos); default today. */
   debitStartDate?: string;
   debitEndDate?: string;
@@ -189,7 +189,7 @@ export interface CreateSessionResponse {
 /** One line of the mandate consent screen: what is authorised, in words ("How much", "₦5,000.00 each time"). */
 export interface MandateTermLine {
   /** what | amount | frequency | from | until | withdraw */
-  key: "who" | "amount" | "limit" | "frequency" | "from" | "until" | "purpose" | "withdraw";
+  key: "who" | "amount" | "limit" | "frequency" | "from" | "until" | "purpose" | "withdraw" | "covers" | "reach";
   label: string;
   value: string;
   /** `withdraw`: the payer's page, where the customer sees and withdraws their authorisations. */
@@ -203,7 +203,7 @@ export interface MandateTermLine {
 export interface SessionMandate {
   merchant: string;
   /** Okra's `debitType`, or `recurring` for `charge.type: "recurring"`. */
-  kind: "one-time" | "recurring" | "ongoing";
+  kind: "one-time" | "recurring" | "ongoing" | "sweep";
   currency: string;
   /** Kobo: the amount of each charge (fixed), or the total cap (one-time). */
   amount: number;

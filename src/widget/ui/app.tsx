@@ -1085,7 +1085,14 @@ export function App({ mode }: { mode: Mode }) {
       );
       break;
     case "mandate-done":
-      screen = <MandateDone mandate={view.mandate} onDone={() => void leave("success")} />;
+      screen = (
+        <MandateDone
+          mandate={view.mandate}
+          onDone={() => void leave("success")}
+          // A sweep consent covers accounts at several banks: the same options again, another bank (a new session each).
+          onAnother={session?.mandate?.kind === "sweep" && flow.current.options ? () => void start(flow.current.options!) : undefined}
+        />
+      );
       break;
     case "payer-list":
       screen = (

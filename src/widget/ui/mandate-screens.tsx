@@ -37,11 +37,14 @@ export function Terms({ lines, label }: { lines: MandateTermLine[]; label: strin
 /** What the customer authorises, on the account they chose, before the bank's code. */
 export function MandateConsent(props: { mandate: SessionMandate; bank: WidgetBank; account: string; notice: Notice | undefined; busy: boolean; onAllow: () => void; onCancel: () => void }) {
   const { mandate } = props;
+  const sweep = mandate.kind === "sweep";
   return (
     <div class="flow">
-      <Heading>Authorise debits from your account</Heading>
+      <Heading>{sweep ? "Allow loan recovery from your account" : "Authorise debits from your account"}</Heading>
       <p class="muted">
-        {mandate.merchant} asks for your permission to debit your {props.bank.name} account {props.account}. Nothing is debited beyond what is written here.
+        {sweep
+          ? `${mandate.merchant} asks for your permission to take money owed to them from your ${props.bank.name} account ${props.account} when a repayment is past due. Read what you sign:`
+          : `${mandate.merchant} asks for your permission to debit your ${props.bank.name} account ${props.account}. Nothing is debited beyond what is written here.`}
       </p>
       {props.notice && <InlineAlert>{props.notice.text}</InlineAlert>}
       <Terms lines={mandate.lines} label="What you authorise" />
@@ -105,7 +108,7 @@ export const statusWords = (status: string, reason: string | null = null) =>
   status === "cancelled" ? (reason === "withdrawn_by_payer" ? "Withdrawn by you" : "Cancelled by the business") : (STATUS[status] ?? status);
 
 /** Authorised: what was agreed, whether the bank has activated it yet, and how to withdraw it. */
-export function MandateDone(props: { mandate: WidgetMandate; onDone: () => void }) {
+export function MandateDone(props: { mandate: WidgetMandate; onDone: () => void; onAnother?: (() => void) | undefined }) {
   const m = props.mandate;
   return (
     <>
@@ -123,6 +126,11 @@ export function MandateDone(props: { mandate: WidgetMandate; onDone: () => void 
       </p>
       <Terms lines={m.lines.filter((l) => l.key !== "who")} label="What you authorised" />
       <div class="actions">
+        {props.onAnother && (
+          <Button kind="secondary" onClick={props.onAnother}>
+            Add another bank
+          </Button>
+        )}
         <Button onClick={props.onDone}>Done</Button>
       </div>
     </>
