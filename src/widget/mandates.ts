@@ -53,7 +53,7 @@ import type { Step } from "./steps.js";
  *   `debitEndDate` (required), charged by the schedule;
  * - `ongoing`: the same without an end date (until the customer withdraws it); `debitInterval`
  *   defaults to monthly.
- * - `sweep` (decision 0023): a garnishment's sweep mandate capped at `debitAmount` in all, no
+ * - `sweep` (decision 0025): a garnishment's sweep mandate capped at `debitAmount` in all, no
  *   schedule (a recovery sweeps it on its own schedule), from the start to the end date or until
  *   repaid/cancelled/withdrawn; the consent states the lender, every covered account and the
  *   reach over the BVN's banks; "Add another bank" opens the same options for the next bank.
@@ -171,7 +171,7 @@ async function settingsOf(ctx: AppContext, known: ModeOpening): Promise<MandateS
     const start = o.debitStartDate ?? today;
     const end = o.debitEndDate ?? null;
     if (kind === "sweep") {
-      // A garnishment's consent (decision 0023): a sweep mandate capped at debitAmount in all, no
+      // A garnishment's consent (decision 0025): a sweep mandate capped at debitAmount in all, no
       // schedule of its own (its recovery sweeps on the recovery's schedule), until withdrawn or debitEndDate.
       if (o.debitInterval) throw bad("debitInterval", "a sweep authorisation has no interval of its own; the lender's recovery sets when balances are checked");
       terms = { ...base, debit_type: "sweep", max_total: amount, start_date: start, end_date: end };

@@ -89,7 +89,7 @@ export interface CreateSessionRequest {
   account_to_debit?: string;
   /** Mandate mode (future payments): authorise debits later instead of paying now. */
   debitLater?: boolean;
-  /** Kobo: each debit (recurring, ongoing) or the total cap (one-time; sweep: per account, decision 0023). */
+  /** Kobo: each debit (recurring, ongoing) or the total cap (one-time; sweep: per account, decision 0025). */
   debitAmount?: number | string;
   debitType?: "one-time" | "recurring" | "ongoing" | "sweep";
   /** `YYYY-MM-DD` or `YYYY/MM/DD` (Lagos); default today. */

@@ -4,7 +4,7 @@ import { chromiumPath } from "./chromium.js";
 import { chooseBank, escapeRegExp, logIn, startWidgetWorld, type Tenant, type WidgetPage, type WidgetWorld } from "./widget-harness.js";
 
 /**
- * The widget's sweep consent (issue 14 item 2, decision 0023) in Chromium at 360 px: okra-js with
+ * The widget's sweep consent (issue 14 item 2, decision 0025) in Chromium at 360 px: okra-js with
  * `debitLater: true, debitType: "sweep"`; a debtor with accounts at two sandbox banks under one
  * BVN reads what they sign (lender, the most taken, the accounts covered, the reach over their
  * BVN's banks, how it ends, how to withdraw), confirms with the bank's OTP, presses "Add another

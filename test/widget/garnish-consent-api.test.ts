@@ -8,7 +8,7 @@ import { newCompany, openWorld, type Company, type World } from "../payments/eng
 import { buildWidgetApi } from "./widget-api.js";
 
 /**
- * The widget's sweep consent (issue 14 item 2, decision 0023): `debitLater: true, debitType:
+ * The widget's sweep consent (issue 14 item 2, decision 0025): `debitLater: true, debitType:
  * "sweep"` opens the mandate mode for a garnishment's sweep mandate. The debtor logs in to each
  * bank in turn ("Add another bank" opens the same options again), reads what the server says they
  * sign, authorises with the bank's OTP; a recovery created afterwards draws on exactly the
