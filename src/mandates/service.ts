@@ -241,7 +241,7 @@ export async function authoriseMandate(
   if (!m) throw new OkroError("NOT_FOUND", "mandate not found", { field: "id" });
   if (m.state !== "awaiting_customer") throw new OkroError("CONFLICT", `id: the mandate is ${m.state}, not awaiting the customer`, { field: "id" });
   const perDebit = [m.amount, m.initial_amount, m.max_per_charge, m.max_total].filter((x): x is bigint => x !== null).reduce((a, b) => (a > b ? a : b), 0n);
-  const consent = await grantConsent(ctx, scope, { accountId: m.account_id, bankSession: input.bankSession, authorization: input.authorization, ...(perDebit > 0n ? { maxAmount: kobo(perDebit) } : {}) });
+  const consent = await grantConsent(ctx, scope, { accountId: m.account_id, bankSession: input.bankSession, authorization: input.authorization, standing: false, ...(perDebit > 0n ? { maxAmount: kobo(perDebit) } : {}) });
   const offsetMs = await clockOffsetMs(ctx, scope);
   return ctx.db.transaction().execute(async (trx) => {
     const row = await store.lockMandate(trx, id);
