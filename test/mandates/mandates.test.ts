@@ -6,7 +6,7 @@ import { kobo } from "../../src/lib/kobo.js";
 import { MANDATE_JOBS } from "../../src/mandates/charges.js";
 import { PAYMENT_JOBS } from "../../src/payments/jobs.js";
 import { lagosDate } from "../../src/mandates/schedule.js";
-import { authoriseMandate } from "../../src/mandates/service.js";
+import { authoriseMandate, payRecurringLink } from "../../src/mandates/service.js";
 import { grantConsent } from "../../src/payments/consents.js";
 import { bearer } from "../harness.js";
 import { activeConsent, consentDue, expectSoundLedger, newCompany, openWorld, type Company, type World } from "../payments/engine-world.js";
@@ -256,6 +256,40 @@ describe("payment consents are mandates", () => {
     await runner.runOnce();
     expect((await standing()).state).toBe("active");
     expect((await mandateEvents(c, (await standing()).id)).map((e) => e.type)).toEqual(["mandate.active"]);
+  });
+});
+
+describe("recurring payment links", () => {
+  it("pay/link/create with type recurring states its schedule in words; paying it sets up the link's mandate, charges the first cycle and uses the link", async () => {
+    const { c, runner, api } = await setUp("2027-02-01T09:00:00Z");
+    await w.h.request({ method: "POST", url: "/v2/pay/accounts/create", headers: bearer(c.tenant.sandbox.secret_key), payload: {} });
+    const created = await api("/pay/link/create", { name: "Gym monthly", amount: 15_000, currency: "NGN", type: "recurring", schedule: { interval: "monthly", count: 3 }, support_email: "gym@example.com" });
+    expect(created.statusCode, created.body).toBe(200);
+    const link = created.json().data.link;
+    expect(link).toMatchObject({ type: "recurring", amount: 15_000, schedule: { interval: "monthly", start_date: null, end_date: null, count: 3, day_of_month: null } });
+    expect(link.schedule_description).toBe("NGN 150.00 every month, starting the day you pay, 3 times");
+    const dated = (await api("/pay/link/create", { name: "Rent", amount: 500_000, type: "recurring", schedule: { interval: "monthly", startDate: "2027/03/31", endDate: "2027-12-31" }, support_email: "rent@example.com" })).json().data.link;
+    expect(dated.schedule_description).toBe("NGN 5,000.00 every month on the 31st (the last day in shorter months), starting 2027-03-31, until 2027-12-31");
+
+    const paid = await payRecurringLink(w.h.ctx, c.scope, link._id, { accountId: c.account.id, bankSession: await c.freshSession(), authorization: { pin: new Secret(SANDBOX_PAYMENT_AUTH.pin) } });
+    expect(paid.mandate).toMatchObject({ state: "active", source: "link", link_id: link._id, debit_type: "fixed", amount: 15_000n, interval: "monthly", count: 3, start_date: "2027-02-01" });
+    expect(paid.first).toMatchObject({ kind: "charged" });
+    expect((await api("/pay/link/get", { id: link._id })).json().data.link).toMatchObject({ status: "used", payments_count: 1 });
+    // Used: a second payer is refused, and nothing more is set up.
+    await expect(payRecurringLink(w.h.ctx, c.scope, link._id, { accountId: c.account.id, bankSession: await c.freshSession(), authorization: { pin: new Secret(SANDBOX_PAYMENT_AUTH.pin) } })).rejects.toMatchObject({ field: "payment_link" });
+    await at(c, runner, "2027-03-01T09:00:00Z");
+    await at(c, runner, "2027-04-01T09:00:00Z");
+    const rows = await charges(c, paid.mandate.id);
+    expect(rows.map((r) => [r.mandate_cycle, lagosDate(r.created_at), TAKEN.has(r.state)])).toEqual([
+      [0, "2027-02-01", true],
+      [1, "2027-03-01", true],
+      [2, "2027-04-01", true],
+    ]);
+    expect((await api("/mandates/get", { id: paid.mandate.id })).json().data.mandate.status).toBe("expired");
+    // A one-time link is not a recurring one.
+    const once = (await api("/pay/link/create", { name: "Once", amount: 1_000, support_email: "o@example.com" })).json().data.link;
+    expect(once).toMatchObject({ schedule: null, schedule_description: null });
+    await expect(payRecurringLink(w.h.ctx, c.scope, once._id, { accountId: c.account.id, bankSession: await c.freshSession(), authorization: { pin: new Secret(SANDBOX_PAYMENT_AUTH.pin) } })).rejects.toMatchObject({ field: "payment_link" });
   });
 });
 
