@@ -6,6 +6,7 @@ import type { Scope } from "../core/tenancy.js";
 import { newId } from "../lib/ids.js";
 import { kobo } from "../lib/kobo.js";
 import { grantConsent } from "../payments/consents.js";
+import { getLink, linkProblem, linkSchedule, markLinkUsed, scheduleOnPayment } from "../payments/links.js";
 import { defaultCompanyAccount, receivingAccount } from "../payments/company-accounts.js";
 import { isSupportedCurrency, SUPPORTED_CURRENCIES } from "../payments/types.js";
 import { activate, chargeCycle, clockOffsetMs, enqueueActivationCheck, startSchedule, type ChargeResult } from "./charges.js";
@@ -164,6 +165,8 @@ export interface RecurringInput {
   currency: string;
   schedule: { interval: Interval; startDate: string | null; endDate: string | null; count: number | null; dayOfMonth: number | null };
   note: string | null;
+  /** Set up by paying a recurring payment link (default: `pay/initiate`). */
+  linkId?: string;
 }
 
 /**
@@ -211,8 +214,9 @@ export async function startRecurring(trx: Trx, ctx: AppContext, scope: Scope, in
   }
   if (input.amount > consent.max_amount) throw unprocessable("amount", `amount: above the consent's limit of ${consent.max_amount} kobo per debit`, "above_consent_limit");
   const now = ctx.clock.now();
-  let row = await store.insertMandate(trx, { ...fields, id: newId(now), state: "awaiting_customer", source: "pay_initiate", consent_id: consent.id, authorised_at: now, created_at: now, updated_at: now });
-  await recordMandateCreated(trx, row, "api", "standing_consent", now);
+  const origin = input.linkId ? ({ source: "link", link_id: input.linkId } as const) : ({ source: "pay_initiate" } as const);
+  let row = await store.insertMandate(trx, { ...fields, ...origin, id: newId(now), state: "awaiting_customer", consent_id: consent.id, authorised_at: now, created_at: now, updated_at: now });
+  await recordMandateCreated(trx, row, input.linkId ? "customer" : "api", input.linkId ? "payment_link" : "standing_consent", now);
   if (consent.status !== "active") {
     row = (await moveMandate(trx, ctx, row, "awaiting_bank", { actor: "api", reason: "standing_consent_pending" }))!;
     await enqueueActivationCheck(trx, ctx, row, 1, now);
@@ -288,6 +292,43 @@ export async function sweepMandateOnConsent(
 }
 
 /**
+ * Paying a recurring payment link (`pay/link/create` with `type: recurring`): the customer, in the
+ * link's widget with their bank session and OTP/PIN, authorises the bank-side debit authority
+ * (`grantConsent`, outside any transaction), then the link's mandate is made — fixed at the link's
+ * amount, on its schedule (from the day they pay when it names no start), crediting the link's
+ * account — exactly as a recurring `pay/initiate` (active at once when the bank is, the first cycle
+ * charged now when due) and the link is counted (a single-use link becomes `used`). Refusals name
+ * the field: `payment_link` when the link is not a payable recurring link of the tenant.
+ */
+export async function payRecurringLink(
+  ctx: AppContext,
+  scope: Scope,
+  linkId: string,
+  input: { accountId: string; bankSession: Secret; authorization: PaymentAuthorization },
+): Promise<{ mandate: Row; first: ChargeResult | null }> {
+  const link = await getLink(ctx.db, scope, linkId, "payment_link");
+  if (link.type !== "recurring" || link.amount === null) throw new OkroError("NOT_FOUND", "payment_link: no such recurring payment link", { field: "payment_link" });
+  const problem = linkProblem(link, ctx.clock.now());
+  if (problem) throw new OkroError("UNPROCESSABLE", `payment_link: ${problem.message}`, { field: "payment_link", data: { reason: "link_unavailable", link_status: problem.reason } });
+  await grantConsent(ctx, scope, { accountId: input.accountId, bankSession: input.bankSession, authorization: input.authorization, maxAmount: kobo(link.amount), standing: false });
+  const offsetMs = await clockOffsetMs(ctx, scope);
+  return ctx.db.transaction().execute(async (trx) => {
+    const now = ctx.clock.now();
+    if (!(await markLinkUsed(trx, link.id, now))) throw new OkroError("UNPROCESSABLE", "payment_link: This payment link has already been paid.", { field: "payment_link", data: { reason: "link_unavailable", link_status: "used" } });
+    const s = scheduleOnPayment(linkSchedule(link)!, businessToday(ctx, offsetMs));
+    return startRecurring(trx, ctx, scope, {
+      accountToDebit: input.accountId,
+      accountToCredit: link.account_to_credit,
+      amount: link.amount!,
+      currency: link.currency,
+      schedule: { interval: s.interval, startDate: s.startDate, endDate: s.endDate, count: s.count, dayOfMonth: s.dayOfMonth },
+      note: link.note ?? link.name,
+      linkId: link.id,
+    }, offsetMs);
+  });
+}
+
+/**
  * The customer authorises a mandate with the bank (the widget calls this with their bank session
  * and OTP/PIN): the bank-side debit authority (`grantConsent`, which calls the bank outside any
  * transaction), then `awaiting_bank` or, when the bank activated it at once, `active` with its
@@ -303,7 +344,7 @@ export async function authoriseMandate(
   if (!m) throw new OkroError("NOT_FOUND", "mandate not found", { field: "id" });
   if (m.state !== "awaiting_customer") throw new OkroError("CONFLICT", `id: the mandate is ${m.state}, not awaiting the customer`, { field: "id" });
   const perDebit = [m.amount, m.initial_amount, m.max_per_charge, m.max_total].filter((x): x is bigint => x !== null).reduce((a, b) => (a > b ? a : b), 0n);
-  const consent = await grantConsent(ctx, scope, { accountId: m.account_id, bankSession: input.bankSession, authorization: input.authorization, ...(perDebit > 0n ? { maxAmount: kobo(perDebit) } : {}) });
+  const consent = await grantConsent(ctx, scope, { accountId: m.account_id, bankSession: input.bankSession, authorization: input.authorization, standing: false, ...(perDebit > 0n ? { maxAmount: kobo(perDebit) } : {}) });
   const offsetMs = await clockOffsetMs(ctx, scope);
   return ctx.db.transaction().execute(async (trx) => {
     const row = await store.lockMandate(trx, id);

@@ -8,6 +8,7 @@ import { callBank, paymentLeaseMs, recordMandate, REQUERY_BASE_MS } from "./exec
 import * as store from "./store.js";
 import { enqueueConsentCheck } from "./schedule.js";
 import { recordConsentCreated } from "./transitions.js";
+import { deleteStandingMandate, ensureStandingMandate } from "../mandates/standing.js";
 import type { ConsentRow, Executor, Scope } from "./types.js";
 
 /**
@@ -41,7 +42,18 @@ function lagosDay(at: Date): string {
 export async function grantConsent(
   ctx: AppContext,
   scope: Scope,
-  input: { accountId: string; bankSession: Secret; authorization: PaymentAuthorization; maxAmount?: Kobo },
+  input: {
+    accountId: string;
+    bankSession: Secret;
+    authorization: PaymentAuthorization;
+    maxAmount?: Kobo;
+    /**
+     * Whether an account whose live consent lost its standing mandate (withdrawn, cancelled) gets a
+     * new one: yes when the customer consents to debits (the widget); no when they authorise one
+     * specific mandate (mandates' authoriseMandate). A new consent always gets its standing mandate.
+     */
+    standing?: boolean;
+  },
 ): Promise<ConsentRow> {
   const maxAmount = input.maxAmount ?? DEFAULT_CONSENT_MAX_AMOUNT;
   if (maxAmount <= 0n) throw new OkroError("INVALID_FIELD", "max_amount: must be a positive integer (kobo)", { field: "max_amount" });
@@ -51,7 +63,10 @@ export async function grantConsent(
     // Before anything is written: an environment that cannot reach the bank gets a clear 422.
     requireConnector(ctx, scope, account.bank_id);
     const live = await store.liveConsentFor(trx, scope, account.id);
-    if (live) return { consent: live, account, fresh: false };
+    if (live) {
+      if (input.standing !== false) await ensureStandingMandate(trx, ctx, live);
+      return { consent: live, account, fresh: false };
+    }
     const now = ctx.clock.now();
     const id = newId(now);
     const inserted = await store.insertConsent(trx, {
@@ -73,6 +88,8 @@ export async function grantConsent(
     });
     if (inserted) {
       await recordConsentCreated(trx, inserted, "customer", now);
+      // The consent is a mandate too (decision 0016): debits are checked against it.
+      await ensureStandingMandate(trx, ctx, inserted);
       // Checked with the bank once the customer's hold lapses, whatever happens to the call below.
       await enqueueConsentCheck(trx, inserted, { now, runAt: new Date(now.getTime() + paymentLeaseMs(ctx.config)) });
       return { consent: inserted, account, fresh: true };
@@ -114,6 +131,7 @@ export async function grantConsent(
     });
     return updated ?? (await store.consentById(ctx.db, consent.id)) ?? consent;
   }
+  await ctx.db.transaction().execute((trx) => deleteStandingMandate(trx, consent.id));
   await store.deleteConsent(ctx.db, consent.id);
   throw bankErrorToOkro(outcome.error);
 }

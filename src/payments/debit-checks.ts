@@ -1,3 +1,4 @@
+import { debitAuthorities } from "../mandates/standing.js";
 import { defaultCompanyAccount } from "./company-accounts.js";
 import { isSupportedCurrency, type Executor, type Scope } from "./types.js";
 
@@ -35,16 +36,8 @@ export async function checkDebits(db: Executor, scope: Scope, debits: readonly D
         .where("id", "in", debitIds)
         .execute()
     : [];
-  const consents = debitIds.length
-    ? await db
-        .selectFrom("payment_consents")
-        .select(["account_id", "max_amount"])
-        .where("company_id", "=", scope.companyId)
-        .where("env", "=", scope.env)
-        .where("status", "<>", "revoked")
-        .where("account_id", "in", debitIds)
-        .execute()
-    : [];
+  // Read through each account's standing mandate (its consent as a mandate, decision 0016).
+  const consentByAccount = await debitAuthorities(db, scope, debitIds);
   const credits = creditIds.length
     ? await db
         .selectFrom("company_accounts")
@@ -55,7 +48,6 @@ export async function checkDebits(db: Executor, scope: Scope, debits: readonly D
         .execute()
     : [];
   const accountById = new Map(accounts.map((a) => [a.id, a]));
-  const consentByAccount = new Map(consents.map((c) => [c.account_id, c]));
   const creditById = new Map(credits.map((c) => [c.id, c]));
   const defaults = new Map<string, string | null>();
 
@@ -83,12 +75,12 @@ export async function checkDebits(db: Executor, scope: Scope, debits: readonly D
       continue;
     }
     const consent = consentByAccount.get(account.id);
-    if (!consent) {
+    if (!consent || !consent.open) {
       out.push({ ok: false, column: "account_to_debit", code: "no_consent", message: `account_to_debit ${d.accountToDebit}: the customer has not given payment consent for this account (they link it with payments in the widget)` });
       continue;
     }
-    if (d.amount > consent.max_amount) {
-      out.push({ ok: false, column: "amount", code: "above_consent_limit", message: `amount ${d.amount} is above the consent's limit of ${consent.max_amount} kobo per debit` });
+    if (d.amount > consent.maxPerCharge) {
+      out.push({ ok: false, column: "amount", code: "above_consent_limit", message: `amount ${d.amount} is above the consent's limit of ${consent.maxPerCharge} kobo per debit` });
       continue;
     }
     let credit: string | null;

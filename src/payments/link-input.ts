@@ -2,7 +2,9 @@ import type { z } from "zod";
 import { listBanks, type BankView } from "../banks/service.js";
 import { OkroError } from "../core/errors.js";
 import { positiveKobo } from "../lib/kobo.js";
-import type { LinkInput } from "./links.js";
+import type { LinkSchedule } from "../db/schema.js";
+import { scheduleProblems } from "../mandates/schedule.js";
+import { scheduleOnPayment, type LinkInput } from "./links.js";
 import { receivingAccountOrDefault, type CreateLinkBody } from "./schemas.js";
 import { isSupportedCurrency, SUPPORTED_CURRENCIES, type Executor } from "./types.js";
 
@@ -30,8 +32,22 @@ export function unsupportedCurrency(currency: string, field = "currency"): OkroE
 }
 
 export async function linkInputFrom(db: Executor, b: z.output<typeof CreateLinkBody>): Promise<LinkInput> {
-  if (b.type !== "one-time") throw new OkroError("UNPROCESSABLE", `type: ${b.type} payment links are not available yet; use one-time`, { field: "type" });
-  if (b.schedule !== undefined) throw new OkroError("INVALID_FIELD", "schedule: only for recurring links (not available yet); omit it", { field: "schedule" });
+  if (b.type === "one-time" && b.schedule !== undefined) throw new OkroError("INVALID_FIELD", "schedule: only for recurring links; omit it for one-time", { field: "schedule" });
+  let schedule: LinkSchedule | null = null;
+  if (b.type === "recurring") {
+    if (b.schedule === undefined) throw new OkroError("MISSING_FIELDS", "schedule: required for recurring links ({interval, startDate, endDate, count})", { field: "schedule" });
+    if (b.amount == null) throw new OkroError("MISSING_FIELDS", "amount: a recurring link charges a fixed amount each time; set it", { field: "amount" });
+    const sch = b.schedule;
+    if (sch.dayOfMonth !== undefined && sch.day_of_month !== undefined && sch.dayOfMonth !== sch.day_of_month) {
+      throw new OkroError("INVALID_FIELD", "schedule.day_of_month: disagrees with schedule.dayOfMonth; send one", { field: "schedule.day_of_month" });
+    }
+    schedule = { interval: sch.interval, start_date: sch.startDate || null, end_date: sch.endDate || null, count: sch.count ?? null, day_of_month: sch.dayOfMonth ?? sch.day_of_month ?? null };
+    const probe = scheduleProblems(scheduleOnPayment(schedule, schedule.start_date ?? schedule.end_date ?? "1970-01-01"))[0];
+    if (probe) {
+      const field = `schedule.${probe.field === "end_date" ? "endDate" : probe.field === "day_of_month" ? "dayOfMonth" : probe.field === "start_date" ? "startDate" : probe.field}`;
+      throw new OkroError("INVALID_FIELD", `${field}: ${probe.message.replace(/^[a-z_]+: /, "")}`, { field });
+    }
+  }
   if (b.data === true) {
     throw new OkroError("UNPROCESSABLE", "data: pulling account data through a payment link is not available yet; omit it or send false", { field: "data" });
   }
@@ -45,7 +61,8 @@ export async function linkInputFrom(db: Executor, b: z.output<typeof CreateLinkB
     note: b.note ?? null,
     logo: b.logo ?? null,
     color: b.color ?? null,
-    type: "one-time",
+    type: b.type,
+    ...(schedule ? { schedule } : {}),
     accountToCredit: receivingAccountOrDefault(b.account) ?? null,
     supportEmail: b.support_email ?? null,
     successUrl: b.success_url ?? null,

@@ -1,7 +1,8 @@
 import { sql, type Selectable, type Transaction } from "kysely";
 import type { Config } from "../config.js";
 import type { AppContext } from "../context.js";
-import type { DB, PaymentLinksTable } from "../db/schema.js";
+import type { DB, LinkSchedule, PaymentLinksTable } from "../db/schema.js";
+import { describeSchedule, money, type Schedule } from "../mandates/schedule.js";
 import { OkroError } from "../core/errors.js";
 import { offsetOf } from "../core/paging.js";
 import { newId, shortCode } from "../lib/ids.js";
@@ -33,7 +34,9 @@ export interface LinkInput {
   note: string | null;
   logo: string | null;
   color: string | null;
-  type: "one-time";
+  type: "one-time" | "recurring";
+  /** A recurring link's schedule (absent for one-time: their details hash as before). */
+  schedule?: LinkSchedule | null;
   /** A company account id; null: the company's default account for the currency when paid. */
   accountToCredit: string | null;
   /** Null: the company's own email (`companyEmail`), which Okra did not make callers send. */
@@ -129,6 +132,7 @@ export async function createLink(trx: Transaction<DB>, ctx: AppContext, scope: S
       amount: input.amount,
       currency: input.currency,
       type: input.type,
+      schedule: input.schedule ? JSON.stringify(input.schedule) : null,
       reusable: input.reusable,
       status: "active",
       expires_at: input.expiresAt,
@@ -252,6 +256,8 @@ export function linkView(row: LinkRow, ctx: Pick<AppContext, "config" | "clock">
     countries: ["NG"],
     filter: { banks: row.filter_banks },
     payments_count: row.payments_count,
+    schedule: linkSchedule(row),
+    schedule_description: describeLinkSchedule(row),
     owner: row.company_id,
     env: wireEnv(row.env),
     created_at: row.created_at.toISOString(),
@@ -259,3 +265,31 @@ export function linkView(row: LinkRow, ctx: Pick<AppContext, "config" | "clock">
   };
 }
 export type LinkView = ReturnType<typeof linkView>;
+
+/** A recurring link's schedule, as stored (the JSON column comes back parsed on both drivers). */
+export function linkSchedule(row: Pick<LinkRow, "schedule">): LinkSchedule | null {
+  if (row.schedule === null || row.schedule === undefined) return null;
+  return (typeof row.schedule === "string" ? JSON.parse(row.schedule) : row.schedule) as LinkSchedule;
+}
+
+/** The schedule a recurring link's mandate gets when paid on the Lagos day `payDay`. */
+export function scheduleOnPayment(s: LinkSchedule, payDay: string): Schedule {
+  const start = s.start_date !== null && s.start_date > payDay ? s.start_date : payDay;
+  return { interval: s.interval, startDate: start, endDate: s.end_date, count: s.count, dayOfMonth: s.day_of_month };
+}
+
+const EVERY: Record<LinkSchedule["interval"], string> = { daily: "every day", weekly: "every week", monthly: "every month", quarterly: "every quarter", yearly: "every year" };
+
+/**
+ * A recurring link's charges in words, for its page and the API: "NGN 5,000.00 every month on the
+ * 1st, starting 2027-02-01, 12 times (…)"; without a start date, from the day the customer pays.
+ * Null for one-time links and links without an amount.
+ */
+export function describeLinkSchedule(row: Pick<LinkRow, "schedule" | "amount" | "currency">): string | null {
+  const s = linkSchedule(row);
+  if (!s || row.amount === null) return null;
+  if (s.start_date !== null) return describeSchedule(scheduleOnPayment(s, s.start_date), row.amount, row.currency);
+  const day = s.day_of_month === null ? "" : s.day_of_month === -1 ? " on the last day" : ` on day ${s.day_of_month}`;
+  const until = s.count !== null ? (s.count === 1 ? "once" : `${s.count} times`) : s.end_date !== null ? `until ${s.end_date}` : "on an ongoing basis until cancelled";
+  return `${money(row.amount, row.currency)} ${EVERY[s.interval]}${day}, starting the day you pay, ${until}`;
+}

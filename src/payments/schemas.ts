@@ -184,8 +184,8 @@ export const CreateLinkBody = z.strictObject({
   type: z
     .enum(["one-time", "recurring"], { error: "must be one-time or recurring" })
     .default("one-time")
-    .meta({ description: "`one-time` (the default). `recurring` links are not available yet (422)." }),
-  schedule: z.unknown().optional().meta({ description: "For recurring links (not available yet)" }),
+    .meta({ description: "`one-time` (the default), or `recurring` with `schedule` and a fixed `amount`: paying the link sets up a mandate that charges `amount` on the schedule." }),
+  schedule: ScheduleInput.optional().meta({ description: "Recurring links: `{interval (default monthly), startDate (default: the day the customer pays), endDate, count, dayOfMonth}`, Lagos days" }),
   color: z.string({ error: "must be a string" }).regex(COLOR_PATTERN, "must be a hex colour, #rgb or #rrggbb").nullable().optional(),
   account: ReceivingAccountOrDefault,
   support_email: z
@@ -386,6 +386,11 @@ export const PaymentLink = z
     countries: z.array(z.string()),
     filter: z.object({ banks: z.array(z.string()).meta({ description: "Bank slugs" }) }),
     payments_count: z.number().int(),
+    schedule: z
+      .object({ interval: z.string(), start_date: z.string().nullable(), end_date: z.string().nullable(), count: z.number().int().nullable(), day_of_month: z.number().int().nullable() })
+      .nullable()
+      .meta({ description: "A recurring link's schedule (null for one-time links)" }),
+    schedule_description: z.string().nullable().meta({ description: "A recurring link's charges in words, as its page states them" }),
     owner: z.string(),
     env: WireEnv,
     created_at: Ts,

@@ -16,6 +16,7 @@ import { AUTHORISATION_CHECK_MS, paymentLeaseMs, REQUERY_BASE_MS } from "./timin
 import type { ConsentRow, PaymentRow, PayoutRow, RefundRow } from "./types.js";
 import { consentView, paymentView, payoutView, refundView } from "./views.js";
 import type { Trx } from "../core/db.js";
+import { followConsent } from "../mandates/standing.js";
 
 /**
  * How payments, refunds, payouts and consents change state: each one's machine (domain.ts) bound
@@ -303,7 +304,11 @@ export const consentStore: MachineStore<ConsentState, ConsentRow, AppContext, Tr
   stateColumn: "status",
   history: STATE_TRANSITIONS,
   onEnter: { active: (trx, e) => enqueueExecuteForConsent(trx, e.row.id, e.at), revoked: (trx, e) => enqueueExecuteForConsent(trx, e.row.id, e.at) },
-  afterEnter: (trx, e) => emitConsentEvent(trx, e.row, e.at),
+  afterEnter: async (trx, e) => {
+    await emitConsentEvent(trx, e.row, e.at);
+    // Its standing mandate follows (mandate.active, or rejected/revoked).
+    await followConsent(trx, e.ctx, e.row);
+  },
 });
 
 export async function emitConsentEvent(trx: Trx, row: ConsentRow, now: Date): Promise<void> {

@@ -10,7 +10,7 @@ import { OkroError } from "../core/errors.js";
 import { kobo } from "../lib/kobo.js";
 import { defaultCompanyAccount, requireCompanyAccount } from "../payments/company-accounts.js";
 import { isCancellable, isFinal, wireStatus, type PaymentState } from "../payments/domain.js";
-import { getLink, linkProblem, markLinkUsed } from "../payments/links.js";
+import { describeLinkSchedule, getLink, linkProblem, markLinkUsed } from "../payments/links.js";
 import { authorisePayment, cancelPayment, createAuthorisedPayment, getPayment } from "../payments/service.js";
 import { isSupportedCurrency, type PaymentRow, type Scope } from "../payments/types.js";
 import { normalizeProducts, wireEnv } from "../platform/domain.js";
@@ -83,7 +83,8 @@ export interface PaymentSettings {
   note: string | null;
   /** The company account credited. */
   account_to_credit: string;
-  link: { id: string; short_url: string; name: string; reusable: boolean } | null;
+  /** `recurring`: a recurring link's charges in words (links.ts describeLinkSchedule), for its page. */
+  link: { id: string; short_url: string; name: string; reusable: boolean; recurring?: string | null } | null;
   /** Quick Pay: the stored account to debit. */
   quick_pay: { customer_id: string; account_id: string; bank_id: string; nuban: string; type: string } | null;
 }
@@ -170,7 +171,7 @@ async function paymentSettingsOf(ctx: AppContext, known: ModeOpening): Promise<P
     currency,
     note,
     account_to_credit: accountToCredit,
-    link: link ? { id: link.id, short_url: link.short_url, name: link.name, reusable: link.reusable } : null,
+    link: link ? { id: link.id, short_url: link.short_url, name: link.name, reusable: link.reusable, ...recurringWords(link) } : null,
     quick_pay: quickPay,
   };
 }
@@ -183,7 +184,7 @@ export function sessionPayment(p: PaymentSettings, merchant: string, banks: read
     currency: p.currency,
     note: p.note,
     merchant,
-    link: p.link ? { short_url: p.link.short_url, name: p.link.name, reusable: p.link.reusable } : null,
+    link: p.link ? { short_url: p.link.short_url, name: p.link.name, reusable: p.link.reusable, ...(p.link.recurring ? { recurring: p.link.recurring } : {}) } : null,
   };
   const qp = p.quick_pay;
   const bank = qp ? banks.find((b) => b.id === qp.bank_id) : undefined;
@@ -640,3 +641,9 @@ export const paymentMode: WidgetMode = {
   describe: (settings, merchant, banks) => ({ payment: sessionPayment(settings as PaymentSettings, merchant, banks) }),
   beforeLogin: (ctx, session) => releasePaymentForLogin(ctx, session),
 };
+
+/** A recurring link's charges in words, only for recurring links (one-time links' shape is unchanged). */
+function recurringWords(link: Parameters<typeof describeLinkSchedule>[0]): { recurring?: string } {
+  const words = describeLinkSchedule(link);
+  return words ? { recurring: words } : {};
+}

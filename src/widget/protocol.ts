@@ -127,7 +127,8 @@ export interface SessionPayment {
   /** Who is paid (the review screen's "To"). */
   merchant: string;
   /** The payment link being paid, when the session came from one. */
-  link: { short_url: string; name: string; reusable: boolean } | null;
+  /** `recurring`: a recurring link's charges in words ("NGN 150.00 every month, …"); null otherwise. */
+  link: { short_url: string; name: string; reusable: boolean; recurring?: string | null } | null;
   /** Quick Pay: the account to debit and its bank, known before any login. */
   quick_pay?: { account: ReturningAccount; bank: WidgetBank };
 }

@@ -62,7 +62,8 @@ describe("okra-node 0.2.0's authorisation methods against Okro", () => {
     expect(planned.authorization).toMatchObject({ _id: id, status: "active", amount: 20_000, duration: { startDate: "2027-04-05", endDate: "2027-09-30", interval: "monthly" }, disconnect: false });
     expect(planned.upcoming.map((u: { date: string }) => u.date)).toEqual(["2027-04-05", "2027-05-05", "2027-06-05"]);
 
-    const all = await sdk.getPayAutherizations();
+    // The account's payment consent is an authorization too (its standing mandate): ask for more than okra-node's default page of 1.
+    const all = await sdk.getPayAutherizations({ page: 1, limit: 10 });
     expect(all.authorizations.map((a: { _id: string }) => a._id)).toContain(id);
     const mine = await sdk.getPayAutherizations({ customer: link.linked.customerId });
     expect(mine.authorizations.every((a: { customer: string }) => a.customer === link.linked.customerId)).toBe(true);

@@ -6,7 +6,7 @@ import { kobo } from "../../src/lib/kobo.js";
 import { MANDATE_JOBS } from "../../src/mandates/charges.js";
 import { PAYMENT_JOBS } from "../../src/payments/jobs.js";
 import { lagosDate } from "../../src/mandates/schedule.js";
-import { authoriseMandate } from "../../src/mandates/service.js";
+import { authoriseMandate, payRecurringLink } from "../../src/mandates/service.js";
 import { grantConsent } from "../../src/payments/consents.js";
 import { bearer } from "../harness.js";
 import { activeConsent, consentDue, expectSoundLedger, newCompany, openWorld, type Company, type World } from "../payments/engine-world.js";
@@ -208,6 +208,91 @@ describe("recurring payments: pay/initiate with type recurring", () => {
   });
 });
 
+describe("payment consents are mandates", () => {
+  it("a consent's standing mandate follows it to active; cancelled or paused it refuses one-off debits; consenting again gives a new one", async () => {
+    w.clock.set(new Date("2027-02-01T09:00:00Z"));
+    const c = await newCompany(w);
+    await c.faults({ mandateActivationDelayMs: 0 });
+    const consent = await grantConsent(w.h.ctx, c.scope, { accountId: c.account.id, bankSession: await c.freshSession(), authorization: { pin: new Secret(SANDBOX_PAYMENT_AUTH.pin) }, maxAmount: kobo(50_000) });
+    expect(consent.status).toBe("active");
+    const api = (path: string, body: unknown) => w.h.request({ method: "POST", url: `/v2${path}`, headers: bearer(c.tenant.sandbox.secret_key), payload: body as Record<string, unknown> });
+    const listed = (await api("/mandates/list", { customer: c.account.customerId })).json().data.mandates;
+    expect(listed).toHaveLength(1);
+    expect(listed[0]).toMatchObject({ status: "active", debit_type: "variable", max_per_charge: 50_000, max_total: null, schedule: null, account: c.account.id });
+    expect(listed[0].description).toContain("at most NGN 500.00 per charge");
+    const id = listed[0]._id as string;
+    expect((await mandateEvents(c, id)).map((e) => e.type)).toEqual(["mandate.active"]);
+
+    // Debits are checked against it: its cap per charge, its state.
+    expect((await api("/pay/initiate", { account_to_debit: c.account.id, amount: 50_001 })).json()).toMatchObject({ status: "error", data: { reason: "above_consent_limit" } });
+    expect((await api("/pay/initiate", { account_to_debit: c.account.id, amount: 1_000 })).statusCode).toBe(200);
+    expect((await api("/mandates/pause", { id })).statusCode).toBe(200);
+    const paused = await api("/pay/initiate", { account_to_debit: c.account.id, amount: 1_000 });
+    expect([paused.statusCode, paused.json().message.split(":")[0], paused.json().data.reason]).toEqual([422, "account_to_debit", "no_consent"]);
+    expect((await api("/mandates/resume", { id })).statusCode).toBe(200);
+    expect((await api("/mandates/cancel", { id })).statusCode).toBe(200);
+    const cancelled = await api("/pay/initiate", { account_to_debit: c.account.id, amount: 1_000 });
+    expect([cancelled.statusCode, cancelled.json().message]).toEqual([422, expect.stringContaining("withdrawn or cancelled")]);
+
+    // The customer consents again (the widget): the same bank consent, a new standing mandate.
+    const again = await grantConsent(w.h.ctx, c.scope, { accountId: c.account.id, bankSession: await c.freshSession(), authorization: { pin: new Secret(SANDBOX_PAYMENT_AUTH.pin) } });
+    expect(again.id).toBe(consent.id);
+    const now = (await api("/mandates/list", { customer: c.account.customerId, status: "active" })).json().data.mandates;
+    expect(now.map((m: { _id: string }) => m._id)).not.toContain(id);
+    expect(now).toHaveLength(1);
+    expect((await api("/pay/initiate", { account_to_debit: c.account.id, amount: 1_000 })).statusCode).toBe(200);
+  });
+
+  it("a consent the bank activates later: its mandate waits for the bank, then is active", async () => {
+    w.clock.set(new Date("2027-02-01T09:00:00Z"));
+    const c = await newCompany(w);
+    await c.faults({ mandateActivationDelayMs: 60 * 60_000 });
+    const consent = await grantConsent(w.h.ctx, c.scope, { accountId: c.account.id, bankSession: await c.freshSession(), authorization: { pin: new Secret(SANDBOX_PAYMENT_AUTH.pin) } });
+    expect(consent.status).toBe("pending");
+    const standing = () => w.h.ctx.db.selectFrom("mandates").selectAll().where("consent_id", "=", consent.id).where("source", "=", "consent").executeTakeFirstOrThrow();
+    expect((await standing()).state).toBe("awaiting_bank");
+    const runner = c.worker();
+    w.clock.advance(61 * 60_000);
+    await runner.runOnce();
+    expect((await standing()).state).toBe("active");
+    expect((await mandateEvents(c, (await standing()).id)).map((e) => e.type)).toEqual(["mandate.active"]);
+  });
+});
+
+describe("recurring payment links", () => {
+  it("pay/link/create with type recurring states its schedule in words; paying it sets up the link's mandate, charges the first cycle and uses the link", async () => {
+    const { c, runner, api } = await setUp("2027-02-01T09:00:00Z");
+    await w.h.request({ method: "POST", url: "/v2/pay/accounts/create", headers: bearer(c.tenant.sandbox.secret_key), payload: {} });
+    const created = await api("/pay/link/create", { name: "Gym monthly", amount: 15_000, currency: "NGN", type: "recurring", schedule: { interval: "monthly", count: 3 }, support_email: "gym@example.com" });
+    expect(created.statusCode, created.body).toBe(200);
+    const link = created.json().data.link;
+    expect(link).toMatchObject({ type: "recurring", amount: 15_000, schedule: { interval: "monthly", start_date: null, end_date: null, count: 3, day_of_month: null } });
+    expect(link.schedule_description).toBe("NGN 150.00 every month, starting the day you pay, 3 times");
+    const dated = (await api("/pay/link/create", { name: "Rent", amount: 500_000, type: "recurring", schedule: { interval: "monthly", startDate: "2027/03/31", endDate: "2027-12-31" }, support_email: "rent@example.com" })).json().data.link;
+    expect(dated.schedule_description).toBe("NGN 5,000.00 every month on the 31st (the last day in shorter months), starting 2027-03-31, until 2027-12-31");
+
+    const paid = await payRecurringLink(w.h.ctx, c.scope, link._id, { accountId: c.account.id, bankSession: await c.freshSession(), authorization: { pin: new Secret(SANDBOX_PAYMENT_AUTH.pin) } });
+    expect(paid.mandate).toMatchObject({ state: "active", source: "link", link_id: link._id, debit_type: "fixed", amount: 15_000n, interval: "monthly", count: 3, start_date: "2027-02-01" });
+    expect(paid.first).toMatchObject({ kind: "charged" });
+    expect((await api("/pay/link/get", { id: link._id })).json().data.link).toMatchObject({ status: "used", payments_count: 1 });
+    // Used: a second payer is refused, and nothing more is set up.
+    await expect(payRecurringLink(w.h.ctx, c.scope, link._id, { accountId: c.account.id, bankSession: await c.freshSession(), authorization: { pin: new Secret(SANDBOX_PAYMENT_AUTH.pin) } })).rejects.toMatchObject({ field: "payment_link" });
+    await at(c, runner, "2027-03-01T09:00:00Z");
+    await at(c, runner, "2027-04-01T09:00:00Z");
+    const rows = await charges(c, paid.mandate.id);
+    expect(rows.map((r) => [r.mandate_cycle, lagosDate(r.created_at), TAKEN.has(r.state)])).toEqual([
+      [0, "2027-02-01", true],
+      [1, "2027-03-01", true],
+      [2, "2027-04-01", true],
+    ]);
+    expect((await api("/mandates/get", { id: paid.mandate.id })).json().data.mandate.status).toBe("expired");
+    // A one-time link is not a recurring one.
+    const once = (await api("/pay/link/create", { name: "Once", amount: 1_000, support_email: "o@example.com" })).json().data.link;
+    expect(once).toMatchObject({ schedule: null, schedule_description: null });
+    await expect(payRecurringLink(w.h.ctx, c.scope, once._id, { accountId: c.account.id, bankSession: await c.freshSession(), authorization: { pin: new Secret(SANDBOX_PAYMENT_AUTH.pin) } })).rejects.toMatchObject({ field: "payment_link" });
+  });
+});
+
 describe("count-bounded schedules", () => {
   it("a schedule of 3 weekly charges is expired after its last charge, with mandate.expired saying the schedule completed, and charges nothing more", async () => {
     const { c, runner, api } = await setUp("2027-04-05T08:00:00Z");
@@ -354,7 +439,15 @@ describe("Okra's pay/authorization/* and Okro's mandates/*", () => {
     expect((await api("/pay/authorization/getByCustomer", { customer: c.account.customerId })).json().data.authorizations.map((a: { _id: string }) => a._id)).toContain(mandate._id);
     expect((await api("/pay/authorization/getByOptions", { options: { plan: "gold" } })).json().data.authorizations.map((a: { _id: string }) => a._id)).toEqual([mandate._id]);
     expect((await api("/pay/authorization/getByCustomer", { options: { reference: "gym-001" } })).json().data.authorizations).toHaveLength(1);
-    expect((await api("/mandates/list", { status: "active", customer: c.account.customerId })).json().data.pagination.totalDocs).toBe(1);
+    // This one, and the customer's payment consent as a mandate (its standing mandate).
+    const listed = (await api("/mandates/list", { status: "active", customer: c.account.customerId })).json().data;
+    expect(listed.pagination.totalDocs).toBe(2);
+    expect(listed.mandates.map((m: { _id: string; debit_type: string; max_per_charge: number }) => [m._id === mandate._id, m.debit_type])).toEqual(
+      expect.arrayContaining([
+        [true, "variable"],
+        [false, "variable"],
+      ]),
+    );
 
     // Reauth: only once it ended; a fresh mandate with the same terms, awaiting the customer.
     expect((await api("/pay/authorization/reauth", { authorization: mandate._id })).statusCode).toBe(409);
@@ -386,7 +479,8 @@ describe("Okra's pay/authorization/* and Okro's mandates/*", () => {
     expect([recurring.statusCode, recurring.json().message.split(":")[0]]).toEqual([400, "schedule.endDate"]);
     expect((await api("/pay/initiate", { account_to_debit: c.account.id, amount: 100, type: "recurring" })).statusCode).toBe(400);
     expect((await api("/pay/initiate", { account_to_debit: c.account.id, amount: 100, type: "recurring", schedule: { interval: "fortnightly" } })).statusCode).toBe(400);
-    const written = await w.h.ctx.db.selectFrom("mandates").select("id").where("company_id", "=", c.tenant.id).execute();
+    // Nothing but the payment consent's standing mandate (from setUp).
+    const written = await w.h.ctx.db.selectFrom("mandates").select("id").where("company_id", "=", c.tenant.id).where("source", "<>", "consent").execute();
     expect(written).toEqual([]);
     expect(await w.h.ctx.db.selectFrom("payments").select("id").where("company_id", "=", c.tenant.id).execute()).toEqual([]);
   });

@@ -628,7 +628,10 @@ describe("payment links", () => {
     await bad({ support_email: undefined }, 400, /^support_email: is required/);
     await bad({ support_email: "not-an-email" }, 400, /^support_email: /);
     await bad({ name: "" }, 400, /^name: /);
-    await bad({ type: "recurring" }, 422, /^type: recurring payment links are not available yet/);
+    await bad({ type: "recurring" }, 400, /^schedule: required for recurring links/);
+    await bad({ type: "recurring", amount: null, schedule: { interval: "monthly" } }, 400, /^amount: a recurring link charges a fixed amount/);
+    await bad({ type: "recurring", schedule: { interval: "monthly", startDate: "2027-03-01", endDate: "2027-02-01" } }, 400, /^schedule\.endDate: /);
+    await bad({ schedule: { interval: "monthly" } }, 400, /^schedule: only for recurring links/);
     await bad({ currency: "GHS" }, 422, /^currency: /);
     await bad({ countries: ["GH"] }, 400, /^countries/);
     await bad({ expires_at: new Date(clock.now().getTime() - 1_000).toISOString() }, 422, /^expires_at: must be in the future/);

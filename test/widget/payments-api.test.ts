@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { kobo } from "../../src/lib/kobo.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/lib/clock.js";
 import { sha256Hex } from "../../src/lib/secrets.js";
@@ -462,6 +463,13 @@ describe("Quick Pay", () => {
 });
 
 describe("payment links", () => {
+  it("a recurring link's page states its charges in words (one-time links' shape is unchanged)", async () => {
+    const t = await merchant("Recurring Link Co");
+    const link = await paymentLink(h.ctx, t, { type: "recurring", amount: kobo(500_000), schedule: { interval: "monthly", start_date: null, end_date: null, count: 12, day_of_month: 1 } });
+    const w = new W(expectSuccess<CreateSessionResponse>(await widget.inject({ method: "POST", url: "/api/sessions", payload: { payment_link: link.short_url } })));
+    expect(w.s.payment?.link).toEqual({ short_url: link.short_url, name: "Lagos Marathon entry", reusable: false, recurring: "NGN 5,000.00 every month on day 1, starting the day you pay, 12 times" });
+  });
+
   it("pays a single-use link once: the session takes the link's amount and note, and the link is then used", async () => {
     const t = await merchant("Link Co");
     const link = await paymentLink(h.ctx, t);

@@ -6,7 +6,8 @@ import { sql, type Kysely } from "kysely";
 //    gives in the widget, capped per debit) gets its mandate, `source = 'consent'`: variable, no
 //    total cap, `max_per_charge` = the consent's `max_amount`, open-ended, no schedule. Its state
 //    follows the consent's: pending → awaiting_bank, active → active, revoked → revoked. One per
-//    consent (unique index); new consents get theirs when granted (src/payments/consents.ts).
+//    live consent (unique index; a withdrawn one is replaced when the customer consents again);
+//    new consents get theirs when granted (src/mandates/standing.ts).
 //    The id is derived from the consent's (md5, 24 hex like every id), so a re-run finds it.
 // 2. `notice_days`: a pre-debit notice (`mandate.charge_upcoming`) this many days before each
 //    scheduled charge; 0 = none.
@@ -19,7 +20,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     ALTER TABLE mandates ADD COLUMN notice_days integer NOT NULL DEFAULT 3 CHECK (notice_days BETWEEN 0 AND 30);
     ALTER TABLE mandates ADD COLUMN retry_balance_check boolean NOT NULL DEFAULT true;
     ALTER TABLE mandates ADD COLUMN link_id text;
-    CREATE UNIQUE INDEX mandates_standing_consent ON mandates (consent_id) WHERE source = 'consent';
+    CREATE UNIQUE INDEX mandates_standing_consent ON mandates (consent_id) WHERE source = 'consent' AND state IN ('awaiting_bank', 'active', 'paused');
     ALTER TABLE payment_links ADD COLUMN schedule jsonb;
 
     INSERT INTO mandates (
@@ -38,6 +39,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       CASE WHEN c.status = 'revoked' THEN c.updated_at END,
       c.created_at, c.updated_at
     FROM payment_consents c
+    JOIN companies co ON co.id = c.company_id
     WHERE NOT EXISTS (SELECT 1 FROM mandates m WHERE m.consent_id = c.id AND m.source = 'consent');
 
     INSERT INTO state_transitions (object_type, object_id, from_state, to_state, actor, reason, detail, at)

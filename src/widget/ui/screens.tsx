@@ -694,6 +694,12 @@ export function PayIntro(props: {
             <dd>{description}</dd>
           </div>
         )}
+        {payment.link?.recurring && (
+          <div>
+            <dt>Repeats</dt>
+            <dd class="recurring">{payment.link.recurring}</dd>
+          </div>
+        )}
         {fixed !== null && (
           <div>
             <dt>Amount</dt>

@@ -1,0 +1,139 @@
+import type { Selectable } from "kysely";
+import type { Executor, Trx } from "../core/db.js";
+import type { AppContext } from "../context.js";
+import { appendHistory } from "../core/machine.js";
+import type { Scope } from "../core/tenancy.js";
+import type { PaymentConsentsTable } from "../db/schema.js";
+import { newId } from "../lib/ids.js";
+import { DEFAULT_RETRY_POLICY, mandateMachine } from "./domain.js";
+import { lagosDate } from "./schedule.js";
+import { insertMandate, type MandateRow } from "./store.js";
+import { mandateStore, moveMandate } from "./transitions.js";
+
+/**
+ * The standing mandate of a payment consent (decision 0016, migration 0023): the "pay later"
+ * authority a customer gives in the widget is a mandate too — `source: consent`, variable, no total
+ * cap, `max_per_charge` = the consent's per-debit limit, open-ended, no schedule — so it is listed,
+ * paused, cancelled or withdrawn like any other, and one-off debits (`pay/initiate`, bulk rows) are
+ * checked against it. The consent stays the bank side (its bank mandate, activation checks and
+ * execution); this mandate follows it: created with it (no event, as the consent's creation has
+ * none), `active` when it activates, `rejected` or `revoked` when it is revoked, removed with it
+ * when the bank refused it outright. At most one live standing mandate per consent (unique index).
+ *
+ * Called by the payments engine (consents.ts, transitions.ts); imports nothing of it.
+ */
+
+type ConsentRow = Selectable<PaymentConsentsTable>;
+
+const LIVE = ["awaiting_bank", "active", "paused"] as const;
+
+/** The consent's live standing mandate, if any (locked when `trx` is a transaction and `lock`). */
+export async function standingMandateOf(db: Executor, consentId: string): Promise<MandateRow | undefined> {
+  return db.selectFrom("mandates").selectAll().where("consent_id", "=", consentId).where("source", "=", "consent").where("state", "in", LIVE).executeTakeFirst();
+}
+
+/**
+ * Creates the consent's standing mandate (`awaiting_bank`, or `active` with `mandate.active` when
+ * the consent already is) unless it has a live one; returns the live one.
+ */
+export async function ensureStandingMandate(trx: Trx, ctx: AppContext, consent: ConsentRow, actor: "customer" | "worker" = "customer"): Promise<MandateRow> {
+  const existing = await standingMandateOf(trx, consent.id);
+  if (existing) return existing;
+  const now = ctx.clock.now();
+  const row = await insertMandate(trx, {
+    id: newId(now),
+    company_id: consent.company_id,
+    env: consent.env,
+    customer_id: consent.customer_id,
+    account_id: consent.account_id,
+    bank_id: consent.bank_id,
+    consent_id: consent.id,
+    state: "awaiting_bank",
+    state_reason: "payment_consent",
+    source: "consent",
+    debit_type: "variable",
+    currency: consent.currency,
+    max_per_charge: consent.max_amount,
+    start_date: lagosDate(now),
+    purpose: "Payment consent",
+    retry_attempts: DEFAULT_RETRY_POLICY.attempts,
+    retry_spacing_hours: DEFAULT_RETRY_POLICY.spacingHours,
+    authorised_at: now,
+    created_at: now,
+    updated_at: now,
+  });
+  await appendHistory(trx, mandateStore, { object: "mandate", id: row.id, from: null, to: row.state, actor, reason: "payment_consent", detail: { consent: consent.id }, at: now });
+  if (consent.status === "active") return (await followConsent(trx, ctx, consent, row)) ?? row;
+  return row;
+}
+
+/**
+ * After the consent moved: its standing mandate follows (active ← active; revoked → `rejected` if
+ * it never activated, else `revoked`). Each move emits `mandate.<state>`.
+ */
+export async function followConsent(trx: Trx, ctx: AppContext, consent: ConsentRow, known?: MandateRow): Promise<MandateRow | undefined> {
+  const m = known ?? (await standingMandateOf(trx, consent.id));
+  if (!m || mandateMachine.isTerminal(m.state)) return m;
+  if (consent.status === "active" && m.state === "awaiting_bank") {
+    return moveMandate(trx, ctx, m, "active", { actor: "bank", reason: "bank_activated", set: { activated_at: ctx.clock.now() } });
+  }
+  if (consent.status === "revoked") {
+    return moveMandate(trx, ctx, m, m.state === "awaiting_bank" ? "rejected" : "revoked", { actor: "bank", reason: m.state === "awaiting_bank" ? "bank_rejected" : "bank_authority_ended" });
+  }
+  return m;
+}
+
+/** Removes the standing mandate of a consent the bank refused at creation, with its history (nobody saw either). */
+export async function deleteStandingMandate(trx: Trx, consentId: string): Promise<void> {
+  const rows = await trx.selectFrom("mandates").select("id").where("consent_id", "=", consentId).where("source", "=", "consent").execute();
+  if (rows.length === 0) return;
+  const ids = rows.map((r) => r.id);
+  await trx.deleteFrom("state_transitions").where("object_type", "=", "mandate").where("object_id", "in", ids).execute();
+  await trx.deleteFrom("mandates").where("id", "in", ids).execute();
+}
+
+export interface DebitAuthority {
+  accountId: string;
+  consentId: string;
+  /** The live standing mandate (null: none). */
+  mandateId: string | null;
+  /** Whether a one-off debit may go: the standing mandate is awaiting the bank or active. */
+  open: boolean;
+  /** Why not, when not: `paused` or `withdrawn` (cancelled, by the company or the payer). */
+  closed: "paused" | "withdrawn" | null;
+  /** The per-debit limit (kobo). */
+  maxPerCharge: bigint;
+}
+
+/**
+ * What one-off debits of these accounts are checked against: each account's live consent read
+ * through its standing mandate. A consent whose standing mandate ended (cancelled, withdrawn by the
+ * payer) is closed; a paused one too. A consent that never had one (written before migration 0023
+ * by something that bypasses grantConsent) is read as before: its own limit.
+ */
+export async function debitAuthorities(db: Executor, scope: Scope, accountIds: readonly string[]): Promise<Map<string, DebitAuthority>> {
+  const out = new Map<string, DebitAuthority>();
+  if (accountIds.length === 0) return out;
+  const rows = await db
+    .selectFrom("payment_consents as c")
+    .leftJoin("mandates as m", (j) => j.onRef("m.consent_id", "=", "c.id").on("m.source", "=", "consent"))
+    .select(["c.id as consent_id", "c.account_id", "c.max_amount", "m.id as mandate_id", "m.state", "m.max_per_charge"])
+    .where("c.company_id", "=", scope.companyId)
+    .where("c.env", "=", scope.env)
+    .where("c.status", "<>", "revoked")
+    .where("c.account_id", "in", accountIds)
+    .execute();
+  for (const r of rows) {
+    const prev = out.get(r.account_id);
+    const live = r.state !== null && (LIVE as readonly string[]).includes(r.state);
+    if (prev?.mandateId && !live) continue; // a live one was found already
+    if (live) {
+      out.set(r.account_id, { accountId: r.account_id, consentId: r.consent_id, mandateId: r.mandate_id, open: r.state !== "paused", closed: r.state === "paused" ? "paused" : null, maxPerCharge: r.max_per_charge ?? r.max_amount });
+    } else if (r.mandate_id !== null) {
+      out.set(r.account_id, { accountId: r.account_id, consentId: r.consent_id, mandateId: null, open: false, closed: "withdrawn", maxPerCharge: r.max_amount });
+    } else if (!prev) {
+      out.set(r.account_id, { accountId: r.account_id, consentId: r.consent_id, mandateId: null, open: true, closed: null, maxPerCharge: r.max_amount });
+    }
+  }
+  return out;
+}
