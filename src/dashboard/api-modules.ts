@@ -6,6 +6,7 @@ import { publicDashboardRoutes } from "./public-routes.js";
 import { teamRoutes } from "./team-routes.js";
 import { dashboardMoneyRoutes } from "./money-routes.js";
 import { dashboardPaymentRoutes } from "./payments-routes.js";
+import { dashboardMandateRoutes } from "./mandates-routes.js";
 
 /**
  * The dashboard JSON API's feature modules. Each is registered under `/dashboard/api` inside the
@@ -25,6 +26,9 @@ export const dashboardApiModules: DashboardApiModule[] = [
   // Payments, links, money, sandbox tools (wt-dash2): add below.
   dashboardPaymentRoutes,
   dashboardMoneyRoutes,
+
+  // Mandates, bulk uploads, customers (wt-pages).
+  dashboardMandateRoutes,
 ];
 
 /** Modules that need no session (CSRF guard still applies; rate-limit with `authLimit`). List them in test/security/dashboard-security.test.ts's PUBLIC_DASHBOARD_ROUTES. */
