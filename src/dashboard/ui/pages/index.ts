@@ -10,6 +10,7 @@ import { linkPages } from "./links.js";
 import { moneyPages } from "./money.js";
 import { paymentPages } from "./payments.js";
 import { sandboxPages } from "./sandbox.js";
+import { mandatePages } from "./mandates.js";
 
 /**
  * Every dashboard page. Add yours: a file in this folder exporting `PageDef[]`, one import and
@@ -30,4 +31,7 @@ export const pages: PageDef[] = [
   ...linkPages,
   ...moneyPages,
   ...sandboxPages,
+
+  // Mandates, bulk uploads, customers (wt-pages).
+  ...mandatePages,
 ];
