@@ -12,9 +12,10 @@ import { DESKTOP, PHONE, check, navigate } from "./dashboard-helpers.js";
 /**
  * The mandates pages as a merchant uses them, in Chromium at 360 and 1280 px with axe: the list,
  * its status filter kept in the URL, a mandate's page with its terms in words, upcoming charges and
- * a charge linking to its payment, and pausing it behind a confirmation.
+ * a charge linking to its payment, and pausing it behind a confirmation; then the customers list,
+ * its search kept in the URL, and the customer's page with their accounts, mandates and payments.
  */
-describe.skipIf(!chromiumPath)("the dashboard's mandates (Chromium)", () => {
+describe.skipIf(!chromiumPath)("the dashboard's mandates and customers (Chromium)", () => {
   let h: Harness;
   let browser: Browser;
   let base: string;
@@ -43,8 +44,8 @@ describe.skipIf(!chromiumPath)("the dashboard's mandates (Chromium)", () => {
     );
     await h.ctx.db.updateTable("mandates").set({ state: "active" }).where("id", "=", row.id).execute();
     const charge = await paymentFixture(h, tenant, "sandbox", { amount: 500_000 });
-    await h.ctx.db.updateTable("payments").set({ mandate_id: row.id, mandate_cycle: 0, charge_attempt: 1 }).where("id", "=", charge.paymentId).execute();
-    return { id: row.id, paymentId: charge.paymentId };
+    await h.ctx.db.updateTable("payments").set({ mandate_id: row.id, mandate_cycle: 0, charge_attempt: 1, customer_id: data.customerId }).where("id", "=", charge.paymentId).execute();
+    return { id: row.id, paymentId: charge.paymentId, customerId: data.customerId };
   }
 
   for (const viewport of [PHONE, DESKTOP]) {
@@ -104,6 +105,25 @@ describe.skipIf(!chromiumPath)("the dashboard's mandates (Chromium)", () => {
       await page.getByRole("table", { name: "Charges of this mandate" }).getByRole("link", { name: "₦5,000.00" }).click();
       await page.getByRole("heading", { name: "Payment ₦5,000.00" }).waitFor();
       expect(new URL(page.url()).pathname).toBe(`/dashboard/payments/${mandate.paymentId}`);
+
+      // Customers: the search is kept in the URL; a customer's page shows their accounts, mandates and payments.
+      await navigate(page, "Customers");
+      await page.getByRole("heading", { level: 1, name: "Customers" }).waitFor();
+      // The mandate's customer and the one the payment fixture linked.
+      await page.getByText("2 customers", { exact: true }).waitFor();
+      await check(page, "customers", "list");
+      await page.getByRole("searchbox", { name: "Search" }).fill("nobody here");
+      await page.getByRole("button", { name: "Search", exact: true }).click();
+      await page.getByText("No customers match.").waitFor();
+      expect(new URL(page.url()).searchParams.get("q")).toBe("nobody here");
+      await page.getByRole("searchbox", { name: "Search" }).fill(mandate.customerId);
+      await page.getByRole("button", { name: "Search", exact: true }).click();
+      await page.getByRole("link", { name: "Owned Customer" }).click();
+      await page.getByRole("heading", { level: 1, name: "Owned Customer" }).waitFor();
+      await page.getByRole("table", { name: "Mandates of this customer" }).getByText("paused").waitFor();
+      await page.getByRole("table", { name: "Latest payments of this customer" }).getByRole("link", { name: "₦5,000.00" }).waitFor();
+      await expect(page.getByRole("table", { name: "Linked accounts" }).getByRole("row").count()).resolves.toBeGreaterThan(1);
+      await check(page, "customers", "detail");
       await context.close();
     }, 60_000);
   }

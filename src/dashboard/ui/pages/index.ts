@@ -11,6 +11,7 @@ import { moneyPages } from "./money.js";
 import { paymentPages } from "./payments.js";
 import { sandboxPages } from "./sandbox.js";
 import { mandatePages } from "./mandates.js";
+import { customerPages } from "./customers.js";
 
 /**
  * Every dashboard page. Add yours: a file in this folder exporting `PageDef[]`, one import and
@@ -34,4 +35,5 @@ export const pages: PageDef[] = [
 
   // Mandates, bulk uploads, customers (wt-pages).
   ...mandatePages,
+  ...customerPages,
 ];
