@@ -8,6 +8,7 @@ import { dashboardMoneyRoutes } from "./money-routes.js";
 import { dashboardPaymentRoutes } from "./payments-routes.js";
 import { dashboardMandateRoutes } from "./mandates-routes.js";
 import { dashboardCustomerRoutes } from "./customers-routes.js";
+import { dashboardBulkRoutes } from "./bulk-routes.js";
 
 /**
  * The dashboard JSON API's feature modules. Each is registered under `/dashboard/api` inside the
@@ -31,6 +32,7 @@ export const dashboardApiModules: DashboardApiModule[] = [
   // Mandates, bulk uploads, customers (wt-pages).
   dashboardMandateRoutes,
   dashboardCustomerRoutes,
+  dashboardBulkRoutes,
 ];
 
 /** Modules that need no session (CSRF guard still applies; rate-limit with `authLimit`). List them in test/security/dashboard-security.test.ts's PUBLIC_DASHBOARD_ROUTES. */
