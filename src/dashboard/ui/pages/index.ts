@@ -12,6 +12,7 @@ import { paymentPages } from "./payments.js";
 import { sandboxPages } from "./sandbox.js";
 import { mandatePages } from "./mandates.js";
 import { customerPages } from "./customers.js";
+import { bulkPages } from "./bulk.js";
 
 /**
  * Every dashboard page. Add yours: a file in this folder exporting `PageDef[]`, one import and
@@ -36,4 +37,5 @@ export const pages: PageDef[] = [
   // Mandates, bulk uploads, customers (wt-pages).
   ...mandatePages,
   ...customerPages,
+  ...bulkPages,
 ];
