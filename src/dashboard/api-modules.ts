@@ -9,6 +9,9 @@ import { dashboardPaymentRoutes } from "./payments-routes.js";
 import { dashboardWebhookRoutes } from "./webhooks-routes.js";
 import { dashboardRequestLogRoutes } from "./request-log-routes.js";
 import { dashboardWidgetBuilderRoutes } from "./widget-builder-routes.js";
+import { dashboardMandateRoutes } from "./mandates-routes.js";
+import { dashboardCustomerRoutes } from "./customers-routes.js";
+import { dashboardBulkRoutes } from "./bulk-routes.js";
 
 /**
  * The dashboard JSON API's feature modules. Each is registered under `/dashboard/api` inside the
@@ -33,6 +36,10 @@ export const dashboardApiModules: DashboardApiModule[] = [
   dashboardWebhookRoutes,
   dashboardRequestLogRoutes,
   dashboardWidgetBuilderRoutes,
+  // Mandates, bulk uploads, customers (wt-pages).
+  dashboardMandateRoutes,
+  dashboardCustomerRoutes,
+  dashboardBulkRoutes,
 ];
 
 /** Modules that need no session (CSRF guard still applies; rate-limit with `authLimit`). List them in test/security/dashboard-security.test.ts's PUBLIC_DASHBOARD_ROUTES. */

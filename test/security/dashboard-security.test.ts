@@ -11,7 +11,8 @@ import { issueKey } from "../../src/platform/keys.js";
 import { createEndpoint, deleteEndpoint } from "../../src/events/endpoints.js";
 import { emitEvent } from "../../src/events/emit.js";
 import type { NewCompany } from "../../src/platform/companies.js";
-import { linkFixture, paymentFixture } from "./route-registry.js";
+import { accountData, linkFixture, mandateFixture, paymentFixture } from "./route-registry.js";
+import { validateBatch } from "../../src/bulk/service.js";
 import { expectError, expectSuccess, type Answer } from "../http/envelope-assertions.js";
 import { createHarness, type Harness } from "../harness.js";
 import { DashboardClient, PASSWORD, signedUp, uniqueEmail, type InjectResponseExtras } from "../platform/dashboard-client.js";
@@ -188,6 +189,19 @@ interface OwnedObject {
   request(id: string, env: Env): Shape;
   /** The object belongs to one environment, and the route names it: the other one must 404 too. */
   envScoped: boolean;
+  /** The route answers a CSV download (not the JSON envelope) when it succeeds. */
+  csv?: boolean;
+}
+
+/** Success: the JSON envelope, or for a CSV download a 200 text/csv attachment. */
+function expectOk(res: Answer & { headers: Record<string, unknown> }, csv: boolean | undefined): void {
+  if (!csv) {
+    expectSuccess(res);
+    return;
+  }
+  expect(res.statusCode, res.body.slice(0, 300)).toBe(200);
+  expect(String(res.headers["content-type"])).toMatch(/^text\/csv/);
+  expect(String(res.headers["content-disposition"])).toMatch(/^attachment/);
 }
 
 /**
@@ -220,6 +234,33 @@ const OWNED_OBJECTS: Record<string, OwnedObject> = {
   "POST /dashboard/api/payments/review/decline": { what: "payment", create: ownedPayment({ review: true }), request: (payment_id, env) => ({ body: { env, payment_id } }), envScoped: true },
   "GET /dashboard/api/links/:id": { what: "payment link", create: ownedLink, request: (id, env) => ({ params: { id }, query: `env=${env}` }), envScoped: true },
   "POST /dashboard/api/links/disable": { what: "payment link", create: ownedLink, request: (id, env) => ({ body: { env, id } }), envScoped: true },
+  // Mandates, customers and bulk uploads (wt-pages).
+  "GET /dashboard/api/mandates/:id": { what: "mandate", create: ownedMandate("active"), request: (id, env) => ({ params: { id }, query: `env=${env}` }), envScoped: true },
+  "POST /dashboard/api/mandates/pause": { what: "mandate", create: ownedMandate("active"), request: (mandate_id, env) => ({ body: { env, mandate_id, confirm: true } }), envScoped: true },
+  "POST /dashboard/api/mandates/resume": { what: "mandate", create: ownedMandate("paused"), request: (mandate_id, env) => ({ body: { env, mandate_id, confirm: true } }), envScoped: true },
+  "POST /dashboard/api/mandates/cancel": { what: "mandate", create: ownedMandate("active"), request: (mandate_id, env) => ({ body: { env, mandate_id, confirm: true } }), envScoped: true },
+  "GET /dashboard/api/customers/:id": {
+    what: "customer",
+    create: async (companyId, env) => (await accountData(h, { id: companyId, name: "Owner" } as NewCompany, env)).customerId,
+    request: (id, env) => ({ params: { id }, query: `env=${env}` }),
+    envScoped: true,
+  },
+  "GET /dashboard/api/batches/:id": { what: "batch", create: ownedBatch, request: (id, env) => ({ params: { id }, query: `env=${env}` }), envScoped: true },
+  "GET /dashboard/api/batches/:id/errors.csv": { what: "batch", create: ownedBatch, request: (id, env) => ({ params: { id }, query: `env=${env}` }), envScoped: true, csv: true },
+  "GET /dashboard/api/batches/:id/results.csv": { what: "batch", create: ownedBatch, request: (id, env) => ({ params: { id }, query: `env=${env}` }), envScoped: true, csv: true },
+  "POST /dashboard/api/batches/commit": { what: "batch", create: ownedBatch, request: (id, env) => ({ body: { env, id, confirm: true } }), envScoped: true },
+  "POST /dashboard/api/batches/cancel": { what: "batch", create: ownedBatch, request: (id, env) => ({ body: { env, id, confirm: true } }), envScoped: true },
+  "POST /dashboard/api/batches/retry": {
+    what: "batch",
+    create: async (companyId, env) => {
+      const id = await ownedBatch(companyId, env);
+      await h.ctx.db.updateTable("batch_rows").set({ state: "failed", reason: "fixture" }).where("batch_id", "=", id).execute();
+      await h.ctx.db.updateTable("batches").set({ state: "failed", failed_count: 1 }).where("id", "=", id).execute();
+      return id;
+    },
+    request: (id, env) => ({ body: { env, id, confirm: true } }),
+    envScoped: true,
+  },
   // The sandbox tools act on the company's sandbox only: its endpoint is always a sandbox one.
   "POST /dashboard/api/sandbox/webhooks/test": {
     what: "webhook endpoint",
@@ -245,6 +286,20 @@ const OWNED_OBJECTS: Record<string, OwnedObject> = {
   "GET /dashboard/api/request-log": { what: "API key", create: ownedKey, request: (id, env) => ({ query: `env=${env}&key_id=${id}` }), envScoped: false },
   "GET /dashboard/api/events/:id": { what: "event", create: ownedEvent, request: (id, env) => ({ params: { id }, query: `env=${env}` }), envScoped: true },
 };
+
+/** A mandate of `companyId` in `env`, in `state`. */
+function ownedMandate(state: "active" | "paused") {
+  return async (companyId: string, env: Env) => (await mandateFixture(h, { id: companyId, name: "Owner" } as NewCompany, env, state)).id;
+}
+
+/** A `ready` batch of one valid row of `companyId` in `env`. */
+async function ownedBatch(companyId: string, env: Env): Promise<string> {
+  const fixture = await paymentFixture(h, { id: companyId, name: "Owner" } as NewCompany, env);
+  const batch = await h.ctx.db.transaction().execute((trx) =>
+    validateBatch(trx, h.ctx, { companyId, env }, { source: { kind: "json", rows: [{ account_to_debit: fixture.accountId, amount: 100 + Math.floor(Math.random() * 1e6) }] } }),
+  );
+  return batch.id;
+}
 
 /** A payment of `companyId` in `env`, made through the engine (payments fixtures). */
 function ownedPayment(options: { settle?: boolean; review?: boolean } = {}) {
@@ -320,6 +375,10 @@ const VALID_REQUESTS: Record<string, Shape> = {
   "GET /dashboard/api/webhooks": { query: "env=sandbox" },
   "GET /dashboard/api/widget-builder": {},
   "POST /dashboard/api/webhooks/create": { body: { env: "sandbox", url: "http://127.0.0.1:9/security" } },
+  "GET /dashboard/api/mandates": { query: "env=sandbox&status=active,paused" },
+  "GET /dashboard/api/customers": { query: "env=sandbox&q=ada" },
+  "GET /dashboard/api/batches": { query: "env=sandbox" },
+  "POST /dashboard/api/batches/validate": { body: { env: "sandbox", file: "account_to_debit,amount\nnot-an-account,100\n", file_name: "x.csv" } },
 };
 
 /**
@@ -602,7 +661,7 @@ describe.each(PROTECTED.map((route) => [route] as const))("%s", (route) => {
     expect(res.statusCode, res.body.slice(0, 300)).toBeLessThan(500);
     // It is one user's data: no cache may keep it.
     expect(res.headers["cache-control"]).toBe("no-store");
-    if (known) expectSuccess(res);
+    if (known) expectOk(res, OWNED_OBJECTS[route]?.csv);
     else if (res.statusCode >= 400) expectError(res, res.statusCode, res.json().error);
   });
 
@@ -636,7 +695,7 @@ describe.each(PROTECTED.map((route) => [route] as const))("%s", (route) => {
         expect(errorShape(res)).toEqual(errorShape(await send(stranger.client, route, owned.request(MISSING_ID, env))));
         expect(await companyState(owner.companyId)).toEqual(before);
         // The owner still reaches it: the 404 was about who asked.
-        expectSuccess(await send(owner.client, route, owned.request(id, env)));
+        expectOk(await send(owner.client, route, owned.request(id, env)), owned.csv);
       }
     });
 

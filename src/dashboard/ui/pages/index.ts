@@ -14,6 +14,9 @@ import { webhookPages } from "./developers-webhooks.js";
 import { eventPages } from "./developers-events.js";
 import { requestLogPages } from "./developers-requests.js";
 import { appPages } from "./developers-apps.js";
+import { mandatePages } from "./mandates.js";
+import { customerPages } from "./customers.js";
+import { bulkPages } from "./bulk.js";
 
 /**
  * Every dashboard page. Add yours: a file in this folder exporting `PageDef[]`, one import and
@@ -40,4 +43,8 @@ export const pages: PageDef[] = [
   ...eventPages,
   ...requestLogPages,
   ...appPages,
+  // Mandates, bulk uploads, customers (wt-pages).
+  ...mandatePages,
+  ...customerPages,
+  ...bulkPages,
 ];
