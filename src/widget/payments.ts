@@ -344,6 +344,11 @@ export async function createWidgetPayment(ctx: AppContext, session: WidgetSessio
     throw failure("INVALID_FIELD", `amount: this payment is for ${pay.amount} kobo; it cannot be changed`, {}, "amount");
   }
   const amount = pay.amount ?? body.amount!;
+  // A recurring link is paid by a mandate (payRecurringLink), never by one payment: refused here
+  // before any bank call, so no path takes a single payment for it.
+  if (pay.link && (await getLink(ctx.db, scope, pay.link.id, "payment_link")).type === "recurring") {
+    throw failure("UNPROCESSABLE", "payment_link: this is a recurring payment link; it is paid by authorising its mandate, not by a one-time payment", { reason: "recurring_link" }, "payment_link");
+  }
   if (row.step === "done") {
     if (row.payment_id) return paymentAnswer(ctx, session, await sessionPaymentRow(ctx, session, row.payment_id));
     throw conflict("this widget session is finished; close the widget");

@@ -470,6 +470,20 @@ describe("payment links", () => {
     expect(w.s.payment?.link).toEqual({ short_url: link.short_url, name: "Lagos Marathon entry", reusable: false, recurring: "NGN 5,000.00 every month on day 1, starting the day you pay, 12 times" });
   });
 
+  it("never takes a one-time payment for a recurring link: the payment path refuses it naming payment_link, and the link stays open", async () => {
+    const t = await merchant("Recurring Refuse Co");
+    const link = await paymentLink(h.ctx, t, { type: "recurring", amount: kobo(500_000), schedule: { interval: "monthly", start_date: null, end_date: null, count: 12, day_of_month: 1 } });
+    const w = new W(expectSuccess<CreateSessionResponse>(await widget.inject({ method: "POST", url: "/api/sessions", payload: { payment_link: link.short_url } })));
+    const [account] = await w.accounts("okro_good");
+    const refused = expectError(await w.pay(account!.id), 422, "UNPROCESSABLE");
+    expect(refused.data).toMatchObject({ reason: "recurring_link", field: "payment_link" });
+    // Nothing moved: no payment, no debit, and the link can still be paid by its mandate.
+    expect(await h.ctx.db.selectFrom("payments").select("id").where("link_id", "=", link.id).execute()).toHaveLength(0);
+    expect(await h.ctx.db.selectFrom("payments").select("id").where("company_id", "=", t.id).execute()).toHaveLength(0);
+    const after = await h.ctx.db.selectFrom("payment_links").select(["status", "payments_count"]).where("id", "=", link.id).executeTakeFirstOrThrow();
+    expect(after).toEqual({ status: "active", payments_count: 0 });
+  });
+
   it("pays a single-use link once: the session takes the link's amount and note, and the link is then used", async () => {
     const t = await merchant("Link Co");
     const link = await paymentLink(h.ctx, t);
