@@ -61,7 +61,9 @@ describe("the dashboard's customers", () => {
     const body = expectSuccess(await client.get(`/customers/${customer.id}?env=sandbox`));
     expect(body.customer).toMatchObject({ id: customer.id, name: customer.name });
     expect(body.accounts).toContainEqual(expect.objectContaining({ id: c.account.id, nuban: c.account.nuban, connected: true }));
-    expect(body.mandates).toEqual([expect.objectContaining({ id: mandateId, status: "active", amount: 7_500 })]);
+    // The recurring mandate, and the standing mandate of the customer's payment consent (decision 0016).
+    expect(body.mandates).toHaveLength(2);
+    expect(body.mandates).toContainEqual(expect.objectContaining({ id: mandateId, status: "active", amount: 7_500 }));
     expect(body.payments).toEqual([expect.objectContaining({ id: paymentId, amount: 7_500, customer_name: customer.name })]);
   });
 

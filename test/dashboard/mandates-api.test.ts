@@ -61,11 +61,14 @@ describe("the dashboard's mandates", () => {
 
   it("lists the company's mandates newest first, with the customer's name, filtered by status and customer", async () => {
     const body = expectSuccess(await client.get("/mandates?env=sandbox"));
-    expect(body.mandates.map((m: { id: string }) => m.id)).toEqual([second.mandate._id, first.mandate._id]);
+    // Newest first: the two recurring mandates, then the standing mandate of the payment consent the
+    // fixture gave (a consent is a standing mandate, decision 0016).
+    expect(body.mandates.map((m: { id: string }) => m.id).slice(0, 2)).toEqual([second.mandate._id, first.mandate._id]);
+    expect(body.mandates[2]).toMatchObject({ status: "active", debit_type: "variable", amount: null });
     expect(body.mandates[0]).toMatchObject({ status: "active", amount: 25_000, customer: c.account.customerId, customer_name: expect.any(String) });
-    expect(body.pagination.totalDocs).toBe(2);
+    expect(body.pagination.totalDocs).toBe(3);
     expect(expectSuccess(await client.get("/mandates?env=sandbox&status=paused")).mandates).toEqual([]);
-    expect(expectSuccess(await client.get(`/mandates?env=sandbox&status=active,paused&customer=${c.account.customerId}`)).mandates).toHaveLength(2);
+    expect(expectSuccess(await client.get(`/mandates?env=sandbox&status=active,paused&customer=${c.account.customerId}`)).mandates).toHaveLength(3);
     const bad = expectError(await client.get("/mandates?env=sandbox&status=sleeping"), 400, "INVALID_FIELD");
     expect(bad.message).toContain("status");
   });
