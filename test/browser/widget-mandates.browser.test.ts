@@ -119,7 +119,8 @@ describe.skipIf(!chromiumPath)("authorising a mandate in the widget and withdraw
     await chooseMethod(p, GTB, "Internet banking");
     await logIn(p, GTB, { identifier: "okro_good", secret: "pass_good" });
     await p.waitForScreen("Your debit authorisations with Gym Co", 20_000);
-    const item = p.frame.getByRole("listitem");
+    // The mandate authorised above (beside the standing mandate of the bank consent behind it, decision 0016).
+    const item = p.frame.getByRole("listitem").filter({ hasText: "₦5,000.00 each time" });
     await item.first().waitFor();
     expect(await item.count()).toBe(1);
     const listed = (await item.first().innerText()).replace(/\s+/g, " ");
@@ -127,13 +128,13 @@ describe.skipIf(!chromiumPath)("authorising a mandate in the widget and withdraw
     expect(listed).toContain("₦5,000.00 each time");
     expect(listed).toContain(`${GTB} ••••`);
     await p.check("list");
-    await p.frame.getByRole("button", { name: "Withdraw this authorisation" }).click();
+    await item.getByRole("button", { name: "Withdraw this authorisation" }).click();
     await p.waitForScreen("Withdraw this authorisation?");
     await p.check("confirm");
     await p.frame.getByRole("button", { name: "Withdraw", exact: true }).click();
     await p.frame.getByRole("status").filter({ hasText: /^Withdrawn\. Gym Co can no longer debit/ }).waitFor();
-    expect((await p.frame.getByRole("listitem").first().innerText()).replace(/\s+/g, " ")).toContain("Withdrawn by you");
-    await expect(p.frame.getByRole("button", { name: "Withdraw this authorisation" }).count()).resolves.toBe(0);
+    expect((await item.first().innerText()).replace(/\s+/g, " ")).toContain("Withdrawn by you");
+    await expect(item.getByRole("button", { name: "Withdraw this authorisation" }).count()).resolves.toBe(0);
     await p.check("withdrawn");
 
     // The merchant's server: cancelled by the payer, and told.
