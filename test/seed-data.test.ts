@@ -49,15 +49,19 @@ describe("demo account data", () => {
     expect(totals.balances).toBe(totals.accounts);
 
     // One customer has an active monthly mandate with a charge history: its cycles of the last two months, charged.
-    const mandates = await h.ctx.db.selectFrom("mandates").selectAll().where("company_id", "=", tenant.id).execute();
+    // (Each payment consent the seed grants is also its account's standing mandate, decision 0016: counted apart.)
+    const mandates = await h.ctx.db.selectFrom("mandates").selectAll().where("company_id", "=", tenant.id).where("source", "<>", "consent").execute();
     expect(mandates).toHaveLength(1);
+    const standing = await h.ctx.db.selectFrom("mandates").select("id").where("company_id", "=", tenant.id).where("source", "=", "consent").execute();
+    const consents = await h.ctx.db.selectFrom("payment_consents").select("id").where("company_id", "=", tenant.id).execute();
+    expect(standing).toHaveLength(consents.length);
     expect(mandates[0]).toMatchObject({ state: "active", interval: "monthly", debit_type: "fixed", reference: "okro_demo_monthly" });
     const charges = await h.ctx.db.selectFrom("payments").select(["mandate_cycle", "type"]).where("mandate_id", "=", mandates[0]!.id).orderBy("mandate_cycle").execute();
     expect(charges).toEqual([0, 1, 2].map((n) => ({ mandate_cycle: n, type: "recurring" })));
 
     // A restart finds customers there and does nothing.
     expect(await ensureDemoData(h.ctx, { company_id: tenant.id, sandbox: tenant.sandbox })).toEqual({ linked: 0 });
-    expect(await h.ctx.db.selectFrom("mandates").select("id").where("company_id", "=", tenant.id).execute()).toHaveLength(1);
+    expect(await h.ctx.db.selectFrom("mandates").select("id").where("company_id", "=", tenant.id).execute()).toHaveLength(1 + standing.length);
     expect(await count("customers", tenant)).toBe(3);
     expect({ accounts: await count("accounts", tenant), transactions: await count("transactions", tenant), balances: await count("balances", tenant) }).toEqual(totals);
   });
