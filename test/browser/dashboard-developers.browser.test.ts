@@ -108,7 +108,7 @@ describe.skipIf(!chromiumPath)("dashboard developers pages (Chromium)", () => {
 
       const context = await browser.newContext({ viewport });
       const page = await context.newPage();
-      page.setDefaultTimeout(10_000);
+      page.setDefaultTimeout(20_000);
       await signIn(page, email, "/developers/webhooks", "Webhooks");
       await check(page, "developers", "webhooks-empty");
 

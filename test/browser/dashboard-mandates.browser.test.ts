@@ -59,7 +59,7 @@ describe.skipIf(!chromiumPath)("the dashboard's mandates and customers (Chromium
 
       const context = await browser.newContext({ viewport });
       const page = await context.newPage();
-      page.setDefaultTimeout(10_000);
+      page.setDefaultTimeout(20_000);
       page.on("pageerror", (e) => console.error("pageerror", e));
       await page.goto(`${base}/dashboard/mandates`);
       await page.getByLabel("Email").fill(email);

@@ -42,7 +42,7 @@ describe.skipIf(!chromiumPath)("dashboard team, invitations and password reset (
 
       const context = await browser.newContext({ viewport });
       const page = await context.newPage();
-      page.setDefaultTimeout(10_000);
+      page.setDefaultTimeout(20_000);
       await page.goto(`${base}/dashboard/settings/team`);
       // Signed out: the sign-in form in place, then the page asked for.
       await page.getByLabel("Email").fill(ownerEmail);
@@ -62,7 +62,7 @@ describe.skipIf(!chromiumPath)("dashboard team, invitations and password reset (
       // The viewer, in another browser profile.
       const viewerContext = await browser.newContext({ viewport });
       const viewer = await viewerContext.newPage();
-      viewer.setDefaultTimeout(10_000);
+      viewer.setDefaultTimeout(20_000);
       await viewer.goto(invite.url);
       await viewer.getByRole("heading", { name: "Join Adaeze Lending" }).waitFor();
       await check(viewer, "invite", "accept");

@@ -26,7 +26,7 @@ describe.skipIf(!chromiumPath)("the dashboard as a new user (Chromium)", () => {
     const tag = viewport.width >= 1000 ? "desktop" : "phone";
     it(`signs up on the page, sees the sandbox keys once, finds them under Developers and rotates one that then works (${tag})`, async () => {
       const page = await browser.newPage({ viewport });
-      page.setDefaultTimeout(10_000);
+      page.setDefaultTimeout(20_000);
       page.on("pageerror", (e) => console.error("pageerror", e));
       const external: string[] = [];
       page.on("request", (req) => {
