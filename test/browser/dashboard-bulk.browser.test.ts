@@ -7,6 +7,8 @@ import { createHarness, type Harness } from "../harness.js";
 import { paymentFixture } from "../security/route-registry.js";
 import { chromiumPath, launch } from "./chromium.js";
 import { DESKTOP, PHONE, check, navigate } from "./dashboard-helpers.js";
+import { uniqueIp } from "../platform/dashboard-client.js";
+import { useSession } from "./dashboard-session.js";
 
 /**
  * The bulk uploads page as a merchant uses it, in Chromium at 360 and 1280 px with axe: choose a
@@ -33,20 +35,18 @@ describe.skipIf(!chromiumPath)("the dashboard's bulk uploads (Chromium)", () => 
     const tag = viewport.width >= 1000 ? "desktop" : "phone";
     it(`checks a CSV, shows its errors, commits it after asking and shows the batch (${tag})`, async () => {
       const email = `owner-${randomUUID()}@example.com`;
-      const signup = await h.request({ method: "POST", url: "/dashboard/api/signup", payload: { company_name: "Salary Co", name: "Bola", email, password: "correct horse battery" } });
+      const signup = await h.request({ method: "POST", url: "/dashboard/api/signup", remoteAddress: uniqueIp(), payload: { company_name: "Salary Co", name: "Bola", email, password: "correct horse battery" } });
       expect(signup.statusCode, signup.body).toBe(200);
       const tenant = { id: signup.json().data.company.id, name: "Salary Co" } as NewCompany;
       const a = await paymentFixture(h, tenant, "sandbox");
       const csv = `account_to_debit,amount,reference\n${a.accountId},150000,jan\n${a.accountId},abc,bad\n`;
 
       const context = await browser.newContext({ viewport });
+      await useSession(context, base, signup);
       const page = await context.newPage();
       page.setDefaultTimeout(20_000);
       page.on("pageerror", (e) => console.error("pageerror", e));
       await page.goto(`${base}/dashboard/bulk`);
-      await page.getByLabel("Email").fill(email);
-      await page.getByLabel("Password").fill("correct horse battery");
-      await page.getByRole("button", { name: "Sign in" }).click();
       await page.getByRole("heading", { level: 1, name: "Bulk uploads" }).waitFor();
       await navigate(page, "Bulk uploads");
       await page.getByText("No uploads yet.").waitFor();

@@ -10,6 +10,8 @@ import { deliveryRunner } from "../events/delivery-jobs.js";
 import { createHarness, type Harness } from "../harness.js";
 import { chromiumPath, launch } from "./chromium.js";
 import { DESKTOP, PHONE, check, navigate } from "./dashboard-helpers.js";
+import { uniqueIp } from "../platform/dashboard-client.js";
+import { useSession } from "./dashboard-session.js";
 
 /**
  * The Developers pages as a developer uses them: add a webhook endpoint (its secret shown once),
@@ -48,11 +50,9 @@ describe.skipIf(!chromiumPath)("dashboard developers pages (Chromium)", () => {
     await new Promise((resolve) => receiver?.close(resolve));
   });
 
-  async function signIn(page: Page, email: string, path: string, heading: string) {
+  async function signIn(page: Page, signup: { cookies: ReadonlyArray<{ name: string; value: string }> }, path: string, heading: string) {
+    await useSession(page.context(), base, signup);
     await page.goto(`${base}/dashboard${path}`);
-    await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password").fill("correct horse battery");
-    await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("heading", { name: heading, exact: true }).waitFor();
   }
 
@@ -60,14 +60,14 @@ describe.skipIf(!chromiumPath)("dashboard developers pages (Chromium)", () => {
     const tag = viewport.width >= 1000 ? "desktop" : "phone";
     it(`builds a widget app with a live preview and saves it, with the API's rules beside each field (${tag})`, async () => {
       const email = `apps-${randomUUID()}@example.com`;
-      const signup = await h.request({ method: "POST", url: "/dashboard/api/signup", payload: { company_name: "Widget Works", name: "Ife", email, password: "correct horse battery" } });
+      const signup = await h.request({ method: "POST", url: "/dashboard/api/signup", remoteAddress: uniqueIp(), payload: { company_name: "Widget Works", name: "Ife", email, password: "correct horse battery" } });
       expect(signup.statusCode, signup.body).toBe(200);
       const token = signup.json().data.credentials.sandbox.token as string;
 
       const context = await browser.newContext({ viewport });
       const page = await context.newPage();
       page.setDefaultTimeout(15_000);
-      await signIn(page, email, "/developers/apps", "Apps and widget");
+      await signIn(page, signup, "/developers/apps", "Apps and widget");
       await page.getByText(token, { exact: true }).waitFor();
       await check(page, "developers", "apps");
 
@@ -102,14 +102,14 @@ describe.skipIf(!chromiumPath)("dashboard developers pages (Chromium)", () => {
 
     it(`adds an endpoint, reads a failed delivery, resends it, and finds the event in the feed (${tag})`, async () => {
       const email = `dev-${randomUUID()}@example.com`;
-      const signup = await h.request({ method: "POST", url: "/dashboard/api/signup", payload: { company_name: "Hooks Ltd", name: "Dayo", email, password: "correct horse battery" } });
+      const signup = await h.request({ method: "POST", url: "/dashboard/api/signup", remoteAddress: uniqueIp(), payload: { company_name: "Hooks Ltd", name: "Dayo", email, password: "correct horse battery" } });
       expect(signup.statusCode, signup.body).toBe(200);
       const companyId = signup.json().data.company.id as string;
 
       const context = await browser.newContext({ viewport });
       const page = await context.newPage();
       page.setDefaultTimeout(20_000);
-      await signIn(page, email, "/developers/webhooks", "Webhooks");
+      await signIn(page, signup, "/developers/webhooks", "Webhooks");
       await check(page, "developers", "webhooks-empty");
 
       answer = 503;

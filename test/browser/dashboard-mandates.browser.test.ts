@@ -8,6 +8,8 @@ import { createHarness, type Harness } from "../harness.js";
 import { accountData, paymentFixture } from "../security/route-registry.js";
 import { chromiumPath, launch } from "./chromium.js";
 import { DESKTOP, PHONE, check, navigate } from "./dashboard-helpers.js";
+import { uniqueIp } from "../platform/dashboard-client.js";
+import { useSession } from "./dashboard-session.js";
 
 /**
  * The mandates pages as a merchant uses them, in Chromium at 360 and 1280 px with axe: the list,
@@ -52,19 +54,17 @@ describe.skipIf(!chromiumPath)("the dashboard's mandates and customers (Chromium
     const tag = viewport.width >= 1000 ? "desktop" : "phone";
     it(`lists mandates, filters them in the URL, shows one's terms and charges, and pauses it after asking (${tag})`, async () => {
       const email = `owner-${randomUUID()}@example.com`;
-      const signup = await h.request({ method: "POST", url: "/dashboard/api/signup", payload: { company_name: "Iron Gym", name: "Tunde", email, password: "correct horse battery" } });
+      const signup = await h.request({ method: "POST", url: "/dashboard/api/signup", remoteAddress: uniqueIp(), payload: { company_name: "Iron Gym", name: "Tunde", email, password: "correct horse battery" } });
       expect(signup.statusCode, signup.body).toBe(200);
       const tenant = { id: signup.json().data.company.id, name: "Iron Gym" } as NewCompany;
       const mandate = await activeMandate(tenant);
 
       const context = await browser.newContext({ viewport });
+      await useSession(context, base, signup);
       const page = await context.newPage();
       page.setDefaultTimeout(20_000);
       page.on("pageerror", (e) => console.error("pageerror", e));
       await page.goto(`${base}/dashboard/mandates`);
-      await page.getByLabel("Email").fill(email);
-      await page.getByLabel("Password").fill("correct horse battery");
-      await page.getByRole("button", { name: "Sign in" }).click();
       await page.getByRole("heading", { name: "Mandates", exact: true }).waitFor();
       // The nav leads here too.
       await navigate(page, "Mandates");

@@ -6,6 +6,7 @@ import { createHarness, type Harness } from "../harness.js";
 import { Mailbox, linkIn } from "../dashboard/mailbox.js";
 import { chromiumPath, launch } from "./chromium.js";
 import { DESKTOP, PHONE, check, navigate } from "./dashboard-helpers.js";
+import { uniqueIp } from "../platform/dashboard-client.js";
 
 /**
  * The team and account pages as people use them: an owner invites a viewer from the Team page;
@@ -37,7 +38,7 @@ describe.skipIf(!chromiumPath)("dashboard team, invitations and password reset (
     it(`invites a viewer who joins by the mailed link, cannot rotate keys, and resets a password by mail (${tag})`, async () => {
       const ownerEmail = `owner-${randomUUID()}@example.com`;
       const viewerEmail = `viewer-${randomUUID()}@example.com`;
-      const signup = await h.request({ method: "POST", url: "/dashboard/api/signup", payload: { company_name: "Adaeze Lending", name: "Adaeze", email: ownerEmail, password: "correct horse battery" } });
+      const signup = await h.request({ method: "POST", url: "/dashboard/api/signup", remoteAddress: uniqueIp(), payload: { company_name: "Adaeze Lending", name: "Adaeze", email: ownerEmail, password: "correct horse battery" } });
       expect(signup.statusCode, signup.body).toBe(200);
 
       const context = await browser.newContext({ viewport });

@@ -52,6 +52,8 @@ describe("the dashboard's mandates", () => {
   beforeAll(async () => {
     w.clock.set(new Date("2027-01-31T07:30:00Z"));
     ({ c, client, email, userId } = await setUp());
+    // A minute after the fixture's consent (and its standing mandate), so "newest first" has one order.
+    w.clock.advance(60_000);
     first = await recurring(c, 10_000);
     w.clock.advance(60_000);
     second = await recurring(c, 25_000);
