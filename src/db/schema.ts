@@ -525,9 +525,17 @@ export interface PaymentConsentsTable {
   activates_at: NullableTimestamp;
   /** Migration 0015: the sequence number of the consent's latest `consents.activate` job (src/payments/schedule.ts). */
   checks: Generated<number>;
+  /**
+   * Migration 0027: a standing "charges on request" authority (the widget's payment consent) — true —
+   * or given for one mandate only (false, `bound_mandate_id` names it): no standing mandate, no one-off debits.
+   */
+  standing: Generated<boolean>;
+  bound_mandate_id: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
+
+export type BusinessDaysColumn = "next" | "previous" | "none";
 
 export interface LinkSchedule {
   interval: IntervalColumn;
@@ -675,6 +683,11 @@ export interface MandatesTable {
   notice_days: Generated<number>;
   /** The recurring payment link whose payment created it (`source = 'link'`). */
   link_id: string | null;
+  /**
+   * Migration 0027: a scheduled charge on a weekend or Nigerian public holiday moves to the `next`
+   * (default) or `previous` business day; `none`: it does not move. The cycle's own date stays.
+   */
+  business_days: Generated<BusinessDaysColumn>;
   replaces_id: string | null;
   authorised_at: NullableTimestamp;
   activated_at: NullableTimestamp;

@@ -5,7 +5,8 @@ import { OkroError } from "../core/errors.js";
 import type { Scope } from "../core/tenancy.js";
 import { newId } from "../lib/ids.js";
 import { kobo } from "../lib/kobo.js";
-import { grantConsent } from "../payments/consents.js";
+import { bindConsent, grantConsent } from "../payments/consents.js";
+import { boundConsentRefusal } from "./standing.js";
 import { getLink, linkProblem, linkSchedule, markLinkUsed, scheduleOnPayment } from "../payments/links.js";
 import { defaultCompanyAccount, receivingAccount } from "../payments/company-accounts.js";
 import { isSupportedCurrency, SUPPORTED_CURRENCIES } from "../payments/types.js";
@@ -212,6 +213,8 @@ export async function startRecurring(trx: Trx, ctx: AppContext, scope: Scope, in
       data: { reason: "no_consent", code: 1027 },
     });
   }
+  // A new schedule on the standing consent needs a standing consent; a link's mandate stands on the consent given for it.
+  if (!input.linkId) requireStanding(consent);
   if (input.amount > consent.max_amount) throw unprocessable("amount", `amount: above the consent's limit of ${consent.max_amount} kobo per debit`, "above_consent_limit");
   const now = ctx.clock.now();
   const origin = input.linkId ? ({ source: "link", link_id: input.linkId } as const) : ({ source: "pay_initiate" } as const);
@@ -280,6 +283,7 @@ export async function sweepMandateOnConsent(
       data: { reason: "no_consent", code: 1027 },
     });
   }
+  requireStanding(consent);
   const now = ctx.clock.now();
   let row = await store.insertMandate(trx, { ...fields, id: newId(now), state: "awaiting_customer", source: "pay_initiate", consent_id: consent.id, authorised_at: now, created_at: now, updated_at: now });
   await recordMandateCreated(trx, row, "api", "standing_consent", now);
@@ -310,13 +314,14 @@ export async function payRecurringLink(
   if (link.type !== "recurring" || link.amount === null) throw new OkroError("NOT_FOUND", "payment_link: no such recurring payment link", { field: "payment_link" });
   const problem = linkProblem(link, ctx.clock.now());
   if (problem) throw new OkroError("UNPROCESSABLE", `payment_link: ${problem.message}`, { field: "payment_link", data: { reason: "link_unavailable", link_status: problem.reason } });
-  await grantConsent(ctx, scope, { accountId: input.accountId, bankSession: input.bankSession, authorization: input.authorization, maxAmount: kobo(link.amount), standing: false });
+  // Given for the link's mandate (written just below, so bound to it once it exists): no standing authority.
+  const consent = await grantConsent(ctx, scope, { accountId: input.accountId, bankSession: input.bankSession, authorization: input.authorization, maxAmount: kobo(link.amount), purpose: { mandate: null } });
   const offsetMs = await clockOffsetMs(ctx, scope);
   return ctx.db.transaction().execute(async (trx) => {
     const now = ctx.clock.now();
     if (!(await markLinkUsed(trx, link.id, now))) throw new OkroError("UNPROCESSABLE", "payment_link: This payment link has already been paid.", { field: "payment_link", data: { reason: "link_unavailable", link_status: "used" } });
     const s = scheduleOnPayment(linkSchedule(link)!, businessToday(ctx, offsetMs));
-    return startRecurring(trx, ctx, scope, {
+    const started = await startRecurring(trx, ctx, scope, {
       accountToDebit: input.accountId,
       accountToCredit: link.account_to_credit,
       amount: link.amount!,
@@ -325,6 +330,8 @@ export async function payRecurringLink(
       note: link.note ?? link.name,
       linkId: link.id,
     }, offsetMs);
+    await bindConsent(trx, consent.id, started.mandate.id);
+    return started;
   });
 }
 
@@ -344,7 +351,7 @@ export async function authoriseMandate(
   if (!m) throw new OkroError("NOT_FOUND", "mandate not found", { field: "id" });
   if (m.state !== "awaiting_customer") throw new OkroError("CONFLICT", `id: the mandate is ${m.state}, not awaiting the customer`, { field: "id" });
   const perDebit = [m.amount, m.initial_amount, m.max_per_charge, m.max_total].filter((x): x is bigint => x !== null).reduce((a, b) => (a > b ? a : b), 0n);
-  const consent = await grantConsent(ctx, scope, { accountId: m.account_id, bankSession: input.bankSession, authorization: input.authorization, standing: false, ...(perDebit > 0n ? { maxAmount: kobo(perDebit) } : {}) });
+  const consent = await grantConsent(ctx, scope, { accountId: m.account_id, bankSession: input.bankSession, authorization: input.authorization, purpose: { mandate: m.id }, ...(perDebit > 0n ? { maxAmount: kobo(perDebit) } : {}) });
   const offsetMs = await clockOffsetMs(ctx, scope);
   return ctx.db.transaction().execute(async (trx) => {
     const row = await store.lockMandate(trx, id);
@@ -358,6 +365,16 @@ export async function authoriseMandate(
     await enqueueActivationCheck(trx, ctx, waiting, 1, announced > now ? announced : now);
     return waiting;
   });
+}
+
+/**
+ * A mandate written on the account's standing consent (recurring or garnish `pay/initiate`) needs
+ * the customer's standing consent: one given for another mandate only is refused (decision 0027).
+ */
+function requireStanding(consent: { standing: boolean; bound_mandate_id: string | null }): void {
+  if (consent.standing) return;
+  const r = boundConsentRefusal("account_to_debit", consent.bound_mandate_id);
+  throw new OkroError("UNPROCESSABLE", r.message, { field: "account_to_debit", data: r.data });
 }
 
 async function owned(trx: Trx, scope: Scope, id: string, field: string): Promise<Row> {

@@ -20,6 +20,10 @@ import { mandateStore, moveMandate } from "./transitions.js";
  * none), `active` when it activates, `rejected` or `revoked` when it is revoked, removed with it
  * when the bank refused it outright. At most one live standing mandate per consent (unique index).
  *
+ * Only a standing consent has one (decision 0027): a consent the customer gave for one specific
+ * mandate (`standing = false`, `bound_mandate_id`) confers no authority beyond that mandate, so
+ * one-off debits on an account whose only consent is such are refused (`consent_bound_to_mandate`).
+ *
  * Called by the payments engine (consents.ts, transitions.ts); imports nothing of it.
  */
 
@@ -37,6 +41,7 @@ export async function standingMandateOf(db: Executor, consentId: string): Promis
  * the consent already is) unless it has a live one; returns the live one.
  */
 export async function ensureStandingMandate(trx: Trx, ctx: AppContext, consent: ConsentRow, actor: "customer" | "worker" = "customer"): Promise<MandateRow> {
+  if (!consent.standing) throw new Error(`consent ${consent.id} was given for a mandate, not as a standing consent`);
   const existing = await standingMandateOf(trx, consent.id);
   if (existing) return existing;
   const now = ctx.clock.now();
@@ -99,8 +104,13 @@ export interface DebitAuthority {
   mandateId: string | null;
   /** Whether a one-off debit may go: the standing mandate is awaiting the bank or active. */
   open: boolean;
-  /** Why not, when not: `paused` or `withdrawn` (cancelled, by the company or the payer). */
-  closed: "paused" | "withdrawn" | null;
+  /**
+   * Why not, when not: `paused` or `withdrawn` (cancelled, by the company or the payer), or
+   * `bound`: the consent was given for one mandate only (`boundMandateId`), decision 0027.
+   */
+  closed: "paused" | "withdrawn" | "bound" | null;
+  /** The mandate a bound consent was given for (null: standing, or not recorded). */
+  boundMandateId: string | null;
   /** The per-debit limit (kobo). */
   maxPerCharge: bigint;
 }
@@ -117,7 +127,7 @@ export async function debitAuthorities(db: Executor, scope: Scope, accountIds: r
   const rows = await db
     .selectFrom("payment_consents as c")
     .leftJoin("mandates as m", (j) => j.onRef("m.consent_id", "=", "c.id").on("m.source", "=", "consent"))
-    .select(["c.id as consent_id", "c.account_id", "c.max_amount", "m.id as mandate_id", "m.state", "m.max_per_charge"])
+    .select(["c.id as consent_id", "c.account_id", "c.max_amount", "c.standing", "c.bound_mandate_id", "m.id as mandate_id", "m.state", "m.max_per_charge"])
     .where("c.company_id", "=", scope.companyId)
     .where("c.env", "=", scope.env)
     .where("c.status", "<>", "revoked")
@@ -125,15 +135,33 @@ export async function debitAuthorities(db: Executor, scope: Scope, accountIds: r
     .execute();
   for (const r of rows) {
     const prev = out.get(r.account_id);
+    if (!r.standing) {
+      // Given for one mandate: no standing authority (a standing consent's own rows win).
+      if (!prev) out.set(r.account_id, { accountId: r.account_id, consentId: r.consent_id, mandateId: null, open: false, closed: "bound", boundMandateId: r.bound_mandate_id, maxPerCharge: r.max_amount });
+      continue;
+    }
     const live = r.state !== null && (LIVE as readonly string[]).includes(r.state);
     if (prev?.mandateId && !live) continue; // a live one was found already
     if (live) {
-      out.set(r.account_id, { accountId: r.account_id, consentId: r.consent_id, mandateId: r.mandate_id, open: r.state !== "paused", closed: r.state === "paused" ? "paused" : null, maxPerCharge: r.max_per_charge ?? r.max_amount });
+      out.set(r.account_id, { accountId: r.account_id, consentId: r.consent_id, mandateId: r.mandate_id, open: r.state !== "paused", closed: r.state === "paused" ? "paused" : null, boundMandateId: null, maxPerCharge: r.max_per_charge ?? r.max_amount });
     } else if (r.mandate_id !== null) {
-      out.set(r.account_id, { accountId: r.account_id, consentId: r.consent_id, mandateId: null, open: false, closed: "withdrawn", maxPerCharge: r.max_amount });
-    } else if (!prev) {
-      out.set(r.account_id, { accountId: r.account_id, consentId: r.consent_id, mandateId: null, open: true, closed: null, maxPerCharge: r.max_amount });
+      out.set(r.account_id, { accountId: r.account_id, consentId: r.consent_id, mandateId: null, open: false, closed: "withdrawn", boundMandateId: null, maxPerCharge: r.max_amount });
+    } else if (!prev || prev.closed === "bound") {
+      out.set(r.account_id, { accountId: r.account_id, consentId: r.consent_id, mandateId: null, open: true, closed: null, boundMandateId: null, maxPerCharge: r.max_amount });
     }
   }
   return out;
+}
+
+/**
+ * The refusal of a debit on request (`pay/initiate`, a recurring or garnish `pay/initiate` on the
+ * standing consent) when the account's consent was given for one mandate only: 422 naming
+ * `field`, `data.reason` `consent_bound_to_mandate` and `data.authorization` the mandate.
+ */
+export function boundConsentRefusal(field: string, boundMandateId: string | null): { message: string; data: { reason: "consent_bound_to_mandate"; code: number; authorization: string | null } } {
+  const which = boundMandateId ? `mandate (authorization) ${boundMandateId}` : "one mandate (authorization)";
+  return {
+    message: `${field}: the customer's consent on this account was given for ${which} only, not for debits on request; charge through that authorization (pay/authorization/initiate), or ask them to save the account for future payments in the widget`,
+    data: { reason: "consent_bound_to_mandate", code: 1027, authorization: boundMandateId },
+  };
 }

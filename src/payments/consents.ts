@@ -48,14 +48,18 @@ export async function grantConsent(
     authorization: PaymentAuthorization;
     maxAmount?: Kobo;
     /**
-     * Whether an account whose live consent lost its standing mandate (withdrawn, cancelled) gets a
-     * new one: yes when the customer consents to debits (the widget); no when they authorise one
-     * specific mandate (mandates' authoriseMandate). A new consent always gets its standing mandate.
+     * What the customer consents to (decision 0027). `standing` (the default: the widget's payment
+     * consent, "save this account for future payments"): debits on request — the consent gets its
+     * standing mandate (a live consent bound to a mandate becomes standing, as the customer now
+     * gave that too). `{ mandate }`: one specific mandate (its id, or null when it is written right
+     * after, see {@link bindConsent}) — a new consent is bound to it and confers no standing
+     * authority; a live consent is reused as it is.
      */
-    standing?: boolean;
+    purpose?: "standing" | { mandate: string | null };
   },
 ): Promise<ConsentRow> {
   const maxAmount = input.maxAmount ?? DEFAULT_CONSENT_MAX_AMOUNT;
+  const standing = input.purpose === undefined || input.purpose === "standing";
   if (maxAmount <= 0n) throw new OkroError("INVALID_FIELD", "max_amount: must be a positive integer (kobo)", { field: "max_amount" });
   const created = await ctx.db.transaction().execute(async (trx) => {
     const account = await store.findAccount(trx, scope, input.accountId);
@@ -64,8 +68,10 @@ export async function grantConsent(
     requireConnector(ctx, scope, account.bank_id);
     const live = await store.liveConsentFor(trx, scope, account.id);
     if (live) {
-      if (input.standing !== false) await ensureStandingMandate(trx, ctx, live);
-      return { consent: live, account, fresh: false };
+      if (!standing) return { consent: live, account, fresh: false };
+      const promoted = live.standing ? live : ((await store.makeConsentStanding(trx, live.id)) ?? live);
+      await ensureStandingMandate(trx, ctx, promoted);
+      return { consent: promoted, account, fresh: false };
     }
     const now = ctx.clock.now();
     const id = newId(now);
@@ -83,13 +89,16 @@ export async function grantConsent(
       currency: account.currency,
       activates_at: null,
       checks: 1,
+      standing,
+      bound_mandate_id: typeof input.purpose === "object" ? input.purpose.mandate : null,
       created_at: now,
       updated_at: now,
     });
     if (inserted) {
       await recordConsentCreated(trx, inserted, "customer", now);
-      // The consent is a mandate too (decision 0016): debits are checked against it.
-      await ensureStandingMandate(trx, ctx, inserted);
+      // A standing consent is a mandate too (decision 0016): debits are checked against it. One
+      // given for a specific mandate is that mandate's only (decision 0027).
+      if (inserted.standing) await ensureStandingMandate(trx, ctx, inserted);
       // Checked with the bank once the customer's hold lapses, whatever happens to the call below.
       await enqueueConsentCheck(trx, inserted, { now, runAt: new Date(now.getTime() + paymentLeaseMs(ctx.config)) });
       return { consent: inserted, account, fresh: true };
@@ -134,6 +143,14 @@ export async function grantConsent(
   await ctx.db.transaction().execute((trx) => deleteStandingMandate(trx, consent.id));
   await store.deleteConsent(ctx.db, consent.id);
   throw bankErrorToOkro(outcome.error);
+}
+
+/**
+ * Names the mandate a consent given for it is bound to, when the mandate was written after the
+ * consent (a recurring link's): only a bound consent that names none yet (decision 0027).
+ */
+export async function bindConsent(db: Executor, consentId: string, mandateId: string): Promise<void> {
+  await store.bindConsentTo(db, consentId, mandateId);
 }
 
 /** The account's consent that is not revoked (pending or active), if any. */

@@ -1,4 +1,4 @@
-import { debitAuthorities } from "../mandates/standing.js";
+import { boundConsentRefusal, debitAuthorities } from "../mandates/standing.js";
 import { defaultCompanyAccount } from "./company-accounts.js";
 import { isSupportedCurrency, type Executor, type Scope } from "./types.js";
 
@@ -75,6 +75,10 @@ export async function checkDebits(db: Executor, scope: Scope, debits: readonly D
       continue;
     }
     const consent = consentByAccount.get(account.id);
+    if (consent?.closed === "bound") {
+      out.push({ ok: false, column: "account_to_debit", code: "consent_bound_to_mandate", message: `account_to_debit ${d.accountToDebit}: ${boundConsentRefusal("account_to_debit", consent.boundMandateId).message.slice("account_to_debit: ".length)}` });
+      continue;
+    }
     if (!consent || !consent.open) {
       out.push({ ok: false, column: "account_to_debit", code: "no_consent", message: `account_to_debit ${d.accountToDebit}: the customer has not given payment consent for this account (they link it with payments in the widget)` });
       continue;

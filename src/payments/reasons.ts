@@ -9,6 +9,7 @@ export const PAYMENT_REFUSAL_REASONS = {
   unknown_account: "no such account of this customer",
   account_not_connected: "the customer did not share this account",
   no_consent: "no active payment consent (mandate) on the account (Okra code 1027)",
+  consent_bound_to_mandate: "the account's consent was given for one mandate only (`data.authorization`), not for debits on request (decision 0027)",
   above_consent_limit: "the amount is above the consent's limit per debit",
   no_receiving_account: "no receiving account of yours to credit",
   authorising: "the customer is authorising this payment now",

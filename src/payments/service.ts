@@ -15,7 +15,7 @@ import { AUTHORISATION_CHECK_MS, paymentReference } from "./timing.js";
 import { applyTransition, enqueueExecuteIfConsentActive, recordPaymentCreated } from "./transitions.js";
 import { isSupportedCurrency, SUPPORTED_CURRENCIES, type Executor, type PaymentRow, type Scope, type TransitionRow } from "./types.js";
 import { refusal } from "./reasons.js";
-import { debitAuthorities } from "../mandates/standing.js";
+import { boundConsentRefusal, debitAuthorities } from "../mandates/standing.js";
 
 /**
  * Payments: creating them (`pay/initiate`, the widget, payment links), authorising them with the
@@ -97,6 +97,10 @@ export async function initiatePayment(trx: Transaction<DB>, ctx: AppContext, sco
   }
   // Read through the consent's standing mandate (decision 0016): withdrawn, cancelled or paused, it allows no debit.
   const standing = (await debitAuthorities(trx, scope, [account.id])).get(account.id);
+  if (standing?.closed === "bound") {
+    const r = boundConsentRefusal("account_to_debit", standing.boundMandateId);
+    throw new OkroError("UNPROCESSABLE", r.message, { field: "account_to_debit", data: refusal("consent_bound_to_mandate", { code: r.data.code, authorization: r.data.authorization }) });
+  }
   if (standing && !standing.open) {
     const why = standing.closed === "paused" ? "the customer's payment consent (mandate) for this account is paused; resume it (mandates/resume)" : "the customer's payment consent (mandate) for this account was withdrawn or cancelled; ask them to give it again in the widget";
     throw new OkroError("UNPROCESSABLE", `account_to_debit: ${why}`, { field: "account_to_debit", data: refusal("no_consent", { code: 1027, mandate: standing.mandateId }) });

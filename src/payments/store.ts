@@ -103,6 +103,19 @@ export async function insertConsent(trx: Trx, values: Insertable<PaymentConsents
 }
 
 /**
+ * The customer gave standing consent on an account whose live consent was given for one mandate
+ * (decision 0027): the consent becomes standing (its bound mandate keeps it). Not a state change.
+ */
+export async function makeConsentStanding(trx: Trx, id: string): Promise<ConsentRow | undefined> {
+  return trx.updateTable("payment_consents").set({ standing: true }).where("id", "=", id).returningAll().executeTakeFirst();
+}
+
+/** Records the mandate a bound consent was given for, unless it names one already. */
+export async function bindConsentTo(db: Executor, id: string, mandateId: string): Promise<void> {
+  await db.updateTable("payment_consents").set({ bound_mandate_id: mandateId }).where("id", "=", id).where("standing", "=", false).where("bound_mandate_id", "is", null).execute();
+}
+
+/**
  * Updates a consent still in `from` (and, when `seq` is given, still at check number `seq`),
  * leaving its status as it is; `bump` numbers its next check (`checks + 1`) for the caller to
  * enqueue in the same transaction. Status changes go through transitions.ts `moveConsent`.

@@ -196,7 +196,8 @@ async function grantConnectConsents(ctx: AppContext, session: WidgetSession, row
     const accountId = left[0]!;
     try {
       const existing = await consentFor(ctx.db, scope, accountId);
-      const consent = existing ?? (await grantConsent(ctx, scope, { accountId, bankSession: bankSession.token, authorization }));
+      // A live consent given for one mandate only becomes standing: this is the customer's payment consent (decision 0027).
+      const consent = existing?.standing ? existing : await grantConsent(ctx, scope, { accountId, bankSession: bankSession.token, authorization });
       granted.push(consentView(consent));
       left.shift();
     } catch (error) {

@@ -243,6 +243,45 @@ describe("payment consents are mandates", () => {
     expect((await api("/pay/initiate", { account_to_debit: c.account.id, amount: 1_000 })).statusCode).toBe(200);
   });
 
+  it("a consent given for one mandate is bound to it: no standing mandate, and debits on request are refused naming account_to_debit until the customer gives payment consent", async () => {
+    w.clock.set(new Date("2027-02-01T09:00:00Z"));
+    const c = await newCompany(w);
+    await c.faults({ mandateActivationDelayMs: 0 });
+    const api = (path: string, body: unknown) => w.h.request({ method: "POST", url: `/v2${path}`, headers: bearer(c.tenant.sandbox.secret_key), payload: body as Record<string, unknown> });
+    // The customer authorises ₦5,000 a month, and nothing else.
+    const created = (await api("/mandates/create", { account: c.account.id, debit_type: "fixed", amount: 500_000, interval: "monthly", purpose: "Gym" })).json().data.mandate;
+    const authorised = await authoriseMandate(w.h.ctx, c.scope, created._id, { bankSession: await c.freshSession(), authorization: { pin: new Secret(SANDBOX_PAYMENT_AUTH.pin) } });
+    expect(authorised.state).toBe("active");
+    const consent = await w.h.ctx.db.selectFrom("payment_consents").selectAll().where("company_id", "=", c.tenant.id).executeTakeFirstOrThrow();
+    expect([consent.standing, consent.bound_mandate_id, consent.max_amount]).toEqual([false, created._id, 500_000n]);
+    const mandates = async () => (await w.h.ctx.db.selectFrom("mandates").select(["id", "source"]).where("company_id", "=", c.tenant.id).execute()).map((m) => [m.id, m.source]);
+    expect(await mandates()).toEqual([[created._id, "api"]]);
+    expect((await api("/mandates/list", { customer: c.account.customerId })).json().data.mandates.map((m: { _id: string }) => m._id)).toEqual([created._id]);
+
+    // Debits on request, a new schedule or a garnishment on "the consent": a 422 naming account_to_debit and the authorization it covers; nothing written.
+    const refused = [
+      { account_to_debit: c.account.id, amount: 1_000 },
+      { account_to_debit: c.account.id, amount: 1_000, type: "recurring", schedule: { interval: "weekly" } },
+      { account_to_debit: c.account.id, amount: 100_000, currency: "NGN", type: "garnish", schedule: { interval: "weekly" } },
+    ];
+    for (const body of refused) {
+      const r = await api("/pay/initiate", body);
+      expect([r.statusCode, r.json().message.split(":")[0], r.json().data.reason, r.json().data.authorization], JSON.stringify(body)).toEqual([422, "account_to_debit", "consent_bound_to_mandate", created._id]);
+    }
+    expect(await mandates()).toEqual([[created._id, "api"]]);
+    expect(await w.h.ctx.db.selectFrom("payments").select("id").where("company_id", "=", c.tenant.id).execute()).toEqual([]);
+    expect(await w.h.ctx.db.selectFrom("garnishments").select("id").where("company_id", "=", c.tenant.id).execute()).toEqual([]);
+    // The mandate itself is charged as authorised.
+    await new JobRunner(w.h.ctx, [...PAYMENT_JOBS, ...MANDATE_JOBS], { companyIds: [c.tenant.id] }).runOnce();
+    expect((await charges(c, created._id)).map((p) => [p.mandate_cycle, Number(p.amount)])).toEqual([[0, 500_000]]);
+
+    // Later the customer saves the account for future payments (the widget's payment consent): the same bank consent, now standing, with its standing mandate.
+    const again = await grantConsent(w.h.ctx, c.scope, { accountId: c.account.id, bankSession: await c.freshSession(), authorization: { pin: new Secret(SANDBOX_PAYMENT_AUTH.pin) } });
+    expect([again.id, again.standing]).toEqual([consent.id, true]);
+    expect((await mandates()).map((m) => m[1]).sort()).toEqual(["api", "consent"]);
+    expect((await api("/pay/initiate", { account_to_debit: c.account.id, amount: 1_000 })).statusCode).toBe(200);
+  });
+
   it("a consent the bank activates later: its mandate waits for the bank, then is active", async () => {
     w.clock.set(new Date("2027-02-01T09:00:00Z"));
     const c = await newCompany(w);

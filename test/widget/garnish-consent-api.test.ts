@@ -146,9 +146,8 @@ describe("consenting at two banks, then the recovery", () => {
     expect(covers[0]).toMatch(/\(this one\)$/);
     expect(covers[1]).toBe(`${one.done.mandate.bank_name} ${one.done.mandate.nuban_masked}`);
 
-    const mandates = await w.h.ctx.db.selectFrom("mandates").select(["id", "debit_type", "state", "source", "max_total", "bank_id"]).where("customer_id", "=", customerId)
-      // Each bank's consent behind a sweep mandate is also the account's standing mandate (decision 0016): not the subject here.
-      .where("source", "<>", "consent").orderBy("id").execute();
+    // Exactly the two sweep mandates: each bank's consent was given for its sweep mandate, so no open-ended standing mandate appears beside them (decision 0027).
+    const mandates = await w.h.ctx.db.selectFrom("mandates").select(["id", "debit_type", "state", "source", "max_total", "bank_id"]).where("customer_id", "=", customerId).orderBy("id").execute();
     expect(mandates.map((m) => [m.debit_type, m.state, m.source, Number(m.max_total)])).toEqual([
       ["sweep", "active", "widget", 10_000_000],
       ["sweep", "active", "widget", 10_000_000],

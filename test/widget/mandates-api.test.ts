@@ -221,12 +221,16 @@ describe("authorising a mandate in the widget", () => {
     const two = expectSuccess<MandateResponse>(await again.post("/api/mandates", { account_id: picked.id }));
     const ok = expectSuccess<MandateResponse>(await again.post("/api/mandates/authorise", { mandate_id: two.mandate.id, pin: "1234" }));
     expect(ok.success).toMatchObject({ customer_id: customerId, account_id: done.success!.account_id });
-    const rows = await h.ctx.db.selectFrom("mandates").select(["id", "customer_id", "account_id", "debit_type"]).where("company_id", "=", t.id).where("source", "<>", "consent").orderBy("created_at").execute();
+    // Exactly the two mandates the customer authorised: no open-ended standing mandate beside them (decision 0027).
+    const rows = await h.ctx.db.selectFrom("mandates").select(["id", "customer_id", "account_id", "debit_type", "source"]).where("company_id", "=", t.id).orderBy("created_at").execute();
     // Both are made at the same instant of the test clock: compare without their order.
-    expect(rows.map((r) => [r.customer_id, r.account_id, r.debit_type]).sort((a, b) => String(a[2]).localeCompare(String(b[2])))).toEqual([
-      [customerId, done.success!.account_id, "fixed"],
-      [customerId, done.success!.account_id, "variable"],
+    expect(rows.map((r) => [r.customer_id, r.account_id, r.debit_type, r.source]).sort((a, b) => String(a[2]).localeCompare(String(b[2])))).toEqual([
+      [customerId, done.success!.account_id, "fixed", "widget"],
+      [customerId, done.success!.account_id, "variable", "widget"],
     ]);
+    // The bank consent behind them was given for the first mandate: bound to it, no standing authority.
+    const consent = await h.ctx.db.selectFrom("payment_consents").select(["standing", "bound_mandate_id"]).where("company_id", "=", t.id).executeTakeFirstOrThrow();
+    expect(consent).toEqual({ standing: false, bound_mandate_id: one.mandate.id });
     // One customer, one account: the relink refreshed the record.
     expect(await h.ctx.db.selectFrom("customers").select("id").where("company_id", "=", t.id).execute()).toHaveLength(1);
   });
@@ -276,8 +280,8 @@ describe("the payer's page", () => {
     expect(expectError(await page.get("/api/payer/mandates"), 409, "CONFLICT").message).toMatch(/log in to your bank first/);
     await page.accounts("okro_good");
     const listed = expectSuccess<PayerMandatesResponse>(await page.get("/api/payer/mandates"));
-    // The proven customer's mandate is there (beside the standing mandate of the bank consent behind it, decision 0016), and nobody else's.
-    expect(listed.mandates.map((m) => [m.id, m.status])).toContainEqual([created.mandate.id, "awaiting_bank"]);
+    // The proven customer's mandate is there — alone: the bank consent behind it was given for it and is no standing mandate (decision 0027) — and nobody else's.
+    expect(listed.mandates.map((m) => [m.id, m.status])).toEqual([[created.mandate.id, "awaiting_bank"]]);
     expect(listed.mandates.map((m) => m.id)).not.toContain(theirs.mandate.id);
     expect(listed.customer?.name).toBeTruthy();
     expect(expectError(await page.post("/api/payer/mandates/withdraw", { mandate_id: theirs.mandate.id }), 404, "NOT_FOUND").message).toMatch(/^mandate_id: /);
