@@ -82,7 +82,7 @@ export function outcomeOf(counts: { succeeded: number; failed: number; cancelled
 /** Okra's five columns. `account_to_credit`, `currency` and `callback_url` may be left empty in a row. */
 export const REQUIRED_COLUMNS = ["account_to_debit", "account_to_credit", "amount", "currency", "callback_url"] as const;
 /** Okro's optional columns. */
-export const OPTIONAL_COLUMNS = ["reference", "narration", "customer", "type"] as const;
+export const OPTIONAL_COLUMNS = ["reference", "narration", "customer", "type", "mandate"] as const;
 export const COLUMNS = [...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS] as const;
 export type Column = (typeof COLUMNS)[number];
 /** Only these two must be present as headers; the other three of Okra's may be absent (their defaults apply). */
@@ -111,6 +111,10 @@ export interface ParsedRow {
   reference: string | null;
   narration: string | null;
   customer: string | null;
+  /** `one-time`: a debit on the account's payment consent; `mandate`: a charge on a mandate of the account. */
+  type: "one-time" | "mandate";
+  /** With `type: mandate`: the mandate's id or reference (null: the account's one active mandate without a schedule). */
+  mandate: string | null;
   errors: RowError[];
 }
 
@@ -162,12 +166,16 @@ export function readRow(row: number, raw: Record<string, string>, urlProblem: (u
   const customer = cell("customer") || null;
   if (customer && !ID.test(customer)) err("customer", "unknown_customer", `customer ${JSON.stringify(customer.slice(0, 40))} is not a customer id (24 hex characters)`);
 
-  const type = (cell("type") || "one-time").toLowerCase();
-  if (type === "mandate" || type === "recurring") {
-    err("type", "not_available", `type ${type}: charges on a mandate are not available in bulk yet; use one-time (a debit on the account's payment consent)`);
-  } else if (type !== "one-time") err("type", "bad_type", `type ${JSON.stringify(type.slice(0, 20))} is not one of one-time, mandate`);
+  const typed = (cell("type") || "one-time").toLowerCase();
+  const type = typed === "mandate" ? "mandate" : "one-time";
+  if (typed !== "one-time" && typed !== "mandate") {
+    err("type", "bad_type", `type ${JSON.stringify(typed.slice(0, 20))} is not one of one-time (a debit on the account's payment consent), mandate (a charge on a mandate of the account)`);
+  }
+  const mandate = cell("mandate") || null;
+  if (mandate && type !== "mandate") err("mandate", "mandate_without_type", "mandate is set but type is not mandate: set type to mandate to charge it, or empty the mandate cell for a one-time debit");
+  else if (mandate && (mandate.length > MAX_REFERENCE || !/^[\x21-\x7e]+$/.test(mandate))) err("mandate", "unknown_mandate", `mandate must be the mandate's id or its reference (1–${MAX_REFERENCE} printable characters)`);
 
-  return { row, raw, accountToDebit, accountToCredit: credit || null, amount, currency, callbackUrl: callback || null, reference, narration, customer, errors };
+  return { row, raw, accountToDebit, accountToCredit: credit || null, amount, currency, callbackUrl: callback || null, reference, narration, customer, type, mandate, errors };
 }
 
 /**

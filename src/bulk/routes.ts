@@ -16,6 +16,7 @@ import { paginate, PageParams } from "../core/paging.js";
 import type { Scope } from "../core/tenancy.js";
 import { tenantScope } from "../http/api-auth.js";
 import { mutate } from "../http/idempotency.js";
+import { clockOffsetMs } from "../mandates/charges.js";
 import { batchMachine } from "./domain.js";
 import { batchView, cancelBatch, commitBatch, errorsCsv, getBatch, listBatches, resultsCsv, retryFailedRows, validateBatch, type BatchSource, type NewBatch } from "./service.js";
 
@@ -165,20 +166,22 @@ export const bulkRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app
     return parsed.data;
   }
 
-  function newBatch(u: Upload): NewBatch {
+  function newBatch(u: Upload, offsetMs: number): NewBatch {
     const product = u.fields.product;
     if (product !== undefined && product !== "" && product !== "initiate_payment") {
       throw new OkroError("INVALID_FIELD", `product: ${JSON.stringify(product.slice(0, 40))} is not a bulk product; use initiate_payment`, { field: "product" });
     }
-    return { source: u.source, callbackUrl: u.fields.callback_url || null, allOrNothing: flag(u.fields, "all_or_nothing"), product: "initiate_payment" };
+    return { source: u.source, callbackUrl: u.fields.callback_url || null, allOrNothing: flag(u.fields, "all_or_nothing"), product: "initiate_payment", offsetMs };
   }
 
   /** The upload's fingerprint stands in for the body (Idempotency-Key: same file, same answer; another file, a 409). */
-  async function withUpload<T>(req: FastifyRequest, reply: FastifyReply, fn: (u: Upload) => (trx: Parameters<Parameters<typeof mutate>[4]>[0]) => Promise<T>): Promise<T> {
+  async function withUpload<T>(req: FastifyRequest, reply: FastifyReply, fn: (u: Upload, offsetMs: number) => (trx: Parameters<Parameters<typeof mutate>[4]>[0]) => Promise<T>): Promise<T> {
     const upload = await readUpload(req);
     try {
       (req as { body: unknown }).body = upload.fingerprint;
-      return await mutate(ctx, req, reply, tenantScope(req.tenant), fn(upload));
+      // The company's business clock (mandate rows are checked on its day), read before the transaction.
+      const offsetMs = await clockOffsetMs(ctx, scopeOf(req));
+      return await mutate(ctx, req, reply, tenantScope(req.tenant), fn(upload, offsetMs));
     } finally {
       await upload.cleanup();
     }
@@ -187,14 +190,14 @@ export const bulkRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app
   const tags = ["Bulk payments"];
   const MUTATING = "Honours `Idempotency-Key` (the same file and fields replay the first answer).";
   const UPLOAD =
-    "The file: multipart `file` (CSV: a header row, then one payment a row; columns `account_to_debit` and `amount` required, `account_to_credit`, `currency`, `callback_url`, `reference`, `narration`, `customer`, `type` optional; amounts in kobo; UTF-8, a BOM, CRLF and quoted cells are fine), or form-encoded/JSON `file` holding the CSV's text, or JSON `payments`: an array of objects with the same columns. Fields: `callback_url` (the batch's `batch.*` events), `all_or_nothing`. Limits: `OKRO_BULK_MAX_ROWS` rows (10,000 by default) and `OKRO_BULK_MAX_FILE_BYTES` (16 MiB): a 413 naming the limit.";
+    "The file: multipart `file` (CSV: a header row, then one payment a row; columns `account_to_debit` and `amount` required, `account_to_credit`, `currency`, `callback_url`, `reference`, `narration`, `customer`, `type` (`one-time`, or `mandate`: a charge on a mandate of the account without a schedule, within its caps), `mandate` (its id or reference; empty: the account's one such mandate) optional; amounts in kobo; UTF-8, a BOM, CRLF and quoted cells are fine), or form-encoded/JSON `file` holding the CSV's text, or JSON `payments`: an array of objects with the same columns. Fields: `callback_url` (the batch's `batch.*` events), `all_or_nothing`. Limits: `OKRO_BULK_MAX_ROWS` rows (10,000 by default) and `OKRO_BULK_MAX_FILE_BYTES` (16 MiB): a 413 naming the limit.";
 
   app.post(
     "/batches/create",
     { bodyLimit, schema: { tags, summary: "Upload and validate a bulk file", description: `Validates every row (nothing moves) and answers with the batch \`ready\`: totals (rows, amount, per currency, per bank), the first 100 row errors (row, column, code, message) and \`errors_url\`, a CSV of the rows with errors plus an \`error\` column to fix and upload again. A file uploaded before gets a \`duplicate_file\` warning (committing it then needs \`allow_duplicate\`). Commit with batches/commit. ${UPLOAD} ${MUTATING}`, response: { 200: BatchResponse } } },
     async (req, reply) =>
-      withUpload(req, reply, (u) => async (trx) => {
-        const batch = await validateBatch(trx, ctx, scopeOf(req), newBatch(u));
+      withUpload(req, reply, (u, offsetMs) => async (trx) => {
+        const batch = await validateBatch(trx, ctx, scopeOf(req), newBatch(u, offsetMs));
         return ok(`Batch validated: ${batch.valid_rows} of ${batch.total_rows} rows are valid`, { batch: batchView(batch) });
       }),
   );
@@ -203,9 +206,9 @@ export const bulkRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app
     "/bulkfiles/initiate",
     { bodyLimit, schema: { tags, summary: "Okra's bulk debit upload (validate and commit in one call)", description: `Okra's \`bulkfiles/initiate\` (okra-node \`initBulkPayments({file, product})\`, pyokra form-encoded, \`curl -F file=@payments.csv -F product=initiate_payment\`): validates the file and commits its valid rows at once (with \`all_or_nothing=true\`, any invalid row refuses the whole file: a 422 and nothing moves). Answers in Okra's shape (\`_id\`, \`name\`, \`owner\`, \`product\`, \`status\`, \`user\`) plus the batch with its validation report. The same file uploaded again is a 409 naming the earlier batch (send \`allow_duplicate=true\` to pay it again on purpose); a file with no valid row is a 422 with the row errors. ${UPLOAD} ${MUTATING}`, response: { 200: BatchResponse } } },
     async (req, reply) =>
-      withUpload(req, reply, (u) => async (trx) => {
+      withUpload(req, reply, (u, offsetMs) => async (trx) => {
         const scope = scopeOf(req);
-        const input = newBatch(u);
+        const input = newBatch(u, offsetMs);
         const validated = await validateBatch(trx, ctx, scope, input);
         if (validated.valid_rows === 0) {
           const view = batchView(validated);
@@ -261,11 +264,13 @@ export const bulkRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app
   app.post(
     "/batches/retry",
     { schema: { tags, summary: "Retry a batch's failed rows", description: `Makes a new batch of the failed rows of a finished batch, validated again now, \`ready\` to commit (once per batch). ${MUTATING}`, body: z.strictObject({ id: z.string().min(1).max(64) }), response: { 200: BatchResponse } } },
-    async (req, reply) =>
-      mutate(ctx, req, reply, tenantScope(req.tenant), async (trx) => {
-        const batch = await retryFailedRows(trx, ctx, scopeOf(req), req.body.id);
+    async (req, reply) => {
+      const offsetMs = await clockOffsetMs(ctx, scopeOf(req));
+      return mutate(ctx, req, reply, tenantScope(req.tenant), async (trx) => {
+        const batch = await retryFailedRows(trx, ctx, scopeOf(req), req.body.id, offsetMs);
         return ok(`New batch of ${batch.total_rows} failed rows`, { batch: batchView(batch) });
-      }),
+      });
+    },
   );
 
   app.post("/batches/get", { schema: { tags, summary: "A batch", description: "The batch with its totals, live counts and validation report. Another company's id is a 404.", body: BatchId, response: { 200: BatchResponse } } }, async (req) => {

@@ -12,6 +12,8 @@ import { defineJob } from "../jobs/define.js";
 import { requeue } from "../jobs/store.js";
 import { newId } from "../lib/ids.js";
 import { kobo } from "../lib/kobo.js";
+import { chargeAdHoc, checkAdHocCharges } from "../mandates/adhoc.js";
+import { clockOffsetMs } from "../mandates/charges.js";
 import { checkDebits } from "../payments/debit-checks.js";
 import { observePayments, type PaymentMove } from "../payments/observers.js";
 import { sendQueuedPayment } from "../payments/execute.js";
@@ -132,6 +134,12 @@ export interface NewBatch {
   callbackUrl?: string | null | undefined;
   allOrNothing?: boolean | undefined;
   product?: string | undefined;
+  /**
+   * The company's business-clock offset (its sandbox clock's; 0 in production), read before the
+   * transaction (`clockOffsetMs`): a `type: mandate` row is checked against its mandate's validity
+   * and cap period on the company's day.
+   */
+  offsetMs?: number | undefined;
 }
 
 /** Rows checked against the database and written per chunk: memory stays flat as files grow. */
@@ -204,19 +212,39 @@ export async function validateBatch(trx: Trx, ctx: AppContext, scope: Scope, inp
   const errors: Report["errors"] = [];
   let errorCount = 0;
   const references = new Map<string, number>();
+  // What the file's `type: mandate` rows so far charge each mandate: its caps hold for all of them together.
+  const plannedByMandate = new Map<string, bigint>();
   let chunk: ParsedRow[] = [];
   const headerCells = columns.length;
 
   const flush = async () => {
     if (!chunk.length) return;
     const clean = chunk.filter((r) => r.errors.length === 0 && r.amount !== null);
-    const checks = await checkDebits(trx, scope, clean.map((r) => ({ accountToDebit: r.accountToDebit, accountToCredit: r.accountToCredit, amount: r.amount!, currency: r.currency, customer: r.customer })));
+    const checks = await checkDebits(
+      trx,
+      scope,
+      clean.map((r) => ({ accountToDebit: r.accountToDebit, accountToCredit: r.accountToCredit, amount: r.amount!, currency: r.currency, customer: r.customer, authority: r.type === "mandate" ? "mandate" : "consent" })),
+    );
     const checked = new Map(clean.map((r, i) => [r.row, checks[i]!]));
+    // Charges on a mandate: the mandates module's own checks (the mandate, its state, account,
+    // customer, currency and caps — summed with the file's earlier rows on the same mandate).
+    const onMandate = clean.filter((r) => r.type === "mandate" && checked.get(r.row)!.ok);
+    const mandateChecks = await checkAdHocCharges(
+      trx,
+      scope,
+      onMandate.map((r) => ({ mandate: r.mandate, accountId: r.accountToDebit, customer: r.customer, amount: r.amount!, currency: r.currency })),
+      input.offsetMs ?? 0,
+      now,
+      plannedByMandate,
+    );
+    const mandateOf = new Map(onMandate.map((r, i) => [r.row, mandateChecks[i]!]));
     const inserts: Insertable<BatchRowsTable>[] = [];
     for (const r of chunk) {
       const check = checked.get(r.row);
       if (check && !check.ok) r.errors.push({ column: check.column, code: check.code, message: check.message });
-      const valid = r.errors.length === 0 && check?.ok === true;
+      const onIt = mandateOf.get(r.row);
+      if (onIt && !onIt.ok) r.errors.push({ column: onIt.column, code: onIt.code, message: onIt.message });
+      const valid = r.errors.length === 0 && check?.ok === true && (r.type !== "mandate" || onIt?.ok === true);
       totals.rows++;
       if (valid) {
         totals.valid_rows++;
@@ -236,13 +264,15 @@ export async function validateBatch(trx: Trx, ctx: AppContext, scope: Scope, inp
         raw: JSON.stringify(r.raw),
         errors: r.errors.length ? JSON.stringify(r.errors) : null,
         account_to_debit: r.accountToDebit || null,
-        account_to_credit: check?.ok ? check.accountToCredit : r.accountToCredit,
+        // A mandate's charge goes to the mandate's receiving account unless the row names one.
+        account_to_credit: check?.ok ? (!r.accountToCredit && onIt?.ok && onIt.accountToCredit ? onIt.accountToCredit : check.accountToCredit) : r.accountToCredit,
         bank_id: check?.ok ? check.bankId : null,
         amount: r.amount,
         currency: r.currency,
         reference: r.reference,
         narration: r.narration,
         callback_url: r.callbackUrl,
+        mandate_id: onIt?.ok ? onIt.mandateId : null,
         updated_at: now,
       });
     }
@@ -335,7 +365,7 @@ export async function commitBatch(trx: Trx, ctx: AppContext, scope: Scope, id: s
   const running = await transition(trx, batchStore, ctx, { id: batch.id, from: "ready", to: "running", set: { updated_at: now }, actor: "api", reason: "committed", at: now });
   if (!running.ok) throw new OkroError("CONFLICT", "id: the batch changed meanwhile; try again", { field: "id" });
   let opened = 0;
-  for (const bank of await store.banksWithPending(trx, batch.id)) opened += (await openWindow(trx, ctx, batch.id, batch.company_id, bank, now, 1)).length;
+  for (const bank of await store.banksWithPending(trx, batch.id)) opened += (await openWindow(trx, ctx, batch, bank, now, 1)).length;
   if (opened) await store.count(trx, batch.id, "pending", "queued", opened, 0n, now);
   return (await store.findBatch(trx, scope, batch.id))!;
 }
@@ -361,19 +391,22 @@ async function ensureCallbackEndpoints(trx: Trx, ctx: AppContext, scope: Scope, 
  * only when half the window is free, so a 10,000-row batch reopens its windows a few hundred
  * times instead of 10,000. The caller counts the moved rows (pending → queued).
  */
-async function openWindow(trx: Trx, ctx: AppContext, batchId: string, companyId: string, bankId: string, now: Date, minFree: number): Promise<{ row_no: number }[]> {
+async function openWindow(trx: Trx, ctx: AppContext, batch: { id: string; company_id: string; env: BatchRow["env"] }, bankId: string, now: Date, minFree: number): Promise<{ row_no: number }[]> {
+  const batchId = batch.id;
   const free = ctx.config.bulk.bankConcurrency - (await store.inWindow(trx, batchId, bankId));
   if (free <= 0 || free < minFree) return [];
   const queued = await store.moveRowsWhere(trx, batchId, "pending", "queued", { actor: "worker", reason: "window_open", at: now, bankId, limit: free });
   if (queued.length) {
-    await requeue(trx, batchRowJob, queued.map((r) => ({ key: `batch:${batchId}:row:${r.row_no}`, payload: { batch_id: batchId, row: r.row_no }, companyId, attempts: 0 })), { now });
+    // A mandate row's job carries its environment: it reads the company's business clock before its transaction.
+    const payload = (r: { row_no: number; mandate_id: string | null }) => ({ batch_id: batchId, row: r.row_no, ...(r.mandate_id ? { mandate_env: batch.env } : {}) });
+    await requeue(trx, batchRowJob, queued.map((r) => ({ key: `batch:${batchId}:row:${r.row_no}`, payload: payload(r), companyId: batch.company_id, attempts: 0 })), { now });
   }
   return queued;
 }
 
 // ── Running: the row job and the payments it makes ────────────────────────────────────────────
 
-const RowJobPayload = z.object({ batch_id: z.string().min(1), row: z.number().int().positive() });
+const RowJobPayload = z.object({ batch_id: z.string().min(1), row: z.number().int().positive(), mandate_env: z.enum(["sandbox", "production"]).optional() });
 export const batchRowJob = defineJob({
   name: "batches.row",
   payload: RowJobPayload,
@@ -382,7 +415,9 @@ export const batchRowJob = defineJob({
   leaseMs: (ctx) => paymentLeaseMs(ctx.config),
   handler: async (job) => {
     const { ctx } = job;
-    const payment = await ctx.db.transaction().execute((trx) => runRow(trx, ctx, job.payload.batch_id, job.payload.row));
+    const env = job.payload.mandate_env;
+    const offsetMs = env && job.companyId ? await clockOffsetMs(ctx, { companyId: job.companyId, env }) : 0;
+    const payment = await ctx.db.transaction().execute((trx) => runRow(trx, ctx, job.payload.batch_id, job.payload.row, offsetMs));
     if (payment) job.log.debug({ outcome: await sendQueuedPayment(ctx, payment) }, "batch row sent");
     await job.complete();
   },
@@ -410,7 +445,7 @@ export const batchRowJob = defineJob({
  * refused by the payment's attempt). A payment refused at creation (the consent was revoked since
  * validation…) fails the row with the reason and nothing is debited.
  */
-async function runRow(trx: Trx, ctx: AppContext, batchId: string, rowNo: number): Promise<PaymentRow | undefined> {
+async function runRow(trx: Trx, ctx: AppContext, batchId: string, rowNo: number, offsetMs: number): Promise<PaymentRow | undefined> {
   const row = await store.lockRow(trx, store.rowId(batchId, rowNo));
   if (row?.state === "processing" && row.payment_id) {
     const payment = await paymentById(trx, row.payment_id);
@@ -421,14 +456,12 @@ async function runRow(trx: Trx, ctx: AppContext, batchId: string, rowNo: number)
   const now = ctx.clock.now();
   let payment: PaymentRow;
   try {
-    payment = await initiatePayment(trx, ctx, scope, {
-      accountToDebit: row.account_to_debit!,
-      ...(row.account_to_credit ? { accountToCredit: row.account_to_credit } : {}),
-      amount: kobo(row.amount!),
-      currency: row.currency!,
-      ...(row.narration || row.reference ? { note: (row.narration ?? row.reference)! } : {}),
-      sender: "caller",
-    });
+    const made = await makePayment(trx, ctx, scope, row, offsetMs);
+    if (typeof made === "string") {
+      await finishRow(trx, ctx, row, "failed", made, now);
+      return undefined;
+    }
+    payment = made;
   } catch (error) {
     if (!(error instanceof OkroError)) throw error;
     await finishRow(trx, ctx, row, "failed", error.message, now);
@@ -438,6 +471,34 @@ async function runRow(trx: Trx, ctx: AppContext, batchId: string, rowNo: number)
   if (!moved) throw new Error(`batch row ${row.id} moved while locked`);
   await store.count(trx, batchId, "queued", "processing", 1, 0n, now);
   return payment.state === "queued" ? payment : undefined;
+}
+
+/**
+ * The row's payment: a one-time row's by `initiatePayment` (pay/initiate's rules, checked again);
+ * a `type: mandate` row's by the mandates module (`chargeAdHoc`: the mandate's state, account and
+ * caps checked again under its lock, with what it has charged since validation). A refusal's
+ * reason (a string, or an OkroError thrown) fails the row; nothing is debited.
+ */
+async function makePayment(trx: Trx, ctx: AppContext, scope: Scope, row: RowRow, offsetMs: number): Promise<PaymentRow | string> {
+  const note = row.narration ?? row.reference;
+  if (row.mandate_id) {
+    const charged = await chargeAdHoc(
+      trx,
+      ctx,
+      scope,
+      { mandateId: row.mandate_id, accountId: row.account_to_debit!, amount: row.amount!, currency: row.currency!, accountToCredit: row.account_to_credit, note, sender: "caller" },
+      offsetMs,
+    );
+    return charged.kind === "charged" ? charged.payment : charged.message;
+  }
+  return initiatePayment(trx, ctx, scope, {
+    accountToDebit: row.account_to_debit!,
+    ...(row.account_to_credit ? { accountToCredit: row.account_to_credit } : {}),
+    amount: kobo(row.amount!),
+    currency: row.currency!,
+    ...(note ? { note } : {}),
+    sender: "caller",
+  });
 }
 
 /** A payment's move, seen in its own transaction: a final one ends its row. */
@@ -464,7 +525,7 @@ async function finishRow(trx: Trx, ctx: AppContext, row: RowRow, to: "succeeded"
   if (!moved) return;
   if (!isCounted(row.state)) throw new Error(`batch row ${row.id}: ${row.state} is not a committed state`);
   // The next rows of its bank (pending rows exist only while the batch runs: cancel takes them all).
-  const opened = row.bank_id ? await openWindow(trx, ctx, row.batch_id, row.company_id, row.bank_id, now, Math.ceil(ctx.config.bulk.bankConcurrency / 2)) : [];
+  const opened = row.bank_id ? await openWindow(trx, ctx, { id: row.batch_id, company_id: row.company_id, env: row.env }, row.bank_id, now, Math.ceil(ctx.config.bulk.bankConcurrency / 2)) : [];
   const batch = await store.countMoves(trx, row.batch_id, [{ from: row.state, to, n: 1, amount: row.amount ?? 0n }, ...(opened.length ? [{ from: "pending" as const, to: "queued" as const, n: opened.length, amount: 0n }] : [])], now);
   if (moved.callback_url) await emitBatchEvent(trx, batch, `batch.row.${to}`, { batch_id: batch.id, row: rowView(moved) }, moved.callback_url);
   const done = doneCount(batch);
@@ -504,6 +565,7 @@ export function rowView(r: RowRow) {
     amount: r.amount === null ? null : Number(r.amount),
     currency: r.currency,
     reference: r.reference,
+    mandate: r.mandate_id,
     reason: r.reason,
     errors: r.errors ?? [],
   };
@@ -559,7 +621,7 @@ export async function cancelBatch(trx: Trx, ctx: AppContext, scope: Scope, id: s
  * consent may have been given since), `ready` to commit. Once per batch: a second retry of the
  * same batch is refused, so the same failed rows are never charged twice by retries.
  */
-export async function retryFailedRows(trx: Trx, ctx: AppContext, scope: Scope, id: string): Promise<BatchRow> {
+export async function retryFailedRows(trx: Trx, ctx: AppContext, scope: Scope, id: string, offsetMs = 0): Promise<BatchRow> {
   const batch = await getBatch(trx, scope, id, true);
   if (batch.state === "ready" || batch.state === "running" || batch.state === "validating") {
     throw new OkroError("CONFLICT", `id: the batch is ${batch.state}; retry its failed rows once it has finished`, { field: "id", data: { reason: "not_finished", status: batch.state } });
@@ -568,7 +630,7 @@ export async function retryFailedRows(trx: Trx, ctx: AppContext, scope: Scope, i
   if (earlier) throw new OkroError("CONFLICT", `id: the failed rows were already retried as batch ${earlier.id}`, { field: "id", data: { reason: "already_retried", batch_id: earlier.id } });
   const failed = await trx.selectFrom("batch_rows").select(["raw"]).where("batch_id", "=", batch.id).where("state", "=", "failed").orderBy("row_no").execute();
   if (!failed.length) throw new OkroError("UNPROCESSABLE", "id: the batch has no failed rows to retry", { field: "id", data: { reason: "nothing_to_retry" } });
-  const created = await validateBatch(trx, ctx, scope, { source: { kind: "json", rows: failed.map((r) => r.raw) }, callbackUrl: batch.callback_url, allOrNothing: batch.all_or_nothing, product: batch.product });
+  const created = await validateBatch(trx, ctx, scope, { source: { kind: "json", rows: failed.map((r) => r.raw) }, callbackUrl: batch.callback_url, allOrNothing: batch.all_or_nothing, product: batch.product, offsetMs });
   // A retry is not a duplicate of anything: it is the rows that did not go through.
   await trx.updateTable("batches").set({ retry_of: batch.id, duplicate_of: null, file_name: batch.file_name ? `retry of ${batch.file_name}` : null }).where("id", "=", created.id).execute();
   return (await store.findBatch(trx, scope, created.id))!;
@@ -611,7 +673,7 @@ export function errorsCsv(db: Executor, batch: BatchRow): Readable {
 
 /** Every row's outcome so far: row, payment id, status, reason, amount. */
 export function resultsCsv(db: Executor, batch: BatchRow): Readable {
-  return csvStream(["row", "payment_id", "status", "reason", "amount", "currency", "account_to_debit", "reference"], () =>
+  return csvStream(["row", "payment_id", "status", "reason", "amount", "currency", "account_to_debit", "reference", "mandate"], () =>
     pagesOf(db, batch.id, undefined, (r) => [
       r.row_no,
       r.payment_id,
@@ -621,6 +683,7 @@ export function resultsCsv(db: Executor, batch: BatchRow): Readable {
       r.currency,
       r.account_to_debit,
       r.reference,
+      r.mandate_id,
     ]),
   );
 }

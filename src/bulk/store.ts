@@ -91,7 +91,7 @@ export async function moveRow(trx: Trx, ctx: AppContext, row: RowRow, to: RowSta
  * appended by one `INSERT … SELECT`. For commit (valid → pending, valid → skipped), a window's
  * opening (pending → queued) and cancel (pending|queued → cancelled): thousands of rows, where a
  * statement per row would cost seconds. Rows have no entry effects, so nothing else is skipped.
- * Returns the moved rows (id, row_no, bank_id, amount).
+ * Returns the moved rows (id, row_no, bank_id, amount, mandate_id).
  */
 export async function moveRowsWhere(
   trx: Trx,
@@ -99,22 +99,22 @@ export async function moveRowsWhere(
   from: RowState,
   to: RowState,
   t: { actor: "api" | "worker"; reason: string; at: Date; bankId?: string; limit?: number },
-): Promise<{ id: string; row_no: number; amount: bigint | null; bank_id: string | null }[]> {
+): Promise<{ id: string; row_no: number; amount: bigint | null; bank_id: string | null; mandate_id: string | null }[]> {
   rowMachine.assert(from, to);
   const bank = t.bankId !== undefined ? sql`AND bank_id = ${t.bankId}` : sql``;
   const limit = t.limit !== undefined ? sql`LIMIT ${t.limit}` : sql``;
-  const moved = await sql<{ id: string; row_no: number; amount: string | bigint | null; bank_id: string | null }>`
+  const moved = await sql<{ id: string; row_no: number; amount: string | bigint | null; bank_id: string | null; mandate_id: string | null }>`
     WITH picked AS (SELECT id FROM batch_rows WHERE batch_id = ${batchId} AND state = ${from} ${bank} ORDER BY row_no ${limit} FOR UPDATE)
     UPDATE batch_rows AS r SET state = ${to}, updated_at = ${t.at}
     FROM picked WHERE r.id = picked.id AND r.state = ${from}
-    RETURNING r.id, r.row_no, r.amount, r.bank_id`.execute(trx);
+    RETURNING r.id, r.row_no, r.amount, r.bank_id, r.mandate_id`.execute(trx);
   if (moved.rows.length) {
     await sql`
       INSERT INTO state_transitions (object_type, object_id, from_state, to_state, actor, reason, detail, at)
       SELECT 'batch_row', id, ${from}, ${to}, ${t.actor}, ${t.reason}, 'null'::jsonb, ${t.at}
       FROM unnest(${moved.rows.map((r) => r.id)}::text[]) AS id`.execute(trx);
   }
-  return moved.rows.map((r) => ({ id: r.id, row_no: Number(r.row_no), amount: r.amount === null ? null : BigInt(r.amount), bank_id: r.bank_id }));
+  return moved.rows.map((r) => ({ id: r.id, row_no: Number(r.row_no), amount: r.amount === null ? null : BigInt(r.amount), bank_id: r.bank_id, mandate_id: r.mandate_id }));
 }
 
 /** The banks a batch's rows waiting for a window are at. */

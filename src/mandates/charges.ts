@@ -10,7 +10,7 @@ import { checkConsent } from "../payments/execute.js";
 import { createMandateCharge } from "../payments/service.js";
 import { paymentView } from "../payments/views.js";
 import { checkCharge, classifyFailure, mandateMachine, nextRetry, validUntil } from "./domain.js";
-import { cycleDate, dueInstant, firstCycleOnOrAfter, hasCycle, lagosDate, periodStart } from "./schedule.js";
+import { cycleDate, dueInstant, firstCycleOnOrAfter, hasCycle, lagosDate, periodStart, startOfLagosDay } from "./schedule.js";
 import { chargedSoFar, consentById, lockMandate, paymentById, type MandateRow } from "./store.js";
 import { emitMandateEvent, moveMandate } from "./transitions.js";
 import { cycleAmount, scheduleOf, termsOf } from "./views.js";
@@ -144,7 +144,9 @@ export async function chargeCycle(trx: Trx, ctx: AppContext, m: MandateRow, cycl
     const ps = periodStart(m.period, date);
     for (let k = cycle; k >= 0 && periodStart(m.period, cycleDate(s, k)) === ps; k--) periodCycles.push(k);
   }
-  const sums = await chargedSoFar(trx, m.id, periodCycles);
+  // Ad-hoc charges (bulk rows: no cycle) count in the period by the instant they were made.
+  const adHocSince = m.period ? new Date(startOfLagosDay(periodStart(m.period, date)).getTime() - offsetMs) : undefined;
+  const sums = await chargedSoFar(trx, m.id, periodCycles, adHocSince);
   // The first try is judged on its cycle's date; a retry on the day it runs (never after the end).
   // The initial amount is what the customer authorised for the first cycle.
   const terms = cycle === 0 && m.initial_amount !== null && m.debit_type === "fixed" ? { ...termsOf(m), amount: m.initial_amount } : termsOf(m);

@@ -71,6 +71,11 @@ export function dueInstant(date: string): Date {
   return new Date(dayNumber(date) * DAY_MS + CHARGE_HOUR_LAGOS * 3_600_000 - LAGOS_OFFSET_MS);
 }
 
+/** The first instant of the Lagos day `date`. */
+export function startOfLagosDay(date: string): Date {
+  return new Date(dayNumber(date) * DAY_MS - LAGOS_OFFSET_MS);
+}
+
 /** The first instant of the Lagos day after `date`: a mandate ending on `date` is valid until then. */
 export function endOfLagosDay(date: string): Date {
   return new Date((dayNumber(date) + 1) * DAY_MS - LAGOS_OFFSET_MS);

@@ -57,21 +57,43 @@ export async function listMandates(db: Executor, scope: Scope, f: MandateFilter)
 /** Payment states whose money is (or may yet be) taken: they count against the caps. */
 const COUNTING = ["queued", "awaiting_authorisation", "review", "processing", "unknown", "succeeded", "settled"] as const;
 
-/** What the mandate has charged (or has in flight) in all, and since `periodFrom` by cycle date (kobo). */
-export async function chargedSoFar(db: Executor, mandateId: string, periodCycles?: number[]): Promise<{ total: bigint; inPeriod: bigint }> {
+/**
+ * What the mandate has charged (or has in flight) in all, and in the cap period (kobo): its
+ * schedule's charges by cycle (`periodCycles`), its ad-hoc charges (no cycle: bulk rows, migration
+ * 0029) by when they were made (`adHocSince`, the period's first instant in platform time).
+ */
+export async function chargedSoFar(db: Executor, mandateId: string, periodCycles?: number[], adHocSince?: Date): Promise<{ total: bigint; inPeriod: bigint }> {
+  const cycles = periodCycles && periodCycles.length > 0 ? sql`mandate_cycle IN (${sql.join(periodCycles)})` : sql`false`;
+  const adHoc = adHocSince ? sql`(mandate_cycle IS NULL AND created_at >= ${adHocSince})` : sql`false`;
   const row = await db
     .selectFrom("payments")
     .select((eb) => [
       eb.fn.coalesce(eb.fn.sum<string>("amount"), sql<string>`0`).as("total"),
-      (periodCycles && periodCycles.length > 0
-        ? sql<string>`coalesce(sum(amount) FILTER (WHERE mandate_cycle IN (${sql.join(periodCycles)})), 0)`
-        : sql<string>`0`
-      ).as("in_period"),
+      sql<string>`coalesce(sum(amount) FILTER (WHERE ${cycles} OR ${adHoc}), 0)`.as("in_period"),
     ])
     .where("mandate_id", "=", mandateId)
     .where("state", "in", COUNTING)
     .executeTakeFirstOrThrow();
   return { total: BigInt(row.total), inPeriod: BigInt(row.in_period) };
+}
+
+/**
+ * {@link chargedSoFar} for many mandates in one query: each one's charges in all, and those made
+ * since its period's first instant (`since`, platform time; absent: no per-period cap) — for
+ * mandates without a schedule, whose every charge is ad-hoc (kobo). Mandates with no charge are absent.
+ */
+export async function chargedByMandates(db: Executor, since: ReadonlyMap<string, Date | null>): Promise<Map<string, { total: bigint; inPeriod: bigint }>> {
+  const out = new Map<string, { total: bigint; inPeriod: bigint }>();
+  if (since.size === 0) return out;
+  const ids = [...since.keys()];
+  const froms = ids.map((id) => since.get(id)?.toISOString() ?? null);
+  const rows = await sql<{ mandate_id: string; total: string; in_period: string }>`
+    SELECT p.mandate_id, sum(p.amount) AS total, coalesce(sum(p.amount) FILTER (WHERE p.created_at >= s.since), 0) AS in_period
+    FROM payments p JOIN unnest(${ids}::text[], ${froms}::timestamptz[]) AS s(id, since) ON p.mandate_id = s.id
+    WHERE p.state IN (${sql.join(COUNTING)})
+    GROUP BY p.mandate_id`.execute(db);
+  for (const r of rows.rows) out.set(r.mandate_id, { total: BigInt(r.total), inPeriod: BigInt(r.in_period) });
+  return out;
 }
 
 /** The mandate's charges (payments), newest first. */
@@ -82,8 +104,10 @@ export async function chargesOf(db: Executor, scope: Scope, mandateId: string, l
     .where("company_id", "=", scope.companyId)
     .where("env", "=", scope.env)
     .where("mandate_id", "=", mandateId)
-    .orderBy("mandate_cycle", "desc")
+    // Ad-hoc charges (no cycle) after the schedule's, so the first row is the latest cycle.
+    .orderBy(sql`mandate_cycle DESC NULLS LAST`)
     .orderBy("charge_attempt", "desc")
+    .orderBy("created_at", "desc")
     .limit(limit)
     .execute();
 }

@@ -18,6 +18,12 @@ export interface DebitToCheck {
   currency: string;
   /** When given, the account must be this customer's. */
   customer?: string | null;
+  /**
+   * `mandate`: a charge on a mandate (a bulk row of `type: mandate`), whose own authority and caps
+   * the mandates module checks (src/mandates/adhoc.ts): the account's payment consent and its
+   * per-debit limit are not asked here. Default `consent`.
+   */
+  authority?: "consent" | "mandate";
 }
 
 export type DebitCheck =
@@ -75,15 +81,15 @@ export async function checkDebits(db: Executor, scope: Scope, debits: readonly D
       continue;
     }
     const consent = consentByAccount.get(account.id);
-    if (consent?.closed === "bound") {
+    if (d.authority === "mandate") {
+      // The mandate's own authority and caps are the mandates module's to check.
+    } else if (consent?.closed === "bound") {
       out.push({ ok: false, column: "account_to_debit", code: "consent_bound_to_mandate", message: `account_to_debit ${d.accountToDebit}: ${boundConsentRefusal("account_to_debit", consent.boundMandateId).message.slice("account_to_debit: ".length)}` });
       continue;
-    }
-    if (!consent || !consent.open) {
+    } else if (!consent || !consent.open) {
       out.push({ ok: false, column: "account_to_debit", code: "no_consent", message: `account_to_debit ${d.accountToDebit}: the customer has not given payment consent for this account (they link it with payments in the widget)` });
       continue;
-    }
-    if (d.amount > consent.maxPerCharge) {
+    } else if (d.amount > consent.maxPerCharge) {
       out.push({ ok: false, column: "amount", code: "above_consent_limit", message: `amount ${d.amount} is above the consent's limit of ${consent.maxPerCharge} kobo per debit` });
       continue;
     }

@@ -136,10 +136,13 @@ export interface MandateChargeInput {
   accountToCredit?: string;
   amount: Kobo;
   currency: string;
-  cycle: number;
-  /** 1 for the cycle's first try; NSF retries count up. */
-  chargeAttempt: number;
+  /** The schedule's cycle; null for an ad-hoc charge (a bulk row of `type: mandate`: migration 0029). */
+  cycle: number | null;
+  /** 1 for the cycle's first try; NSF retries count up. Null with `cycle`. */
+  chargeAttempt: number | null;
   note?: string;
+  /** As {@link InitiateInput.sender}: the caller sends the payment once its transaction commits (bulk rows). */
+  sender?: "caller";
   /**
    * A garnishment's debit (src/garnish): the recovery it collects for. The payment is then of
    * `type: garnish` and `cycle` is the sweep's number (its mandate is a sweep mandate, unscheduled).
@@ -157,13 +160,11 @@ export interface MandateChargeInput {
 export async function createMandateCharge(trx: Transaction<DB>, ctx: AppContext, scope: Scope, input: MandateChargeInput): Promise<PaymentRow | undefined> {
   requireCurrency(input.currency);
   requirePositive(input.amount);
-  const existing = await trx
-    .selectFrom("payments")
-    .select("id")
-    .where("mandate_id", "=", input.mandateId)
-    .where("mandate_cycle", "=", input.cycle)
-    .where("charge_attempt", "=", input.chargeAttempt)
-    .executeTakeFirst();
+  // An ad-hoc charge (no cycle) is made once by its caller's own lock and state (a bulk row's).
+  const existing =
+    input.cycle === null || input.chargeAttempt === null
+      ? undefined
+      : await trx.selectFrom("payments").select("id").where("mandate_id", "=", input.mandateId).where("mandate_cycle", "=", input.cycle).where("charge_attempt", "=", input.chargeAttempt).executeTakeFirst();
   if (existing) return undefined;
   const account = await store.findAccount(trx, scope, input.accountId);
   if (!account) throw new OkroError("NOT_FOUND", "account_to_debit: no such account", { field: "account_to_debit" });
@@ -187,7 +188,7 @@ export async function createMandateCharge(trx: Transaction<DB>, ctx: AppContext,
       state: "queued",
       mandate_id: input.mandateId,
       mandate_cycle: input.cycle,
-      charge_attempt: input.chargeAttempt,
+      charge_attempt: input.cycle === null ? null : input.chargeAttempt,
       ...(input.garnishmentId ? { garnishment_id: input.garnishmentId } : {}),
     },
     {
@@ -195,6 +196,7 @@ export async function createMandateCharge(trx: Transaction<DB>, ctx: AppContext,
       detail: input.garnishmentId
         ? { garnishment: input.garnishmentId, mandate: input.mandateId, sweep: input.cycle }
         : { mandate: input.mandateId, cycle: input.cycle, attempt: input.chargeAttempt },
+      ...(input.sender ? { sender: input.sender } : {}),
     },
   );
 }

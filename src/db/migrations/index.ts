@@ -23,6 +23,7 @@ import * as m0023 from "./0023_mandates_rest.js";
 import * as m0024 from "./0024_bulk_reversals_mandates.js";
 import * as m0026 from "./0026_api_request_log.js";
 import * as m0027 from "./0027_consents_bound_business_days.js";
+import * as m0029 from "./0029_bulk_mandate_charges.js";
 
 /**
  * Every migration, in order. Versioned files, imported statically so the same list works under
@@ -53,4 +54,5 @@ export const migrations: Record<string, Migration> = {
   "0024_bulk_reversals_mandates": m0024,
   "0026_api_request_log": m0026,
   "0027_consents_bound_business_days": m0027,
+  "0029_bulk_mandate_charges": m0029,
 };
