@@ -12,6 +12,7 @@ import { dashboardWidgetBuilderRoutes } from "./widget-builder-routes.js";
 import { dashboardMandateRoutes } from "./mandates-routes.js";
 import { dashboardCustomerRoutes } from "./customers-routes.js";
 import { dashboardBulkRoutes } from "./bulk-routes.js";
+import { dashboardGarnishRoutes } from "./garnish-routes.js";
 
 /**
  * The dashboard JSON API's feature modules. Each is registered under `/dashboard/api` inside the
@@ -40,6 +41,8 @@ export const dashboardApiModules: DashboardApiModule[] = [
   dashboardMandateRoutes,
   dashboardCustomerRoutes,
   dashboardBulkRoutes,
+  // Garnishments (wt-dash, issue 16 item 5).
+  dashboardGarnishRoutes,
 ];
 
 /** Modules that need no session (CSRF guard still applies; rate-limit with `authLimit`). List them in test/security/dashboard-security.test.ts's PUBLIC_DASHBOARD_ROUTES. */

@@ -11,7 +11,7 @@ import { issueKey } from "../../src/platform/keys.js";
 import { createEndpoint, deleteEndpoint } from "../../src/events/endpoints.js";
 import { emitEvent } from "../../src/events/emit.js";
 import type { NewCompany } from "../../src/platform/companies.js";
-import { accountData, linkFixture, mandateFixture, paymentFixture } from "./route-registry.js";
+import { accountData, garnishmentFixture, linkFixture, mandateFixture, paymentFixture } from "./route-registry.js";
 import { validateBatch } from "../../src/bulk/service.js";
 import { expectError, expectSuccess, type Answer } from "../http/envelope-assertions.js";
 import { createHarness, type Harness } from "../harness.js";
@@ -261,6 +261,13 @@ const OWNED_OBJECTS: Record<string, OwnedObject> = {
     request: (id, env) => ({ body: { env, id, confirm: true } }),
     envScoped: true,
   },
+  // Garnishments (wt-dash): recoveries made by the garnish service over a sweep mandate fixture.
+  "GET /dashboard/api/garnishments/:id": { what: "garnishment", create: ownedGarnishment(), request: (id, env) => ({ params: { id }, query: `env=${env}` }), envScoped: true },
+  "POST /dashboard/api/garnishments/pause": { what: "garnishment", create: ownedGarnishment("active"), request: (id, env) => ({ body: { env, id, confirm: true } }), envScoped: true },
+  "POST /dashboard/api/garnishments/resume": { what: "garnishment", create: ownedGarnishment("paused"), request: (id, env) => ({ body: { env, id, confirm: true } }), envScoped: true },
+  "POST /dashboard/api/garnishments/cancel": { what: "garnishment", create: ownedGarnishment("active"), request: (id, env) => ({ body: { env, id, confirm: true } }), envScoped: true },
+  "POST /dashboard/api/garnishments/sweep": { what: "garnishment", create: ownedGarnishment("active"), request: (id, env) => ({ body: { env, id, confirm: true } }), envScoped: true },
+  "POST /dashboard/api/garnishments/lower": { what: "garnishment", create: ownedGarnishment("active"), request: (id, env) => ({ body: { env, id, principal: 5_000, confirm: true } }), envScoped: true },
   // The sandbox tools act on the company's sandbox only: its endpoint is always a sandbox one.
   "POST /dashboard/api/sandbox/webhooks/test": {
     what: "webhook endpoint",
@@ -286,6 +293,11 @@ const OWNED_OBJECTS: Record<string, OwnedObject> = {
   "GET /dashboard/api/request-log": { what: "API key", create: ownedKey, request: (id, env) => ({ query: `env=${env}&key_id=${id}` }), envScoped: false },
   "GET /dashboard/api/events/:id": { what: "event", create: ownedEvent, request: (id, env) => ({ params: { id }, query: `env=${env}` }), envScoped: true },
 };
+
+/** A ₦100 garnishment of `companyId` in `env`, in `state` (as created when not given). */
+function ownedGarnishment(state?: "active" | "paused") {
+  return (companyId: string, env: Env) => garnishmentFixture(h, { id: companyId, name: "Owner" } as NewCompany, env, state);
+}
 
 /** A mandate of `companyId` in `env`, in `state`. */
 function ownedMandate(state: "active" | "paused") {
@@ -376,6 +388,7 @@ const VALID_REQUESTS: Record<string, Shape> = {
   "GET /dashboard/api/widget-builder": {},
   "POST /dashboard/api/webhooks/create": { body: { env: "sandbox", url: "http://127.0.0.1:9/security" } },
   "GET /dashboard/api/mandates": { query: "env=sandbox&status=active,paused" },
+  "GET /dashboard/api/garnishments": { query: "env=sandbox&status=active,paused" },
   "GET /dashboard/api/customers": { query: "env=sandbox&q=ada" },
   "GET /dashboard/api/batches": { query: "env=sandbox" },
   "POST /dashboard/api/batches/validate": { body: { env: "sandbox", file: "account_to_debit,amount\nnot-an-account,100\n", file_name: "x.csv" } },
