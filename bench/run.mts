@@ -1,10 +1,11 @@
 /**
  * `npm run bench`: every benchmark, each printed against a baseline measured in the same run.
  * `BENCH_ONLY=api`, `BENCH_ONLY=sandbox-bank`, `BENCH_ONLY=webhooks`, `BENCH_ONLY=widget` or
- * `BENCH_ONLY=payments`, `BENCH_ONLY=jobs`, `BENCH_ONLY=bulk`, `BENCH_ONLY=dashboard` (lists and export on 100,000 payments) or `BENCH_ONLY=dashboard-bundle` (the first screen's size) runs one. See each file for what it measures.
+ * `BENCH_ONLY=payments`, `BENCH_ONLY=jobs`, `BENCH_ONLY=bulk`, `BENCH_ONLY=charge` (the API charge path: pay/initiate → runner → bank → succeeded, statements per payment), `BENCH_ONLY=dashboard` (lists and export on 100,000 payments) or `BENCH_ONLY=dashboard-bundle` (the first screen's size) runs one. See each file for what it measures.
  */
 import { benchApi } from "./api.mjs";
 import { benchBulk } from "./bulk.mjs";
+import { benchCharge } from "./charge.mjs";
 import { benchDashboard } from "./dashboard.mjs";
 import { benchDashboardBundle } from "./dashboard-bundle.mjs";
 import { benchJobs } from "./jobs.mjs";
@@ -14,7 +15,7 @@ import { benchWebhooks } from "./webhooks.mjs";
 import { benchWidget } from "./widget.mjs";
 
 const only = process.env.BENCH_ONLY;
-const benches: Record<string, () => Promise<boolean>> = { api: benchApi, "sandbox-bank": benchSandboxBank, webhooks: benchWebhooks, widget: benchWidget, payments: benchPayments, jobs: benchJobs, bulk: benchBulk, dashboard: benchDashboard, "dashboard-bundle": benchDashboardBundle };
+const benches: Record<string, () => Promise<boolean>> = { api: benchApi, "sandbox-bank": benchSandboxBank, webhooks: benchWebhooks, widget: benchWidget, payments: benchPayments, jobs: benchJobs, bulk: benchBulk, charge: benchCharge, dashboard: benchDashboard, "dashboard-bundle": benchDashboardBundle };
 if (only && !benches[only]) {
   console.error(`BENCH_ONLY must be one of: ${Object.keys(benches).join(", ")}`);
   process.exit(2);

@@ -134,12 +134,27 @@ export async function runIdempotent(db: Executor, call: IdempotentCall, fn: (trx
   const { key, hash, now } = call;
   const scope = scopeId(call.scope);
   const cutoff = cutoffOf(now);
-  const stored = await findStored(db, scope, key, cutoff);
-  if (stored) return replayOf(stored, hash);
   try {
     return await db.transaction().execute(async (trx) => {
-      await trx.deleteFrom("idempotency_keys").where("scope", "=", scope).where("key", "=", key).where("created_at", "<", cutoff).execute();
-      await trx.insertInto("idempotency_keys").values({ scope, key, request_hash: hash, response_status: IN_PROGRESS, response_body: "null", created_at: now }).execute();
+      // One statement takes the key: a new key is inserted, an expired one starts over; a live
+      // one (committed, or committing: the insert waits on its primary key until the other
+      // transaction ends) returns nothing, and its stored response is read in a fresh snapshot.
+      const taken = await trx
+        .insertInto("idempotency_keys")
+        .values({ scope, key, request_hash: hash, response_status: IN_PROGRESS, response_body: "null", created_at: now })
+        .onConflict((oc) =>
+          oc
+            .columns(["scope", "key"])
+            .doUpdateSet({ request_hash: hash, response_status: IN_PROGRESS, response_body: "null", created_at: now })
+            .where("idempotency_keys.created_at", "<", cutoff),
+        )
+        .returning("key")
+        .executeTakeFirst();
+      if (!taken) {
+        const stored = await findStored(trx, scope, key, cutoff);
+        if (!stored) throw new Error(`idempotency key ${key}: neither taken nor stored`); // unreachable: the conflict was a live key
+        return replayOf(stored, hash);
+      }
       const out = await fn(trx);
       const statusCode = out.statusCode ?? 200;
       const kept = out.replayAs ?? { statusCode, body: out.body };
@@ -153,7 +168,8 @@ export async function runIdempotent(db: Executor, call: IdempotentCall, fn: (trx
     });
   } catch (error) {
     if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
-    // Lost the race to a concurrent call with the same key, which has now committed.
+    // A unique violation of the effect's own (a concurrent duplicate's rows are behind its key):
+    // if a call with this key has committed meanwhile, answer with it.
     const winner = await findStored(db, scope, key, cutoff);
     if (!winner) throw error;
     return replayOf(winner, hash);

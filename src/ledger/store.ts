@@ -41,40 +41,8 @@ function lockOrder(a: string, b: string): number {
 export async function postEntry(trx: Transaction<DB>, env: Env, entry: JournalEntry, now: Date): Promise<boolean> {
   assertBalanced(entry);
   const id = newId(now);
-  const inserted = await trx
-    .insertInto("ledger_entries")
-    .values({
-      id,
-      company_id: entry.company_id,
-      env,
-      key: entry.key,
-      kind: entry.kind,
-      payment_id: entry.payment_id ?? null,
-      refund_id: entry.refund_id ?? null,
-      payout_id: entry.payout_id ?? null,
-      created_at: now,
-    })
-    .onConflict((oc) => oc.columns(["company_id", "env", "key"]).doNothing())
-    .returning("id")
-    .executeTakeFirst();
-  if (!inserted) return false;
-
-  await trx
-    .insertInto("ledger_postings")
-    .values(
-      entry.postings.map((p) => ({
-        entry_id: id,
-        company_id: entry.company_id,
-        env,
-        account: p.account,
-        direction: p.direction,
-        amount: p.amount,
-        currency: p.currency,
-      })),
-    )
-    .execute();
-
-  // Net change per (currency, account), applied in the global lock order.
+  // Net change per (currency, account), applied in the global lock order (a multi-row upsert
+  // takes its rows' locks in the order of its rows).
   const deltas = new Map<string, { currency: string; account: string; delta: bigint }>();
   for (const p of entry.postings) {
     const key = `${p.currency}|${p.account}`;
@@ -83,13 +51,33 @@ export async function postEntry(trx: Transaction<DB>, env: Env, entry: JournalEn
     deltas.set(key, d);
   }
   const ordered = [...deltas.values()].sort((a, b) => (a.currency === b.currency ? lockOrder(a.account, b.account) : a.currency < b.currency ? -1 : 1));
-  for (const d of ordered) {
-    await sql`
+  // One statement: the entry (nothing when its key was posted: then no postings and no balance
+  // change either), its postings, and one balance upsert for all its accounts.
+  const postings = sql.join(
+    entry.postings.map((p, i) => sql`(${i}::int, ${p.account}::text, ${p.direction}::text, ${p.amount}::int8, ${p.currency}::text)`),
+  );
+  const balances = sql.join(ordered.map((d, i) => sql`(${i}::int, ${d.currency}::text, ${d.account}::text, ${d.delta}::int8)`));
+  const inserted = await sql<{ id: string }>`
+    WITH entry AS (
+      INSERT INTO ledger_entries (id, company_id, env, key, kind, payment_id, refund_id, payout_id, created_at)
+      VALUES (${id}, ${entry.company_id}, ${env}, ${entry.key}, ${entry.kind}, ${entry.payment_id ?? null}, ${entry.refund_id ?? null}, ${entry.payout_id ?? null}, ${now})
+      ON CONFLICT (company_id, env, key) DO NOTHING
+      RETURNING id, company_id, env
+    ), posted AS (
+      INSERT INTO ledger_postings (entry_id, company_id, env, account, direction, amount, currency)
+      SELECT entry.id, entry.company_id, entry.env, p.account, p.direction, p.amount, p.currency
+      FROM entry CROSS JOIN (VALUES ${postings}) AS p (n, account, direction, amount, currency)
+      ORDER BY p.n
+    ), balanced AS (
       INSERT INTO ledger_balances (company_id, env, currency, account, balance)
-      VALUES (${entry.company_id}, ${env}, ${d.currency}, ${d.account}, ${d.delta}::int8)
+      SELECT entry.company_id, entry.env, b.currency, b.account, b.delta
+      FROM entry CROSS JOIN (VALUES ${balances}) AS b (n, currency, account, delta)
+      ORDER BY b.n
       ON CONFLICT (company_id, env, currency, account) DO UPDATE SET balance = ledger_balances.balance + excluded.balance
-    `.execute(trx);
-  }
+    )
+    SELECT id FROM entry
+  `.execute(trx);
+  if (inserted.rows.length === 0) return false;
   return true;
 }
 
