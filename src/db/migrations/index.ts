@@ -22,6 +22,7 @@ import * as m0022 from "./0022_mandates_from_widget.js";
 import * as m0023 from "./0023_mandates_rest.js";
 import * as m0024 from "./0024_bulk_reversals_mandates.js";
 import * as m0026 from "./0026_api_request_log.js";
+import * as m0032 from "./0032_list_indexes.js";
 
 /**
  * Every migration, in order. Versioned files, imported statically so the same list works under
@@ -51,4 +52,5 @@ export const migrations: Record<string, Migration> = {
   "0023_mandates_rest": m0023,
   "0024_bulk_reversals_mandates": m0024,
   "0026_api_request_log": m0026,
+  "0032_list_indexes": m0032,
 };
