@@ -11,7 +11,7 @@ import type {
   TransactionsTable,
 } from "../db/schema.js";
 import { notFound, OkroError } from "../core/errors.js";
-import { offsetOf } from "../core/paging.js";
+import { boundedPage, cappedCount, offsetOf } from "../core/paging.js";
 import { MAX_PERIODIC_READINGS, type CustomerSearchKey } from "./schemas.js";
 import type { Executor } from "../core/db.js";
 import type { Scope } from "../core/tenancy.js";
@@ -35,6 +35,8 @@ export interface Window {
 export interface Paged<T> {
   rows: T[];
   total: number;
+  /** false: `total` is a lower bound (boundedPage); absent: exact. */
+  exact?: boolean;
 }
 
 export type CustomerRow = Selectable<CustomersTable>;
@@ -257,11 +259,13 @@ function transactionsQuery(db: Executor, scope: Scope, f: TransactionFilter) {
 
 export async function listTransactions(db: Executor, scope: Scope, f: TransactionFilter, p: PageRequest): Promise<Paged<TransactionRow>> {
   const base = transactionsQuery(db, scope, f);
-  const [rows, count] = await together(db, [
-    () => base.selectAll().orderBy("trans_date", "desc").orderBy("id", "desc").limit(p.limit).offset(offsetOf(p.page, p.limit)).execute(),
-    () => base.select(COUNT).executeTakeFirstOrThrow(),
-  ]);
-  return { rows, total: count.n };
+  // A customer's 24 months are a few thousand lines, a company's can be millions: counted up to COUNT_BOUND.
+  return boundedPage(
+    p.page,
+    p.limit,
+    (limit, offset) => base.selectAll().orderBy("trans_date", "desc").orderBy("id", "desc").limit(limit).offset(offset).execute(),
+    (cap) => cappedCount(db, base, cap),
+  );
 }
 
 /**

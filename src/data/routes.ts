@@ -78,7 +78,7 @@ const periodOf = (body: { from?: string | undefined; to?: string | undefined }) 
 
 /** `{<key>: items, pagination}`, Okra's list shape inside `data`. */
 function pageOf<K extends string, R, V>(key: K, p: PageRequest, result: Paged<R>, view: (row: R) => V) {
-  return { [key]: result.rows.map(view), pagination: paginate(result.total, p.page, p.limit) } as { [P in K]: V[] } & { pagination: ReturnType<typeof paginate> };
+  return { [key]: result.rows.map(view), pagination: paginate(result.total, p.page, p.limit, result.exact ?? true) } as { [P in K]: V[] } & { pagination: ReturnType<typeof paginate> };
 }
 
 /** The one-object lists (`getById`): 404 when there is nothing, as for another tenant's id. */

@@ -300,7 +300,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
     post("/pay/list", { tags, summary: "List payments", description: `Every payment of the key's company and environment. ${LIST}` }, S.PageBody, S.PaymentsResponse, async (b, req) => {
       const scope = scopeOf(req);
       const page = await listPayments(db, scope, { page: b.page, limit: b.limit });
-      return ok("Payments retrieved successfully", { payments: await paymentViews(db, scope, page.rows), pagination: paginate(page.total, b.page, b.limit) });
+      return ok("Payments retrieved successfully", { payments: await paymentViews(db, scope, page.rows), pagination: paginate(page.total, b.page, b.limit, page.exact) });
     });
     const byCustomer = async (b: z.output<typeof S.ByCustomerBody>, req: FastifyRequest) => {
       const scope = scopeOf(req);
@@ -309,7 +309,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
       if (page.total === 0 && !(await findCustomer(db, scope, b.customer_id))) {
         throw new OkroError("NOT_FOUND", "customer_id: customer not found", { field: "customer_id" });
       }
-      return ok("Payments retrieved successfully", { payments: await paymentViews(db, scope, page.rows), pagination: paginate(page.total, b.page, b.limit) });
+      return ok("Payments retrieved successfully", { payments: await paymentViews(db, scope, page.rows), pagination: paginate(page.total, b.page, b.limit, page.exact) });
     };
     const byCustomerDoc = { tags, summary: "A customer's payments", description: `The payments debited from the customer's accounts. ${LIST} ${NOT_MINE}` };
     post("/pay/get", byCustomerDoc, S.ByCustomerBody, S.PaymentsResponse, byCustomer);

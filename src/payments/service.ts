@@ -16,6 +16,7 @@ import { applyTransition, enqueueExecuteIfConsentActive, recordPaymentCreated } 
 import { isSupportedCurrency, SUPPORTED_CURRENCIES, type Executor, type PaymentRow, type Scope, type TransitionRow } from "./types.js";
 import { refusal } from "./reasons.js";
 import { boundConsentRefusal, debitAuthorities } from "../mandates/standing.js";
+import type { BoundedPage } from "../core/paging.js";
 
 /**
  * Payments: creating them (`pay/initiate`, the widget, payment links), authorising them with the
@@ -408,7 +409,7 @@ export async function getPayment(db: Executor, scope: Scope, id: string): Promis
 }
 
 /** A page of the tenant's payments, newest first (optionally one customer's). */
-export async function listPayments(db: Executor, scope: Scope, opts: { customerId?: string; page: number; limit: number }): Promise<{ rows: PaymentRow[]; total: number }> {
+export async function listPayments(db: Executor, scope: Scope, opts: { customerId?: string; page: number; limit: number }): Promise<BoundedPage<PaymentRow>> {
   return store.pagePayments(db, scope, opts);
 }
 

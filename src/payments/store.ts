@@ -10,6 +10,7 @@ import type {
 } from "../db/schema.js";
 import type { ConsentRow, Executor, PaymentRow, PayoutRow, RefundRow, Scope, TransitionRow } from "./types.js";
 import type { Trx } from "../core/db.js";
+import { boundedPage, cappedCount, type BoundedPage } from "../core/paging.js";
 
 /**
  * The payments engine's SQL (payments, history, consents, refunds, payouts).
@@ -53,18 +54,15 @@ export async function transitionsOf(db: Executor, paymentId: string): Promise<Tr
   return db.selectFrom("payment_transitions").selectAll().where("payment_id", "=", paymentId).orderBy("id").execute();
 }
 
-export async function pagePayments(db: Executor, scope: Scope, opts: { customerId?: string | undefined; page: number; limit: number }): Promise<{ rows: PaymentRow[]; total: number }> {
+export async function pagePayments(db: Executor, scope: Scope, opts: { customerId?: string | undefined; page: number; limit: number }): Promise<BoundedPage<PaymentRow>> {
   let from = db.selectFrom("payments").where("company_id", "=", scope.companyId).where("env", "=", scope.env);
   if (opts.customerId !== undefined) from = from.where("customer_id", "=", opts.customerId);
-  const rows = await from
-    .selectAll()
-    .orderBy("created_at", "desc")
-    .orderBy("id", "desc")
-    .limit(opts.limit)
-    .offset((opts.page - 1) * opts.limit)
-    .execute();
-  const count = await from.select(sql<number>`count(*)::int`.as("n")).executeTakeFirstOrThrow();
-  return { rows, total: Number(count.n) };
+  return boundedPage(
+    opts.page,
+    opts.limit,
+    (limit, offset) => from.selectAll().orderBy("created_at", "desc").orderBy("id", "desc").limit(limit).offset(offset).execute(),
+    (cap) => cappedCount(db, from, cap),
+  );
 }
 
 // ── Accounts (the customer's, and the company's receiving accounts) ───────────────────────────

@@ -24,6 +24,7 @@ import * as m0024 from "./0024_bulk_reversals_mandates.js";
 import * as m0026 from "./0026_api_request_log.js";
 import * as m0027 from "./0027_consents_bound_business_days.js";
 import * as m0029 from "./0029_bulk_mandate_charges.js";
+import * as m0032 from "./0032_list_indexes.js";
 
 /**
  * Every migration, in order. Versioned files, imported statically so the same list works under
@@ -55,4 +56,5 @@ export const migrations: Record<string, Migration> = {
   "0026_api_request_log": m0026,
   "0027_consents_bound_business_days": m0027,
   "0029_bulk_mandate_charges": m0029,
+  "0032_list_indexes": m0032,
 };

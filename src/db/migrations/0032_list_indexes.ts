@@ -1,0 +1,29 @@
+import { sql, type Kysely } from "kysely";
+
+// Lists at scale (issue 17). Each list's filter, then the list's order, so a page is an index
+// range read however many rows the company has (with the bounded count of src/core/paging.ts):
+//
+// - pay/get (a customer's payments, newest first by created_at, id): payments_customer ended in
+//   created_at, so the id tie-break sorted the customer's every payment; the new index ends in the
+//   list's order and serves what payments_customer served (it is a prefix of it).
+// - events/list with `type` (exact): the feed index by type, then created_at, id, so a rare type
+//   is not found by walking the whole feed. (`payment.*` prefixes walk events_feed; object_id
+//   has events_object; from/to is a range of events_feed.)
+//
+// transactions/getByCustomer already reads transactions_customer_date (customer_id, trans_date
+// DESC, id), the company-wide list transactions_list.
+export async function up(db: Kysely<any>): Promise<void> {
+  await sql`
+    CREATE INDEX payments_customer_list ON payments (customer_id, created_at, id);
+    DROP INDEX payments_customer;
+    CREATE INDEX events_type_feed ON events (company_id, env, type, created_at, id);
+  `.execute(db);
+}
+
+export async function down(db: Kysely<any>): Promise<void> {
+  await sql`
+    DROP INDEX events_type_feed;
+    CREATE INDEX payments_customer ON payments (customer_id, created_at);
+    DROP INDEX payments_customer_list;
+  `.execute(db);
+}
