@@ -12,7 +12,7 @@ import { mutate } from "../http/idempotency.js";
 import * as S from "./schemas.js";
 import { cancelMandate, clockOffsetMs, createMandate, pauseMandate, planCharges, reauthMandate, resumeMandate, upcomingCharges } from "./service.js";
 import * as store from "./store.js";
-import { mandateView } from "./views.js";
+import { mandateApiView } from "./views.js";
 
 const scopeOf = (req: FastifyRequest): Scope => ({ companyId: req.tenant.companyId, env: req.tenant.env });
 
@@ -30,6 +30,8 @@ const date = (d: string | null | undefined) => d || null;
  */
 export const mandateRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
   const db = ctx.db;
+  /** The mandate as the API answers it: with `url`, where the customer authorises it (the widget's `/mandate/<id>`). */
+  const view = (m: Parameters<typeof mandateApiView>[0]) => mandateApiView(m, ctx.config);
 
   function post<B extends z.ZodType, R extends z.ZodType>(
     path: string,
@@ -84,13 +86,13 @@ export const mandateRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
           retry: b.retry ? { attempts: b.retry.attempts, spacingHours: b.retry.spacing_hours, balanceCheck: b.retry.balance_check ?? true } : null,
           noticeDays: b.notice_days ?? null,
         }, offsetMs);
-        return ok(`Mandate created: ${mandateView(row).description}`, { mandate: mandateView(row) });
+        return ok(`Mandate created: ${view(row).description}`, { mandate: view(row) });
       });
     },
   );
   post("/mandates/get", { operationId: "getMandate", summary: "Get a mandate", description: `The mandate, its state and why. ${NOT_MINE}` }, S.MandateIdBody, S.MandateResponse, async (b, req) => {
     const m = await mine(scopeOf(req), b.id, "id");
-    return ok("Mandate retrieved successfully", { mandate: mandateView(m) });
+    return ok("Mandate retrieved successfully", { mandate: view(m) });
   });
   post(
     "/mandates/list",
@@ -105,12 +107,12 @@ export const mandateRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
         page: b.page,
         limit: b.limit,
       });
-      return ok("Mandates retrieved successfully", { mandates: page.rows.map(mandateView), pagination: paginate(page.total, b.page, b.limit) });
+      return ok("Mandates retrieved successfully", { mandates: page.rows.map(view), pagination: paginate(page.total, b.page, b.limit) });
     },
   );
   const move = (path: string, operationId: string, summary: string, description: string, fn: typeof pauseMandate, done: string) =>
     post(path, { operationId, summary, description: `${description} ${MUTATING} ${NOT_MINE}` }, S.MandateMutateBody, S.MandateResponse, async (b, req, reply) =>
-      mutate(ctx, req, reply, tenantScope(req.tenant), async (trx) => ok(done, { mandate: mandateView(await fn(trx, ctx, scopeOf(req), b.id)) })),
+      mutate(ctx, req, reply, tenantScope(req.tenant), async (trx) => ok(done, { mandate: view(await fn(trx, ctx, scopeOf(req), b.id)) })),
     );
   move("/mandates/pause", "pauseMandate", "Pause a mandate", "An active mandate stops charging; cycles that fall due while it is paused are skipped (`mandate.charge_skipped`), not caught up. Anything but `active` is a 409 naming its status.", pauseMandate, "Mandate paused");
   move("/mandates/resume", "resumeMandate", "Resume a mandate", "A paused mandate charges again from its next cycle. Anything but `paused` is a 409.", resumeMandate, "Mandate resumed");
@@ -130,7 +132,7 @@ export const mandateRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
     async (b, req) => {
       const scope = scopeOf(req);
       const m = await mine(scope, b.id, "id");
-      return ok("Upcoming charges retrieved successfully", { mandate: mandateView(m), upcoming: await upcomingCharges(db, ctx, scope, m, b.limit, await clockOffsetMs(ctx, scope)) });
+      return ok("Upcoming charges retrieved successfully", { mandate: view(m), upcoming: await upcomingCharges(db, ctx, scope, m, b.limit, await clockOffsetMs(ctx, scope)) });
     },
   );
 
@@ -149,8 +151,8 @@ export const mandateRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
         interval: b.interval,
         oneTime: b.oneTime,
       }, offsetMs);
-      const view = mandateView(row);
-      return ok(`Future payment set up: ${view.description}`, { authorization: view, upcoming: await upcomingCharges(trx, ctx, scope, row, 3, offsetMs) });
+      const shown = view(row);
+      return ok(`Future payment set up: ${shown.description}`, { authorization: shown, upcoming: await upcomingCharges(trx, ctx, scope, row, 3, offsetMs) });
     });
   };
   const initiateDoc = {
@@ -169,7 +171,7 @@ export const mandateRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
     async (b, req, reply) =>
       mutate(ctx, req, reply, tenantScope(req.tenant), async (trx) => {
         const row = await cancelMandate(trx, ctx, scopeOf(req), b.authorization, { actor: "api", field: "authorization", ...(b.customer ? { customerId: b.customer } : {}) });
-        return ok("Authorization cancelled successfully", { authorization: mandateView(row) });
+        return ok("Authorization cancelled successfully", { authorization: view(row) });
       }),
   );
   post(
@@ -186,13 +188,13 @@ export const mandateRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
           if (old.customer_id !== b.customer) throw new OkroError("NOT_FOUND", "customer: the authorization is not this customer's", { field: "customer" });
         }
         const row = await reauthMandate(trx, ctx, scope, b.authorization, offsetMs);
-        return ok("Authorization created again; the customer must authorise it", { authorization: mandateView(row) });
+        return ok("Authorization created again; the customer must authorise it", { authorization: view(row) });
       });
     },
   );
   post("/pay/authorization/list", { tags, operationId: "listAuthorizations", summary: "List authorizations", description: `Every authorization (mandate). ${LIST}` }, S.AuthorizationListBody, S.AuthorizationsResponse, async (b, req) => {
     const page = await store.listMandates(db, scopeOf(req), { page: b.page, limit: b.limit });
-    return ok("Authorizations retrieved successfully", { authorizations: page.rows.map(mandateView), pagination: paginate(page.total, b.page, b.limit) });
+    return ok("Authorizations retrieved successfully", { authorizations: page.rows.map(view), pagination: paginate(page.total, b.page, b.limit) });
   });
   post(
     "/pay/authorization/getByCustomer",
@@ -205,7 +207,7 @@ export const mandateRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
       const page = await store.listMandates(db, scope, { ...(b.customer ? { customerId: b.customer } : {}), ...(b.options ? { options: b.options } : {}), page: b.page, limit: b.limit });
       // A customer that is not the tenant's is a 404, as for pay/get.
       if (b.customer && page.total === 0 && !(await findCustomer(db, scope, b.customer))) throw new OkroError("NOT_FOUND", "customer: customer not found", { field: "customer" });
-      return ok("Authorizations retrieved successfully", { authorizations: page.rows.map(mandateView), pagination: paginate(page.total, b.page, b.limit) });
+      return ok("Authorizations retrieved successfully", { authorizations: page.rows.map(view), pagination: paginate(page.total, b.page, b.limit) });
     },
   );
   post(
@@ -215,7 +217,7 @@ export const mandateRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
     S.AuthorizationsResponse,
     async (b, req) => {
       const page = await store.listMandates(db, scopeOf(req), { options: b.options, page: b.page, limit: b.limit });
-      return ok("Authorizations retrieved successfully", { authorizations: page.rows.map(mandateView), pagination: paginate(page.total, b.page, b.limit) });
+      return ok("Authorizations retrieved successfully", { authorizations: page.rows.map(view), pagination: paginate(page.total, b.page, b.limit) });
     },
   );
 };

@@ -198,6 +198,13 @@ export const Mandate = z
     ended_at: z.string().nullable(),
     created_at: z.string(),
     last_updated: z.string(),
+    url: z
+      .string()
+      .optional()
+      .meta({
+        description:
+          "The page on the widget origin where the customer authorises this mandate (`/mandate/<id>`): they log in to their bank, choose the mandate's account, read the terms (from the stored mandate) and confirm with the bank's OTP or PIN; it is then `awaiting_bank`, and `active` once the bank activates it. Send it to the customer while the mandate is `awaiting_customer`; afterwards the page says the mandate's state instead of asking. The same field as a payment link's `url`.",
+      }),
   })
   .meta({ id: "Mandate" });
 

@@ -16,6 +16,15 @@ export async function mandateById(db: Executor, scope: Scope, id: string): Promi
   return db.selectFrom("mandates").selectAll().where("company_id", "=", scope.companyId).where("env", "=", scope.env).where("id", "=", id).executeTakeFirst();
 }
 
+/**
+ * A mandate by id alone, whoever's it is: only for its authorise page on the widget origin
+ * (`/mandate/<id>`), whose id names the company (as a payment link's code does); the page grants
+ * nothing without the customer's bank login on the mandate's own account.
+ */
+export async function mandateForAuthorisePage(db: Executor, id: string): Promise<MandateRow | undefined> {
+  return db.selectFrom("mandates").selectAll().where("id", "=", id).executeTakeFirst();
+}
+
 /** The row locked for the rest of the transaction (a charge and a cancel of one mandate serialise here). */
 export async function lockMandate(trx: Transaction<DB>, id: string): Promise<MandateRow | undefined> {
   return trx.selectFrom("mandates").selectAll().where("id", "=", id).forUpdate().executeTakeFirst();

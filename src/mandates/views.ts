@@ -1,3 +1,5 @@
+import type { Config } from "../config.js";
+import { widgetOrigin } from "../payments/links.js";
 import type { MandateRow } from "./store.js";
 import { cyclesFrom, describeSchedule, firstCycleOnOrAfter, hasCycle, type Schedule } from "./schedule.js";
 import type { MandateTerms } from "./domain.js";
@@ -100,6 +102,13 @@ export interface MandateView {
   ended_at: string | null;
   created_at: string;
   last_updated: string;
+  /**
+   * On the API's answers (not in events): the page on the widget origin where the customer
+   * authorises this mandate (`/mandate/<id>`: bank login, the account, the terms, the bank's OTP);
+   * once it is no longer `awaiting_customer` the page says so instead of asking. Named as a payment
+   * link's `url`.
+   */
+  url?: string;
 }
 
 export function mandateView(m: MandateRow): MandateView {
@@ -144,4 +153,12 @@ export function mandateView(m: MandateRow): MandateView {
     created_at: m.created_at.toISOString(),
     last_updated: m.updated_at.toISOString(),
   };
+}
+
+/** The widget page where the customer authorises mandate `id` (its terms come from the stored mandate, not the URL). */
+export const mandateUrl = (config: Pick<Config, "widgetUrl" | "widgetPort">, id: string) => `${widgetOrigin(config)}/mandate/${id}`;
+
+/** The mandate as the API answers it: its view and `url`, the page where the customer authorises it. */
+export function mandateApiView(m: MandateRow, config: Pick<Config, "widgetUrl" | "widgetPort">): MandateView {
+  return { ...mandateView(m), url: mandateUrl(config, m.id) };
 }

@@ -17,7 +17,7 @@ import { listEntries, walletBalances } from "../ledger/store.js";
 import { getCompany } from "../platform/companies.js";
 import { addCompanyAccount, companyAccountView, listCompanyAccounts } from "./company-accounts.js";
 import { clockOffsetMs, startRecurring, upcomingCharges } from "../mandates/service.js";
-import { mandateView } from "../mandates/views.js";
+import { mandateApiView } from "../mandates/views.js";
 import { startGarnishFromInitiate, viewOf as garnishmentViewOf } from "../garnish/service.js";
 import { createPayout, listPayouts } from "./payouts.js";
 import { createRefund, listRefunds } from "./refunds.js";
@@ -215,7 +215,7 @@ export const paymentRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
               }
               throw error;
             });
-            const view = mandateView(mandate);
+            const view = mandateApiView(mandate, ctx.config);
             const payment = first?.kind === "charged" ? await getPayment(trx, scope, first.paymentId) : null;
             return ok(`Recurring payment set up: ${view.description}`, {
               payment: payment ? await onePayment(trx, scope, payment) : null,

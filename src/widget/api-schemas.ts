@@ -117,6 +117,7 @@ export const CreateSessionBody = z.looseObject({
     }),
   ),
   payment_link: opt(text(100)),
+  mandate: opt(text(100)),
   account_to_debit: opt(text(100)),
 });
 export type CreateSessionBody = z.infer<typeof CreateSessionBody>;
@@ -178,7 +179,8 @@ export const CreateMandateBody = z.strictObject({
 export type CreateMandateBody = z.infer<typeof CreateMandateBody>;
 
 export const AuthoriseMandateBody = z
-  .strictObject({ mandate_id: Id, otp: otpOrPin.optional(), pin: otpOrPin.optional() })
+  // No mandate_id for a recurring payment link: its mandate is made by this authorisation.
+  .strictObject({ mandate_id: Id.optional(), otp: otpOrPin.optional(), pin: otpOrPin.optional() })
   .refine((b) => (b.otp === undefined) !== (b.pin === undefined), { message: "send exactly one of otp or pin", path: ["otp"] });
 export type AuthoriseMandateBody = z.infer<typeof AuthoriseMandateBody>;
 

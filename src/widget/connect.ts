@@ -45,6 +45,35 @@ export function okraAuth(bank: Pick<BankView, "id" | "name" | "slug">, customerI
   };
 }
 
+/** Who and where a payment's or a mandate's onSuccess names: the linked record, customer, account and bank. */
+export interface SuccessLinkage {
+  record_id: string;
+  customer_id: string;
+  customer_name: string;
+  account_id: string;
+  bank_id: string;
+}
+
+/**
+ * The part of onSuccess every mode's payload shares (a payment's, a mandate's): the record,
+ * customer, account and bank the customer linked, Okra's `auth` block, the environment and the
+ * merchant's `options`. The one place that builds it (payments.ts and mandates.ts add their object).
+ */
+export async function successLinkage(ctx: AppContext, session: WidgetSession, linkage: SuccessLinkage) {
+  const bank = await bankOf(ctx, linkage.bank_id);
+  return {
+    record_id: linkage.record_id,
+    customer_id: linkage.customer_id,
+    account_id: linkage.account_id,
+    bank_id: bank.id,
+    bank: { id: bank.id, name: bank.name, slug: bank.slug },
+    auth: okraAuth(bank, linkage.customer_id, linkage.record_id, ctx.clock.now()),
+    customer: { id: linkage.customer_id, name: linkage.customer_name },
+    env: wireEnv(session.row.env),
+    options: session.settings.merchant_options,
+  };
+}
+
 function connectResponse(session: WidgetSession, bank: BankView, link: LinkResult, now: Date): ConnectResponse {
   return {
     record_id: link.recordId,

@@ -7,15 +7,18 @@ import { linkConnection } from "../data/link.js";
 import { dropUnauthorisedMandate, mandateOf, mandatesOfCustomers, termLines, type MandateTermsRow } from "../mandates/payer.js";
 import { DateInput, ScheduleInput } from "../mandates/schemas.js";
 import { scheduleProblems, INTERVALS, type Interval } from "../mandates/schedule.js";
-import { authoriseMandate, businessToday, clockOffsetMs, createMandate, type NewMandate } from "../mandates/service.js";
+import { authoriseMandate, businessToday, clockOffsetMs, createMandate, payRecurringLink, type NewMandate } from "../mandates/service.js";
 import { describeMandate, mandateView } from "../mandates/views.js";
 import type { MandateRow } from "../mandates/store.js";
 import { defaultCompanyAccount, requireCompanyAccount } from "../payments/company-accounts.js";
-import { widgetOrigin } from "../payments/links.js";
-import { normalizeProducts, wireEnv } from "../platform/domain.js";
+import { linkSchedule, scheduleOnPayment, widgetOrigin, type LinkRow } from "../payments/links.js";
+import { wireStatus } from "../payments/domain.js";
+import { getPayment } from "../payments/service.js";
+import { firstApp } from "../platform/apps.js";
+import { normalizeProducts } from "../platform/domain.js";
 import type { CreateSessionBody } from "./api-schemas.js";
 import { bankOf, maskNuban } from "./banks.js";
-import { okraAuth } from "./connect.js";
+import { successLinkage } from "./connect.js";
 import { bankFailure, conflict, failure, movedOn, sessionExpired } from "./errors.js";
 import type { ModeOpening, WidgetMode } from "./mode.js";
 import type { MandateResponse, MandateSuccess, SessionMandate, WidgetMandate } from "./protocol.js";
@@ -68,7 +71,16 @@ type StoredTerms = { [K in keyof MandateTermsRow]: MandateTermsRow[K] extends bi
 /** What a mandate session remembers, in `widget_sessions.options.mandate`. */
 export interface MandateSettings {
   kind: SessionMandate["kind"];
-  source: "debit_later" | "recurring_charge";
+  /**
+   * Where the terms come from: okra-js options (`debit_later`, `recurring_charge`), a recurring
+   * payment link (`recurring_link`: its mandate is made by the authorisation, payRecurringLink) or
+   * a mandate the API created that awaits the customer (`api_mandate`: the `/mandate/<id>` page).
+   */
+  source: "debit_later" | "recurring_charge" | "recurring_link" | "api_mandate";
+  /** `recurring_link`: the link paid. */
+  link_id?: string;
+  /** `api_mandate`: the mandate authorised. */
+  mandate_id?: string;
   terms: StoredTerms;
   account_to_credit: string | null;
   /** Where the payer withdraws it (the payer's page of this company's widget). */
@@ -78,7 +90,10 @@ export interface MandateSettings {
 /** What the session keeps in `result` once the mandate exists (for the authorisation and onSuccess). */
 interface MandateLinkage {
   kind: "mandate";
+  /** "" for a recurring link until the authorisation made its mandate. */
   mandate_id: string;
+  /** A recurring link's first charge (made by the authorisation when the first cycle is due today). */
+  first_payment_id?: string | null;
   record_id: string;
   customer_id: string;
   customer_name: string;
@@ -126,10 +141,63 @@ function parsed<T>(result: z.ZodSafeParseResult<T>, prefix = ""): T {
 
 const blank = (v: unknown) => v === undefined || v === null || v === "";
 
+/** A stored mandate's terms as the session keeps them. */
+function storedTermsOf(m: MandateTermsRow): StoredTerms {
+  const str = (v: bigint | null) => (v === null ? null : v.toString());
+  return { ...m, amount: str(m.amount), initial_amount: str(m.initial_amount), max_per_charge: str(m.max_per_charge), max_total: str(m.max_total), max_per_period: str(m.max_per_period) };
+}
+
+/** The consent screen's kind of a set of terms (what it is called there). */
+function kindOfTerms(t: StoredTerms): SessionMandate["kind"] {
+  if (t.debit_type === "sweep") return "sweep";
+  if (t.interval === null) return "one-time";
+  return t.end_date === null && t.count === null ? "ongoing" : "recurring";
+}
+
+/** The payer's page of the company of a link or a stored mandate (its first app's short link: no key in hand). */
+async function companyPayerPageUrl(ctx: AppContext, scope: ModeOpening["scope"]): Promise<string> {
+  const app = await firstApp(ctx.db, scope);
+  return `${widgetOrigin(ctx.config)}/mandates${app ? `?short_url=${encodeURIComponent(app.short_url)}` : ""}`;
+}
+
+/**
+ * A recurring payment link's terms (decision 0022, "Recurring payment links in the widget"): the
+ * link's amount on its schedule from the day the customer pays (`scheduleOnPayment`, as
+ * payRecurringLink will make it), crediting the link's account, for the link's note or name.
+ */
+async function linkSettings(ctx: AppContext, scope: ModeOpening["scope"], link: LinkRow, today: string): Promise<MandateSettings> {
+  const s = scheduleOnPayment(linkSchedule(link)!, today);
+  const terms: StoredTerms = {
+    debit_type: "fixed",
+    currency: link.currency,
+    amount: link.amount!.toString(),
+    initial_amount: null,
+    max_per_charge: null,
+    max_total: null,
+    max_per_period: null,
+    period: null,
+    start_date: s.startDate,
+    end_date: s.endDate,
+    interval: s.interval,
+    day_of_month: s.dayOfMonth,
+    count: s.count,
+    purpose: link.note ?? link.name,
+  };
+  return { kind: kindOfTerms(terms), source: "recurring_link", link_id: link.id, terms, account_to_credit: link.account_to_credit, withdraw_url: await companyPayerPageUrl(ctx, scope) };
+}
+
+/** A mandate the API created, awaiting the customer: its own stored terms (never the URL's). */
+async function storedMandateSettings(ctx: AppContext, scope: ModeOpening["scope"], m: MandateRow): Promise<MandateSettings> {
+  const terms = storedTermsOf(m);
+  return { kind: kindOfTerms(terms), source: "api_mandate", mandate_id: m.id, terms, account_to_credit: m.account_to_credit, withdraw_url: await companyPayerPageUrl(ctx, scope) };
+}
+
 async function settingsOf(ctx: AppContext, known: ModeOpening): Promise<MandateSettings> {
   const { body, scope } = known;
   const offsetMs = await clockOffsetMs(ctx, scope);
   const today = businessToday(ctx, offsetMs);
+  if (known.mandate) return storedMandateSettings(ctx, scope, known.mandate);
+  if (known.link?.type === "recurring") return linkSettings(ctx, scope, known.link, today);
   const charge = (body.charge ?? {}) as NonNullable<CreateSessionBody["charge"]> & { schedule?: unknown };
   const currency = (charge.currency ?? "NGN").trim().toUpperCase();
   if (currency !== "NGN") throw bad("charge.currency", "must be NGN (the only currency Okro collects)");
@@ -228,6 +296,7 @@ export function payerPageUrl(ctx: AppContext, body: CreateSessionBody): string {
   const q = new URLSearchParams();
   if (typeof body.key === "string" && body.key) q.set("key", body.key);
   if (typeof body.app_id === "string" && body.app_id) q.set("app_id", body.app_id);
+  if (!q.has("key") && typeof body.short_url === "string" && body.short_url) q.set("short_url", body.short_url);
   const query = q.toString();
   return `${widgetOrigin(ctx.config)}/mandates${query ? `?${query}` : ""}`;
 }
@@ -325,20 +394,13 @@ async function mandateAnswer(ctx: AppContext, session: WidgetSession, m: Mandate
   const view = await widgetMandate(ctx, m, session.settings.branding.name, settings.withdraw_url);
   if (!authorised(m)) return { mandate: view, success: null };
   const authorization = mandateView(m) as unknown as Record<string, unknown>;
-  if (linkage.success) return { mandate: view, success: { ...linkage.success, authorization } };
-  const bank = await bankOf(ctx, linkage.bank_id);
+  const first = await firstCharge(ctx, session, linkage);
+  if (linkage.success) return { mandate: view, success: { ...linkage.success, authorization, ...(first ? { first } : {}) } };
   const success: MandateSuccess = {
     type: "authorization",
     authorization,
-    record_id: linkage.record_id,
-    customer_id: linkage.customer_id,
-    account_id: linkage.account_id,
-    bank_id: bank.id,
-    bank: { id: bank.id, name: bank.name, slug: bank.slug },
-    auth: okraAuth(bank, linkage.customer_id, linkage.record_id, ctx.clock.now()),
-    customer: { id: linkage.customer_id, name: linkage.customer_name },
-    env: wireEnv(session.row.env),
-    options: session.settings.merchant_options,
+    ...(first !== undefined ? { first } : {}),
+    ...(await successLinkage(ctx, session, linkage)),
   };
   const current = await currentRow(ctx, session.row.id);
   if (current?.step === "paying") {
@@ -347,9 +409,20 @@ async function mandateAnswer(ctx: AppContext, session: WidgetSession, m: Mandate
   return { mandate: view, success };
 }
 
+/** A recurring link's first charge as onSuccess carries it (null when none was due today; undefined outside a link). */
+async function firstCharge(ctx: AppContext, session: WidgetSession, linkage: MandateLinkage): Promise<MandateSuccess["first"]> {
+  if (linkage.first_payment_id === undefined) return undefined;
+  if (linkage.first_payment_id === null) return null;
+  const p = await getPayment(ctx.db, scopeOf(session), linkage.first_payment_id);
+  const wire = wireStatus(p.state);
+  return { id: p.id, status: wire.status, response_status: wire.response_status, amount: Number(p.amount), currency: p.currency, reference: p.reference };
+}
+
 /** Lets go of a mandate the customer did not authorise (another account, another bank): it ends `cancelled`. */
 async function dropUnauthorised(ctx: AppContext, session: WidgetSession, m: MandateRow): Promise<void> {
   if (m.state !== "awaiting_customer") return;
+  // A mandate the company created through the API stays waiting: only the company cancels it.
+  if (mandateSettingsOf(session)?.source === "api_mandate") return;
   await dropUnauthorisedMandate(ctx, scopeOf(session), m.id);
 }
 
@@ -373,8 +446,24 @@ export async function createWidgetMandate(ctx: AppContext, session: WidgetSessio
   const stored = row.bank_accounts as StoredAccounts | null;
   const chosen = stored?.accounts.find((a) => a.id === body.account_id);
   if (!chosen || !row.bank_id) throw failure("NOT_FOUND", "account_id: not one of the accounts the bank listed in this session", {}, "account_id");
+  const waiting = settings.source === "api_mandate" ? await mandateOf(ctx.db, scope, settings.mandate_id!) : undefined;
+  if (waiting) {
+    // The mandate names its account: the customer authorises it on that one only.
+    const own = await accountNuban(ctx.db, scope, waiting.account_id);
+    if (row.bank_id !== waiting.bank_id || !own || own.nuban !== chosen.nuban) {
+      const bank = await bankOf(ctx, waiting.bank_id);
+      throw failure("UNPROCESSABLE", `account_id: this authorisation is for your ${bank.name} account ${own ? maskNuban(own.nuban) : ""}; choose that account`.trim(), { reason: "other_account" }, "account_id");
+    }
+    if (waiting.state !== "awaiting_customer") {
+      if (held && authorised(waiting)) return mandateAnswer(ctx, session, waiting, held);
+      throw failure("CONFLICT", `mandate_id: this authorisation is ${waiting.state}; it can no longer be given`, { reason: "mandate_ended", status: waiting.state }, "mandate_id");
+    }
+  }
 
-  if (held) {
+  if (held && settings.source === "recurring_link") {
+    // Nothing exists yet to let go of: the same account again is the same answer.
+    if (held.bank_id === row.bank_id && held.nuban === chosen.nuban && row.step === "paying") return linkAnswer(ctx, session, settings, held);
+  } else if (held) {
     const current = await mandateOf(ctx.db, scope, held.mandate_id);
     if (current && held.bank_id === row.bank_id && held.nuban === chosen.nuban && current.state === "awaiting_customer") return mandateAnswer(ctx, session, current, held);
     if (current) await dropUnauthorised(ctx, session, current);
@@ -412,6 +501,23 @@ export async function createWidgetMandate(ctx: AppContext, session: WidgetSessio
   } catch (error) {
     await release();
     throw bankFailure(error, bank.name);
+  }
+  if (settings.source === "recurring_link" || waiting) {
+    // A recurring link's mandate is made by the authorisation (payRecurringLink); an API mandate
+    // exists already: the account is linked, the session holds the linkage and waits for the code.
+    if (waiting && waiting.account_id !== linkage.account_id) {
+      await release();
+      throw failure("UNPROCESSABLE", "account_id: this account is not the one the authorisation names; choose that account", { reason: "other_account" }, "account_id");
+    }
+    if (waiting) linkage = { ...linkage, mandate_id: waiting.id };
+    const moved = await moveStep(ctx, claimed, {
+      to: "paying",
+      reason: waiting ? "mandate_account_linked" : "link_account_linked",
+      set: { customer_id: linkage.customer_id, record_id: linkage.record_id, result: JSON.stringify(linkage) },
+    });
+    if (!moved) throw movedOn();
+    if (waiting) return mandateAnswer(ctx, session, waiting, linkage);
+    return linkAnswer(ctx, session, settings, linkage);
   }
   const t = termsOfSettings(settings.terms);
   const input: NewMandate = {
@@ -462,10 +568,14 @@ export async function createWidgetMandate(ctx: AppContext, session: WidgetSessio
  * service (`authoriseMandate`): the bank's debit authority, then `awaiting_bank` (the activation
  * job makes it `active`) or `active` at once. A wrong code keeps it waiting (422 `invalid_otp`).
  */
-export async function authoriseWidgetMandate(ctx: AppContext, session: WidgetSession, body: { mandate_id: string; otp?: string | undefined; pin?: string | undefined }): Promise<MandateResponse> {
-  requireMandateMode(session);
+export async function authoriseWidgetMandate(ctx: AppContext, session: WidgetSession, body: { mandate_id?: string | undefined; otp?: string | undefined; pin?: string | undefined }): Promise<MandateResponse> {
+  const settings = requireMandateMode(session);
   const { row } = session;
-  const { m, linkage } = await sessionMandateRow(ctx, session, body.mandate_id);
+  const held = linkageOf(row.result);
+  if (settings.source === "recurring_link" && !held?.mandate_id) return authoriseLinkMandate(ctx, session, settings, body);
+  const id = body.mandate_id ?? held?.mandate_id;
+  if (!id) throw failure("INVALID_FIELD", "mandate_id: is required", {}, "mandate_id");
+  const { m, linkage } = await sessionMandateRow(ctx, session, id);
   if (m.state !== "awaiting_customer") {
     if (authorised(m)) return mandateAnswer(ctx, session, m, linkage);
     throw failure("CONFLICT", `mandate_id: this authorisation is ${m.state}; start again`, { reason: "mandate_ended", status: m.state }, "mandate_id");
@@ -483,6 +593,58 @@ export async function authoriseWidgetMandate(ctx: AppContext, session: WidgetSes
     throw bankFailure(error, bank.name);
   }
   return mandateAnswer(ctx, session, after, linkage);
+}
+
+/** What a recurring link's session shows before its mandate exists: the terms on the chosen account. */
+async function linkAnswer(ctx: AppContext, session: WidgetSession, settings: MandateSettings, linkage: MandateLinkage): Promise<MandateResponse> {
+  const merchant = session.settings.branding.name;
+  const preview = sessionMandate(settings, merchant);
+  const bank = await bankOf(ctx, linkage.bank_id);
+  const mandate: WidgetMandate = {
+    id: "",
+    status: "awaiting_customer",
+    status_reason: null,
+    merchant,
+    bank_name: bank.name,
+    nuban_masked: maskNuban(linkage.nuban),
+    summary: preview.summary,
+    lines: preview.lines,
+    created_at: ctx.clock.now().toISOString(),
+  };
+  return { mandate, success: null };
+}
+
+/**
+ * Authorising a recurring payment link (decision 0022, step 3): the session is claimed (paying →
+ * connecting, so a double click or a second tab gets 409 `authorising`), then payRecurringLink
+ * gives the bank's debit authority with the OTP/PIN and makes the link's mandate (and its first
+ * charge when due today) exactly as `pay/link` recurring does; the session keeps the mandate and
+ * ends. A wrong code gives the session back to the code screen. The same request after it
+ * succeeded answers the same mandate and charge (authoriseWidgetMandate finds the linkage).
+ */
+async function authoriseLinkMandate(ctx: AppContext, session: WidgetSession, settings: MandateSettings, body: { otp?: string | undefined; pin?: string | undefined }): Promise<MandateResponse> {
+  const { row } = session;
+  const held = linkageOf(row.result);
+  if (row.step === "connecting") throw failure("CONFLICT", "already authorising with your bank; wait for it", { reason: "authorising" });
+  if (row.step !== "paying" || !held) throw conflict("choose the account to debit first");
+  const bank = await bankOf(ctx, held.bank_id);
+  if (!row.bank_session_sealed) throw failure("UNPROCESSABLE", `The connection to ${bank.name} has lapsed; log in again`, { reason: "bank_session_expired" });
+  await countTry(ctx, row.id, "authorise", MAX_AUTHORISATIONS_PER_SESSION);
+  const taken = await claimForConnect(ctx, row, { steps: ["paying"] });
+  if (!taken) throw failure("CONFLICT", "already authorising with your bank; wait for it", { reason: "authorising" });
+  const authorization: PaymentAuthorization = body.otp !== undefined ? { otp: new Secret(body.otp) } : { pin: new Secret(body.pin!) };
+  let made: Awaited<ReturnType<typeof payRecurringLink>>;
+  try {
+    made = await payRecurringLink(ctx, scopeOf(session), settings.link_id!, { accountId: held.account_id, bankSession: openBankSession(ctx, row.id, row.bank_session_sealed).token, authorization });
+  } catch (error) {
+    await moveStep(ctx, taken, { to: "paying", reason: "mandate_not_authorised" });
+    throw bankFailure(error, bank.name);
+  }
+  const first = made.first?.kind === "charged" ? made.first.paymentId : null;
+  const linkage: MandateLinkage = { ...held, mandate_id: made.mandate.id, first_payment_id: first };
+  const moved = await moveStep(ctx, taken, { to: "paying", reason: "mandate_authorised", set: { result: JSON.stringify(linkage) } });
+  if (!moved) throw movedOn();
+  return mandateAnswer(ctx, { ...session, row: moved }, made.mandate, linkage);
 }
 
 /** `GET /api/mandates/:id`: the mandate now (the widget polls while the bank activates it). */
@@ -513,7 +675,9 @@ export const mandateMode: WidgetMode = {
     connectRefused: "this widget session asks for a debit authorisation: choose the account to debit instead (POST /api/mandates)",
     done: "this widget session's authorisation is done; close the widget",
   },
-  opens(body, link, appProducts) {
+  opens(body, link, appProducts, mandate) {
+    // A recurring payment link and a mandate awaiting the customer name their company's terms: no app product is asked of them.
+    if (mandate || link?.type === "recurring") return true;
     const debitLater = body.debitLater === true || body.debitLater === "true";
     const recurring = link === null && body.charge?.type === "recurring";
     if (!debitLater && !recurring) return false;

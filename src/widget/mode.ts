@@ -1,6 +1,7 @@
 import type { BankView } from "../banks/service.js";
 import type { AppContext } from "../context.js";
 import type { Scope } from "../core/tenancy.js";
+import type { MandateRow } from "../mandates/store.js";
 import type { LinkRow } from "../payments/links.js";
 import type { Product } from "../platform/domain.js";
 import type { CreateSessionBody } from "./api-schemas.js";
@@ -34,6 +35,8 @@ export interface ModeOpening {
   body: CreateSessionBody;
   /** The payment link the session was opened for (`payment_link`), or null. */
   link: LinkRow | null;
+  /** The mandate awaiting the customer that the session was opened for (`mandate`, the `/mandate/<id>` page), or null. */
+  mandate: MandateRow | null;
   /** The recognised customer (customer token; sandbox: also plain identifiers), if any. */
   customer: { id: string; name: string } | undefined;
   returning: { accounts: ReturningAccount[] } | null;
@@ -53,7 +56,7 @@ export interface WidgetMode {
    * Does this opening ask for the mode? Throws the 4xx naming the field when it asks but the app
    * cannot have it (payment: `payment` without the app's payments product).
    */
-  opens(body: CreateSessionBody, link: LinkRow | null, appProducts: readonly Product[]): boolean;
+  opens(body: CreateSessionBody, link: LinkRow | null, appProducts: readonly Product[], mandate?: MandateRow | null): boolean;
   /** The mode's settings for a new session (stored under `name`); 4xx naming the field on bad input. */
   open(ctx: AppContext, opening: ModeOpening): Promise<object>;
   /** The customer the mode's settings already name (Quick Pay), for the session row. */

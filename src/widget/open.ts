@@ -4,13 +4,14 @@ import type { AppContext } from "../context.js";
 import { connectedAccountsOf, recogniseCustomer } from "../data/customers.js";
 import type { App, Env } from "../db/schema.js";
 import { isId } from "../lib/ids.js";
+import { mandateForAuthorisePage, type MandateRow } from "../mandates/store.js";
 import { linkByShortUrl, linkProblem, type LinkRow } from "../payments/links.js";
 import { appByShortUrl, appInScope, appView, firstApp } from "../platform/apps.js";
 import { clientToken } from "../platform/companies.js";
 import { COLOR_PATTERN, logoProblem, normalizeProducts, wireEnv, type Product } from "../platform/domain.js";
 import { findActiveKey } from "../platform/keys.js";
 import { MAX_HISTORY_MONTHS, type CreateSessionBody } from "./api-schemas.js";
-import { maskNuban, offeredBanks, widgetBanks } from "./banks.js";
+import { bankOf, maskNuban, offeredBanks, widgetBanks } from "./banks.js";
 import { openCustomerToken } from "./customer-tokens.js";
 import { failure, invalidKey } from "./errors.js";
 import type { WidgetModes } from "./mode.js";
@@ -39,10 +40,16 @@ export async function linkMerchantName(ctx: AppContext, link: Pick<LinkRow, "com
   return (await firstApp(ctx.db, { companyId: link.company_id, env: link.env }))?.name ?? null;
 }
 
-/** Whose widget this is: the app, by payment link, short link or public key (+ token, app_id). */
-async function resolveApp(ctx: AppContext, body: CreateSessionBody, now: Date, link: LinkRow | null): Promise<App> {
+/** Whose widget this is: the app, by payment link, mandate, short link or public key (+ token, app_id). */
+async function resolveApp(ctx: AppContext, body: CreateSessionBody, now: Date, link: LinkRow | null, mandate: MandateRow | null): Promise<App> {
   const short = body.short_url ?? body.ref;
   const env = requestedEnv(body.env);
+  if (mandate) {
+    // A mandate names its company and environment, as a payment link does; its widget is the environment's first app.
+    const app = await firstApp(ctx.db, { companyId: mandate.company_id, env: mandate.env });
+    if (!app) throw failure("NOT_FOUND", "mandate: this authorisation cannot be given here", { reason: "mandate_unavailable", status: "unknown" }, "mandate");
+    return app;
+  }
   if (link) {
     // A payment link names its company and environment; its widget is the environment's first app.
     const app = await firstApp(ctx.db, { companyId: link.company_id, env: link.env });
@@ -115,6 +122,33 @@ async function payableLink(ctx: AppContext, body: CreateSessionBody, now: Date):
   return link;
 }
 
+/** What the `/mandate/<id>` page says instead of a form, for a mandate no longer awaiting the customer. */
+const MANDATE_OVER: Record<string, string> = {
+  awaiting_bank: "You have already authorised these debits; your bank is activating them. There is nothing more to do here.",
+  active: "You have already authorised these debits, and they are active. There is nothing more to do here.",
+  paused: "You have already authorised these debits (the business has paused them). There is nothing more to do here.",
+  cancelled: "This authorisation was cancelled, so it can no longer be given. Ask the business for a new link if you still want to authorise debits.",
+  expired: "This authorisation has expired, so it can no longer be given. Ask the business for a new link if you still want to authorise debits.",
+  revoked: "Your bank ended this authorisation, so it can no longer be given. Ask the business for a new link if you still want to authorise debits.",
+  rejected: "Your bank refused this authorisation, so it can no longer be given. Ask the business for a new link if you still want to authorise debits.",
+};
+
+/**
+ * The mandate a session authorises (`mandate`, from the `/mandate/<id>` page the API's `url`
+ * names): one awaiting the customer. Unknown: 404; any other state: 409 `mandate_unavailable`
+ * with its status, which the widget shows as a final screen (already authorised, or ended).
+ */
+async function waitingMandate(ctx: AppContext, body: CreateSessionBody): Promise<MandateRow | null> {
+  if (body.mandate === undefined) return null;
+  const id = body.mandate.trim();
+  const m = isId(id) ? await mandateForAuthorisePage(ctx.db, id) : undefined;
+  if (!m) throw failure("NOT_FOUND", "mandate: no such authorisation; check the link you were given", { reason: "mandate_unavailable", status: "unknown" }, "mandate");
+  if (m.state !== "awaiting_customer") {
+    throw failure("CONFLICT", `mandate: ${MANDATE_OVER[m.state] ?? `this authorisation is ${m.state}`}`, { reason: "mandate_unavailable", status: m.state }, "mandate");
+  }
+  return m;
+}
+
 function normalizeColor(color: string): string {
   const hex = color.slice(1).toLowerCase();
   return hex.length === 3 ? `#${[...hex].map((c) => c + c).join("")}` : `#${hex}`;
@@ -177,17 +211,19 @@ function customerHintOf(ctx: AppContext, body: CreateSessionBody, app: App, now:
 export async function createSession(ctx: AppContext, body: CreateSessionBody, modes: WidgetModes): Promise<CreateSessionResponse> {
   const now = ctx.clock.now();
   const link = await payableLink(ctx, body, now);
-  const app = await resolveApp(ctx, body, now, link);
+  const mandate = await waitingMandate(ctx, body);
+  const app = await resolveApp(ctx, body, now, link, mandate);
   const env = app.env;
   const scope = { companyId: app.company_id, env };
   const appProducts = appView(app).products;
-  const mode = modes.find((m) => m.opens(body, link, appProducts));
+  const mode = modes.find((m) => m.opens(body, link, appProducts, mandate));
   const products: Product[] = mode
     ? normalizeProducts([...mode.products])
     : body.products === undefined
       ? appProducts
       : normalizeProducts(appProducts.filter((p) => body.products!.includes(p)));
-  const linkSlugs = link ? (link.filter_banks as string[]) : [];
+  // A mandate is on one account: only its bank is offered.
+  const linkSlugs = mandate ? [(await bankOf(ctx, mandate.bank_id)).slug] : link ? (link.filter_banks as string[]) : [];
   const slugs = (linkSlugs.length > 0 ? linkSlugs : body.filter?.banks)?.map((s) => s.trim().toLowerCase()).filter((s) => s !== "");
   const branding = brandingOf(body, app, link);
   const customerHint = customerHintOf(ctx, body, app, now);
@@ -208,7 +244,7 @@ export async function createSession(ctx: AppContext, body: CreateSessionBody, mo
   const offered = await offeredBanks(ctx, app, settings, mode?.bankProducts ?? []);
   const customer = customerHint.recognise ? await recogniseCustomer(ctx.db, scope, customerHint.recognise) : undefined;
   const returning = customer ? await returningCustomer(ctx, app, customer, offered) : null;
-  if (mode) settings[mode.name] = await mode.open(ctx, { scope, body, link, customer, returning, offered });
+  if (mode) settings[mode.name] = await mode.open(ctx, { scope, body, link, mandate, customer, returning, offered });
 
   const { token, expiresAt } = await insertSession(
     ctx,

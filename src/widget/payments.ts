@@ -25,7 +25,7 @@ import type {
   WidgetPayment,
 } from "./protocol.js";
 import { bankConnector, bankOf, maskNuban } from "./banks.js";
-import { okraAuth } from "./connect.js";
+import { okraAuth, successLinkage } from "./connect.js";
 import { bankFailure, conflict, failure, movedOn, sessionExpired } from "./errors.js";
 import { enterAccounts, enterMfa } from "./login.js";
 import type { ModeOpening, WidgetMode } from "./mode.js";
@@ -473,20 +473,11 @@ async function accountForPayment(ctx: AppContext, session: WidgetSession, claime
 
 /** The onSuccess payload of a payment that succeeded. */
 async function successPayload(ctx: AppContext, session: WidgetSession, linkage: PaymentLinkage, payment: PaymentRow): Promise<PaymentSuccess> {
-  const bank = await bankOf(ctx, linkage.bank_id);
   const view = widgetPayment(payment);
   return {
     type: "payment",
     payment: { id: view.id, status: view.status, response_status: view.response_status, amount: view.amount, currency: view.currency, reference: view.reference },
-    record_id: linkage.record_id,
-    customer_id: linkage.customer_id,
-    account_id: linkage.account_id,
-    bank_id: bank.id,
-    bank: { id: bank.id, name: bank.name, slug: bank.slug },
-    auth: okraAuth(bank, linkage.customer_id, linkage.record_id, ctx.clock.now()),
-    customer: { id: linkage.customer_id, name: linkage.customer_name },
-    env: wireEnv(session.row.env),
-    options: session.settings.merchant_options,
+    ...(await successLinkage(ctx, session, linkage)),
   };
 }
 

@@ -85,6 +85,8 @@ export interface CreateSessionRequest {
   charge?: ChargeOptions;
   /** A payment link's short code: pay that link (the hosted pay page sends it). */
   payment_link?: string;
+  /** A mandate awaiting the customer (the `/mandate/<id>` page its API `url` names): authorise exactly that one. */
+  mandate?: string;
   /** Quick Pay: the Okro account id of the recognised `customer` to debit (bank and account preselected). */
   account_to_debit?: string;
   /** Mandate mode (future payments): authorise debits later instead of paying now. */
@@ -235,7 +237,8 @@ export interface CreateMandateRequest {
 
 /** `POST /api/mandates/authorise`: the customer's OTP or PIN for the bank's debit authority. */
 export interface AuthoriseMandateRequest {
-  mandate_id: string;
+  /** Absent for a recurring payment link: its mandate is made by this authorisation. */
+  mandate_id?: string;
   otp?: string;
   pin?: string;
 }
@@ -245,6 +248,11 @@ export interface MandateSuccess {
   type: "authorization";
   /** Okra's payment authorization (Okro's mandate view). */
   authorization: Record<string, unknown>;
+  /**
+   * A recurring payment link only: its first charge, made by the authorisation when the first
+   * cycle falls due today (null when it starts later). An ordinary payment (verify, refund).
+   */
+  first?: { id: string; status: string; response_status: string; amount: number; currency: string; reference: string | null } | null;
   record_id: string;
   customer_id: string;
   account_id: string;
