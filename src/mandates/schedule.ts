@@ -7,10 +7,20 @@
  * from the previous cycle, so clamping never drifts: a monthly schedule anchored on the 31st
  * charges on 31 January, 28 (or 29) February and 31 March. `day_of_month: -1` is the month's last
  * day. A cycle becomes due at {@link CHARGE_HOUR_LAGOS}:00 Lagos time on its date.
+ *
+ * Business days (decision 0027): a cycle keeps its date (`cycleDate`: its identity, its job key,
+ * its cap period), but is charged on {@link chargeDate}: when that date is a Saturday, Sunday or a
+ * Nigerian public holiday (holidays.ts), the next (or previous, per `businessDays`) business day.
+ * The next cycle is computed from the anchor again, never from the moved date.
  */
+import { NG_HOLIDAYS } from "./holidays.js";
 
 export const INTERVALS = ["daily", "weekly", "monthly", "quarterly", "yearly"] as const;
 export type Interval = (typeof INTERVALS)[number];
+
+/** Where a charge falling on a weekend or public holiday goes: the next business day (default), the previous one, or nowhere. */
+export const BUSINESS_DAYS = ["next", "previous", "none"] as const;
+export type BusinessDays = (typeof BUSINESS_DAYS)[number];
 
 /** Lagos is UTC+1 with no daylight saving (ms). */
 export const LAGOS_OFFSET_MS = 3_600_000;
@@ -121,6 +131,8 @@ export interface Schedule {
    * month's length; -1 the last day). Null: the start date's day. Ignored for daily and weekly.
    */
   dayOfMonth: number | null;
+  /** Weekends and public holidays: charged the `next` or `previous` business day; `none` (or absent): on the day. Daily schedules never move. */
+  businessDays?: BusinessDays;
 }
 
 const MONTHS_PER: Record<Interval, number> = { daily: 0, weekly: 0, monthly: 1, quarterly: 3, yearly: 12 };
@@ -176,6 +188,57 @@ export function firstCycleOnOrAfter(s: Schedule, date: string): number {
     else hi = mid;
   }
   return hi;
+}
+
+// ── Business days ─────────────────────────────────────────────────────────────────────────────
+
+/** Monday to Friday and not a public holiday (`holidays`: Lagos days, default Nigeria's). */
+export function isBusinessDay(date: string, holidays: ReadonlySet<string> = NG_HOLIDAYS): boolean {
+  const weekday = (dayNumber(date) + 4) % 7; // 1970-01-01 was a Thursday (4); 0 = Sunday
+  return weekday !== 0 && weekday !== 6 && !holidays.has(date);
+}
+
+/** `date` itself when a business day, else the nearest business day after (`next`) or before (`previous`) it. */
+export function rollToBusinessDay(date: string, direction: "next" | "previous", holidays: ReadonlySet<string> = NG_HOLIDAYS): string {
+  const step = direction === "next" ? 1 : -1;
+  let d = date;
+  // A year of holidays cannot close more than a few days in a row; the bound only guards bad data.
+  for (let i = 0; i < 31 && !isBusinessDay(d, holidays); i++) d = addDays(d, step);
+  return d;
+}
+
+/**
+ * The day cycle `n` is charged on: its {@link cycleDate}, moved off a weekend or public holiday
+ * per `s.businessDays`. The moved day stays within the schedule's start and end dates and, for
+ * monthly, quarterly and yearly schedules, within the cycle's month (the banks' "modified
+ * following": with `next`, Sunday 28 February 2027 is charged Friday 26 February, since Monday
+ * 1 March would leave the month) — so a month's charge is never taken in the next month, nor two in one. When
+ * only the other direction (or only leaving the month) keeps it within the start and end dates,
+ * that is taken; when nothing does, the cycle's own date. Daily schedules are never moved (their
+ * weekend cycles would pile onto Monday).
+ */
+export function chargeDate(s: Schedule, n: number, holidays: ReadonlySet<string> = NG_HOLIDAYS): string {
+  const date = cycleDate(s, n);
+  const mode = s.businessDays ?? "none";
+  if (mode === "none" || s.interval === "daily" || isBusinessDay(date, holidays)) return date;
+  const other = mode === "next" ? "previous" : "next";
+  const candidates = [rollToBusinessDay(date, mode, holidays), rollToBusinessDay(date, other, holidays)];
+  const inBounds = (d: string) => d >= s.startDate && (s.endDate === null || d <= s.endDate);
+  const sameMonth = (d: string) => s.interval === "weekly" || d.slice(0, 7) === date.slice(0, 7);
+  return candidates.find((d) => inBounds(d) && sameMonth(d)) ?? candidates.find(inBounds) ?? date;
+}
+
+/** The first cycle charged on or after `date` (it may not exist: check {@link hasCycle}). */
+export function firstChargeOnOrAfter(s: Schedule, date: string, holidays: ReadonlySet<string> = NG_HOLIDAYS): number {
+  // A charge moves less than one cycle away from its date: only the neighbours can cross `date`.
+  let n = Math.max(0, firstCycleOnOrAfter(s, date) - 1);
+  while (chargeDate(s, n, holidays) < date) n++;
+  return n;
+}
+
+/** The cycles from cycle `from` with their own date and the day each is charged, at most `limit`. */
+export function chargesFrom(s: Schedule, from: number, limit: number, holidays: ReadonlySet<string> = NG_HOLIDAYS): { cycle: number; date: string; scheduledDate: string }[] {
+  return cyclesFrom(s, from, limit).map((c) => ({ cycle: c.cycle, date: chargeDate(s, c.cycle, holidays), scheduledDate: c.date }));
 }
 
 /** Problems with a schedule's own terms (field names as Okro's API spells them), or []. */
