@@ -21,7 +21,10 @@ export interface DebtorAccount {
   bankId: string;
   accountId: string;
   nuban: string;
+  /** Its (first) sweep mandate. */
   mandateId: string;
+  /** Every sweep mandate granted on it (`mandates`), e.g. one per loan. */
+  mandateIds: string[];
   username: string;
 }
 
@@ -32,6 +35,7 @@ export interface Debtor {
 }
 
 let counter = 0;
+let bvns = 0;
 
 /** Sandbox banks to hold the debtor's accounts: GTBank first, then others (not the company's receiving bank). */
 export function debtorBanks(w: World, c: Company, n: number): string[] {
@@ -61,9 +65,19 @@ async function login(w: World, c: Company, bankId: string, username: string, pas
 export async function debtor(
   w: World,
   c: Company,
-  opts: { balances: number[]; maxTotal: number; income?: { amount: number; payday: number }[]; mandate?: "active" | "none" },
+  opts: {
+    balances: number[];
+    maxTotal: number;
+    income?: { amount: number; payday: number }[];
+    mandate?: "active" | "none";
+    /** Sweep mandates granted on each account (default 1), each able to back its own recovery. */
+    mandates?: number;
+    /** The caller set the banks' mandate activation delay to 0 and keeps it so (debtors made in parallel). */
+    instantActivation?: boolean;
+  },
 ): Promise<Debtor> {
-  const bvn = `22${String(Date.now() % 1e9).padStart(9, "0")}`.slice(0, 11);
+  // Unique within this process (debtors made in parallel in one millisecond must not share a BVN).
+  const bvn = `22${String(((Date.now() % 1e6) * 1000 + (++bvns % 1000)) % 1e9).padStart(9, "0")}`;
   const banks = debtorBanks(w, c, opts.balances.length);
   const password = "debtor_pass";
   const usernames = banks.map(() => `debtor${++counter}x${Date.now() % 100000}`);
@@ -105,39 +119,41 @@ export async function debtor(
     customerId ||= linked.customerId;
     if (linked.customerId !== customerId) throw new Error("the same BVN at two banks did not give one customer");
     const account = linked.accounts.find((a) => a.connected)!;
-    let mandateId = "";
+    const mandateIds: string[] = [];
     if (opts.mandate !== "none") {
-      const m = await w.h.ctx.db.transaction().execute((trx) =>
-        createMandate(trx, w.h.ctx, c.scope, {
-          accountId: account.id,
-          debitType: "sweep",
-          currency: "NGN",
-          amount: null,
-          initialAmount: null,
-          maxPerCharge: null,
-          maxTotal: BigInt(opts.maxTotal),
-          maxPerPeriod: null,
-          period: null,
-          startDate: null,
-          endDate: null,
-          interval: null,
-          dayOfMonth: null,
-          count: null,
-          purpose: "Loan recovery consent",
-          reference: null,
-          options: null,
-          accountToCredit: null,
-          retry: null,
-        }, offsetMs),
-      );
-      await w.h.ctx.sandbox.setFaults(c.tenant.id, bankId, { mandateActivationDelayMs: 0 });
+      if (!opts.instantActivation) await w.h.ctx.sandbox.setFaults(c.tenant.id, bankId, { mandateActivationDelayMs: 0 });
       const fresh = await login(w, c, bankId, usernames[i]!, password);
-      const authorised = await authoriseMandate(w.h.ctx, c.scope, m.id, { bankSession: fresh.session.token, authorization: { otp: new Secret(SANDBOX_PAYMENT_AUTH.otp) } });
-      await w.h.ctx.sandbox.setFaults(c.tenant.id, bankId, {});
-      if (authorised.state !== "active") throw new Error(`sweep mandate at ${bankId} is ${authorised.state}`);
-      mandateId = m.id;
+      for (let k = 0; k < (opts.mandates ?? 1); k++) {
+        const m = await w.h.ctx.db.transaction().execute((trx) =>
+          createMandate(trx, w.h.ctx, c.scope, {
+            accountId: account.id,
+            debitType: "sweep",
+            currency: "NGN",
+            amount: null,
+            initialAmount: null,
+            maxPerCharge: null,
+            maxTotal: BigInt(opts.maxTotal),
+            maxPerPeriod: null,
+            period: null,
+            startDate: null,
+            endDate: null,
+            interval: null,
+            dayOfMonth: null,
+            count: null,
+            purpose: "Loan recovery consent",
+            reference: null,
+            options: null,
+            accountToCredit: null,
+            retry: null,
+          }, offsetMs),
+        );
+        const authorised = await authoriseMandate(w.h.ctx, c.scope, m.id, { bankSession: fresh.session.token, authorization: { otp: new Secret(SANDBOX_PAYMENT_AUTH.otp) } });
+        if (authorised.state !== "active") throw new Error(`sweep mandate at ${bankId} is ${authorised.state}`);
+        mandateIds.push(m.id);
+      }
+      if (!opts.instantActivation) await w.h.ctx.sandbox.setFaults(c.tenant.id, bankId, {});
     }
-    accounts.push({ bankId, accountId: account.id, nuban: account.nuban, mandateId, username: usernames[i]! });
+    accounts.push({ bankId, accountId: account.id, nuban: account.nuban, mandateId: mandateIds[0] ?? "", mandateIds, username: usernames[i]! });
   }
   return { customerId, bvn, accounts };
 }
