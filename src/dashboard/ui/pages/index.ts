@@ -17,6 +17,7 @@ import { appPages } from "./developers-apps.js";
 import { mandatePages } from "./mandates.js";
 import { customerPages } from "./customers.js";
 import { bulkPages } from "./bulk.js";
+import { garnishmentPages } from "./garnishments.js";
 
 /**
  * Every dashboard page. Add yours: a file in this folder exporting `PageDef[]`, one import and
@@ -47,4 +48,6 @@ export const pages: PageDef[] = [
   ...mandatePages,
   ...customerPages,
   ...bulkPages,
+  // Garnishments (wt-dash).
+  ...garnishmentPages,
 ];
