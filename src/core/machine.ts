@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 
 /**
  * The one state-machine mechanism of Okro's kernel. Every stateful object (payment, refund,
@@ -232,7 +232,7 @@ export type TransitionResult<Row> = { ok: true; row: Row } | { ok: false; reason
  * 1. `assert(from, to)` (an undeclared move throws {@link IllegalTransitionError}: a bug, not a race);
  * 2. `UPDATE <table> SET <state> = to, …set WHERE id = $id AND <state> = $from [AND match…] RETURNING *`
  *    — no row back is `{ ok: false, reason: "lost_race" }` and nothing else is written;
- * 3. appends the history row;
+ * 3. appends the history row (in the same statement as the UPDATE, only if it moved a row);
  * 4. runs `onEnter[to]`, then `afterEnter` (events), with the moved row.
  * Safe with any number of processes on one PostgreSQL: the UPDATE's row lock serialises racers and
  * the loser's WHERE no longer matches once the winner commits.
@@ -253,9 +253,22 @@ export async function transition<S extends string, Row, C, X extends AnyExecutor
     .where("id", "=", input.id)
     .where(store.stateColumn, "=", input.from);
   for (const [column, value] of Object.entries(input.match ?? {})) q = value === null ? q.where(column, "is", null) : q.where(column, "=", value);
-  const moved = (await q.returningAll().executeTakeFirst()) as Row | undefined;
+  // One statement: the compare-and-set UPDATE, and the history row only if it moved a row.
+  const history = store.history.row({ object: machine.object, id: input.id, from: input.from, to: input.to, actor: input.actor, reason: input.reason, detail: input.detail, at: input.at });
+  const columns = Object.keys(history);
+  const moved = (await db
+    .with("moved", () => q.returningAll())
+    .with("history", (qc) =>
+      qc
+        .insertInto(store.history.table)
+        .columns(columns)
+        // Bare parameters take the history columns' types (INSERT … SELECT coerces them).
+        .expression(qc.selectFrom("moved").select(columns.map((column) => sql`${history[column]}`.as(column)))),
+    )
+    .selectFrom("moved")
+    .selectAll()
+    .executeTakeFirst()) as Row | undefined;
   if (!moved) return { ok: false, reason: "lost_race" };
-  await appendHistory(trx, store, { object: machine.object, id: input.id, from: input.from, to: input.to, actor: input.actor, reason: input.reason, detail: input.detail, at: input.at });
   const entry: Entry<S, Row, C> = { ctx, row: moved, from: input.from, to: input.to, actor: input.actor, reason: input.reason, detail: input.detail, at: input.at };
   await store.onEnter?.[input.to]?.(trx, entry);
   await store.afterEnter?.(trx, entry);
