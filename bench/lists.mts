@@ -87,14 +87,14 @@ async function seedCompany(db: Database, company: string, fraction: number): Pro
              CASE WHEN i % 3 = 0 THEN NULL ELSE 100 + (i * 7919) % 500000 END,
              CASE WHEN i % 3 = 0 THEN 1000 + (i * 104729) % 5000000 ELSE NULL END,
              (i * 31) % 100000000, 'NGN', ${now}::timestamptz - (d * interval '1 day') - (c * interval '1 second'), 'Line ' || i, 'general', ${now}
-      FROM (SELECT ${start} + g AS i, 1 + (${start} + g - 1) / ${perCustomer} AS c, (${start} + g - 1) % ${perCustomer} AS d FROM generate_series(1, ${n}::int) g) s`.execute(db),
+      FROM (SELECT ${start}::bigint + g AS i, 1 + (${start} + g - 1) / ${perCustomer} AS c, (${start} + g - 1) % ${perCustomer} AS d FROM generate_series(1, ${n}::int) g) s`.execute(db),
   );
   await chunks(Math.round(PAYMENTS * fraction), 200_000, (start, n) =>
     sql`
       INSERT INTO payments (id, company_id, env, customer_id, bank_id, nuban, account_to_credit, amount, currency, channel, method, state, reference, fee, created_at, updated_at)
       SELECT 'py' || ${tag} || lpad((${start} + g)::text, 21, '0'), ${company}, 'sandbox', 'cu' || ${tag} || lpad((1 + (${start} + g) % ${customers})::text, 21, '0'),
              'bank000000000000000000a1', lpad(((${start} + g) % 1000000000)::text, 10, '0'), ${account},
-             1000 + ((${start} + g) * 104729) % 5000000, 'NGN', 'api', 'consent',
+             1000 + ((${start} + g)::bigint * 104729) % 5000000, 'NGN', 'api', 'consent',
              (ARRAY['settled','settled','settled','succeeded','failed','queued'])[1 + (g % 6)], 'REF' || ${tag} || (${start} + g), 0,
              ${now}::timestamptz - ((${start} + g) * interval '7 seconds'), ${now}::timestamptz - ((${start} + g) * interval '7 seconds')
       FROM generate_series(1, ${n}::int) g`.execute(db),
@@ -108,7 +108,7 @@ async function seedCompany(db: Database, company: string, fraction: number): Pro
              jsonb_build_object('id', 'ev' || ${tag} || lpad(i::text, 21, '0'), 'type', (ARRAY['payment.created','payment.succeeded','payment.settled','payment.failed','record.connected','mandate.created'])[1 + (i % 6)],
                                 'data', jsonb_build_object('id', 'py' || ${tag} || lpad((i / 3)::text, 21, '0'), 'amount', 1000 + i % 5000000, 'status', 'settled')),
              ${now}::timestamptz - (i * interval '6 seconds')
-      FROM (SELECT ${start} + g AS i FROM generate_series(1, ${n}::int) g) s`.execute(db),
+      FROM (SELECT ${start}::bigint + g AS i FROM generate_series(1, ${n}::int) g) s`.execute(db),
   );
 }
 
