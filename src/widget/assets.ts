@@ -13,6 +13,7 @@ import { linkMerchantName } from "./open.js";
  * - `GET /pay/<short_url>` — a payment link's hosted pay page: the app, full page, in payment
  *   mode. A link that cannot be paid (unknown 404; expired, paid or disabled 410) gets a page
  *   that says so, not an app that fails after loading.
+ * - `GET /mandate/<id>` — the page where a customer authorises a mandate the API created (its `url`).
  * - `GET /okro.js` — our loader. `GET /assets/*` — the hashed, immutable app bundle.
  * Everything is built in memory when the listener starts (build.ts), pre-compressed.
  */
@@ -33,6 +34,13 @@ export async function registerWidgetAssets(app: FastifyInstance, ctx: AppContext
 
   // The payer's page (mandates the customer granted; decision 0022): the app, in full page.
   app.get("/mandates", (req, reply) => sendPage(req, reply, false));
+
+  // A mandate the API created, authorised by its customer (the API answers' `url`): the app, in
+  // full page, in mandate mode for that mandate; a mandate no longer waiting gets the app's final screen.
+  app.get<{ Params: { id: string } }>("/mandate/:id", (req, reply) => {
+    if (!/^[0-9a-f]{24}$/.test(req.params.id)) return reply.callNotFound();
+    return sendPage(req, reply, false);
+  });
 
   app.get<{ Params: { short_url: string }; Querystring: Record<string, unknown> }>("/:short_url", (req, reply) => {
     if (!SHORT_URL_PATTERN.test(req.params.short_url)) return reply.callNotFound();

@@ -463,20 +463,22 @@ describe("Quick Pay", () => {
 });
 
 describe("payment links", () => {
-  it("a recurring link's page states its charges in words (one-time links' shape is unchanged)", async () => {
+  it("a recurring link's page opens the mandate flow, stating its charges (decision 0022: paid by authorising its mandate)", async () => {
     const t = await merchant("Recurring Link Co");
     const link = await paymentLink(h.ctx, t, { type: "recurring", amount: kobo(500_000), schedule: { interval: "monthly", start_date: null, end_date: null, count: 12, day_of_month: 1 } });
     const w = new W(expectSuccess<CreateSessionResponse>(await widget.inject({ method: "POST", url: "/api/sessions", payload: { payment_link: link.short_url } })));
-    expect(w.s.payment?.link).toEqual({ short_url: link.short_url, name: "Lagos Marathon entry", reusable: false, recurring: "NGN 5,000.00 every month on day 1, starting the day you pay, 12 times" });
+    expect(w.s.payment).toBeNull();
+    expect(w.s.mandate?.lines.filter((l) => l.key === "frequency" || l.key === "amount").map((l) => l.value)).toEqual(["₦5,000.00 each time, never more", "Every month on the 1st, 12 times"]);
   });
 
-  it("never takes a one-time payment for a recurring link: the payment path refuses it naming payment_link, and the link stays open", async () => {
+  it("never takes a one-time payment for a recurring link: the payment path refuses it, and the link stays open", async () => {
     const t = await merchant("Recurring Refuse Co");
     const link = await paymentLink(h.ctx, t, { type: "recurring", amount: kobo(500_000), schedule: { interval: "monthly", start_date: null, end_date: null, count: 12, day_of_month: 1 } });
     const w = new W(expectSuccess<CreateSessionResponse>(await widget.inject({ method: "POST", url: "/api/sessions", payload: { payment_link: link.short_url } })));
     const [account] = await w.accounts("okro_good");
-    const refused = expectError(await w.pay(account!.id), 422, "UNPROCESSABLE");
-    expect(refused.data).toMatchObject({ reason: "recurring_link", field: "payment_link" });
+    // The session is in mandate mode: the payment endpoint refuses it (and createWidgetPayment
+    // refuses a recurring link whatever the mode, 422 naming payment_link).
+    expectError(await w.pay(account!.id), 409, "CONFLICT");
     // Nothing moved: no payment, no debit, and the link can still be paid by its mandate.
     expect(await h.ctx.db.selectFrom("payments").select("id").where("link_id", "=", link.id).execute()).toHaveLength(0);
     expect(await h.ctx.db.selectFrom("payments").select("id").where("company_id", "=", t.id).execute()).toHaveLength(0);

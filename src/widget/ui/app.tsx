@@ -319,6 +319,12 @@ export function App({ mode }: { mode: Mode }) {
         if (f?.kind === "http" && f.reason === "link_unavailable") {
           return fatal("link_unavailable", f.code, f.message, { reason: "link_unavailable", title: "This payment link can't be paid", detail: f.message.replace(/^payment_link: /, ""), actions: [] });
         }
+        // A mandate's authorise page (`/mandate/<id>`) for one no longer waiting: its state, and no form.
+        if (f?.kind === "http" && f.reason === "mandate_unavailable") {
+          const status = typeof f.data.status === "string" ? f.data.status : "unknown";
+          const title = ["awaiting_bank", "active", "paused"].includes(status) ? "Already authorised" : status === "unknown" ? "This authorisation link is not valid" : "This authorisation can no longer be given";
+          return fatal("mandate_unavailable", f.code, f.message, { reason: "mandate_unavailable", title, detail: f.message.replace(/^mandate: /, ""), actions: [] });
+        }
         // A 4xx here is the merchant's set-up, not the person's doing.
         if (f?.kind === "http" && f.status >= 400 && f.status < 500 && f.status !== 429 && f.reason !== "unknown_link" && f.reason !== "invalid_key") {
           return fatal(f.reason ?? "invalid_options", f.code, f.message, setupError(f.message));
@@ -798,7 +804,8 @@ export function App({ mode }: { mode: Mode }) {
       try {
         const r = await api<MandateResponse>("POST", "/api/mandates", body, key, CONNECT_TIMEOUT_MS);
         setBusy(false);
-        postEvent("mandate_created", { mandate_id: r.mandate.id });
+        // A recurring payment link's mandate is made by the authorisation: nothing is created yet.
+        if (r.mandate.id) postEvent("mandate_created", { mandate_id: r.mandate.id });
         if (r.success) return mandateAuthorised(r);
         push({ id: "mandate-authorise", bank, account, mandate: r.mandate });
       } catch (err) {
@@ -813,8 +820,9 @@ export function App({ mode }: { mode: Mode }) {
   }
 
   function authoriseMandate(bank: WidgetBank, mandate: WidgetMandate, auth: PaymentAuthorizationInput) {
-    postEvent("mandate_authorisation_submitted", { mandate_id: mandate.id, method: auth.otp !== undefined ? "otp" : "pin" });
-    const body: AuthoriseMandateRequest = { mandate_id: mandate.id, ...auth };
+    postEvent("mandate_authorisation_submitted", { mandate_id: mandate.id || null, method: auth.otp !== undefined ? "otp" : "pin" });
+    // No id yet for a recurring payment link (the authorisation makes its mandate).
+    const body: AuthoriseMandateRequest = { ...(mandate.id ? { mandate_id: mandate.id } : {}), ...auth };
     const key = newRequestKey();
     const attempt = async () => {
       setBusy(true);

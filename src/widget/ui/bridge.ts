@@ -21,6 +21,8 @@ const SHORT_PATH = /^\/([A-Za-z0-9]{10})\/?$/;
 const PAY_PATH = /^\/pay\/([A-Za-z0-9]{10})\/?$/;
 /** The payer's page: `/mandates?key=<public key>`. */
 const MANDATES_PATH = /^\/mandates\/?$/;
+/** A mandate the API created, for its customer to authorise: `/mandate/<id>` (its `url`). */
+const MANDATE_PATH = /^\/mandate\/([0-9a-f]{24})\/?$/;
 
 export function detectMode(loc: Location = location): Mode {
   const params = new URLSearchParams(loc.search);
@@ -60,6 +62,8 @@ export function optionsFromUrl(loc: Location): CreateSessionRequest {
   if (pay) options.payment_link = pay[1];
   // The payer's page: the customer's mandates with the business whose key the link carries.
   if (MANDATES_PATH.test(loc.pathname)) options.manage_mandates = true;
+  const mandate = MANDATE_PATH.exec(loc.pathname);
+  if (mandate) options.mandate = mandate[1];
   return options as CreateSessionRequest;
 }
 

@@ -1,7 +1,6 @@
-import { useState } from "preact/hooks";
 import type { CreateSessionResponse, MandateTermLine, PaymentAuthorizationInput, SessionMandate, WidgetBank, WidgetMandate } from "../protocol.js";
 import { Button, Heading, IconCheck, InlineAlert } from "./parts.js";
-import { CodeField, type Notice } from "./screens.js";
+import { CodeForm, type Notice } from "./screens.js";
 
 /**
  * The mandate mode's screens (consent, the bank's code, done) and the payer's page (the list and
@@ -60,7 +59,7 @@ export function MandateConsent(props: { mandate: SessionMandate; bank: WidgetBan
   );
 }
 
-/** The bank's OTP or the customer's PIN, which gives the bank's debit authority. */
+/** The bank's OTP or the customer's PIN, which gives the bank's debit authority (the one code form, screens.tsx). */
 export function MandateAuthorise(props: {
   bank: WidgetBank;
   merchant: string;
@@ -69,28 +68,16 @@ export function MandateAuthorise(props: {
   hint: CreateSessionResponse["sandbox_payment_auth"];
   onSubmit: (auth: PaymentAuthorizationInput) => void;
 }) {
-  const [code, setCode] = useState<{ kind: "otp" | "pin"; value: string }>({ kind: "otp", value: "" });
-  const [missing, setMissing] = useState(false);
-  const submit = (e: Event) => {
-    e.preventDefault();
-    if (props.busy) return;
-    if (!/^\d{4,8}$/.test(code.value.trim())) return setMissing(true);
-    setMissing(false);
-    props.onSubmit({ [code.kind]: code.value.trim() });
-  };
-  const notice = missing ? `Enter the ${code.kind === "otp" ? "one-time password" : "PIN"} (digits only).` : props.notice?.text;
   return (
-    <form class="flow" onSubmit={submit} noValidate>
-      <Heading>Confirm with {props.bank.name}</Heading>
-      <p class="muted">Enter the one-time password {props.bank.name} sent you, or your PIN, to let {props.merchant} debit your account as you agreed.</p>
-      {notice && <InlineAlert>{notice}</InlineAlert>}
-      <CodeField kind={code.kind} value={code.value} hint={props.hint} notice={props.notice} onChange={(kind, value) => setCode({ kind, value })} />
-      <div class="actions">
-        <Button type="submit" busy={props.busy}>
-          Authorise debits
-        </Button>
-      </div>
-    </form>
+    <CodeForm
+      heading={`Confirm with ${props.bank.name}`}
+      lead={`Enter the one-time password ${props.bank.name} sent you, or your PIN, to let ${props.merchant} debit your account as you agreed.`}
+      submitLabel="Authorise debits"
+      notice={props.notice}
+      busy={props.busy}
+      hint={props.hint}
+      onSubmit={props.onSubmit}
+    />
   );
 }
 

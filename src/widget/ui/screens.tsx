@@ -797,11 +797,14 @@ export function Review(props: {
   );
 }
 
-/** Authorising: the bank's OTP or the customer's PIN. */
-export function Authorise(props: {
-  bank: WidgetBank;
-  payment: WidgetPayment;
-  merchant: string;
+/**
+ * The bank's OTP or the customer's PIN, as one form: a payment's authorisation and a mandate's
+ * (mandate-screens.tsx) differ only in their words. Digits only, 4–8, checked before sending.
+ */
+export function CodeForm(props: {
+  heading: string;
+  lead: string;
+  submitLabel: string;
   notice: Notice | undefined;
   busy: boolean;
   hint: CreateSessionResponse["sandbox_payment_auth"];
@@ -819,18 +822,39 @@ export function Authorise(props: {
   const notice = missing ? `Enter the ${code.kind === "otp" ? "one-time password" : "PIN"} (digits only).` : props.notice?.text;
   return (
     <form class="flow" onSubmit={submit} noValidate>
-      <Heading>Authorise the payment</Heading>
-      <p class="muted">
-        Enter the one-time password {props.bank.name} sent you, or your PIN, to pay {formatNaira(props.payment.amount)} to {props.merchant}.
-      </p>
+      <Heading>{props.heading}</Heading>
+      <p class="muted">{props.lead}</p>
       {notice && <InlineAlert>{notice}</InlineAlert>}
       <CodeField kind={code.kind} value={code.value} hint={props.hint} notice={props.notice} onChange={(kind, value) => setCode({ kind, value })} />
       <div class="actions">
         <Button type="submit" busy={props.busy}>
-          Confirm payment
+          {props.submitLabel}
         </Button>
       </div>
     </form>
+  );
+}
+
+/** Authorising: the bank's OTP or the customer's PIN. */
+export function Authorise(props: {
+  bank: WidgetBank;
+  payment: WidgetPayment;
+  merchant: string;
+  notice: Notice | undefined;
+  busy: boolean;
+  hint: CreateSessionResponse["sandbox_payment_auth"];
+  onSubmit: (auth: PaymentAuthorizationInput) => void;
+}) {
+  return (
+    <CodeForm
+      heading="Authorise the payment"
+      lead={`Enter the one-time password ${props.bank.name} sent you, or your PIN, to pay ${formatNaira(props.payment.amount)} to ${props.merchant}.`}
+      submitLabel="Confirm payment"
+      notice={props.notice}
+      busy={props.busy}
+      hint={props.hint}
+      onSubmit={props.onSubmit}
+    />
   );
 }
 
