@@ -20,6 +20,9 @@ export type GarnishmentState = (typeof GARNISHMENT_STATES)[number];
  * - `paused`: by the company; scheduled sweeps are skipped (not caught up), a requested one is a 409.
  * - `repaid` (the moment what was collected reaches what is owed), `cancelled` (by the company),
  *   `expired` (its stop date passed): nothing more is taken.
+ * - `repaid → active` (the one way back, docs/decisions/0023): a debit the bank reversed after the
+ *   recovery was repaid leaves part of the debt unpaid again; before its stop date the recovery
+ *   reopens and sweeps again. Cancelled and expired are final.
  */
 export const garnishmentMachine = defineMachine({
   object: "garnishment",
@@ -28,12 +31,14 @@ export const garnishmentMachine = defineMachine({
     awaiting_consent: ["active", "cancelled", "expired"],
     active: ["paused", "repaid", "cancelled", "expired"],
     paused: ["active", "repaid", "cancelled", "expired"],
-    repaid: [],
+    repaid: ["active"],
     cancelled: [],
     expired: [],
   },
-  terminal: ["repaid", "cancelled", "expired"],
+  terminal: ["cancelled", "expired"],
   predicates: {
+    /** Nothing more is taken (unless a reversed debit reopens a repaid one). */
+    ended: ["repaid", "cancelled", "expired"],
     /** May still take money now or later. */
     live: ["awaiting_consent", "active", "paused"],
     /** A sweep may run now. */

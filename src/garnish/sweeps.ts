@@ -10,6 +10,7 @@ import { newId } from "../lib/ids.js";
 import { kobo } from "../lib/kobo.js";
 import { clockOffsetMs } from "../mandates/charges.js";
 import { cycleDate, dueInstant, endOfLagosDay, firstCycleOnOrAfter, hasCycle, lagosDate, type Schedule } from "../mandates/schedule.js";
+import { observePayments, type PaymentMove } from "../payments/observers.js";
 import { createRefund } from "../payments/refunds.js";
 import { createMandateCharge } from "../payments/service.js";
 import { paymentView } from "../payments/views.js";
@@ -36,6 +37,9 @@ import { sweepView, type SweepLine } from "./views.js";
  * - `garnish.reconcile` (key `garnishment:<id>:reconcile:<n>`): the same reconcile after the
  *   company lowered the debt, looking again while refundable money has not settled yet.
  * - `garnish.expire` (key `garnishment:<id>:expiry`): at the end of its stop date.
+ * - `garnish.reversal` (key `garnishment:<id>:reversal:<pid>`): enqueued, in the payment's own
+ *   transaction, when the bank reverses one of its debits (a payment observer); reopens a recovery
+ *   that was repaid, or says the shortfall (docs/decisions/0023).
  */
 
 const Base = { garnishmentId: z.string().min(1), env: z.enum(["sandbox", "production"]) };
@@ -43,6 +47,7 @@ const SweepPayload = z.object({ ...Base, trigger: z.enum(["schedule", "request"]
 const OutcomePayload = z.object({ ...Base, paymentId: z.string().min(1), check: z.number().int().min(1), announced: z.boolean().default(false) });
 const CheckPayload = z.object({ ...Base, check: z.number().int().min(1) });
 const ExpiryPayload = z.object(Base);
+const ReversalPayload = z.object({ ...Base, paymentId: z.string().min(1) });
 
 /** First look at a debit's outcome this long after it was made, then doubling, at most {@link OUTCOME_CHECK_MAX_MS}. */
 export const OUTCOME_CHECK_MS = 60_000;
@@ -73,6 +78,22 @@ export async function startSweeps(trx: Trx, ctx: AppContext, g: store.Garnishmen
   if (s) await enqueueCycle(trx, ctx, g, firstCycleOnOrAfter(s, today > s.startDate ? today : s.startDate), offsetMs);
   if (g.end_date !== null) {
     await enqueue(trx, expiryJob, { garnishmentId: g.id, env: g.env }, { now: ctx.clock.now(), key: `garnishment:${g.id}:expiry`, runAt: runAtOf(endOfLagosDay(g.end_date), offsetMs), companyId: g.company_id });
+  }
+}
+
+/**
+ * Restarts the schedule of a recovery that reopened: the first cycle on or after today whose
+ * sweep has not run yet (today's, when it ran before the recovery was repaid, is not run twice: its
+ * key exists, so the next one is enqueued).
+ */
+async function restartSweeps(trx: Trx, ctx: AppContext, g: store.GarnishmentRow, offsetMs: number): Promise<void> {
+  const s = scheduleOfGarnishment(g);
+  if (!s) return;
+  const today = lagosDate(new Date(ctx.clock.now().getTime() + offsetMs));
+  for (let cycle = firstCycleOnOrAfter(s, today > s.startDate ? today : s.startDate); hasCycle(s, cycle); cycle++) {
+    const key = `garnishment:${g.id}:sweep:${cycleDate(s, cycle)}`;
+    const ran = await trx.selectFrom("jobs").select("id").where("name", "=", sweepJob.name).where("key", "=", key).executeTakeFirst();
+    if (!ran) return enqueueCycle(trx, ctx, g, cycle, offsetMs);
   }
 }
 
@@ -137,7 +158,7 @@ export interface SweepResult {
 export async function sweepLocked(trx: Trx, ctx: AppContext, locked: store.GarnishmentRow, readings: Map<string, Reading>, trigger: "schedule" | "request", jobKey: string): Promise<SweepResult> {
   const now = ctx.clock.now();
   if (await store.sweepByKey(trx, locked.id, jobKey)) return { seq: null, taken: 0n, payments: [] };
-  if (garnishmentMachine.isTerminal(locked.state)) return { seq: null, taken: 0n, payments: [] };
+  if (garnishmentMachine.is.ended(locked.state)) return { seq: null, taken: 0n, payments: [] };
   const covered = await store.coveredMandates(trx, locked.id);
   let g = locked;
   if (g.state === "awaiting_consent" && covered.some((m) => m.state === "active" && m.consent_status === "active")) {
@@ -319,10 +340,54 @@ async function runExpiry(job: RunningJob<z.output<typeof ExpiryPayload>>): Promi
   });
 }
 
+/**
+ * A debit the bank reversed after confirming it: the money is back with the debtor, so the
+ * recovery's remaining grows by it (derived: a reversed payment is no longer collected).
+ * `garnishment.debit_reversed` says so in every case. A recovery that was `repaid` and is owed
+ * money again reopens (`repaid → active`, reason `debit_reversed`) and its schedule restarts —
+ * unless its stop date has passed, when it stays repaid and `garnishment.shortfall` says what is
+ * left unpaid. A cancelled or expired one also only says the shortfall; an active or paused one
+ * takes the amount at its next sweeps.
+ */
+async function runReversal(job: RunningJob<z.output<typeof ReversalPayload>>): Promise<void> {
+  const { ctx, payload } = job;
+  const g0 = await store.garnishmentRow(ctx.db, payload.garnishmentId);
+  if (!g0) return job.complete();
+  const offsetMs = await clockOffsetMs(ctx, scopeOf(g0));
+  await job.complete(async (trx) => {
+    const g = await store.lockGarnishment(trx, payload.garnishmentId);
+    const payment = await trx.selectFrom("payments").selectAll().where("id", "=", payload.paymentId).executeTakeFirst();
+    if (!g || !payment || payment.state !== "reversed") return;
+    const now = ctx.clock.now();
+    const st = standing({ principal: g.principal, interest: g.interest }, await store.moneyOf(trx, g.id));
+    const detail = { payment: paymentView(payment), amount: Number(payment.amount), sweep: payment.mandate_cycle, collected: Number(st.collected), remaining: Number(st.remaining) };
+    await emitGarnishmentEvent(trx, g, "garnishment.debit_reversed", now, detail);
+    if (st.remaining === 0n || garnishmentMachine.is.live(g.state)) return;
+    const today = lagosDate(new Date(now.getTime() + offsetMs));
+    if (g.state === "repaid" && (g.end_date === null || today <= g.end_date)) {
+      const reopened = await moveGarnishment(trx, ctx, g, "active", { actor: "bank", reason: "debit_reversed", detail: { payment: payment.id, amount: Number(payment.amount), remaining: Number(st.remaining) } });
+      if (reopened) await restartSweeps(trx, ctx, reopened, offsetMs);
+      return;
+    }
+    const why = g.state === "repaid" ? "stop_date_passed" : g.state;
+    await emitGarnishmentEvent(trx, g, "garnishment.shortfall", now, { payment: payment.id, remaining: Number(st.remaining), reason: why });
+  });
+}
+
+/** In the transaction of a payment's move: a recovery's debit reversed by the bank is the recovery's business. */
+async function onPaymentMove(trx: Trx, ctx: AppContext, move: PaymentMove): Promise<void> {
+  const g = move.row.garnishment_id;
+  if (!g || move.to !== "reversed") return;
+  await enqueue(trx, reversalJob, { garnishmentId: g, env: move.row.env, paymentId: move.row.id }, { now: move.at, key: `garnishment:${g}:reversal:${move.row.id}`, runAt: move.at, companyId: move.row.company_id });
+}
+
 export const sweepJob = defineJob({ name: "garnish.sweep", payload: SweepPayload, handler: runSweep });
 export const outcomeJob = defineJob({ name: "garnish.outcome", payload: OutcomePayload, handler: runOutcome });
 export const reconcileJob = defineJob({ name: "garnish.reconcile", payload: CheckPayload, handler: runReconcile });
 export const expiryJob = defineJob({ name: "garnish.expire", payload: ExpiryPayload, handler: runExpiry });
+export const reversalJob = defineJob({ name: "garnish.reversal", payload: ReversalPayload, handler: runReversal });
 
-/** Every garnishment job, for the runners of `okro serve` and `okro worker`. */
-export const GARNISH_JOBS = [sweepJob, outcomeJob, reconcileJob, expiryJob] as const;
+/** Every garnishment job, for the runners of `okro serve` and `okro worker`. Importing this module also registers the payment observer. */
+export const GARNISH_JOBS = [sweepJob, outcomeJob, reconcileJob, expiryJob, reversalJob] as const;
+
+observePayments("garnish", onPaymentMove);

@@ -58,7 +58,7 @@ export async function moveGarnishment(
     id: row.id,
     from: row.state,
     to,
-    set: { state_reason: t.reason, ...(garnishmentMachine.isTerminal(to) ? { ended_at: now } : {}), ...(to === "active" && row.activated_at === null ? { activated_at: now } : {}), ...t.set, updated_at: now },
+    set: { state_reason: t.reason, ...(garnishmentMachine.is.ended(to) ? { ended_at: now } : { ended_at: null }), ...(to === "active" && row.activated_at === null ? { activated_at: now } : {}), ...t.set, updated_at: now },
     actor: t.actor,
     reason: t.reason,
     ...(t.detail ? { detail: t.detail } : {}),

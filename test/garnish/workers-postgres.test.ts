@@ -75,7 +75,7 @@ async function until(check: () => Promise<boolean>, what: string, timeoutMs: num
 }
 
 describe.skipIf(!usingPostgres)("200 recoveries on two worker processes, one SIGKILLed", () => {
-  it("debits no account twice in a sweep, over-collects nothing after refunds, and the banks' books match the ledger", { timeout: 300_000 }, async () => {
+  it("debits no account twice in a sweep, over-collects nothing after refunds, and the banks' books match the ledger", { timeout: 600_000 }, async () => {
     const t0 = Date.now();
     // Business time from noon in Lagos today: every recovery's scheduled sweep (08:00) is due at once.
     const noon = new Date(`${new Date().toISOString().slice(0, 10)}T11:00:00Z`).getTime();
@@ -156,7 +156,7 @@ describe.skipIf(!usingPostgres)("200 recoveries on two worker processes, one SIG
         return Number(g.n) === 0 && Number(p.n) === 0 && Number(r.n) === 0 && Number(j.n) === 0;
       },
       "every recovery repaid and every debit and refund final",
-      200_000,
+      400_000,
     );
 
     lap("all settled");
