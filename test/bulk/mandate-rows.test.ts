@@ -47,7 +47,9 @@ async function runUntilFinal(c: BulkCompany, id: string) {
     const b = (await post(c, "/v2/batches/get", { id })).json().data.batch;
     if (!["ready", "running"].includes(b.status)) return b;
   }
-  throw new Error("batch never finished");
+  const rows = await w.h.ctx.db.selectFrom("batch_rows").select(["row_no", "state", "reason"]).where("batch_id", "=", id).execute();
+  const jobs = await w.h.ctx.db.selectFrom("jobs").select(["name", "key", "state", "attempts", "last_error", "run_at"]).where("company_id", "=", c.tenant.id).where("state", "<>", "done").execute();
+  throw new Error(`batch never finished: ${JSON.stringify({ rows, jobs })}`);
 }
 
 async function expectCountsMatchRows(batch: { id: string; counts: Record<string, number> }) {
