@@ -89,24 +89,26 @@ export async function initiatePayment(trx: Transaction<DB>, ctx: AppContext, sco
   if (account.currency !== input.currency) {
     throw new OkroError("UNPROCESSABLE", `currency: the account to debit holds ${account.currency}, not ${input.currency}`, { field: "currency", data: refusal("currency_mismatch") });
   }
-  const consent = await store.liveConsentFor(trx, scope, account.id);
-  if (!consent) {
+  // The account's live consent (one at most: a unique index) read once, through its standing
+  // mandate (decision 0016): withdrawn, cancelled or paused, it allows no debit.
+  const standing = (await debitAuthorities(trx, scope, [account.id])).get(account.id);
+  if (!standing) {
     throw new OkroError("UNPROCESSABLE", "account_to_debit: the customer has not given payment consent for this account (link it with payments in the widget)", {
       field: "account_to_debit",
       data: refusal("no_consent", { code: 1027 }),
     });
   }
-  // Read through the consent's standing mandate (decision 0016): withdrawn, cancelled or paused, it allows no debit.
-  const standing = (await debitAuthorities(trx, scope, [account.id])).get(account.id);
-  if (standing?.closed === "bound") {
+  if (standing.closed === "bound") {
     const r = boundConsentRefusal("account_to_debit", standing.boundMandateId);
     throw new OkroError("UNPROCESSABLE", r.message, { field: "account_to_debit", data: refusal("consent_bound_to_mandate", { code: r.data.code, authorization: r.data.authorization }) });
   }
-  if (standing && !standing.open) {
+  if (!standing.open) {
     const why = standing.closed === "paused" ? "the customer's payment consent (mandate) for this account is paused; resume it (mandates/resume)" : "the customer's payment consent (mandate) for this account was withdrawn or cancelled; ask them to give it again in the widget";
     throw new OkroError("UNPROCESSABLE", `account_to_debit: ${why}`, { field: "account_to_debit", data: refusal("no_consent", { code: 1027, mandate: standing.mandateId }) });
   }
-  const limit = standing?.maxPerCharge ?? consent.max_amount;
+  const consent = { id: standing.consentId };
+  // The standing mandate's per-charge cap, else the consent's.
+  const limit = standing.maxPerCharge;
   if (input.amount > limit) {
     throw new OkroError("UNPROCESSABLE", `amount: above the consent's limit of ${limit} kobo per debit`, { field: "amount", data: refusal("above_consent_limit") });
   }
