@@ -3,6 +3,7 @@ import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from "fastify";
+import { COUNT_BOUND } from "./core/paging.js";
 import {
   jsonSchemaTransform,
   jsonSchemaTransformObject,
@@ -241,7 +242,7 @@ const API_DESCRIPTION = `Okro's API is wire-compatible with Okra's v2 API.
 - **Bodies**: JSON, or form-encoded. Money is integer kobo. Ids are 24 hex characters.
 - **Envelope**: \`{"status":"success","message":…,"data":…}\`; errors \`{"status":"error","error":CODE,"message":…,"data":…}\`;
   the message names the offending field.
-- **Lists**: \`page\`/\`limit\` in the body or query; \`data.pagination\` = {totalDocs, limit, page, totalPages, pagingCounter, hasNextPage, nextPage, hasPrevPage, prevPage}.
+- **Lists**: \`page\`/\`limit\` in the body or query; \`data.pagination\` = {totalDocs, limit, page, totalPages, pagingCounter, hasNextPage, nextPage, hasPrevPage, prevPage, totalDocsExact}. Payments (\`pay/list\`, \`pay/get\`) and transactions count their items exactly up to ${COUNT_BOUND.toLocaleString("en")}: past that \`totalDocsExact\` is false and \`totalDocs\`/\`totalPages\` mean "at least" (\`hasNextPage\`/\`nextPage\` stay exact; the last page's total is exact again).
 - **Idempotency**: every mutating call accepts \`Idempotency-Key\` (≤255 printable characters): the same key and request replays the
   first response (with \`Idempotent-Replayed: true\`); the same key with a different request is 409 \`IDEMPOTENCY_KEY_REUSED\`. Keys live 24 hours.
 - **Rate limits**: per key, shared by every API process; \`RateLimit-Limit\`, \`RateLimit-Remaining\`, \`RateLimit-Reset\` on every response, 429 \`RATE_LIMIT_EXCEEDED\` with \`Retry-After\` when exceeded.

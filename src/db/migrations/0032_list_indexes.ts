@@ -12,11 +12,14 @@ import { sql, type Kysely } from "kysely";
 //
 // transactions/getByCustomer already reads transactions_customer_date (customer_id, trans_date
 // DESC, id), the company-wide list transactions_list.
+//
+// IF NOT EXISTS: on a large table an operator may build these CONCURRENTLY by hand first
+// (docs/decisions/0032-bounded-list-counts-and-built-start.md).
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`
-    CREATE INDEX payments_customer_list ON payments (customer_id, created_at, id);
-    DROP INDEX payments_customer;
-    CREATE INDEX events_type_feed ON events (company_id, env, type, created_at, id);
+    CREATE INDEX IF NOT EXISTS payments_customer_list ON payments (customer_id, created_at, id);
+    DROP INDEX IF EXISTS payments_customer;
+    CREATE INDEX IF NOT EXISTS events_type_feed ON events (company_id, env, type, created_at, id);
   `.execute(db);
 }
 
