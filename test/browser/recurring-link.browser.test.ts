@@ -141,6 +141,14 @@ describe.skipIf(!chromiumPath)("the mandate flow of a recurring payment link and
     expect(await again.frame.locator("main").innerText()).toContain("You have already authorised these debits, and they are active.");
     expect(await again.frame.getByRole("textbox").count()).toBe(0);
     await again.check("final", { desktop: true });
+
+    // Cancelled by the company: the page says it can no longer be given, still no form.
+    expect((await world.api(t, "/v2/mandates/cancel", { id: mandate.id })).status).toBe(200);
+    const ended = track(await world.openFullPage(url, { flow: "mandate-page-cancelled" }));
+    await ended.waitForScreen("This authorisation can no longer be given", 20_000);
+    expect(await ended.frame.locator("main").innerText()).toContain("This authorisation was cancelled, so it can no longer be given.");
+    expect(await ended.frame.getByRole("textbox").count()).toBe(0);
+    await ended.check("final");
     expect(p.console.filter((c) => c.startsWith("pageerror"))).toEqual([]);
   }, 120_000);
 });

@@ -90,6 +90,9 @@ describe("paying a recurring payment link in the widget", () => {
     expect(lineOf(m, "purpose")).toEqual(["For: Gold membership"]);
     const app = await h.ctx.db.selectFrom("apps").select("short_url").where("id", "=", t.sandbox.app_id).executeTakeFirstOrThrow();
     expect(m.lines.find((l) => l.key === "withdraw")?.href).toBe(`${widgetOrigin(h.ctx.config)}/mandates?short_url=${app.short_url}`);
+    // That page opens (the bridge sends its query as options): the payer's page of this company.
+    const payer = await W.open({ manage_mandates: true, short_url: app.short_url });
+    expect(payer.s.payer).toEqual({ merchant: "Gym Lagos" });
 
     const accounts = await w.accounts();
     // Choosing the account links it; nothing is authorised, so no mandate exists yet.

@@ -322,8 +322,9 @@ export function App({ mode }: { mode: Mode }) {
         // A mandate's authorise page (`/mandate/<id>`) for one no longer waiting: its state, and no form.
         if (f?.kind === "http" && f.reason === "mandate_unavailable") {
           const status = typeof f.data.status === "string" ? f.data.status : "unknown";
-          const title = ["awaiting_bank", "active", "paused"].includes(status) ? "Already authorised" : status === "unknown" ? "This authorisation link is not valid" : "This authorisation can no longer be given";
-          return fatal("mandate_unavailable", f.code, f.message, { reason: "mandate_unavailable", title, detail: f.message.replace(/^mandate: /, ""), actions: [] });
+          const given = ["awaiting_bank", "active", "paused"].includes(status);
+          const title = given ? "Already authorised" : status === "unknown" ? "This authorisation link is not valid" : "This authorisation can no longer be given";
+          return fatal("mandate_unavailable", f.code, f.message, { reason: "mandate_unavailable", title, detail: f.message.replace(/^mandate: /, ""), actions: [], ...(given ? { tone: "ok" as const } : {}) });
         }
         // A 4xx here is the merchant's set-up, not the person's doing.
         if (f?.kind === "http" && f.status >= 400 && f.status < 500 && f.status !== 429 && f.reason !== "unknown_link" && f.reason !== "invalid_key") {

@@ -578,14 +578,17 @@ export interface ErrorView {
   title: string;
   detail: string;
   actions: ErrorAction[];
+  /** `ok`: a final screen that is good news (a mandate already authorised), said as a status with a check. */
+  tone?: "ok";
 }
 
 export function ErrorScreen({ error }: { error: ErrorView }) {
+  const ok = error.tone === "ok";
   return (
     <>
-      <div role="alert" class="error-view">
-        <div class="big-icon bad" aria-hidden="true">
-          <IconAlert />
+      <div role={ok ? "status" : "alert"} class="error-view">
+        <div class={`big-icon ${ok ? "ok" : "bad"}`} aria-hidden="true">
+          {ok ? <IconCheck /> : <IconAlert />}
         </div>
         <Heading>{error.title}</Heading>
         <p class="muted">{error.detail}</p>
