@@ -543,6 +543,8 @@ export interface LinkSchedule {
   end_date: string | null;
   count: number | null;
   day_of_month: number | null;
+  /** Decision 0027: absent on links written before it; the link's mandate then rolls to the `next` business day (the default). */
+  business_days?: BusinessDaysColumn;
 }
 
 export interface PaymentLinksTable {

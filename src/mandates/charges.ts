@@ -10,7 +10,7 @@ import { checkConsent } from "../payments/execute.js";
 import { createMandateCharge } from "../payments/service.js";
 import { paymentView } from "../payments/views.js";
 import { checkCharge, classifyFailure, mandateMachine, nextRetry, validUntil } from "./domain.js";
-import { cycleDate, dueInstant, firstCycleOnOrAfter, hasCycle, lagosDate, periodStart, startOfLagosDay } from "./schedule.js";
+import { chargeDate, cycleDate, dueInstant, firstChargeOnOrAfter, firstCycleOnOrAfter, hasCycle, lagosDate, periodStart, startOfLagosDay } from "./schedule.js";
 import { chargedSoFar, consentById, lockMandate, paymentById, type MandateRow } from "./store.js";
 import { emitMandateEvent, moveMandate } from "./transitions.js";
 import { cycleAmount, scheduleOf, termsOf } from "./views.js";
@@ -72,9 +72,10 @@ const runAtOf = (business: Date, offsetMs: number) => new Date(business.getTime(
 async function enqueueCycle(trx: Trx, ctx: AppContext, m: MandateRow, cycle: number, offsetMs: number): Promise<void> {
   const s = scheduleOf(m);
   if (!s || !hasCycle(s, cycle)) return;
+  // The job is the cycle's (keyed by its own date); it runs on the day the charge is taken (weekends and holidays moved).
   const date = cycleDate(s, cycle);
   const now = ctx.clock.now();
-  const due = dueInstant(date);
+  const due = dueInstant(chargeDate(s, cycle));
   await enqueue(trx, chargeJob, { mandateId: m.id, env: m.env, cycle, attempt: 1 }, { now, key: `mandate:${m.id}:cycle:${date}`, runAt: runAtOf(due, offsetMs), companyId: m.company_id });
   if (m.notice_days > 0 && due.getTime() > now.getTime() + offsetMs) {
     const noticeAt = runAtOf(new Date(due.getTime() - m.notice_days * 86_400_000), offsetMs);
@@ -103,7 +104,7 @@ export async function startSchedule(trx: Trx, ctx: AppContext, m: MandateRow, of
   const s = scheduleOf(m);
   if (!s) return;
   const today = lagosDate(new Date(ctx.clock.now().getTime() + offsetMs));
-  await enqueueCycle(trx, ctx, m, firstCycleOnOrAfter(s, today > s.startDate ? today : s.startDate), offsetMs);
+  await enqueueCycle(trx, ctx, m, firstChargeOnOrAfter(s, today > s.startDate ? today : s.startDate), offsetMs);
 }
 
 /** Waits for the bank-side authority: check `check` at `at` (platform time). */
@@ -340,7 +341,7 @@ async function runNotice(job: RunningJob<z.output<typeof NoticePayload>>): Promi
     const m = await lockMandate(trx, payload.mandateId);
     const s = m && scheduleOf(m);
     if (!m || !s || !mandateMachine.is.chargeable(m.state) || !hasCycle(s, payload.cycle)) return;
-    const date = cycleDate(s, payload.cycle);
+    const date = chargeDate(s, payload.cycle);
     const due = dueInstant(date);
     const now = ctx.clock.now();
     if (due.getTime() <= now.getTime() + loaded.offsetMs) return;

@@ -2,7 +2,7 @@ import type { AppContext } from "../context.js";
 import type { Executor } from "../core/db.js";
 import { OkroError } from "../core/errors.js";
 import type { Scope } from "../core/tenancy.js";
-import { cadence, cycleDate, money, type Schedule } from "./schedule.js";
+import { businessDaysWords, cadence, cycleDate, money, type Schedule } from "./schedule.js";
 import { cancelMandate } from "./service.js";
 import * as store from "./store.js";
 import { moveMandate } from "./transitions.js";
@@ -17,10 +17,13 @@ import { moveMandate } from "./transitions.js";
 export type MandateTermsRow = Pick<
   store.MandateRow,
   "debit_type" | "currency" | "amount" | "initial_amount" | "max_per_charge" | "max_total" | "max_per_period" | "period" | "start_date" | "end_date" | "interval" | "day_of_month" | "count" | "purpose"
->;
+> & {
+  /** Absent (a session's terms before the mandate is written): `next`, what a new mandate gets. */
+  business_days?: store.MandateRow["business_days"];
+};
 
 export interface TermLine {
-  key: "who" | "amount" | "limit" | "frequency" | "from" | "until" | "purpose" | "withdraw" | "covers" | "reach";
+  key: "who" | "amount" | "limit" | "frequency" | "business_days" | "from" | "until" | "purpose" | "withdraw" | "covers" | "reach";
   label: string;
   value: string;
   href?: string;
@@ -44,7 +47,7 @@ const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 export function termLines(t: MandateTermsRow, merchant: string, withdraw: { text: string; href: string }, covered?: readonly string[]): TermLine[] {
   if (t.debit_type === "sweep") return sweepLines(t, merchant, withdraw, covered ?? []);
   const lines: TermLine[] = [{ key: "who", label: "Who can debit your account", value: merchant }];
-  const s: Schedule | null = t.interval === null ? null : { interval: t.interval, startDate: t.start_date, endDate: t.end_date, count: t.count, dayOfMonth: t.day_of_month };
+  const s: Schedule | null = t.interval === null ? null : { interval: t.interval, startDate: t.start_date, endDate: t.end_date, count: t.count, dayOfMonth: t.day_of_month, businessDays: t.business_days ?? "next" };
   if (t.debit_type === "fixed" && t.amount !== null) {
     const each = naira(t.amount, t.currency);
     lines.push({
@@ -60,6 +63,9 @@ export function termLines(t: MandateTermsRow, merchant: string, withdraw: { text
   if (s) {
     const times = s.count === null ? "" : s.count === 1 ? ", once" : `, ${s.count} times`;
     lines.push({ key: "frequency", label: "How often", value: s.count === 1 ? `Once, on ${dayInWords(cycleDate(s, 0))}` : `${capital(cadence(s))}${times}` });
+    // Business-day rolling is a rule the schedule enforces (decision 0027): the screen states it.
+    const moved = businessDaysWords(s);
+    if (moved) lines.push({ key: "business_days", label: "Weekends and public holidays", value: capital(moved) });
   } else {
     lines.push({ key: "frequency", label: "How often", value: `When ${merchant} asks, within the dates below` });
   }

@@ -79,6 +79,7 @@ export const mandateRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
           interval: b.interval ?? null,
           dayOfMonth: b.day_of_month ?? null,
           count: b.count ?? null,
+          businessDays: b.business_days ?? null,
           purpose: b.purpose ?? null,
           reference: b.reference ?? null,
           options: b.options ?? null,

@@ -309,6 +309,13 @@ export function cadence(s: Schedule): string {
   return `${EVERY[s.interval]} ${on}${yearly}`;
 }
 
+/** How weekends and public holidays move the charges, in words; null when they do not. */
+export function businessDaysWords(s: Schedule): string | null {
+  if (s.interval === "daily" || s.businessDays === undefined || s.businessDays === "none") return null;
+  const within = s.interval === "weekly" ? "" : ", within the same month";
+  return s.businessDays === "next" ? `a charge falling on a weekend or public holiday is taken the next business day${within}` : `a charge falling on a weekend or public holiday is taken the business day before${within}`;
+}
+
 /**
  * The schedule in words, for API messages and the consent screen: "NGN 5,000.00 every month on
  * the 31st (the last day in shorter months), starting 2027-01-31, 12 times (last charge
@@ -324,9 +331,11 @@ export function describeSchedule(s: Schedule, amount: bigint, currency: string, 
       : s.endDate !== null
         ? `until ${s.endDate}`
         : "on an ongoing basis until cancelled";
-  if (s.count === 1) return `${money(initialAmount ?? amount, currency)} once, on ${first}`;
+  const moved = businessDaysWords(s);
+  const rule = moved ? `; ${moved}` : "";
+  if (s.count === 1) return `${money(initialAmount ?? amount, currency)} once, on ${first}${rule}`;
   if (initialAmount !== undefined && initialAmount !== null && initialAmount !== amount) {
-    return `an initial payment of ${money(initialAmount, currency)} on ${first}, then payments of ${money(amount, currency)} ${cadence(s)}, ${until}`;
+    return `an initial payment of ${money(initialAmount, currency)} on ${first}, then payments of ${money(amount, currency)} ${cadence(s)}, ${until}${rule}`;
   }
-  return `${money(amount, currency)} ${cadence(s)}, starting ${first}, ${until}`;
+  return `${money(amount, currency)} ${cadence(s)}, starting ${first}, ${until}${rule}`;
 }

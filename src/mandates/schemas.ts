@@ -54,6 +54,9 @@ const DayOfMonth = z
   .int("must be 1 to 31, or -1 for the last day of the month")
   .meta({ description: "Monthly, quarterly, yearly: the day charges fall on (29–31 become the month's last day when it is shorter; -1 is always the last day)" });
 const Count = z.number({ error: "must be a whole number from 1 to 10000" }).int("must be a whole number from 1 to 10000").min(1, "must be at least 1").max(10_000, "must be at most 10000");
+const BusinessDaysInput = z
+  .enum(["next", "previous", "none"], { error: "must be next, previous or none" })
+  .meta({ description: "A charge falling on a Saturday, Sunday or Nigerian public holiday is taken on the `next` business day (the default; within its month for monthly-or-longer schedules), the `previous` one, or `none`: on the day. Daily schedules never move" });
 const Options = z.record(z.string(), z.unknown(), { error: "must be an object" });
 
 /** A recurring payment's schedule (`pay/initiate`, payment links): Okra's camelCase plus Okro's extensions. */
@@ -65,8 +68,10 @@ export const ScheduleInput = z
     count: Count.optional().meta({ description: "How many charges in all" }),
     dayOfMonth: DayOfMonth.optional(),
     day_of_month: DayOfMonth.optional(),
+    businessDays: BusinessDaysInput.optional(),
+    business_days: BusinessDaysInput.optional(),
   })
-  .meta({ description: "`{interval: daily|weekly|monthly|quarterly|yearly (default monthly), startDate, endDate, count, dayOfMonth}`; dates in Africa/Lagos" });
+  .meta({ description: "`{interval: daily|weekly|monthly|quarterly|yearly (default monthly), startDate, endDate, count, dayOfMonth, businessDays: next|previous|none (default next)}`; dates in Africa/Lagos" });
 
 export type ScheduleInput = z.output<typeof ScheduleInput>;
 
@@ -87,6 +92,7 @@ export const CreateMandateBody = z.strictObject({
   interval: Interval.optional().meta({ description: "A schedule of charges; absent: no scheduled charges (use pay/authorization/initiate later)" }),
   day_of_month: DayOfMonth.optional(),
   count: Count.optional(),
+  business_days: BusinessDaysInput.optional(),
   purpose: z.string({ error: "must be a string" }).trim().max(200, "must be at most 200 characters").optional(),
   reference: z.string({ error: "must be a string" }).trim().min(1, "must not be empty").max(100, "must be at most 100 characters").optional(),
   options: Options.optional().meta({ description: "Anything; searchable with pay/authorization/getByOptions" }),
@@ -178,7 +184,7 @@ export const Mandate = z
     start_date: z.string(),
     end_date: z.string().nullable(),
     schedule: z
-      .object({ interval: Interval, day_of_month: n, count: n, start_date: z.string(), end_date: z.string().nullable(), timezone: z.literal("Africa/Lagos") })
+      .object({ interval: Interval, day_of_month: n, count: n, start_date: z.string(), end_date: z.string().nullable(), business_days: z.enum(["next", "previous", "none"]), timezone: z.literal("Africa/Lagos") })
       .nullable(),
     description: z.string().meta({ description: "Every limit and the schedule in words: what the customer authorises" }),
     purpose: z.string().nullable(),
@@ -208,7 +214,12 @@ export const Mandate = z
   })
   .meta({ id: "Mandate" });
 
-export const Upcoming = z.object({ cycle: z.number().int(), date: z.string(), amount: z.number().int() });
+export const Upcoming = z.object({
+  cycle: z.number().int(),
+  date: z.string().meta({ description: "The Lagos day the charge is taken: the cycle's own day, moved off a weekend or public holiday per `business_days`" }),
+  scheduled_date: z.string().meta({ description: "The cycle's own day on the schedule (the anchor; a moved charge does not move the next cycle)" }),
+  amount: z.number().int(),
+});
 
 export const MandateResponse = envelope(z.object({ mandate: Mandate }));
 export const MandatesResponse = envelope(z.object({ mandates: z.array(Mandate), pagination: Pagination }));

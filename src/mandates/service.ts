@@ -12,7 +12,7 @@ import { defaultCompanyAccount, receivingAccount } from "../payments/company-acc
 import { isSupportedCurrency, SUPPORTED_CURRENCIES } from "../payments/types.js";
 import { activate, chargeCycle, clockOffsetMs, enqueueActivationCheck, startSchedule, type ChargeResult } from "./charges.js";
 import { checkCharge, DEFAULT_RETRY_POLICY, mandateMachine, termsProblems, type DebitType, type MandateTerms } from "./domain.js";
-import { cycleDate, dueInstant, firstCycleOnOrAfter, hasCycle, lagosDate, scheduleProblems, type Interval, type Schedule } from "./schedule.js";
+import { chargeDate, cycleDate, dueInstant, firstChargeOnOrAfter, hasCycle, lagosDate, scheduleProblems, type BusinessDays, type Interval, type Schedule } from "./schedule.js";
 import * as store from "./store.js";
 import { moveMandate, recordMandateCreated } from "./transitions.js";
 import { scheduleOf, termsOf, upcoming } from "./views.js";
@@ -63,6 +63,8 @@ export interface NewMandate {
   retry: { attempts: number; spacingHours: number; balanceCheck?: boolean } | null;
   /** Pre-debit notice, days before each scheduled charge (null: the default, 3). */
   noticeDays?: number | null;
+  /** Weekends and public holidays (null: the default, `next`). */
+  businessDays?: BusinessDays | null;
 }
 
 /**
@@ -140,6 +142,7 @@ async function prepare(trx: Trx, ctx: AppContext, scope: Scope, input: NewMandat
       retry_spacing_hours: retry.spacingHours,
       retry_balance_check: input.retry?.balanceCheck ?? true,
       ...(input.noticeDays !== undefined && input.noticeDays !== null ? { notice_days: input.noticeDays } : {}),
+      ...(input.businessDays ? { business_days: input.businessDays } : {}),
     },
   };
 }
@@ -164,7 +167,7 @@ export interface RecurringInput {
   accountToCredit: string | null;
   amount: bigint;
   currency: string;
-  schedule: { interval: Interval; startDate: string | null; endDate: string | null; count: number | null; dayOfMonth: number | null };
+  schedule: { interval: Interval; startDate: string | null; endDate: string | null; count: number | null; dayOfMonth: number | null; businessDays?: BusinessDays | undefined };
   note: string | null;
   /** Set up by paying a recurring payment link (default: `pay/initiate`). */
   linkId?: string;
@@ -197,6 +200,7 @@ export async function startRecurring(trx: Trx, ctx: AppContext, scope: Scope, in
       interval: input.schedule.interval,
       dayOfMonth: input.schedule.dayOfMonth,
       count: input.schedule.count,
+      businessDays: input.schedule.businessDays ?? null,
       purpose: input.note,
       reference: null,
       options: null,
@@ -227,8 +231,8 @@ export async function startRecurring(trx: Trx, ctx: AppContext, scope: Scope, in
   }
   row = (await activate(trx, ctx, row, "standing_consent", offsetMs))!;
   const s = scheduleOf(row)!;
-  const n = firstCycleOnOrAfter(s, today > s.startDate ? today : s.startDate);
-  if (hasCycle(s, n) && dueInstant(cycleDate(s, n)).getTime() <= now.getTime() + offsetMs) {
+  const n = firstChargeOnOrAfter(s, today > s.startDate ? today : s.startDate);
+  if (hasCycle(s, n) && dueInstant(chargeDate(s, n)).getTime() <= now.getTime() + offsetMs) {
     return { mandate: row, first: await chargeCycle(trx, ctx, row, n, 1, offsetMs) };
   }
   return { mandate: row, first: null };
@@ -326,7 +330,7 @@ export async function payRecurringLink(
       accountToCredit: link.account_to_credit,
       amount: link.amount!,
       currency: link.currency,
-      schedule: { interval: s.interval, startDate: s.startDate, endDate: s.endDate, count: s.count, dayOfMonth: s.dayOfMonth },
+      schedule: { interval: s.interval, startDate: s.startDate, endDate: s.endDate, count: s.count, dayOfMonth: s.dayOfMonth, businessDays: s.businessDays },
       note: link.note ?? link.name,
       linkId: link.id,
     }, offsetMs);
@@ -567,7 +571,7 @@ async function seedDemoMandate(ctx: AppContext, scope: Scope, offsetMs: number):
     row = (await moveMandate(trx, ctx, row, "active", { actor: "bank", reason: "demo_seed", set: { activated_at: now } }))!;
     // Its history: every cycle up to today, charged now.
     const s = scheduleOf(row)!;
-    for (let n = 0; hasCycle(s, n) && cycleDate(s, n) <= today; n++) await chargeCycle(trx, ctx, row, n, 1, offsetMs);
+    for (let n = 0; hasCycle(s, n) && chargeDate(s, n) <= today; n++) await chargeCycle(trx, ctx, row, n, 1, offsetMs);
     await startSchedule(trx, ctx, row, offsetMs);
     return row.id;
   });

@@ -1,7 +1,7 @@
 import type { Config } from "../config.js";
 import { widgetOrigin } from "../payments/links.js";
 import type { MandateRow } from "./store.js";
-import { cyclesFrom, describeSchedule, firstCycleOnOrAfter, hasCycle, type Schedule } from "./schedule.js";
+import { chargesFrom, describeSchedule, firstChargeOnOrAfter, hasCycle, type Schedule } from "./schedule.js";
 import type { MandateTerms } from "./domain.js";
 
 /** Wire shapes of a mandate: Okro's own (`mandates/*`) and Okra's "authorization" (`pay/authorization/*`). */
@@ -24,7 +24,7 @@ export function termsOf(m: MandateRow): MandateTerms {
 
 export function scheduleOf(m: MandateRow): Schedule | null {
   if (m.interval === null) return null;
-  return { interval: m.interval, startDate: m.start_date, endDate: m.end_date, count: m.count, dayOfMonth: m.day_of_month };
+  return { interval: m.interval, startDate: m.start_date, endDate: m.end_date, count: m.count, dayOfMonth: m.day_of_month, businessDays: m.business_days };
 }
 
 /** The amount of cycle `n`: the initial amount for cycle 0 when set, else the fixed amount (variable mandates: their per-charge cap). */
@@ -55,12 +55,13 @@ export function describeMandate(m: MandateRow): string {
 }
 
 /** The next `limit` charges a live mandate will make, from the Lagos day `today` on (empty when it has no schedule or is over). */
-export function upcoming(m: MandateRow, today: string, nextCycle: number, limit: number): { cycle: number; date: string; amount: number }[] {
+export function upcoming(m: MandateRow, today: string, nextCycle: number, limit: number): { cycle: number; date: string; scheduled_date: string; amount: number }[] {
   const s = scheduleOf(m);
   if (!s || ["cancelled", "expired", "revoked", "rejected"].includes(m.state)) return [];
-  const from = Math.max(nextCycle, firstCycleOnOrAfter(s, today));
+  // `date` is the day it is taken (moved off weekends and holidays); `scheduled_date` the cycle's own.
+  const from = Math.max(nextCycle, firstChargeOnOrAfter(s, today));
   if (!hasCycle(s, from)) return [];
-  return cyclesFrom(s, from, limit).map((c) => ({ ...c, amount: Number(cycleAmount(m, c.cycle) ?? 0n) }));
+  return chargesFrom(s, from, limit).map((c) => ({ cycle: c.cycle, date: c.date, scheduled_date: c.scheduledDate, amount: Number(cycleAmount(m, c.cycle) ?? 0n) }));
 }
 
 export interface MandateView {
@@ -82,7 +83,7 @@ export interface MandateView {
   period: MandateRow["period"];
   start_date: string;
   end_date: string | null;
-  schedule: { interval: NonNullable<MandateRow["interval"]>; day_of_month: number | null; count: number | null; start_date: string; end_date: string | null; timezone: "Africa/Lagos" } | null;
+  schedule: { interval: NonNullable<MandateRow["interval"]>; day_of_month: number | null; count: number | null; start_date: string; end_date: string | null; business_days: MandateRow["business_days"]; timezone: "Africa/Lagos" } | null;
   description: string;
   purpose: string | null;
   reference: string | null;
@@ -133,7 +134,7 @@ export function mandateView(m: MandateRow): MandateView {
     period: m.period,
     start_date: m.start_date,
     end_date: m.end_date,
-    schedule: m.interval ? { interval: m.interval, day_of_month: m.day_of_month, count: m.count, start_date: m.start_date, end_date: m.end_date, timezone: "Africa/Lagos" } : null,
+    schedule: m.interval ? { interval: m.interval, day_of_month: m.day_of_month, count: m.count, start_date: m.start_date, end_date: m.end_date, business_days: m.business_days, timezone: "Africa/Lagos" } : null,
     description: describeMandate(m),
     purpose: m.purpose,
     reference: m.reference,

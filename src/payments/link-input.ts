@@ -41,7 +41,11 @@ export async function linkInputFrom(db: Executor, b: z.output<typeof CreateLinkB
     if (sch.dayOfMonth !== undefined && sch.day_of_month !== undefined && sch.dayOfMonth !== sch.day_of_month) {
       throw new OkroError("INVALID_FIELD", "schedule.day_of_month: disagrees with schedule.dayOfMonth; send one", { field: "schedule.day_of_month" });
     }
-    schedule = { interval: sch.interval, start_date: sch.startDate || null, end_date: sch.endDate || null, count: sch.count ?? null, day_of_month: sch.dayOfMonth ?? sch.day_of_month ?? null };
+    if (sch.businessDays !== undefined && sch.business_days !== undefined && sch.businessDays !== sch.business_days) {
+      throw new OkroError("INVALID_FIELD", "schedule.business_days: disagrees with schedule.businessDays; send one", { field: "schedule.business_days" });
+    }
+    const businessDays = sch.businessDays ?? sch.business_days;
+    schedule = { interval: sch.interval, start_date: sch.startDate || null, end_date: sch.endDate || null, count: sch.count ?? null, day_of_month: sch.dayOfMonth ?? sch.day_of_month ?? null, ...(businessDays ? { business_days: businessDays } : {}) };
     const probe = scheduleProblems(scheduleOnPayment(schedule, schedule.start_date ?? schedule.end_date ?? "1970-01-01"))[0];
     if (probe) {
       const field = `schedule.${probe.field === "end_date" ? "endDate" : probe.field === "day_of_month" ? "dayOfMonth" : probe.field === "start_date" ? "startDate" : probe.field}`;

@@ -2,7 +2,7 @@ import { sql, type Selectable, type Transaction } from "kysely";
 import type { Config } from "../config.js";
 import type { AppContext } from "../context.js";
 import type { DB, LinkSchedule, PaymentLinksTable } from "../db/schema.js";
-import { describeSchedule, money, type Schedule } from "../mandates/schedule.js";
+import { businessDaysWords, describeSchedule, money, type Schedule } from "../mandates/schedule.js";
 import { OkroError } from "../core/errors.js";
 import { offsetOf } from "../core/paging.js";
 import { newId, shortCode } from "../lib/ids.js";
@@ -275,7 +275,7 @@ export function linkSchedule(row: Pick<LinkRow, "schedule">): LinkSchedule | nul
 /** The schedule a recurring link's mandate gets when paid on the Lagos day `payDay`. */
 export function scheduleOnPayment(s: LinkSchedule, payDay: string): Schedule {
   const start = s.start_date !== null && s.start_date > payDay ? s.start_date : payDay;
-  return { interval: s.interval, startDate: start, endDate: s.end_date, count: s.count, dayOfMonth: s.day_of_month };
+  return { interval: s.interval, startDate: start, endDate: s.end_date, count: s.count, dayOfMonth: s.day_of_month, businessDays: s.business_days ?? "next" };
 }
 
 const EVERY: Record<LinkSchedule["interval"], string> = { daily: "every day", weekly: "every week", monthly: "every month", quarterly: "every quarter", yearly: "every year" };
@@ -291,5 +291,6 @@ export function describeLinkSchedule(row: Pick<LinkRow, "schedule" | "amount" | 
   if (s.start_date !== null) return describeSchedule(scheduleOnPayment(s, s.start_date), row.amount, row.currency);
   const day = s.day_of_month === null ? "" : s.day_of_month === -1 ? " on the last day" : ` on day ${s.day_of_month}`;
   const until = s.count !== null ? (s.count === 1 ? "once" : `${s.count} times`) : s.end_date !== null ? `until ${s.end_date}` : "on an ongoing basis until cancelled";
-  return `${money(row.amount, row.currency)} ${EVERY[s.interval]}${day}, starting the day you pay, ${until}`;
+  const moved = businessDaysWords(scheduleOnPayment(s, "2000-01-01"));
+  return `${money(row.amount, row.currency)} ${EVERY[s.interval]}${day}, starting the day you pay, ${until}${moved ? `; ${moved}` : ""}`;
 }

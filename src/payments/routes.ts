@@ -200,12 +200,15 @@ export const paymentRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
             if (sch.dayOfMonth !== undefined && sch.day_of_month !== undefined && sch.dayOfMonth !== sch.day_of_month) {
               throw new OkroError("INVALID_FIELD", "schedule.day_of_month: disagrees with schedule.dayOfMonth; send one", { field: "schedule.day_of_month" });
             }
+            if (sch.businessDays !== undefined && sch.business_days !== undefined && sch.businessDays !== sch.business_days) {
+              throw new OkroError("INVALID_FIELD", "schedule.business_days: disagrees with schedule.businessDays; send one", { field: "schedule.business_days" });
+            }
             const { mandate, first } = await startRecurring(trx, ctx, scope, {
               accountToDebit: b.account_to_debit,
               accountToCredit: S.receivingAccountOrDefault(b.account_to_credit) ?? null,
               amount: positiveKobo(b.amount),
               currency: b.currency,
-              schedule: { interval: sch.interval, startDate: sch.startDate || null, endDate: sch.endDate || null, count: sch.count ?? null, dayOfMonth: sch.dayOfMonth ?? sch.day_of_month ?? null },
+              schedule: { interval: sch.interval, startDate: sch.startDate || null, endDate: sch.endDate || null, count: sch.count ?? null, dayOfMonth: sch.dayOfMonth ?? sch.day_of_month ?? null, businessDays: sch.businessDays ?? sch.business_days },
               note: b.note ?? null,
             }, offsetMs).catch((error: unknown) => {
               // The schedule's own fields are named where the caller wrote them.

@@ -192,7 +192,7 @@ export interface CreateSessionResponse {
 /** One line of the mandate consent screen: what is authorised, in words ("How much", "₦5,000.00 each time"). */
 export interface MandateTermLine {
   /** what | amount | frequency | from | until | withdraw */
-  key: "who" | "amount" | "limit" | "frequency" | "from" | "until" | "purpose" | "withdraw" | "covers" | "reach";
+  key: "who" | "amount" | "limit" | "frequency" | "business_days" | "from" | "until" | "purpose" | "withdraw" | "covers" | "reach";
   label: string;
   value: string;
   /** `withdraw`: the payer's page, where the customer sees and withdraws their authorisations. */
