@@ -21,7 +21,11 @@ import { SandboxAdminError, type SandboxCustomerView } from "./banks/sandbox/typ
 import { OkroError } from "./core/errors.js";
 import { ensureSandboxReceivingAccount } from "./payments/sandbox-receiving.js";
 import { grantConsent } from "./payments/consents.js";
-import { ensureDemoMandate } from "./mandates/service.js";
+import { authoriseMandate, businessToday, clockOffsetMs, createMandate, ensureDemoMandate } from "./mandates/service.js";
+import { addDays } from "./mandates/schedule.js";
+import { createGarnishment } from "./garnish/service.js";
+import { garnishmentByReference } from "./garnish/store.js";
+import { enqueueRequestedSweep } from "./garnish/sweeps.js";
 
 /** What `okro serve` prints and writes to `$OKRO_DATA_DIR/demo.json`. */
 export interface DemoInfo {
@@ -281,10 +285,159 @@ export async function ensureDemoData(
     // A customer with an active monthly mandate and its charge history (issue 13).
     signal?.throwIfAborted();
     await ensureDemoMandate(ctx, scope);
+    // A debtor at two banks with sweep consent and an active recovery (issue 14).
+    signal?.throwIfAborted();
+    await ensureDemoGarnishment(ctx, demo, signal);
   } catch (error) {
     if (!signal?.aborted) throw error;
   }
   return { linked };
+}
+
+/** The demo's recovery reference: one per demo company. */
+export const DEMO_GARNISHMENT_REFERENCE = "okro_demo_recovery";
+
+/**
+ * The demo's debtor (issue 14): one person (one BVN) with an account at each of two sandbox banks
+ * (₦30,000 and ₦20,000; salaries on the 25th and the 28th), both linked, each with a sweep mandate
+ * of at most ₦100,000 authorised with the sandbox OTP. Not among {@link DEMO_LINKS}' banks, so
+ * those stay as they are.
+ */
+export const DEMO_DEBTOR = {
+  name: "Chinedu Okafor",
+  bvn: "22100000014",
+  password: "debtor_pass",
+  accounts: [
+    { bankSlug: "access-bank", username: "demo_debtor_access", balance: 3_000_000, salary: { amount: 4_500_000, payday: 25 } },
+    { bankSlug: "fidelity-bank", username: "demo_debtor_fidelity", balance: 2_000_000, salary: { amount: 2_500_000, payday: 28 } },
+  ],
+} as const;
+
+/**
+ * The demo's recovery: {@link DEMO_DEBTOR} owes ₦90,000 principal and ₦10,000 interest, recovered
+ * over the sweep mandates at both banks, daily from tomorrow. A sweep is asked at once (a job: the
+ * runner of `npm start` runs it in its first seconds), which takes the ₦50,000 the two accounts
+ * hold — a partial collection, the rest as the salaries land. Nothing when the recovery exists.
+ * Two starts at once converge: the customers and links are unique per person, the recovery's
+ * reference is unique (the loser's spare mandates back nothing).
+ */
+async function ensureDemoGarnishment(ctx: AppContext, demo: { company_id: string; sandbox: EnvironmentCredentials }, signal?: AbortSignal): Promise<void> {
+  const scope = { companyId: demo.company_id, env: "sandbox" as const };
+  if (await garnishmentByReference(ctx.db, scope, DEMO_GARNISHMENT_REFERENCE)) return;
+  const banks = new Map(ctx.sandbox.banks().map((b) => [b.slug, b]));
+  const accounts = DEMO_DEBTOR.accounts.flatMap((a) => (banks.has(a.bankSlug) ? [{ ...a, bankId: banks.get(a.bankSlug)!.bankId }] : []));
+  if (accounts.length < 2) return;
+  try {
+    await ctx.sandbox.createCustomers(
+      demo.company_id,
+      accounts.map((a) => ({
+        bankId: a.bankId,
+        username: a.username,
+        password: DEMO_DEBTOR.password,
+        type: "ind" as const,
+        volume: "low" as const,
+        identity: 100,
+        noOfAccount: 1,
+        internetSpeed: 4,
+        name: DEMO_DEBTOR.name,
+        balance: a.balance,
+        bvn: DEMO_DEBTOR.bvn,
+        income: { kind: "salary" as const, amount: a.salary.amount, payday: a.salary.payday },
+      })),
+    );
+  } catch (error) {
+    // An earlier (or concurrent) start created them.
+    if (!(error instanceof SandboxAdminError)) throw error;
+  }
+  await instantMandates(ctx, demo.company_id, accounts.map((a) => a.bankId));
+  const offsetMs = await clockOffsetMs(ctx, scope);
+  const mandateIds: string[] = [];
+  let customerId: string | undefined;
+  for (const a of accounts) {
+    signal?.throwIfAborted();
+    const connector = connectorFor(ctx, "sandbox", demo.company_id, a.bankId);
+    if (!connector) return;
+    const credentials: LoginCredentials = { method: "internet_banking", identifier: a.username, secret: new Secret(DEMO_DEBTOR.password) };
+    const session = await connect(connector, await connector.startLogin({ credentials }));
+    const linked = await linkConnection(ctx, {
+      companyId: demo.company_id,
+      env: "sandbox",
+      appId: demo.sandbox.app_id,
+      bankId: a.bankId,
+      loginMethod: credentials.method,
+      credentials,
+      session,
+      selectedAccountIds: (await connector.listAccounts({ session })).map((x) => x.id),
+      products: PRODUCTS.filter((p) => p !== "payments"),
+      options: { [DEMO_OPTION]: true },
+      signal,
+    });
+    customerId ??= linked.customerId;
+    const account = linked.accounts.find((x) => x.connected);
+    if (!account) return;
+    const mandate = await ctx.db.transaction().execute((trx) =>
+      createMandate(
+        trx,
+        ctx,
+        scope,
+        {
+          accountId: account.id,
+          debitType: "sweep",
+          currency: "NGN",
+          amount: null,
+          initialAmount: null,
+          maxPerCharge: null,
+          maxTotal: 10_000_000n,
+          maxPerPeriod: null,
+          period: null,
+          startDate: null,
+          endDate: null,
+          interval: null,
+          dayOfMonth: null,
+          count: null,
+          purpose: "Demo Store loan: recovery consent",
+          reference: null,
+          options: null,
+          accountToCredit: null,
+          retry: null,
+        },
+        offsetMs,
+      ),
+    );
+    const fresh = await connect(connector, await connector.startLogin({ credentials }));
+    await authoriseMandate(ctx, scope, mandate.id, { bankSession: fresh.token, authorization: { otp: new Secret(SANDBOX_PAYMENT_AUTH.otp) } });
+    mandateIds.push(mandate.id);
+  }
+  try {
+    await ctx.db.transaction().execute(async (trx) => {
+      const g = await createGarnishment(
+        trx,
+        ctx,
+        scope,
+        {
+          customerId: customerId ?? null,
+          mandateIds,
+          currency: "NGN",
+          principal: 9_000_000n,
+          interest: 1_000_000n,
+          penalties: null,
+          floor: 0n,
+          interval: "daily",
+          dayOfMonth: null,
+          startDate: addDays(businessToday(ctx, offsetMs), 1),
+          endDate: null,
+          accountToCredit: null,
+          reference: DEMO_GARNISHMENT_REFERENCE,
+          purpose: "Demo Store loan",
+          source: "api",
+        },
+        offsetMs,
+      );
+      await enqueueRequestedSweep(trx, ctx, g);
+    });
+  } catch (error) {
+    if (!(await garnishmentByReference(ctx.db, scope, DEMO_GARNISHMENT_REFERENCE))) throw error;
+  }
 }
 
 /**

@@ -3,8 +3,11 @@ import { Secret } from "../src/banks/connector.js";
 import { connectorFor } from "../src/banks/networks.js";
 import { linkConnection } from "../src/data/link.js";
 import type { NewCompany } from "../src/platform/companies.js";
-import { DEMO_LINKS, ensureDemoData, ensureDemoSettlementAccount } from "../src/seed.js";
-import { createHarness, type Harness } from "./harness.js";
+import { GARNISH_JOBS } from "../src/garnish/sweeps.js";
+import { JobRunner } from "../src/jobs/runner.js";
+import { PAYMENT_JOBS } from "../src/payments/jobs.js";
+import { DEMO_DEBTOR, DEMO_LINKS, ensureDemoData, ensureDemoSettlementAccount } from "../src/seed.js";
+import { bearer, createHarness, type Harness } from "./harness.js";
 
 /**
  * The demo's account data (src/seed.ts `ensureDemoData`): a fresh `npm start` gives the demo
@@ -29,7 +32,11 @@ describe("demo account data", () => {
     await ensureDemoSettlementAccount(h.ctx, tenant.id);
     expect(await ensureDemoData(h.ctx, { company_id: tenant.id, sandbox: tenant.sandbox })).toEqual({ linked: DEMO_LINKS.length });
 
-    const records = await h.ctx.db.selectFrom("records").selectAll().where("company_id", "=", tenant.id).execute();
+    const debtorBanks = new Set(h.ctx.sandbox.banks().filter((b) => DEMO_DEBTOR.accounts.some((a) => a.bankSlug === b.slug)).map((b) => b.bankId));
+    const all = await h.ctx.db.selectFrom("records").selectAll().where("company_id", "=", tenant.id).execute();
+    // The three demo links, and the demo debtor's two banks (one customer).
+    expect(all).toHaveLength(5);
+    const records = all.filter((r) => !debtorBanks.has(r.bank_id));
     expect(records).toHaveLength(3);
     expect(new Set(records.map((r) => r.bank_id)).size).toBe(3);
     expect(new Set(records.map((r) => r.customer_id)).size).toBe(3);
@@ -42,38 +49,55 @@ describe("demo account data", () => {
       const lines = await h.ctx.db.selectFrom("transactions").select("id").where("record_id", "=", r.id).execute();
       expect(lines.length).toBeGreaterThan(20);
     }
-    expect(await count("customers", tenant)).toBe(3);
-    expect(await count("identities", tenant)).toBe(3);
-    expect(await count("incomes", tenant)).toBe(3);
+    expect(await count("customers", tenant)).toBe(4);
     const totals = { accounts: await count("accounts", tenant), transactions: await count("transactions", tenant), balances: await count("balances", tenant) };
     expect(totals.balances).toBe(totals.accounts);
 
     // One customer has an active monthly mandate with a charge history: its cycles of the last two months, charged.
     // (Each payment consent the seed grants is also its account's standing mandate, decision 0016: counted apart.)
-    const mandates = await h.ctx.db.selectFrom("mandates").selectAll().where("company_id", "=", tenant.id).where("source", "<>", "consent").execute();
+    const mandates = await h.ctx.db.selectFrom("mandates").selectAll().where("company_id", "=", tenant.id).where("source", "<>", "consent").where("debit_type", "<>", "sweep").execute();
     expect(mandates).toHaveLength(1);
-    const standing = await h.ctx.db.selectFrom("mandates").select("id").where("company_id", "=", tenant.id).where("source", "=", "consent").execute();
-    const consents = await h.ctx.db.selectFrom("payment_consents").select("id").where("company_id", "=", tenant.id).execute();
+    const everyStanding = await h.ctx.db.selectFrom("mandates").select(["id", "bank_id"]).where("company_id", "=", tenant.id).where("source", "=", "consent").execute();
+    // (The demo debtor's accounts, counted below, are left out here.)
+    const standing = everyStanding.filter((m) => !debtorBanks.has(m.bank_id));
+    const consents = (await h.ctx.db.selectFrom("payment_consents").select(["id", "bank_id"]).where("company_id", "=", tenant.id).execute()).filter((x) => !debtorBanks.has(x.bank_id));
     expect(standing).toHaveLength(consents.length);
     expect(mandates[0]).toMatchObject({ state: "active", interval: "monthly", debit_type: "fixed", reference: "okro_demo_monthly" });
     const charges = await h.ctx.db.selectFrom("payments").select(["mandate_cycle", "type"]).where("mandate_id", "=", mandates[0]!.id).orderBy("mandate_cycle").execute();
     expect(charges).toEqual([0, 1, 2].map((n) => ({ mandate_cycle: n, type: "recurring" })));
 
+    // The demo debtor: accounts at two banks, a sweep mandate on each, an active recovery over both
+    // that `garnish/list` with the company's key returns; the runner's first sweep collects part of it.
+    const api = (path: string, body: unknown) => h.request({ method: "POST", url: `/v2${path}`, headers: bearer(tenant.sandbox.secret_key), payload: body as Record<string, unknown> });
+    const listed = (await api("/garnish/list", {})).json().data.garnishments as Array<Record<string, any>>;
+    expect(listed).toHaveLength(1);
+    const g = listed[0]!;
+    expect(g).toMatchObject({ status: "active", reference: "okro_demo_recovery", debt: { principal: 9_000_000, interest: 1_000_000, owed: 10_000_000 } });
+    expect(new Set(g.mandates.map((m: { bank: string }) => m.bank)).size).toBe(2);
+    expect(g.mandates.every((m: { status: string }) => m.status === "active")).toBe(true);
+    const runner = new JobRunner(h.ctx, [...PAYMENT_JOBS, ...GARNISH_JOBS], { companyIds: [tenant.id] });
+    for (let i = 0; i < 4; i++) await runner.runOnce();
+    const sweeps = (await api("/garnish/sweeps", { id: g._id })).json().data.sweeps as Array<Record<string, any>>;
+    expect(sweeps).toHaveLength(1);
+    expect(sweeps[0]).toMatchObject({ outcome: "partial", taken: 5_000_000 });
+    expect(sweeps[0]!.accounts.map((a: { taken: number }) => a.taken)).toEqual([3_000_000, 2_000_000]);
+
     // A restart finds customers there and does nothing.
     expect(await ensureDemoData(h.ctx, { company_id: tenant.id, sandbox: tenant.sandbox })).toEqual({ linked: 0 });
-    expect(await h.ctx.db.selectFrom("mandates").select("id").where("company_id", "=", tenant.id).execute()).toHaveLength(1 + standing.length);
-    expect(await count("customers", tenant)).toBe(3);
+    expect(await h.ctx.db.selectFrom("mandates").select("id").where("company_id", "=", tenant.id).execute()).toHaveLength(3 + everyStanding.length);
+    expect((await api("/garnish/list", {})).json().data.garnishments).toHaveLength(1);
+    expect(await count("customers", tenant)).toBe(4);
     expect({ accounts: await count("accounts", tenant), transactions: await count("transactions", tenant), balances: await count("balances", tenant) }).toEqual(totals);
   });
 
-  it("converges when two starts seed at once: still three customers, nothing twice", async () => {
+  it("converges when two starts seed at once: one customer per person, nothing twice", async () => {
     const tenant = await h.newTenant("Racing Store");
     await Promise.all([
       ensureDemoData(h.ctx, { company_id: tenant.id, sandbox: tenant.sandbox }),
       ensureDemoData(h.ctx, { company_id: tenant.id, sandbox: tenant.sandbox }),
     ]);
-    expect(await count("customers", tenant)).toBe(3);
-    expect(await count("records", tenant)).toBe(3);
+    expect(await count("customers", tenant)).toBe(4);
+    expect(await count("records", tenant)).toBe(5);
     const accounts = await h.ctx.db.selectFrom("accounts").select(["bank_id", "nuban"]).where("company_id", "=", tenant.id).execute();
     expect(new Set(accounts.map((a) => `${a.bank_id}|${a.nuban}`)).size).toBe(accounts.length);
   });
@@ -99,8 +123,8 @@ describe("demo account data", () => {
     expect(await count("records", tenant)).toBe(1);
 
     expect(await ensureDemoData(h.ctx, demo)).toEqual({ linked: 2 });
-    expect(await count("customers", tenant)).toBe(3);
-    expect(await count("records", tenant)).toBe(3);
+    expect(await count("customers", tenant)).toBe(4);
+    expect(await count("records", tenant)).toBe(5);
   });
 
   it("leaves a sandbox that has the developer's own customers alone", async () => {

@@ -54,7 +54,7 @@ describe.skipIf(!chromiumPath)("the debtor's sweep consent at two banks (Chromiu
     await w.waitForScreen(`Confirm with ${bank}`, 20_000);
     await w.frame.getByLabel("Enter the OTP", { exact: true }).fill("123456");
     await w.frame.getByRole("button", { name: "Authorise debits" }).click();
-    await w.waitForScreen("Debits authorised", 20_000);
+    await w.waitForScreen("Loan recovery consent given", 20_000);
   }
 
   it("states what the debtor signs, takes each bank's OTP, links two banks in one go, and the recovery draws on both", async () => {
@@ -92,7 +92,14 @@ describe.skipIf(!chromiumPath)("the debtor's sweep consent at two banks (Chromiu
     await w.waitForScreen(`Confirm with ${first.name}`, 20_000);
     await w.check("otp");
     await authorise(w, first.name);
-    await w.check("done-first");
+    // The done screen in a sweep's words: what was signed, the account, the lender, how to withdraw.
+    const done = (await w.frame.locator("body").innerText()).replace(/\s+/g, " ");
+    expect(done).toContain(`You signed: Quick Loans, your lender, may take money you owe them from your ${first.name} account`);
+    expect(done).toContain("Add another bank");
+    expect(done).toContain("You can withdraw this consent any time on your authorisations page: that stops debits from this account, but not what you owe Quick Loans.");
+    expect(done).not.toContain("Debits authorised");
+    expect(await w.frame.locator('dl[aria-label="What you signed"]').count()).toBe(1);
+    await w.check("done-first", { desktop: true });
     const one = (await w.waitForCall("success")).data as { authorization: { _id: string; debit_type: string; status: string }; customer_id: string };
     expect(one.authorization).toMatchObject({ debit_type: "sweep", status: "active" });
 

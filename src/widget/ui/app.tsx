@@ -1097,6 +1097,7 @@ export function App({ mode }: { mode: Mode }) {
       screen = (
         <MandateDone
           mandate={view.mandate}
+          sweep={session?.mandate?.kind === "sweep"}
           onDone={() => void leave("success")}
           // A sweep consent covers accounts at several banks: the same options again, another bank (a new session each).
           onAnother={session?.mandate?.kind === "sweep" && flow.current.options ? () => void start(flow.current.options!) : undefined}

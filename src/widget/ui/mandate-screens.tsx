@@ -94,24 +94,42 @@ const STATUS: Record<string, string> = {
 export const statusWords = (status: string, reason: string | null = null) =>
   status === "cancelled" ? (reason === "withdrawn_by_payer" ? "Withdrawn by you" : "Cancelled by the business") : (STATUS[status] ?? status);
 
-/** Authorised: what was agreed, whether the bank has activated it yet, and how to withdraw it. */
-export function MandateDone(props: { mandate: WidgetMandate; onDone: () => void; onAnother?: (() => void) | undefined }) {
+/**
+ * Authorised: what was agreed, whether the bank has activated it yet, and how to withdraw it. A
+ * sweep (loan recovery) consent says so in its own words: what was signed, the accounts it covers
+ * so far (the terms' `covers` line), the lender, and that withdrawing stops the debits, not the debt.
+ */
+export function MandateDone(props: { mandate: WidgetMandate; sweep?: boolean; onDone: () => void; onAnother?: (() => void) | undefined }) {
   const m = props.mandate;
   return (
     <>
       <div class="big-icon ok" aria-hidden="true">
         <IconCheck />
       </div>
-      <Heading>Debits authorised</Heading>
-      <p class="muted">
-        {m.status === "active"
-          ? `${m.merchant} can now debit your ${m.bank_name} account ${m.nuban_masked} as you agreed.`
-          : `${m.bank_name} is activating your authorisation; ${m.merchant} will be told when it is active. Nothing is debited before then.`}
-      </p>
+      <Heading>{props.sweep ? "Loan recovery consent given" : "Debits authorised"}</Heading>
+      {props.sweep ? (
+        <>
+          <p class="muted">
+            {m.status === "active"
+              ? `You signed: ${m.merchant}, your lender, may take money you owe them from your ${m.bank_name} account ${m.nuban_masked} when a repayment is past due — never more than is written below, never penalties.`
+              : `You signed ${m.merchant}'s loan recovery consent; ${m.bank_name} is activating it on your account ${m.nuban_masked}. Nothing is taken before then.`}
+          </p>
+          <p class="muted">
+            {props.onAnother ? "Hold accounts at other banks too? Add each with “Add another bank”; each one needs that bank's own code. " : ""}
+            You can withdraw this consent any time on your authorisations page: that stops debits from this account, but not what you owe {m.merchant}.
+          </p>
+        </>
+      ) : (
+        <p class="muted">
+          {m.status === "active"
+            ? `${m.merchant} can now debit your ${m.bank_name} account ${m.nuban_masked} as you agreed.`
+            : `${m.bank_name} is activating your authorisation; ${m.merchant} will be told when it is active. Nothing is debited before then.`}
+        </p>
+      )}
       <p class="status-line">
         Status: <strong data-status={m.status}>{statusWords(m.status)}</strong>
       </p>
-      <Terms lines={m.lines.filter((l) => l.key !== "who")} label="What you authorised" />
+      <Terms lines={m.lines.filter((l) => l.key !== "who")} label={props.sweep ? "What you signed" : "What you authorised"} />
       <div class="actions">
         {props.onAnother && (
           <Button kind="secondary" onClick={props.onAnother}>
