@@ -501,32 +501,43 @@ async function makePayment(trx: Trx, ctx: AppContext, scope: Scope, row: RowRow,
   });
 }
 
-/** A payment's move, seen in its own transaction: a final one ends its row. */
+/**
+ * A payment's move, seen in its own transaction: a final one ends its row (one UPDATE keyed by the
+ * payment, which for a payment that is no row's matches nothing).
+ */
 async function onPaymentMove(trx: Trx, ctx: AppContext, move: PaymentMove): Promise<void> {
   if (move.to === "reversed") {
-    const row = await store.rowOfPayment(trx, move.row.id);
-    if (row?.state === "succeeded") await reverseRow(trx, ctx, row, move.row.failure_reason ?? "the bank reversed the payment", move.at);
+    const reason = move.row.failure_reason ?? "the bank reversed the payment";
+    const moved = await store.moveRowOfPayment(trx, move.row.id, "succeeded", "reversed", { actor: "worker", reason: "payment_reversed", set: { reason }, at: move.at });
+    if (moved) await rowReversed(trx, moved, move.at);
     return;
   }
-  const to: RowState | undefined = move.to === "succeeded" ? "succeeded" : move.to === "errored" || move.to === "failed" ? "failed" : move.to === "cancelled" ? "cancelled" : undefined;
+  const to = move.to === "succeeded" ? "succeeded" : move.to === "errored" || move.to === "failed" ? "failed" : move.to === "cancelled" ? "cancelled" : undefined;
   if (!to) return;
-  const row = await store.rowOfPayment(trx, move.row.id);
-  if (!row || row.state !== "processing") return;
-  await finishRow(trx, ctx, row, to, to === "succeeded" ? null : (move.row.failure_reason ?? `payment ${to}`), move.at);
+  const reason = to === "succeeded" ? null : (move.row.failure_reason ?? `payment ${to}`);
+  const moved = await store.moveRowOfPayment(trx, move.row.id, "processing", to, { actor: "worker", reason: endReason(to), set: { reason }, at: move.at });
+  if (moved) await rowEnded(trx, ctx, "processing", moved, move.at);
 }
 observePayments("bulk", onPaymentMove);
 
-/**
- * A row ends: its move, the batch's counters, the row's callback, the next row of its bank, and —
- * when it was the last open row of a running batch — the batch's end.
- */
+const endReason = (to: "succeeded" | "failed" | "cancelled") => (to === "succeeded" ? "payment_succeeded" : `payment_${to}`);
+
+/** A row ends (a locked row, moved here): see {@link rowEnded}. */
 async function finishRow(trx: Trx, ctx: AppContext, row: RowRow, to: "succeeded" | "failed" | "cancelled", reason: string | null, now: Date): Promise<void> {
-  const moved = await store.moveRow(trx, ctx, row, to, { actor: "worker", reason: to === "succeeded" ? "payment_succeeded" : `payment_${to}`, set: { reason }, at: now });
-  if (!moved) return;
-  if (!isCounted(row.state)) throw new Error(`batch row ${row.id}: ${row.state} is not a committed state`);
+  const moved = await store.moveRow(trx, ctx, row, to, { actor: "worker", reason: endReason(to), set: { reason }, at: now });
+  if (moved) await rowEnded(trx, ctx, row.state, moved, now);
+}
+
+/**
+ * After a row ended (moved `from` → its final state): the batch's counters, the row's callback,
+ * the next rows of its bank, and — when it was the last open row of a running batch — the batch's end.
+ */
+async function rowEnded(trx: Trx, ctx: AppContext, from: RowState, moved: RowRow, now: Date): Promise<void> {
+  const to = moved.state as "succeeded" | "failed" | "cancelled";
+  if (!isCounted(from)) throw new Error(`batch row ${moved.id}: ${from} is not a committed state`);
   // The next rows of its bank (pending rows exist only while the batch runs: cancel takes them all).
-  const opened = row.bank_id ? await openWindow(trx, ctx, { id: row.batch_id, company_id: row.company_id, env: row.env }, row.bank_id, now, Math.ceil(ctx.config.bulk.bankConcurrency / 2)) : [];
-  const batch = await store.countMoves(trx, row.batch_id, [{ from: row.state, to, n: 1, amount: row.amount ?? 0n }, ...(opened.length ? [{ from: "pending" as const, to: "queued" as const, n: opened.length, amount: 0n }] : [])], now);
+  const opened = moved.bank_id ? await openWindow(trx, ctx, { id: moved.batch_id, company_id: moved.company_id, env: moved.env }, moved.bank_id, now, Math.ceil(ctx.config.bulk.bankConcurrency / 2)) : [];
+  const batch = await store.countMoves(trx, moved.batch_id, [{ from, to, n: 1, amount: moved.amount ?? 0n }, ...(opened.length ? [{ from: "pending" as const, to: "queued" as const, n: opened.length, amount: 0n }] : [])], now);
   if (moved.callback_url) await emitBatchEvent(trx, batch, `batch.row.${to}`, { batch_id: batch.id, row: rowView(moved) }, moved.callback_url);
   const done = doneCount(batch);
   const committed = done + batch.pending_count + batch.queued_count + batch.processing_count;
@@ -542,14 +553,12 @@ const doneCount = (b: BatchRow) => b.succeeded_count + b.failed_count + b.cancel
 
 /**
  * A late reversal: the bank took back a payment after it succeeded (its row's outcome already
- * counted). The row moves succeeded → reversed and the batch's counts and amounts with it; the
+ * counted). The row moved succeeded → reversed; the batch's counts and amounts follow; the
  * batch's state is not changed (a finished batch stays finished: its counts tell the story), and
  * `batch.row.reversed` tells the company, the batch's callback_url and the row's.
  */
-async function reverseRow(trx: Trx, ctx: AppContext, row: RowRow, reason: string, now: Date): Promise<void> {
-  const moved = await store.moveRow(trx, ctx, row, "reversed", { actor: "worker", reason: "payment_reversed", set: { reason }, at: now });
-  if (!moved) return;
-  const batch = await store.count(trx, row.batch_id, "succeeded", "reversed", 1, row.amount ?? 0n, now);
+async function rowReversed(trx: Trx, moved: RowRow, now: Date): Promise<void> {
+  const batch = await store.count(trx, moved.batch_id, "succeeded", "reversed", 1, moved.amount ?? 0n, now);
   await emitBatchEvent(trx, batch, "batch.row.reversed", { batch_id: batch.id, row: rowView(moved), batch: batchView(batch) }, undefined, moved.callback_url);
 }
 

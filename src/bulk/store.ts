@@ -1,6 +1,6 @@
 import { sql, type Insertable, type Selectable } from "kysely";
 import type { AppContext } from "../context.js";
-import { machineStore, transition, type MachineStore, STATE_TRANSITIONS } from "../core/machine.js";
+import { appendHistory, machineStore, transition, type MachineStore, STATE_TRANSITIONS } from "../core/machine.js";
 import type { Scope } from "../core/tenancy.js";
 import type { BatchesTable, BatchRowsTable } from "../db/schema.js";
 import { AMOUNTED, batchMachine, COUNTED, rowMachine, type BatchState, type CountedState, type RowState } from "./domain.js";
@@ -76,8 +76,19 @@ export async function lockRow(trx: Trx, id: string): Promise<RowRow | undefined>
   return trx.selectFrom("batch_rows").selectAll().where("id", "=", id).forUpdate().executeTakeFirst();
 }
 
-export async function rowOfPayment(trx: Trx, paymentId: string): Promise<RowRow | undefined> {
-  return trx.selectFrom("batch_rows").selectAll().where("payment_id", "=", paymentId).executeTakeFirst();
+/**
+ * The row of a payment moved from → to in one statement keyed by the payment — `transition`'s
+ * compare-and-set (the machine's edge asserted, `WHERE … AND state = from`) and its history row,
+ * without reading the row first: a payment's final move ends its row with one UPDATE instead of a
+ * lookup and an UPDATE (and a payment that is no row's costs the one UPDATE that matches nothing,
+ * as the lookup did). Rows have no entry effects, so nothing else is skipped. Undefined when the
+ * payment is no batch row's or its row is not in `from`.
+ */
+export async function moveRowOfPayment(trx: Trx, paymentId: string, from: RowState, to: RowState, t: { actor: "api" | "worker"; reason: string; set?: Partial<Pick<RowRow, "reason">>; at: Date }): Promise<RowRow | undefined> {
+  rowMachine.assert(from, to);
+  const moved = await trx.updateTable("batch_rows").set({ ...t.set, state: to, updated_at: t.at }).where("payment_id", "=", paymentId).where("state", "=", from).returningAll().executeTakeFirst();
+  if (moved) await appendHistory(trx, rowStore, { object: rowMachine.object, id: moved.id, from, to, actor: t.actor, reason: t.reason, detail: undefined, at: t.at });
+  return moved;
 }
 
 export async function moveRow(trx: Trx, ctx: AppContext, row: RowRow, to: RowState, t: { actor: "api" | "worker"; reason: string; set?: Partial<Pick<RowRow, "payment_id" | "reason">>; at: Date }): Promise<RowRow | undefined> {

@@ -66,7 +66,7 @@ describe("bulkfiles/initiate from Okra's clients", () => {
     expect(body.data.batch.totals).toMatchObject({ rows: 2, valid_rows: 2, amount: 6_001 });
 
     const results = await promisify(execFile)("curl", ["-sS", `${base}/v2/batches/results.csv?id=${body.data._id}`, "-H", `Authorization: Bearer ${c.secret}`]);
-    expect(results.stdout.split(/\r?\n/)[0]).toBe("row,payment_id,status,reason,amount,currency,account_to_debit,reference");
+    expect(results.stdout.split(/\r?\n/)[0]).toBe("row,payment_id,status,reason,amount,currency,account_to_debit,reference,mandate");
   });
 
   it("form-encoded, as pyokra sends it", async () => {
