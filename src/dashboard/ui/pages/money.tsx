@@ -4,6 +4,7 @@ import { ConfirmButton, Field, Loading, Notice, PageHeader, Table, useForm, useL
 import type { PageDef } from "../registry.js";
 import { roleAtLeast, useSession } from "../session.js";
 import { nairaToKobo } from "./payments.js";
+import { Chart, categoryBars, dailyVolumeAndRate } from "../charts.js";
 
 /** Money (issue 16 §6): balances, payouts, the ledger's entries, and volume / success charts. */
 
@@ -22,23 +23,6 @@ interface Stats {
 }
 
 const percent = (r: number | null) => (r === null ? "—" : `${Math.round(r * 100)}%`);
-
-/** Daily volume as bars (an SVG the CSP allows; the table below carries the numbers for screen readers). */
-function VolumeChart({ days }: { days: Stats["by_day"] }) {
-  if (days.length === 0) return <p class="hint">No payments in the last 30 days.</p>;
-  const max = Math.max(...days.map((d) => d.volume), 1);
-  const w = 600;
-  const h = 120;
-  const bar = w / days.length;
-  return (
-    <svg class="chart" viewBox={`0 0 ${w} ${h}`} role="img" aria-label="Succeeded volume by day">
-      {days.map((d, i) => {
-        const bh = Math.max(1, Math.round((d.volume / max) * (h - 10)));
-        return <rect key={d.day} x={i * bar + 1} y={h - bh} width={Math.max(1, bar - 2)} height={bh} class="bar"><title>{`${d.day}: ${formatKobo(d.volume)}, ${percent(d.success_rate)} succeeded`}</title></rect>;
-      })}
-    </svg>
-  );
-}
 
 function MoneyPage() {
   const { env, me } = useSession();
@@ -96,18 +80,40 @@ function MoneyPage() {
       )}
       <section class="card">
         <h2>Volume and success, last 30 days</h2>
-        <VolumeChart days={data.stats.by_day} />
+        {data.stats.by_day.length === 0 ? (
+          <p class="hint">No payments in the last 30 days.</p>
+        ) : (
+          <Chart
+            label={`Succeeded volume and success rate by day, ${data.stats.by_day.length} days: the table "By day" below has the numbers`}
+            make={(U, width) => dailyVolumeAndRate(U, width, data.stats.by_day, (k) => formatKobo(k).replace(/\.00$/, ""))}
+            deps={[JSON.stringify(data.stats.by_day)]}
+          />
+        )}
         <Table caption="By day" rows={data.stats.by_day} rowKey={(d) => d.day} empty="No payments." columns={[
           { label: "Day", render: (d) => d.day },
           { label: "Payments", render: (d) => d.payments },
           { label: "Succeeded volume", render: (d) => formatKobo(d.volume) },
           { label: "Success rate", render: (d) => percent(d.success_rate) },
         ]} />
+        {data.stats.by_bank.length > 0 && (
+          <Chart
+            label={`Payments by bank, ${data.stats.by_bank.length} banks: the table "By bank" below has the numbers`}
+            make={(U, width) => categoryBars(U, width, data.stats.by_bank.map((b) => b.bank ?? "—"), data.stats.by_bank.map((b) => b.payments), "Payments", (v) => (Number.isInteger(v) ? String(v) : ""))}
+            deps={[JSON.stringify(data.stats.by_bank)]}
+          />
+        )}
         <Table caption="By bank" rows={data.stats.by_bank} rowKey={(d) => d.bank ?? "none"} empty="No payments." columns={[
           { label: "Bank", render: (d) => d.bank ?? "—" },
           { label: "Payments", render: (d) => d.payments },
           { label: "Success rate", render: (d) => percent(d.success_rate) },
         ]} />
+        {data.stats.failures.length > 0 && (
+          <Chart
+            label={`Failed payments by reason, ${data.stats.failures.length} reasons: the table "Why payments failed" below has the numbers`}
+            make={(U, width) => categoryBars(U, width, data.stats.failures.map((f) => f.code), data.stats.failures.map((f) => f.count), "Failed payments", (v) => (Number.isInteger(v) ? String(v) : ""))}
+            deps={[JSON.stringify(data.stats.failures)]}
+          />
+        )}
         <Table caption="Why payments failed" rows={data.stats.failures} rowKey={(f) => f.code} empty="No failures." columns={[
           { label: "Reason", render: (f) => `${f.code}${f.message ? `: ${f.message}` : ""}` },
           { label: "Payments", render: (f) => f.count },
