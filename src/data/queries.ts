@@ -11,7 +11,7 @@ import type {
   TransactionsTable,
 } from "../db/schema.js";
 import { notFound, OkroError } from "../core/errors.js";
-import { boundedPage, cappedCount, offsetOf } from "../core/paging.js";
+import { boundedPage, cappedCount, DEFERRED_JOIN_OFFSET, offsetOf } from "../core/paging.js";
 import { MAX_PERIODIC_READINGS, type CustomerSearchKey } from "./schemas.js";
 import type { Executor } from "../core/db.js";
 import type { Scope } from "../core/tenancy.js";
@@ -263,7 +263,13 @@ export async function listTransactions(db: Executor, scope: Scope, f: Transactio
   return boundedPage(
     p.page,
     p.limit,
-    (limit, offset) => base.selectAll().orderBy("trans_date", "desc").orderBy("id", "desc").limit(limit).offset(offset).execute(),
+    (limit, offset) => {
+      const page = (q: typeof base) => q.orderBy("trans_date", "desc").orderBy("id", "desc");
+      if (offset < DEFERRED_JOIN_OFFSET) return page(base).selectAll().limit(limit).offset(offset).execute();
+      const ids = page(base).select("id").limit(limit).offset(offset);
+      // Only the ids (already the tenant's): a tenant filter here would invite a walk of the list index.
+      return page(db.selectFrom("transactions")).selectAll().where(sql<boolean>`id = ANY(ARRAY(${ids}))`).execute();
+    },
     (cap) => cappedCount(db, base, cap),
   );
 }

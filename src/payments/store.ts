@@ -10,7 +10,7 @@ import type {
 } from "../db/schema.js";
 import type { ConsentRow, Executor, PaymentRow, PayoutRow, RefundRow, Scope, TransitionRow } from "./types.js";
 import type { Trx } from "../core/db.js";
-import { boundedPage, cappedCount, type BoundedPage } from "../core/paging.js";
+import { boundedPage, cappedCount, DEFERRED_JOIN_OFFSET, type BoundedPage } from "../core/paging.js";
 
 /**
  * The payments engine's SQL (payments, history, consents, refunds, payouts).
@@ -60,7 +60,13 @@ export async function pagePayments(db: Executor, scope: Scope, opts: { customerI
   return boundedPage(
     opts.page,
     opts.limit,
-    (limit, offset) => from.selectAll().orderBy("created_at", "desc").orderBy("id", "desc").limit(limit).offset(offset).execute(),
+    (limit, offset) => {
+      const page = (q: typeof from) => q.orderBy("created_at", "desc").orderBy("id", "desc");
+      if (offset < DEFERRED_JOIN_OFFSET) return page(from).selectAll().limit(limit).offset(offset).execute();
+      const ids = page(from).select("id").limit(limit).offset(offset);
+      // Only the ids (already the tenant's): a tenant filter here would invite a walk of the list index.
+      return page(db.selectFrom("payments")).selectAll().where(sql<boolean>`id = ANY(ARRAY(${ids}))`).execute();
+    },
     (cap) => cappedCount(db, from, cap),
   );
 }

@@ -3,9 +3,12 @@ import { sql, type Kysely } from "kysely";
 // Lists at scale (issue 17). Each list's filter, then the list's order, so a page is an index
 // range read however many rows the company has (with the bounded count of src/core/paging.ts):
 //
-// - pay/get (a customer's payments, newest first by created_at, id): payments_customer ended in
-//   created_at, so the id tie-break sorted the customer's every payment; the new index ends in the
-//   list's order and serves what payments_customer served (it is a prefix of it).
+// - pay/get (a customer's payments, newest first by created_at, id): payments_customer
+//   (customer_id, created_at) left the id tie-break to a sort of the customer's every payment and
+//   the tenant check to the table. The new index is the list's whole filter then its order, so a
+//   deep page's skipped rows are index entries only (see DEFERRED_JOIN_OFFSET); every query on
+//   payments by customer is also scoped by company and environment (store.ts, reporting.ts), so
+//   it replaces payments_customer.
 // - events/list with `type` (exact): the feed index by type, then created_at, id, so a rare type
 //   is not found by walking the whole feed. (`payment.*` prefixes walk events_feed; object_id
 //   has events_object; from/to is a range of events_feed.)
@@ -17,7 +20,7 @@ import { sql, type Kysely } from "kysely";
 // (docs/decisions/0032-bounded-list-counts-and-built-start.md).
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`
-    CREATE INDEX IF NOT EXISTS payments_customer_list ON payments (customer_id, created_at, id);
+    CREATE INDEX IF NOT EXISTS payments_customer_list ON payments (company_id, env, customer_id, created_at, id);
     DROP INDEX IF EXISTS payments_customer;
     CREATE INDEX IF NOT EXISTS events_type_feed ON events (company_id, env, type, created_at, id);
   `.execute(db);
