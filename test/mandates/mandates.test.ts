@@ -73,7 +73,7 @@ async function mandateEvents(c: Company, mandateId: string) {
 describe("recurring payments: pay/initiate with type recurring", () => {
   it("a monthly schedule started on 31 January charges on 31 Jan, 28 Feb and 31 Mar, each an ordinary payment", async () => {
     const { c, runner, api } = await setUp("2027-01-31T07:30:00Z");
-    const res = await api("/pay/initiate", { account_to_debit: c.account.id, amount: 10_000, currency: "NGN", type: "recurring", schedule: { interval: "monthly", startDate: "2027/01/31" } });
+    const res = await api("/pay/initiate", { account_to_debit: c.account.id, amount: 10_000, currency: "NGN", type: "recurring", schedule: { interval: "monthly", startDate: "2027/01/31", businessDays: "none" } });
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(body.message).toContain("NGN 100.00 every month on the 31st (the last day in shorter months), starting 2027-01-31, on an ongoing basis until cancelled");
@@ -118,8 +118,9 @@ describe("recurring payments: pay/initiate with type recurring", () => {
     expect(await charges(c, id)).toHaveLength(12);
     const upcoming = await api("/mandates/upcoming", { id, limit: 2 });
     expect(upcoming.json().data.upcoming).toEqual([
-      { cycle: 12, date: "2028-01-01", amount: 5_000 },
-      { cycle: 13, date: "2028-02-01", amount: 5_000 },
+      // Saturday 1 January 2028 is charged Monday 3rd; the next cycle keeps its anchor, the 1st.
+      { cycle: 12, date: "2028-01-03", scheduled_date: "2028-01-01", amount: 5_000 },
+      { cycle: 13, date: "2028-02-01", scheduled_date: "2028-02-01", amount: 5_000 },
     ]);
   });
 
@@ -306,9 +307,9 @@ describe("recurring payment links", () => {
     expect(created.statusCode, created.body).toBe(200);
     const link = created.json().data.link;
     expect(link).toMatchObject({ type: "recurring", amount: 15_000, schedule: { interval: "monthly", start_date: null, end_date: null, count: 3, day_of_month: null } });
-    expect(link.schedule_description).toBe("NGN 150.00 every month, starting the day you pay, 3 times");
+    expect(link.schedule_description).toBe("NGN 150.00 every month, starting the day you pay, 3 times; a charge falling on a weekend or public holiday is taken the next business day, within the same month");
     const dated = (await api("/pay/link/create", { name: "Rent", amount: 500_000, type: "recurring", schedule: { interval: "monthly", startDate: "2027/03/31", endDate: "2027-12-31" }, support_email: "rent@example.com" })).json().data.link;
-    expect(dated.schedule_description).toBe("NGN 5,000.00 every month on the 31st (the last day in shorter months), starting 2027-03-31, until 2027-12-31");
+    expect(dated.schedule_description).toBe("NGN 5,000.00 every month on the 31st (the last day in shorter months), starting 2027-03-31, until 2027-12-31; a charge falling on a weekend or public holiday is taken the next business day, within the same month");
 
     const paid = await payRecurringLink(w.h.ctx, c.scope, link._id, { accountId: c.account.id, bankSession: await c.freshSession(), authorization: { pin: new Secret(SANDBOX_PAYMENT_AUTH.pin) } });
     expect(paid.mandate).toMatchObject({ state: "active", source: "link", link_id: link._id, debit_type: "fixed", amount: 15_000n, interval: "monthly", count: 3, start_date: "2027-02-01" });
@@ -398,6 +399,7 @@ describe("the balance check before an insufficient-funds retry", () => {
     const res = await api("/pay/initiate", { account_to_debit: c.account.id, amount: balance.available + 1, type: "recurring", schedule: { interval: "monthly" } });
     const id = res.json().data.mandate._id as string;
     expect(res.json().data.mandate.retry).toEqual({ attempts: 3, spacing_hours: 24, balance_check: true });
+    const balancesBefore = (await w.h.ctx.db.selectFrom("events").select("id").where("company_id", "=", c.tenant.id).where("type", "=", "balance.success").execute()).length;
     await at(c, runner, "2027-06-01T07:00:00Z");
     await at(c, runner, "2027-06-02T07:05:00Z");
     await at(c, runner, "2027-06-03T07:10:00Z");
@@ -412,12 +414,53 @@ describe("the balance check before an insufficient-funds retry", () => {
       [0, 3, "insufficient_funds", "insufficient_balance", false],
     ]);
     expect(failures[1]!.payment).toBeNull();
+    // Each balance check asked the bank through the connector's refresh path, which tells the company as Okra does: balance.success for the account.
+    const balanceEvents = (await w.h.ctx.db.selectFrom("events").select(["type", "payload"]).where("company_id", "=", c.tenant.id).where("type", "=", "balance.success").orderBy("sequence").execute()).slice(balancesBefore);
+    expect(balanceEvents).toHaveLength(2);
+    for (const e of balanceEvents) {
+      const payload = (typeof e.payload === "string" ? JSON.parse(e.payload) : e.payload) as Record<string, unknown>;
+      expect(JSON.stringify(payload)).toContain(c.account.id);
+    }
     expect(failures[1]!.message).toContain(`available balance (${balance.available} kobo) is below the charge (${balance.available + 1} kobo)`);
     expect(Date.parse(failures[1]!.next_retry_at as string)).toBeGreaterThan(Date.parse("2027-06-02T07:00:00Z"));
     // The next cycle's first try goes to the bank as usual.
     await at(c, runner, "2027-07-01T07:00:00Z");
     expect((await charges(c, id)).map((r) => [r.mandate_cycle, r.charge_attempt])).toContainEqual([1, 1]);
     expect(await expectSoundLedger(w, c)).toEqual([]);
+  });
+});
+
+describe("business days", () => {
+  it("a charge due on a weekend or public holiday runs the next business day (or the previous one), the upcoming charges say so, and the next cycle keeps its anchor", async () => {
+    // Friday 25 December 2026 is Christmas, Monday 28th Boxing Day observed: monthly on the 25th.
+    const { c, runner, api } = await setUp("2026-11-25T09:00:00Z");
+    const res = await api("/pay/initiate", { account_to_debit: c.account.id, amount: 7_000, type: "recurring", schedule: { interval: "monthly", startDate: "2026/11/26", dayOfMonth: 25 } });
+    expect(res.statusCode, res.body).toBe(200);
+    const m = res.json().data.mandate;
+    expect(m.schedule).toMatchObject({ business_days: "next", day_of_month: 25 });
+    expect(res.json().message).toContain("a charge falling on a weekend or public holiday is taken the next business day, within the same month");
+    const up = (await api("/mandates/upcoming", { id: m._id, limit: 3 })).json().data.upcoming;
+    expect(up).toEqual([
+      { cycle: 0, date: "2026-12-29", scheduled_date: "2026-12-25", amount: 7_000 },
+      { cycle: 1, date: "2027-01-25", scheduled_date: "2027-01-25", amount: 7_000 },
+      { cycle: 2, date: "2027-02-25", scheduled_date: "2027-02-25", amount: 7_000 },
+    ]);
+    await at(c, runner, "2026-12-25T09:00:00Z");
+    expect(await charges(c, m._id)).toEqual([]);
+    await at(c, runner, "2026-12-29T07:00:00Z");
+    await at(c, runner, "2027-01-25T07:00:00Z");
+    expect((await charges(c, m._id)).map((r) => [r.mandate_cycle, lagosDate(r.created_at)])).toEqual([
+      [0, "2026-12-29"],
+      [1, "2027-01-25"],
+    ]);
+
+    // `previous`, and `none`: Sunday 28 February 2027 is charged Friday 26th, or on the Sunday.
+    const prev = (await api("/mandates/create", { account: c.account.id, debit_type: "fixed", amount: 100, interval: "monthly", start_date: "2027-02-01", day_of_month: 28, business_days: "previous" })).json().data.mandate;
+    expect((await api("/mandates/upcoming", { id: prev._id, limit: 1 })).json().data.upcoming).toEqual([{ cycle: 0, date: "2027-02-26", scheduled_date: "2027-02-28", amount: 100 }]);
+    const none = (await api("/mandates/create", { account: c.account.id, debit_type: "fixed", amount: 100, interval: "monthly", start_date: "2027-02-01", day_of_month: 28, business_days: "none" })).json().data.mandate;
+    expect((await api("/mandates/upcoming", { id: none._id, limit: 1 })).json().data.upcoming).toEqual([{ cycle: 0, date: "2027-02-28", scheduled_date: "2027-02-28", amount: 100 }]);
+    const bad = await api("/mandates/create", { account: c.account.id, debit_type: "fixed", amount: 100, interval: "monthly", business_days: "sometimes" });
+    expect([bad.statusCode, bad.json().message.split(":")[0]]).toEqual([400, "business_days"]);
   });
 });
 
@@ -459,7 +502,7 @@ describe("Okra's pay/authorization/* and Okro's mandates/*", () => {
     const plan = await api("/pay/authorization/initiate", { authorization: mandate._id, amount: 25_000, initialAmount: 30_000, currency: "NGN", startDate: "2027/02/01", interval: "monthly", oneTime: false });
     expect(plan.statusCode).toBe(200);
     expect(plan.json().message).toBe(
-      "Future payment set up: an initial payment of NGN 300.00 on 2027-02-01, then payments of NGN 250.00 every month on the 1st, until 2027-12-31; at most NGN 300.00 per charge, at most NGN 400.00 per month, at most NGN 1,000.00 in all",
+      "Future payment set up: an initial payment of NGN 300.00 on 2027-02-01, then payments of NGN 250.00 every month on the 1st, until 2027-12-31; a charge falling on a weekend or public holiday is taken the next business day, within the same month; at most NGN 300.00 per charge, at most NGN 400.00 per month, at most NGN 1,000.00 in all",
     );
     expect(plan.json().data.authorization).toMatchObject({ _id: mandate._id, duration: { startDate: "2027-02-01", endDate: "2027-12-31", interval: "monthly" } });
     expect((await api("/pay/authorization/initiate", { authorization: mandate._id, amount: 1_000 })).statusCode).toBe(409);
@@ -526,7 +569,8 @@ describe("Okra's pay/authorization/* and Okro's mandates/*", () => {
 
   it("time travel: advancing the sandbox clock runs the charges that became due", async () => {
     const { c, runner, api } = await setUp("2027-08-01T09:00:00Z");
-    const id = (await api("/pay/initiate", { account_to_debit: c.account.id, amount: 3_000, type: "recurring", schedule: { interval: "monthly" } })).json().data.mandate._id as string;
+    // (1 August 2027 is a Sunday: charged on the day, the subject here being time travel.)
+    const id = (await api("/pay/initiate", { account_to_debit: c.account.id, amount: 3_000, type: "recurring", schedule: { interval: "monthly", businessDays: "none" } })).json().data.mandate._id as string;
     await drive(c, runner);
     expect(await charges(c, id)).toHaveLength(1);
     const advanced = await api("/sandbox/clock/advance", { ms: 62 * DAY });
@@ -541,7 +585,7 @@ describe("Okra's pay/authorization/* and Okro's mandates/*", () => {
       [2, true],
     ]);
     const upcoming = (await api("/mandates/upcoming", { id, limit: 1 })).json().data.upcoming;
-    expect(upcoming).toEqual([{ cycle: 3, date: "2027-11-01", amount: 3_000 }]);
+    expect(upcoming).toEqual([{ cycle: 3, date: "2027-11-01", scheduled_date: "2027-11-01", amount: 3_000 }]);
   });
 
   it("time travel: a recurring payment waiting for the bank to activate its mandate charges in the pass after the clock reaches the activation", async () => {
