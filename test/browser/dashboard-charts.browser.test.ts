@@ -83,4 +83,30 @@ describe.skipIf(!chromiumPath)("the dashboard's charts (Chromium)", () => {
       await context.close();
     }, 60_000);
   }
+
+  it("closes the phone menu when its link is the page already open", async () => {
+    const signup = await h.request({ method: "POST", url: "/dashboard/api/signup", remoteAddress: uniqueIp(), payload: { company_name: "Menu Co", name: "Ife", email: `owner-${randomUUID()}@example.com`, password: "correct horse battery" } });
+    expect(signup.statusCode, signup.body).toBe(200);
+    const context = await browser.newContext({ viewport: PHONE });
+    await useSession(context, base, signup);
+    const page = await context.newPage();
+    page.setDefaultTimeout(20_000);
+    await page.goto(`${base}/dashboard/money`);
+    await page.getByRole("heading", { name: "Money", level: 1 }).waitFor();
+    const toggle = page.getByRole("button", { name: "Menu" });
+    const link = page.getByRole("navigation", { name: "Dashboard" }).getByRole("link", { name: "Balances and payouts", exact: true });
+    await toggle.click();
+    await expect(toggle.getAttribute("aria-expanded")).resolves.toBe("true");
+    await link.waitFor();
+    await link.click();
+    await expect(toggle.getAttribute("aria-expanded")).resolves.toBe("false");
+    await link.waitFor({ state: "hidden" });
+    expect(new URL(page.url()).pathname).toBe("/dashboard/money");
+    // Another page's link closes it too, as before.
+    await toggle.click();
+    await page.getByRole("navigation", { name: "Dashboard" }).getByRole("link", { name: "Garnishments", exact: true }).click();
+    await page.getByRole("heading", { name: "Garnishments", level: 1 }).waitFor();
+    await expect(toggle.getAttribute("aria-expanded")).resolves.toBe("false");
+    await context.close();
+  }, 60_000);
 });

@@ -206,7 +206,8 @@ function Layout({ children }: { children: ComponentChildren }) {
                 <ul>
                   {items.map((p) => (
                     <li key={p.path}>
-                      <a href={href(p.path)} aria-current={current(p) ? "page" : undefined}>
+                      {/* Closes the phone menu even when the link is the page already open (the path does not change). */}
+                      <a href={href(p.path)} aria-current={current(p) ? "page" : undefined} onClick={() => setMenuOpen(false)}>
                         {p.nav!.label ?? p.title}
                       </a>
                     </li>
