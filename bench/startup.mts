@@ -61,6 +61,16 @@ async function startOnce(dataDir: string, port: number, args: readonly string[])
     await exited;
     // npm may exit before its node child has closed the port: wait until nothing answers there.
     while (await fetch(`http://127.0.0.1:${port}/health`).then(() => true, () => false)) await new Promise((r) => setTimeout(r, 50));
+    // …and until the whole process group is gone (the data directory's lock goes with it).
+    const alive = () => {
+      try {
+        process.kill(-child.pid!, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    while (alive()) await new Promise((r) => setTimeout(r, 50));
   }
   const m = /ready in (\d+) ms/.exec(out);
   return { wallMs: Math.round(wallMs), readyMs: m ? Number(m[1]) : null };
