@@ -59,6 +59,18 @@ async function startOnce(dataDir: string, port: number, args: readonly string[])
       /* already gone */
     }
     await exited;
+    // npm may exit before its node child has closed the port: wait until nothing answers there.
+    while (await fetch(`http://127.0.0.1:${port}/health`).then(() => true, () => false)) await new Promise((r) => setTimeout(r, 50));
+    // …and until the whole process group is gone (the data directory's lock goes with it).
+    const alive = () => {
+      try {
+        process.kill(-child.pid!, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    while (alive()) await new Promise((r) => setTimeout(r, 50));
   }
   const m = /ready in (\d+) ms/.exec(out);
   return { wallMs: Math.round(wallMs), readyMs: m ? Number(m[1]) : null };
@@ -68,7 +80,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 export async function benchStartup(): Promise<boolean> {
   const runs = Number(process.env.STARTUP_RUNS ?? 3);
-  const port = 47_000 + (process.pid % 1000) * 2;
+  let next = 47_000 + (process.pid % 500) * 20;
+  const freshPort = () => (next += 2); // a port no earlier start may still hold
   const dirs: string[] = [];
   const fresh = () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "okro-startup-"));
@@ -77,13 +90,13 @@ export async function benchStartup(): Promise<boolean> {
   };
   const results = new Map<string, { cold: Start[]; warm: Start[] }>();
   try {
-    await startOnce(fresh(), port, COMMANDS["npm start (built JavaScript)"]); // builds dist/ if stale
+    await startOnce(fresh(), freshPort(), COMMANDS["npm start (built JavaScript)"]); // builds dist/ if stale
     for (let i = 0; i < runs; i++) {
       for (const [name, args] of Object.entries(COMMANDS)) {
         const r = results.get(name) ?? { cold: [], warm: [] };
         const dir = fresh();
-        r.cold.push(await startOnce(dir, port, args));
-        r.warm.push(await startOnce(dir, port, args));
+        r.cold.push(await startOnce(dir, freshPort(), args));
+        r.warm.push(await startOnce(dir, freshPort(), args));
         results.set(name, r);
       }
     }
