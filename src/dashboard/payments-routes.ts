@@ -83,6 +83,8 @@ export function filterOf(q: PaymentFilterQuery): PaymentFilter {
     type: q.type,
     link: q.link,
     consent: q.consent,
+    mandate: q.mandate,
+    batch: q.batch,
     q: q.q,
   };
 }

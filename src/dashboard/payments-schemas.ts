@@ -57,6 +57,8 @@ export const PaymentFilterQuery = z.object({
   type: z.enum(["one-time", "recurring", "garnish"]).optional(),
   link: Id.optional().meta({ description: "A payment link's id: its payments" }),
   consent: Id.optional().meta({ description: "A payment consent (mandate): the payments debited on it" }),
+  mandate: Id.optional().meta({ description: "A recurring mandate's id: its charges" }),
+  batch: Id.optional().meta({ description: "A bulk upload's (batch's) id: the payments it made" }),
   q: z.string().trim().max(200, "must be at most 200 characters").optional().meta({ description: "A payment id, bank reference or customer id, or the start of a customer's name or email" }),
 });
 export type PaymentFilterQuery = z.output<typeof PaymentFilterQuery>;

@@ -30,6 +30,10 @@ export interface PaymentFilter {
   link?: string | undefined;
   /** The payment consent (mandate) it was debited on. */
   consent?: string | undefined;
+  /** The recurring mandate it was charged on. */
+  mandate?: string | undefined;
+  /** The bulk upload (batch) that made it. */
+  batch?: string | undefined;
   /** An exact payment id, bank reference or customer id, or the start of a customer's name or email. */
   q?: string | undefined;
 }
@@ -89,6 +93,11 @@ function filtered(db: Executor, scope: Scope, f: PaymentFilter, search: Search |
   if (f.type !== undefined) q = q.where("payments.type", "=", f.type);
   if (f.link !== undefined) q = q.where("payments.link_id", "=", f.link);
   if (f.consent !== undefined) q = q.where("payments.consent_id", "=", f.consent);
+  if (f.mandate !== undefined) q = q.where("payments.mandate_id", "=", f.mandate);
+  if (f.batch !== undefined) {
+    const batch = f.batch;
+    q = q.where("payments.id", "in", (sub) => sub.selectFrom("batch_rows").select("batch_rows.payment_id").where("batch_rows.batch_id", "=", batch).where("batch_rows.payment_id", "is not", null).$narrowType<{ payment_id: string }>());
+  }
   if (search) {
     // Each branch is an index (primary key, the unique reference, payments_customer): a bitmap OR.
     q = q.where((eb: ExpressionBuilder<DB, "payments">) =>

@@ -1,3 +1,6 @@
+import { JobRunner } from "../../src/jobs/runner.js";
+import { BULK_JOBS } from "../../src/bulk/service.js";
+import { PAYMENT_JOBS } from "../../src/payments/jobs.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "csv-parse/sync";
 import { ManualClock } from "../../src/lib/clock.js";
@@ -23,6 +26,23 @@ afterAll(async () => {
 });
 
 describe("the dashboard's bulk uploads", () => {
+  it("filters the payments list by a batch: exactly the payments its rows made", async () => {
+    const s = await signedUp(h);
+    const tenant = { id: s.company.id, name: s.company.name } as NewCompany;
+    const a = await paymentFixture(h, tenant, "sandbox");
+    const b = await paymentFixture(h, tenant, "sandbox");
+    const csv = `account_to_debit,amount,reference\n${a.accountId},150000,fee-1\n${b.accountId},250000,fee-2\n`;
+    const validated = expectSuccess(await s.client.post("/batches/validate", { env: "sandbox", file: csv, file_name: "fees.csv" })).batch;
+    expectSuccess(await s.client.post("/batches/commit", { env: "sandbox", id: validated.id, confirm: true }));
+    await new JobRunner(h.ctx, [...BULK_JOBS, ...PAYMENT_JOBS], { companyIds: [s.company.id] }).runOnce();
+    const made = await h.ctx.db.selectFrom("batch_rows").select("payment_id").where("batch_id", "=", validated.id).where("payment_id", "is not", null).execute();
+    expect(made).toHaveLength(2);
+    const ofBatch = expectSuccess(await s.client.get(`/payments?env=sandbox&batch=${validated.id}`)).payments as Array<{ id: string }>;
+    expect(ofBatch.map((p) => p.id).sort()).toEqual(made.map((r) => r.payment_id).sort());
+    // The fixtures' own two payments are not the batch's.
+    expect(expectSuccess(await s.client.get("/payments?env=sandbox")).payments).toHaveLength(4);
+  });
+
   it("validates a CSV, refuses all-or-nothing with errors, commits when confirmed, lists, exports and cancels with an audit entry", async () => {
     const s = await signedUp(h);
     const tenant = { id: s.company.id, name: s.company.name } as NewCompany;

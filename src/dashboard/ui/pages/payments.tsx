@@ -33,7 +33,7 @@ export interface PaymentRow {
 }
 
 const STATUSES = ["pending", "initiated", "review", "success_pending_validation", "completed", "error", "failed", "cancelled"];
-const FILTER_KEYS = ["status", "from", "to", "amount_min", "amount_max", "customer", "bank", "channel", "link", "consent", "q"] as const;
+const FILTER_KEYS = ["status", "from", "to", "amount_min", "amount_max", "customer", "bank", "channel", "link", "consent", "mandate", "batch", "q"] as const;
 
 /** Whole naira typed by a person → kobo, as digits (never through a float). */
 export function nairaToKobo(naira: string): string {
@@ -77,6 +77,8 @@ function PaymentsPage({ query: q }: PageProps) {
     min: koboToNaira(filters.amount_min),
     max: koboToNaira(filters.amount_max),
     channel: filters.channel,
+    batch: filters.batch,
+    mandate: filters.mandate,
   });
   const params = { env, ...filters };
   const [page, error] = useLoad(
@@ -84,7 +86,7 @@ function PaymentsPage({ query: q }: PageProps) {
     [env, JSON.stringify(q)],
   );
   const apply = form.submit(async (v) => {
-    route(href("/payments", { q: v.q, status: v.status, from: v.from, to: v.to, amount_min: nairaToKobo(v.min), amount_max: nairaToKobo(v.max), channel: v.channel, link: filters.link }));
+    route(href("/payments", { q: v.q, status: v.status, from: v.from, to: v.to, amount_min: nairaToKobo(v.min), amount_max: nairaToKobo(v.max), channel: v.channel, batch: v.batch.trim(), mandate: v.mandate.trim(), link: filters.link, consent: filters.consent }));
   });
   const exportUrl = `/dashboard/api/payments/export.csv${query(params)}`;
   return (
@@ -102,6 +104,8 @@ function PaymentsPage({ query: q }: PageProps) {
         <Field form={form} name="min" label="Min amount (₦)" inputMode="decimal" />
         <Field form={form} name="max" label="Max amount (₦)" inputMode="decimal" />
         <SelectField form={form} name="channel" label="Channel" options={[{ value: "", label: "Any" }, { value: "api", label: "API" }, { value: "widget", label: "Widget" }, { value: "link", label: "Payment link" }]} />
+        <Field form={form} name="batch" label="Bulk upload (batch id)" placeholder="24-character id" />
+        <Field form={form} name="mandate" label="Mandate id" placeholder="24-character id" />
         <FormError form={form} />
         <Submit form={form}>Apply filters</Submit>
       </form>
