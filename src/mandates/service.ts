@@ -571,7 +571,8 @@ async function seedDemoMandate(ctx: AppContext, scope: Scope, offsetMs: number):
     row = (await moveMandate(trx, ctx, row, "active", { actor: "bank", reason: "demo_seed", set: { activated_at: now } }))!;
     // Its history: every cycle up to today, charged now.
     const s = scheduleOf(row)!;
-    for (let n = 0; hasCycle(s, n) && chargeDate(s, n) <= today; n++) await chargeCycle(trx, ctx, row, n, 1, offsetMs);
+    // (By each cycle's own date: the history is written, not run; a cycle moved past today is charged once, here.)
+    for (let n = 0; hasCycle(s, n) && cycleDate(s, n) <= today; n++) await chargeCycle(trx, ctx, row, n, 1, offsetMs);
     await startSchedule(trx, ctx, row, offsetMs);
     return row.id;
   });

@@ -60,7 +60,7 @@ describe("okra-node 0.2.0's authorisation methods against Okro", () => {
     const sdk = payments();
     const planned = await sdk.initFuturePayment({ authorization: id, amount: 20_000, currency: "NGN", start_date: "2027/04/05", end_date: "2027/09/30" });
     expect(planned.authorization).toMatchObject({ _id: id, status: "active", amount: 20_000, duration: { startDate: "2027-04-05", endDate: "2027-09-30", interval: "monthly" }, disconnect: false });
-    expect(planned.upcoming.map((u: { date: string }) => u.date)).toEqual(["2027-04-05", "2027-05-05", "2027-06-05"]);
+    expect(planned.upcoming.map((u: { date: string }) => u.date)).toEqual(["2027-04-05", "2027-05-05", "2027-06-07"]); // Saturday 5 June: the next business day
 
     // The account's payment consent is an authorization too (its standing mandate): ask for more than okra-node's default page of 1.
     const all = await sdk.getPayAutherizations({ page: 1, limit: 10 });

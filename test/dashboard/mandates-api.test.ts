@@ -35,7 +35,7 @@ async function recurring(c: Company, amount: number) {
     method: "POST",
     url: "/v2/pay/initiate",
     headers: bearer(c.tenant.sandbox.secret_key),
-    payload: { account_to_debit: c.account.id, amount, currency: "NGN", type: "recurring", schedule: { interval: "monthly", startDate: "2027/01/31" } },
+    payload: { account_to_debit: c.account.id, amount, currency: "NGN", type: "recurring", schedule: { interval: "monthly", startDate: "2027/01/31", businessDays: "none" } }, // on the 31st itself (a Sunday): the subject is the page, not business days
   });
   expect(res.statusCode, res.body).toBe(200);
   return res.json().data as { mandate: { _id: string }; payment: { id: string } };

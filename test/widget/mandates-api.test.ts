@@ -253,6 +253,11 @@ describe("a future payment (debitLater one-time) charged later by the company", 
     expect([over.statusCode, over.json().message.split(":")[0]]).toEqual([422, "amount"]);
     const charged = await api("/pay/authorization/initiate", { authorization: created.mandate.id, amount: 2_500_000, currency: "NGN", oneTime: true });
     expect(charged.statusCode, charged.body).toBe(200);
+    // Today (10 January 2027) is a Sunday: the charge is taken the next business day, Monday at 08:00 Lagos (decision 0027).
+    expect(charged.json().data.upcoming.map((u: { date: string; scheduled_date: string }) => [u.scheduled_date, u.date])).toEqual([["2027-01-10", "2027-01-11"]]);
+    await runJobs(t);
+    expect(await h.ctx.db.selectFrom("payments").select("id").where("mandate_id", "=", created.mandate.id).execute()).toEqual([]);
+    clock.advance(24 * 60 * MINUTE);
     await runJobs(t);
     clock.advance(6 * MINUTE);
     await runJobs(t);
