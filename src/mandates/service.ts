@@ -313,6 +313,8 @@ export async function payRecurringLink(
   scope: Scope,
   linkId: string,
   input: { accountId: string; bankSession: Secret; authorization: PaymentAuthorization },
+  /** Run in the transaction that makes the mandate (the widget records it on its session there): both commit or neither. */
+  inside?: (trx: Trx, made: { mandate: Row; first: ChargeResult | null }) => Promise<void>,
 ): Promise<{ mandate: Row; first: ChargeResult | null }> {
   const link = await getLink(ctx.db, scope, linkId, "payment_link");
   if (link.type !== "recurring" || link.amount === null) throw new OkroError("NOT_FOUND", "payment_link: no such recurring payment link", { field: "payment_link" });
@@ -335,6 +337,7 @@ export async function payRecurringLink(
       linkId: link.id,
     }, offsetMs);
     await bindConsent(trx, consent.id, started.mandate.id);
+    if (inside) await inside(trx, started);
     return started;
   });
 }

@@ -625,26 +625,34 @@ async function linkAnswer(ctx: AppContext, session: WidgetSession, settings: Man
 async function authoriseLinkMandate(ctx: AppContext, session: WidgetSession, settings: MandateSettings, body: { otp?: string | undefined; pin?: string | undefined }): Promise<MandateResponse> {
   const { row } = session;
   const held = linkageOf(row.result);
-  if (row.step === "connecting") throw failure("CONFLICT", "already authorising with your bank; wait for it", { reason: "authorising" });
-  if (row.step !== "paying" || !held) throw conflict("choose the account to debit first");
+  // `connecting` is let through to claimForConnect: a claim abandoned by a process that died
+  // mid-authorisation is taken over once stale (nothing was made: see below); a live one is 409.
+  if ((row.step !== "paying" && row.step !== "connecting") || !held) throw conflict("choose the account to debit first");
   const bank = await bankOf(ctx, held.bank_id);
   if (!row.bank_session_sealed) throw failure("UNPROCESSABLE", `The connection to ${bank.name} has lapsed; log in again`, { reason: "bank_session_expired" });
   await countTry(ctx, row.id, "authorise", MAX_AUTHORISATIONS_PER_SESSION);
   const taken = await claimForConnect(ctx, row, { steps: ["paying"] });
   if (!taken) throw failure("CONFLICT", "already authorising with your bank; wait for it", { reason: "authorising" });
   const authorization: PaymentAuthorization = body.otp !== undefined ? { otp: new Secret(body.otp) } : { pin: new Secret(body.pin!) };
+  // The session records the mandate in the transaction that makes it: a crash between the two
+  // can no longer leave a mandate the session does not know (and a session stuck answering 409).
+  let moved: Awaited<ReturnType<typeof moveStep>>;
+  let linkage: MandateLinkage | undefined;
   let made: Awaited<ReturnType<typeof payRecurringLink>>;
   try {
-    made = await payRecurringLink(ctx, scopeOf(session), settings.link_id!, { accountId: held.account_id, bankSession: openBankSession(ctx, row.id, row.bank_session_sealed).token, authorization });
+    made = await payRecurringLink(ctx, scopeOf(session), settings.link_id!, { accountId: held.account_id, bankSession: openBankSession(ctx, row.id, row.bank_session_sealed).token, authorization }, async (trx, started) => {
+      const first = started.first?.kind === "charged" ? started.first.paymentId : null;
+      linkage = { ...held, mandate_id: started.mandate.id, first_payment_id: first };
+      moved = await moveStep(ctx, taken, { to: "paying", reason: "mandate_authorised", set: { result: JSON.stringify(linkage) } }, trx);
+      if (!moved) throw movedOn();
+    });
   } catch (error) {
+    // The session moved on under us (its claim was taken over): nothing was made; say so as is.
+    if (linkage && !moved) throw error;
     await moveStep(ctx, taken, { to: "paying", reason: "mandate_not_authorised" });
     throw bankFailure(error, bank.name);
   }
-  const first = made.first?.kind === "charged" ? made.first.paymentId : null;
-  const linkage: MandateLinkage = { ...held, mandate_id: made.mandate.id, first_payment_id: first };
-  const moved = await moveStep(ctx, taken, { to: "paying", reason: "mandate_authorised", set: { result: JSON.stringify(linkage) } });
-  if (!moved) throw movedOn();
-  return mandateAnswer(ctx, { ...session, row: moved }, made.mandate, linkage);
+  return mandateAnswer(ctx, { ...session, row: moved! }, made.mandate, linkage!);
 }
 
 /** `GET /api/mandates/:id`: the mandate now (the widget polls while the bank activates it). */

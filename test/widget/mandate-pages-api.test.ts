@@ -113,25 +113,51 @@ describe("paying a recurring payment link in the widget", () => {
     expect(auth).toMatchObject({ amount: 1_500_000, schedule: { interval: "monthly", count: 12 } });
     expect(done.mandate.id).toBe(auth._id);
 
-    // The bank activates the debit authority; the first cycle (due today) is charged.
+    // The bank activates the debit authority.
     await runJobs(t);
     // (Beside it, the standing mandate of the bank consent behind it: decision 0016.)
     const ofLink = async () => (await mandatesOf(t)).filter((r) => r.link_id !== null);
     expect((await ofLink()).map((r) => [r.id, r.state, r.link_id])).toEqual([[auth._id, "active", link.id]]);
-    const charges = await chargesOf(auth._id);
-    expect(charges.map((c) => [Number(c.amount), c.mandate_cycle])).toEqual([[1_500_000, 0]]);
+    // The first cycle falls on Sunday 10 January: business days (decision 0027) take it on Monday 11th, nothing on Sunday.
+    expect(await chargesOf(auth._id)).toEqual([]);
 
     // A retry of the authorisation (a lost reply) and of the account choice: the same mandate, nothing more made.
     const again = expectSuccess<MandateResponse>(await w.post("/api/mandates/authorise", { otp: "123456" }));
     expect(again.mandate.id).toBe(auth._id);
     expect((again.success!.authorization as { status: string }).status).toBe("active");
     expect(expectSuccess<MandateResponse>(await w.post("/api/mandates", { account_id: accounts[0]!.id })).mandate.id).toBe(auth._id);
+    // Monday: the first cycle is charged, once.
+    clock.advance(24 * 3600_000);
+    await runJobs(t);
     await runJobs(t);
     expect((await ofLink()).length).toBe(1);
-    expect((await chargesOf(auth._id)).length).toBe(1);
+    const charges = await chargesOf(auth._id);
+    expect(charges.map((c) => [Number(c.amount), c.mandate_cycle])).toEqual([[1_500_000, 0]]);
     // The single-use link is used: a new session for it is refused, naming the link.
     expect(expectError(await W.raw({ payment_link: link.short_url }), 404, "NOT_FOUND").data.field).toBe("payment_link");
     expect(await eventsOf(h.ctx, t, auth._id)).toEqual(expect.arrayContaining(["mandate.created", "mandate.active"]));
+  });
+  it("a process that died mid-authorisation leaves nothing made and the session claimable again once stale; the retry makes the mandate once", async () => {
+    const t = await merchant("Pool Lagos");
+    const link = await paymentLink(h.ctx, t, { name: "Swim club", note: null, amount: kobo(500_000), type: "recurring", reusable: false, schedule: { interval: "monthly", start_date: null, end_date: null, count: null, day_of_month: null } });
+    const w = await W.open({ payment_link: link.short_url });
+    const accounts = await w.accounts();
+    expectSuccess<MandateResponse>(await w.post("/api/mandates", { account_id: accounts[0]!.id }));
+    // What a crash during the bank call leaves: the session claimed (`connecting`), nothing made.
+    const claimed = await h.ctx.db.updateTable("widget_sessions").set({ step: "connecting", updated_at: clock.now() }).where("company_id", "=", t.id).where("step", "=", "paying").returning("id").execute();
+    expect(claimed.length).toBe(1);
+    // While the claim is fresh, a second authorisation is refused (another tab may be at the bank).
+    expect(expectError(await w.post("/api/mandates/authorise", { otp: "123456" }), 409, "CONFLICT").data.reason).toBe("authorising");
+    expect(await mandatesOf(t)).toEqual([]);
+    // Once stale, the customer's retry takes the claim over and authorises.
+    clock.advance(6 * 60_000);
+    const done = expectSuccess<MandateResponse>(await w.post("/api/mandates/authorise", { otp: "123456" }));
+    expect(done.mandate.id).not.toBe("");
+    const session = await h.ctx.db.selectFrom("widget_sessions").select(["step", "result"]).where("id", "=", claimed[0]!.id).executeTakeFirstOrThrow();
+    // The session knows the mandate it made (written in the mandate's own transaction).
+    expect(["paying", "done"]).toContain(session.step);
+    expect((typeof session.result === "string" ? JSON.parse(session.result) : session.result).mandate_id).toBe(done.mandate.id);
+    expect((await mandatesOf(t)).filter((r) => r.link_id !== null).map((r) => r.id)).toEqual([done.mandate.id]);
   });
 });
 
