@@ -235,13 +235,20 @@ export interface GarnishInitiate {
  * several banks is swept at all of them. Errors name Okra's fields (`amount`, `schedule.*`).
  */
 export async function startGarnishFromInitiate(trx: Trx, ctx: AppContext, scope: Scope, input: GarnishInitiate, offsetMs: number): Promise<Row> {
-  const mandate = await sweepMandateOnConsent(
-    trx,
-    ctx,
-    scope,
-    { accountToDebit: input.accountToDebit, currency: input.currency, maxTotal: input.amount, endDate: input.schedule.endDate, accountToCredit: input.accountToCredit, purpose: input.note },
-    offsetMs,
-  );
+  // The debtor's own sweep consent on this account (a sweep mandate no recovery uses yet) is what
+  // they signed for the lender: the recovery draws on it. Only an account without one gets a sweep
+  // mandate written on its standing payment consent (a consent bound to another mandate is refused there).
+  const customerId = await store.accountCustomer(trx, scope, input.accountToDebit);
+  const signed = customerId ? (await store.freeSweepMandates(trx, scope, customerId, input.currency)).find((m) => m.account_id === input.accountToDebit) : undefined;
+  const mandate =
+    signed ??
+    (await sweepMandateOnConsent(
+      trx,
+      ctx,
+      scope,
+      { accountToDebit: input.accountToDebit, currency: input.currency, maxTotal: input.amount, endDate: input.schedule.endDate, accountToCredit: input.accountToCredit, purpose: input.note },
+      offsetMs,
+    ));
   const others = await store.freeSweepMandates(trx, scope, mandate.customer_id, input.currency);
   // Every other account the debtor consented to sweep (one mandate each), besides this one.
   const accounts = new Set([mandate.account_id]);

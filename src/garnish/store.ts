@@ -87,6 +87,12 @@ export async function mandatesInUse(db: Executor, mandateIds: string[]): Promise
 }
 
 /** The customer's live sweep mandates backing no recovery yet, in a currency. */
+/** The customer who holds a tenant's account (undefined when the account is not the tenant's). */
+export async function accountCustomer(db: Executor, scope: Scope, accountId: string): Promise<string | undefined> {
+  const row = await db.selectFrom("accounts").select("customer_id").where("id", "=", accountId).where("company_id", "=", scope.companyId).where("env", "=", scope.env).executeTakeFirst();
+  return row?.customer_id;
+}
+
 export async function freeSweepMandates(db: Executor, scope: Scope, customerId: string, currency: string) {
   return db
     .selectFrom("mandates")

@@ -81,7 +81,9 @@ describe.skipIf(!chromiumPath)("the mandate flow of a recurring payment link and
     const success = (await w.waitForCall("success")).data as { type: string; authorization: { _id: string; amount: number; schedule: { interval: string; count: number } } };
     expect(success).toMatchObject({ type: "authorization", authorization: { amount: 1_500_000, schedule: { interval: "monthly", count: 12 } } });
 
-    // The bank activates it; the first cycle (today) is charged, once.
+    // The bank activates it; the first cycle (today, Sunday 10 January) is charged the next business day, once.
+    await runJobs(t);
+    world.clock.advance(24 * 3600_000);
     await runJobs(t);
     const got = await world.api(t, "/v2/mandates/get", { id: success.authorization._id });
     expect(got.body.data.mandate.status).toBe("active");

@@ -30,7 +30,8 @@ describe.skipIf(!chromiumPath)("authorising a mandate in the widget and withdraw
 
   beforeAll(async () => {
     world = await startWidgetWorld({ products: ["auth", "payments"] });
-    world.clock.set(new Date("2027-01-10T09:00:00Z"));
+    // A Monday: a weekly charge starting today is due today (charges on weekends move to the next business day, decision 0027).
+    world.clock.set(new Date("2027-01-11T09:00:00Z"));
   });
   afterEach(async () => {
     for (const w of open.splice(0)) await w.close();
@@ -73,7 +74,9 @@ describe.skipIf(!chromiumPath)("authorising a mandate in the widget and withdraw
     expect(shown).toContain("How to withdraw Any time, on your authorisations page for Gym Co (you log in to your bank there), or by asking Gym Co.");
     const href = await w.frame.getByRole("link", { name: "Your authorisations page" }).getAttribute("href");
     expect(href).toBe(`${widgetOrigin(world.h.ctx.config)}/mandates?key=${encodeURIComponent(t.sandbox.public_key)}&app_id=${t.sandbox.app_id}`);
-    expect(await terms.count()).toBe(6);
+    // Every limit it enforces is stated, the business-day rule included (31 Jan 2027 is a Sunday).
+    expect(shown).toContain("Weekends and public holidays A charge falling on a weekend or public holiday is taken the next business day, within the same month");
+    expect(await terms.count()).toBe(7);
     expect(await w.frame.locator("main").innerText()).toContain(account);
     await w.check("consent");
     // The rest of the terms, scrolled to (the actions stay in reach below them).

@@ -36,7 +36,7 @@ describe("the dashboard's customers", () => {
       method: "POST",
       url: "/v2/pay/initiate",
       headers: bearer(c.tenant.sandbox.secret_key),
-      payload: { account_to_debit: c.account.id, amount: 7_500, currency: "NGN", type: "recurring", schedule: { interval: "monthly", startDate: "2027/01/31" } },
+      payload: { account_to_debit: c.account.id, amount: 7_500, currency: "NGN", type: "recurring", schedule: { interval: "monthly", startDate: "2027/01/31", businessDays: "none" } },
     });
     expect(res.statusCode, res.body).toBe(200);
     mandateId = res.json().data.mandate._id;

@@ -59,7 +59,18 @@ describe("the demo seed's payments", () => {
   });
 
   it("pays from a seeded customer into the settlement account: pay/initiate, the worker, settled after the delay", async () => {
-    const account = await h.ctx.db.selectFrom("accounts").select("id").where("company_id", "=", demo.company_id).where("env", "=", "sandbox").where("connected", "=", true).executeTakeFirstOrThrow();
+    // A shopper's account (saved for future payments: a standing consent), not the demo debtor's, whose consents are bound to its sweep mandates.
+    const account = await h.ctx.db
+      .selectFrom("accounts")
+      .innerJoin("payment_consents", "payment_consents.account_id", "accounts.id")
+      .select("accounts.id")
+      .where("accounts.company_id", "=", demo.company_id)
+      .where("accounts.env", "=", "sandbox")
+      .where("accounts.connected", "=", true)
+      .where("payment_consents.standing", "=", true)
+      .where("payment_consents.status", "=", "active")
+      .orderBy("accounts.id")
+      .executeTakeFirstOrThrow();
     const { payment } = expectSuccess(await post("/pay/initiate", { account_to_debit: account.id, account_to_credit: demo.sandbox.settlement_account, amount: 50_000, currency: "NGN" }));
     expect(payment.status).toBe("pending");
     const worker = new JobRunner(h.ctx, PAYMENT_JOBS, { companyIds: [demo.company_id] });
