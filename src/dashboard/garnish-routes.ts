@@ -4,6 +4,7 @@ import type { Executor } from "../core/db.js";
 import { ok } from "../core/envelope.js";
 import { paginate } from "../core/paging.js";
 import type { Scope } from "../core/tenancy.js";
+import { customerNames } from "./customer-names.js";
 import {
   cancelGarnishment,
   getGarnishment,
@@ -34,19 +35,6 @@ import { requireRole } from "./roles.js";
  */
 
 const SWEEPS_PER_PAGE = 20;
-
-/** The debtors' names (the list shows who owes). */
-async function customerNames(db: Executor, scope: Scope, ids: string[]): Promise<Map<string, string>> {
-  if (ids.length === 0) return new Map();
-  const rows = await db
-    .selectFrom("customers")
-    .select(["id", "name"])
-    .where("company_id", "=", scope.companyId)
-    .where("env", "=", scope.env)
-    .where("id", "in", [...new Set(ids)])
-    .execute();
-  return new Map(rows.map((r) => [r.id, r.name]));
-}
 
 /** The covered accounts as a person reads them: bank name, account number, holder's name. */
 async function accountsOf(db: Executor, scope: Scope, ids: string[]) {

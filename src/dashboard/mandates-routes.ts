@@ -13,6 +13,7 @@ import { paymentView } from "../payments/views.js";
 import { getCompany } from "../platform/companies.js";
 import type { Executor } from "../core/db.js";
 import type { Scope } from "../core/tenancy.js";
+import { customerNames } from "./customer-names.js";
 import { requireRole } from "./roles.js";
 import { auditAction, scopeOf } from "./payments-routes.js";
 import { MandateActionBody, MandateEnvQuery, MandateListQuery, MandateParams } from "./mandates-schemas.js";
@@ -30,19 +31,6 @@ async function mine(db: Executor, scope: Scope, id: string) {
   const m = await store.mandateById(db, scope, id);
   if (!m) throw new OkroError("NOT_FOUND", "id: mandate not found", { field: "id" });
   return m;
-}
-
-/** The customers' names of these mandates (the list shows who pays). */
-async function customerNames(db: Executor, scope: Scope, ids: string[]): Promise<Map<string, string>> {
-  if (ids.length === 0) return new Map();
-  const rows = await db
-    .selectFrom("customers")
-    .select(["id", "name"])
-    .where("company_id", "=", scope.companyId)
-    .where("env", "=", scope.env)
-    .where("id", "in", [...new Set(ids)])
-    .execute();
-  return new Map(rows.map((r) => [r.id, r.name]));
 }
 
 export const dashboardMandateRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
